@@ -1,0 +1,46 @@
+import type { ReactNode } from "react";
+import { type NavItem, NavLinks } from "@/components/ui/nav-links";
+import { SignOutButton } from "@/components/ui/sign-out-button";
+import { hasPermission, requirePrincipal } from "@/server/auth";
+
+export const dynamic = "force-dynamic";
+
+export default async function ConsoleLayout({ children }: { children: ReactNode }) {
+  const principal = await requirePrincipal();
+  const items: NavItem[] = [{ href: "/connections", label: "Connections", section: "Access" }];
+  if (hasPermission(principal, "users:manage")) {
+    items.push(
+      { href: "/users", label: "Users", section: "Admin" },
+      { href: "/groups", label: "Groups", section: "Admin" },
+    );
+  }
+  if (hasPermission(principal, "tokens:manage")) {
+    items.push({ href: "/service-accounts", label: "Service accounts", section: "Admin" });
+  }
+  if (hasPermission(principal, "audit:read"))
+    items.push({ href: "/audit", label: "Audit log", section: "Admin" });
+  return (
+    <div className="shell">
+      <nav className="nav" aria-label="Main">
+        <div className="brand">
+          Port<span>cullis</span>
+        </div>
+        <NavLinks items={items} />
+        <div className="me">
+          <div className="who">{principal.name}</div>
+          <div className="muted small">{principal.email}</div>
+          <div>
+            {principal.role === "admin" && <span className="tag admin">admin</span>}
+            {principal.groups.map((g) => (
+              <span className="tag" key={g.id}>
+                {g.name}
+              </span>
+            ))}
+          </div>
+          <SignOutButton />
+        </div>
+      </nav>
+      <main className="main">{children}</main>
+    </div>
+  );
+}

@@ -1,0 +1,19 @@
+import { ServiceAccountAdmin } from "@/components/service-accounts/service-account-admin";
+import { listGroups, listServiceAccounts, requirePrincipal } from "@/server/auth";
+
+export const metadata = { title: "Service accounts" };
+
+export default async function ServiceAccountsPage() {
+  await requirePrincipal("tokens:manage");
+  const [accounts, groups] = await Promise.all([listServiceAccounts(), listGroups()]);
+  return (
+    <>
+      <h1>Service accounts</h1>
+      <p className="lead">
+        Identities for programs and AI agents. They call the API with{" "}
+        <code>Authorization: Bearer &lt;token&gt;</code> and reach what their groups allow.
+      </p>
+      <ServiceAccountAdmin accounts={accounts} allGroups={groups.map((g) => g.name)} />
+    </>
+  );
+}

@@ -1,0 +1,33 @@
+// Every API route goes through the one wrapper (withAuth) that identifies and authorizes the caller; only the
+// routes listed here may use withoutAuth. The end-to-end route walk checks the same thing over HTTP.
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const PUBLIC_ROUTES = new Set(["setup", "health"]);
+const apiDir = path.resolve(import.meta.dirname);
+
+function routeFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    return e.isDirectory() ? routeFiles(full) : e.name === "route.ts" ? [full] : [];
+  });
+}
+
+describe("API route handlers", () => {
+  const files = routeFiles(apiDir).filter((f) => !f.includes(`${path.sep}auth${path.sep}[...nextauth]`));
+
+  it.each(files.map((f) => [path.relative(apiDir, f), f]))("%s wraps every method", (_name, file) => {
+    const text = readFileSync(file, "utf8");
+    const exported = [...text.matchAll(/export const (GET|POST|PUT|PATCH|DELETE)\s*=\s*(\w+)\(/g)];
+    expect(exported.length).toBeGreaterThan(0);
+    expect(text).not.toMatch(/export (async )?function (GET|POST|PUT|PATCH|DELETE)/);
+    const route = path.relative(apiDir, path.dirname(file));
+    for (const [, method, wrapper] of exported) {
+      const allowed = PUBLIC_ROUTES.has(route) ? ["withoutAuth"] : ["withAuth"];
+      expect(allowed, `${method} ${route}`).toContain(wrapper);
+    }
+    // Route handlers never reach the store or a target driver directly.
+    expect(text).not.toMatch(/from "(drizzle-orm|postgres|ssh2|@\/db\/)/);
+  });
+});

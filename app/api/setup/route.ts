@@ -1,0 +1,15 @@
+import { z } from "zod";
+import { createFirstAdmin } from "@/server/auth";
+import { emailSchema, passwordSchema } from "@/server/auth/schema";
+import { withoutAuth } from "@/server/http/route";
+
+const setupSchema = z.object({
+  email: emailSchema,
+  password: passwordSchema,
+  name: z.string().trim().max(120).optional(),
+});
+
+/** First-run setup: creates the first admin, and only while no person exists. */
+export const POST = withoutAuth({ body: setupSchema }, async ({ body }) =>
+  Response.json({ id: await createFirstAdmin(body) }, { status: 201 }),
+);

@@ -1,0 +1,13 @@
+import { actorOf } from "@/server/auth";
+import { createConnection, createConnectionSchema, listConnections } from "@/server/connections";
+import { withAuth } from "@/server/http/route";
+
+export const GET = withAuth({ permission: "connections:use" }, async ({ principal }) => ({
+  connections: await listConnections(principal),
+}));
+
+export const POST = withAuth(
+  { permission: "connections:manage", body: createConnectionSchema },
+  async ({ principal, body }) =>
+    Response.json({ connection: await createConnection(actorOf(principal), body) }, { status: 201 }),
+);

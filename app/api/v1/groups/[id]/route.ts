@@ -1,0 +1,7 @@
+import { actorOf, deleteGroup } from "@/server/auth";
+import { withAuth } from "@/server/http/route";
+
+export const DELETE = withAuth({ permission: "users:manage" }, async ({ principal, params }) => {
+  await deleteGroup(actorOf(principal), params.id ?? "");
+  return { ok: true };
+});

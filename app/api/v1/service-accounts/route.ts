@@ -1,0 +1,17 @@
+import {
+  actorOf,
+  createServiceAccount,
+  createServiceAccountSchema,
+  listServiceAccounts,
+} from "@/server/auth";
+import { withAuth } from "@/server/http/route";
+
+export const GET = withAuth({ permission: "tokens:manage" }, async () => ({
+  serviceAccounts: await listServiceAccounts(),
+}));
+
+export const POST = withAuth(
+  { permission: "tokens:manage", body: createServiceAccountSchema },
+  async ({ principal, body }) =>
+    Response.json(await createServiceAccount(actorOf(principal), body), { status: 201 }),
+);

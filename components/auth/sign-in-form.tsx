@@ -1,0 +1,79 @@
+"use client";
+
+import { useRouter, useSearchParams } from "next/navigation";
+import { signIn } from "next-auth/react";
+import { type FormEvent, useState } from "react";
+
+const ERRORS: Record<string, string> = {
+  CredentialsSignin: "The email or password is wrong, or the account is disabled.",
+  OAuthSignin: "Single sign-on could not start. Check the identity provider settings.",
+  OAuthCallback: "The identity provider's answer could not be verified.",
+  Callback: "Single sign-on failed: the identity provider sent no usable email, or the account is disabled.",
+  SessionRequired: "Please sign in to continue.",
+};
+
+export function SignInForm({ sso }: { sso: { name: string } | null }) {
+  const router = useRouter();
+  const params = useSearchParams();
+  const callbackUrl = params.get("callbackUrl")?.startsWith("/") ? (params.get("callbackUrl") ?? "/") : "/";
+  const initialError = params.get("error");
+  const [error, setError] = useState<string | null>(
+    initialError ? (ERRORS[initialError] ?? "Sign-in failed.") : null,
+  );
+  const [busy, setBusy] = useState(false);
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    setBusy(true);
+    setError(null);
+    const result = await signIn("credentials", {
+      email: String(form.get("email") ?? ""),
+      password: String(form.get("password") ?? ""),
+      redirect: false,
+    });
+    setBusy(false);
+    if (!result || result.error) {
+      setError(ERRORS.CredentialsSignin ?? "Sign-in failed.");
+      return;
+    }
+    router.push(callbackUrl);
+    router.refresh();
+  }
+
+  return (
+    <>
+      {error && (
+        <p className="alert error" role="alert">
+          {error}
+        </p>
+      )}
+      <form className="stack" onSubmit={onSubmit}>
+        <div className="field">
+          <label htmlFor="email">Email</label>
+          <input id="email" name="email" type="email" autoComplete="username" required />
+        </div>
+        <div className="field">
+          <label htmlFor="password">Password</label>
+          <input id="password" name="password" type="password" autoComplete="current-password" required />
+        </div>
+        <button className="btn primary" type="submit" disabled={busy}>
+          {busy ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+      {sso && (
+        <>
+          <div className="divider">or</div>
+          <button
+            className="btn"
+            type="button"
+            style={{ width: "100%", justifyContent: "center" }}
+            onClick={() => signIn("oidc", { callbackUrl })}
+          >
+            Sign in with {sso.name}
+          </button>
+        </>
+      )}
+    </>
+  );
+}

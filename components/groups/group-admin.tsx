@@ -1,0 +1,184 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { type FormEvent, useState } from "react";
+import { callApi } from "@/components/ui/api";
+
+interface GroupRow {
+  id: string;
+  name: string;
+  description: string;
+  members: { id: string; email: string; name: string; kind: string; source: string }[];
+}
+
+export function GroupAdmin({
+  groups,
+  people,
+}: {
+  groups: GroupRow[];
+  people: { id: string; email: string }[];
+}) {
+  const router = useRouter();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function run(action: () => Promise<unknown>) {
+    setError(null);
+    try {
+      await action();
+      router.refresh();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }
+
+  async function onCreate(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formEl = event.currentTarget;
+    const form = new FormData(formEl);
+    setBusy(true);
+    await run(async () => {
+      await callApi("/api/v1/groups", {
+        body: { name: String(form.get("name") ?? ""), description: String(form.get("description") ?? "") },
+      });
+      formEl.reset();
+    });
+    setBusy(false);
+  }
+
+  return (
+    <>
+      {error && (
+        <p className="alert error" role="alert">
+          {error}
+        </p>
+      )}
+      {groups.length === 0 ? (
+        <div className="panel empty">
+          <strong>No groups yet</strong>
+          Create a group below, add people to it, then allow it on a connection.
+        </div>
+      ) : (
+        <table className="data">
+          <thead>
+            <tr>
+              <th>Group</th>
+              <th>Members</th>
+              <th>Add a member</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {groups.map((g) => (
+              <tr key={g.id}>
+                <td>
+                  <strong>{g.name}</strong>
+                  {g.description && <div className="muted small">{g.description}</div>}
+                </td>
+                <td>
+                  {g.members.length === 0 && <span className="muted small">nobody yet</span>}
+                  {g.members.map((m) => (
+                    <span className="tag" key={m.id}>
+                      {m.kind === "service" ? `⚙ ${m.name}` : m.email}
+                      {m.source === "oidc" ? " (SSO)" : ""}{" "}
+                      {m.source === "local" && (
+                        <button
+                          type="button"
+                          aria-label={`Remove ${m.email} from ${g.name}`}
+                          style={{
+                            border: "none",
+                            background: "none",
+                            cursor: "pointer",
+                            color: "#b42318",
+                            padding: 0,
+                          }}
+                          onClick={() =>
+                            run(() =>
+                              callApi(`/api/v1/groups/${g.id}/members`, {
+                                method: "DELETE",
+                                body: { userId: m.id },
+                              }),
+                            )
+                          }
+                        >
+                          ×
+                        </button>
+                      )}
+                    </span>
+                  ))}
+                </td>
+                <td>
+                  <form
+                    className="btn-row"
+                    onSubmit={(e) => {
+                      e.preventDefault();
+                      const userId = String(new FormData(e.currentTarget).get("userId") ?? "");
+                      if (userId)
+                        void run(() => callApi(`/api/v1/groups/${g.id}/members`, { body: { userId } }));
+                    }}
+                  >
+                    <select
+                      name="userId"
+                      aria-label={`Person to add to ${g.name}`}
+                      defaultValue=""
+                      style={{ width: "auto" }}
+                    >
+                      <option value="" disabled>
+                        choose…
+                      </option>
+                      {people
+                        .filter((p) => !g.members.some((m) => m.id === p.id))
+                        .map((p) => (
+                          <option key={p.id} value={p.id}>
+                            {p.email}
+                          </option>
+                        ))}
+                    </select>
+                    <button className="btn small" type="submit">
+                      Add
+                    </button>
+                  </form>
+                </td>
+                <td>
+                  <button
+                    className="btn small danger"
+                    type="button"
+                    onClick={() => {
+                      if (
+                        window.confirm(`Delete the group ${g.name}? Its members lose the access it gave.`)
+                      ) {
+                        void run(() => callApi(`/api/v1/groups/${g.id}`, { method: "DELETE" }));
+                      }
+                    }}
+                  >
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h2>Create a group</h2>
+      <div className="panel">
+        <form className="stack" onSubmit={onCreate} aria-label="New group">
+          <div className="grid-2">
+            <div className="field">
+              <label htmlFor="group-name">Name</label>
+              <input id="group-name" name="name" type="text" required placeholder="data-analysts" />
+            </div>
+            <div className="field">
+              <label htmlFor="group-description">Description</label>
+              <input id="group-description" name="description" type="text" />
+            </div>
+          </div>
+          <div>
+            <button className="btn primary" type="submit" disabled={busy}>
+              Create group
+            </button>
+          </div>
+        </form>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,91 @@
+/**
+ * Opens the console's store: embedded PGlite under DATA_DIR by default, PostgreSQL when DATABASE_URL is set.
+ * Runs migrations on open. One store per process, shared through globalThis because the custom server and
+ * the Next.js bundle load this module separately.
+ */
+import "server-only";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { PgliteDatabase } from "drizzle-orm/pglite";
+import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import * as schema from "./schema";
+
+export type Db = PostgresJsDatabase<typeof schema>;
+
+export interface Store {
+  db: Db;
+  kind: "pglite" | "postgres";
+  /** the embedded database, when kind is "pglite" (the admin command line reaches it through a socket) */
+  pglite?: import("@electric-sql/pglite").PGlite;
+  close(): Promise<void>;
+}
+
+const STORE = Symbol.for("portcullis.store");
+type Holder = { [STORE]?: Promise<Store> };
+
+export function migrationsFolder(): string {
+  const fromEnv = process.env.PORTCULLIS_MIGRATIONS;
+  if (fromEnv) return fromEnv;
+  // The Next.js bundle relocates this file; the working directory is the project root in every mode.
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  return here.includes(".next") ? path.resolve("db/migrations") : path.join(here, "migrations");
+}
+
+export async function openStore(options: {
+  databaseUrl?: string;
+  socketPath?: string;
+  dataDir: string;
+}): Promise<Store> {
+  if (options.databaseUrl || options.socketPath) {
+    const { default: postgres } = await import("postgres");
+    const { drizzle } = await import("drizzle-orm/postgres-js");
+    const { migrate } = await import("drizzle-orm/postgres-js/migrator");
+    const client = options.databaseUrl
+      ? postgres(options.databaseUrl, { max: 10, onnotice: () => {} })
+      : postgres({
+          path: options.socketPath,
+          max: 1,
+          onnotice: () => {},
+          username: "postgres",
+          database: "postgres",
+        });
+    const db = drizzle(client, { schema });
+    await migrate(db, { migrationsFolder: migrationsFolder() });
+    return { db, kind: "postgres", close: () => client.end() };
+  }
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { drizzle } = await import("drizzle-orm/pglite");
+  const { migrate } = await import("drizzle-orm/pglite/migrator");
+  const pglite = await PGlite.create(path.join(options.dataDir, "store"));
+  const db: PgliteDatabase<typeof schema> = drizzle(pglite, { schema });
+  await migrate(db, { migrationsFolder: migrationsFolder() });
+  // The two drivers expose the same query builder; callers use one type.
+  return { db: db as unknown as Db, kind: "pglite", pglite, close: () => pglite.close() };
+}
+
+/** Makes an already opened store the process's store (the admin command line chooses how to open it). */
+export function installStore(store: Store) {
+  (globalThis as Holder)[STORE] = Promise.resolve(store);
+}
+
+/** The process's store, opened on first use with the process configuration. */
+export function getStore(): Promise<Store> {
+  const holder = globalThis as Holder;
+  if (!holder[STORE]) {
+    holder[STORE] = (async () => {
+      const { getConfig } = await import("@/server/config");
+      const config = getConfig();
+      return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    })();
+    holder[STORE].catch(() => {
+      delete holder[STORE];
+    });
+  }
+  return holder[STORE];
+}
+
+export async function getDb(): Promise<Db> {
+  return (await getStore()).db;
+}
+
+export { schema };

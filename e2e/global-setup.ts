@@ -1,0 +1,43 @@
+// Starts the real parts the end-to-end suite needs: a PostgreSQL target (initdb on a free port), an OpenID
+// Connect provider, and the built console configured for both. Returns the teardown.
+
+import { getFreePort } from "../test/harness/free-port";
+import { startOidcProvider } from "../test/harness/oidc";
+import { startPostgres } from "../test/harness/postgres";
+import { startConsole } from "./support/console";
+import { ADMIN, OIDC_USER } from "./support/env";
+
+export default async function globalSetup() {
+  const port = await getFreePort();
+  const consoleUrl = `http://localhost:${port}`;
+  const target = await startPostgres({ password: "tgt-Secret-9f8e7d6c5b" });
+  const oidc = await startOidcProvider({
+    clientId: "portcullis",
+    clientSecret: "oidc-client-secret-for-tests",
+    redirectUris: [`${consoleUrl}/api/auth/callback/oidc`],
+    users: [OIDC_USER],
+  });
+  const console_ = await startConsole({
+    PORT: String(port),
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    OIDC_ISSUER: oidc.issuer,
+    OIDC_CLIENT_ID: "portcullis",
+    OIDC_CLIENT_SECRET: "oidc-client-secret-for-tests",
+    OIDC_NAME: "Test SSO",
+  });
+  process.env.E2E_CONSOLE_URL = console_.url;
+  process.env.E2E_CONSOLE_LOG = console_.logFile;
+  process.env.E2E_TARGET_PG = JSON.stringify({
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    database: target.database,
+  });
+  return async () => {
+    await console_.stop();
+    await oidc.stop();
+    await target.stop();
+  };
+}

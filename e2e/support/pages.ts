@@ -1,0 +1,16 @@
+// Small steps shared by the journeys: signing in and saving screenshots to look at.
+import { expect, type Page } from "@playwright/test";
+
+export const SCREENSHOTS = "test-results/screenshots";
+
+export async function snap(page: Page, name: string) {
+  await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
+}
+
+export async function signIn(page: Page, baseUrl: string, email: string, password: string) {
+  await page.goto(`${baseUrl}/signin`);
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(page).toHaveURL(/\/connections$/);
+}

@@ -1,0 +1,179 @@
+/**
+ * The admin command line: what an operator scripts. Works against the same store as the running console:
+ * DATABASE_URL when set; otherwise the embedded store, through the running console's local socket when it is
+ * up, or opened directly when it is not.
+ *
+ *   npm run admin -- user add --email a@b.c --password '...' [--name N] [--admin] [--group G ...]
+ *   npm run admin -- user list
+ *   npm run admin -- group add NAME [--description D]
+ *   npm run admin -- group list
+ *   npm run admin -- group add-member GROUP EMAIL
+ *   npm run admin -- token create --name N [--group G ...] [--expires-days D]
+ *   npm run admin -- token revoke TOKEN_ID
+ *   npm run admin -- migrate
+ */
+import { existsSync } from "node:fs";
+import { connect } from "node:net";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { ZodError } from "zod";
+import { installStore, openStore } from "@/db/store";
+import {
+  addGroupMember,
+  createGroup,
+  createServiceAccount,
+  createUser,
+  issueToken,
+  listGroups,
+  listPeople,
+  listServiceAccounts,
+  revokeToken,
+} from "@/server/auth";
+import { getConfig } from "@/server/config";
+import { GatewayError } from "@/server/errors";
+
+const actor = { id: null, label: "admin-cli" };
+
+function socketAnswers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(socketPath);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+async function open() {
+  const config = getConfig();
+  if (config.databaseUrl) return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const socketPath = path.join(config.dataDir, ".store.sock");
+  if (existsSync(socketPath) && (await socketAnswers(socketPath)))
+    return openStore({ socketPath, dataDir: config.dataDir });
+  return openStore({ dataDir: config.dataDir });
+}
+
+function usage(): never {
+  console.error(
+    [
+      "usage: npm run admin -- <command>",
+      "  user add --email E --password P [--name N] [--admin] [--group G ...]",
+      "  user list",
+      "  group add NAME [--description D]",
+      "  group list",
+      "  group add-member GROUP EMAIL",
+      "  token create --name N [--group G ...] [--expires-days D]",
+      "  token revoke TOKEN_ID",
+      "  migrate",
+    ].join("\n"),
+  );
+  process.exit(2);
+}
+
+async function main(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      email: { type: "string" },
+      password: { type: "string" },
+      name: { type: "string" },
+      admin: { type: "boolean", default: false },
+      group: { type: "string", multiple: true, default: [] },
+      description: { type: "string", default: "" },
+      "expires-days": { type: "string" },
+    },
+  });
+  const [noun, verb, ...rest] = positionals;
+  if (!noun) usage();
+  const store = await open();
+  installStore(store);
+  try {
+    const command = `${noun} ${verb ?? ""}`.trim();
+    switch (command) {
+      case "migrate":
+        console.log(`migrations applied (${store.kind} store)`);
+        break;
+      case "user add": {
+        if (!values.email || !values.password) usage();
+        await createUser(actor, {
+          email: values.email,
+          password: values.password,
+          name: values.name,
+          role: values.admin ? "admin" : "member",
+          groups: values.group,
+        });
+        console.log(`created user ${values.email}${values.admin ? " (admin)" : ""}`);
+        break;
+      }
+      case "user list":
+        for (const u of await listPeople()) {
+          console.log(`${u.email}\t${u.role}\t${u.disabled ? "disabled" : "active"}\t${u.groups.join(",")}`);
+        }
+        break;
+      case "group add": {
+        const name = rest[0] ?? values.name;
+        if (!name) usage();
+        await createGroup(actor, { name, description: values.description });
+        console.log(`created group ${name}`);
+        break;
+      }
+      case "group list":
+        for (const g of await listGroups())
+          console.log(`${g.name}\t${g.members.length} members\t${g.description}`);
+        break;
+      case "group add-member": {
+        const [groupName, email] = rest;
+        if (!groupName || !email) usage();
+        const group = (await listGroups()).find((g) => g.name === groupName);
+        const user =
+          (await listPeople()).find((u) => u.email === email.toLowerCase()) ??
+          (await listServiceAccounts()).find((a) => a.name === email);
+        if (!group) throw new GatewayError("not_found", `no group named ${groupName}`);
+        if (!user) throw new GatewayError("not_found", `no user or service account ${email}`);
+        await addGroupMember(actor, group.id, user.id);
+        console.log(`added ${email} to ${groupName}`);
+        break;
+      }
+      case "token create": {
+        if (!values.name) usage();
+        const days = values["expires-days"] ? Number(values["expires-days"]) : undefined;
+        const existing = (await listServiceAccounts()).find((a) => a.name === values.name);
+        const issued = existing
+          ? await issueToken(actor, existing.id, "cli", days)
+          : await createServiceAccount(actor, {
+              name: values.name,
+              groups: values.group,
+              tokenName: "cli",
+              expiresInDays: days,
+            });
+        // The token alone on stdout, so scripts can capture it; the rest goes to stderr.
+        console.error(`token for service account ${values.name} (shown once; id ${issued.tokenId}):`);
+        console.log(issued.token);
+        break;
+      }
+      case "token revoke": {
+        const id = rest[0];
+        if (!id) usage();
+        await revokeToken(actor, id);
+        console.log(`revoked token ${id}`);
+        break;
+      }
+      default:
+        usage();
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  if (err instanceof GatewayError) console.error(`error: ${err.message}`);
+  else if (err instanceof ZodError)
+    console.error(
+      `error: ${err.issues.map((i) => `${i.path.join(".") || "input"}: ${i.message}`).join("; ")}`,
+    );
+  else console.error("error:", err);
+  process.exit(1);
+});

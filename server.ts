@@ -1,0 +1,67 @@
+/**
+ * The Portcullis process: Next.js (pages and API) plus WebSocket endpoints on one HTTP server.
+ * `npm start` builds and runs this in production mode; `npm run dev` runs it with --dev.
+ */
+import { createServer } from "node:http";
+import next from "next";
+import { getConfig } from "@/server/config";
+
+const dev = process.argv.includes("--dev");
+
+async function main() {
+  const config = getConfig();
+  process.env.NEXTAUTH_URL ??= config.publicUrl;
+  const app = next({ dev, hostname: "localhost", port: config.port });
+  // Server modules are loaded after Next.js has set up its request context (AsyncLocalStorage).
+  const { startGateway } = await import("@/server/bootstrap");
+  const { handleUpgrade } = await import("@/server/realtime");
+  const started = await startGateway();
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      console.error("[portcullis] request failed:", err);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  const nextUpgrade = dev ? app.getUpgradeHandler() : undefined;
+  server.on("upgrade", (req, socket, head) => {
+    if (handleUpgrade(req, socket, head)) return;
+    if (nextUpgrade) nextUpgrade(req, socket, head);
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, process.env.HOST ?? "0.0.0.0", resolve);
+  });
+
+  console.log(`\nPortcullis is running at ${config.publicUrl}`);
+  if (started.adminCreated) console.log(`  Sign in as ${started.adminCreated} with ADMIN_PASSWORD.`);
+  else
+    console.log(
+      `  Sign in at ${config.publicUrl}/signin (first visit with no users opens ${config.publicUrl}/setup).`,
+    );
+  if (started.demoPort)
+    console.log(`  Demo target: connection "demo" (PostgreSQL on 127.0.0.1:${started.demoPort}).`);
+  console.log(
+    `  Store: ${config.databaseUrl ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${config.dataDir}`}\n`,
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[portcullis] ${signal}: shutting down`);
+    server.close();
+    await started.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+main().catch((err) => {
+  console.error("[portcullis] failed to start:", err);
+  process.exit(1);
+});

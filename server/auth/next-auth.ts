@@ -1,0 +1,117 @@
+/**
+ * next-auth configuration: local accounts (credentials) and, when OIDC_* is set, single sign-on with any
+ * OpenID Connect provider whose groups claim becomes group memberships. Sessions are signed JWT cookies that
+ * expire; every request re-loads the user, so a disabled or deleted account loses access at once.
+ */
+import "server-only";
+import type { NextAuthOptions } from "next-auth";
+import CredentialsProvider from "next-auth/providers/credentials";
+import type { OAuthConfig } from "next-auth/providers/oauth";
+import { getDb } from "@/db/store";
+import { recordAuditEvent } from "@/server/audit";
+import { getConfig } from "@/server/config";
+import { findUserById } from "./store";
+import { touchLastSeen, upsertOidcUser, verifyLocalSignIn } from "./users";
+
+type OidcProfile = Record<string, unknown> & { sub: string; email?: string; name?: string };
+
+function claimAsGroups(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === "string");
+  if (typeof value === "string") return value.split(/[,\s]+/).filter(Boolean);
+  return [];
+}
+
+let cached: NextAuthOptions | undefined;
+
+export function getAuthOptions(): NextAuthOptions {
+  if (cached) return cached;
+  const config = getConfig();
+  const providers: NextAuthOptions["providers"] = [
+    CredentialsProvider({
+      id: "credentials",
+      name: "Email and password",
+      credentials: {
+        email: { label: "Email", type: "email" },
+        password: { label: "Password", type: "password" },
+      },
+      async authorize(credentials) {
+        if (!credentials?.email || !credentials.password) return null;
+        const userId = await verifyLocalSignIn(credentials.email, credentials.password);
+        if (!userId) {
+          await recordAuditEvent(
+            { id: null, label: credentials.email.slice(0, 200) },
+            "auth.signin_failed",
+            "local",
+          );
+          return null;
+        }
+        return { id: userId, email: credentials.email };
+      },
+    }),
+  ];
+  const oidc = config.oidc;
+  if (oidc) {
+    const provider: OAuthConfig<OidcProfile> = {
+      id: "oidc",
+      name: oidc.name,
+      type: "oauth",
+      wellKnown: `${oidc.issuer}/.well-known/openid-configuration`,
+      clientId: oidc.clientId,
+      clientSecret: oidc.clientSecret,
+      authorization: { params: { scope: `openid email profile ${oidc.groupsClaim}` } },
+      idToken: true,
+      checks: ["pkce", "state"],
+      profile(profile) {
+        return {
+          id: profile.sub,
+          email: profile.email ?? null,
+          name: profile.name ?? profile.email ?? profile.sub,
+        };
+      },
+    };
+    providers.push(provider);
+  }
+  cached = {
+    secret: config.authSecret,
+    providers,
+    session: { strategy: "jwt", maxAge: config.sessionMaxAgeSeconds },
+    jwt: { maxAge: config.sessionMaxAgeSeconds },
+    pages: { signIn: "/signin", error: "/signin" },
+    callbacks: {
+      async jwt({ token, user, account, profile }) {
+        if (account?.provider === "oidc" && profile) {
+          const claims = profile as OidcProfile;
+          const email = typeof claims.email === "string" ? claims.email : undefined;
+          if (!email) throw new Error("the identity provider sent no email claim");
+          token.uid = await upsertOidcUser({
+            email,
+            name: typeof claims.name === "string" ? claims.name : email,
+            groups: claimAsGroups(oidc ? claims[oidc.groupsClaim] : undefined),
+          });
+        } else if (user) {
+          token.uid = user.id;
+        }
+        if (account && typeof token.uid === "string") await touchLastSeen([token.uid]);
+        return token;
+      },
+      async session({ session, token }) {
+        const uid = typeof token.uid === "string" ? token.uid : undefined;
+        const user = uid ? await findUserById(await getDb(), uid) : undefined;
+        if (user && !user.disabled) {
+          session.user = { name: user.name, email: user.email };
+        }
+        return session;
+      },
+    },
+    events: {
+      async signIn({ user, account }) {
+        await recordAuditEvent(
+          { id: null, label: user.email ?? "unknown" },
+          "auth.signin",
+          account?.provider ?? "",
+        );
+      },
+    },
+  };
+  return cached;
+}

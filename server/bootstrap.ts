@@ -1,0 +1,63 @@
+/**
+ * Start-up of the gateway process: opens the store (running migrations), creates the first admin from
+ * ADMIN_EMAIL/ADMIN_PASSWORD, starts the demo target, and, for the embedded store, opens a local socket so the
+ * admin command line can reach the same database while the console runs.
+ */
+import "server-only";
+import { rmSync } from "node:fs";
+import path from "node:path";
+import { getStore } from "@/db/store";
+import { SYSTEM_ACTOR } from "@/server/audit";
+import { countPeople, createUser } from "@/server/auth/users";
+import { getConfig } from "@/server/config";
+import { registerDemoConnection, startDemoTarget } from "@/server/demo/demo-target";
+
+export interface Started {
+  demoPort?: number;
+  storeSocket?: string;
+  adminCreated?: string;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(): Promise<Started> {
+  const config = getConfig();
+  const store = await getStore();
+  const stops: (() => Promise<void>)[] = [];
+  const started: Started = {
+    async stop() {
+      for (const stop of stops.reverse()) await stop().catch(() => {});
+      await store.close().catch(() => {});
+    },
+  };
+
+  if (config.adminEmail && config.adminPassword && (await countPeople()) === 0) {
+    await createUser(SYSTEM_ACTOR, {
+      email: config.adminEmail,
+      password: config.adminPassword,
+      role: "admin",
+      name: "Administrator",
+    });
+    started.adminCreated = config.adminEmail;
+  }
+
+  if (config.demoTarget) {
+    const demo = await startDemoTarget();
+    stops.push(demo.stop);
+    await registerDemoConnection(demo.port);
+    started.demoPort = demo.port;
+  }
+
+  if (store.kind === "pglite" && store.pglite) {
+    const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
+    const socketPath = path.join(config.dataDir, ".store.sock");
+    rmSync(socketPath, { force: true });
+    const server = new PGLiteSocketServer({ db: store.pglite, path: socketPath });
+    await server.start();
+    stops.push(async () => {
+      await server.stop();
+      rmSync(socketPath, { force: true });
+    });
+    started.storeSocket = socketPath;
+  }
+  return started;
+}

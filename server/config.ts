@@ -1,0 +1,84 @@
+/**
+ * Configuration from the environment (see README), plus the keys generated into DATA_DIR on first start.
+ * Not responsible for validating requests or reading the store.
+ */
+import "server-only";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+export interface GatewayConfig {
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  publicUrl: string;
+  masterKey: Buffer;
+  authSecret: string;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  demoTarget: boolean;
+  sessionMaxAgeSeconds: number;
+  oidc:
+    | { issuer: string; clientId: string; clientSecret: string; groupsClaim: string; name: string }
+    | undefined;
+}
+
+const CONFIG = Symbol.for("portcullis.config");
+type Holder = { [CONFIG]?: GatewayConfig };
+
+/** Reads a 32-byte key from the environment (hex or base64) or from a file in DATA_DIR, creating it. */
+function loadKey(envValue: string | undefined, dataDir: string, file: string, what: string): Buffer {
+  if (envValue) {
+    const key = /^[0-9a-f]{64}$/i.test(envValue)
+      ? Buffer.from(envValue, "hex")
+      : Buffer.from(envValue, "base64");
+    if (key.length !== 32) throw new Error(`${what} must be 32 bytes, as 64 hex characters or base64`);
+    return key;
+  }
+  const keyPath = path.join(dataDir, file);
+  if (existsSync(keyPath)) return Buffer.from(readFileSync(keyPath, "utf8").trim(), "hex");
+  const key = randomBytes(32);
+  writeFileSync(keyPath, key.toString("hex"), { mode: 0o600 });
+  if (file === "master.key") {
+    console.warn(
+      `[portcullis] MASTER_KEY is not set: generated one into ${keyPath}. Back it up: without it stored credentials cannot be decrypted.`,
+    );
+  }
+  return key;
+}
+
+export function getConfig(): GatewayConfig {
+  const holder = globalThis as Holder;
+  const cached = holder[CONFIG];
+  if (cached) return cached;
+  const env = process.env;
+  const dataDir = path.resolve(env.DATA_DIR ?? "./data");
+  mkdirSync(dataDir, { recursive: true });
+  const port = Number(env.PORT ?? 3000);
+  const oidcIssuer = env.OIDC_ISSUER;
+  const config: GatewayConfig = {
+    port,
+    dataDir,
+    databaseUrl: env.DATABASE_URL || undefined,
+    publicUrl: (env.PUBLIC_URL ?? env.NEXTAUTH_URL ?? `http://localhost:${port}`).replace(/\/$/, ""),
+    masterKey: loadKey(env.MASTER_KEY, dataDir, "master.key", "MASTER_KEY"),
+    authSecret:
+      env.AUTH_SECRET ?? env.NEXTAUTH_SECRET ?? loadKey(undefined, dataDir, "auth.key", "").toString("hex"),
+    adminEmail: env.ADMIN_EMAIL || undefined,
+    adminPassword: env.ADMIN_PASSWORD || undefined,
+    demoTarget: env.DEMO_TARGET !== "off",
+    sessionMaxAgeSeconds: Number(env.SESSION_MAX_AGE ?? 8 * 3600),
+    oidc:
+      oidcIssuer && env.OIDC_CLIENT_ID && env.OIDC_CLIENT_SECRET
+        ? {
+            issuer: oidcIssuer.replace(/\/$/, ""),
+            clientId: env.OIDC_CLIENT_ID,
+            clientSecret: env.OIDC_CLIENT_SECRET,
+            groupsClaim: env.OIDC_GROUPS_CLAIM ?? "groups",
+            name: env.OIDC_NAME ?? "single sign-on",
+          }
+        : undefined,
+  };
+  holder[CONFIG] = config;
+  return config;
+}

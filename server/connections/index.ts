@@ -1,0 +1,16 @@
+/** Connections: the registry of targets, their encrypted credentials, and who may use each. */
+import "server-only";
+
+export { createConnectionSchema, updateConnectionSchema } from "./schema";
+export {
+  assertCanManage,
+  type ConnectionView,
+  createConnection,
+  deleteConnection,
+  getConnectionById,
+  getConnectionForUse,
+  listConnections,
+  openConnectionSecret,
+  updateConnection,
+} from "./service";
+export { testConnection } from "./test-connection";

@@ -1,0 +1,66 @@
+/** Request shapes for connections, shared by the API, the console's forms and the admin command line. */
+import { z } from "zod";
+import { groupNameSchema } from "@/server/auth/schema";
+
+export const connectionNameSchema = z
+  .string()
+  .trim()
+  .min(1, "a connection name is required")
+  .max(63, "the connection name is too long (63 characters at most)")
+  .regex(
+    /^[a-z0-9][a-z0-9_-]*$/,
+    "a connection name uses lower-case letters, digits, _ and - (it appears in URLs)",
+  );
+
+const hostSchema = z
+  .string()
+  .trim()
+  .min(1, "a host is required")
+  .max(255, "the host is too long")
+  .regex(/^[A-Za-z0-9._:[\]-]+$/, "the host must be a hostname or an IP address");
+const portSchema = z.coerce
+  .number()
+  .int("the port must be a whole number")
+  .min(1)
+  .max(65535, "ports go up to 65535");
+
+const credentialFields = {
+  /** undefined keeps the stored value on update; "" clears it */
+  password: z.string().max(4096, "the password is too long").optional(),
+  privateKey: z.string().max(16_384, "the private key is too long").optional(),
+  passphrase: z.string().max(1024).optional(),
+};
+
+const common = {
+  name: connectionNameSchema,
+  description: z.string().trim().max(500).default(""),
+  host: hostSchema,
+  port: portSchema.optional(),
+  username: z.string().trim().min(1, "a username is required").max(128),
+  groups: z.array(groupNameSchema).default([]),
+  ...credentialFields,
+};
+
+export const createConnectionSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("postgres"),
+    database: z.string().trim().min(1, "a database is required").max(128),
+    ...common,
+  }),
+  z.object({ kind: z.literal("ssh"), database: z.undefined().optional(), ...common }),
+]);
+export type CreateConnectionInput = z.input<typeof createConnectionSchema>;
+
+export const updateConnectionSchema = z.object({
+  name: connectionNameSchema.optional(),
+  description: z.string().trim().max(500).optional(),
+  host: hostSchema.optional(),
+  port: portSchema.optional(),
+  database: z.string().trim().min(1).max(128).optional(),
+  username: z.string().trim().min(1).max(128).optional(),
+  groups: z.array(groupNameSchema).optional(),
+  ...credentialFields,
+});
+export type UpdateConnectionInput = z.input<typeof updateConnectionSchema>;
+
+export const DEFAULT_PORTS = { postgres: 5432, ssh: 22 } as const;

@@ -1,0 +1,268 @@
+/**
+ * The connection registry: create, edit, delete, list what a principal may use, and open credentials for a
+ * driver. Views returned from here never carry credentials, only whether each kind is set.
+ */
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { eq } from "drizzle-orm";
+import { type Connection, connections } from "@/db/schema";
+import { getDb } from "@/db/store";
+import { type Actor, recordAuditEvent } from "@/server/audit";
+import { hasPermission, type Principal } from "@/server/auth/principal";
+import { findGroupsByName } from "@/server/auth/store";
+import { getConfig } from "@/server/config";
+import { badRequest, conflict, GatewayError, notFound } from "@/server/errors";
+import {
+  type CreateConnectionInput,
+  createConnectionSchema,
+  DEFAULT_PORTS,
+  type UpdateConnectionInput,
+  updateConnectionSchema,
+} from "./schema";
+import {
+  findConnectionById,
+  findConnectionByName,
+  groupsByConnection,
+  listConnectionRows,
+  replaceConnectionGroups,
+} from "./store";
+import { openSecret, sealSecret, type TargetSecret } from "./vault";
+
+export interface ConnectionView {
+  id: string;
+  name: string;
+  kind: "postgres" | "ssh";
+  description: string;
+  host: string;
+  port: number;
+  database: string | null;
+  username: string;
+  groups: string[];
+  credentials: { password: boolean; privateKey: boolean };
+  hostKey: string | null;
+  isDemo: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+function credentialFlags(options: Record<string, unknown>) {
+  const flags = options.credentials as { password?: boolean; privateKey?: boolean } | undefined;
+  return { password: Boolean(flags?.password), privateKey: Boolean(flags?.privateKey) };
+}
+
+function toView(row: Connection, groupNames: string[]): ConnectionView {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    description: row.description,
+    host: row.host,
+    port: row.port,
+    database: row.database,
+    username: row.username,
+    groups: groupNames,
+    credentials: credentialFlags(row.options),
+    hostKey: row.hostKey,
+    isDemo: row.isDemo,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function canUse(principal: Principal, groupIds: string[]): boolean {
+  if (principal.role === "admin" && principal.kind === "person") return true;
+  return principal.groups.some((g) => groupIds.includes(g.id));
+}
+
+/** Connections the principal may use; admins (people) see all of them. */
+export async function listConnections(principal: Principal): Promise<ConnectionView[]> {
+  const db = await getDb();
+  const rows = await listConnectionRows(db);
+  const byConnection = await groupsByConnection(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows
+    .filter((r) =>
+      canUse(
+        principal,
+        (byConnection.get(r.id) ?? []).map((g) => g.id),
+      ),
+    )
+    .map((r) =>
+      toView(
+        r,
+        (byConnection.get(r.id) ?? []).map((g) => g.name),
+      ),
+    );
+}
+
+/**
+ * Looks a connection up by name for a principal. A connection the principal may not use answers exactly
+ * like a missing one, so names do not leak across groups.
+ */
+export async function getConnectionForUse(principal: Principal, name: string): Promise<ConnectionView> {
+  const db = await getDb();
+  const row = await findConnectionByName(db, name);
+  const groupsOf = row ? ((await groupsByConnection(db, [row.id])).get(row.id) ?? []) : [];
+  if (
+    !row ||
+    !canUse(
+      principal,
+      groupsOf.map((g) => g.id),
+    )
+  )
+    throw notFound(`no connection named ${name}`);
+  return toView(
+    row,
+    groupsOf.map((g) => g.name),
+  );
+}
+
+export async function getConnectionById(id: string): Promise<ConnectionView> {
+  const db = await getDb();
+  const row = await findConnectionById(db, id);
+  if (!row) throw notFound("no such connection");
+  return toView(
+    row,
+    ((await groupsByConnection(db, [row.id])).get(row.id) ?? []).map((g) => g.name),
+  );
+}
+
+async function resolveGroupIds(names: string[]) {
+  const db = await getDb();
+  const found = await findGroupsByName(db, [...new Set(names)]);
+  const missing = names.filter((n) => !found.some((g) => g.name === n));
+  if (missing.length > 0) throw badRequest(`unknown group: ${missing.join(", ")}`);
+  return found.map((g) => g.id);
+}
+
+function secretFrom(
+  input: { password?: string; privateKey?: string; passphrase?: string },
+  base: TargetSecret = {},
+) {
+  const next: TargetSecret = { ...base };
+  for (const field of ["password", "privateKey", "passphrase"] as const) {
+    const value = input[field];
+    if (value === undefined) continue;
+    if (value === "") delete next[field];
+    else next[field] = value;
+  }
+  if (next.privateKey && !/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(next.privateKey)) {
+    throw badRequest("the private key must be in PEM or OpenSSH format (-----BEGIN ... PRIVATE KEY-----)");
+  }
+  return next;
+}
+
+export async function createConnection(
+  actor: Actor,
+  input: CreateConnectionInput,
+  extra: { isDemo?: boolean } = {},
+) {
+  const data = createConnectionSchema.parse(input);
+  const db = await getDb();
+  if (await findConnectionByName(db, data.name))
+    throw conflict(`a connection named ${data.name} already exists`);
+  const groupIds = await resolveGroupIds(data.groups);
+  const secret = secretFrom(data);
+  if (data.kind === "ssh" && !secret.password && !secret.privateKey) {
+    throw badRequest("an SSH connection needs a password or a private key");
+  }
+  const id = randomUUID();
+  await db.insert(connections).values({
+    id,
+    name: data.name,
+    kind: data.kind,
+    description: data.description,
+    host: data.host,
+    port: data.port ?? DEFAULT_PORTS[data.kind],
+    database: data.kind === "postgres" ? data.database : null,
+    username: data.username,
+    secret: sealSecret(secret, getConfig().masterKey, id),
+    options: { credentials: { password: Boolean(secret.password), privateKey: Boolean(secret.privateKey) } },
+    isDemo: extra.isDemo ?? false,
+  });
+  await replaceConnectionGroups(db, id, groupIds);
+  await recordAuditEvent(actor, "connection.create", data.name, {
+    kind: data.kind,
+    host: data.host,
+    groups: data.groups,
+  });
+  return getConnectionById(id);
+}
+
+export async function updateConnection(actor: Actor, id: string, input: UpdateConnectionInput) {
+  const data = updateConnectionSchema.parse(input);
+  const db = await getDb();
+  const row = await findConnectionById(db, id);
+  if (!row) throw notFound("no such connection");
+  if (data.name && data.name !== row.name && (await findConnectionByName(db, data.name))) {
+    throw conflict(`a connection named ${data.name} already exists`);
+  }
+  const key = getConfig().masterKey;
+  const touchesSecret = [data.password, data.privateKey, data.passphrase].some((v) => v !== undefined);
+  const secret = touchesSecret ? secretFrom(data, openSecret(row.secret, key, row.id)) : undefined;
+  const hostChanged = (data.host && data.host !== row.host) || (data.port && data.port !== row.port);
+  await db
+    .update(connections)
+    .set({
+      ...(data.name !== undefined && { name: data.name }),
+      ...(data.description !== undefined && { description: data.description }),
+      ...(data.host !== undefined && { host: data.host }),
+      ...(data.port !== undefined && { port: data.port }),
+      ...(data.database !== undefined && row.kind === "postgres" && { database: data.database }),
+      ...(data.username !== undefined && { username: data.username }),
+      ...(secret && {
+        secret: sealSecret(secret, key, row.id),
+        options: {
+          ...row.options,
+          credentials: { password: Boolean(secret.password), privateKey: Boolean(secret.privateKey) },
+        },
+      }),
+      // A new address means a new machine: its host key must be pinned again.
+      ...(hostChanged && { hostKey: null }),
+      updatedAt: new Date(),
+    })
+    .where(eq(connections.id, id));
+  if (data.groups !== undefined) await replaceConnectionGroups(db, id, await resolveGroupIds(data.groups));
+  const changed = Object.keys(data).map((k) =>
+    ["password", "privateKey", "passphrase"].includes(k) ? `${k} (replaced)` : k,
+  );
+  await recordAuditEvent(actor, "connection.update", data.name ?? row.name, { changed });
+  return getConnectionById(id);
+}
+
+export async function deleteConnection(actor: Actor, id: string) {
+  const db = await getDb();
+  const row = await findConnectionById(db, id);
+  if (!row) throw notFound("no such connection");
+  await db.delete(connections).where(eq(connections.id, id));
+  await recordAuditEvent(actor, "connection.delete", row.name);
+}
+
+/** Credentials for a driver. Only target drivers call this; the result must never leave the server. */
+export async function openConnectionSecret(
+  connectionId: string,
+): Promise<{ row: Connection; secret: TargetSecret }> {
+  const db = await getDb();
+  const row = await findConnectionById(db, connectionId);
+  if (!row) throw notFound("no such connection");
+  try {
+    return { row, secret: openSecret(row.secret, getConfig().masterKey, row.id) };
+  } catch {
+    throw new GatewayError(
+      "target_unavailable",
+      "the stored credentials cannot be decrypted: MASTER_KEY differs from the one they were saved with",
+    );
+  }
+}
+
+export async function pinHostKey(connectionId: string, fingerprint: string) {
+  const db = await getDb();
+  await db.update(connections).set({ hostKey: fingerprint }).where(eq(connections.id, connectionId));
+}
+
+export function assertCanManage(principal: Principal) {
+  if (!hasPermission(principal, "connections:manage"))
+    throw new GatewayError("forbidden", "missing permission connections:manage");
+}

@@ -1,0 +1,127 @@
+/**
+ * The one wrapper every API route handler goes through: identifies the caller (bearer token or session
+ * cookie), checks the permission, parses the JSON body with zod, and maps errors to JSON replies
+ * `{ error: { code, message } }`. Unexpected errors become a 500 with an id that is logged with the stack.
+ * A handler cannot be exported without it: the route walk test calls every route without credentials.
+ */
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { NextResponse } from "next/server";
+import { ZodError, type z } from "zod";
+import { principalFromRequest } from "@/server/auth/authenticate";
+import { hasPermission, type Permission, type Principal } from "@/server/auth/principal";
+import { GatewayError } from "@/server/errors";
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+type Params = Record<string, string | string[]>;
+type RouteContext = { params: Promise<Params> };
+
+export interface HandlerContext<B> {
+  request: Request;
+  principal: Principal;
+  body: B;
+  params: Record<string, string>;
+}
+
+export function errorResponse(
+  status: number,
+  code: string,
+  message: string,
+  details?: Record<string, unknown>,
+) {
+  return NextResponse.json({ error: { code, message, ...(details && { details }) } }, { status });
+}
+
+function formatZodError(error: ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
+    .join("; ");
+}
+
+export function toErrorResponse(err: unknown): Response {
+  if (err instanceof GatewayError) return errorResponse(err.status, err.code, err.message, err.details);
+  if (err instanceof ZodError) return errorResponse(400, "bad_request", formatZodError(err));
+  const id = randomUUID();
+  console.error(`[portcullis] internal error ${id}:`, err);
+  return errorResponse(500, "internal", `Something went wrong on the gateway (error id ${id}).`);
+}
+
+async function readJsonBody(request: Request): Promise<unknown> {
+  const type = request.headers.get("content-type") ?? "";
+  const declared = Number(request.headers.get("content-length") ?? 0);
+  if (declared > MAX_BODY_BYTES)
+    throw new GatewayError("payload_too_large", "the request body is larger than 1 MiB");
+  const text = await request.text();
+  if (text.length === 0) return {};
+  if (!/^application\/(.+\+)?json\b/i.test(type)) {
+    throw new GatewayError(
+      "unsupported_media_type",
+      "send the body as JSON with Content-Type: application/json",
+    );
+  }
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES)
+    throw new GatewayError("payload_too_large", "the request body is larger than 1 MiB");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new GatewayError("bad_request", "the request body is not valid JSON");
+  }
+}
+
+async function flatParams(context: RouteContext | undefined): Promise<Record<string, string>> {
+  const raw = (await context?.params) ?? {};
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) ? v.join("/") : v]));
+}
+
+function toResponse(result: unknown): Response {
+  return result instanceof Response ? result : NextResponse.json(result ?? { ok: true });
+}
+
+/** Authenticated route: the permission is checked before the body is even read. */
+export function withAuth<S extends z.ZodType = z.ZodUndefined>(
+  options: { permission: Permission; body?: S },
+  handler: (ctx: HandlerContext<z.output<S>>) => Promise<unknown>,
+) {
+  return async (request: Request, context?: RouteContext): Promise<Response> => {
+    try {
+      const principal = await principalFromRequest(request);
+      if (!principal) {
+        return errorResponse(
+          401,
+          "unauthenticated",
+          request.headers.get("authorization")
+            ? "the bearer token is unknown, revoked or expired"
+            : "sign in, or send Authorization: Bearer <token>",
+        );
+      }
+      if (!hasPermission(principal, options.permission)) {
+        return errorResponse(403, "forbidden", `missing permission ${options.permission}`);
+      }
+      const body = options.body ? options.body.parse(await readJsonBody(request)) : undefined;
+      return toResponse(
+        await handler({ request, principal, body: body as z.output<S>, params: await flatParams(context) }),
+      );
+    } catch (err) {
+      return toErrorResponse(err);
+    }
+  };
+}
+
+/** Route reachable without a principal (first-run setup, health). It still parses and maps errors. */
+export function withoutAuth<S extends z.ZodType = z.ZodUndefined>(
+  options: { body?: S },
+  handler: (ctx: Omit<HandlerContext<z.output<S>>, "principal">) => Promise<unknown>,
+) {
+  return async (request: Request, context?: RouteContext): Promise<Response> => {
+    try {
+      const body = options.body ? options.body.parse(await readJsonBody(request)) : undefined;
+      return toResponse(
+        await handler({ request, body: body as z.output<S>, params: await flatParams(context) }),
+      );
+    } catch (err) {
+      return toErrorResponse(err);
+    }
+  };
+}
