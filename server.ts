@@ -15,6 +15,7 @@ async function main() {
   // Server modules are loaded after Next.js has set up its request context (AsyncLocalStorage).
   const { startGateway } = await import("@/server/bootstrap");
   const { handleUpgrade } = await import("@/server/realtime");
+  await import("@/server/terminal/socket"); // registers /ws/terminal
   const started = await startGateway();
   await app.prepare();
   const handle = app.getRequestHandler();

@@ -148,3 +148,148 @@ export type Group = typeof groups.$inferSelect;
 export type Connection = typeof connections.$inferSelect;
 export type ApiToken = typeof apiTokens.$inferSelect;
 export type AuditEvent = typeof auditEvents.$inferSelect;
+
+/** A session: one person's or service's use of one connection (an editor tab, an API conversation, a terminal). */
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    principalId: text("principal_id"),
+    principalLabel: text("principal_label").notNull(),
+    principalKind: text("principal_kind", { enum: ["person", "service"] }).notNull(),
+    connectionId: text("connection_id"),
+    connectionName: text("connection_name").notNull(),
+    kind: text("kind", { enum: ["sql", "terminal"] }).notNull(),
+    channel: text("channel", { enum: ["editor", "api", "mcp", "terminal"] }).notNull(),
+    state: text("state", { enum: ["live", "ended", "failed"] })
+      .notNull()
+      .default("live"),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+    lastActivityAt: timestamp("last_activity_at", { withTimezone: true }).notNull().defaultNow(),
+    endedAt: timestamp("ended_at", { withTimezone: true }),
+    statements: integer("statements").notNull().default(0),
+    allowed: integer("allowed").notNull().default(0),
+    held: integer("held").notNull().default(0),
+    blocked: integer("blocked").notNull().default(0),
+    maskedFields: integer("masked_fields").notNull().default(0),
+  },
+  (t) => [
+    index("sessions_started_idx").on(t.startedAt),
+    index("sessions_principal_idx").on(t.principalId, t.startedAt),
+    index("sessions_connection_idx").on(t.connectionId, t.startedAt),
+  ],
+);
+
+/** What happened in a session, in order: statements with their decisions and masked results, output, input. */
+export const sessionEvents = pgTable(
+  "session_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    type: text("type").notNull(),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [index("session_events_session_idx").on(t.sessionId, t.id)],
+);
+
+/** A request held for approval: the exact input, why it was held, and its state. */
+export const reviews = pgTable(
+  "reviews",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id").references(() => sessions.id, { onDelete: "set null" }),
+    requesterId: text("requester_id").notNull(),
+    requesterLabel: text("requester_label").notNull(),
+    connectionId: text("connection_id").notNull(),
+    connectionName: text("connection_name").notNull(),
+    input: text("input").notNull(),
+    inputHash: text("input_hash").notNull(),
+    class: text("class").notNull(),
+    reasons: jsonb("reasons").$type<unknown[]>().notNull(),
+    note: text("note").notNull().default(""),
+    channel: text("channel").notNull().default("api"),
+    approvalsRequired: integer("approvals_required").notNull().default(1),
+    /** every decision: who, when, approve or deny, comment */
+    decisions: jsonb("decisions")
+      .$type<{ by: string; byLabel: string; at: string; decision: "approve" | "deny"; comment: string }[]>()
+      .notNull()
+      .default([]),
+    state: text("state", {
+      enum: ["pending", "approved", "denied", "expired", "cancelled", "executed", "failed"],
+    })
+      .notNull()
+      .default("pending"),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    decidedAt: timestamp("decided_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("reviews_state_idx").on(t.state, t.createdAt),
+    index("reviews_requester_idx").on(t.requesterId),
+  ],
+);
+
+export type Session = typeof sessions.$inferSelect;
+export type SessionEvent = typeof sessionEvents.$inferSelect;
+export type Review = typeof reviews.$inferSelect;
+
+/** Policy rules an admin edits; the built-in defaults apply where none of these matches. */
+export const policyRules = pgTable(
+  "policy_rules",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    connectionId: text("connection_id").references(() => connections.id, { onDelete: "cascade" }),
+    groups: jsonb("groups").$type<string[]>().notNull().default([]),
+    classes: jsonb("classes").$type<string[]>().notNull().default([]),
+    tables: jsonb("tables").$type<string[]>().notNull().default([]),
+    functions: jsonb("functions").$type<string[]>().notNull().default([]),
+    action: text("action", { enum: ["allow", "review", "deny"] }).notNull(),
+    message: text("message").notNull().default(""),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("policy_rules_connection_idx").on(t.connectionId)],
+);
+
+export type PolicyRuleRow = typeof policyRules.$inferSelect;
+
+/** Terminal command rules: a pattern over the command line about to run, and what to do with it. */
+export const commandRules = pgTable(
+  "command_rules",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    connectionId: text("connection_id").references(() => connections.id, { onDelete: "cascade" }),
+    groups: jsonb("groups").$type<string[]>().notNull().default([]),
+    /** "regex" matches the whole command line; "command" matches a parsed command name (e.g. shutdown, kubectl delete) */
+    matchKind: text("match_kind", { enum: ["regex", "command"] }).notNull(),
+    pattern: text("pattern").notNull(),
+    action: text("action", { enum: ["allow", "review", "deny"] }).notNull(),
+    message: text("message").notNull().default(""),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("command_rules_connection_idx").on(t.connectionId)],
+);
+
+export type CommandRuleRow = typeof commandRules.$inferSelect;
+
+/** A connection's masking settings (types on, styles, column rules); absent means the shipped defaults. */
+export const maskingSettings = pgTable("masking_settings", {
+  connectionId: text("connection_id")
+    .primaryKey()
+    .references(() => connections.id, { onDelete: "cascade" }),
+  settings: jsonb("settings")
+    .$type<{
+      enabledTypes?: string[];
+      styles?: Record<string, "full" | "partial" | "pseudonym">;
+      defaultStyle: "full" | "partial" | "pseudonym";
+      columnRules: { pattern: string; type: string }[];
+    }>()
+    .notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});

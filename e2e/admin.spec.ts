@@ -80,7 +80,7 @@ test("an admin adds a group, a user and a PostgreSQL connection; the password ne
     "/audit",
   ]) {
     await page.goto(`${base}${path}`);
-    await expect(page.locator("main")).toBeVisible();
+    await expect(page.locator("main"), path).toBeVisible();
     seen.push(await page.content());
   }
   await snap(page, "admin-07-audit");

@@ -10,9 +10,12 @@
  *   npm run admin -- group add-member GROUP EMAIL
  *   npm run admin -- token create --name N [--group G ...] [--expires-days D]
  *   npm run admin -- token revoke TOKEN_ID
+ *   npm run admin -- connection add --name N --kind postgres|ssh --host H [--port P] [--database D]
+ *                    --username U [--group G ...]   (password from PORTCULLIS_TARGET_PASSWORD, key from a file)
+ *   npm run admin -- connection list
  *   npm run admin -- migrate
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -30,6 +33,7 @@ import {
   revokeToken,
 } from "@/server/auth";
 import { getConfig } from "@/server/config";
+import { createConnection } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 
 const actor = { id: null, label: "admin-cli" };
@@ -65,6 +69,9 @@ function usage(): never {
       "  group add-member GROUP EMAIL",
       "  token create --name N [--group G ...] [--expires-days D]",
       "  token revoke TOKEN_ID",
+      "  connection add --name N --kind postgres|ssh --host H [--port P] [--database D] --username U [--group G ...]",
+      "                 [--private-key-file F]   (password from the PORTCULLIS_TARGET_PASSWORD variable)",
+      "  connection list",
       "  migrate",
     ].join("\n"),
   );
@@ -83,6 +90,12 @@ async function main(argv: string[]) {
       group: { type: "string", multiple: true, default: [] },
       description: { type: "string", default: "" },
       "expires-days": { type: "string" },
+      kind: { type: "string" },
+      host: { type: "string" },
+      port: { type: "string" },
+      database: { type: "string" },
+      username: { type: "string" },
+      "private-key-file": { type: "string" },
     },
   });
   const [noun, verb, ...rest] = positionals;
@@ -158,6 +171,48 @@ async function main(argv: string[]) {
         if (!id) usage();
         await revokeToken(actor, id);
         console.log(`revoked token ${id}`);
+        break;
+      }
+      case "connection add": {
+        if (
+          !values.name ||
+          !values.host ||
+          !values.username ||
+          (values.kind !== "postgres" && values.kind !== "ssh")
+        )
+          usage();
+        // Secrets never travel on the command line (shell history, process list): an env var or a file.
+        const password = process.env.PORTCULLIS_TARGET_PASSWORD;
+        const privateKey = values["private-key-file"]
+          ? readFileSync(values["private-key-file"], "utf8")
+          : undefined;
+        const common = {
+          name: values.name,
+          host: values.host,
+          port: values.port ? Number(values.port) : undefined,
+          username: values.username,
+          groups: values.group,
+          ...(password && { password }),
+          ...(privateKey && { privateKey }),
+        };
+        const created =
+          values.kind === "postgres"
+            ? await createConnection(actor, {
+                ...common,
+                kind: "postgres",
+                database: values.database ?? "postgres",
+              })
+            : await createConnection(actor, { ...common, kind: "ssh" });
+        console.log(`created connection ${created.name} (${created.kind} ${created.host}:${created.port})`);
+        break;
+      }
+      case "connection list": {
+        const { listAllConnections } = await import("@/server/connections/service");
+        for (const c of await listAllConnections()) {
+          console.log(
+            `${c.name}\t${c.kind}\t${c.host}:${c.port}${c.database ? `/${c.database}` : ""}\t${c.groups.join(",")}`,
+          );
+        }
         break;
       }
       default:

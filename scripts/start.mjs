@@ -30,6 +30,9 @@ const run = (cmd, args, env = {}) => {
   if (result.status !== 0) process.exit(result.status ?? 1);
 };
 
+// Monaco is served from our own origin (no CDN): copy its files into public/vendor before building.
+run(process.execPath, ["scripts/copy-monaco.mjs"]);
+
 if (needsBuild) {
   console.log("[portcullis] building the console (first start takes a few minutes)...");
   run("npx", ["next", "build"], { NEXT_TELEMETRY_DISABLED: "1" });

@@ -14,6 +14,7 @@ export type ErrorCode =
   | "unsupported_media_type"
   | "rate_limited"
   | "target_unavailable"
+  | "unavailable"
   | "blocked";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -26,6 +27,7 @@ const STATUS: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   rate_limited: 429,
   target_unavailable: 502,
+  unavailable: 503,
   blocked: 403,
 };
 

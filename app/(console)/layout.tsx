@@ -1,19 +1,27 @@
 import type { ReactNode } from "react";
 import { type NavItem, NavLinks } from "@/components/ui/nav-links";
 import { SignOutButton } from "@/components/ui/sign-out-button";
+import { countInbox } from "@/server/approvals";
 import { hasPermission, requirePrincipal } from "@/server/auth";
 
 export const dynamic = "force-dynamic";
 
 export default async function ConsoleLayout({ children }: { children: ReactNode }) {
   const principal = await requirePrincipal();
-  const items: NavItem[] = [{ href: "/connections", label: "Connections", section: "Access" }];
+  const items: NavItem[] = [
+    { href: "/editor", label: "SQL editor", section: "Access" },
+    { href: "/terminal", label: "Terminal", section: "Access" },
+    { href: "/connections", label: "Connections", section: "Access" },
+    { href: "/inbox", label: "Inbox", section: "Access", badge: "inbox" },
+  ];
   if (hasPermission(principal, "users:manage")) {
     items.push(
       { href: "/users", label: "Users", section: "Admin" },
       { href: "/groups", label: "Groups", section: "Admin" },
     );
   }
+  if (hasPermission(principal, "policies:manage"))
+    items.push({ href: "/policies", label: "Policies", section: "Admin" });
   if (hasPermission(principal, "tokens:manage")) {
     items.push({ href: "/service-accounts", label: "Service accounts", section: "Admin" });
   }
@@ -25,7 +33,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
         <div className="brand">
           Port<span>cullis</span>
         </div>
-        <NavLinks items={items} />
+        <NavLinks items={items} inboxCount={await countInbox(principal)} />
         <div className="me">
           <div className="who">{principal.name}</div>
           <div className="muted small">{principal.email}</div>
@@ -40,7 +48,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
           <SignOutButton />
         </div>
       </nav>
-      <main className="main">{children}</main>
+      <main className="console-main">{children}</main>
     </div>
   );
 }

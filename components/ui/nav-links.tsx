@@ -2,14 +2,16 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { InboxBadge } from "@/components/inbox/inbox-badge";
 
 export interface NavItem {
   href: string;
   label: string;
   section?: string;
+  badge?: "inbox";
 }
 
-export function NavLinks({ items }: { items: NavItem[] }) {
+export function NavLinks({ items, inboxCount }: { items: NavItem[]; inboxCount: number }) {
   const pathname = usePathname();
   let lastSection: string | undefined;
   return (
@@ -23,6 +25,7 @@ export function NavLinks({ items }: { items: NavItem[] }) {
             {header && <div className="section">{header}</div>}
             <Link href={item.href} aria-current={active ? "page" : undefined}>
               {item.label}
+              {item.badge === "inbox" && <InboxBadge initial={inboxCount} />}
             </Link>
           </span>
         );

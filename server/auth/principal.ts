@@ -11,10 +11,18 @@ export type Permission =
   | "connections:manage"
   | "users:manage"
   | "tokens:manage"
+  | "policies:manage"
   | "audit:read";
 
 const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  admin: ["connections:use", "connections:manage", "users:manage", "tokens:manage", "audit:read"],
+  admin: [
+    "connections:use",
+    "connections:manage",
+    "users:manage",
+    "tokens:manage",
+    "policies:manage",
+    "audit:read",
+  ],
   member: ["connections:use"],
 };
 

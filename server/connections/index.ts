@@ -11,6 +11,7 @@ export {
   getConnectionForUse,
   listConnections,
   openConnectionSecret,
+  pinHostKey,
   updateConnection,
 } from "./service";
 export { testConnection } from "./test-connection";

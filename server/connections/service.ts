@@ -97,6 +97,22 @@ export async function listConnections(principal: Principal): Promise<ConnectionV
     );
 }
 
+/** Every connection, for operators (the admin command line). */
+export async function listAllConnections(): Promise<ConnectionView[]> {
+  const db = await getDb();
+  const rows = await listConnectionRows(db);
+  const byConnection = await groupsByConnection(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) =>
+    toView(
+      r,
+      (byConnection.get(r.id) ?? []).map((g) => g.name),
+    ),
+  );
+}
+
 /**
  * Looks a connection up by name for a principal. A connection the principal may not use answers exactly
  * like a missing one, so names do not leak across groups.

@@ -1,11 +1,12 @@
 /**
- * The zero-setup demo target: an in-memory PGlite database with sample data, served over the PostgreSQL
- * wire protocol on a local port so that the gateway reaches it like any other target. The "demo" connection
+ * The zero-setup demo target: an in-memory PGlite database with sample data, in a child process, served over
+ * the PostgreSQL wire protocol on a local port so that the gateway reaches it like any other target. The "demo" connection
  * is created (or repointed at the new port) on every start, usable by the "analysts" group.
  */
 import "server-only";
-import { PGlite } from "@electric-sql/pglite";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { eq } from "drizzle-orm";
 import { connections } from "@/db/schema";
 import { getDb } from "@/db/store";
@@ -13,7 +14,6 @@ import { SYSTEM_ACTOR } from "@/server/audit";
 import { findGroupsByName } from "@/server/auth/store";
 import { createGroup } from "@/server/auth/users";
 import { createConnection } from "@/server/connections/service";
-import { sampleDataSql } from "./sample-data";
 
 export const DEMO_CONNECTION = "demo";
 export const DEMO_GROUP = "analysts";
@@ -23,26 +23,41 @@ export interface DemoTarget {
   stop(): Promise<void>;
 }
 
-export async function startDemoTarget(
+/** Starts the demo database in its own process and resolves once it listens. */
+export function startDemoTarget(
   preferredPort = Number(process.env.DEMO_TARGET_PORT ?? 0),
 ): Promise<DemoTarget> {
-  const db = await PGlite.create();
-  await db.exec(sampleDataSql());
-  let server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: preferredPort, maxConnections: 16 });
-  try {
-    await server.start();
-  } catch {
-    server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 16 });
-    await server.start();
-  }
-  const port = Number(server.getServerConn().split(":").pop());
-  return {
-    port,
-    async stop() {
-      await server.stop();
-      await db.close();
-    },
-  };
+  const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), "run-demo-target.ts");
+  const child = spawn(process.execPath, ["--import", "tsx", entry, String(preferredPort)], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    let buffered = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error("the demo target did not start within 60 s"));
+    }, 60_000);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the demo target exited during start-up (code ${code})`));
+    });
+    child.stdout.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const match = /DEMO_TARGET_PORT=(\d+)/.exec(buffered);
+      if (!match) return;
+      clearTimeout(timer);
+      child.removeAllListeners("exit");
+      resolve({
+        port: Number(match[1]),
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            child.once("exit", () => done());
+            child.kill("SIGTERM");
+          }),
+      });
+    });
+  });
 }
 
 /** Creates the demo connection and group, or points the existing demo connection at the current port. */

@@ -6,6 +6,7 @@ import "server-only";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
+import { reviewSignals } from "@/server/approvals";
 import { principalFromCookieHeader } from "@/server/auth/authenticate";
 import type { Principal } from "@/server/auth/principal";
 
@@ -18,6 +19,14 @@ export function registerSocketHandler(path: string, handler: SocketHandler) {
   handlers.set(path, handler);
 }
 
+function safeHost(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null;
+  }
+}
+
 function refuse(socket: Duplex, status: number, message: string) {
   socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
@@ -27,6 +36,13 @@ export function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Bu
   const url = new URL(request.url ?? "/", "http://localhost");
   const handler = handlers.get(url.pathname);
   if (!handler) return false;
+  // Cookies ride along on cross-site WebSocket handshakes (SameSite=Lax does not stop them): only our own
+  // pages may open a socket.
+  const origin = request.headers.origin;
+  if (origin && safeHost(origin) !== request.headers.host) {
+    refuse(socket, 403, "Forbidden");
+    return true;
+  }
   principalFromCookieHeader(request.headers.cookie ?? "")
     .then((principal) => {
       if (!principal) return refuse(socket, 401, "Unauthorized");
@@ -41,9 +57,12 @@ export function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Bu
   return true;
 }
 
-// A heartbeat endpoint: the console shows whether its live channel is up.
+// The console's live channel: a hello, and a nudge whenever reviews change (the inbox and its badge refetch).
 registerSocketHandler("/ws/events", (ws, principal) => {
   ws.send(JSON.stringify({ type: "hello", user: principal.email }));
+  const nudge = () => ws.send(JSON.stringify({ type: "reviews-changed" }));
+  reviewSignals.addEventListener("changed", nudge);
+  ws.on("close", () => reviewSignals.removeEventListener("changed", nudge));
   ws.on("message", (data) => {
     if (data.toString() === "ping") ws.send(JSON.stringify({ type: "pong" }));
   });

@@ -1,0 +1,173 @@
+/**
+ * SQL through the gateway against direct access, in the same run, on a real PostgreSQL (initdb on a free port):
+ *  - one-row query: latency p50/p99 over N runs, postgres.js direct vs the gateway's HTTP API (exec);
+ *  - a 100,000-row, 8-column result with masking on: wall time direct vs gateway.
+ * Prints ratios gateway/direct. Usage: npm run bench:sql [-- --runs 1000]
+ * Builds the console first when needed (node scripts/start.mjs --build-only).
+ */
+import { execFileSync } from "node:child_process";
+import { parseArgs } from "node:util";
+import postgres from "postgres";
+import { startConsole } from "../e2e/support/console";
+import { createDatabase, startPostgres } from "../test/harness/postgres";
+
+const { values } = parseArgs({
+  options: { runs: { type: "string", default: "1000" }, rows: { type: "string", default: "100000" } },
+});
+const RUNS = Number(values.runs);
+const ROWS = Number(values.rows);
+
+function percentile(sorted: number[], p: number) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+function summary(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    mean: samples.reduce((a, b) => a + b, 0) / samples.length,
+  };
+}
+const ms = (n: number) => `${n.toFixed(2)} ms`;
+
+async function main() {
+  execFileSync(process.execPath, ["scripts/start.mjs", "--build-only"], { stdio: "inherit" });
+  const pg = await startPostgres();
+  const url = await createDatabase(pg.url, "bench");
+  const setup = postgres(url, { max: 1, onnotice: () => {} });
+  await setup.unsafe(`
+    create table people as
+    select g as id,
+           'Person ' || g as full_name,
+           'user' || g || '@example.com' as email,
+           '+1 (555) ' || lpad((g % 1000)::text, 3, '0') || '-' || lpad((g % 10000)::text, 4, '0') as phone,
+           case when g % 10 = 0 then '4111 1111 1111 1111' else 'n/a' end as card,
+           (g * 1.25)::numeric(12,2) as balance,
+           'order ' || g || ' shipped on 2026-01-' || lpad(((g % 28) + 1)::text, 2, '0') as note,
+           now() - (g || ' minutes')::interval as created_at
+    from generate_series(1, ${ROWS}) g;
+    analyze people;`);
+  await setup.end();
+
+  const gateway = await startConsole({
+    ADMIN_EMAIL: "bench@example.com",
+    ADMIN_PASSWORD: "bench-password-1",
+    DEMO_TARGET: "off",
+  });
+  try {
+    const cli = (args: string[], env: Record<string, string> = {}) =>
+      execFileSync(
+        process.execPath,
+        ["--import", "tsx", "--import", "./scripts/server-only-hook.mjs", "scripts/admin.ts", ...args],
+        {
+          env: { ...process.env, DATA_DIR: gateway.dataDir, ...env },
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "ignore"],
+        },
+      ).trim();
+    cli(["group", "add", "bench"]);
+    cli(
+      [
+        "connection",
+        "add",
+        "--name",
+        "bench",
+        "--kind",
+        "postgres",
+        "--host",
+        pg.host,
+        "--port",
+        String(pg.port),
+        "--database",
+        "bench",
+        "--username",
+        pg.user,
+        "--group",
+        "bench",
+      ],
+      { PORTCULLIS_TARGET_PASSWORD: pg.password },
+    );
+    const token = cli(["token", "create", "--name", "bench-bot", "--group", "bench"]);
+    const exec = async (input: string, rowLimit?: number) => {
+      const response = await fetch(`${gateway.url}/api/v1/connections/bench/exec`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ input, ...(rowLimit && { rowLimit }) }),
+      });
+      const body = (await response.json()) as { status: string; rows?: unknown[][] };
+      if (response.status !== 200)
+        throw new Error(`gateway answered ${response.status}: ${JSON.stringify(body).slice(0, 300)}`);
+      return body;
+    };
+    const direct = postgres({
+      host: pg.host,
+      port: pg.port,
+      database: "bench",
+      username: pg.user,
+      password: pg.password,
+      max: 1,
+      prepare: false,
+    });
+
+    // Warm-up both paths.
+    for (let i = 0; i < 50; i++) {
+      await direct.unsafe("select 1 as one");
+      await exec("select 1 as one");
+    }
+    const directSamples: number[] = [];
+    const gatewaySamples: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      let t = performance.now();
+      await direct.unsafe("select 1 as one");
+      directSamples.push(performance.now() - t);
+      t = performance.now();
+      await exec("select 1 as one");
+      gatewaySamples.push(performance.now() - t);
+    }
+    const d = summary(directSamples);
+    const g = summary(gatewaySamples);
+
+    const bigQuery =
+      "select id, full_name, email, phone, card, balance, note, created_at from people order by id";
+    const bigDirect: number[] = [];
+    const bigGateway: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      let t = performance.now();
+      const rows = await direct.unsafe(bigQuery).values();
+      bigDirect.push(performance.now() - t);
+      if (rows.length !== ROWS) throw new Error(`direct returned ${rows.length} rows`);
+      t = performance.now();
+      const body = await exec(bigQuery, ROWS);
+      bigGateway.push(performance.now() - t);
+      if (body.rows?.length !== ROWS) throw new Error(`gateway returned ${body.rows?.length} rows`);
+      if (JSON.stringify(body.rows.slice(0, 20)).includes("@example.com"))
+        throw new Error("emails were not masked");
+    }
+    await direct.end();
+    const bd = Math.min(...bigDirect);
+    const bg = Math.min(...bigGateway);
+
+    console.log(
+      `\nSQL through the gateway vs direct (same run, ${RUNS} one-row queries, ${ROWS}-row result)\n`,
+    );
+    console.log("| measure | direct | gateway | gateway/direct | gateway overhead |");
+    console.log("| --- | --- | --- | --- | --- |");
+    console.log(
+      `| one row, p50 | ${ms(d.p50)} | ${ms(g.p50)} | ${(g.p50 / d.p50).toFixed(1)}x | +${ms(g.p50 - d.p50)} |`,
+    );
+    console.log(
+      `| one row, p99 | ${ms(d.p99)} | ${ms(g.p99)} | ${(g.p99 / d.p99).toFixed(1)}x | +${ms(g.p99 - d.p99)} |`,
+    );
+    console.log(
+      `| ${ROWS} rows x 8 columns, masked (best of 3) | ${ms(bd)} | ${ms(bg)} | ${(bg / bd).toFixed(2)}x | +${ms(bg - bd)} |`,
+    );
+  } finally {
+    await gateway.stop();
+    await pg.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,87 @@
+// The SQL editor's view of the gateway API: shapes of exec, schema and history replies as the browser reads
+// them. Only types; the calls live in exec-client.ts.
+
+/** A connection the editor may pick, without anything a browser should not hold. */
+export interface EditorConnection {
+  name: string;
+  description: string;
+  address: string;
+  isDemo: boolean;
+}
+
+export interface ResultColumn {
+  name: string;
+  type: string;
+}
+
+/** One masked cell: row index, column index, detector type ("email", "credit_card" ...). */
+export type MaskedCell = [row: number, col: number, type: string];
+
+export interface StatementResult {
+  statementIndex: number;
+  statement: string;
+  /** Command tag word, e.g. "SELECT", "UPDATE". */
+  command: string;
+  columns: ResultColumn[];
+  rows: unknown[][];
+  masked: MaskedCell[];
+  rowCount: number;
+  truncated: boolean;
+  rowLimit?: number;
+  durationMs?: number;
+}
+
+export interface BlockReason {
+  statementIndex?: number;
+  statement?: string;
+  class?: string;
+  ruleId?: string;
+  ruleName?: string;
+  action?: string;
+  message: string;
+}
+
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+  /** 1-based character offset into the input, as PostgreSQL reports it. */
+  position?: number;
+  sqlState?: string;
+}
+
+/** What one run ended in, as the editor shows it. */
+export type RunOutcome =
+  | {
+      status: "done";
+      sessionId?: string;
+      decision?: { decision: string; class?: string; reasons?: unknown[] };
+      results: StatementResult[];
+      durationMs?: number;
+    }
+  | { status: "pending_review"; sessionId?: string; reviewId: string; reasons: BlockReason[] }
+  | {
+      status: "blocked";
+      sessionId?: string;
+      reasons: BlockReason[];
+      error?: ApiErrorBody;
+      /** The input did not parse: where the parser stopped (1-based offset into the input). */
+      parseError?: { message: string; position?: number };
+    }
+  | { status: "failed"; sessionId?: string; results: StatementResult[]; error: ApiErrorBody }
+  | { status: "cancelled"; sessionId?: string; results: StatementResult[]; message: string }
+  | { status: "error"; httpStatus: number; error: ApiErrorBody };
+
+export interface CatalogTable {
+  schema: string;
+  name: string;
+  columns: ResultColumn[];
+}
+
+export interface HistoryItem {
+  at: string;
+  statement: string;
+  decision: string;
+  status: string;
+  rowCount: number | null;
+  durationMs: number | null;
+}

@@ -1,0 +1,154 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+import { callApi } from "@/components/ui/api";
+
+export interface ReviewItem {
+  id: string;
+  state: string;
+  requester: string;
+  connection: string;
+  input: string;
+  class: string;
+  reasons: { statement?: string; class?: string; ruleName?: string; message?: string }[];
+  note: string;
+  createdAt: string;
+  expiresAt: string;
+  approvalsRequired: number;
+  decisions: { byLabel: string; at: string; decision: string; comment: string }[];
+  canDecide: boolean;
+  isMine: boolean;
+}
+
+function relative(iso: string, now: number) {
+  const s = Math.round((new Date(iso).getTime() - now) / 1000);
+  const abs = Math.abs(s);
+  const text =
+    abs < 60 ? `${abs}s` : abs < 3600 ? `${Math.round(abs / 60)} min` : `${Math.round(abs / 3600)} h`;
+  return s < 0 ? `${text} ago` : `in ${text}`;
+}
+
+const STATE_TONE: Record<string, string> = {
+  pending: "secret",
+  executed: "ok",
+  approved: "ok",
+  denied: "off",
+  failed: "off",
+};
+
+export function ReviewCard({ review, now }: { review: ReviewItem; now: number }) {
+  const router = useRouter();
+  const [comment, setComment] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function decide(decision: "approve" | "deny") {
+    setBusy(true);
+    setError(null);
+    try {
+      await callApi(`/api/v1/reviews/${review.id}/${decision}`, { body: { comment } });
+      router.refresh();
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function cancel() {
+    try {
+      await callApi(`/api/v1/reviews/${review.id}/cancel`, { body: {} });
+      router.refresh();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }
+
+  const approvals = review.decisions.filter((d) => d.decision === "approve").length;
+  return (
+    <article
+      className="panel"
+      aria-label={`Review of ${review.requester} on ${review.connection}`}
+      data-review-id={review.id}
+    >
+      <div className="page-head" style={{ marginBottom: "0.5rem" }}>
+        <div>
+          <strong>{review.requester}</strong> wants to run on <strong>{review.connection}</strong>
+          <div className="muted small">
+            asked {relative(review.createdAt, now)}
+            {review.state === "pending" && <> · expires {relative(review.expiresAt, now)}</>} · class{" "}
+            <code>{review.class}</code>
+            {review.approvalsRequired > 1 && (
+              <>
+                {" "}
+                · {approvals} of {review.approvalsRequired} approvals
+              </>
+            )}
+          </div>
+        </div>
+        <span className={`tag ${STATE_TONE[review.state] ?? ""}`}>{review.state}</span>
+      </div>
+      <pre
+        className="mono"
+        style={{
+          background: "#0f172a",
+          color: "#e2e8f0",
+          padding: "0.75rem",
+          borderRadius: 6,
+          overflowX: "auto",
+          margin: "0 0 0.5rem",
+        }}
+      >
+        {review.input}
+      </pre>
+      {review.note && <p className="small">Note from the requester: “{review.note}”</p>}
+      <ul className="small muted" style={{ margin: "0 0 0.5rem", paddingLeft: "1.2rem" }}>
+        {review.reasons.map((r, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: reasons are a fixed list per review
+          <li key={i}>
+            Held by “{r.ruleName}”{r.message ? `: ${r.message}` : ""} ({r.class})
+          </li>
+        ))}
+      </ul>
+      {review.decisions.length > 0 && (
+        <ul className="small" style={{ margin: "0 0 0.5rem", paddingLeft: "1.2rem" }}>
+          {review.decisions.map((d) => (
+            <li key={`${d.byLabel}${d.at}`}>
+              {d.decision === "approve" ? "Approved" : "Denied"} by {d.byLabel} {relative(d.at, now)}
+              {d.comment ? `: “${d.comment}”` : ""}
+            </li>
+          ))}
+        </ul>
+      )}
+      {error && (
+        <p className="alert error" role="alert">
+          {error}
+        </p>
+      )}
+      {review.canDecide && (
+        <div className="btn-row">
+          <input
+            type="text"
+            aria-label="Comment"
+            placeholder="Comment (optional)"
+            value={comment}
+            onChange={(e) => setComment(e.target.value)}
+            style={{ maxWidth: 360 }}
+          />
+          <button className="btn primary" type="button" disabled={busy} onClick={() => decide("approve")}>
+            Approve
+          </button>
+          <button className="btn danger" type="button" disabled={busy} onClick={() => decide("deny")}>
+            Deny
+          </button>
+        </div>
+      )}
+      {review.isMine && review.state === "pending" && (
+        <button className="btn small" type="button" onClick={cancel}>
+          Cancel my request
+        </button>
+      )}
+    </article>
+  );
+}

@@ -1,0 +1,104 @@
+// Just-in-time approval with two people at once: an analyst's DELETE is held; the approver's inbox shows it
+// without a reload; on approval it runs once and the analyst's editor shows the result; the row is gone on the
+// target. Also: the analyst cannot approve their own request, and a denial runs nothing.
+import { expect, type Page, test } from "@playwright/test";
+import { ADMIN, e2eEnv } from "./support/env";
+import { signIn, snap } from "./support/pages";
+
+const ANALYST = { email: "held.analyst@example.com", password: "held-analyst-pass-1" };
+
+async function typeAndRun(page: Page, sql: string) {
+  await page.locator(".monaco-editor .view-lines").click();
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.press("Delete");
+  await page.keyboard.type(sql);
+  await page.keyboard.press("Control+Enter");
+}
+
+test("an approver approves a held DELETE live; the analyst sees the result; a denial runs nothing", async ({
+  browser,
+}) => {
+  test.setTimeout(180_000);
+  const base = e2eEnv.consoleUrl;
+  const approverContext = await browser.newContext();
+  const approver = await approverContext.newPage();
+  await signIn(approver, base, ADMIN.email, ADMIN.password);
+  const created = await approver.request.post(`${base}/api/v1/users`, {
+    data: { email: ANALYST.email, password: ANALYST.password, groups: ["analysts"] },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  await approver.goto(`${base}/inbox`);
+  await expect(approver.getByRole("heading", { name: "Inbox", level: 1 })).toBeVisible();
+  const badgeBefore = Number(
+    (await approver
+      .getByTestId("inbox-badge")
+      .textContent()
+      .catch(() => "0")) || 0,
+  );
+
+  const analystContext = await browser.newContext();
+  const analyst = await analystContext.newPage();
+  await signIn(analyst, base, ANALYST.email, ANALYST.password);
+  await analyst.goto(`${base}/editor?connection=demo`);
+  await expect(analyst.locator(".monaco-editor")).toBeVisible();
+  const before = await analyst.request.post(`${base}/api/v1/connections/demo/exec`, {
+    data: { input: "select count(*) as n from orders where id = 3" },
+  });
+  expect(((await before.json()) as { rows: string[][] }).rows[0]?.[0]).toBe("1");
+
+  await typeAndRun(analyst, "delete from orders where id = 3");
+  await expect(analyst.getByText("Waiting for approval")).toBeVisible();
+  await expect(analyst.getByTestId("review-state")).toContainText("Pending");
+
+  // The approver's inbox updates by itself (no reload), with the badge.
+  const card = approver
+    .getByRole("article", { name: /held\.analyst@example\.com on demo/ })
+    .filter({ hasText: "id = 3" });
+  await expect(card).toBeVisible();
+  await expect(card).toContainText("delete from orders where id = 3");
+  await expect(approver.getByTestId("inbox-badge")).toHaveText(String(badgeBefore + 1));
+  await snap(approver, "approver-01-inbox");
+
+  // The analyst cannot approve their own request.
+  const { reviews } = (await (await analyst.request.get(`${base}/api/v1/reviews?scope=mine`)).json()) as {
+    reviews: { id: string }[];
+  };
+  const reviewId = reviews[0]?.id ?? "";
+  expect(reviewId).not.toBe("");
+  const self = await analyst.request.post(`${base}/api/v1/reviews/${reviewId}/approve`, { data: {} });
+  expect(self.status()).toBe(403);
+  expect(((await self.json()) as { error: { message: string } }).error.message).toContain("your own request");
+
+  await card.getByLabel("Comment").fill("ticket 123, one row");
+  await card.getByRole("button", { name: "Approve" }).click();
+  await expect(analyst.getByTestId("review-state")).toContainText("Approved by admin@example.com");
+  await expect(analyst.getByTestId("review-state")).toContainText("DELETE");
+  await snap(analyst, "approver-02-analyst-result");
+  const after = await analyst.request.post(`${base}/api/v1/connections/demo/exec`, {
+    data: { input: "select count(*) as n from orders where id = 3" },
+  });
+  expect(((await after.json()) as { rows: string[][] }).rows[0]?.[0]).toBe("0");
+  // Approved work runs once: approving again is refused.
+  const again = await approver.request.post(`${base}/api/v1/reviews/${reviewId}/approve`, { data: {} });
+  expect(again.status()).toBe(409);
+
+  // A denial: nothing runs, the analyst is told.
+  await typeAndRun(analyst, "delete from orders where id = 4");
+  await expect(analyst.getByText("Waiting for approval")).toBeVisible();
+  const second = approver
+    .getByRole("article", { name: /held\.analyst@example\.com on demo/ })
+    .filter({ hasText: "id = 4" });
+  await expect(second).toContainText("id = 4");
+  await second.getByLabel("Comment").fill("not today");
+  await second.getByRole("button", { name: "Deny" }).click();
+  await expect(analyst.getByTestId("review-state")).toContainText("Denied by admin@example.com: “not today”");
+  const kept = await analyst.request.post(`${base}/api/v1/connections/demo/exec`, {
+    data: { input: "select count(*) as n from orders where id = 4" },
+  });
+  expect(((await kept.json()) as { rows: string[][] }).rows[0]?.[0]).toBe("1");
+  await approver.goto(`${base}/inbox?tab=history`);
+  await expect(approver.getByRole("article").first()).toBeVisible();
+  await snap(approver, "approver-03-history");
+  await analystContext.close();
+  await approverContext.close();
+});

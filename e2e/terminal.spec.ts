@@ -1,0 +1,128 @@
+// The terminal journey: an admin adds an SSH connection to a real sshd (started here, as root) through the
+// API, opens it in the browser terminal, runs a command, resizes the window and sees the remote pty follow,
+// has a refused command explained in the terminal, sees a card number masked in output, and exports the
+// recording as asciicast. Admins list live terminals and end one; its user sees the notice.
+import { expect, type Page, test } from "@playwright/test";
+import { type SshdServer, startSshd } from "../test/harness/sshd";
+import { adminRequest } from "./support/admin-api";
+import { ADMIN, e2eEnv } from "./support/env";
+import { signIn, snap } from "./support/pages";
+
+const CONNECTION = "e2e-box";
+const FULL_CARD = /\b4111[ -\u00a0]?1111[ -\u00a0]?1111[ -\u00a0]?1111\b/;
+let sshd: SshdServer;
+
+test.beforeAll(async () => {
+  sshd = await startSshd();
+  const admin = await adminRequest(e2eEnv.consoleUrl);
+  const created = await admin.post("/api/v1/connections", {
+    data: {
+      kind: "ssh",
+      name: CONNECTION,
+      description: "The throwaway sshd of the terminal journey",
+      host: sshd.host,
+      port: sshd.port,
+      username: sshd.username,
+      password: sshd.password,
+      groups: [],
+    },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  await admin.dispose();
+});
+
+test.afterAll(async () => {
+  const admin = await adminRequest(e2eEnv.consoleUrl);
+  await admin.delete(`/api/v1/connections/${CONNECTION}`);
+  await admin.dispose();
+  await sshd?.stop();
+});
+
+/** The terminal's visible text (xterm's DOM renderer), with non-breaking spaces made plain. */
+async function screen(page: Page): Promise<string> {
+  const rows = await page.locator(".xterm-rows > div").allTextContents();
+  return rows.join("\n").replace(/\u00a0/g, " ");
+}
+
+async function run(page: Page, line: string) {
+  await page.locator(".xterm").click();
+  await page.keyboard.type(line, { delay: 15 });
+  await page.keyboard.press("Enter");
+}
+
+async function sttySize(page: Page, marker: string): Promise<string> {
+  await run(page, `echo ${marker}-$(stty size | tr ' ' x)`);
+  let size = "";
+  await expect(async () => {
+    const match = new RegExp(`^${marker}-(\\d+x\\d+)\\s*$`, "m").exec(await screen(page));
+    expect(match).not.toBeNull();
+    size = match?.[1] ?? "";
+  }).toPass();
+  return size;
+}
+
+test("a terminal through the gateway: runs, resizes, refuses, masks, records", async ({ page }) => {
+  test.setTimeout(180_000);
+  const base = e2eEnv.consoleUrl;
+  await signIn(page, base, ADMIN.email, ADMIN.password);
+  await page.goto(`${base}/terminal?connection=${CONNECTION}`);
+  const status = page.getByRole("status");
+  await expect(status).toContainText(`Connected to ${CONNECTION}`);
+  await expect(status).toContainText(`${sshd.username}@${sshd.host}`);
+  await expect(status).toContainText("recording on");
+  await expect.poll(() => screen(page)).toMatch(/[$#]\s*$/m);
+
+  await run(page, "echo hello");
+  await expect.poll(() => screen(page)).toMatch(/^hello\s*$/m);
+  await snap(page, "terminal-hello");
+
+  const before = await sttySize(page, "size1");
+  await page.setViewportSize({ width: 900, height: 560 });
+  const after = await sttySize(page, "size2");
+  expect(after).not.toBe(before);
+  const [rows, cols] = after.split("x").map(Number);
+  expect(rows).toBeLessThan(Number(before.split("x")[0]));
+  expect(cols).toBeLessThan(Number(before.split("x")[1]));
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  await run(page, "shutdown -h now");
+  await expect.poll(() => screen(page)).toContain("[portcullis] blocked");
+  expect(await screen(page)).toContain("shutting down or restarting the machine is not allowed");
+  await snap(page, "terminal-blocked");
+
+  // The typed line splits the number, so only the command's output holds it whole.
+  await run(page, "printf '4111 1111 ''1111 1111\\n' > /tmp/x-$$; cat /tmp/x-$$; echo card-done");
+  await expect.poll(() => screen(page)).toMatch(/^card-done\s*$/m);
+  const shown = await screen(page);
+  expect(shown).not.toMatch(FULL_CARD);
+  expect(shown).toMatch(/CREDIT_CARD|\*{4}.*1111/);
+  await snap(page, "terminal-masked");
+
+  // The recording: exported as asciicast, masked, with the refusal marked.
+  const sessionId = await status.getAttribute("data-session-id");
+  expect(sessionId).toBeTruthy();
+  const live = await page.request.get(`${base}/api/v1/terminals`);
+  const { terminals } = (await live.json()) as { terminals: { sessionId: string; connectionName: string }[] };
+  expect(terminals.map((t) => t.sessionId)).toContain(sessionId);
+
+  const cast = await page.request.get(`${base}/api/v1/sessions/${sessionId}/export`);
+  expect(cast.status()).toBe(200);
+  expect(cast.headers()["content-type"]).toContain("application/x-asciicast");
+  const body = await cast.text();
+  const header = JSON.parse(body.split("\n")[0] ?? "{}") as { version: number; width: number };
+  expect(header.version).toBe(2);
+  expect(body).toContain("hello");
+  expect(body).toContain('"m","deny: shutdown -h now"');
+  expect(body).not.toMatch(FULL_CARD);
+
+  // An admin ends the live session; the user sees why and can reconnect.
+  const ended = await page.request.delete(`${base}/api/v1/terminals/${sessionId}`);
+  expect(ended.status()).toBe(200);
+  await expect(status).toContainText(`Session ended: ended by ${ADMIN.email}`);
+  await expect(page.getByRole("button", { name: "Reconnect" })).toBeVisible();
+  await snap(page, "terminal-ended");
+  await page.getByRole("button", { name: "Reconnect" }).click();
+  await expect(status).toContainText(`Connected to ${CONNECTION}`);
+  const newId = await status.getAttribute("data-session-id");
+  expect(newId).not.toBe(sessionId);
+});

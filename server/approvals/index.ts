@@ -1,0 +1,314 @@
+/**
+ * Reviews: requests held for a human's approval. A review holds the exact input and its hash, why it was held,
+ * who asked and when it expires. Approvers (admins, or the connection's approver groups) decide; nobody decides
+ * their own request; a review that reaches its required approvals runs once, exactly as submitted, for the
+ * requester; a pending review expires after a set time. Every decision is an audit event.
+ */
+import "server-only";
+import { createHash, randomUUID } from "node:crypto";
+import { and, desc, eq, lt, ne, sql } from "drizzle-orm";
+import { connections, type Review, reviews, sessionEvents } from "@/db/schema";
+import { getDb } from "@/db/store";
+import { recordAuditEvent } from "@/server/audit";
+import { actorOf, hasPermission, type Principal } from "@/server/auth/principal";
+import { loadPrincipal } from "@/server/auth/users";
+import { GatewayError, notFound } from "@/server/errors";
+import { processSingleton } from "@/server/singleton";
+
+export const REVIEW_TTL_MS = Number(process.env.REVIEW_TTL_MINUTES ?? 60) * 60_000;
+
+/** In-process signal when reviews change (the inbox badge listens; replicas relay it through the store). */
+export const reviewSignals = processSingleton("reviewSignals", () => new EventTarget());
+function signalReviewsChanged() {
+  reviewSignals.dispatchEvent(new Event("changed"));
+}
+
+export function hashInput(input: string): string {
+  return createHash("sha256").update(input, "utf8").digest("hex");
+}
+
+interface ApprovalSettings {
+  approverGroups: string[];
+  approvalsRequired: number;
+}
+
+function approvalSettings(options: Record<string, unknown>): ApprovalSettings {
+  const raw = options.approvals as Partial<ApprovalSettings> | undefined;
+  return {
+    approverGroups: Array.isArray(raw?.approverGroups)
+      ? raw.approverGroups.filter((g) => typeof g === "string")
+      : [],
+    approvalsRequired: Math.max(1, Math.min(5, Number(raw?.approvalsRequired ?? 1))),
+  };
+}
+
+export async function createReview(options: {
+  principal: Principal;
+  connection: { id: string; name: string };
+  sessionId: string;
+  channel: string;
+  input: string;
+  class: string;
+  reasons: unknown[];
+  note?: string;
+}): Promise<string> {
+  const id = randomUUID();
+  const db = await getDb();
+  const [conn] = await db
+    .select({ options: connections.options })
+    .from(connections)
+    .where(eq(connections.id, options.connection.id));
+  await db.insert(reviews).values({
+    id,
+    sessionId: options.sessionId,
+    requesterId: options.principal.id,
+    requesterLabel: actorOf(options.principal).label,
+    connectionId: options.connection.id,
+    connectionName: options.connection.name,
+    input: options.input,
+    inputHash: hashInput(options.input),
+    class: options.class,
+    reasons: options.reasons,
+    note: options.note ?? "",
+    channel: options.channel,
+    approvalsRequired: approvalSettings(conn?.options ?? {}).approvalsRequired,
+    expiresAt: new Date(Date.now() + REVIEW_TTL_MS),
+  });
+  await recordAuditEvent(actorOf(options.principal), "review.create", options.connection.name, {
+    reviewId: id,
+    class: options.class,
+  });
+  signalReviewsChanged();
+  return id;
+}
+
+async function expireOverdue() {
+  const db = await getDb();
+  const expired = await db
+    .update(reviews)
+    .set({ state: "expired", decidedAt: new Date() })
+    .where(and(eq(reviews.state, "pending"), lt(reviews.expiresAt, new Date())))
+    .returning({ id: reviews.id });
+  if (expired.length > 0) signalReviewsChanged();
+}
+
+/** May this principal decide reviews on this connection? Admins always; else members of its approver groups. */
+async function mayApprove(principal: Principal, connectionId: string): Promise<boolean> {
+  if (principal.kind !== "person") return false;
+  if (hasPermission(principal, "users:manage")) return true;
+  const db = await getDb();
+  const [conn] = await db
+    .select({ options: connections.options })
+    .from(connections)
+    .where(eq(connections.id, connectionId));
+  const { approverGroups } = approvalSettings(conn?.options ?? {});
+  return principal.groups.some((g) => approverGroups.includes(g.name));
+}
+
+export interface ReviewView {
+  id: string;
+  state: Review["state"];
+  requester: string;
+  requesterId: string;
+  connection: string;
+  input: string;
+  class: string;
+  reasons: unknown[];
+  note: string;
+  createdAt: string;
+  expiresAt: string;
+  decidedAt: string | null;
+  approvalsRequired: number;
+  decisions: Review["decisions"];
+  sessionId: string | null;
+  canDecide: boolean;
+  isMine: boolean;
+}
+
+async function toView(row: Review, principal: Principal): Promise<ReviewView> {
+  const isMine = row.requesterId === principal.id;
+  return {
+    id: row.id,
+    state: row.state,
+    requester: row.requesterLabel,
+    requesterId: row.requesterId,
+    connection: row.connectionName,
+    input: row.input,
+    class: row.class,
+    reasons: row.reasons,
+    note: row.note,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: row.expiresAt.toISOString(),
+    decidedAt: row.decidedAt?.toISOString() ?? null,
+    approvalsRequired: row.approvalsRequired,
+    decisions: row.decisions,
+    sessionId: row.sessionId,
+    isMine,
+    canDecide:
+      row.state === "pending" &&
+      !isMine &&
+      !row.decisions.some((d) => d.by === principal.id) &&
+      (await mayApprove(principal, row.connectionId)),
+  };
+}
+
+/** Pending reviews this principal may decide, newest first, and (history) the decided ones they may see. */
+export async function listReviews(principal: Principal, scope: "inbox" | "history" | "mine") {
+  await expireOverdue();
+  const db = await getDb();
+  const where =
+    scope === "mine"
+      ? eq(reviews.requesterId, principal.id)
+      : scope === "inbox"
+        ? and(eq(reviews.state, "pending"), ne(reviews.requesterId, principal.id))
+        : ne(reviews.state, "pending");
+  const rows = await db.select().from(reviews).where(where).orderBy(desc(reviews.createdAt)).limit(200);
+  const views = await Promise.all(rows.map((r) => toView(r, principal)));
+  if (scope === "inbox") return views.filter((v) => v.canDecide);
+  if (scope === "history" && !hasPermission(principal, "audit:read")) {
+    return views.filter((v) => v.isMine || v.decisions.some((d) => d.by === principal.id));
+  }
+  return views;
+}
+
+export async function countInbox(principal: Principal): Promise<number> {
+  return (await listReviews(principal, "inbox")).length;
+}
+
+export async function getReview(principal: Principal, id: string) {
+  await expireOverdue();
+  const db = await getDb();
+  const [row] = await db.select().from(reviews).where(eq(reviews.id, id));
+  if (!row) throw notFound("no such review");
+  const view = await toView(row, principal);
+  if (
+    !view.isMine &&
+    !hasPermission(principal, "audit:read") &&
+    !(await mayApprove(principal, row.connectionId))
+  ) {
+    throw notFound("no such review");
+  }
+  // The requester reads the (masked) outcome of an executed review here.
+  let result: Record<string, unknown> | undefined;
+  if ((row.state === "executed" || row.state === "failed") && row.sessionId) {
+    const [event] = await db
+      .select({ data: sessionEvents.data })
+      .from(sessionEvents)
+      .where(
+        and(
+          eq(sessionEvents.sessionId, row.sessionId),
+          eq(sessionEvents.type, "result"),
+          sql`${sessionEvents.data}->>'reviewId' = ${id}`,
+        ),
+      )
+      .limit(1);
+    result = event?.data;
+  }
+  return { ...view, ...(result && { result }) };
+}
+
+export async function decideReview(
+  principal: Principal,
+  id: string,
+  decision: "approve" | "deny",
+  comment: string,
+) {
+  await expireOverdue();
+  const db = await getDb();
+  const [row] = await db.select().from(reviews).where(eq(reviews.id, id));
+  if (!row) throw notFound("no such review");
+  if (row.requesterId === principal.id)
+    throw new GatewayError("forbidden", "you cannot decide your own request");
+  if (!(await mayApprove(principal, row.connectionId))) {
+    throw new GatewayError("forbidden", "you are not an approver for this connection");
+  }
+  if (row.state !== "pending") throw new GatewayError("conflict", `this review is already ${row.state}`);
+  if (row.decisions.some((d) => d.by === principal.id))
+    throw new GatewayError("conflict", "you already decided this review");
+  const entry = {
+    by: principal.id,
+    byLabel: actorOf(principal).label,
+    at: new Date().toISOString(),
+    decision,
+    comment,
+  };
+  const approvals =
+    row.decisions.filter((d) => d.decision === "approve").length + (decision === "approve" ? 1 : 0);
+  const next = decision === "deny" ? "denied" : approvals >= row.approvalsRequired ? "approved" : "pending";
+  // Compare-and-set on the state and the decisions so two approvers racing cannot both run it.
+  const updated = await db
+    .update(reviews)
+    .set({
+      decisions: [...row.decisions, entry],
+      state: next,
+      ...(next !== "pending" && { decidedAt: new Date() }),
+    })
+    .where(
+      and(
+        eq(reviews.id, id),
+        eq(reviews.state, "pending"),
+        sql`jsonb_array_length(${reviews.decisions}) = ${row.decisions.length}`,
+      ),
+    )
+    .returning({ id: reviews.id });
+  if (updated.length === 0) throw new GatewayError("conflict", "the review changed meanwhile; reload it");
+  await recordAuditEvent(actorOf(principal), `review.${decision}`, row.connectionName, {
+    reviewId: id,
+    comment,
+    state: next,
+  });
+  signalReviewsChanged();
+  if (next === "approved") await executeReview(row);
+  return getReview(principal, id);
+}
+
+async function executeReview(row: Review) {
+  const db = await getDb();
+  const { runApproved } = await import("@/server/pipeline");
+  let state: "executed" | "failed" = "failed";
+  try {
+    const requester = await loadPrincipal(row.requesterId, "session");
+    if (!requester) throw new GatewayError("forbidden", "the requester's account is gone or disabled");
+    if (!row.sessionId) throw new GatewayError("conflict", "the review has no session to record into");
+    const outcome = await runApproved({
+      requester,
+      connectionName: row.connectionName,
+      input: row.input,
+      inputHash: row.inputHash,
+      sessionId: row.sessionId,
+      reviewId: row.id,
+      channel: row.channel === "editor" || row.channel === "mcp" ? row.channel : "api",
+    });
+    state = outcome.status === "done" ? "executed" : "failed";
+  } catch (err) {
+    if (row.sessionId) {
+      await db.insert(sessionEvents).values({
+        sessionId: row.sessionId,
+        type: "result",
+        data: {
+          reviewId: row.id,
+          status: "failed",
+          error: err instanceof GatewayError ? err.message : "the approved request could not run",
+        },
+      });
+    }
+    if (!(err instanceof GatewayError)) console.error("[portcullis] approved review failed:", err);
+  }
+  await db.update(reviews).set({ state }).where(eq(reviews.id, row.id));
+  signalReviewsChanged();
+}
+
+export async function cancelReview(principal: Principal, id: string) {
+  const db = await getDb();
+  const updated = await db
+    .update(reviews)
+    .set({ state: "cancelled", decidedAt: new Date() })
+    .where(and(eq(reviews.id, id), eq(reviews.requesterId, principal.id), eq(reviews.state, "pending")))
+    .returning({ connectionName: reviews.connectionName });
+  if (updated.length === 0)
+    throw new GatewayError("conflict", "only your own pending request can be cancelled");
+  await recordAuditEvent(actorOf(principal), "review.cancel", updated[0]?.connectionName ?? "", {
+    reviewId: id,
+  });
+  signalReviewsChanged();
+}

@@ -1,0 +1,171 @@
+// Masking values and result sets: column rules mask whole cells; everything else is scanned, with the
+// column name as context. JSON (objects from jsonb, or strings holding a JSON document) is walked: a key
+// like "password" masks its value, and nested strings are scanned with their key as context. Input is
+// never mutated; unchanged rows are returned as they came.
+import "server-only";
+
+import { matchColumnRule } from "./column-rules";
+import { type CompiledConfig, compileConfig } from "./config";
+import { hintFromName } from "./detectors";
+import { maskTextCompiled } from "./mask-text";
+import { renderWhole } from "./redact";
+import type { ColumnRef, MaskedCell, MaskingConfig, MaskRowsResult, MaskValueResult } from "./types";
+
+/** Integers shorter than this cannot hold any detectable value (the shortest is a 7-digit phone). */
+const MIN_DETECTABLE_INTEGER = 1_000_000;
+
+function isPlainObject(v: object): v is Record<string, unknown> {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Masks every leaf of `value` as `type` (a column or key rule), keeping the shape of objects and arrays. */
+function maskWholeValue(cc: CompiledConfig, value: unknown, type: string, types: string[]): unknown {
+  if (value === null || value === undefined || typeof value === "boolean") return value;
+  if (typeof value === "string" || typeof value === "number" || typeof value === "bigint") {
+    types.push(type);
+    return renderWhole(cc, type, String(value));
+  }
+  if (Array.isArray(value)) return value.map((v) => maskWholeValue(cc, v, type, types));
+  if (typeof value === "object" && isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = maskWholeValue(cc, v, type, types);
+    return out;
+  }
+  types.push(type);
+  return renderWhole(cc, type, String(value));
+}
+
+function maskScalarText(cc: CompiledConfig, s: string, hint: string, types: string[]): string {
+  const r = maskTextCompiled(cc, s, hint);
+  if (r.findings.length === 0) return s;
+  for (const f of r.findings) types.push(f.type);
+  return r.text;
+}
+
+/** A string that holds a JSON object or array, parsed; undefined otherwise. */
+function parseJsonDocument(s: string): object | undefined {
+  const first = s.trimStart()[0];
+  if (first !== "{" && first !== "[") return undefined;
+  const last = s.trimEnd().at(-1);
+  if ((first === "{" && last !== "}") || (first === "[" && last !== "]")) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(s);
+    return typeof parsed === "object" && parsed !== null ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function walk(cc: CompiledConfig, value: unknown, hint: string, types: string[]): unknown {
+  switch (typeof value) {
+    case "string": {
+      if (value.length < 4) return value;
+      const doc = parseJsonDocument(value);
+      if (doc !== undefined) {
+        const walked = walk(cc, doc, hint, types);
+        return walked === doc ? value : JSON.stringify(walked);
+      }
+      return maskScalarText(cc, value, hint, types);
+    }
+    case "number":
+      if (!Number.isInteger(value) || Math.abs(value) < MIN_DETECTABLE_INTEGER) return value;
+      return maskNumber(cc, value, String(value), hint, types);
+    case "bigint":
+      return maskNumber(cc, value, String(value), hint, types);
+    case "object": {
+      if (value === null) return value;
+      if (Array.isArray(value)) {
+        let copy: unknown[] | null = null;
+        for (let i = 0; i < value.length; i++) {
+          const v: unknown = value[i];
+          const w = walk(cc, v, hint, types);
+          if (w !== v) {
+            copy ??= value.slice();
+            copy[i] = w;
+          }
+        }
+        return copy ?? value;
+      }
+      if (!isPlainObject(value)) return value;
+      let copy: Record<string, unknown> | null = null;
+      for (const [k, v] of Object.entries(value)) {
+        const key = cc.keyInfo(k);
+        const w = key.type ? maskWholeValue(cc, v, key.type, types) : walk(cc, v, key.hint, types);
+        if (w !== v) {
+          copy ??= { ...value };
+          copy[k] = w;
+        }
+      }
+      return copy ?? value;
+    }
+    default:
+      return value;
+  }
+}
+
+function maskNumber(
+  cc: CompiledConfig,
+  value: number | bigint,
+  s: string,
+  hint: string,
+  types: string[],
+): unknown {
+  const masked = maskScalarText(cc, s, hint, types);
+  return masked === s ? value : masked;
+}
+
+function columnHint(column: ColumnRef): string {
+  return hintFromName(column.table ? `${column.table} ${column.name}` : column.name);
+}
+
+function distinct(types: string[]): string[] {
+  return types.length <= 1 ? types : [...new Set(types)];
+}
+
+/** Masks one value (scalar, JSON object, or string); `column` adds column rules and context. */
+export function maskValue(value: unknown, cfg: MaskingConfig, column?: ColumnRef): MaskValueResult {
+  const cc = compileConfig(cfg);
+  const types: string[] = [];
+  const ruled = column && cc.anyColumnRules ? matchColumnRule(cc.columnRules, column) : undefined;
+  const masked = ruled
+    ? maskWholeValue(cc, value, ruled, types)
+    : walk(cc, value, column ? columnHint(column) : "", types);
+  return { value: masked, types: distinct(types) };
+}
+
+/**
+ * Masks a result set. `masked` lists each masked cell once per type found in it, so the console can mark
+ * cells and the recorder can note what was hidden.
+ */
+export function maskRows(
+  columns: readonly ColumnRef[],
+  rows: readonly unknown[][],
+  cfg: MaskingConfig,
+): MaskRowsResult {
+  const cc = compileConfig(cfg);
+  const ruled = columns.map((c) => (cc.anyColumnRules ? matchColumnRule(cc.columnRules, c) : undefined));
+  const hints = columns.map(columnHint);
+  const out: unknown[][] = new Array(rows.length);
+  const masked: MaskedCell[] = [];
+  const types: string[] = [];
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    let copy: unknown[] | null = null;
+    for (let c = 0; c < row.length; c++) {
+      const v = row[c];
+      if (v === null || v === undefined || typeof v === "boolean") continue;
+      types.length = 0;
+      const rule = ruled[c];
+      const w = rule ? maskWholeValue(cc, v, rule, types) : walk(cc, v, hints[c] ?? "", types);
+      if (w !== v) {
+        copy ??= row.slice();
+        copy[c] = w;
+      } else if (!rule) continue;
+      // A ruled cell counts as masked even when it already held its masked form (a second pass).
+      for (const t of distinct(types)) masked.push([r, c, t]);
+    }
+    out[r] = copy ?? row;
+  }
+  return { rows: out, masked };
+}

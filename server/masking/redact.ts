@@ -1,0 +1,205 @@
+// Redaction: turns one detected value into what is shown instead, in the style configured for its type:
+// full (`[EMAIL]`), partial (`j***@example.com`, `**** **** **** 4242`) or a keyed pseudonym
+// (`email_5f2a9c0d1e3b`, HMAC-SHA256 so equal values give equal pseudonyms). Every rendering is stable
+// under a second pass: rendering the output again gives the output.
+import "server-only";
+
+import { createHmac } from "node:crypto";
+
+import type { MaskStyle } from "./types";
+
+export interface Renderer {
+  styleOf(type: string): MaskStyle;
+  pseudonym(type: string, norm: string): string;
+}
+
+/** Hex characters of the HMAC kept in a pseudonym: 48 bits, so collisions stay rare in large tables. */
+export const PSEUDONYM_HEX = 12;
+
+export function fullLabel(type: string): string {
+  return `[${type.toUpperCase().replace(/[^A-Z0-9_]/g, "_")}]`;
+}
+
+export function isPseudonymOf(type: string, value: string): boolean {
+  return (
+    value.length === type.length + 1 + PSEUDONYM_HEX &&
+    value.startsWith(`${type}_`) &&
+    /^[0-9a-f]+$/.test(value.slice(type.length + 1))
+  );
+}
+
+/** Returns a cached pseudonym function for one key. */
+export function makePseudonymizer(key: string): (type: string, norm: string) => string {
+  const cache = new Map<string, string>();
+  return (type, norm) => {
+    const k = `${type}\u0000${norm}`;
+    let p = cache.get(k);
+    if (p === undefined) {
+      const mac = createHmac("sha256", key).update(k).digest("hex").slice(0, PSEUDONYM_HEX);
+      p = `${type}_${mac}`;
+      if (cache.size >= 10_000) cache.clear();
+      cache.set(k, p);
+    }
+    return p;
+  };
+}
+
+const NUMERIC_TYPES = new Set([
+  "credit_card",
+  "phone",
+  "us_ssn",
+  "us_itin",
+  "us_ein",
+  "us_aba_routing",
+  "uk_nhs",
+  "ca_sin",
+  "au_tfn",
+  "au_medicare",
+  "br_cpf",
+  "br_cnpj",
+  "ar_cuit",
+  "in_aadhaar",
+  "de_steuer_id",
+  "nl_bsn",
+  "be_national_number",
+  "pl_pesel",
+  "se_personnummer",
+  "dk_cpr",
+  "no_fodselsnummer",
+  "ch_ahv",
+  "pt_nif",
+  "ro_cnp",
+  "tr_tckn",
+  "il_id",
+  "za_id",
+  "kr_rrn",
+  "jp_my_number",
+]);
+const ALNUM_TYPES = new Set([
+  "iban",
+  "uk_nino",
+  "mx_curp",
+  "cl_rut",
+  "in_pan",
+  "es_dni",
+  "es_nie",
+  "it_codice_fiscale",
+  "fr_nir",
+  "fi_hetu",
+  "ie_pps",
+  "cn_resident_id",
+  "sg_nric",
+]);
+const LOWER_TYPES = new Set(["email", "ipv6", "mac_address"]);
+
+/** Canonical form a pseudonym is computed on, so `4242-4242...` and `4242 4242...` agree. */
+export function normalizeValue(type: string, raw: string): string {
+  if (NUMERIC_TYPES.has(type)) {
+    const digits = raw.replace(/\D+/g, "");
+    return digits === "" ? raw : digits;
+  }
+  if (ALNUM_TYPES.has(type)) return raw.replace(/[^0-9A-Za-z]+/g, "").toUpperCase();
+  if (LOWER_TYPES.has(type)) return raw.trim().toLowerCase();
+  return raw;
+}
+
+const SECRET_TYPES = new Set([
+  "password",
+  "secret",
+  "high_entropy_secret",
+  "bearer_token",
+  "basic_auth",
+  "url_credentials",
+  "aws_secret_access_key",
+  "cvv",
+]);
+const TOKEN_PREFIX =
+  /^(?:A(?:KIA|SIA|BIA|CCA)|AIza|gh[pousr]_|github_pat_|glpat-|xox[abeoprs]-|[spr]k_(?:live|test)_|sk-ant-|sk-proj-|sk-|npm_|pypi-|SG\.|hf_|do[opr]_v1_|shp(?:at|ca|pa|ss)_|eyJ|https:\/\/hooks\.slack\.com\/)/;
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isAlnum(c: number): boolean {
+  return isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/** Replaces every character `pick` selects with `*`, except the last `keep` of them. */
+function maskAllBut(value: string, keep: number, pick: (c: number) => boolean): string {
+  let kept = 0;
+  const out = value.split("");
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (!pick(value.charCodeAt(i))) continue;
+    if (kept < keep) kept++;
+    else out[i] = "*";
+  }
+  return out.join("");
+}
+
+function countOf(value: string, pick: (c: number) => boolean): number {
+  let n = 0;
+  for (let i = 0; i < value.length; i++) if (pick(value.charCodeAt(i))) n++;
+  return n;
+}
+
+function partial(type: string, value: string): string {
+  switch (type) {
+    case "credit_card":
+      return maskAllBut(value, 4, isDigit);
+    case "phone":
+      return maskAllBut(value, countOf(value, isDigit) >= 10 ? 4 : 2, isDigit);
+    case "email": {
+      const at = value.lastIndexOf("@");
+      if (at <= 0) return "***";
+      // A domain with digits (`@4.14.12.83.nhs`) could be read as something else once shown alone.
+      const domain = /\d/.test(value.slice(at))
+        ? `@***${value.slice(value.lastIndexOf("."))}`
+        : value.slice(at);
+      return `${value[0]}***${domain}`;
+    }
+    case "ipv4": {
+      const p = value.split(".");
+      return `${p[0]}.${p[1] ?? "***"}.***.***`;
+    }
+    case "ipv6":
+      return `${value.split(":")[0]}:****`;
+    case "mac_address": {
+      const sep = value[2] === "-" ? "-" : ":";
+      return `${value.slice(0, 8)}${sep}***`;
+    }
+    case "iban": {
+      const head = value.slice(0, 2);
+      return head + maskAllBut(value.slice(2), 4, isAlnum);
+    }
+    case "private_key":
+      return fullLabel(type);
+  }
+  if (SECRET_TYPES.has(type)) return "********";
+  const prefix = TOKEN_PREFIX.exec(value);
+  if (prefix) return `${prefix[0]}****`;
+  const n = countOf(value, isAlnum);
+  const shown = maskAllBut(value, n >= 9 ? 4 : n >= 6 ? 2 : 0, isAlnum);
+  // Always at least `***`, which later passes recognise as masked.
+  return shown.includes("***") ? shown : `***${shown}`;
+}
+
+/** What `value` (detected as `type`) is shown as. `norm` is the canonical form for pseudonyms. */
+export function renderMasked(r: Renderer, type: string, value: string, norm: string): string {
+  if (type === "private_key") return fullLabel(type);
+  const style = r.styleOf(type);
+  if (style === "full") return fullLabel(type);
+  if (style === "pseudonym") return r.pseudonym(type, norm);
+  return partial(type, value);
+}
+
+/**
+ * Renders a whole cell or JSON value masked by a column or key rule. A value that already is this
+ * rule's rendering (a second pass over masked rows) is returned unchanged.
+ */
+export function renderWhole(r: Renderer, type: string, value: string): string {
+  const style = type === "private_key" ? "full" : r.styleOf(type);
+  if (style === "full") return fullLabel(type);
+  if (style === "pseudonym")
+    return isPseudonymOf(type, value) ? value : r.pseudonym(type, normalizeValue(type, value));
+  return partial(type, value);
+}

@@ -1,0 +1,234 @@
+// The SQL pipeline end to end on real parts: a PostgreSQL target with sensitive data, the console's store on
+// PostgreSQL, a service account's principal. Results are masked before they leave the pipeline, and neither the
+// recorded session nor anything stored holds an original value.
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
+import type { Principal } from "./auth/principal";
+
+let pg: PostgresServer;
+let storeUrl: string;
+let dataDir: string;
+let analyst: Principal;
+const actor = { id: null, label: "test" };
+
+const CARD = "4111 1111 1111 1111";
+const EMAIL = "grace.hopper@navy.example.com";
+const SSN = "123-45-6789";
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  storeUrl = await createDatabase(pg.url, "store");
+  const targetUrl = await createDatabase(pg.url, "shop");
+  const target = postgres(targetUrl, { max: 1, onnotice: () => {} });
+  await target.unsafe(`
+    create table customers (id int primary key, name text, email text, card_number text, ssn text, notes text);
+    insert into customers values
+      (1, 'Grace', '${EMAIL}', '${CARD}', '${SSN}', 'call me, card ${CARD}'),
+      (2, 'Alan', 'alan@example.org', '5500 0000 0000 0004', '219-09-9999', 'order #12345 shipped 2026-01-02');
+    create table orders (id int primary key, amount numeric);
+    insert into orders select g, g * 1.5 from generate_series(1, 25000) g;`);
+  await target.end();
+  dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-pipeline-"));
+  process.env.DATABASE_URL = storeUrl;
+  process.env.DATA_DIR = dataDir;
+  const { createGroup, createServiceAccount, loadPrincipal } = await import("@/server/auth");
+  const { createConnection } = await import("@/server/connections");
+  await createGroup(actor, { name: "analysts" });
+  await createConnection(actor, {
+    kind: "postgres",
+    name: "shop",
+    host: pg.host,
+    port: pg.port,
+    database: "shop",
+    username: pg.user,
+    password: pg.password,
+    groups: ["analysts"],
+  });
+  const account = await createServiceAccount(actor, { name: "report-bot", groups: ["analysts"] });
+  analyst = (await loadPrincipal(account.id, "token"))!;
+});
+
+afterAll(async () => {
+  const { closeAllPools } = await import("@/server/targets/postgres");
+  await closeAllPools();
+  const { getStore } = await import("@/db/store");
+  await (await getStore()).close();
+  await pg?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function run(input: string, extra: { runId?: string; rowLimit?: number; sessionId?: string } = {}) {
+  const { runSql } = await import("./pipeline");
+  return runSql({ principal: analyst, connectionName: "shop", input, channel: "api", ...extra });
+}
+
+async function storedText(): Promise<string> {
+  const raw = postgres(storeUrl, { max: 1 });
+  const rows = await raw`select string_agg(row_to_json(e)::text, E'\\n') as all from session_events e`;
+  const reviews =
+    await raw`select coalesce(string_agg(row_to_json(r)::text, E'\\n'), '') as all from reviews r`;
+  await raw.end();
+  return `${rows[0]?.all ?? ""}\n${reviews[0]?.all ?? ""}`;
+}
+
+describe("SQL pipeline", () => {
+  it("masks card numbers, emails and SSNs in results, and records only masked values", async () => {
+    const outcome = await run("select id, name, email, card_number, ssn, notes from customers order by id");
+    expect(outcome.status).toBe("done");
+    if (outcome.status !== "done") return;
+    const [result] = outcome.results;
+    expect(result?.rowCount).toBe(2);
+    expect(result?.columns.map((c) => c.name)).toEqual([
+      "id",
+      "name",
+      "email",
+      "card_number",
+      "ssn",
+      "notes",
+    ]);
+    const text = JSON.stringify(result?.rows);
+    expect(text).not.toContain(EMAIL);
+    expect(text).not.toContain(CARD);
+    expect(text).not.toContain(SSN);
+    expect(text).toContain("Grace");
+    expect(text).toContain("order #12345 shipped 2026-01-02");
+    const types = new Set(result?.masked.map(([, , type]) => type));
+    expect(types.size).toBeGreaterThanOrEqual(3);
+    expect(result?.masked.some(([row, col]) => row === 0 && col === 5)).toBe(true);
+    const stored = await storedText();
+    expect(stored).toContain("select id, name, email");
+    expect(stored).not.toContain(EMAIL);
+    expect(stored).not.toContain(CARD);
+    expect(stored).not.toContain(SSN);
+  });
+
+  it("applies a connection's own masking settings at once: types off, styles, column rules", async () => {
+    const { saveMaskingSettings, resetMaskingSettings } = await import("@/server/masking-config");
+    const { getConnectionForUse } = await import("@/server/connections");
+    const shop = await getConnectionForUse(analyst, "shop");
+    const { DETECTOR_TYPES } = await import("@/server/masking");
+    await saveMaskingSettings(actor, shop, {
+      enabledTypes: DETECTOR_TYPES.filter((t) => t !== "email"),
+      styles: { credit_card: "full" },
+      columnRules: [{ pattern: "customers.name", type: "person_name" }],
+    });
+    const outcome = await run("select name, email, notes from customers where id = 1");
+    expect(outcome.status).toBe("done");
+    if (outcome.status !== "done") return;
+    const [row] = outcome.results[0]?.rows ?? [];
+    expect(row?.[1]).toBe(EMAIL);
+    expect(String(row?.[0])).not.toContain("Grace");
+    expect(String(row?.[2])).not.toContain("1111");
+    expect(outcome.results[0]?.masked.map(([, col, type]) => `${col}:${type}`).sort()).toContain(
+      "0:person_name",
+    );
+    await resetMaskingSettings(actor, shop);
+    const back = await run("select email from customers where id = 1");
+    expect(JSON.stringify(back.status === "done" && back.results[0]?.rows)).not.toContain(EMAIL);
+  });
+
+  it("streams with a row limit and says the result was truncated", async () => {
+    const outcome = await run("select * from orders order by id", { rowLimit: 1000 });
+    expect(outcome.status).toBe("done");
+    if (outcome.status !== "done") return;
+    expect(outcome.results[0]?.rows).toHaveLength(1000);
+    expect(outcome.results[0]?.truncated).toBe(true);
+    const small = await run("select * from orders where id <= 10");
+    expect(small.status === "done" && small.results[0]?.truncated).toBe(false);
+  });
+
+  it("gives several statements several results, in one session on the target", async () => {
+    const outcome = await run(
+      "set search_path = public; select 1 as one; select count(*) as n from orders; show search_path",
+    );
+    expect(outcome.status).toBe("done");
+    if (outcome.status !== "done") return;
+    expect(outcome.results.map((r) => r.command)).toEqual(["SET", "SELECT", "SELECT", "SELECT"]);
+    expect(outcome.results[2]?.rows).toEqual([["25000"]]);
+  });
+
+  it("holds a write for review and blocks a drop, recording both without running them", async () => {
+    const held = await run("delete from orders where id = 1");
+    expect(held.status).toBe("pending_review");
+    if (held.status === "pending_review") expect(held.reviewId).toMatch(/^[0-9a-f-]{36}$/);
+    const ddl = await run("drop table customers");
+    expect(ddl.status).toBe("pending_review");
+    const blocked = await run("select pg_read_file('/etc/passwd')");
+    expect(blocked.status).toBe("blocked");
+    if (blocked.status === "blocked") expect(blocked.reasons[0]?.class).toBe("dangerous");
+    const raw = postgres(storeUrl, { max: 1 });
+    const [counts] = await raw`select sum(held)::int as held, sum(blocked)::int as blocked from sessions`;
+    await raw.end();
+    expect(counts).toEqual({ held: 2, blocked: 1 });
+  });
+
+  it("applies a rule an admin adds to the very next statement, and its removal too", async () => {
+    const { createRule, deleteRule } = await import("@/server/policy");
+    expect((await run("update orders set amount = 0 where id = 2")).status).toBe("pending_review");
+    const id = await createRule(actor, {
+      name: "Analysts fix orders",
+      connection: "shop",
+      groups: ["analysts"],
+      classes: ["write"],
+      tables: ["orders"],
+      action: "allow",
+    });
+    const allowed = await run("update orders set amount = 0 where id = 2");
+    expect(allowed.status).toBe("done");
+    if (allowed.status === "done")
+      expect(allowed.results[0]).toMatchObject({ command: "UPDATE", rowCount: 1 });
+    expect((await run("update customers set name = 'x' where id = 2")).status).toBe("pending_review");
+    await deleteRule(actor, id);
+    expect((await run("update orders set amount = 0 where id = 2")).status).toBe("pending_review");
+  });
+
+  it("refuses input the parser rejects, with the position of the error", async () => {
+    const outcome = await run("select 1;\nselect * fromm orders");
+    expect(outcome.status).toBe("blocked");
+    if (outcome.status === "blocked") {
+      expect(outcome.reasons[0]?.class).toBe("unparseable");
+      expect(outcome.parseError?.position).toBeGreaterThan(10);
+    }
+  });
+
+  it("reports a target error with its position in the whole input", async () => {
+    const outcome = await run("select 1;\nselect nope from orders");
+    expect(outcome.status).toBe("failed");
+    if (outcome.status !== "failed") return;
+    expect(outcome.results).toHaveLength(1);
+    expect(outcome.error).toMatchObject({ code: "target_error", sqlState: "42703" });
+    expect(outcome.error.position).toBe("select 1;\nselect nope".indexOf("nope") + 1);
+  });
+
+  it("cancels a running statement on the target", async () => {
+    const runId = randomUUID();
+    const { cancelRun } = await import("@/server/targets/runs");
+    const pending = run("select pg_sleep(30)", { runId });
+    await new Promise((r) => setTimeout(r, 700));
+    expect(cancelRun(runId, "someone-else")).toBe(false);
+    expect(cancelRun(runId, analyst.id)).toBe(true);
+    const started = Date.now();
+    const outcome = await pending;
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(outcome.status).toBe("failed");
+    if (outcome.status === "failed")
+      expect(outcome.error).toMatchObject({ code: "cancelled", sqlState: "57014" });
+  });
+
+  it("refuses bad input with 4xx errors that name the problem", async () => {
+    await expect(run("   ")).rejects.toMatchObject({ status: 400, message: "the statement is empty" });
+    await expect(run(`select '${"x".repeat(300 * 1024)}'`)).rejects.toMatchObject({ status: 413 });
+    const { runSql } = await import("./pipeline");
+    await expect(
+      runSql({ principal: analyst, connectionName: "nope", input: "select 1", channel: "api" }),
+    ).rejects.toMatchObject({
+      status: 404,
+    });
+    await expect(run("select 1", { sessionId: randomUUID() })).rejects.toMatchObject({ status: 404 });
+  });
+});

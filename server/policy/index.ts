@@ -1,0 +1,22 @@
+import "server-only";
+
+// Public surface of the policy stage: classify SQL with the real parser, then decide by rules.
+
+export { classifySql } from "./classify-statement";
+export { defaultRules, evaluateRules } from "./evaluate-rules";
+export { type RuleInput, ruleInputSchema } from "./rule-schema";
+export { createRule, deleteRule, listRules, loadRules, type RuleView, updateRule } from "./rules-store";
+export {
+  CLASS_SEVERITY,
+  type Classification,
+  type ClassificationError,
+  type ClassifiedStatement,
+  DECISION_SEVERITY,
+  type Decision,
+  type DecisionReason,
+  type PolicyDecision,
+  type PolicyRule,
+  type RuleContext,
+  STATEMENT_CLASSES,
+  type StatementClass,
+} from "./types";

@@ -1,0 +1,22 @@
+/** Request shape of a policy rule, shared by the API and the Policies page. */
+import { z } from "zod";
+import { STATEMENT_CLASSES } from "./types";
+
+const pattern = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9_.*$-]+$/, "table and function patterns use names, dots and * (e.g. billing.*)");
+
+export const ruleInputSchema = z.object({
+  name: z.string().trim().min(1, "a rule needs a name").max(120),
+  connection: z.string().trim().min(1).nullable().default(null),
+  groups: z.array(z.string().trim().min(1).max(64)).default([]),
+  classes: z.array(z.enum(STATEMENT_CLASSES)).default([]),
+  tables: z.array(pattern).default([]),
+  functions: z.array(pattern).default([]),
+  action: z.enum(["allow", "review", "deny"], { message: "action is allow, review or deny" }),
+  message: z.string().trim().max(500).default(""),
+});
+export type RuleInput = z.input<typeof ruleInputSchema>;

@@ -1,0 +1,93 @@
+/**
+ * Stored policy rules: what admins add in the Policies page and the API. Read on every request, so a change
+ * applies to the next statement without a restart. Each change is an audit event.
+ */
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { asc, eq } from "drizzle-orm";
+import { connections, type PolicyRuleRow, policyRules } from "@/db/schema";
+import { getDb } from "@/db/store";
+import { type Actor, recordAuditEvent } from "@/server/audit";
+import { badRequest, notFound } from "@/server/errors";
+import { type RuleInput, ruleInputSchema } from "./rule-schema";
+import type { PolicyRule, StatementClass } from "./types";
+
+export interface RuleView extends PolicyRule {
+  connectionName: string | null;
+  updatedAt: string;
+}
+
+function toRule(row: PolicyRuleRow): PolicyRule {
+  return {
+    id: row.id,
+    name: row.name,
+    connectionId: row.connectionId,
+    groups: row.groups,
+    classes: row.classes as StatementClass[],
+    tables: row.tables,
+    functions: row.functions,
+    action: row.action,
+    message: row.message,
+  };
+}
+
+/** The rules the pipeline evaluates (the built-in defaults are the evaluator's own fallback). */
+export async function loadRules(): Promise<PolicyRule[]> {
+  const db = await getDb();
+  return (await db.select().from(policyRules)).map(toRule);
+}
+
+export async function listRules(): Promise<RuleView[]> {
+  const db = await getDb();
+  const rows = await db
+    .select({ rule: policyRules, connectionName: connections.name })
+    .from(policyRules)
+    .leftJoin(connections, eq(connections.id, policyRules.connectionId))
+    .orderBy(asc(policyRules.createdAt));
+  return rows.map((r) => ({
+    ...toRule(r.rule),
+    connectionName: r.connectionName,
+    updatedAt: r.rule.updatedAt.toISOString(),
+  }));
+}
+
+async function connectionIdFor(name: string | null): Promise<string | null> {
+  if (name === null) return null;
+  const db = await getDb();
+  const [row] = await db.select({ id: connections.id }).from(connections).where(eq(connections.name, name));
+  if (!row) throw badRequest(`unknown connection: ${name}`);
+  return row.id;
+}
+
+export async function createRule(actor: Actor, input: RuleInput): Promise<string> {
+  const data = ruleInputSchema.parse(input);
+  const id = randomUUID();
+  const db = await getDb();
+  const { connection, ...rest } = data;
+  await db.insert(policyRules).values({ id, ...rest, connectionId: await connectionIdFor(connection) });
+  await recordAuditEvent(actor, "policy.rule_create", data.name, { ...data });
+  return id;
+}
+
+export async function updateRule(actor: Actor, id: string, input: RuleInput) {
+  const data = ruleInputSchema.parse(input);
+  const db = await getDb();
+  const { connection, ...rest } = data;
+  const updated = await db
+    .update(policyRules)
+    .set({ ...rest, connectionId: await connectionIdFor(connection), updatedAt: new Date() })
+    .where(eq(policyRules.id, id))
+    .returning({ id: policyRules.id });
+  if (updated.length === 0) throw notFound("no such rule");
+  await recordAuditEvent(actor, "policy.rule_update", data.name, { ...data });
+}
+
+export async function deleteRule(actor: Actor, id: string) {
+  const db = await getDb();
+  const deleted = await db
+    .delete(policyRules)
+    .where(eq(policyRules.id, id))
+    .returning({ name: policyRules.name });
+  if (deleted.length === 0) throw notFound("no such rule");
+  await recordAuditEvent(actor, "policy.rule_delete", deleted[0]?.name ?? id);
+}

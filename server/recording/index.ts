@@ -1,0 +1,159 @@
+/**
+ * Session recording: sessions and their append-only events (statements with decisions and masked results,
+ * terminal output and input). What is written here has already passed masking; this module never sees
+ * unmasked target data. Not responsible for replay or integrity proofs (they read what is written here).
+ */
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { sessionEvents, sessions } from "@/db/schema";
+import { getDb } from "@/db/store";
+import type { Principal } from "@/server/auth/principal";
+import { GatewayError, notFound } from "@/server/errors";
+
+export interface SessionTarget {
+  id: string;
+  name: string;
+}
+
+export async function startSession(
+  principal: Principal,
+  connection: SessionTarget,
+  kind: "sql" | "terminal",
+  channel: "editor" | "api" | "mcp" | "terminal",
+): Promise<string> {
+  const id = randomUUID();
+  const db = await getDb();
+  await db.insert(sessions).values({
+    id,
+    principalId: principal.id,
+    principalLabel: principal.kind === "service" ? `service:${principal.name}` : principal.email,
+    principalKind: principal.kind,
+    connectionId: connection.id,
+    connectionName: connection.name,
+    kind,
+    channel,
+  });
+  return id;
+}
+
+/** A session the principal may append to: their own, live, on this connection. */
+export async function resumeSession(
+  principal: Principal,
+  sessionId: string,
+  connectionId: string,
+): Promise<string> {
+  const db = await getDb();
+  const [row] = await db.select().from(sessions).where(eq(sessions.id, sessionId)).limit(1);
+  if (!row || row.principalId !== principal.id) throw notFound("no such session");
+  if (row.connectionId !== connectionId)
+    throw new GatewayError("bad_request", "that session belongs to another connection");
+  if (row.state !== "live") throw new GatewayError("bad_request", "that session has ended; start a new one");
+  return row.id;
+}
+
+export interface SessionCounters {
+  statements?: number;
+  allowed?: number;
+  held?: number;
+  blocked?: number;
+  maskedFields?: number;
+}
+
+/** Appends one event and advances the session's counters in the same transaction. */
+export async function appendSessionEvent(
+  sessionId: string,
+  type: string,
+  data: Record<string, unknown>,
+  counters: SessionCounters = {},
+): Promise<number> {
+  const db = await getDb();
+  return db.transaction(async (tx) => {
+    const [event] = await tx
+      .insert(sessionEvents)
+      .values({ sessionId, type, data })
+      .returning({ id: sessionEvents.id });
+    await tx
+      .update(sessions)
+      .set({
+        lastActivityAt: new Date(),
+        statements: sql`${sessions.statements} + ${counters.statements ?? 0}`,
+        allowed: sql`${sessions.allowed} + ${counters.allowed ?? 0}`,
+        held: sql`${sessions.held} + ${counters.held ?? 0}`,
+        blocked: sql`${sessions.blocked} + ${counters.blocked ?? 0}`,
+        maskedFields: sql`${sessions.maskedFields} + ${counters.maskedFields ?? 0}`,
+      })
+      .where(eq(sessions.id, sessionId));
+    return event?.id ?? 0;
+  });
+}
+
+export async function endSession(sessionId: string, state: "ended" | "failed" = "ended") {
+  const db = await getDb();
+  await db.update(sessions).set({ state, endedAt: new Date() }).where(eq(sessions.id, sessionId));
+}
+
+/** The principal's recent statements on a connection, newest first, with their outcome (the editor's history). */
+export async function listStatementHistory(principal: Principal, connectionId: string, limit = 100) {
+  const db = await getDb();
+  const statements = await db
+    .select({
+      id: sessionEvents.id,
+      sessionId: sessionEvents.sessionId,
+      at: sessionEvents.at,
+      data: sessionEvents.data,
+    })
+    .from(sessionEvents)
+    .innerJoin(sessions, eq(sessions.id, sessionEvents.sessionId))
+    .where(
+      and(
+        eq(sessions.principalId, principal.id),
+        eq(sessions.connectionId, connectionId),
+        eq(sessionEvents.type, "statement"),
+      ),
+    )
+    .orderBy(desc(sessionEvents.id))
+    .limit(limit);
+  const sessionIds = [...new Set(statements.map((s) => s.sessionId))];
+  const outcomes = new Map<number, Record<string, unknown>>();
+  if (sessionIds.length > 0) {
+    const results = await db
+      .select({ data: sessionEvents.data })
+      .from(sessionEvents)
+      .where(and(inArray(sessionEvents.sessionId, sessionIds), eq(sessionEvents.type, "result")));
+    for (const r of results) outcomes.set(Number(r.data.statementEventId), r.data);
+  }
+  return statements.map((s) => {
+    const outcome = outcomes.get(s.id);
+    return {
+      at: s.at.toISOString(),
+      statement: String(s.data.input ?? ""),
+      decision: String(s.data.decision ?? ""),
+      status: String(outcome?.status ?? s.data.status ?? ""),
+      rowCount: typeof outcome?.rowCount === "number" ? outcome.rowCount : null,
+      durationMs: typeof outcome?.durationMs === "number" ? outcome.durationMs : null,
+    };
+  });
+}
+
+export async function getSessionWithEvents(sessionId: string) {
+  const db = await getDb();
+  const [session] = await db.select().from(sessions).where(eq(sessions.id, sessionId)).limit(1);
+  if (!session) return undefined;
+  const events = await db
+    .select()
+    .from(sessionEvents)
+    .where(eq(sessionEvents.sessionId, sessionId))
+    .orderBy(sessionEvents.id);
+  return { session, events };
+}
+
+export async function listSessions(options: { principalId?: string; limit?: number } = {}) {
+  const db = await getDb();
+  return db
+    .select()
+    .from(sessions)
+    .where(options.principalId ? eq(sessions.principalId, options.principalId) : undefined)
+    .orderBy(desc(sessions.startedAt))
+    .limit(options.limit ?? 100);
+}

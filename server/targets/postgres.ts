@@ -1,0 +1,262 @@
+/**
+ * The PostgreSQL driver: a postgres.js pool per connection under the gateway's credentials, statement timeout,
+ * row limit applied while streaming (a cursor, so memory stays flat however large the table), cancellation,
+ * and values normalised to JSON. Not responsible for deciding whether a statement may run.
+ */
+import "server-only";
+import postgres from "postgres";
+import { openConnectionSecret } from "@/server/connections";
+import { GatewayError } from "@/server/errors";
+import { processSingleton } from "@/server/singleton";
+import { describeNetworkError } from "./describe-error";
+import { typeName } from "./pg-types";
+
+export interface ResultColumn {
+  name: string;
+  type: string;
+  /** "schema.table" the column comes from, when it is a plain table column */
+  table?: string;
+}
+
+export interface StatementResult {
+  command: string;
+  columns: ResultColumn[];
+  rows: unknown[][];
+  rowCount: number;
+  truncated: boolean;
+}
+
+export class TargetError extends Error {
+  constructor(
+    message: string,
+    readonly sqlState: string | undefined,
+    readonly position: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+type Sql = postgres.Sql<Record<string, never>>;
+
+interface Pool {
+  key: string;
+  sql: Sql;
+  tableNames: Map<number, string | null>;
+}
+
+const pools = processSingleton("pgPools", () => new Map<string, Pool>());
+
+export const DEFAULT_STATEMENT_TIMEOUT_MS = Number(process.env.STATEMENT_TIMEOUT_MS ?? 60_000);
+const CURSOR_BATCH = 1000;
+
+/** Text stays text: timestamps and dates are shown as PostgreSQL prints them, not re-parsed into Date. */
+const asText = {
+  to: 25,
+  from: [1082, 1083, 1114, 1184, 1266, 1186],
+  serialize: (x: unknown) => String(x),
+  parse: (x: string) => x,
+};
+
+async function poolFor(connectionId: string): Promise<Pool> {
+  const { row, secret } = await openConnectionSecret(connectionId);
+  if (row.kind !== "postgres")
+    throw new GatewayError("bad_request", `${row.name} is an SSH connection, not a database`);
+  const key = `${row.updatedAt.getTime()}:${row.host}:${row.port}`;
+  const existing = pools.get(connectionId);
+  if (existing && existing.key === key) return existing;
+  if (existing) void existing.sql.end({ timeout: 5 });
+  const sql = postgres({
+    host: row.host,
+    port: row.port,
+    database: row.database ?? "postgres",
+    username: row.username,
+    password: secret.password ?? "",
+    max: Number(row.options.poolSize ?? 10),
+    idle_timeout: 60,
+    connect_timeout: 10,
+    prepare: false,
+    onnotice: () => {},
+    types: { text: asText },
+    connection: { application_name: "portcullis" },
+  }) as unknown as Sql;
+  const pool = { key, sql, tableNames: new Map<number, string | null>() };
+  pools.set(connectionId, pool);
+  return pool;
+}
+
+export function toJsonValue(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Date) return value.toISOString();
+  if (Buffer.isBuffer(value)) return `\\x${value.toString("hex")}`;
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  return value;
+}
+
+function toTargetError(err: unknown, connectionId: string): Error {
+  const e = err as { code?: string; message?: string; position?: string | number };
+  if (e && typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code)) {
+    return new TargetError(
+      e.message ?? "the target refused the statement",
+      e.code,
+      e.position ? Number(e.position) : undefined,
+    );
+  }
+  const network = describeNetworkError(err, "the target", 0);
+  if (network) return new GatewayError("target_unavailable", network.message.replace(":0", ""));
+  if (
+    e?.code === "CONNECTION_DESTROYED" ||
+    e?.code === "CONNECTION_CLOSED" ||
+    e?.code === "CONNECTION_ENDED"
+  ) {
+    pools.delete(connectionId);
+    return new GatewayError("target_unavailable", "the connection to the target was closed");
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+async function resolveTables(pool: Pool, sql: Sql, oids: number[]) {
+  const unknown = [...new Set(oids.filter((o) => o > 0 && !pool.tableNames.has(o)))];
+  if (unknown.length > 0) {
+    const rows = await sql.unsafe(
+      "select c.oid::int as oid, n.nspname || '.' || c.relname as name from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where c.oid = any($1::oid[])",
+      [unknown as never],
+    );
+    for (const oid of unknown) pool.tableNames.set(oid, null);
+    for (const r of rows as unknown as { oid: number; name: string }[]) pool.tableNames.set(r.oid, r.name);
+  }
+}
+
+interface RawColumn {
+  name: string;
+  type: number;
+  table: number;
+}
+
+function columnsOf(raw: RawColumn[] | undefined, pool: Pool): ResultColumn[] {
+  return (raw ?? []).map((c) => {
+    const table = c.table ? pool.tableNames.get(c.table) : null;
+    return { name: c.name, type: typeName(c.type), ...(table && { table }) };
+  });
+}
+
+export interface RunOptions {
+  rowLimit: number;
+  statementTimeoutMs?: number;
+  /** statements that return rows are streamed with a cursor; others run plainly to get their command tag */
+  returnsRows: (index: number) => boolean;
+  /** called with a function that cancels the statement in flight */
+  onCancellable?: (cancel: () => void) => void;
+}
+
+/**
+ * Runs the statements in order on one reserved session of the pool (so BEGIN ... COMMIT spans them),
+ * streaming rows up to the limit. Stops at the first error, returning the results before it and the error.
+ */
+export async function runStatements(
+  connectionId: string,
+  statements: string[],
+  options: RunOptions,
+): Promise<{ results: StatementResult[]; error?: Error }> {
+  const pool = await poolFor(connectionId);
+  let reserved: Awaited<ReturnType<Sql["reserve"]>>;
+  try {
+    reserved = await pool.sql.reserve();
+  } catch (err) {
+    throw toTargetError(err, connectionId);
+  }
+  const results: StatementResult[] = [];
+  let cancelled = false;
+  try {
+    await reserved.unsafe(
+      `set statement_timeout = ${Math.max(0, Math.floor(options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS))}`,
+    );
+    for (const [index, text] of statements.entries()) {
+      if (cancelled) break;
+      try {
+        if (options.returnsRows(index)) {
+          const rows: unknown[][] = [];
+          let raw: RawColumn[] | undefined;
+          let truncated = false;
+          const query = reserved.unsafe(text).values();
+          options.onCancellable?.(() => {
+            cancelled = true;
+            query.cancel();
+          });
+          for await (const batch of query.cursor(CURSOR_BATCH)) {
+            raw ??= (batch as unknown as { columns?: RawColumn[] }).columns;
+            for (const r of batch as unknown as unknown[][]) {
+              if (rows.length >= options.rowLimit) {
+                truncated = true;
+                break;
+              }
+              rows.push(r);
+            }
+            if (truncated) break;
+          }
+          if (raw)
+            await resolveTables(
+              pool,
+              reserved as unknown as Sql,
+              raw.map((c) => c.table),
+            );
+          results.push({
+            command: "SELECT",
+            columns: columnsOf(raw, pool),
+            rows,
+            rowCount: rows.length,
+            truncated,
+          });
+        } else {
+          const query = reserved.unsafe(text).values();
+          options.onCancellable?.(() => {
+            cancelled = true;
+            query.cancel();
+          });
+          const result = (await query) as unknown as unknown[][] & {
+            command?: string;
+            count?: number;
+            columns?: RawColumn[];
+          };
+          if (result.columns)
+            await resolveTables(
+              pool,
+              reserved as unknown as Sql,
+              result.columns.map((c) => c.table),
+            );
+          const truncated = result.length > options.rowLimit;
+          results.push({
+            command: result.command ?? "OK",
+            columns: columnsOf(result.columns, pool),
+            rows: truncated ? result.slice(0, options.rowLimit) : [...result],
+            rowCount: result.count ?? result.length,
+            truncated,
+          });
+        }
+      } catch (err) {
+        return { results, error: toTargetError(err, connectionId) };
+      }
+    }
+    return { results };
+  } finally {
+    // A session left inside a failed or open transaction must not be handed to the next caller.
+    await reserved.unsafe("rollback").catch(() => {});
+    await reserved.unsafe("reset all").catch(() => {});
+    reserved.release();
+  }
+}
+
+/** Runs a catalog query the gateway itself issues (completion): never user input. */
+export async function queryCatalog(connectionId: string, text: string): Promise<Record<string, unknown>[]> {
+  const pool = await poolFor(connectionId);
+  try {
+    return (await pool.sql.unsafe(text)) as unknown as Record<string, unknown>[];
+  } catch (err) {
+    throw toTargetError(err, connectionId);
+  }
+}
+
+export async function closeAllPools() {
+  await Promise.all([...pools.values()].map((p) => p.sql.end({ timeout: 2 })));
+  pools.clear();
+}

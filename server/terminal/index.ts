@@ -1,0 +1,27 @@
+/**
+ * Browser terminals: SSH shells through the gateway, inspected (command rules at Enter), masked and recorded.
+ * The WebSocket endpoint lives in ./socket.ts and is loaded by server/realtime; this is the surface for
+ * route handlers and pages.
+ */
+import "server-only";
+
+export {
+  type CommandContext,
+  type CommandDecision,
+  type CommandReason,
+  type CommandRule,
+  defaultCommandRules,
+  evaluateCommandLine,
+} from "./command-policy";
+export {
+  type CommandRuleInput,
+  type CommandRuleView,
+  commandRuleInputSchema,
+  createCommandRule,
+  deleteCommandRule,
+  listCommandRules,
+  loadCommandRules,
+  updateCommandRule,
+} from "./command-rules-store";
+export { exportSession, type SessionExport, toAsciicast } from "./export";
+export { endLiveTerminal, type LiveTerminal, listLiveTerminals } from "./registry";

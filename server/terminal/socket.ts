@@ -1,0 +1,90 @@
+/**
+ * The browser terminal's WebSocket endpoint, /ws/terminal?connection=<name>&cols=<n>&rows=<n>.
+ * Frames from the browser are JSON: {type:"input", data} and {type:"resize", cols, rows}. Frames to the browser
+ * are binary (terminal output, UTF-8, already masked and recorded) or JSON text (ready, ended, error).
+ * The caller is authenticated by server/realtime before this handler runs.
+ */
+import "server-only";
+import type { WebSocket } from "ws";
+import { hasPermission } from "@/server/auth/principal";
+import { GatewayError } from "@/server/errors";
+import { registerSocketHandler } from "@/server/realtime";
+import { type TerminalClient, TerminalSession } from "./terminal-session";
+
+export const TERMINAL_SOCKET_PATH = "/ws/terminal";
+
+type ClientMessage = { type: "input"; data: string } | { type: "resize"; cols: number; rows: number };
+
+function parseMessage(raw: string): ClientMessage | undefined {
+  try {
+    const message = JSON.parse(raw) as Record<string, unknown>;
+    if (message.type === "input" && typeof message.data === "string")
+      return { type: "input", data: message.data };
+    if (message.type === "resize" && typeof message.cols === "number" && typeof message.rows === "number")
+      return { type: "resize", cols: message.cols, rows: message.rows };
+  } catch {
+    // not JSON: ignored
+  }
+  return undefined;
+}
+
+registerSocketHandler(TERMINAL_SOCKET_PATH, async (ws: WebSocket, principal, url) => {
+  const sendError = (message: string) => {
+    ws.send(JSON.stringify({ type: "error", message }));
+    ws.close(1008, "refused");
+  };
+  if (!hasPermission(principal, "connections:use")) return sendError("missing permission connections:use");
+  const name = url.searchParams.get("connection") ?? "";
+  if (!name) return sendError("say which connection: /ws/terminal?connection=<name>");
+
+  // Keystrokes typed while the shell opens are kept and replayed in order.
+  const early: ClientMessage[] = [];
+  let session: TerminalSession | undefined;
+  let isClosed = false;
+  ws.on("message", (data, isBinary) => {
+    const message = parseMessage(isBinary ? Buffer.from(data as Buffer).toString("utf8") : data.toString());
+    if (!message) return;
+    if (!session) {
+      if (early.length < 1000) early.push(message);
+      return;
+    }
+    if (message.type === "input") session.input(message.data);
+    else session.resize(message);
+  });
+  ws.on("close", () => {
+    isClosed = true;
+    void session?.end("the browser disconnected");
+  });
+
+  const client: TerminalClient = {
+    output: (data) => {
+      if (ws.readyState === ws.OPEN) ws.send(Buffer.from(data, "utf8"), { binary: true });
+    },
+    control: (message) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+    },
+    close: () => {
+      if (ws.readyState === ws.OPEN) ws.close(1000, "session ended");
+    },
+    bufferedAmount: () => ws.bufferedAmount,
+  };
+  try {
+    session = await TerminalSession.start(
+      principal,
+      name,
+      { cols: Number(url.searchParams.get("cols")), rows: Number(url.searchParams.get("rows")) },
+      client,
+    );
+  } catch (error) {
+    if (error instanceof GatewayError) return sendError(error.message);
+    throw error;
+  }
+  if (isClosed) {
+    await session.end("the browser disconnected");
+    return;
+  }
+  for (const message of early.splice(0)) {
+    if (message.type === "input") session.input(message.data);
+    else session.resize(message);
+  }
+});

@@ -1,0 +1,295 @@
+// A browser terminal end to end on real parts, minus the browser: a real sshd, the console's embedded store,
+// the gateway's terminal session with a fake WebSocket client that renders into its own headless terminal.
+// Checks the shell works, the host key is pinned and a changed one refused, commands are decided at Enter,
+// output is masked on screen and in the recording, and the asciicast export replays to the same screen.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import xtermHeadless from "@xterm/headless";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Principal } from "@/server/auth/principal";
+import { type SshdServer, startSshd } from "@/test/harness/sshd";
+import type { TerminalClient, TerminalControl, TerminalSession } from "./terminal-session";
+
+const { Terminal } = xtermHeadless;
+type Screen = InstanceType<typeof Terminal>;
+
+let sshd: SshdServer;
+let dataDir: string;
+let member: Principal;
+const actor = { id: null, label: "test" };
+const FULL_CARD = /\b4111[ -]?1111[ -]?1111[ -]?1111\b/;
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-terminal-"));
+  delete process.env.DATABASE_URL;
+  process.env.DATA_DIR = dataDir;
+  const { createGroup, createUser, loadPrincipal } = await import("@/server/auth");
+  const { createConnection } = await import("@/server/connections");
+  await createGroup(actor, { name: "ops" });
+  const userId = await createUser(actor, {
+    email: "op@example.com",
+    password: "operator-password-1",
+    groups: ["ops"],
+  });
+  member = (await loadPrincipal(userId, "session"))!;
+  await createConnection(actor, {
+    kind: "ssh",
+    name: "box",
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.username,
+    password: sshd.password,
+    groups: ["ops"],
+  });
+});
+
+afterAll(async () => {
+  const { getStore } = await import("@/db/store");
+  await (await getStore()).close();
+  await sshd?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+interface FakeBrowser {
+  client: TerminalClient;
+  screen: Screen;
+  controls: TerminalControl[];
+  text(): string;
+  isClosed(): boolean;
+}
+
+function fakeBrowser(cols = 100, rows = 30): FakeBrowser {
+  const screen = new Terminal({ cols, rows, allowProposedApi: true });
+  const controls: TerminalControl[] = [];
+  let isClosed = false;
+  return {
+    screen,
+    controls,
+    client: {
+      output: (data) => screen.write(data),
+      control: (message) => controls.push(message),
+      close: () => {
+        isClosed = true;
+      },
+      bufferedAmount: () => 0,
+    },
+    text: () => screenText(screen),
+    isClosed: () => isClosed,
+  };
+}
+
+function screenText(screen: Screen): string {
+  const buffer = screen.buffer.active;
+  const lines: string[] = [];
+  for (let y = 0; y < screen.rows; y++)
+    lines.push(buffer.getLine(buffer.baseY + y)?.translateToString(true) ?? "");
+  return lines.join("\n");
+}
+
+async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function flushed(screen: Screen) {
+  await new Promise<void>((resolve) => screen.write("", resolve));
+}
+
+async function open(browser: FakeBrowser): Promise<TerminalSession> {
+  const { TerminalSession } = await import("./terminal-session");
+  const session = await TerminalSession.start(
+    member,
+    "box",
+    { cols: browser.screen.cols, rows: browser.screen.rows },
+    browser.client,
+  );
+  // Wait for the first prompt and for readline to be reading (it turns bracketed paste on): keys typed
+  // before that are echoed twice, once by the tty and once by readline.
+  await waitFor(
+    () => /[$#]$/.test(browser.text().trimEnd()) && browser.screen.modes.bracketedPasteMode,
+    "the prompt",
+  );
+  return session;
+}
+
+/** Types like a person: one key at a time, then Enter. */
+async function typeLine(session: TerminalSession, line: string) {
+  for (const key of line) {
+    session.input(key);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  session.input("\r");
+}
+
+describe("browser terminal through the gateway", () => {
+  it("runs a command, pins the host key, masks and blocks, and the export replays to the same screen", async () => {
+    const browser = fakeBrowser();
+    const session = await open(browser);
+    const { getConnectionById } = await import("@/server/connections");
+    const { listConnections } = await import("@/server/connections");
+    const box = (await listConnections(member)).find((c) => c.name === "box")!;
+    expect((await getConnectionById(box.id)).hostKey).toBe(sshd.hostKeyFingerprint);
+
+    await typeLine(session, "echo hello");
+    await waitFor(() => /^hello$/m.test(browser.text()), "hello");
+
+    await typeLine(session, "shutdown -h now");
+    await waitFor(() => browser.text().includes("[portcullis] blocked"), "the refusal");
+    expect(browser.text()).toContain("shutting down or restarting the machine is not allowed");
+
+    // The number is split in the typed line, so only the command's output holds it whole.
+    await typeLine(session, "printf '4111 1111 ''1111 1111\\n' > /tmp/card-$$; cat /tmp/card-$$");
+    await waitFor(() => /CREDIT_CARD|\*{4}/.test(browser.text()), "the masked card");
+    expect(browser.text()).not.toMatch(FULL_CARD);
+
+    // A full-screen redraw and a wrapped long line still replay identically.
+    await typeLine(session, `echo ${"x".repeat(150)}`);
+    await waitFor(() => browser.text().includes("x".repeat(100)), "the long line");
+    session.resize({ cols: 90, rows: 28 });
+    browser.screen.resize(90, 28);
+    await typeLine(session, "stty size");
+    await waitFor(() => browser.text().includes("28 90"), "the new size");
+
+    await session.idle();
+    await flushed(browser.screen);
+    const finalScreen = browser.text();
+    await session.end("test done");
+    expect(browser.controls.some((c) => c.type === "ended")).toBe(true);
+
+    const { exportSession } = await import("./export");
+    const cast = await exportSession(member, session.sessionId);
+    expect(cast.contentType).toBe("application/x-asciicast");
+    const [headerLine, ...eventLines] = cast.body.trimEnd().split("\n");
+    const header = JSON.parse(headerLine ?? "{}") as { version: number; width: number; height: number };
+    expect(header).toMatchObject({ version: 2, width: 100, height: 30 });
+    expect(cast.body).not.toMatch(FULL_CARD);
+    expect(cast.body).toContain('"m","deny: shutdown -h now"');
+
+    const replay = new Terminal({ cols: header.width, rows: header.height, allowProposedApi: true });
+    const events = eventLines.map((l) => JSON.parse(l) as [number, string, string]);
+    let lastT = 0;
+    for (const [t, kind, data] of events) {
+      expect(t).toBeGreaterThanOrEqual(lastT - 0.001);
+      lastT = Math.max(lastT, t);
+      if (kind === "o") replay.write(data);
+      if (kind === "r") {
+        const [cols, rows] = data.split("x").map(Number);
+        await flushed(replay);
+        replay.resize(cols ?? 80, rows ?? 24);
+      }
+    }
+    await flushed(replay);
+    // The recording ends with the gateway's "session ended" notice, after what the screen showed.
+    const replayed = screenText(replay);
+    const withoutNotice = replayed.replace(/\n\[portcullis\] session ended: test done[\s\S]*$/, "");
+    expect(withoutNotice.trimEnd()).toBe(finalScreen.trimEnd());
+
+    const { getSessionWithEvents } = await import("@/server/recording");
+    const stored = await getSessionWithEvents(session.sessionId);
+    expect(stored?.session.state).toBe("ended");
+    expect(stored?.session.blocked).toBe(1);
+    expect(stored?.session.maskedFields).toBeGreaterThan(0);
+    expect(JSON.stringify(stored)).not.toMatch(FULL_CARD);
+    const commands = stored?.events.filter((e) => e.type === "command").map((e) => e.data.command);
+    expect(commands).toContain("echo hello");
+  });
+
+  it("decides what is on screen after history recall and tab completion", async () => {
+    const browser = fakeBrowser();
+    const session = await open(browser);
+    await typeLine(session, "echo ok-1");
+    await waitFor(() => /^ok-1$/m.test(browser.text()), "ok-1");
+    // Up arrow recalls `echo ok-1`; edit it into a refused command on screen only.
+    session.input("\u001b[A");
+    await new Promise((r) => setTimeout(r, 100));
+    session.input("\u0001"); // Ctrl-A: start of line
+    for (const key of "reboot; ") session.input(key);
+    await new Promise((r) => setTimeout(r, 100));
+    session.input("\r");
+    await waitFor(() => browser.text().includes("[portcullis] blocked"), "the refusal of the recalled line");
+    // Tab completes `ech` to `echo ` on screen; the typed keys alone would not say so.
+    for (const key of "ech\t") session.input(key);
+    await new Promise((r) => setTimeout(r, 150));
+    for (const key of "tab-ok\r") session.input(key);
+    await waitFor(() => /^tab-ok$/m.test(browser.text()), "the completed command's output");
+    // A bracketed paste of two lines is one command line, run (and decided) at the next Enter.
+    session.input("\u001b[200~echo paste-1\recho paste-2\u001b[201~");
+    await new Promise((r) => setTimeout(r, 150));
+    session.input("\r");
+    await waitFor(() => /^paste-2$/m.test(browser.text()), "the pasted lines' output");
+    // Paste markers sent to a shell that did not ask for them do not hide an Enter.
+    await typeLine(session, "bind 'set enable-bracketed-paste off'");
+    await new Promise((r) => setTimeout(r, 150));
+    session.input("\u001b[200~halt\r\u001b[201~");
+    await waitFor(
+      () => browser.text().split("[portcullis] blocked").length > 2,
+      "the refusal of the fake paste",
+    );
+    await session.idle();
+    const { getSessionWithEvents } = await import("@/server/recording");
+    const stored = await getSessionWithEvents(session.sessionId);
+    const denied = stored?.events.find((e) => e.type === "command" && e.data.decision === "deny");
+    expect(denied?.data.command).toBe("reboot; echo ok-1");
+    const completed = stored?.events.filter((e) => e.type === "command").map((e) => e.data.command);
+    expect(completed).toContain("echo tab-ok");
+    expect(completed).toContain("echo paste-1\necho paste-2");
+    // Readline swallowed the fake paste without echo; the typed keys alone still got it refused.
+    const last = stored?.events.filter((e) => e.type === "command").at(-1);
+    expect(last?.data).toMatchObject({ decision: "deny", isHidden: true, command: null });
+    await session.end("test done");
+  });
+
+  it("holds a review command, follows a command over continuation lines, and ends an idle session", async () => {
+    const browser = fakeBrowser();
+    const session = await open(browser);
+    await typeLine(session, "kubectl delete pod web-1");
+    await waitFor(() => browser.text().includes("held for approval"), "the hold notice");
+    expect(browser.text()).toContain("approvals are not wired for terminals yet");
+
+    // An open quote continues on the next line; the refusal sees both lines and cancels the whole command.
+    await typeLine(session, "echo 'one");
+    await waitFor(() => /^> ?$/m.test(browser.text()), "the continuation prompt");
+    await typeLine(session, "'; touch /tmp/should-not-exist-$$; reboot");
+    await waitFor(() => browser.text().split("[portcullis] blocked").length > 1, "the refusal");
+    await session.idle();
+    const { getSessionWithEvents } = await import("@/server/recording");
+    const stored = await getSessionWithEvents(session.sessionId);
+    const decisions = stored?.events
+      .filter((e) => e.type === "command")
+      .map((e) => [e.data.decision, e.data.command]);
+    expect(decisions).toEqual([
+      ["review", "kubectl delete pod web-1"],
+      ["allow", "echo 'one"],
+      ["deny", "echo 'one\n'; touch /tmp/should-not-exist-$$; reboot"],
+    ]);
+    expect(stored?.session.held).toBe(1);
+    await session.end("test done");
+
+    process.env.TERMINAL_IDLE_TIMEOUT = "1";
+    try {
+      const idle = fakeBrowser();
+      await open(idle);
+      await waitFor(() => idle.isClosed(), "the idle timeout", 5000);
+      expect(idle.controls.at(-1)).toEqual({ type: "ended", reason: "idle for 1 second" });
+    } finally {
+      delete process.env.TERMINAL_IDLE_TIMEOUT;
+    }
+  });
+
+  it("refuses a changed host key with a clear message", async () => {
+    const { listConnections } = await import("@/server/connections");
+    const { pinHostKey } = await import("@/server/connections/service");
+    const box = (await listConnections(member)).find((c) => c.name === "box")!;
+    await pinHostKey(box.id, "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    const { TerminalSession } = await import("./terminal-session");
+    await expect(
+      TerminalSession.start(member, "box", { cols: 80, rows: 24 }, fakeBrowser().client),
+    ).rejects.toThrow(/host key of 127\.0\.0\.1 changed/);
+    await pinHostKey(box.id, sshd.hostKeyFingerprint);
+  });
+});
