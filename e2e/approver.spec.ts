@@ -29,12 +29,8 @@ test("an approver approves a held DELETE live; the analyst sees the result; a de
   expect(created.status(), await created.text()).toBe(201);
   await approver.goto(`${base}/inbox`);
   await expect(approver.getByRole("heading", { name: "Inbox", level: 1 })).toBeVisible();
-  const badgeBefore = Number(
-    (await approver
-      .getByTestId("inbox-badge")
-      .textContent()
-      .catch(() => "0")) || 0,
-  );
+  const badge = approver.getByTestId("inbox-badge");
+  const badgeBefore = (await badge.count()) > 0 ? Number(await badge.textContent()) : 0;
 
   const analystContext = await browser.newContext();
   const analyst = await analystContext.newPage();
