@@ -10,6 +10,8 @@ const alias = {
 
 export default defineConfig({
   test: {
+    // Files run one at a time: integration files start servers, and the machine has two cores.
+    fileParallelism: false,
     projects: [
       {
         resolve: { alias },
@@ -30,7 +32,8 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           pool: "forks",
-          poolOptions: { forks: { singleFork: true } },
+          // Each file in a fresh process: files set process-wide state (DATABASE_URL, the store).
+          poolOptions: { forks: { isolate: true } },
         },
       },
     ],

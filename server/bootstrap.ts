@@ -7,6 +7,7 @@ import "server-only";
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { getStore } from "@/db/store";
+import { startReviewSignals, stopReviewSignals } from "@/server/approvals";
 import { SYSTEM_ACTOR } from "@/server/audit";
 import { countPeople, createUser } from "@/server/auth/users";
 import { getConfig } from "@/server/config";
@@ -22,7 +23,9 @@ export interface Started {
 export async function startGateway(): Promise<Started> {
   const config = getConfig();
   const store = await getStore();
-  const stops: (() => Promise<void>)[] = [];
+  // Review decisions made on another replica wake the waiting requests and inboxes here.
+  await startReviewSignals();
+  const stops: (() => Promise<void>)[] = [stopReviewSignals];
   const started: Started = {
     async stop() {
       for (const stop of stops.reverse()) await stop().catch(() => {});

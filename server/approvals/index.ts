@@ -2,7 +2,8 @@
  * Reviews: requests held for a human's approval. A review holds the exact input and its hash, why it was held,
  * who asked and when it expires. Approvers (admins, or the connection's approver groups) decide; nobody decides
  * their own request; a review that reaches its required approvals runs once, exactly as submitted, for the
- * requester; a pending review expires after a set time. Every decision is an audit event.
+ * requester; a pending review expires after a set time. Every decision is an audit event, a "reviews changed"
+ * signal to every replica (signals.ts) and a webhook event (notify.ts).
  */
 import "server-only";
 import { createHash, randomUUID } from "node:crypto";
@@ -13,15 +14,33 @@ import { recordAuditEvent } from "@/server/audit";
 import { actorOf, hasPermission, type Principal } from "@/server/auth/principal";
 import { loadPrincipal } from "@/server/auth/users";
 import { GatewayError, notFound } from "@/server/errors";
-import { processSingleton } from "@/server/singleton";
+import { notifyReviewEvent } from "./notify";
+import { signalReviewsChanged } from "./signals";
+
+export {
+  configureWebhookDelivery,
+  reviewPayload,
+  SIGNATURE_HEADER,
+  settleWebhookDeliveries,
+  signBody,
+  TIMESTAMP_HEADER,
+} from "./notify";
+export { reviewSignals, signalReviewsChanged, startReviewSignals, stopReviewSignals } from "./signals";
+export {
+  type CreateWebhookInput,
+  createWebhook,
+  createWebhookSchema,
+  deleteWebhook,
+  listWebhooks,
+  REVIEW_EVENTS,
+  type ReviewEvent,
+  type UpdateWebhookInput,
+  updateWebhook,
+  updateWebhookSchema,
+  type WebhookView,
+} from "./webhooks";
 
 export const REVIEW_TTL_MS = Number(process.env.REVIEW_TTL_MINUTES ?? 60) * 60_000;
-
-/** In-process signal when reviews change (the inbox badge listens; replicas relay it through the store). */
-export const reviewSignals = processSingleton("reviewSignals", () => new EventTarget());
-function signalReviewsChanged() {
-  reviewSignals.dispatchEvent(new Event("changed"));
-}
 
 export function hashInput(input: string): string {
   return createHash("sha256").update(input, "utf8").digest("hex");
@@ -58,27 +77,31 @@ export async function createReview(options: {
     .select({ options: connections.options })
     .from(connections)
     .where(eq(connections.id, options.connection.id));
-  await db.insert(reviews).values({
-    id,
-    sessionId: options.sessionId,
-    requesterId: options.principal.id,
-    requesterLabel: actorOf(options.principal).label,
-    connectionId: options.connection.id,
-    connectionName: options.connection.name,
-    input: options.input,
-    inputHash: hashInput(options.input),
-    class: options.class,
-    reasons: options.reasons,
-    note: options.note ?? "",
-    channel: options.channel,
-    approvalsRequired: approvalSettings(conn?.options ?? {}).approvalsRequired,
-    expiresAt: new Date(Date.now() + REVIEW_TTL_MS),
-  });
+  const [created] = await db
+    .insert(reviews)
+    .values({
+      id,
+      sessionId: options.sessionId,
+      requesterId: options.principal.id,
+      requesterLabel: actorOf(options.principal).label,
+      connectionId: options.connection.id,
+      connectionName: options.connection.name,
+      input: options.input,
+      inputHash: hashInput(options.input),
+      class: options.class,
+      reasons: options.reasons,
+      note: options.note ?? "",
+      channel: options.channel,
+      approvalsRequired: approvalSettings(conn?.options ?? {}).approvalsRequired,
+      expiresAt: new Date(Date.now() + REVIEW_TTL_MS),
+    })
+    .returning();
   await recordAuditEvent(actorOf(options.principal), "review.create", options.connection.name, {
     reviewId: id,
     class: options.class,
   });
   signalReviewsChanged();
+  if (created) notifyReviewEvent("review.created", created);
   return id;
 }
 
@@ -88,8 +111,10 @@ async function expireOverdue() {
     .update(reviews)
     .set({ state: "expired", decidedAt: new Date() })
     .where(and(eq(reviews.state, "pending"), lt(reviews.expiresAt, new Date())))
-    .returning({ id: reviews.id });
-  if (expired.length > 0) signalReviewsChanged();
+    .returning();
+  if (expired.length === 0) return;
+  signalReviewsChanged();
+  for (const row of expired) notifyReviewEvent("review.expired", row);
 }
 
 /** May this principal decide reviews on this connection? Admins always; else members of its approver groups. */
@@ -250,7 +275,7 @@ export async function decideReview(
         sql`jsonb_array_length(${reviews.decisions}) = ${row.decisions.length}`,
       ),
     )
-    .returning({ id: reviews.id });
+    .returning();
   if (updated.length === 0) throw new GatewayError("conflict", "the review changed meanwhile; reload it");
   await recordAuditEvent(actorOf(principal), `review.${decision}`, row.connectionName, {
     reviewId: id,
@@ -258,6 +283,8 @@ export async function decideReview(
     state: next,
   });
   signalReviewsChanged();
+  const [decided] = updated;
+  if (decided && next !== "pending") notifyReviewEvent(`review.${next}`, decided);
   if (next === "approved") await executeReview(row);
   return getReview(principal, id);
 }
@@ -294,8 +321,9 @@ async function executeReview(row: Review) {
     }
     if (!(err instanceof GatewayError)) console.error("[portcullis] approved review failed:", err);
   }
-  await db.update(reviews).set({ state }).where(eq(reviews.id, row.id));
+  const [finished] = await db.update(reviews).set({ state }).where(eq(reviews.id, row.id)).returning();
   signalReviewsChanged();
+  if (finished) notifyReviewEvent(`review.${state}`, finished);
 }
 
 export async function cancelReview(principal: Principal, id: string) {
@@ -304,11 +332,12 @@ export async function cancelReview(principal: Principal, id: string) {
     .update(reviews)
     .set({ state: "cancelled", decidedAt: new Date() })
     .where(and(eq(reviews.id, id), eq(reviews.requesterId, principal.id), eq(reviews.state, "pending")))
-    .returning({ connectionName: reviews.connectionName });
-  if (updated.length === 0)
-    throw new GatewayError("conflict", "only your own pending request can be cancelled");
-  await recordAuditEvent(actorOf(principal), "review.cancel", updated[0]?.connectionName ?? "", {
+    .returning();
+  const [cancelled] = updated;
+  if (!cancelled) throw new GatewayError("conflict", "only your own pending request can be cancelled");
+  await recordAuditEvent(actorOf(principal), "review.cancel", cancelled.connectionName, {
     reviewId: id,
   });
   signalReviewsChanged();
+  notifyReviewEvent("review.cancelled", cancelled);
 }

@@ -5,6 +5,7 @@ export { createConnectionSchema, updateConnectionSchema } from "./schema";
 export {
   assertCanManage,
   type ConnectionView,
+  connectionIdByName,
   createConnection,
   deleteConnection,
   getConnectionById,

@@ -97,6 +97,15 @@ export async function listConnections(principal: Principal): Promise<ConnectionV
     );
 }
 
+/** The id of a named connection, for rules that target one; null stays null ("all connections"). */
+export async function connectionIdByName(name: string | null): Promise<string | null> {
+  if (name === null) return null;
+  const db = await getDb();
+  const row = await findConnectionByName(db, name);
+  if (!row) throw badRequest(`unknown connection: ${name}`);
+  return row.id;
+}
+
 /** Every connection, for operators (the admin command line). */
 export async function listAllConnections(): Promise<ConnectionView[]> {
   const db = await getDb();

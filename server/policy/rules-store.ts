@@ -8,7 +8,8 @@ import { asc, eq } from "drizzle-orm";
 import { connections, type PolicyRuleRow, policyRules } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
-import { badRequest, notFound } from "@/server/errors";
+import { connectionIdByName } from "@/server/connections";
+import { notFound } from "@/server/errors";
 import { type RuleInput, ruleInputSchema } from "./rule-schema";
 import type { PolicyRule, StatementClass } from "./types";
 
@@ -51,20 +52,12 @@ export async function listRules(): Promise<RuleView[]> {
   }));
 }
 
-async function connectionIdFor(name: string | null): Promise<string | null> {
-  if (name === null) return null;
-  const db = await getDb();
-  const [row] = await db.select({ id: connections.id }).from(connections).where(eq(connections.name, name));
-  if (!row) throw badRequest(`unknown connection: ${name}`);
-  return row.id;
-}
-
 export async function createRule(actor: Actor, input: RuleInput): Promise<string> {
   const data = ruleInputSchema.parse(input);
   const id = randomUUID();
   const db = await getDb();
   const { connection, ...rest } = data;
-  await db.insert(policyRules).values({ id, ...rest, connectionId: await connectionIdFor(connection) });
+  await db.insert(policyRules).values({ id, ...rest, connectionId: await connectionIdByName(connection) });
   await recordAuditEvent(actor, "policy.rule_create", data.name, { ...data });
   return id;
 }
@@ -75,7 +68,7 @@ export async function updateRule(actor: Actor, id: string, input: RuleInput) {
   const { connection, ...rest } = data;
   const updated = await db
     .update(policyRules)
-    .set({ ...rest, connectionId: await connectionIdFor(connection), updatedAt: new Date() })
+    .set({ ...rest, connectionId: await connectionIdByName(connection), updatedAt: new Date() })
     .where(eq(policyRules.id, id))
     .returning({ id: policyRules.id });
   if (updated.length === 0) throw notFound("no such rule");

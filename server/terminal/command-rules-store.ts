@@ -10,7 +10,8 @@ import { z } from "zod";
 import { type CommandRuleRow, commandRules, connections } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
-import { badRequest, notFound } from "@/server/errors";
+import { connectionIdByName } from "@/server/connections";
+import { notFound } from "@/server/errors";
 import type { CommandRule } from "./command-policy";
 
 export const commandRuleInputSchema = z
@@ -75,20 +76,12 @@ export async function listCommandRules(): Promise<CommandRuleView[]> {
   }));
 }
 
-async function connectionIdFor(name: string | null): Promise<string | null> {
-  if (name === null) return null;
-  const db = await getDb();
-  const [row] = await db.select({ id: connections.id }).from(connections).where(eq(connections.name, name));
-  if (!row) throw badRequest(`unknown connection: ${name}`);
-  return row.id;
-}
-
 export async function createCommandRule(actor: Actor, input: CommandRuleInput): Promise<string> {
   const data = commandRuleInputSchema.parse(input);
   const id = randomUUID();
   const db = await getDb();
   const { connection, ...rest } = data;
-  await db.insert(commandRules).values({ id, ...rest, connectionId: await connectionIdFor(connection) });
+  await db.insert(commandRules).values({ id, ...rest, connectionId: await connectionIdByName(connection) });
   await recordAuditEvent(actor, "command_rule.create", data.name, { ...data });
   return id;
 }
@@ -99,7 +92,7 @@ export async function updateCommandRule(actor: Actor, id: string, input: Command
   const { connection, ...rest } = data;
   const updated = await db
     .update(commandRules)
-    .set({ ...rest, connectionId: await connectionIdFor(connection), updatedAt: new Date() })
+    .set({ ...rest, connectionId: await connectionIdByName(connection), updatedAt: new Date() })
     .where(eq(commandRules.id, id))
     .returning({ id: commandRules.id });
   if (updated.length === 0) throw notFound("no such command rule");

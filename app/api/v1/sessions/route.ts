@@ -1,8 +1,8 @@
-import { hasPermission } from "@/server/auth";
+// GET /api/v1/sessions: one page of sessions matching the query-string filters (user, connection, kind, channel,
+// from, to, decision, q, column, page). Members see their own; audit:read sees all.
 import { withAuth } from "@/server/http/route";
-import { listSessions } from "@/server/recording";
+import { parseSessionFilters, querySessions } from "@/server/recording/sessions-query";
 
-/** Sessions: admins and auditors see all; others see their own. */
-export const GET = withAuth({ permission: "connections:use" }, async ({ principal }) => ({
-  sessions: await listSessions(hasPermission(principal, "audit:read") ? {} : { principalId: principal.id }),
-}));
+export const GET = withAuth({ permission: "connections:use" }, async ({ principal, request }) =>
+  querySessions(principal, parseSessionFilters(new URL(request.url).searchParams)),
+);

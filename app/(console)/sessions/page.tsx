@@ -1,0 +1,220 @@
+// The sessions list: who did what through which connection, with a filter form whose fields live in the URL
+// (so a filtered list can be shared), 50 sessions a page, newest first.
+import Link from "next/link";
+import { ZodError } from "zod";
+import "@/components/replay/replay.css";
+import { formatDuration, formatTime } from "@/components/replay/format";
+import { requirePrincipal } from "@/server/auth";
+import {
+  parseSessionFilters,
+  querySessions,
+  type SessionFilters,
+  type SessionPage,
+} from "@/server/recording/sessions-query";
+
+export const metadata = { title: "Sessions" };
+
+type SearchParams = Record<string, string | string[] | undefined>;
+
+function pageHref(params: SearchParams, page: number): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (key !== "page" && first) query.set(key, first);
+  }
+  if (page > 1) query.set("page", String(page));
+  const text = query.toString();
+  return text ? `/sessions?${text}` : "/sessions";
+}
+
+function FilterForm({
+  filters,
+  isAllSessions,
+}: {
+  filters: Partial<SessionFilters>;
+  isAllSessions: boolean;
+}) {
+  return (
+    <form method="get" action="/sessions" className="panel session-filters" aria-label="Filter sessions">
+      {isAllSessions && (
+        <div className="field">
+          <label htmlFor="f-user">User</label>
+          <input
+            id="f-user"
+            name="user"
+            type="text"
+            defaultValue={filters.user ?? ""}
+            placeholder="email contains"
+          />
+        </div>
+      )}
+      <div className="field">
+        <label htmlFor="f-connection">Connection</label>
+        <input id="f-connection" name="connection" type="text" defaultValue={filters.connection ?? ""} />
+      </div>
+      <div className="field">
+        <label htmlFor="f-kind">Kind</label>
+        <select id="f-kind" name="kind" defaultValue={filters.kind ?? ""}>
+          <option value="">any</option>
+          <option value="sql">SQL</option>
+          <option value="terminal">terminal</option>
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="f-channel">Channel</label>
+        <select id="f-channel" name="channel" defaultValue={filters.channel ?? ""}>
+          <option value="">any</option>
+          <option value="editor">editor</option>
+          <option value="api">API</option>
+          <option value="mcp">MCP</option>
+          <option value="terminal">terminal</option>
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="f-decision">Decisions</label>
+        <select id="f-decision" name="decision" defaultValue={filters.decision ?? ""}>
+          <option value="">any</option>
+          <option value="held">has held</option>
+          <option value="blocked">has blocked</option>
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="f-from">From (UTC)</label>
+        <input id="f-from" name="from" type="date" defaultValue={filters.from ?? ""} />
+      </div>
+      <div className="field">
+        <label htmlFor="f-to">To (UTC)</label>
+        <input id="f-to" name="to" type="date" defaultValue={filters.to ?? ""} />
+      </div>
+      <div className="field">
+        <label htmlFor="f-q">Statement or command contains</label>
+        <input id="f-q" name="q" type="text" defaultValue={filters.q ?? ""} />
+      </div>
+      <div className="field">
+        <label htmlFor="f-column">Touched column</label>
+        <input
+          id="f-column"
+          name="column"
+          type="text"
+          defaultValue={filters.column ?? ""}
+          placeholder="e.g. email"
+        />
+      </div>
+      <div className="btn-row">
+        <button type="submit" className="btn primary">
+          Filter
+        </button>
+        <Link href="/sessions" className="btn">
+          Clear
+        </Link>
+      </div>
+    </form>
+  );
+}
+
+function SessionTable({ page }: { page: SessionPage }) {
+  return (
+    <table className="data">
+      <thead>
+        <tr>
+          <th>Who</th>
+          <th>Connection</th>
+          <th>Kind</th>
+          <th>Started</th>
+          <th>Duration</th>
+          <th>Statements</th>
+          <th>Allowed / held / blocked</th>
+          <th>Masked</th>
+          <th>State</th>
+        </tr>
+      </thead>
+      <tbody>
+        {page.sessions.map((s) => (
+          <tr key={s.id}>
+            <td className="small">
+              <Link href={`/sessions/${s.id}`}>{s.principalLabel}</Link>
+            </td>
+            <td className="small">{s.connectionName}</td>
+            <td className="small">
+              {s.kind === "sql" ? "SQL" : "terminal"} <span className="muted">· {s.channel}</span>
+            </td>
+            <td className="small">{formatTime(s.startedAt)}</td>
+            <td className="small">{formatDuration(s.durationMs)}</td>
+            <td className="small">
+              {s.statements} {s.kind === "terminal" ? "commands" : ""}
+            </td>
+            <td className="small session-counts">
+              {s.allowed} / <span className={s.held > 0 ? "held" : ""}>{s.held}</span> /{" "}
+              <span className={s.blocked > 0 ? "blocked" : ""}>{s.blocked}</span>
+            </td>
+            <td className="small">{s.maskedFields}</td>
+            <td>
+              <span className={`tag ${s.state === "live" ? "ok" : s.state === "failed" ? "off" : ""}`}>
+                {s.state}
+              </span>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export default async function SessionsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  const principal = await requirePrincipal("connections:use");
+  const params = await searchParams;
+  let filters: SessionFilters | undefined;
+  let page: SessionPage | undefined;
+  let problem: string | undefined;
+  try {
+    filters = parseSessionFilters(params);
+    page = await querySessions(principal, filters);
+  } catch (err) {
+    if (!(err instanceof ZodError)) throw err;
+    problem = err.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+  }
+  const isAllSessions = page?.isAllSessions ?? false;
+  const isFiltered = Object.entries(params).some(([key, value]) => key !== "page" && Boolean(value));
+  return (
+    <>
+      <h1>Sessions</h1>
+      <p className="lead">
+        {isAllSessions ? "Everyone's" : "Your"} SQL and terminal sessions, newest first. Open one to see its
+        statements with their decisions and masked results, or to replay a terminal.
+      </p>
+      <FilterForm filters={filters ?? {}} isAllSessions={isAllSessions || !page} />
+      {problem && <div className="alert error">Those filters do not work: {problem}</div>}
+      {page && page.sessions.length === 0 && (
+        <div className="panel empty">
+          {isFiltered ? (
+            <>
+              <strong>No session matches these filters</strong>
+              Widen the time range, clear a field, or <Link href="/sessions">show all sessions</Link>.
+            </>
+          ) : page.page > 1 ? (
+            <>
+              <strong>No more sessions</strong>
+              <Link href="/sessions">Back to the first page</Link>.
+            </>
+          ) : (
+            <>
+              <strong>No sessions yet</strong>
+              Run a statement in the <Link href="/editor">SQL editor</Link> or open a{" "}
+              <Link href="/terminal">terminal</Link>; every session is recorded and listed here.
+            </>
+          )}
+        </div>
+      )}
+      {page && page.sessions.length > 0 && (
+        <>
+          <SessionTable page={page} />
+          <nav className="pager" aria-label="Pages">
+            {page.page > 1 && <Link href={pageHref(params, page.page - 1)}>← Newer</Link>}
+            <span className="small muted">Page {page.page}</span>
+            {page.hasMore && <Link href={pageHref(params, page.page + 1)}>Older →</Link>}
+          </nav>
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,487 @@
+// Just-in-time approvals end to end on real parts: the console's store on PostgreSQL, a PostgreSQL target, people
+// in requester and approver groups. Covers who may decide, expiry, the two-approvals rule, that an approved
+// request runs once and exactly as reviewed, the masked result for the requester, the cross-replica signal
+// (a second Node process on the same store) and signed, retried webhooks.
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
+import type { Principal } from "../auth/principal";
+
+let pg: PostgresServer;
+let storeUrl: string;
+let targetUrl: string;
+let dataDir: string;
+let requester: Principal;
+let ada: Principal;
+let bob: Principal;
+let outsider: Principal;
+let admin: Principal;
+const actor = { id: null, label: "test" };
+const EMAIL = "grace.hopper@navy.example.com";
+const PASSWORD = "correct horse battery staple";
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  storeUrl = await createDatabase(pg.url, "store");
+  targetUrl = await createDatabase(pg.url, "shop");
+  const target = postgres(targetUrl, { max: 1, onnotice: () => {} });
+  await target.unsafe(`
+    create table customers (id int primary key, name text, email text, notes text);
+    insert into customers values (1, 'Grace', '${EMAIL}', '');
+    create table items (id int primary key, n int not null);
+    insert into items select g, 0 from generate_series(1, 20) g;`);
+  await target.end();
+  dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-approvals-"));
+  process.env.DATABASE_URL = storeUrl;
+  process.env.DATA_DIR = dataDir;
+  const { createGroup, createUser, loadPrincipal } = await import("@/server/auth");
+  const { createConnection } = await import("@/server/connections");
+  await createGroup(actor, { name: "analysts" });
+  await createGroup(actor, { name: "dba" });
+  await createConnection(actor, {
+    kind: "postgres",
+    name: "shop",
+    host: pg.host,
+    port: pg.port,
+    database: "shop",
+    username: pg.user,
+    password: pg.password,
+    groups: ["analysts"],
+  });
+  await setApprovals({ approverGroups: ["dba"], approvalsRequired: 1 });
+  const person = async (email: string, groups: string[], role: "admin" | "member" = "member") =>
+    (await loadPrincipal(await createUser(actor, { email, password: PASSWORD, groups, role }), "session"))!;
+  requester = await person("requester@example.com", ["analysts"]);
+  ada = await person("ada@example.com", ["dba"]);
+  bob = await person("bob@example.com", ["dba"]);
+  outsider = await person("outsider@example.com", ["analysts"]);
+  admin = await person("admin@example.com", [], "admin");
+});
+
+afterAll(async () => {
+  const { settleWebhookDeliveries, stopReviewSignals } = await import("@/server/approvals");
+  await settleWebhookDeliveries();
+  await stopReviewSignals();
+  const { closeAllPools } = await import("@/server/targets/postgres");
+  await closeAllPools();
+  const { getStore } = await import("@/db/store");
+  await (await getStore()).close();
+  await pg?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** connection.options.approvals is not in the update schema, so tests write the row directly. */
+async function setApprovals(approvals: { approverGroups: string[]; approvalsRequired: number }) {
+  const raw = postgres(storeUrl, { max: 1 });
+  await raw`update connections set options = options || ${raw.json({ approvals })} where name = 'shop'`;
+  await raw.end();
+}
+
+async function onStore<T>(query: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const raw = postgres(storeUrl, { max: 1 });
+  try {
+    return await query(raw);
+  } finally {
+    await raw.end();
+  }
+}
+
+async function itemCount(id: number): Promise<number> {
+  const raw = postgres(targetUrl, { max: 1 });
+  const [row] = await raw`select n from items where id = ${id}`;
+  await raw.end();
+  return Number(row?.n);
+}
+
+/** Submits a statement as the requester and expects it to be held; returns the review id. */
+async function hold(input: string): Promise<string> {
+  const { runSql } = await import("@/server/pipeline");
+  const outcome = await runSql({ principal: requester, connectionName: "shop", input, channel: "api" });
+  expect(outcome.status).toBe("pending_review");
+  if (outcome.status !== "pending_review") throw new Error("not held");
+  return outcome.reviewId;
+}
+
+async function decide(principal: Principal, id: string, decision: "approve" | "deny", comment = "") {
+  const { decideReview } = await import("@/server/approvals");
+  return decideReview(principal, id, decision, comment);
+}
+
+describe("approvals", () => {
+  it("runs nothing when a review is denied, and a denied review cannot be approved", async () => {
+    const id = await hold("update items set n = n + 1 where id = 1");
+    const denied = await decide(ada, id, "deny", "not today");
+    expect(denied.state).toBe("denied");
+    expect(denied.decisions).toMatchObject([{ by: ada.id, decision: "deny", comment: "not today" }]);
+    await expect(decide(bob, id, "approve")).rejects.toMatchObject({ status: 409 });
+    expect(await itemCount(1)).toBe(0);
+  });
+
+  it("refuses to let the requester approve their own request (403)", async () => {
+    const id = await hold("update items set n = n + 1 where id = 2");
+    await expect(decide(requester, id, "approve")).rejects.toMatchObject({ status: 403 });
+    const { getReview } = await import("@/server/approvals");
+    const view = await getReview(requester, id);
+    expect(view).toMatchObject({ state: "pending", isMine: true, canDecide: false });
+    expect(await itemCount(2)).toBe(0);
+  });
+
+  it("lets a member of the approver group approve, and refuses a member outside it (403)", async () => {
+    const id = await hold("update items set n = n + 1 where id = 3");
+    await expect(decide(outsider, id, "approve")).rejects.toMatchObject({ status: 403 });
+    const { getReview, listReviews } = await import("@/server/approvals");
+    await expect(getReview(outsider, id)).rejects.toMatchObject({ status: 404 });
+    expect((await listReviews(outsider, "inbox")).map((r) => r.id)).not.toContain(id);
+    expect((await listReviews(ada, "inbox")).map((r) => r.id)).toContain(id);
+    const approved = await decide(ada, id, "approve");
+    expect(approved.state).toBe("executed");
+    expect(await itemCount(3)).toBe(1);
+  });
+
+  it("lets an admin approve without being in an approver group", async () => {
+    const id = await hold("update items set n = n + 1 where id = 4");
+    expect((await decide(admin, id, "approve")).state).toBe("executed");
+    expect(await itemCount(4)).toBe(1);
+  });
+
+  it("expires a pending review, which then cannot be approved (409)", async () => {
+    const id = await hold("update items set n = n + 1 where id = 5");
+    await onStore((sql) => sql`update reviews set expires_at = now() - interval '1 minute' where id = ${id}`);
+    const { getReview } = await import("@/server/approvals");
+    expect((await getReview(ada, id)).state).toBe("expired");
+    await expect(decide(ada, id, "approve")).rejects.toMatchObject({ status: 409 });
+    expect(await itemCount(5)).toBe(0);
+  });
+
+  it("needs two approvals from two people when the connection asks for two", async () => {
+    await setApprovals({ approverGroups: ["dba"], approvalsRequired: 2 });
+    try {
+      const id = await hold("update items set n = n + 1 where id = 6");
+      const first = await decide(ada, id, "approve");
+      expect(first).toMatchObject({ state: "pending", approvalsRequired: 2 });
+      expect(first.decisions).toHaveLength(1);
+      expect(await itemCount(6)).toBe(0);
+      await expect(decide(ada, id, "approve")).rejects.toMatchObject({ status: 409 });
+      const { getReview } = await import("@/server/approvals");
+      expect((await getReview(ada, id)).canDecide).toBe(false);
+      expect((await getReview(bob, id)).canDecide).toBe(true);
+      const second = await decide(bob, id, "approve");
+      expect(second.state).toBe("executed");
+      expect(second.decisions.map((d) => d.by)).toEqual([ada.id, bob.id]);
+      expect(await itemCount(6)).toBe(1);
+    } finally {
+      await setApprovals({ approverGroups: ["dba"], approvalsRequired: 1 });
+    }
+  });
+
+  it("treats an edited statement as a new review, and approving the first runs only the first", async () => {
+    const first = await hold("update items set n = n + 10 where id = 7");
+    const edited = await hold("update items set n = n + 100 where id = 7");
+    expect(edited).not.toBe(first);
+    const hashes = await onStore(
+      (sql) => sql`select id, input_hash from reviews where id in (${first}, ${edited})`,
+    );
+    expect(new Set(hashes.map((r) => r.input_hash)).size).toBe(2);
+    await decide(ada, first, "approve");
+    expect(await itemCount(7)).toBe(10);
+    const { getReview } = await import("@/server/approvals");
+    expect((await getReview(ada, edited)).state).toBe("pending");
+  });
+
+  it("runs approved work once, even when two approvers race", async () => {
+    const id = await hold("update items set n = n + 1 where id = 8");
+    const outcomes = await Promise.allSettled([decide(ada, id, "approve"), decide(bob, id, "approve")]);
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+    const rejected = outcomes.find((o) => o.status === "rejected");
+    expect(rejected?.status === "rejected" && rejected.reason).toMatchObject({ status: 409 });
+    await expect(decide(bob, id, "approve")).rejects.toMatchObject({ status: 409 });
+    await expect(decide(ada, id, "approve")).rejects.toMatchObject({ status: 409 });
+    expect(await itemCount(8)).toBe(1);
+    const [counted] = await onStore(
+      (sql) => sql`select count(*)::int as results from session_events
+                   where type = 'result' and data->>'reviewId' = ${id}`,
+    );
+    expect(counted?.results).toBe(1);
+  });
+
+  it("gives the requester the masked result of their approved request", async () => {
+    const id = await hold("update customers set notes = 'checked' where id = 1 returning id, email");
+    await decide(ada, id, "approve");
+    const { getReview } = await import("@/server/approvals");
+    const review = await getReview(requester, id);
+    expect(review.state).toBe("executed");
+    expect(review.result).toMatchObject({ status: "done", rowCount: 1 });
+    const text = JSON.stringify(review.result);
+    expect(text).not.toContain(EMAIL);
+    expect(text).toContain('"maskedTypes":["email"]');
+  });
+});
+
+describe("the reviews signal across replicas", () => {
+  async function waitForChange(timeoutMs = 5000): Promise<void> {
+    const { reviewSignals } = await import("@/server/approvals");
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no reviews signal")), timeoutMs);
+      reviewSignals.addEventListener(
+        "changed",
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+  }
+
+  it("sends NOTIFY portcullis_reviews, and relays notifications from elsewhere exactly once", async () => {
+    const { reviewSignals, signalReviewsChanged, startReviewSignals } = await import("@/server/approvals");
+    await startReviewSignals();
+    const other = postgres(storeUrl, { max: 1, onnotice: () => {} });
+    try {
+      const heard: string[] = [];
+      await other.listen("portcullis_reviews", (payload) => heard.push(payload));
+      let local = 0;
+      const count = () => local++;
+      reviewSignals.addEventListener("changed", count);
+      await signalReviewsChanged();
+      await expect.poll(() => heard.length).toBe(1);
+      await new Promise((r) => setTimeout(r, 300));
+      // its own notification comes back to this process too, and is not dispatched a second time
+      expect(local).toBe(1);
+      const relayed = waitForChange();
+      await other.notify("portcullis_reviews", "another-replica");
+      await relayed;
+      reviewSignals.removeEventListener("changed", count);
+    } finally {
+      await other.end();
+    }
+  });
+
+  it("reaches a second Node process on the same store, and back", async () => {
+    const { signalReviewsChanged, startReviewSignals } = await import("@/server/approvals");
+    await startReviewSignals();
+    const child: ChildProcessWithoutNullStreams = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--import",
+        "./scripts/server-only-hook.mjs",
+        "server/approvals/signal-probe.fixture.ts",
+      ],
+      {
+        cwd: path.resolve(__dirname, "../.."),
+        env: { ...process.env, DATABASE_URL: storeUrl, DATA_DIR: dataDir },
+      },
+    );
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    try {
+      await expect.poll(() => output, { timeout: 30_000, interval: 100 }).toContain("listening");
+      const answered = waitForChange(10_000);
+      await signalReviewsChanged();
+      await expect.poll(() => output, { timeout: 10_000 }).toContain("changed");
+      await answered;
+    } finally {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.stdin.end();
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null) child.kill();
+    }
+  });
+});
+
+interface Delivery {
+  body: string;
+  signature: string;
+  timestamp: string;
+  status: number;
+}
+
+/** A webhook receiver on 127.0.0.1 that checks signatures and fails each event's first attempt with 500. */
+async function startReceiver(secret: string) {
+  const deliveries: Delivery[] = [];
+  const seen = new Set<string>();
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      const signature = String(req.headers["x-portcullis-signature"] ?? "");
+      const expected = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+      const isValid =
+        signature.length === expected.length &&
+        timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
+      const status = !isValid ? 401 : seen.has(body) ? 200 : 500;
+      seen.add(body);
+      deliveries.push({ body, signature, timestamp: String(req.headers["x-portcullis-timestamp"]), status });
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hooks/portcullis`,
+    deliveries,
+    accepted: () => deliveries.filter((d) => d.status === 200).map((d) => JSON.parse(d.body)),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("webhooks", () => {
+  const secret = "whsec-test-0123456789abcdef";
+
+  it("signs each event, retries after a 500 without holding up the request, and leaks no credentials", async () => {
+    const approvals = await import("@/server/approvals");
+    approvals.configureWebhookDelivery({ baseDelayMs: 300 });
+    const receiver = await startReceiver(secret);
+    const { webhook } = await approvals.createWebhook(actor, {
+      url: receiver.url,
+      secret,
+      events: ["review.created", "review.executed"],
+    });
+    try {
+      const id = await hold("update items set n = n + 1 where id = 9");
+      // the request came back before the endpoint accepted anything: delivery runs in the background
+      expect(receiver.accepted()).toHaveLength(0);
+      await decide(ada, id, "approve", "ok");
+      await approvals.settleWebhookDeliveries();
+
+      const accepted = receiver.accepted();
+      expect(accepted.map((p) => p.event).sort()).toEqual(["review.created", "review.executed"]);
+      const created = accepted.find((p) => p.event === "review.created");
+      expect(created.review).toMatchObject({
+        id,
+        state: "pending",
+        requester: "requester@example.com",
+        connection: "shop",
+        class: "write",
+        input: "update items set n = n + 1 where id = 9",
+        decisions: [],
+      });
+      expect(Object.keys(created.review).sort()).toEqual(
+        ["class", "connection", "createdAt", "decisions", "id", "input", "requester", "state"].sort(),
+      );
+      const executed = accepted.find((p) => p.event === "review.executed");
+      expect(executed.review).toMatchObject({ state: "executed", decisions: [{ decision: "approve" }] });
+
+      // every event: one refused attempt, then the same signed body again
+      const attempts = new Map<string, number[]>();
+      for (const d of receiver.deliveries) attempts.set(d.body, [...(attempts.get(d.body) ?? []), d.status]);
+      expect([...attempts.values()]).toEqual([
+        [500, 200],
+        [500, 200],
+      ]);
+      for (const d of receiver.deliveries) {
+        expect(d.signature).toMatch(/^sha256=[0-9a-f]{64}$/);
+        expect(Math.abs(Number(d.timestamp) - Date.now() / 1000)).toBeLessThan(60);
+      }
+      const everything = receiver.deliveries.map((d) => d.body).join("\n");
+      expect(everything).not.toContain(pg.password);
+      expect(everything).not.toContain(secret);
+      expect(everything).not.toContain(requester.id);
+    } finally {
+      await approvals.deleteWebhook(actor, webhook.id);
+      await receiver.close();
+    }
+  });
+
+  it("sends a Slack-compatible message for the events an endpoint subscribed to", async () => {
+    const approvals = await import("@/server/approvals");
+    approvals.configureWebhookDelivery({ baseDelayMs: 10 });
+    const receiver = await startReceiver(secret);
+    const { webhook } = await approvals.createWebhook(actor, {
+      url: receiver.url,
+      secret,
+      events: ["review.denied"],
+      format: "slack",
+    });
+    try {
+      const id = await hold("update items set n = n + 1 where id = 10 and 1 < 2");
+      await decide(bob, id, "deny", "use the <staging> copy");
+      await approvals.settleWebhookDeliveries();
+      const [message] = receiver.accepted();
+      expect(receiver.accepted()).toHaveLength(1);
+      expect(message.text).toBe("requester@example.com's write request on shop was denied");
+      expect(JSON.stringify(message.blocks)).toContain("1 &lt; 2");
+      expect(JSON.stringify(message.blocks)).toContain(
+        "denied by bob@example.com: “use the &lt;staging&gt; copy”",
+      );
+      expect(message.blocks[0]).toMatchObject({ type: "section", text: { type: "mrkdwn" } });
+    } finally {
+      await approvals.deleteWebhook(actor, webhook.id);
+      await receiver.close();
+    }
+  });
+
+  it("tells endpoints when a review expires and when approved work fails on the target", async () => {
+    const approvals = await import("@/server/approvals");
+    approvals.configureWebhookDelivery({ baseDelayMs: 10 });
+    const receiver = await startReceiver(secret);
+    const { webhook } = await approvals.createWebhook(actor, {
+      url: receiver.url,
+      secret,
+      events: ["review.expired", "review.failed"],
+    });
+    try {
+      const stale = await hold("update items set n = n + 1 where id = 11");
+      await onStore(
+        (sql) => sql`update reviews set expires_at = now() - interval '1 minute' where id = ${stale}`,
+      );
+      await approvals.listReviews(ada, "inbox");
+      const broken = await hold("update items set n = 1 / 0 where id = 12");
+      expect((await decide(ada, broken, "approve")).state).toBe("failed");
+      await approvals.settleWebhookDeliveries();
+      const accepted = receiver.accepted();
+      expect(accepted.map((p) => [p.event, p.review.id]).sort()).toEqual(
+        [
+          ["review.expired", stale],
+          ["review.failed", broken],
+        ].sort(),
+      );
+      expect(await itemCount(12)).toBe(0);
+    } finally {
+      await approvals.deleteWebhook(actor, webhook.id);
+      await receiver.close();
+    }
+  });
+
+  it("keeps signing secrets write-only and sealed, and lets an admin change or remove an endpoint", async () => {
+    const approvals = await import("@/server/approvals");
+    const created = await approvals.createWebhook(actor, { url: "https://hooks.example.com/T0/B0/xyz" });
+    expect(created.secret.length).toBeGreaterThanOrEqual(32);
+    const listed = await approvals.listWebhooks();
+    expect(JSON.stringify(listed)).not.toContain(created.secret);
+    expect(listed.find((w) => w.id === created.webhook.id)).toMatchObject({
+      format: "json",
+      enabled: true,
+      hasSecret: true,
+      events: approvals.REVIEW_EVENTS,
+    });
+    const updated = await approvals.updateWebhook(actor, created.webhook.id, {
+      enabled: false,
+      format: "slack",
+    });
+    expect(updated).toMatchObject({ enabled: false, format: "slack" });
+    await expect(approvals.updateWebhook(actor, created.webhook.id, { url: "ftp://x" })).rejects.toThrow();
+    const audit = await onStore((sql) => sql`select row_to_json(a)::text as row from audit_events a`);
+    const auditText = audit.map((r) => r.row).join("\n");
+    expect(auditText).toContain("webhook.create");
+    expect(auditText).not.toContain("/T0/B0/xyz");
+    await approvals.deleteWebhook(actor, created.webhook.id);
+    expect((await approvals.listWebhooks()).map((w) => w.id)).not.toContain(created.webhook.id);
+    await expect(approvals.deleteWebhook(actor, created.webhook.id)).rejects.toMatchObject({ status: 404 });
+  });
+});
