@@ -177,6 +177,7 @@ export const sessions = pgTable(
     index("sessions_started_idx").on(t.startedAt),
     index("sessions_principal_idx").on(t.principalId, t.startedAt),
     index("sessions_connection_idx").on(t.connectionId, t.startedAt),
+    index("sessions_connection_name_idx").on(t.connectionName, t.startedAt),
   ],
 );
 
@@ -192,7 +193,10 @@ export const sessionEvents = pgTable(
     type: text("type").notNull(),
     data: jsonb("data").$type<Record<string, unknown>>().notNull(),
   },
-  (t) => [index("session_events_session_idx").on(t.sessionId, t.id)],
+  (t) => [
+    index("session_events_session_idx").on(t.sessionId, t.id),
+    index("session_events_session_type_idx").on(t.sessionId, t.type),
+  ],
 );
 
 /** A request held for approval: the exact input, why it was held, and its state. */

@@ -1,8 +1,28 @@
 // The auditor's sessions journey: an admin runs statements on the demo connection, finds the session in
-// /sessions by the text of a statement, and opens it to see the timeline of decisions and the masked preview.
-import { expect, test } from "@playwright/test";
+// /sessions by the text of a statement, and opens it to see the timeline of decisions and the masked preview;
+// then replays a terminal session (markers for commands, search in the output).
+import { expect, type Page, test } from "@playwright/test";
+import { type SshdServer, startSshd } from "../test/harness/sshd";
+import { adminRequest } from "./support/admin-api";
 import { ADMIN, e2eEnv } from "./support/env";
 import { signIn, snap } from "./support/pages";
+
+const SSH_CONNECTION = "e2e-replay-box";
+let sshd: SshdServer | undefined;
+
+test.afterAll(async () => {
+  if (!sshd) return;
+  const admin = await adminRequest(e2eEnv.consoleUrl);
+  await admin.delete(`/api/v1/connections/${SSH_CONNECTION}`);
+  await admin.dispose();
+  await sshd.stop();
+});
+
+/** Visible text of an xterm (DOM renderer) inside `scope`. */
+async function screenText(page: Page, scope: string): Promise<string> {
+  const rows = await page.locator(`${scope} .xterm-rows > div`).allTextContents();
+  return rows.join("\n").replace(/\u00a0/g, " ");
+}
 
 test("an admin finds a session by its statement text and sees decisions and masked results", async ({
   page,
@@ -28,7 +48,7 @@ test("an admin finds a session by its statement text and sees decisions and mask
   await page.goto(`${base}/sessions`);
   await expect(page.getByRole("heading", { name: "Sessions", level: 1 })).toBeVisible();
   const filters = page.getByRole("form", { name: "Filter sessions" });
-  await filters.getByLabel("Statement or command contains").fill(marker);
+  await filters.getByLabel("Text in statements").fill(marker);
   await filters.getByRole("button", { name: "Filter" }).click();
   await expect(page).toHaveURL(new RegExp(`q=${marker}`));
   const rows = page.locator("table.data tbody tr");
@@ -53,4 +73,56 @@ test("an admin finds a session by its statement text and sees decisions and mask
     `/api/v1/sessions/${sessionId}/export`,
   );
   await snap(page, "sessions-02-session");
+});
+
+test("an admin replays a terminal session, jumps to a blocked command and searches the output", async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  const base = e2eEnv.consoleUrl;
+  sshd = await startSshd();
+  const admin = await adminRequest(base);
+  const created = await admin.post("/api/v1/connections", {
+    data: {
+      kind: "ssh",
+      name: SSH_CONNECTION,
+      host: sshd.host,
+      port: sshd.port,
+      username: sshd.username,
+      password: sshd.password,
+      groups: [],
+    },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  await admin.dispose();
+
+  await signIn(page, base, ADMIN.email, ADMIN.password);
+  await page.goto(`${base}/terminal?connection=${SSH_CONNECTION}`);
+  const status = page.getByRole("status");
+  await expect(status).toContainText(`Connected to ${SSH_CONNECTION}`);
+  await expect.poll(() => screenText(page, "body")).toMatch(/[$#]\s*$/m);
+  for (const line of ["echo replay-one", "shutdown -h now", "echo replay-two"]) {
+    await page.locator(".xterm").click();
+    await page.keyboard.type(line, { delay: 10 });
+    await page.keyboard.press("Enter");
+    await page.waitForTimeout(400);
+  }
+  await expect.poll(() => screenText(page, "body")).toMatch(/^replay-two\s*$/m);
+  const sessionId = await status.getAttribute("data-session-id");
+  expect(sessionId).toBeTruthy();
+
+  await page.goto(`${base}/sessions?kind=terminal&connection=${SSH_CONNECTION}`);
+  await expect(page.locator("table.data tbody tr")).toHaveCount(1);
+  await page.goto(`${base}/sessions/${sessionId}`);
+  await expect(page.getByRole("heading", { name: `Terminal session on ${SSH_CONNECTION}` })).toBeVisible();
+  const player = page.getByRole("region", { name: "Terminal replay" });
+  await expect(player.locator(".player-marker.deny")).toHaveCount(1);
+  await player.getByRole("button", { name: /Jump to shutdown -h now/ }).click();
+  await expect.poll(() => screenText(page, ".player")).toContain("shutdown -h now");
+  await player.getByLabel("Search the recording").fill("replay-two");
+  await player.getByRole("button", { name: "Find" }).click();
+  await expect(player.getByText(/found at/)).toBeVisible();
+  await expect.poll(() => screenText(page, ".player")).toMatch(/^replay-two\s*$/m);
+  await expect(page.getByRole("link", { name: "Export asciicast" })).toBeVisible();
+  await snap(page, "sessions-03-replay");
 });

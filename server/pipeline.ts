@@ -324,6 +324,7 @@ async function executeAndRecord(ctx: {
       statements.map((s) => s.text),
       {
         rowLimit,
+        version: connection.updatedAt,
         returnsRows: (i) => ROW_RETURNING_KINDS.has(statements[i]?.kind ?? ""),
         onCancellable: (cancel) => {
           const now = performance.now();

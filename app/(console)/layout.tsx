@@ -14,6 +14,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
     { href: "/connections", label: "Connections", section: "Access" },
     { href: "/inbox", label: "Inbox", section: "Access", badge: "inbox" },
   ];
+  items.push({ href: "/sessions", label: "Sessions", section: "Audit" });
   if (hasPermission(principal, "users:manage")) {
     items.push(
       { href: "/users", label: "Users", section: "Admin" },

@@ -19,7 +19,7 @@ import {
   type UpdateUserInput,
   updateUserSchema,
 } from "./schema";
-import { findGroupsByName, findUserByEmail, findUserById, groupsOfUser } from "./store";
+import { findGroupsByName, findUserByEmail, findUserById } from "./store";
 
 export async function countPeople(): Promise<number> {
   const db = await getDb();
@@ -224,9 +224,22 @@ export async function loadPrincipal(
   tokenId?: string,
 ): Promise<Principal | null> {
   const db = await getDb();
-  const user = await findUserById(db, userId);
+  // One round trip: the user with one row per group (or one row with no group).
+  const rows = await db
+    .select({ user: users, groupId: groups.id, groupName: groups.name })
+    .from(users)
+    .leftJoin(groupMembers, eq(groupMembers.userId, users.id))
+    .leftJoin(groups, eq(groups.id, groupMembers.groupId))
+    .where(eq(users.id, userId));
+  const user = rows[0]?.user;
   if (!user || user.disabled) return null;
-  const memberOf = await groupsOfUser(db, user.id);
+  const memberOf = rows
+    .filter(
+      (r): r is typeof r & { groupId: string; groupName: string } =>
+        r.groupId !== null && r.groupName !== null,
+    )
+    .map((r) => ({ id: r.groupId, name: r.groupName }))
+    .sort((a, b) => a.name.localeCompare(b.name));
   return {
     id: user.id,
     email: user.email,

@@ -66,7 +66,10 @@ export async function registerDemoConnection(port: number) {
   const [existing] = await db.select().from(connections).where(eq(connections.isDemo, true));
   if (existing) {
     if (existing.port !== port || existing.host !== "127.0.0.1") {
-      await db.update(connections).set({ host: "127.0.0.1", port }).where(eq(connections.id, existing.id));
+      await db
+        .update(connections)
+        .set({ host: "127.0.0.1", port, updatedAt: new Date() })
+        .where(eq(connections.id, existing.id));
     }
     return;
   }

@@ -68,24 +68,27 @@ export async function appendSessionEvent(
   counters: SessionCounters = {},
 ): Promise<number> {
   const db = await getDb();
-  return db.transaction(async (tx) => {
-    const [event] = await tx
-      .insert(sessionEvents)
-      .values({ sessionId, type, data })
-      .returning({ id: sessionEvents.id });
-    await tx
-      .update(sessions)
-      .set({
-        lastActivityAt: new Date(),
-        statements: sql`${sessions.statements} + ${counters.statements ?? 0}`,
-        allowed: sql`${sessions.allowed} + ${counters.allowed ?? 0}`,
-        held: sql`${sessions.held} + ${counters.held ?? 0}`,
-        blocked: sql`${sessions.blocked} + ${counters.blocked ?? 0}`,
-        maskedFields: sql`${sessions.maskedFields} + ${counters.maskedFields ?? 0}`,
-      })
-      .where(eq(sessions.id, sessionId));
-    return event?.id ?? 0;
-  });
+  // One statement, so one round trip and atomic: the event and the session's counters move together.
+  const rows = await db.execute<{ id: number | string }>(sql`
+    with event as (
+      insert into ${sessionEvents} (session_id, type, data)
+      values (${sessionId}, ${type}, ${JSON.stringify(data)}::jsonb)
+      returning id
+    ), bump as (
+      update ${sessions} set
+        last_activity_at = now(),
+        statements = statements + ${counters.statements ?? 0},
+        allowed = allowed + ${counters.allowed ?? 0},
+        held = held + ${counters.held ?? 0},
+        blocked = blocked + ${counters.blocked ?? 0},
+        masked_fields = masked_fields + ${counters.maskedFields ?? 0}
+      where id = ${sessionId}
+    )
+    select id from event`);
+  const list = (Array.isArray(rows) ? rows : (rows as { rows: { id: number | string }[] }).rows) as {
+    id: number | string;
+  }[];
+  return Number(list[0]?.id ?? 0);
 }
 
 export async function endSession(sessionId: string, state: "ended" | "failed" = "ended") {
@@ -148,12 +151,11 @@ export async function getSessionWithEvents(sessionId: string) {
   return { session, events };
 }
 
-export async function listSessions(options: { principalId?: string; limit?: number } = {}) {
-  const db = await getDb();
-  return db
-    .select()
-    .from(sessions)
-    .where(options.principalId ? eq(sessions.principalId, options.principalId) : undefined)
-    .orderBy(desc(sessions.startedAt))
-    .limit(options.limit ?? 100);
-}
+export {
+  parseSessionFilters,
+  querySessions,
+  SESSION_PAGE_SIZE,
+  type SessionFilters,
+  type SessionPage,
+  type SessionSummary,
+} from "./sessions-query";

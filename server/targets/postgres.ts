@@ -47,7 +47,7 @@ interface Pool {
 const pools = processSingleton("pgPools", () => new Map<string, Pool>());
 
 export const DEFAULT_STATEMENT_TIMEOUT_MS = Number(process.env.STATEMENT_TIMEOUT_MS ?? 60_000);
-const CURSOR_BATCH = 1000;
+const CURSOR_BATCH = 5000;
 
 /** Text stays text: timestamps and dates are shown as PostgreSQL prints them, not re-parsed into Date. */
 const asText = {
@@ -57,11 +57,14 @@ const asText = {
   parse: (x: string) => x,
 };
 
-async function poolFor(connectionId: string): Promise<Pool> {
+/** `version` (the connection's updatedAt) lets a caller that already read the connection skip re-reading it. */
+async function poolFor(connectionId: string, version?: string): Promise<Pool> {
+  const cached = pools.get(connectionId);
+  if (cached && version !== undefined && cached.key === version) return cached;
   const { row, secret } = await openConnectionSecret(connectionId);
   if (row.kind !== "postgres")
     throw new GatewayError("bad_request", `${row.name} is an SSH connection, not a database`);
-  const key = `${row.updatedAt.getTime()}:${row.host}:${row.port}`;
+  const key = row.updatedAt.toISOString();
   const existing = pools.get(connectionId);
   if (existing && existing.key === key) return existing;
   if (existing) void existing.sql.end({ timeout: 5 });
@@ -77,7 +80,8 @@ async function poolFor(connectionId: string): Promise<Pool> {
     prepare: false,
     onnotice: () => {},
     types: { text: asText },
-    connection: { application_name: "portcullis" },
+    // Sent in the startup packet: no extra round trip per run, and RESET ALL returns to it.
+    connection: { application_name: "portcullis", statement_timeout: DEFAULT_STATEMENT_TIMEOUT_MS },
   }) as unknown as Sql;
   const pool = { key, sql, tableNames: new Map<number, string | null>() };
   pools.set(connectionId, pool);
@@ -145,6 +149,8 @@ export interface RunOptions {
   statementTimeoutMs?: number;
   /** statements that return rows are streamed with a cursor; others run plainly to get their command tag */
   returnsRows: (index: number) => boolean;
+  /** the connection's updatedAt, when the caller has it (saves a store read per run) */
+  version?: string;
   /** called with a function that cancels the statement in flight */
   onCancellable?: (cancel: () => void) => void;
 }
@@ -158,7 +164,7 @@ export async function runStatements(
   statements: string[],
   options: RunOptions,
 ): Promise<{ results: StatementResult[]; error?: Error }> {
-  const pool = await poolFor(connectionId);
+  const pool = await poolFor(connectionId, options.version);
   let reserved: Awaited<ReturnType<Sql["reserve"]>>;
   try {
     reserved = await pool.sql.reserve();
@@ -168,9 +174,12 @@ export async function runStatements(
   const results: StatementResult[] = [];
   let cancelled = false;
   try {
-    await reserved.unsafe(
-      `set statement_timeout = ${Math.max(0, Math.floor(options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS))}`,
-    );
+    if (
+      options.statementTimeoutMs !== undefined &&
+      options.statementTimeoutMs !== DEFAULT_STATEMENT_TIMEOUT_MS
+    ) {
+      await reserved.unsafe(`set statement_timeout = ${Math.max(0, Math.floor(options.statementTimeoutMs))}`);
+    }
     for (const [index, text] of statements.entries()) {
       if (cancelled) break;
       try {

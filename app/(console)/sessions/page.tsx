@@ -10,7 +10,7 @@ import {
   querySessions,
   type SessionFilters,
   type SessionPage,
-} from "@/server/recording/sessions-query";
+} from "@/server/recording";
 
 export const metadata = { title: "Sessions" };
 
@@ -87,8 +87,8 @@ function FilterForm({
         <input id="f-to" name="to" type="date" defaultValue={filters.to ?? ""} />
       </div>
       <div className="field">
-        <label htmlFor="f-q">Statement or command contains</label>
-        <input id="f-q" name="q" type="text" defaultValue={filters.q ?? ""} />
+        <label htmlFor="f-q">Text in statements</label>
+        <input id="f-q" name="q" type="text" defaultValue={filters.q ?? ""} placeholder="or commands" />
       </div>
       <div className="field">
         <label htmlFor="f-column">Touched column</label>

@@ -1,0 +1,2 @@
+CREATE INDEX "session_events_session_type_idx" ON "session_events" USING btree ("session_id","type");--> statement-breakpoint
+CREATE INDEX "sessions_connection_name_idx" ON "sessions" USING btree ("connection_name","started_at");
