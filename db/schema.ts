@@ -297,3 +297,49 @@ export const maskingSettings = pgTable("masking_settings", {
     .notNull(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
+
+/** Time-boxed access to a connection, granted through a review; ends by itself at expiresAt. */
+export const accessGrants = pgTable(
+  "access_grants",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    connectionId: text("connection_id")
+      .notNull()
+      .references(() => connections.id, { onDelete: "cascade" }),
+    reason: text("reason").notNull().default(""),
+    durationMinutes: integer("duration_minutes").notNull(),
+    state: text("state", { enum: ["pending", "active", "denied", "expired", "revoked", "cancelled"] })
+      .notNull()
+      .default("pending"),
+    requestedAt: timestamp("requested_at", { withTimezone: true }).notNull().defaultNow(),
+    decidedBy: text("decided_by"),
+    decidedAt: timestamp("decided_at", { withTimezone: true }),
+    startsAt: timestamp("starts_at", { withTimezone: true }),
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    comment: text("comment").notNull().default(""),
+  },
+  (t) => [
+    index("access_grants_user_idx").on(t.userId, t.state),
+    index("access_grants_connection_idx").on(t.connectionId),
+  ],
+);
+
+/** Endpoints that hear about reviews; the signing secret is sealed under MASTER_KEY like connection credentials. */
+export const webhooks = pgTable("webhooks", {
+  id: text("id").primaryKey(),
+  url: text("url").notNull(),
+  /** AES-256-GCM envelope of { password: <signing secret> }, associated data `webhook:<id>` */
+  secret: text("secret").notNull(),
+  events: jsonb("events").$type<string[]>().notNull().default([]),
+  format: text("format", { enum: ["json", "slack"] })
+    .notNull()
+    .default("json"),
+  enabled: boolean("enabled").notNull().default(true),
+  createdAt: createdAt(),
+});
+
+export type AccessGrant = typeof accessGrants.$inferSelect;
+export type Webhook = typeof webhooks.$inferSelect;

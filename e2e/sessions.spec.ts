@@ -37,7 +37,7 @@ test("an admin finds a session by its statement text and sees decisions and mask
   expect(first.status()).toBe(200);
   const { sessionId } = (await first.json()) as { sessionId: string };
   const second = await page.request.post(`${base}/api/v1/connections/demo/exec`, {
-    data: { input: "select count(*) as n from orders", sessionId },
+    data: { input: "select count(*) as n from customers", sessionId },
   });
   expect(second.status()).toBe(200);
   const blocked = await page.request.post(`${base}/api/v1/connections/demo/exec`, {
@@ -64,7 +64,7 @@ test("an admin finds a session by its statement text and sees decisions and mask
   await expect(statements).toHaveCount(3);
   await expect(statements.nth(0)).toContainText(marker);
   await expect(statements.nth(0).locator("td.masked").first()).toContainText("email");
-  await expect(statements.nth(1).locator("table.preview")).toContainText("1000");
+  await expect(statements.nth(1).locator("table.preview")).toContainText("200");
   await expect(statements.nth(2).locator(".tag").first()).toHaveText("deny");
   const preview = await statements.nth(0).locator("table.preview").textContent();
   expect(preview).not.toMatch(/[a-z]+\.[a-z-]+\d*@example\.com/);
