@@ -53,6 +53,7 @@ async function main() {
     ADMIN_EMAIL: "bench@example.com",
     ADMIN_PASSWORD: "bench-password-1",
     DEMO_TARGET: "off",
+    RATE_LIMIT_PER_MINUTE: "1000000",
   });
   try {
     const cli = (args: string[], env: Record<string, string> = {}) =>

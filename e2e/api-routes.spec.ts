@@ -5,7 +5,7 @@ import { ADMIN, e2eEnv } from "./support/env";
 import { listApiRoutes } from "./support/routes";
 
 /** Reachable without a principal: next-auth's own endpoints, first-run setup (refuses once done), health. */
-const PUBLIC = new Set(["/api/auth/[...nextauth]", "/api/setup", "/api/health"]);
+const PUBLIC = new Set(["/api/auth/[...nextauth]", "/api/setup", "/api/health", "/api/v1/openapi.json"]);
 /** What a plain member (no admin role) may call: "METHOD pattern". */
 const MEMBER_ALLOWED = new Set([
   "GET /api/v1/connections",
@@ -24,6 +24,11 @@ const MEMBER_ALLOWED = new Set([
   "POST /api/v1/reviews/[id]/approve",
   "POST /api/v1/reviews/[id]/deny",
   "POST /api/v1/reviews/[id]/cancel",
+  "GET /api/v1/access/grants",
+  "POST /api/v1/access/grants",
+  "POST /api/v1/access/grants/[id]/approve",
+  "POST /api/v1/access/grants/[id]/deny",
+  "POST /api/v1/access/grants/[id]/revoke",
 ]);
 
 const routes = listApiRoutes();

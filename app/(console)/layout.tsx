@@ -13,6 +13,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
     { href: "/terminal", label: "Terminal", section: "Access" },
     { href: "/connections", label: "Connections", section: "Access" },
     { href: "/inbox", label: "Inbox", section: "Access", badge: "inbox" },
+    { href: "/access", label: "Access requests", section: "Access" },
   ];
   items.push({ href: "/sessions", label: "Sessions", section: "Audit" });
   if (hasPermission(principal, "users:manage")) {

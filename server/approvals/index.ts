@@ -18,6 +18,16 @@ import { notifyReviewEvent } from "./notify";
 import { signalReviewsChanged } from "./signals";
 
 export {
+  decideGrant,
+  type GrantView,
+  listGrantableConnections,
+  listGrants,
+  type RequestGrantInput,
+  requestGrant,
+  requestGrantSchema,
+  revokeGrant,
+} from "./grants";
+export {
   configureWebhookDelivery,
   reviewPayload,
   SIGNATURE_HEADER,

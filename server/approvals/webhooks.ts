@@ -1,17 +1,19 @@
 /**
  * Webhook endpoints that hear about reviews: admin CRUD, with each endpoint's signing secret sealed under
- * MASTER_KEY like connection credentials and never returned after creation. Endpoints live in a process-wide
- * registry until the `webhooks` table exists (see the report for its definition); the functions here are the
- * only ones that touch it. Not responsible for delivery (see notify.ts).
+ * MASTER_KEY like connection credentials (associated data `webhook:<id>`) and never returned after creation.
+ * Endpoints live in the `webhooks` table; the functions here are the only ones that touch it. Not responsible
+ * for delivery (see notify.ts).
  */
 import "server-only";
 import { randomBytes, randomUUID } from "node:crypto";
+import { asc, eq } from "drizzle-orm";
 import { z } from "zod";
+import { type Webhook, webhooks } from "@/db/schema";
+import { getDb } from "@/db/store";
 import { recordAuditEvent } from "@/server/audit";
 import { getConfig } from "@/server/config";
 import { openSecret, sealSecret } from "@/server/connections/vault";
 import { notFound } from "@/server/errors";
-import { processSingleton } from "@/server/singleton";
 
 export const REVIEW_EVENTS = [
   "review.created",
@@ -53,18 +55,6 @@ export const updateWebhookSchema = z.object({
 });
 export type UpdateWebhookInput = z.input<typeof updateWebhookSchema>;
 
-/** A stored endpoint, shaped like the future `webhooks` row. */
-interface WebhookRow {
-  id: string;
-  url: string;
-  /** sealed { password: <signing secret> }, the webhook id bound as associated data */
-  secret: string;
-  events: ReviewEvent[];
-  format: "json" | "slack";
-  enabled: boolean;
-  createdAt: Date;
-}
-
 export interface WebhookView {
   id: string;
   url: string;
@@ -84,15 +74,17 @@ export interface WebhookTarget {
   secret: string;
 }
 
-const registry = processSingleton("webhookRegistry", () => new Map<string, WebhookRow>());
-
 type Actor = { id: string | null; label: string };
 
-function toView(row: WebhookRow): WebhookView {
+function eventsOf(row: Webhook): ReviewEvent[] {
+  return row.events.filter((e): e is ReviewEvent => (REVIEW_EVENTS as readonly string[]).includes(e));
+}
+
+function toView(row: Webhook): WebhookView {
   return {
     id: row.id,
     url: row.url,
-    events: row.events,
+    events: eventsOf(row),
     format: row.format,
     enabled: row.enabled,
     createdAt: row.createdAt.toISOString(),
@@ -110,7 +102,9 @@ function originOf(url: string): string {
 }
 
 export async function listWebhooks(): Promise<WebhookView[]> {
-  return [...registry.values()].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map(toView);
+  const db = await getDb();
+  const rows = await db.select().from(webhooks).orderBy(asc(webhooks.createdAt), asc(webhooks.id));
+  return rows.map(toView);
 }
 
 /** Creates an endpoint; the secret is in the reply this once. */
@@ -118,53 +112,60 @@ export async function createWebhook(actor: Actor, input: CreateWebhookInput) {
   const data = createWebhookSchema.parse(input);
   const id = randomUUID();
   const secret = data.secret ?? randomBytes(32).toString("base64url");
-  registry.set(id, {
-    id,
-    url: data.url,
-    secret: seal(id, secret),
-    events: [...new Set(data.events)],
-    format: data.format,
-    enabled: data.enabled,
-    createdAt: new Date(),
-  });
-  await recordAuditEvent(actor, "webhook.create", originOf(data.url), { webhookId: id, events: data.events });
-  const row = registry.get(id);
+  const db = await getDb();
+  const [row] = await db
+    .insert(webhooks)
+    .values({
+      id,
+      url: data.url,
+      secret: seal(id, secret),
+      events: [...new Set(data.events)],
+      format: data.format,
+      enabled: data.enabled,
+    })
+    .returning();
   if (!row) throw notFound("no such webhook");
+  await recordAuditEvent(actor, "webhook.create", originOf(data.url), { webhookId: id, events: data.events });
   return { webhook: toView(row), secret };
 }
 
 export async function updateWebhook(actor: Actor, id: string, input: UpdateWebhookInput) {
   const data = updateWebhookSchema.parse(input);
-  const row = registry.get(id);
+  const db = await getDb();
+  const [row] = await db
+    .update(webhooks)
+    .set({
+      ...(data.url !== undefined && { url: data.url }),
+      ...(data.secret !== undefined && { secret: seal(id, data.secret) }),
+      ...(data.events !== undefined && { events: [...new Set(data.events)] }),
+      ...(data.format !== undefined && { format: data.format }),
+      ...(data.enabled !== undefined && { enabled: data.enabled }),
+      id,
+    })
+    .where(eq(webhooks.id, id))
+    .returning();
   if (!row) throw notFound("no such webhook");
-  const next: WebhookRow = {
-    ...row,
-    ...(data.url !== undefined && { url: data.url }),
-    ...(data.secret !== undefined && { secret: seal(id, data.secret) }),
-    ...(data.events !== undefined && { events: [...new Set(data.events)] }),
-    ...(data.format !== undefined && { format: data.format }),
-    ...(data.enabled !== undefined && { enabled: data.enabled }),
-  };
-  registry.set(id, next);
-  await recordAuditEvent(actor, "webhook.update", originOf(next.url), {
+  await recordAuditEvent(actor, "webhook.update", originOf(row.url), {
     webhookId: id,
     fields: Object.keys(data),
   });
-  return toView(next);
+  return toView(row);
 }
 
 export async function deleteWebhook(actor: Actor, id: string) {
-  const row = registry.get(id);
+  const db = await getDb();
+  const [row] = await db.delete(webhooks).where(eq(webhooks.id, id)).returning();
   if (!row) throw notFound("no such webhook");
-  registry.delete(id);
   await recordAuditEvent(actor, "webhook.delete", originOf(row.url), { webhookId: id });
 }
 
 /** Enabled endpoints subscribed to an event, with their secrets opened for signing. */
 export async function webhookTargetsFor(event: ReviewEvent): Promise<WebhookTarget[]> {
   const key = getConfig().masterKey;
-  return [...registry.values()]
-    .filter((row) => row.enabled && row.events.includes(event))
+  const db = await getDb();
+  const rows = await db.select().from(webhooks).where(eq(webhooks.enabled, true));
+  return rows
+    .filter((row) => eventsOf(row).includes(event))
     .map((row) => ({
       id: row.id,
       url: row.url,

@@ -4,8 +4,8 @@
  */
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { eq } from "drizzle-orm";
-import { type Connection, connections } from "@/db/schema";
+import { and, eq, gt, sql } from "drizzle-orm";
+import { accessGrants, type Connection, connections } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
 import { hasPermission, type Principal } from "@/server/auth/principal";
@@ -69,24 +69,50 @@ function toView(row: Connection, groupNames: string[]): ConnectionView {
   };
 }
 
-function canUse(principal: Principal, groupIds: string[]): boolean {
-  if (principal.role === "admin" && principal.kind === "person") return true;
-  return principal.groups.some((g) => groupIds.includes(g.id));
+/** Connection ids the principal holds an active, unexpired access grant for (one query). */
+async function grantedConnectionIds(db: Awaited<ReturnType<typeof getDb>>, principal: Principal) {
+  const rows = await db
+    .select({ connectionId: accessGrants.connectionId })
+    .from(accessGrants)
+    .where(
+      and(
+        eq(accessGrants.userId, principal.id),
+        eq(accessGrants.state, "active"),
+        gt(accessGrants.expiresAt, sql`now()`),
+      ),
+    );
+  return new Set(rows.map((r) => r.connectionId));
+}
+
+/** Admin people use everything; others through one of the connection's groups or an active access grant. */
+function canUse(
+  principal: Principal,
+  connectionId: string,
+  groupIds: string[],
+  granted: ReadonlySet<string>,
+): boolean {
+  if (principal.kind === "person" && hasPermission(principal, "users:manage")) return true;
+  return principal.groups.some((g) => groupIds.includes(g.id)) || granted.has(connectionId);
 }
 
 /** Connections the principal may use; admins (people) see all of them. */
 export async function listConnections(principal: Principal): Promise<ConnectionView[]> {
   const db = await getDb();
   const rows = await listConnectionRows(db);
-  const byConnection = await groupsByConnection(
-    db,
-    rows.map((r) => r.id),
-  );
+  const [byConnection, granted] = await Promise.all([
+    groupsByConnection(
+      db,
+      rows.map((r) => r.id),
+    ),
+    grantedConnectionIds(db, principal),
+  ]);
   return rows
     .filter((r) =>
       canUse(
         principal,
+        r.id,
         (byConnection.get(r.id) ?? []).map((g) => g.id),
+        granted,
       ),
     )
     .map((r) =>
@@ -129,12 +155,18 @@ export async function listAllConnections(): Promise<ConnectionView[]> {
 export async function getConnectionForUse(principal: Principal, name: string): Promise<ConnectionView> {
   const db = await getDb();
   const row = await findConnectionByName(db, name);
-  const groupsOf = row ? ((await groupsByConnection(db, [row.id])).get(row.id) ?? []) : [];
+  if (!row) throw notFound(`no connection named ${name}`);
+  const [byConnection, granted] = await Promise.all([
+    groupsByConnection(db, [row.id]),
+    grantedConnectionIds(db, principal),
+  ]);
+  const groupsOf = byConnection.get(row.id) ?? [];
   if (
-    !row ||
     !canUse(
       principal,
+      row.id,
       groupsOf.map((g) => g.id),
+      granted,
     )
   )
     throw notFound(`no connection named ${name}`);

@@ -11,6 +11,7 @@ import { ZodError, type z } from "zod";
 import { principalFromRequest } from "@/server/auth/authenticate";
 import { hasPermission, type Permission, type Principal } from "@/server/auth/principal";
 import { GatewayError } from "@/server/errors";
+import { takeTokenRequest } from "./rate-limit";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -31,6 +32,17 @@ export function errorResponse(
   details?: Record<string, unknown>,
 ) {
   return NextResponse.json({ error: { code, message, ...(details && { details }) } }, { status });
+}
+
+/** 429 for a bearer token over its per-minute budget. */
+export function rateLimitedResponse(retryAfterSeconds: number): Response {
+  const response = errorResponse(
+    429,
+    "rate_limited",
+    `too many requests for this token; retry in ${retryAfterSeconds} s`,
+  );
+  response.headers.set("Retry-After", String(retryAfterSeconds));
+  return response;
 }
 
 function formatZodError(error: ZodError): string {
@@ -95,6 +107,10 @@ export function withAuth<S extends z.ZodType = z.ZodUndefined>(
             ? "the bearer token is unknown, revoked or expired"
             : "sign in, or send Authorization: Bearer <token>",
         );
+      }
+      if (principal.via === "token") {
+        const limit = takeTokenRequest(principal.tokenId ?? principal.id);
+        if (!limit.allowed) return rateLimitedResponse(limit.retryAfterSeconds);
       }
       if (!hasPermission(principal, options.permission)) {
         return errorResponse(403, "forbidden", `missing permission ${options.permission}`);

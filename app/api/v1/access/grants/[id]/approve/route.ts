@@ -1,0 +1,10 @@
+import { decideGrant } from "@/server/approvals";
+import { decisionSchema } from "@/server/approvals/schema";
+import { withAuth } from "@/server/http/route";
+
+export const POST = withAuth(
+  { permission: "connections:use", body: decisionSchema },
+  async ({ principal, params, body }) => ({
+    grant: await decideGrant(principal, params.id ?? "", "approve", body.comment),
+  }),
+);

@@ -1,0 +1,6 @@
+import { revokeGrant } from "@/server/approvals";
+import { withAuth } from "@/server/http/route";
+
+export const POST = withAuth({ permission: "connections:use" }, async ({ principal, params }) => ({
+  grant: await revokeGrant(principal, params.id ?? ""),
+}));

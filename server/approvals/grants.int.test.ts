@@ -1,0 +1,228 @@
+// Just-in-time access grants on a real PostgreSQL store: request, approve, use, lapse, deny, self-approval,
+// revoke, and that canUse (listConnections, getConnectionForUse) follows the grant's state and expiry.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
+import type { Principal } from "../auth/principal";
+
+let pg: PostgresServer;
+let storeUrl: string;
+let dataDir: string;
+let member: Principal;
+let other: Principal;
+let admin: Principal;
+let secondAdmin: Principal;
+const actor = { id: null, label: "test" };
+const PASSWORD = "correct horse battery staple";
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  storeUrl = await createDatabase(pg.url, "store");
+  await createDatabase(pg.url, "shop");
+  dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-grants-"));
+  process.env.DATABASE_URL = storeUrl;
+  process.env.DATA_DIR = dataDir;
+  const { createGroup, createUser, loadPrincipal } = await import("@/server/auth");
+  const { createConnection } = await import("@/server/connections");
+  await createGroup(actor, { name: "analysts" });
+  await createConnection(actor, {
+    kind: "postgres",
+    name: "shop",
+    host: pg.host,
+    port: pg.port,
+    database: "shop",
+    username: pg.user,
+    password: pg.password,
+    groups: ["analysts"],
+  });
+  const person = async (email: string, groups: string[], role: "admin" | "member" = "member") =>
+    (await loadPrincipal(await createUser(actor, { email, password: PASSWORD, groups, role }), "session"))!;
+  member = await person("member@example.com", []);
+  other = await person("other@example.com", []);
+  admin = await person("admin@example.com", [], "admin");
+  secondAdmin = await person("admin2@example.com", [], "admin");
+});
+
+afterAll(async () => {
+  const { stopReviewSignals } = await import("@/server/approvals");
+  await stopReviewSignals();
+  const { getStore } = await import("@/db/store");
+  await (await getStore()).close();
+  await pg?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function onStore<T>(query: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const raw = postgres(storeUrl, { max: 1, onnotice: () => {} });
+  try {
+    return await query(raw);
+  } finally {
+    await raw.end();
+  }
+}
+
+async function usable(principal: Principal): Promise<string[]> {
+  const { listConnections } = await import("@/server/connections");
+  return (await listConnections(principal)).map((c) => c.name);
+}
+
+async function canOpen(principal: Principal): Promise<boolean> {
+  const { getConnectionForUse } = await import("@/server/connections");
+  return getConnectionForUse(principal, "shop").then(
+    () => true,
+    (err: { status?: number }) => {
+      if (err.status !== 404) throw err;
+      return false;
+    },
+  );
+}
+
+describe("access grants", () => {
+  it("makes a connection usable once approved, and not after expires_at passes", async () => {
+    const { requestGrant, decideGrant, listGrants } = await import("@/server/approvals");
+    expect(await usable(member)).toEqual([]);
+    expect(await canOpen(member)).toBe(false);
+    const requested = await requestGrant(member, {
+      connection: "shop",
+      durationMinutes: 30,
+      reason: "INC-1",
+    });
+    expect(requested).toMatchObject({ state: "pending", isMine: true, canDecide: false, connection: "shop" });
+    expect(await canOpen(member)).toBe(false);
+
+    const approved = await decideGrant(admin, requested.id, "approve");
+    expect(approved.state).toBe("active");
+    const left = new Date(approved.expiresAt ?? 0).getTime() - Date.now();
+    expect(left).toBeGreaterThan(29 * 60_000);
+    expect(left).toBeLessThanOrEqual(30 * 60_000);
+    expect(await usable(member)).toEqual(["shop"]);
+    expect(await canOpen(member)).toBe(true);
+    expect(await canOpen(other)).toBe(false);
+
+    // Time passes: the grant lapses by itself, before anything marks it expired.
+    await onStore(
+      (sql) =>
+        sql`update access_grants set expires_at = now() - interval '1 second' where id = ${requested.id}`,
+    );
+    expect(await canOpen(member)).toBe(false);
+    expect(await usable(member)).toEqual([]);
+    const [mine] = await listGrants(member, "mine");
+    expect(mine).toMatchObject({ id: requested.id, state: "expired", canRevoke: false });
+
+    const audit = await onStore(
+      (sql) => sql`select action from audit_events where action like 'grant.%' order by at`,
+    );
+    expect(audit.map((r) => r.action)).toEqual(expect.arrayContaining(["grant.request", "grant.approve"]));
+  });
+
+  it("leaves a denied request unusable, and a denied request cannot be approved (409)", async () => {
+    const { requestGrant, decideGrant } = await import("@/server/approvals");
+    const requested = await requestGrant(other, { connection: "shop", durationMinutes: 15, reason: "" });
+    const denied = await decideGrant(admin, requested.id, "deny", "use the replica");
+    expect(denied).toMatchObject({ state: "denied", comment: "use the replica" });
+    await expect(decideGrant(secondAdmin, requested.id, "approve")).rejects.toMatchObject({ status: 409 });
+    expect(await canOpen(other)).toBe(false);
+  });
+
+  it("refuses self-approval, even by an admin, and approval by a member (403)", async () => {
+    const { requestGrant, decideGrant } = await import("@/server/approvals");
+    const mine = await requestGrant(admin, { connection: "shop", durationMinutes: 15, reason: "" });
+    await expect(decideGrant(admin, mine.id, "approve")).rejects.toMatchObject({ status: 403 });
+    const theirs = await requestGrant(member, { connection: "shop", durationMinutes: 15, reason: "" });
+    await expect(decideGrant(member, theirs.id, "approve")).rejects.toMatchObject({ status: 403 });
+    await expect(decideGrant(other, theirs.id, "approve")).rejects.toMatchObject({ status: 403 });
+    expect(await canOpen(member)).toBe(false);
+    await decideGrant(secondAdmin, mine.id, "deny");
+    await decideGrant(admin, theirs.id, "deny");
+  });
+
+  it("refuses durations outside 15..1440 minutes and unknown connections", async () => {
+    const { requestGrant } = await import("@/server/approvals");
+    await expect(
+      requestGrant(member, { connection: "shop", durationMinutes: 5, reason: "" }),
+    ).rejects.toThrow();
+    await expect(
+      requestGrant(member, { connection: "shop", durationMinutes: 1441, reason: "" }),
+    ).rejects.toThrow();
+    await expect(
+      requestGrant(member, { connection: "nope", durationMinutes: 30, reason: "" }),
+    ).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("ends access at once when revoked by an admin or the holder, and not by someone else (403)", async () => {
+    const { requestGrant, decideGrant, revokeGrant, listGrants } = await import("@/server/approvals");
+    const first = await requestGrant(member, { connection: "shop", durationMinutes: 60, reason: "" });
+    await decideGrant(admin, first.id, "approve");
+    expect(await canOpen(member)).toBe(true);
+    await expect(revokeGrant(other, first.id)).rejects.toMatchObject({ status: 403 });
+    expect((await revokeGrant(admin, first.id)).state).toBe("revoked");
+    expect(await canOpen(member)).toBe(false);
+    await expect(revokeGrant(admin, first.id)).rejects.toMatchObject({ status: 409 });
+
+    const second = await requestGrant(member, { connection: "shop", durationMinutes: 60, reason: "" });
+    await decideGrant(admin, second.id, "approve");
+    expect(await canOpen(member)).toBe(true);
+    await revokeGrant(member, second.id);
+    expect(await canOpen(member)).toBe(false);
+
+    await expect(listGrants(member, "all")).rejects.toMatchObject({ status: 403 });
+    const all = await listGrants(admin, "all");
+    expect(all.filter((g) => g.state === "revoked").map((g) => g.id)).toEqual(
+      expect.arrayContaining([first.id, second.id]),
+    );
+    const audit = await onStore(
+      (sql) => sql`select count(*)::int as n from audit_events where action = 'grant.revoke'`,
+    );
+    expect(audit[0]?.n).toBe(2);
+  });
+
+  it("lists every connection with whether the principal already has it", async () => {
+    const { listGrantableConnections } = await import("@/server/approvals");
+    expect(await listGrantableConnections(member)).toEqual([
+      { name: "shop", kind: "postgres", hasAccess: false },
+    ]);
+    expect(await listGrantableConnections(admin)).toEqual([
+      { name: "shop", kind: "postgres", hasAccess: true },
+    ]);
+  });
+});
+
+describe("webhooks in the store", () => {
+  it("keeps endpoints in the webhooks table with the secret sealed to its id", async () => {
+    const { createWebhook, listWebhooks, updateWebhook, deleteWebhook } = await import("@/server/approvals");
+    const { webhookTargetsFor } = await import("./webhooks");
+    const secret = "a-signing-secret-of-some-length";
+    const { webhook } = await createWebhook(actor, {
+      url: "https://hooks.example.com/portcullis?token=abc",
+      secret,
+      events: ["review.created"],
+    });
+    const [row] = await onStore((sql) => sql`select secret, events from webhooks where id = ${webhook.id}`);
+    expect(String(row?.secret)).not.toContain(secret);
+    expect(row?.events).toEqual(["review.created"]);
+    expect(await webhookTargetsFor("review.created")).toEqual([
+      { id: webhook.id, url: webhook.url, format: "json", secret },
+    ]);
+    expect(await webhookTargetsFor("review.denied")).toEqual([]);
+    // A sealed secret copied to another row does not open: the id is bound as associated data.
+    await onStore(
+      (sql) =>
+        sql`insert into webhooks (id, url, secret, events) values ('copy', 'https://x.example.com', ${String(row?.secret)}, '["review.created"]')`,
+    );
+    await expect(webhookTargetsFor("review.created")).rejects.toThrow();
+    await onStore((sql) => sql`delete from webhooks where id = 'copy'`);
+    expect((await updateWebhook(actor, webhook.id, { enabled: false })).enabled).toBe(false);
+    expect(await webhookTargetsFor("review.created")).toEqual([]);
+    expect((await listWebhooks()).map((w) => w.id)).toEqual([webhook.id]);
+    await deleteWebhook(actor, webhook.id);
+    expect(await listWebhooks()).toEqual([]);
+    const audit = await onStore(
+      (sql) =>
+        sql`select target, details from audit_events where action = 'webhook.create' order by id desc limit 1`,
+    );
+    expect(JSON.stringify(audit)).not.toContain("token=abc");
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * The `/mcp` endpoint: MCP over Streamable HTTP in stateless mode (a fresh server and transport per request,
+ * JSON replies), authenticated with the same bearer tokens as the API and rate limited per token. It does
+ * not use withAuth because it lives outside app/api, so it answers 401/429 in the same JSON shape itself.
+ */
+import "server-only";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { hasPermission, principalFromRequest } from "@/server/auth";
+import { takeTokenRequest } from "@/server/http/rate-limit";
+import { errorResponse, rateLimitedResponse, toErrorResponse } from "@/server/http/route";
+import { createMcpServer } from "./tools";
+
+export async function handleMcpRequest(request: Request): Promise<Response> {
+  try {
+    const principal = await principalFromRequest(request);
+    if (!principal) {
+      return errorResponse(
+        401,
+        "unauthenticated",
+        request.headers.get("authorization")
+          ? "the bearer token is unknown, revoked or expired"
+          : "send Authorization: Bearer <token>",
+      );
+    }
+    if (principal.via === "token") {
+      const limit = takeTokenRequest(principal.tokenId ?? principal.id);
+      if (!limit.allowed) return rateLimitedResponse(limit.retryAfterSeconds);
+    }
+    if (!hasPermission(principal, "connections:use")) {
+      return errorResponse(403, "forbidden", "missing permission connections:use");
+    }
+    if (request.method === "GET") {
+      // Stateless: no server-initiated stream to offer; the spec lets a server answer 405 here.
+      const response = errorResponse(
+        405,
+        "method_not_allowed",
+        "this MCP endpoint is stateless: POST requests",
+      );
+      response.headers.set("Allow", "POST, DELETE");
+      return response;
+    }
+    const server = createMcpServer(principal);
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(request);
+    } finally {
+      await server.close();
+    }
+  } catch (err) {
+    return toErrorResponse(err);
+  }
+}
