@@ -15,6 +15,7 @@ export interface ConnectionFormValue {
   groups: string[];
   credentials: { password: boolean; privateKey: boolean };
   hostKey: string | null;
+  approvals: { approverGroups: string[]; approvalsRequired: number };
 }
 
 type TestResult = { ok: boolean; message: string; stage?: string };
@@ -46,6 +47,10 @@ export function ConnectionForm({
       port: text("port") ? Number(text("port")) : undefined,
       username: text("username"),
       groups: form.getAll("groups").map(String),
+      approvals: {
+        approverGroups: form.getAll("approverGroups").map(String),
+        approvalsRequired: Number(form.get("approvalsRequired") ?? 1),
+      },
     };
     if (kind === "postgres") body.database = text("database");
     // Blank secret fields keep what is stored; a new value replaces it.
@@ -275,6 +280,39 @@ export function ConnectionForm({
             ))}
           </div>
         )}
+      </fieldset>
+      <fieldset>
+        <legend>Approvals for held requests</legend>
+        <div className="field">
+          <span className="label">Who may approve (admins always may)</span>
+          <div className="checks">
+            {allGroups.length === 0 && <span className="muted small">No groups yet: admins approve.</span>}
+            {allGroups.map((g) => (
+              <label key={g}>
+                <input
+                  type="checkbox"
+                  name="approverGroups"
+                  value={g}
+                  aria-label={`Approver group ${g}`}
+                  defaultChecked={existing?.approvals.approverGroups.includes(g)}
+                />{" "}
+                {g}
+              </label>
+            ))}
+          </div>
+        </div>
+        <div className="field" style={{ maxWidth: 260 }}>
+          <label htmlFor="approvalsRequired">Approvals needed</label>
+          <select
+            id="approvalsRequired"
+            name="approvalsRequired"
+            defaultValue={String(existing?.approvals.approvalsRequired ?? 1)}
+          >
+            <option value="1">1 approver</option>
+            <option value="2">2 approvers</option>
+            <option value="3">3 approvers</option>
+          </select>
+        </div>
       </fieldset>
       {existing?.kind === "ssh" && (
         <p className="small muted">

@@ -69,6 +69,31 @@ describe("connections on a PostgreSQL store", () => {
     await expect(getConnectionForUse(outsider!, "warehouse")).rejects.toMatchObject({ status: 404 });
   });
 
+  it("keeps who approves held requests, and refuses unknown approver groups", async () => {
+    const { getConnectionById, updateConnection, listConnections } = await import("@/server/connections");
+    const { createGroup, createUser, loadPrincipal } = await import("@/server/auth");
+    await createGroup(actor, { name: "dba" });
+    const [warehouse] = await listConnections(
+      (await loadPrincipal(
+        await createUser(actor, { email: "a@example.com", password: "admin-pass-12", role: "admin" }),
+        "session",
+      ))!,
+    );
+    await updateConnection(actor, warehouse!.id, {
+      approvals: { approverGroups: ["dba"], approvalsRequired: 2 },
+    });
+    expect((await getConnectionById(warehouse!.id)).approvals).toEqual({
+      approverGroups: ["dba"],
+      approvalsRequired: 2,
+    });
+    expect((await getConnectionById(warehouse!.id)).credentials.password).toBe(true);
+    await expect(
+      updateConnection(actor, warehouse!.id, { approvals: { approverGroups: ["nope"] } }),
+    ).rejects.toMatchObject({
+      status: 400,
+    });
+  });
+
   it("tests a PostgreSQL connection and explains refused, auth, unknown database and DNS failures", async () => {
     const { createConnection, testConnection, updateConnection } = await import("@/server/connections");
     const ok = await createConnection(actor, {

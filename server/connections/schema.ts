@@ -24,6 +24,17 @@ const portSchema = z.coerce
   .min(1)
   .max(65535, "ports go up to 65535");
 
+/** Who approves held requests on this connection (admins always may), and how many approvals it takes. */
+export const approvalSettingsSchema = z.object({
+  approverGroups: z.array(groupNameSchema).max(20).default([]),
+  approvalsRequired: z
+    .number()
+    .int()
+    .min(1, "at least one approval")
+    .max(5, "at most five approvals")
+    .default(1),
+});
+
 const credentialFields = {
   /** undefined keeps the stored value on update; "" clears it */
   password: z.string().max(4096, "the password is too long").optional(),
@@ -38,6 +49,7 @@ const common = {
   port: portSchema.optional(),
   username: z.string().trim().min(1, "a username is required").max(128),
   groups: z.array(groupNameSchema).default([]),
+  approvals: approvalSettingsSchema.optional(),
   ...credentialFields,
 };
 
@@ -59,6 +71,7 @@ export const updateConnectionSchema = z.object({
   database: z.string().trim().min(1).max(128).optional(),
   username: z.string().trim().min(1).max(128).optional(),
   groups: z.array(groupNameSchema).optional(),
+  approvals: approvalSettingsSchema.optional(),
   ...credentialFields,
 });
 export type UpdateConnectionInput = z.input<typeof updateConnectionSchema>;

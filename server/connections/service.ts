@@ -39,10 +39,21 @@ export interface ConnectionView {
   username: string;
   groups: string[];
   credentials: { password: boolean; privateKey: boolean };
+  approvals: { approverGroups: string[]; approvalsRequired: number };
   hostKey: string | null;
   isDemo: boolean;
   createdAt: string;
   updatedAt: string;
+}
+
+function approvalsOf(options: Record<string, unknown>) {
+  const raw = options.approvals as { approverGroups?: unknown; approvalsRequired?: unknown } | undefined;
+  return {
+    approverGroups: Array.isArray(raw?.approverGroups)
+      ? raw.approverGroups.filter((g): g is string => typeof g === "string")
+      : [],
+    approvalsRequired: typeof raw?.approvalsRequired === "number" ? raw.approvalsRequired : 1,
+  };
 }
 
 function credentialFlags(options: Record<string, unknown>) {
@@ -62,6 +73,7 @@ function toView(row: Connection, groupNames: string[]): ConnectionView {
     username: row.username,
     groups: groupNames,
     credentials: credentialFlags(row.options),
+    approvals: approvalsOf(row.options),
     hostKey: row.hostKey,
     isDemo: row.isDemo,
     createdAt: row.createdAt.toISOString(),
@@ -221,6 +233,7 @@ export async function createConnection(
   if (await findConnectionByName(db, data.name))
     throw conflict(`a connection named ${data.name} already exists`);
   const groupIds = await resolveGroupIds(data.groups);
+  if (data.approvals) await resolveGroupIds(data.approvals.approverGroups);
   const secret = secretFrom(data);
   if (data.kind === "ssh" && !secret.password && !secret.privateKey) {
     throw badRequest("an SSH connection needs a password or a private key");
@@ -236,7 +249,10 @@ export async function createConnection(
     database: data.kind === "postgres" ? data.database : null,
     username: data.username,
     secret: sealSecret(secret, getConfig().masterKey, id),
-    options: { credentials: { password: Boolean(secret.password), privateKey: Boolean(secret.privateKey) } },
+    options: {
+      credentials: { password: Boolean(secret.password), privateKey: Boolean(secret.privateKey) },
+      ...(data.approvals && { approvals: data.approvals }),
+    },
     isDemo: extra.isDemo ?? false,
   });
   await replaceConnectionGroups(db, id, groupIds);
@@ -260,6 +276,17 @@ export async function updateConnection(actor: Actor, id: string, input: UpdateCo
   const touchesSecret = [data.password, data.privateKey, data.passphrase].some((v) => v !== undefined);
   const secret = touchesSecret ? secretFrom(data, openSecret(row.secret, key, row.id)) : undefined;
   const hostChanged = (data.host && data.host !== row.host) || (data.port && data.port !== row.port);
+  if (data.approvals) await resolveGroupIds(data.approvals.approverGroups);
+  const options =
+    secret || data.approvals
+      ? {
+          ...row.options,
+          ...(secret && {
+            credentials: { password: Boolean(secret.password), privateKey: Boolean(secret.privateKey) },
+          }),
+          ...(data.approvals && { approvals: data.approvals }),
+        }
+      : undefined;
   await db
     .update(connections)
     .set({
@@ -269,13 +296,8 @@ export async function updateConnection(actor: Actor, id: string, input: UpdateCo
       ...(data.port !== undefined && { port: data.port }),
       ...(data.database !== undefined && row.kind === "postgres" && { database: data.database }),
       ...(data.username !== undefined && { username: data.username }),
-      ...(secret && {
-        secret: sealSecret(secret, key, row.id),
-        options: {
-          ...row.options,
-          credentials: { password: Boolean(secret.password), privateKey: Boolean(secret.privateKey) },
-        },
-      }),
+      ...(secret && { secret: sealSecret(secret, key, row.id) }),
+      ...(options && { options }),
       // A new address means a new machine: its host key must be pinned again.
       ...(hostChanged && { hostKey: null }),
       updatedAt: new Date(),

@@ -49,6 +49,7 @@ export default async function EditConnectionPage({
             groups: connection.groups,
             credentials: connection.credentials,
             hostKey: connection.hostKey,
+            approvals: connection.approvals,
           }}
           allGroups={groups.map((g) => g.name)}
         />
