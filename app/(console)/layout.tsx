@@ -29,6 +29,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
   }
   if (hasPermission(principal, "audit:read"))
     items.push({ href: "/audit", label: "Audit log", section: "Admin" });
+  items.push({ href: "/api-docs", label: "API reference", section: "Help" });
   return (
     <div className="shell">
       <nav className="nav" aria-label="Main">

@@ -38,7 +38,12 @@ export default async function ApiDocsPage() {
               </td>
               <td className="small mono">
                 {operation.body ? (
-                  <pre>{JSON.stringify(requestSchema(operation.body), null, 2)}</pre>
+                  <details>
+                    <summary>JSON schema</summary>
+                    <pre style={{ maxHeight: 320, maxWidth: 460, overflow: "auto", margin: "0.4rem 0 0" }}>
+                      {JSON.stringify(requestSchema(operation.body), null, 2)}
+                    </pre>
+                  </details>
                 ) : (
                   <span className="muted">none</span>
                 )}
