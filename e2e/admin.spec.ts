@@ -49,7 +49,7 @@ test("an admin adds a group, a user and a PostgreSQL connection; the password ne
   await page.getByLabel("Database", { exact: true }).fill(target.database);
   await page.getByLabel("Username", { exact: true }).fill(target.user);
   await page.getByLabel("Password", { exact: true }).fill(target.password);
-  await page.getByLabel("data-team").check();
+  await page.getByLabel("data-team", { exact: true }).check();
   await snap(page, "admin-04-new-connection");
   await page.getByRole("button", { name: "Create connection" }).click();
   await expect(page).toHaveURL(/\/connections\/warehouse\?created=1$/);
