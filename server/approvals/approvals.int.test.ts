@@ -4,17 +4,15 @@
 // (a second Node process on the same store) and signed, retried webhooks.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
+import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
 import type { Principal } from "../auth/principal";
 
-let pg: PostgresServer;
+let gateway: GatewayFixture;
 let storeUrl: string;
 let targetUrl: string;
 let dataDir: string;
@@ -23,38 +21,22 @@ let ada: Principal;
 let bob: Principal;
 let outsider: Principal;
 let admin: Principal;
-const actor = { id: null, label: "test" };
+const actor = TEST_ACTOR;
 const EMAIL = "grace.hopper@navy.example.com";
 const PASSWORD = "correct horse battery staple";
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  storeUrl = await createDatabase(pg.url, "store");
-  targetUrl = await createDatabase(pg.url, "shop");
-  const target = postgres(targetUrl, { max: 1, onnotice: () => {} });
-  await target.unsafe(`
+  gateway = await startGatewayFixture({
+    name: "approvals",
+    targetSql: `
     create table customers (id int primary key, name text, email text, notes text);
     insert into customers values (1, 'Grace', '${EMAIL}', '');
     create table items (id int primary key, n int not null);
-    insert into items select g, 0 from generate_series(1, 20) g;`);
-  await target.end();
-  dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-approvals-"));
-  process.env.DATABASE_URL = storeUrl;
-  process.env.DATA_DIR = dataDir;
-  const { createGroup, createUser, loadPrincipal } = await import("@/server/auth");
-  const { createConnection } = await import("@/server/connections");
-  await createGroup(actor, { name: "analysts" });
-  await createGroup(actor, { name: "dba" });
-  await createConnection(actor, {
-    kind: "postgres",
-    name: "shop",
-    host: pg.host,
-    port: pg.port,
-    database: "shop",
-    username: pg.user,
-    password: pg.password,
-    groups: ["analysts"],
+    insert into items select g, 0 from generate_series(1, 20) g;`,
   });
+  ({ storeUrl, targetUrl, dataDir } = gateway);
+  const { createGroup, createUser, loadPrincipal } = await import("@/server/auth");
+  await createGroup(actor, { name: "dba" });
   await setApprovals({ approverGroups: ["dba"], approvalsRequired: 1 });
   const person = async (email: string, groups: string[], role: "admin" | "member" = "member") =>
     (await loadPrincipal(await createUser(actor, { email, password: PASSWORD, groups, role }), "session"))!;
@@ -66,15 +48,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const { settleWebhookDeliveries, stopReviewSignals } = await import("@/server/approvals");
-  await settleWebhookDeliveries();
-  await stopReviewSignals();
-  const { closeAllPools } = await import("@/server/targets/postgres");
-  await closeAllPools();
-  const { getStore } = await import("@/db/store");
-  await (await getStore()).close();
-  await pg?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await gateway?.stop();
 });
 
 /** connection.options.approvals is not in the update schema, so tests write the row directly. */
@@ -389,7 +363,7 @@ describe("webhooks", () => {
         expect(Math.abs(Number(d.timestamp) - Date.now() / 1000)).toBeLessThan(60);
       }
       const everything = receiver.deliveries.map((d) => d.body).join("\n");
-      expect(everything).not.toContain(pg.password);
+      expect(everything).not.toContain(gateway.pg.password);
       expect(everything).not.toContain(secret);
       expect(everything).not.toContain(requester.id);
     } finally {

@@ -1,43 +1,21 @@
-// Just-in-time access grants on a real PostgreSQL store: request, approve, use, lapse, deny, self-approval,
-// revoke, and that canUse (listConnections, getConnectionForUse) follows the grant's state and expiry.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
+import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
 import type { Principal } from "../auth/principal";
 
-let pg: PostgresServer;
+let gateway: GatewayFixture;
 let storeUrl: string;
-let dataDir: string;
 let member: Principal;
 let other: Principal;
 let admin: Principal;
 let secondAdmin: Principal;
-const actor = { id: null, label: "test" };
+const actor = TEST_ACTOR;
 const PASSWORD = "correct horse battery staple";
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  storeUrl = await createDatabase(pg.url, "store");
-  await createDatabase(pg.url, "shop");
-  dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-grants-"));
-  process.env.DATABASE_URL = storeUrl;
-  process.env.DATA_DIR = dataDir;
-  const { createGroup, createUser, loadPrincipal } = await import("@/server/auth");
-  const { createConnection } = await import("@/server/connections");
-  await createGroup(actor, { name: "analysts" });
-  await createConnection(actor, {
-    kind: "postgres",
-    name: "shop",
-    host: pg.host,
-    port: pg.port,
-    database: "shop",
-    username: pg.user,
-    password: pg.password,
-    groups: ["analysts"],
-  });
+  gateway = await startGatewayFixture({ name: "grants" });
+  storeUrl = gateway.storeUrl;
+  const { createUser, loadPrincipal } = await import("@/server/auth");
   const person = async (email: string, groups: string[], role: "admin" | "member" = "member") =>
     (await loadPrincipal(await createUser(actor, { email, password: PASSWORD, groups, role }), "session"))!;
   member = await person("member@example.com", []);
@@ -47,12 +25,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const { stopReviewSignals } = await import("@/server/approvals");
-  await stopReviewSignals();
-  const { getStore } = await import("@/db/store");
-  await (await getStore()).close();
-  await pg?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await gateway?.stop();
 });
 
 async function onStore<T>(query: (sql: postgres.Sql) => Promise<T>): Promise<T> {

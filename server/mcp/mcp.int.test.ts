@@ -1,23 +1,15 @@
-// The MCP endpoint end to end: a real PostgreSQL target and store, the handler behind a node:http listener,
-// driven by the SDK's own client with a service account's bearer token. Results are masked, writes are held
-// for review, and calls without a valid token get 401.
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
+import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
 
-let pg: PostgresServer;
-let dataDir: string;
+let gateway: GatewayFixture;
 let http: Server;
 let url: URL;
 let token: string;
-const actor = { id: null, label: "test" };
+const actor = TEST_ACTOR;
 const EMAIL = "grace.hopper@navy.example.com";
 
 /** Node request → web Request → handler → node response. */
@@ -42,30 +34,13 @@ async function forward(req: IncomingMessage, res: ServerResponse) {
 }
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  const storeUrl = await createDatabase(pg.url, "store");
-  const targetUrl = await createDatabase(pg.url, "shop");
-  const target = postgres(targetUrl, { max: 1, onnotice: () => {} });
-  await target.unsafe(`
+  gateway = await startGatewayFixture({
+    name: "mcp",
+    targetSql: `
     create table customers (id int primary key, name text, email text);
-    insert into customers values (1, 'Grace', '${EMAIL}'), (2, 'Alan', 'alan@example.org');`);
-  await target.end();
-  dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-mcp-"));
-  process.env.DATABASE_URL = storeUrl;
-  process.env.DATA_DIR = dataDir;
-  const { createGroup, createServiceAccount, issueToken } = await import("@/server/auth");
-  const { createConnection } = await import("@/server/connections");
-  await createGroup(actor, { name: "analysts" });
-  await createConnection(actor, {
-    kind: "postgres",
-    name: "shop",
-    host: pg.host,
-    port: pg.port,
-    database: "shop",
-    username: pg.user,
-    password: pg.password,
-    groups: ["analysts"],
+    insert into customers values (1, 'Grace', '${EMAIL}'), (2, 'Alan', 'alan@example.org');`,
   });
+  const { createServiceAccount, issueToken } = await import("@/server/auth");
   const account = await createServiceAccount(actor, { name: "agent", groups: ["analysts"] });
   token = (await issueToken(actor, account.id, "mcp")).token;
   http = createServer((req, res) => {
@@ -80,12 +55,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise((resolve) => http?.close(resolve));
-  const { closeAllPools } = await import("@/server/targets/postgres");
-  await closeAllPools();
-  const { getStore } = await import("@/db/store");
-  await (await getStore()).close();
-  await pg?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await gateway?.stop();
 });
 
 async function connectClient(bearer: string) {
