@@ -20,6 +20,8 @@ export default defineConfig({
           include: ["**/*.test.ts"],
           exclude: ["**/*.int.test.ts", "node_modules/**", "e2e/**", ".next/**"],
           environment: "node",
+          // Property tests run thousands of cases; on a loaded shared machine they outlast the 5 s default.
+          testTimeout: 30_000,
         },
       },
       {

@@ -216,6 +216,8 @@ export const reviews = pgTable(
     note: text("note").notNull().default(""),
     channel: text("channel").notNull().default("api"),
     approvalsRequired: integer("approvals_required").notNull().default(1),
+    /** who may approve, fixed when the review is created (the matching rules' groups, else the connection's) */
+    approverGroups: jsonb("approver_groups").$type<string[]>().notNull().default([]),
     /** every decision: who, when, approve or deny, comment */
     decisions: jsonb("decisions")
       .$type<{ by: string; byLabel: string; at: string; decision: "approve" | "deny"; comment: string }[]>()
@@ -253,6 +255,9 @@ export const policyRules = pgTable(
     functions: jsonb("functions").$type<string[]>().notNull().default([]),
     action: text("action", { enum: ["allow", "review", "deny"] }).notNull(),
     message: text("message").notNull().default(""),
+    /** for review rules: who approves (group names; empty = the connection's approvers) and how many must */
+    approverGroups: jsonb("approver_groups").$type<string[]>().notNull().default([]),
+    approvalsRequired: integer("approvals_required"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -274,6 +279,9 @@ export const commandRules = pgTable(
     pattern: text("pattern").notNull(),
     action: text("action", { enum: ["allow", "review", "deny"] }).notNull(),
     message: text("message").notNull().default(""),
+    /** for review rules: who approves (group names; empty = the connection's approvers) and how many must */
+    approverGroups: jsonb("approver_groups").$type<string[]>().notNull().default([]),
+    approvalsRequired: integer("approvals_required"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { expect, type Page, test } from "@playwright/test";
 import { generateSampleData } from "../server/demo/sample-data";
 import { ADMIN, e2eEnv } from "./support/env";
-import { signIn, snap } from "./support/pages";
+import { signIn, snap, typeAndRun } from "./support/pages";
 
 const ANALYST = { email: "ana.lyst@example.com", name: "Ana Lyst", password: "analyst-password-1" };
 const DROP_RULE = {
@@ -15,15 +15,6 @@ const DROP_RULE = {
   message: "customers is the system of record; dropping it is not allowed",
 };
 const FULL_CARD = /\b\d{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d{4}\b/;
-
-/** Replaces the editor's text by typing, as a person would, and runs it with Ctrl+Enter. */
-async function typeAndRun(page: Page, sql: string) {
-  await page.locator(".monaco-editor .view-lines").click();
-  await page.keyboard.press("ControlOrMeta+A");
-  await page.keyboard.press("Delete");
-  await page.keyboard.type(sql);
-  await page.keyboard.press("Control+Enter");
-}
 
 async function editorText(page: Page): Promise<string> {
   return page.evaluate(() => {

@@ -1,19 +1,11 @@
 // Just-in-time approval with two people at once: an analyst's DELETE is held; the approver's inbox shows it
 // without a reload; on approval it runs once and the analyst's editor shows the result; the row is gone on the
 // target. Also: the analyst cannot approve their own request, and a denial runs nothing.
-import { expect, type Page, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { ADMIN, e2eEnv } from "./support/env";
-import { signIn, snap } from "./support/pages";
+import { signIn, snap, typeAndRun } from "./support/pages";
 
 const ANALYST = { email: "held.analyst@example.com", password: "held-analyst-pass-1" };
-
-async function typeAndRun(page: Page, sql: string) {
-  await page.locator(".monaco-editor .view-lines").click();
-  await page.keyboard.press("ControlOrMeta+A");
-  await page.keyboard.press("Delete");
-  await page.keyboard.type(sql);
-  await page.keyboard.press("Control+Enter");
-}
 
 test("an approver approves a held DELETE live; the analyst sees the result; a denial runs nothing", async ({
   browser,
@@ -94,7 +86,21 @@ test("an approver approves a held DELETE live; the analyst sees the result; a de
   expect(((await kept.json()) as { rows: string[][] }).rows[0]?.[0]).toBe("1");
   await approver.goto(`${base}/inbox?tab=history`);
   await expect(approver.getByRole("article").first()).toBeVisible();
+  // The history filters: only the denied DELETE of this analyst.
+  const filters = approver.getByRole("form", { name: "Filter reviews" });
+  await filters.getByLabel("State").selectOption("denied");
+  await filters.getByLabel("Requester").fill("held.analyst");
+  await filters.getByLabel("Statement contains").fill("orders where id");
+  await filters.getByRole("button", { name: "Filter" }).click();
+  await expect(approver).toHaveURL(/state=denied/);
+  const shown = approver.getByRole("article");
+  await expect(shown).toHaveCount(1);
+  await expect(shown).toContainText("delete from orders where id = 4");
+  await expect(shown.locator("[data-language=sql] .sql-keyword").first()).toHaveText("delete");
   await snap(approver, "approver-03-history");
+  await filters.getByLabel("State").selectOption("expired");
+  await filters.getByRole("button", { name: "Filter" }).click();
+  await expect(approver.getByText("No review matches")).toBeVisible();
   await analystContext.close();
   await approverContext.close();
 });

@@ -27,10 +27,15 @@ test("an admin tries statements, adds a rule, and sets masking for a connection"
   const newRule = page.getByRole("form", { name: "New rule" });
   await newRule.getByLabel("Rule name").fill("Analysts may fix orders on demo");
   await newRule.getByLabel("Connection").selectOption("demo");
+  // A review rule asks who approves; an allow rule does not.
+  const approvers = newRule.getByRole("group", { name: /Who approves/ });
+  await expect(approvers).toBeVisible();
+  await expect(approvers.getByLabel("Approvals needed")).toHaveValue("");
+  await newRule.getByLabel("Action").selectOption("allow");
+  await expect(approvers).toHaveCount(0);
   await newRule.getByLabel("write", { exact: true }).check();
   await newRule.getByLabel("analysts", { exact: true }).check();
   await newRule.getByLabel("Tables (optional)").fill("orders");
-  await newRule.getByLabel("Action").selectOption("allow");
   await newRule.getByLabel("Message shown to the caller").fill("Fixes to orders are fine");
   await newRule.getByRole("button", { name: "Add rule" }).click();
   await expect(page.getByRole("cell", { name: /Analysts may fix orders on demo/ })).toBeVisible();

@@ -3,12 +3,14 @@
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { callApi } from "@/components/ui/api";
+import { SqlCode } from "@/components/ui/sql-code";
 
 export interface ReviewItem {
   id: string;
   state: string;
   requester: string;
   connection: string;
+  channel?: string;
   input: string;
   class: string;
   reasons: { statement?: string; class?: string; ruleName?: string; message?: string }[];
@@ -89,19 +91,13 @@ export function ReviewCard({ review, now }: { review: ReviewItem; now: number })
         </div>
         <span className={`tag ${STATE_TONE[review.state] ?? ""}`}>{review.state}</span>
       </div>
-      <pre
-        className="mono"
-        style={{
-          background: "#0f172a",
-          color: "#e2e8f0",
-          padding: "0.75rem",
-          borderRadius: 6,
-          overflowX: "auto",
-          margin: "0 0 0.5rem",
-        }}
-      >
-        {review.input}
-      </pre>
+      {review.channel === "terminal" ? (
+        <pre className="mono code-block" data-kind="command">
+          {review.input}
+        </pre>
+      ) : (
+        <SqlCode sql={review.input} />
+      )}
       {review.note && <p className="small">Note from the requester: “{review.note}”</p>}
       <ul className="small muted" style={{ margin: "0 0 0.5rem", paddingLeft: "1.2rem" }}>
         {review.reasons.map((r, i) => (

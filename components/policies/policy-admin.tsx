@@ -3,6 +3,7 @@
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { callApi } from "@/components/ui/api";
+import { CheckboxList } from "@/components/ui/checkbox-list";
 
 const CLASSES = ["read", "write", "unbounded-write", "ddl", "privilege", "dangerous", "unparseable"] as const;
 
@@ -16,6 +17,8 @@ export interface RuleRow {
   functions: string[];
   action: "allow" | "review" | "deny";
   message: string;
+  approverGroups?: string[];
+  approvalsRequired?: number | null;
 }
 
 const list = (value: FormDataEntryValue | null) =>
@@ -42,11 +45,13 @@ export function RuleForm({
 }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [action, setAction] = useState(existing?.action ?? "review");
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const connection = String(form.get("connection") ?? "");
+    const approvals = String(form.get("approvalsRequired") ?? "");
     const body = {
       name: String(form.get("name") ?? ""),
       connection: connection === "*" ? null : connection,
@@ -56,6 +61,8 @@ export function RuleForm({
       functions: list(form.get("functions")),
       action: String(form.get("action") ?? "review"),
       message: String(form.get("message") ?? ""),
+      approverGroups: action === "review" ? form.getAll("approverGroups").map(String) : [],
+      approvalsRequired: action === "review" && approvals ? Number(approvals) : null,
     };
     setBusy(true);
     setError(null);
@@ -108,31 +115,11 @@ export function RuleForm({
       </div>
       <fieldset>
         <legend>Statement classes (none ticked: any class)</legend>
-        <div className="checks">
-          {CLASSES.map((c) => (
-            <label key={c}>
-              <input
-                type="checkbox"
-                name="classes"
-                value={c}
-                defaultChecked={existing?.classes.includes(c)}
-              />{" "}
-              {c}
-            </label>
-          ))}
-        </div>
+        <CheckboxList name="classes" options={CLASSES} checked={existing?.classes} />
       </fieldset>
       <fieldset>
         <legend>Caller groups (none ticked: everyone)</legend>
-        <div className="checks">
-          {groups.length === 0 && <span className="muted small">No groups yet.</span>}
-          {groups.map((g) => (
-            <label key={g}>
-              <input type="checkbox" name="groups" value={g} defaultChecked={existing?.groups.includes(g)} />{" "}
-              {g}
-            </label>
-          ))}
-        </div>
+        <CheckboxList name="groups" options={groups} checked={existing?.groups} empty="No groups yet." />
       </fieldset>
       <div className="grid-2">
         <div className="field">
@@ -159,7 +146,12 @@ export function RuleForm({
       <div className="grid-2">
         <div className="field">
           <label htmlFor="rule-action">Action</label>
-          <select id="rule-action" name="action" defaultValue={existing?.action ?? "review"}>
+          <select
+            id="rule-action"
+            name="action"
+            value={action}
+            onChange={(e) => setAction(e.target.value as RuleRow["action"])}
+          >
             <option value="allow">allow: run it</option>
             <option value="review">review: hold for an approver</option>
             <option value="deny">deny: refuse it</option>
@@ -176,6 +168,32 @@ export function RuleForm({
           />
         </div>
       </div>
+      {action === "review" && (
+        <fieldset>
+          <legend>Who approves (none ticked: the connection's approvers)</legend>
+          <CheckboxList
+            name="approverGroups"
+            options={groups}
+            checked={existing?.approverGroups}
+            empty="No groups yet."
+          />
+          <div className="field" style={{ maxWidth: 260, marginTop: "0.5rem" }}>
+            <label htmlFor="rule-approvals">Approvals needed</label>
+            <select
+              id="rule-approvals"
+              name="approvalsRequired"
+              defaultValue={existing?.approvalsRequired ? String(existing.approvalsRequired) : ""}
+            >
+              <option value="">as the connection says</option>
+              {[1, 2, 3, 4, 5].map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          </div>
+        </fieldset>
+      )}
       <div className="btn-row">
         <button className="btn primary" type="submit" disabled={busy}>
           {existing ? "Save rule" : "Add rule"}
@@ -266,6 +284,13 @@ export function RuleTable({
                   <div>classes: {r.classes.length ? r.classes.join(", ") : "any"}</div>
                   {r.tables.length > 0 && <div>tables: {r.tables.join(", ")}</div>}
                   {r.functions.length > 0 && <div>functions: {r.functions.join(", ")}</div>}
+                  {r.action === "review" && (r.approverGroups?.length || r.approvalsRequired) ? (
+                    <div>
+                      approved by:{" "}
+                      {r.approverGroups?.length ? r.approverGroups.join(", ") : "connection's approvers"}
+                      {r.approvalsRequired ? ` (${r.approvalsRequired} needed)` : ""}
+                    </div>
+                  ) : null}
                 </td>
                 <td>
                   <ActionTag action={r.action} />

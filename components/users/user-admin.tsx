@@ -3,6 +3,7 @@
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { callApi } from "@/components/ui/api";
+import { CheckboxList } from "@/components/ui/checkbox-list";
 
 interface UserRow {
   id: string;
@@ -94,13 +95,7 @@ export function CreateUserForm({ allGroups }: { allGroups: string[] }) {
       {allGroups.length > 0 && (
         <fieldset>
           <legend>Groups</legend>
-          <div className="checks">
-            {allGroups.map((g) => (
-              <label key={g}>
-                <input type="checkbox" name="groups" value={g} /> {g}
-              </label>
-            ))}
-          </div>
+          <CheckboxList name="groups" options={allGroups} />
         </fieldset>
       )}
       <div>
@@ -185,19 +180,7 @@ export function UserTable({
                       });
                     }}
                   >
-                    <div className="checks">
-                      {allGroups.map((g) => (
-                        <label key={g}>
-                          <input
-                            type="checkbox"
-                            name="groups"
-                            value={g}
-                            defaultChecked={u.groups.includes(g)}
-                          />{" "}
-                          {g}
-                        </label>
-                      ))}
-                    </div>
+                    <CheckboxList name="groups" options={allGroups} checked={u.groups} />
                     <div className="btn-row" style={{ marginTop: 6 }}>
                       <button className="btn small primary" type="submit">
                         Save groups

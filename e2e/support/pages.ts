@@ -14,3 +14,12 @@ export async function signIn(page: Page, baseUrl: string, email: string, passwor
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/connections$/);
 }
+
+/** Replaces the SQL editor's text by typing, as a person would, and runs it with Ctrl+Enter. */
+export async function typeAndRun(page: Page, sql: string) {
+  await page.locator(".monaco-editor .view-lines").click();
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.press("Delete");
+  await page.keyboard.type(sql);
+  await page.keyboard.press("Control+Enter");
+}

@@ -196,6 +196,85 @@ describe("approvals", () => {
     expect(text).not.toContain(EMAIL);
     expect(text).toContain('"maskedTypes":["email"]');
   });
+
+  it("lets a review rule name its own approvers and count, instead of the connection's", async () => {
+    const { createGroup, createUser, loadPrincipal } = await import("@/server/auth");
+    const { createRule, deleteRule } = await import("@/server/policy");
+    await createGroup(actor, { name: "finance-leads" });
+    const lead = async (email: string) =>
+      (await loadPrincipal(
+        await createUser(actor, { email, password: PASSWORD, groups: ["finance-leads"] }),
+        "session",
+      ))!;
+    const carol = await lead("carol@example.com");
+    const dan = await lead("dan@example.com");
+    await expect(
+      createRule(actor, {
+        name: "bad",
+        tables: ["items"],
+        action: "review",
+        approverGroups: ["no-such-group"],
+      }),
+    ).rejects.toMatchObject({ status: 400, message: "unknown group: no-such-group" });
+    const ruleId = await createRule(actor, {
+      name: "items need finance",
+      tables: ["items"],
+      classes: ["write"],
+      action: "review",
+      approverGroups: ["finance-leads"],
+      approvalsRequired: 2,
+    });
+    try {
+      const id = await hold("update items set n = n + 1 where id = 13");
+      const { getReview, listReviews } = await import("@/server/approvals");
+      expect(await getReview(admin, id)).toMatchObject({
+        approverGroups: ["finance-leads"],
+        approvalsRequired: 2,
+      });
+      // the connection's approver group (dba) does not decide what this rule holds
+      await expect(decide(ada, id, "approve")).rejects.toMatchObject({ status: 403 });
+      expect((await listReviews(ada, "inbox")).map((r) => r.id)).not.toContain(id);
+      expect((await listReviews(carol, "inbox")).map((r) => r.id)).toContain(id);
+      expect((await decide(carol, id, "approve")).state).toBe("pending");
+      expect(await itemCount(13)).toBe(0);
+      expect((await decide(dan, id, "approve")).state).toBe("executed");
+      expect(await itemCount(13)).toBe(1);
+      // a statement the rule does not match still goes to the connection's approvers
+      const other = await hold("update customers set notes = 'x' where id = 1");
+      expect(await getReview(admin, other)).toMatchObject({ approverGroups: ["dba"], approvalsRequired: 1 });
+    } finally {
+      await deleteRule(actor, ruleId);
+    }
+  });
+
+  it("filters the history by state, connection, text, requester and who decided", async () => {
+    const { listReviews, parseReviewFilters } = await import("@/server/approvals");
+    const deniedId = await hold("update items set n = n + 1 where id = 14 -- history-filter-probe");
+    await decide(bob, deniedId, "deny", "no");
+    const approvedId = await hold("update items set n = n + 1 where id = 15 -- history-filter-probe");
+    await decide(ada, approvedId, "approve");
+    const ids = async (p: Principal, filters: Record<string, string>) => {
+      const parsed = parseReviewFilters(filters);
+      if (!parsed.success) throw parsed.error;
+      return (await listReviews(p, "history", parsed.data)).map((r) => r.id);
+    };
+    expect(await ids(admin, { text: "history-filter-probe" })).toEqual([approvedId, deniedId]);
+    expect(await ids(admin, { text: "history-filter-probe", state: "denied" })).toEqual([deniedId]);
+    expect(await ids(admin, { text: "history-filter-probe", state: "executed" })).toEqual([approvedId]);
+    expect(await ids(admin, { text: "history-filter-probe", connection: "elsewhere" })).toEqual([]);
+    expect(await ids(admin, { text: "history-filter-probe", requester: "requester@" })).toHaveLength(2);
+    expect(await ids(bob, { text: "history-filter-probe", decidedByMe: "1" })).toEqual([deniedId]);
+    // "%" is a character, not a wildcard
+    expect(await ids(admin, { text: "history%probe" })).toEqual([]);
+    // without audit:read, a member sees what they asked for or decided, not everyone's history
+    expect(await ids(outsider, { text: "history-filter-probe" })).toEqual([]);
+    expect(await ids(ada, { text: "history-filter-probe" })).toEqual([approvedId]);
+    expect(await ids(requester, { text: "history-filter-probe" })).toHaveLength(2);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    expect(await ids(admin, { text: "history-filter-probe", from: tomorrow })).toEqual([]);
+    expect(parseReviewFilters({ state: "bogus" }).success).toBe(false);
+    expect(parseReviewFilters({ from: "2026-13-45" }).success).toBe(false);
+  });
 });
 
 describe("the reviews signal across replicas", () => {

@@ -7,16 +7,19 @@
  */
 import "server-only";
 import { createHash, randomUUID } from "node:crypto";
-import { and, desc, eq, lt, ne, sql } from "drizzle-orm";
+import { and, desc, eq, gte, ilike, lt, ne, type SQL, sql } from "drizzle-orm";
 import { connections, type Review, reviews, sessionEvents } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { recordAuditEvent } from "@/server/audit";
 import { actorOf, hasPermission, type Principal } from "@/server/auth/principal";
 import { loadPrincipal } from "@/server/auth/users";
 import { GatewayError, notFound } from "@/server/errors";
+import { approvalSettings, approversFor } from "./approvers";
 import { notifyReviewEvent } from "./notify";
+import type { ReviewFilters } from "./schema";
 import { signalReviewsChanged } from "./signals";
 
+export { type ApprovalSettings, approversFor } from "./approvers";
 export {
   decideGrant,
   type GrantView,
@@ -35,6 +38,7 @@ export {
   signBody,
   TIMESTAMP_HEADER,
 } from "./notify";
+export { parseReviewFilters, type ReviewFilters, reviewFiltersSchema } from "./schema";
 export { reviewSignals, signalReviewsChanged, startReviewSignals, stopReviewSignals } from "./signals";
 export {
   type CreateWebhookInput,
@@ -56,21 +60,6 @@ export function hashInput(input: string): string {
   return createHash("sha256").update(input, "utf8").digest("hex");
 }
 
-interface ApprovalSettings {
-  approverGroups: string[];
-  approvalsRequired: number;
-}
-
-function approvalSettings(options: Record<string, unknown>): ApprovalSettings {
-  const raw = options.approvals as Partial<ApprovalSettings> | undefined;
-  return {
-    approverGroups: Array.isArray(raw?.approverGroups)
-      ? raw.approverGroups.filter((g) => typeof g === "string")
-      : [],
-    approvalsRequired: Math.max(1, Math.min(5, Number(raw?.approvalsRequired ?? 1))),
-  };
-}
-
 export async function createReview(options: {
   principal: Principal;
   connection: { id: string; name: string };
@@ -78,6 +67,7 @@ export async function createReview(options: {
   channel: string;
   input: string;
   class: string;
+  /** the decision's reasons; review rules that name approvers decide who approves */
   reasons: unknown[];
   note?: string;
 }): Promise<string> {
@@ -87,6 +77,7 @@ export async function createReview(options: {
     .select({ options: connections.options })
     .from(connections)
     .where(eq(connections.id, options.connection.id));
+  const approvers = approversFor(options.reasons, conn?.options ?? {});
   const [created] = await db
     .insert(reviews)
     .values({
@@ -102,7 +93,8 @@ export async function createReview(options: {
       reasons: options.reasons,
       note: options.note ?? "",
       channel: options.channel,
-      approvalsRequired: approvalSettings(conn?.options ?? {}).approvalsRequired,
+      approvalsRequired: approvers.approvalsRequired,
+      approverGroups: approvers.approverGroups,
       expiresAt: new Date(Date.now() + REVIEW_TTL_MS),
     })
     .returning();
@@ -127,16 +119,25 @@ async function expireOverdue() {
   for (const row of expired) notifyReviewEvent("review.expired", row);
 }
 
-/** May this principal decide reviews on this connection? Admins always; else members of its approver groups. */
-async function mayApprove(principal: Principal, connectionId: string): Promise<boolean> {
+/**
+ * May this principal decide this review? Admins always; else members of the approver groups fixed on the review
+ * (reviews held before approvers were recorded, or with none, fall back to the connection's current groups).
+ */
+async function mayApprove(
+  principal: Principal,
+  review: Pick<Review, "connectionId" | "approverGroups">,
+): Promise<boolean> {
   if (principal.kind !== "person") return false;
   if (hasPermission(principal, "users:manage")) return true;
-  const db = await getDb();
-  const [conn] = await db
-    .select({ options: connections.options })
-    .from(connections)
-    .where(eq(connections.id, connectionId));
-  const { approverGroups } = approvalSettings(conn?.options ?? {});
+  let approverGroups = review.approverGroups;
+  if (approverGroups.length === 0) {
+    const db = await getDb();
+    const [conn] = await db
+      .select({ options: connections.options })
+      .from(connections)
+      .where(eq(connections.id, review.connectionId));
+    approverGroups = approvalSettings(conn?.options ?? {}).approverGroups;
+  }
   return principal.groups.some((g) => approverGroups.includes(g.name));
 }
 
@@ -146,6 +147,7 @@ export interface ReviewView {
   requester: string;
   requesterId: string;
   connection: string;
+  channel: string;
   input: string;
   class: string;
   reasons: unknown[];
@@ -154,6 +156,7 @@ export interface ReviewView {
   expiresAt: string;
   decidedAt: string | null;
   approvalsRequired: number;
+  approverGroups: string[];
   decisions: Review["decisions"];
   sessionId: string | null;
   canDecide: boolean;
@@ -168,6 +171,7 @@ async function toView(row: Review, principal: Principal): Promise<ReviewView> {
     requester: row.requesterLabel,
     requesterId: row.requesterId,
     connection: row.connectionName,
+    channel: row.channel,
     input: row.input,
     class: row.class,
     reasons: row.reasons,
@@ -176,6 +180,7 @@ async function toView(row: Review, principal: Principal): Promise<ReviewView> {
     expiresAt: row.expiresAt.toISOString(),
     decidedAt: row.decidedAt?.toISOString() ?? null,
     approvalsRequired: row.approvalsRequired,
+    approverGroups: row.approverGroups,
     decisions: row.decisions,
     sessionId: row.sessionId,
     isMine,
@@ -183,27 +188,59 @@ async function toView(row: Review, principal: Principal): Promise<ReviewView> {
       row.state === "pending" &&
       !isMine &&
       !row.decisions.some((d) => d.by === principal.id) &&
-      (await mayApprove(principal, row.connectionId)),
+      (await mayApprove(principal, row)),
   };
 }
 
-/** Pending reviews this principal may decide, newest first, and (history) the decided ones they may see. */
-export async function listReviews(principal: Principal, scope: "inbox" | "history" | "mine") {
+const HISTORY_LIMIT = 200;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const likeContaining = (value: string) => `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+function historyConditions(filters: ReviewFilters): SQL[] {
+  const where: SQL[] = [];
+  if (filters.state) where.push(eq(reviews.state, filters.state));
+  if (filters.connection) where.push(eq(reviews.connectionName, filters.connection));
+  if (filters.requester) where.push(ilike(reviews.requesterLabel, likeContaining(filters.requester)));
+  if (filters.text) where.push(ilike(reviews.input, likeContaining(filters.text)));
+  if (filters.from) where.push(gte(reviews.createdAt, new Date(`${filters.from}T00:00:00Z`)));
+  if (filters.to) where.push(lt(reviews.createdAt, new Date(Date.parse(`${filters.to}T00:00:00Z`) + DAY_MS)));
+  return where;
+}
+
+/**
+ * Pending reviews this principal may decide, newest first; their own requests; or (history) the decided ones they
+ * may see (all with audit:read, else those they asked for or decided), narrowed by the filters.
+ */
+export async function listReviews(
+  principal: Principal,
+  scope: "inbox" | "history" | "mine",
+  filters: ReviewFilters = {},
+) {
   await expireOverdue();
   const db = await getDb();
   const where =
     scope === "mine"
-      ? eq(reviews.requesterId, principal.id)
+      ? and(eq(reviews.requesterId, principal.id), ...historyConditions(filters))
       : scope === "inbox"
         ? and(eq(reviews.state, "pending"), ne(reviews.requesterId, principal.id))
-        : ne(reviews.state, "pending");
-  const rows = await db.select().from(reviews).where(where).orderBy(desc(reviews.createdAt)).limit(200);
+        : and(
+            filters.state ? undefined : ne(reviews.state, "pending"),
+            ...historyConditions(filters),
+            filters.decidedByMe
+              ? sql`${reviews.decisions} @> ${JSON.stringify([{ by: principal.id }])}::jsonb`
+              : undefined,
+            hasPermission(principal, "audit:read")
+              ? undefined
+              : sql`(${reviews.requesterId} = ${principal.id} or ${reviews.decisions} @> ${JSON.stringify([{ by: principal.id }])}::jsonb)`,
+          );
+  const rows = await db
+    .select()
+    .from(reviews)
+    .where(where)
+    .orderBy(desc(reviews.createdAt))
+    .limit(HISTORY_LIMIT);
   const views = await Promise.all(rows.map((r) => toView(r, principal)));
-  if (scope === "inbox") return views.filter((v) => v.canDecide);
-  if (scope === "history" && !hasPermission(principal, "audit:read")) {
-    return views.filter((v) => v.isMine || v.decisions.some((d) => d.by === principal.id));
-  }
-  return views;
+  return scope === "inbox" ? views.filter((v) => v.canDecide) : views;
 }
 
 export async function countInbox(principal: Principal): Promise<number> {
@@ -216,11 +253,7 @@ export async function getReview(principal: Principal, id: string) {
   const [row] = await db.select().from(reviews).where(eq(reviews.id, id));
   if (!row) throw notFound("no such review");
   const view = await toView(row, principal);
-  if (
-    !view.isMine &&
-    !hasPermission(principal, "audit:read") &&
-    !(await mayApprove(principal, row.connectionId))
-  ) {
+  if (!view.isMine && !hasPermission(principal, "audit:read") && !(await mayApprove(principal, row))) {
     throw notFound("no such review");
   }
   // The requester reads the (masked) outcome of an executed review here.
@@ -254,8 +287,8 @@ export async function decideReview(
   if (!row) throw notFound("no such review");
   if (row.requesterId === principal.id)
     throw new GatewayError("forbidden", "you cannot decide your own request");
-  if (!(await mayApprove(principal, row.connectionId))) {
-    throw new GatewayError("forbidden", "you are not an approver for this connection");
+  if (!(await mayApprove(principal, row))) {
+    throw new GatewayError("forbidden", "you are not an approver for this request");
   }
   if (row.state !== "pending") throw new GatewayError("conflict", `this review is already ${row.state}`);
   if (row.decisions.some((d) => d.by === principal.id))

@@ -18,6 +18,7 @@ const review: Review = {
   note: "",
   channel: "api",
   approvalsRequired: 1,
+  approverGroups: [],
   decisions: [
     { by: "user-2", byLabel: "bo@example.com", at: "2026-01-01T00:00:00Z", decision: "deny", comment: "" },
   ],

@@ -30,5 +30,6 @@ export {
   deleteUser,
   loadPrincipal,
   removeGroupMember,
+  resolveGroupIds,
   updateUser,
 } from "./users";

@@ -27,7 +27,8 @@ export async function countPeople(): Promise<number> {
   return row?.n ?? 0;
 }
 
-async function resolveGroupIds(names: string[]): Promise<string[]> {
+/** The ids of these groups; a 400 naming any that does not exist. */
+export async function resolveGroupIds(names: string[]): Promise<string[]> {
   const db = await getDb();
   const unique = [...new Set(names)];
   const found = await findGroupsByName(db, unique);

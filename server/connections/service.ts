@@ -9,7 +9,7 @@ import { accessGrants, type Connection, connections } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
 import { hasPermission, type Principal } from "@/server/auth/principal";
-import { findGroupsByName } from "@/server/auth/store";
+import { resolveGroupIds } from "@/server/auth/users";
 import { getConfig } from "@/server/config";
 import { badRequest, conflict, GatewayError, notFound } from "@/server/errors";
 import {
@@ -196,14 +196,6 @@ export async function getConnectionById(id: string): Promise<ConnectionView> {
     row,
     ((await groupsByConnection(db, [row.id])).get(row.id) ?? []).map((g) => g.name),
   );
-}
-
-async function resolveGroupIds(names: string[]) {
-  const db = await getDb();
-  const found = await findGroupsByName(db, [...new Set(names)]);
-  const missing = names.filter((n) => !found.some((g) => g.name === n));
-  if (missing.length > 0) throw badRequest(`unknown group: ${missing.join(", ")}`);
-  return found.map((g) => g.id);
 }
 
 function secretFrom(

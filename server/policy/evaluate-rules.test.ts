@@ -315,6 +315,25 @@ describe("rule matching", () => {
       message: "billing is off limits",
     });
   });
+
+  it("carries a review rule's own approvers into its reason, and only a review rule's", () => {
+    const approvers = { approverGroups: ["finance"], approvalsRequired: 2 };
+    const held = evaluateRules(
+      classification(statement("write", { tables: ["orders"] })),
+      [rule("orders", "review", { tables: ["orders"], ...approvers })],
+      ctx,
+    );
+    expect(held.reasons[0]).toMatchObject({ action: "review", ...approvers });
+    const allowed = evaluateRules(
+      classification(statement("read", { tables: ["orders"] })),
+      [rule("orders", "allow", { tables: ["orders"], ...approvers })],
+      ctx,
+    );
+    expect(allowed.reasons[0]).not.toHaveProperty("approverGroups");
+    const plain = evaluateRules(classification(statement("write")), [rule("w", "review")], ctx);
+    expect(plain.reasons[0]).not.toHaveProperty("approverGroups");
+    expect(plain.reasons[0]).not.toHaveProperty("approvalsRequired");
+  });
 });
 
 describe("multi-statement input", () => {

@@ -214,6 +214,15 @@ function decideStatement(
     ruleName: rule.name,
     action: rule.action,
     message: rule.message || `${rule.name} ${ACTION_WORDS[rule.action]} ${statement.class} statements`,
+    ...(rule.action === "review" && approversOf(rule)),
+  };
+}
+
+/** A review rule's own approvers, when it names them; otherwise the connection's apply. */
+function approversOf(rule: PolicyRule): Pick<DecisionReason, "approverGroups" | "approvalsRequired"> {
+  return {
+    ...(rule.approverGroups?.length && { approverGroups: rule.approverGroups }),
+    ...(rule.approvalsRequired && { approvalsRequired: rule.approvalsRequired }),
   };
 }
 

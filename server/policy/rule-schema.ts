@@ -18,5 +18,13 @@ export const ruleInputSchema = z.object({
   functions: z.array(pattern).default([]),
   action: z.enum(["allow", "review", "deny"], { message: "action is allow, review or deny" }),
   message: z.string().trim().max(500).default(""),
+  approverGroups: z.array(z.string().trim().min(1).max(64)).max(20).default([]),
+  approvalsRequired: z
+    .number({ message: "approvalsRequired is a number from 1 to 5" })
+    .int()
+    .min(1, "approvalsRequired is at least 1")
+    .max(5, "approvalsRequired is at most 5")
+    .nullable()
+    .default(null),
 });
 export type RuleInput = z.input<typeof ruleInputSchema>;

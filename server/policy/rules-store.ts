@@ -8,6 +8,7 @@ import { asc, eq } from "drizzle-orm";
 import { connections, type PolicyRuleRow, policyRules } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
+import { resolveGroupIds } from "@/server/auth";
 import { connectionIdByName } from "@/server/connections";
 import { notFound } from "@/server/errors";
 import { type RuleInput, ruleInputSchema } from "./rule-schema";
@@ -29,6 +30,8 @@ function toRule(row: PolicyRuleRow): PolicyRule {
     functions: row.functions,
     action: row.action,
     message: row.message,
+    approverGroups: row.approverGroups,
+    approvalsRequired: row.approvalsRequired,
   };
 }
 
@@ -54,6 +57,7 @@ export async function listRules(): Promise<RuleView[]> {
 
 export async function createRule(actor: Actor, input: RuleInput): Promise<string> {
   const data = ruleInputSchema.parse(input);
+  await resolveGroupIds(data.approverGroups);
   const id = randomUUID();
   const db = await getDb();
   const { connection, ...rest } = data;
@@ -64,6 +68,7 @@ export async function createRule(actor: Actor, input: RuleInput): Promise<string
 
 export async function updateRule(actor: Actor, id: string, input: RuleInput) {
   const data = ruleInputSchema.parse(input);
+  await resolveGroupIds(data.approverGroups);
   const db = await getDb();
   const { connection, ...rest } = data;
   const updated = await db

@@ -77,6 +77,10 @@ export interface PolicyRule {
   functions: string[];
   action: Decision;
   message: string;
+  /** For review rules: the groups whose members approve (empty: the connection's approvers). */
+  approverGroups?: string[];
+  /** For review rules: approvals needed (absent: the connection's setting). */
+  approvalsRequired?: number | null;
 }
 
 export interface RuleContext {
@@ -93,6 +97,9 @@ export interface DecisionReason {
   ruleName: string;
   action: Decision;
   message: string;
+  /** Carried from a review rule that names its own approvers. */
+  approverGroups?: string[];
+  approvalsRequired?: number;
 }
 
 export interface PolicyDecision {

@@ -1,16 +1,23 @@
 import Link from "next/link";
 import { LiveRefresh } from "@/components/inbox/live-refresh";
 import { ReviewCard, type ReviewItem } from "@/components/inbox/review-card";
-import { listReviews } from "@/server/approvals";
+import { listReviews, parseReviewFilters, type ReviewFilters } from "@/server/approvals";
 import { requirePrincipal } from "@/server/auth";
 
 export const metadata = { title: "Inbox" };
 
-export default async function InboxPage({ searchParams }: { searchParams: Promise<{ tab?: string }> }) {
+type Params = Record<string, string | undefined>;
+
+const STATES = ["pending", "approved", "denied", "expired", "cancelled", "executed", "failed"];
+
+export default async function InboxPage({ searchParams }: { searchParams: Promise<Params> }) {
   const principal = await requirePrincipal("connections:use");
-  const { tab = "inbox" } = await searchParams;
+  const { tab = "inbox", ...rest } = await searchParams;
   const scope = tab === "history" ? "history" : tab === "mine" ? "mine" : "inbox";
-  const reviews = (await listReviews(principal, scope)) as unknown as ReviewItem[];
+  const parsed = parseReviewFilters(rest);
+  const filters: ReviewFilters = parsed.success ? parsed.data : {};
+  const reviews = (await listReviews(principal, scope, filters)) as unknown as ReviewItem[];
+  const isFiltered = Object.keys(filters).length > 0;
   const now = Date.now();
   const tabs = [
     { id: "inbox", label: "Waiting for me" },
@@ -36,12 +43,77 @@ export default async function InboxPage({ searchParams }: { searchParams: Promis
           </Link>
         ))}
       </nav>
+      {scope !== "inbox" && (
+        <form className="filters" method="get" aria-label="Filter reviews">
+          <input type="hidden" name="tab" value={scope} />
+          <div className="field">
+            <label htmlFor="f-state">State</label>
+            <select id="f-state" name="state" defaultValue={filters.state ?? ""}>
+              <option value="">{scope === "history" ? "any decided" : "any"}</option>
+              {STATES.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="f-connection">Connection</label>
+            <input id="f-connection" name="connection" defaultValue={filters.connection} />
+          </div>
+          {scope === "history" && (
+            <div className="field">
+              <label htmlFor="f-requester">Requester</label>
+              <input id="f-requester" name="requester" defaultValue={filters.requester} />
+            </div>
+          )}
+          <div className="field">
+            <label htmlFor="f-text">Statement contains</label>
+            <input id="f-text" name="text" defaultValue={filters.text} />
+          </div>
+          <div className="field">
+            <label htmlFor="f-from">From</label>
+            <input id="f-from" name="from" type="date" defaultValue={filters.from} />
+          </div>
+          <div className="field">
+            <label htmlFor="f-to">To</label>
+            <input id="f-to" name="to" type="date" defaultValue={filters.to} />
+          </div>
+          {scope === "history" && (
+            <label className="small" style={{ alignSelf: "center" }}>
+              <input type="checkbox" name="decidedByMe" value="1" defaultChecked={filters.decidedByMe} />{" "}
+              decided by me
+            </label>
+          )}
+          <button className="btn" type="submit">
+            Filter
+          </button>
+          {isFiltered && (
+            <Link className="btn small" href={`/inbox?tab=${scope}`}>
+              Clear
+            </Link>
+          )}
+        </form>
+      )}
+      {!parsed.success && (
+        <p className="alert error" role="alert">
+          {parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}
+        </p>
+      )}
       {reviews.length === 0 ? (
         <div className="panel empty">
-          <strong>{scope === "inbox" ? "Nothing waits for you" : "Nothing here yet"}</strong>
+          <strong>
+            {scope === "inbox"
+              ? "Nothing waits for you"
+              : isFiltered
+                ? "No review matches"
+                : "Nothing here yet"}
+          </strong>
           {scope === "inbox"
             ? "When someone's statement needs an approval you can give, it appears here at once."
-            : "Requests held by policy and their decisions are listed here."}
+            : isFiltered
+              ? "Widen the filters or clear them."
+              : "Requests held by policy and their decisions are listed here."}
         </div>
       ) : (
         reviews.map((r) => <ReviewCard key={r.id} review={r} now={now} />)
