@@ -88,7 +88,7 @@ test("an approver approves a held DELETE live; the analyst sees the result; a de
   await expect(approver.getByRole("article").first()).toBeVisible();
   // The history filters: only the denied DELETE of this analyst.
   const filters = approver.getByRole("form", { name: "Filter reviews" });
-  await filters.getByLabel("State").selectOption("denied");
+  await filters.getByLabel("State", { exact: true }).selectOption("denied");
   await filters.getByLabel("Requester").fill("held.analyst");
   await filters.getByLabel("Statement contains").fill("orders where id");
   await filters.getByRole("button", { name: "Filter" }).click();
@@ -98,7 +98,7 @@ test("an approver approves a held DELETE live; the analyst sees the result; a de
   await expect(shown).toContainText("delete from orders where id = 4");
   await expect(shown.locator("[data-language=sql] .sql-keyword").first()).toHaveText("delete");
   await snap(approver, "approver-03-history");
-  await filters.getByLabel("State").selectOption("expired");
+  await filters.getByLabel("State", { exact: true }).selectOption("expired");
   await filters.getByRole("button", { name: "Filter" }).click();
   await expect(approver.getByText("No review matches")).toBeVisible();
   await analystContext.close();

@@ -18,7 +18,7 @@ let consoleA: RunningConsole;
 let consoleB: RunningConsole;
 
 test.beforeAll(async () => {
-  test.setTimeout(240_000);
+  test.setTimeout(600_000);
   store = await startPostgres({ password: "store-Secret-replicas-1" });
   const shared = {
     DATABASE_URL: store.url,

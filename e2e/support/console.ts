@@ -46,7 +46,7 @@ export async function startConsole(env: Record<string, string> = {}): Promise<Ru
   });
   const unregister = cleanupOnExit(() => child.kill("SIGKILL"));
   const url = `http://localhost:${port}`;
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 300_000;
   for (;;) {
     if (exited !== null) throw new Error(`the console exited with ${exited} during start-up; see ${logFile}`);
     try {
@@ -55,7 +55,7 @@ export async function startConsole(env: Record<string, string> = {}): Promise<Ru
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`the console did not answer within 120 s; see ${logFile}`);
+    if (Date.now() > deadline) throw new Error(`the console did not answer within 300 s; see ${logFile}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   return {
