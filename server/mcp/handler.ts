@@ -39,7 +39,7 @@ export async function handleMcpRequest(request: Request): Promise<Response> {
       response.headers.set("Allow", "POST, DELETE");
       return response;
     }
-    const server = createMcpServer(principal);
+    const server = createMcpServer(principal, request.signal);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
