@@ -179,10 +179,11 @@ export async function decideGrant(
   decision: "approve" | "deny",
   comment = "",
 ): Promise<GrantView> {
+  // Checked before the lookup so that a caller who may not decide cannot tell which requests exist.
+  if (!isAdmin(principal)) throw new GatewayError("forbidden", "only admins decide access requests");
   const grant = await loadGrant(id);
   if (grant.userId === principal.id)
     throw new GatewayError("forbidden", "you cannot decide your own request");
-  if (!isAdmin(principal)) throw new GatewayError("forbidden", "only admins decide access requests");
   if (grant.state !== "pending") throw new GatewayError("conflict", `this request is already ${grant.state}`);
   const now = new Date();
   const db = await getDb();
@@ -216,8 +217,8 @@ export async function decideGrant(
 /** Ends an active grant now; the holder or an admin. */
 export async function revokeGrant(principal: Principal, id: string): Promise<GrantView> {
   const grant = await loadGrant(id);
-  if (grant.userId !== principal.id && !isAdmin(principal))
-    throw new GatewayError("forbidden", "only the holder or an admin may revoke a grant");
+  // Someone else's grant reads as no grant at all.
+  if (grant.userId !== principal.id && !isAdmin(principal)) throw notFound("no such grant");
   const db = await getDb();
   const now = new Date();
   const updated = await db
