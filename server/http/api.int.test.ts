@@ -7,6 +7,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
 import type { Principal } from "../auth/principal";
+import * as replies from "./response-schemas";
 import { type RouteServer, startRouteServer } from "./route-server.fixture";
 
 let gateway: GatewayFixture;
@@ -106,6 +107,7 @@ describe("a service token", () => {
       token: reporterToken,
     });
     expect(list.body.connections.map((c) => c.name)).toEqual(["shop"]);
+    replies.connectionListSchema.parse(list.body);
     const read = await exec(reporterToken, "select name, email from customers order by id");
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({
@@ -116,6 +118,7 @@ describe("a service token", () => {
       ],
     });
     expect(JSON.stringify(read.body)).not.toContain(EMAIL);
+    replies.execDoneSchema.parse(read.body);
   });
 
   it("gets a write held and, with Prefer: wait, the result once a person approves", async () => {
@@ -127,6 +130,7 @@ describe("a service token", () => {
     const done = await pending;
     expect(done.status).toBe(200);
     expect(done.headers.get("preference-applied")).toBe("wait=30");
+    replies.execDoneSchema.parse(done.body);
     expect(done.body).toMatchObject({
       status: "done",
       reviewId: expect.any(String),
@@ -142,6 +146,7 @@ describe("a service token", () => {
   it("gets 202 for a held write and reads the result by polling and by waiting on the session", async () => {
     const held = await exec(reporterToken, "update customers set name = 'Alan T' where id = 2");
     expect(held.status).toBe(202);
+    replies.execHeldSchema.parse(held.body);
     const { reviewId, sessionId } = held.body as { reviewId: string; sessionId: string };
     expect(reviewId).toMatch(/^[0-9a-f-]{36}$/);
     expect(
@@ -160,6 +165,7 @@ describe("a service token", () => {
     await approve(reviewId);
     const session = await waiting;
     expect(session.headers.get("preference-applied")).toBe("wait=30");
+    replies.sessionSchema.parse(session.body);
     expect(session.body.events.some((e) => e.type === "result" && e.data.reviewId === reviewId)).toBe(true);
 
     const polled = await call<{
@@ -167,6 +173,7 @@ describe("a service token", () => {
     }>(`/api/v1/reviews/${reviewId}`, { token: reporterToken });
     expect(polled.body.review).toMatchObject({ state: "executed", result: { status: "done" } });
     expect(polled.body.review.result.results[0]?.rowCount).toBe(1);
+    replies.reviewSchema.parse(polled.body);
   });
 
   it("waits on a review and hears a denial as 403 on exec", async () => {
@@ -176,6 +183,7 @@ describe("a service token", () => {
     const denied = await pending;
     expect(denied.status).toBe(403);
     expect(denied.body).toMatchObject({ status: "denied", error: { code: "denied" } });
+    replies.execRefusedSchema.parse(denied.body);
     expect((denied.body.error as { message: string }).message).toContain("not today");
   });
 
@@ -224,6 +232,7 @@ async function createClientSecret(): Promise<{ clientId: string; clientSecret: s
   expect(created.status).toBe(201);
   expect(created.body.clientSecret).toMatch(/^pcs_[A-Za-z0-9_-]{43}$/);
   expect(created.body.clientId).toBe(reporterId);
+  replies.clientSecretCreatedSchema.parse(created.body);
   return created.body;
 }
 
@@ -267,6 +276,7 @@ describe("OAuth 2.0 client credentials", () => {
       expires_in: 900,
     });
     expect(byBasic.headers.get("cache-control")).toBe("no-store");
+    replies.accessTokenSchema.parse(byBasic.body);
     const access = String(byBasic.body.access_token);
     expect((await exec(access, "select count(*) from customers")).status).toBe(200);
 
@@ -292,6 +302,7 @@ describe("OAuth 2.0 client credentials", () => {
     expect(account?.clientSecrets.find((s) => s.id === secretId)?.lastUsedAt).not.toBeNull();
     expect(account?.tokens.some((t) => t.name.startsWith("oauth:"))).toBe(false);
     expect(JSON.stringify(listed.body)).not.toContain(clientSecret);
+    replies.serviceAccountListSchema.parse(listed.body);
   });
 
   it("answers errors as RFC 6749 §5.2 says", async () => {
@@ -302,6 +313,7 @@ describe("OAuth 2.0 client credentials", () => {
     expect(wrong.status).toBe(401);
     expect(wrong.body.error).toBe("invalid_client");
     expect(wrong.headers.get("www-authenticate")).toMatch(/^Basic realm=/);
+    replies.oauthErrorSchema.parse(wrong.body);
     expect((await tokenRequest("grant_type=client_credentials")).body.error).toBe("invalid_client");
     const password = await tokenRequest("grant_type=password", {
       authorization: basic(clientId, clientSecret),
@@ -409,6 +421,7 @@ describe("token rotation", () => {
     const rotated = await rotate(old.tokenId, {});
     expect(rotated.status).toBe(201);
     expect(rotated.body.token).toMatch(/^ptc_/);
+    replies.tokenRotatedSchema.parse(rotated.body);
     expect(rotated.body.previous).toMatchObject({ tokenId: old.tokenId, revokedAt: expect.any(String) });
     expect(new Date(rotated.body.expiresAt).getTime()).toBeGreaterThan(Date.now() + 29 * 86_400_000);
     expect((await call("/api/v1/me", { token: old.token })).status).toBe(401);
