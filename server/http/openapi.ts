@@ -378,13 +378,18 @@ function toOperation({ operation }: ApiPath): JsonSchema {
   };
 }
 
-/** The reply shapes as JSON Schema (what is sent: the output side). */
+/** JSON Schema of a reply as the gateway sends it (the output side). */
+export function replySchema(name: ResponseSchemaName): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(RESPONSE_SCHEMAS[name], {
+    io: "output",
+    unrepresentable: "any",
+  });
+  return rest;
+}
+
 function responseComponents(): Record<string, JsonSchema> {
   return Object.fromEntries(
-    Object.entries(RESPONSE_SCHEMAS).map(([name, schema]) => {
-      const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: "output", unrepresentable: "any" });
-      return [name, rest];
-    }),
+    Object.keys(RESPONSE_SCHEMAS).map((name) => [name, replySchema(name as ResponseSchemaName)]),
   );
 }
 
