@@ -30,7 +30,7 @@ test("an admin rotates a service token and hands out client credentials that die
 
   // Rotate with an hour of grace: both tokens work, the new one is shown once.
   const row = page.getByRole("row", { name: /ci-bot/ });
-  await row.getByLabel(/Grace period when rotating/).selectOption({ label: "old one works 1 more hour" });
+  await row.getByLabel(/Grace period when rotating/).selectOption({ label: "old: 1 more hour" });
   await row.getByRole("button", { name: "Rotate" }).click();
   await expect(page.getByRole("status")).toContainText("keeps working until");
   const second = (await page.getByTestId("new-token").textContent()) ?? "";

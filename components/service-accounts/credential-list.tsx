@@ -22,26 +22,30 @@ function CredentialState({ credential }: { credential: CredentialRow }) {
   if (credential.revokedAt) return <span className="tag off">revoked</span>;
   if (!isLive(credential)) return <span className="tag off">expired</span>;
   if (credential.expiresAt) {
+    const until = new Date(credential.expiresAt);
+    // Within two days (a rotation's grace period, say) the hour matters; further out the day is enough.
+    const isSoon = until.getTime() - Date.now() < 2 * 86_400_000;
     return (
-      <span className="tag ok" title={`until ${new Date(credential.expiresAt).toLocaleString()}`}>
-        active until {new Date(credential.expiresAt).toLocaleDateString()}
+      <span className="tag ok" title={`until ${until.toLocaleString()}`}>
+        active until {isSoon ? until.toLocaleString() : until.toLocaleDateString()}
       </span>
     );
   }
   return <span className="tag ok">active</span>;
 }
 
+/** How long the old token keeps working after a rotation. */
 export const GRACE_CHOICES = [
-  { seconds: 0, label: "revoke the old one now" },
-  { seconds: 3600, label: "old one works 1 more hour" },
-  { seconds: 86_400, label: "old one works 1 more day" },
-  { seconds: 604_800, label: "old one works 7 more days" },
+  { seconds: 0, label: "old: revoke now" },
+  { seconds: 3600, label: "old: 1 more hour" },
+  { seconds: 86_400, label: "old: 1 more day" },
+  { seconds: 604_800, label: "old: 7 more days" },
 ] as const;
 
 function RotateControl({ name, onRotate }: { name: string; onRotate: (graceSeconds: number) => void }) {
   const [grace, setGrace] = useState(0);
   return (
-    <span className="btn-row" style={{ display: "inline-flex", gap: 4 }}>
+    <span className="btn-row" style={{ display: "inline-flex", gap: 4, flexWrap: "nowrap" }}>
       <select
         aria-label={`Grace period when rotating ${name}`}
         value={grace}
@@ -72,7 +76,7 @@ export function CredentialList({
   onRevoke: (id: string) => void;
   onRotate?: (id: string, graceSeconds: number) => void;
 }) {
-  if (items.length === 0) return <span className="muted small">none</span>;
+  if (items.length === 0) return <div className="muted small">none</div>;
   return (
     <ul
       aria-label={kind === "token" ? "Tokens" : "Client secrets"}

@@ -116,7 +116,7 @@ export function ServiceAccountAdmin({
               <th>Service account</th>
               <th>Groups</th>
               <th>Tokens</th>
-              <th>Client secrets (OAuth)</th>
+              <th>Client secrets</th>
             </tr>
           </thead>
           <tbody>
@@ -163,7 +163,7 @@ export function ServiceAccountAdmin({
                   <button
                     className="btn small"
                     type="button"
-                    style={{ marginTop: 4 }}
+                    style={{ marginTop: 4, whiteSpace: "nowrap" }}
                     onClick={() =>
                       run(async () => {
                         const issued = await callApi<{ token: string }>(
@@ -194,7 +194,7 @@ export function ServiceAccountAdmin({
                   <button
                     className="btn small"
                     type="button"
-                    style={{ marginTop: 4 }}
+                    style={{ marginTop: 4, whiteSpace: "nowrap" }}
                     onClick={() =>
                       run(async () => {
                         const created = await callApi<{ clientId: string; clientSecret: string }>(

@@ -179,11 +179,11 @@ export async function decideGrant(
   decision: "approve" | "deny",
   comment = "",
 ): Promise<GrantView> {
-  // Checked before the lookup so that a caller who may not decide cannot tell which requests exist.
-  if (!isAdmin(principal)) throw new GatewayError("forbidden", "only admins decide access requests");
   const grant = await loadGrant(id);
   if (grant.userId === principal.id)
     throw new GatewayError("forbidden", "you cannot decide your own request");
+  // Only admins decide; to anyone else another person's request reads as no request at all.
+  if (!isAdmin(principal)) throw notFound("no such grant");
   if (grant.state !== "pending") throw new GatewayError("conflict", `this request is already ${grant.state}`);
   const now = new Date();
   const db = await getDb();

@@ -7,6 +7,7 @@
 import "server-only";
 import { failedClientAttempts, takeTokenRequest } from "@/server/http/rate-limit";
 import { mintAccessToken, OAuthError } from "./client-secrets";
+import { tokenRequestSchema } from "./schema";
 
 const MAX_BODY_BYTES = 64 * 1024;
 const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
@@ -122,17 +123,18 @@ export async function handleTokenRequest(request: Request): Promise<Response> {
     clientId = credentials.clientId.slice(0, 200);
     const blocked = failedClientAttempts().peek(clientId);
     if (!blocked.allowed) return tooMany(blocked.retryAfterSeconds);
-    if (grantType !== "client_credentials") {
-      throw new OAuthError(
-        "unsupported_grant_type",
-        "this endpoint issues tokens for client_credentials only",
-      );
+    // The same schema documents the endpoint in the OpenAPI document.
+    const parsed = tokenRequestSchema.safeParse(Object.fromEntries(params));
+    if (!parsed.success) {
+      throw grantType !== "client_credentials"
+        ? new OAuthError("unsupported_grant_type", "this endpoint issues tokens for client_credentials only")
+        : new OAuthError("invalid_request", parsed.error.issues[0]?.message ?? "malformed request");
     }
     const limit = takeTokenRequest(`oauth-client:${clientId}`);
     if (!limit.allowed) return tooMany(limit.retryAfterSeconds);
     return reply(
       200,
-      await mintAccessToken(credentials.clientId, credentials.clientSecret, params.get("scope")),
+      await mintAccessToken(credentials.clientId, credentials.clientSecret, parsed.data.scope),
     );
   } catch (err) {
     if (!(err instanceof OAuthError)) throw err;

@@ -89,7 +89,7 @@ export const IDENTITY_PATHS: ApiPath[] = [
       summary: "Revoke a client secret; the access tokens minted with it stop working at once",
       permission: "tokens:manage",
       params: ["id", "secretId"],
-      responses: { "404": NOT_FOUND },
+      responses: { "200": "{ ok: true }", "404": NOT_FOUND },
     },
   },
   {
