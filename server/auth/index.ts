@@ -36,6 +36,7 @@ export {
   createGroupSchema,
   createServiceAccountSchema,
   createUserSchema,
+  groupMemberSchema,
   issueTokenSchema,
   rotateTokenSchema,
   tokenRequestSchema,

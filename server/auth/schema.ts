@@ -94,3 +94,5 @@ export const tokenRequestSchema = z.object({
   client_id: z.string().optional().describe("the service account's id, unless sent by HTTP Basic"),
   client_secret: z.string().optional().describe("a client secret (pcs_…), unless sent by HTTP Basic"),
 });
+
+export const groupMemberSchema = z.object({ userId: z.string().min(1, "userId is required") });

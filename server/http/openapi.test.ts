@@ -116,3 +116,18 @@ describe("OpenAPI replies and security", () => {
     );
   });
 });
+
+describe("OpenAPI coverage", () => {
+  it("documents every method of every /api/v1 route file", async () => {
+    const { listApiRoutes } = await import("@/e2e/support/routes");
+    const { API_PATHS } = await import("./openapi");
+    const documented = new Set(
+      API_PATHS.map((p) => `${p.method.toUpperCase()} ${p.path.replace(/\{(\w+)\}/g, "[$1]")}`),
+    );
+    const missing = listApiRoutes()
+      .filter((r) => r.pattern.startsWith("/api/v1/") && r.pattern !== "/api/v1/openapi.json")
+      .flatMap((r) => r.methods.map((m) => `${m} ${r.pattern}`))
+      .filter((key) => !documented.has(key));
+    expect(missing, "add these to API_PATHS (server/http/openapi*.ts)").toEqual([]);
+  });
+});

@@ -11,6 +11,7 @@ import { createConnectionSchema, updateConnectionSchema } from "@/server/connect
 import { checkSchema, execSchema } from "@/server/pipeline-schema";
 import { ruleInputSchema } from "@/server/policy";
 import { commandRuleInputSchema } from "@/server/terminal";
+import { ADMINISTRATION_PATHS } from "./openapi-administration";
 import { IDENTITY_PATHS } from "./openapi-identity";
 import { MAX_WAIT_SECONDS } from "./prefer";
 import { RESPONSE_SCHEMAS, type ResponseSchemaName } from "./response-schemas";
@@ -277,6 +278,7 @@ export const API_PATHS: ApiPath[] = [
     method: "delete",
     operation: { summary: "Delete a terminal command rule", permission: "policies:manage", params: ["id"] },
   },
+  ...ADMINISTRATION_PATHS,
   ...IDENTITY_PATHS,
 ];
 
