@@ -2,6 +2,7 @@
 // period, gives it a client secret that a program exchanges for a short-lived access token, and revokes the
 // secret, which ends the access token at once. Along the way the program's write is held and, with
 // Prefer: wait, answered with its result as soon as the admin approves it.
+import { readFileSync } from "node:fs";
 import { type APIRequestContext, expect, test } from "@playwright/test";
 import { ADMIN, e2eEnv } from "./support/env";
 import { signIn, snap } from "./support/pages";
@@ -93,4 +94,8 @@ test("an admin rotates a service token and hands out client credentials that die
   await page.goto(`${base}/api-docs`);
   await expect(page.getByRole("cell", { name: "/api/v1/oauth/token" })).toBeVisible();
   await snap(page, "service-accounts-04-api-docs");
+
+  // None of the secrets handed out reached the server's log.
+  const log = readFileSync(e2eEnv.consoleLog, "utf8");
+  expect([first, second, clientSecret, access].filter((secret) => log.includes(secret))).toEqual([]);
 });
