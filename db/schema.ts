@@ -125,8 +125,38 @@ export const apiTokens = pgTable(
     expiresAt: timestamp("expires_at", { withTimezone: true }),
     lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    /** set on short-lived access tokens minted with a client secret (OAuth 2.0 client credentials) */
+    clientSecretId: text("client_secret_id").references(() => clientSecrets.id, { onDelete: "cascade" }),
+    /** permissions an access token is narrowed to (OAuth scope); null: the account's own */
+    scopes: jsonb("scopes").$type<string[]>(),
   },
-  (t) => [uniqueIndex("api_tokens_hash_key").on(t.tokenHash), index("api_tokens_user_idx").on(t.userId)],
+  (t) => [
+    uniqueIndex("api_tokens_hash_key").on(t.tokenHash),
+    index("api_tokens_user_idx").on(t.userId),
+    index("api_tokens_client_secret_idx").on(t.clientSecretId),
+  ],
+);
+
+/** A service account's OAuth 2.0 client secrets: shown once, stored as SHA-256, revocable; they mint access tokens. */
+export const clientSecrets = pgTable(
+  "client_secrets",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    secretHash: text("secret_hash").notNull(),
+    prefix: text("prefix").notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("client_secrets_hash_key").on(t.secretHash),
+    index("client_secrets_user_idx").on(t.userId),
+  ],
 );
 
 export const auditEvents = pgTable(
@@ -147,6 +177,7 @@ export type User = typeof users.$inferSelect;
 export type Group = typeof groups.$inferSelect;
 export type Connection = typeof connections.$inferSelect;
 export type ApiToken = typeof apiTokens.$inferSelect;
+export type ClientSecret = typeof clientSecrets.$inferSelect;
 export type AuditEvent = typeof auditEvents.$inferSelect;
 
 /** A session: one person's or service's use of one connection (an editor tab, an API conversation, a terminal). */

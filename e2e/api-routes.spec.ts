@@ -4,8 +4,17 @@ import { expect, test } from "@playwright/test";
 import { ADMIN, e2eEnv } from "./support/env";
 import { listApiRoutes } from "./support/routes";
 
-/** Reachable without a principal: next-auth's own endpoints, first-run setup (refuses once done), health. */
-const PUBLIC = new Set(["/api/auth/[...nextauth]", "/api/setup", "/api/health", "/api/v1/openapi.json"]);
+/**
+ * Reachable without a principal: next-auth's own endpoints, first-run setup (refuses once done), health, the
+ * OpenAPI document, and the OAuth token endpoint (the client secret in the request is its credential).
+ */
+const PUBLIC = new Set([
+  "/api/auth/[...nextauth]",
+  "/api/setup",
+  "/api/health",
+  "/api/v1/openapi.json",
+  "/api/v1/oauth/token",
+]);
 /** What a plain member (no admin role) may call: "METHOD pattern". */
 const MEMBER_ALLOWED = new Set([
   "GET /api/v1/connections",

@@ -4,7 +4,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 
-const PUBLIC_ROUTES = new Set(["setup", "health", "v1/openapi.json"]);
+const PUBLIC_ROUTES = new Set(["setup", "health", "v1/openapi.json", "v1/oauth/token"]);
+/**
+ * The OAuth token endpoint is public because the client secret in the request is the credential; it must stay a
+ * one-line hand-off to handleTokenRequest (which checks the secret and rate limits failures) and POST only.
+ */
+const TOKEN_ENDPOINT = "v1/oauth/token";
 const apiDir = path.resolve(import.meta.dirname);
 
 function routeFiles(dir: string): string[] {
@@ -26,6 +31,10 @@ describe("API route handlers", () => {
     for (const [, method, wrapper] of exported) {
       const allowed = PUBLIC_ROUTES.has(route) ? ["withoutAuth"] : ["withAuth"];
       expect(allowed, `${method} ${route}`).toContain(wrapper);
+    }
+    if (route === TOKEN_ENDPOINT) {
+      expect(exported.map(([, method]) => method)).toEqual(["POST"]);
+      expect(text).toContain("withoutAuth({}, async ({ request }) => handleTokenRequest(request))");
     }
     // Route handlers never reach the store or a target driver directly.
     expect(text).not.toMatch(/from "(drizzle-orm|postgres|ssh2|@\/db\/)/);

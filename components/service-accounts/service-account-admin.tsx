@@ -3,28 +3,52 @@
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { callApi } from "@/components/ui/api";
+import { CredentialList, type CredentialRow } from "./credential-list";
 
-interface TokenRow {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
 interface AccountRow {
   id: string;
   name: string;
   groups: string[];
-  tokens: TokenRow[];
+  tokens: CredentialRow[];
+  clientSecrets: CredentialRow[];
 }
 
-function tokenState(t: TokenRow) {
-  if (t.revokedAt) return <span className="tag off">revoked</span>;
-  if (t.expiresAt && new Date(t.expiresAt).getTime() < Date.now())
-    return <span className="tag off">expired</span>;
-  return <span className="tag ok">active</span>;
+/** A secret shown once, right after it was made: its label, the values to copy, and how to use it. */
+interface ShownOnce {
+  title: string;
+  values: { label: string; value: string; testId: string }[];
+  note?: string;
+}
+
+function ShownOncePanel({ shown, onDone }: { shown: ShownOnce; onDone: () => void }) {
+  return (
+    <div className="panel" role="status">
+      <strong>{shown.title}</strong>
+      <p className="small muted">Copy it now: it is shown once and stored only as a hash.</p>
+      {shown.values.map((v) => (
+        <div key={v.testId} style={{ marginBottom: 8 }}>
+          <div className="small muted">{v.label}</div>
+          <div className="token-once" data-testid={v.testId}>
+            {v.value}
+          </div>
+          <button
+            className="btn small"
+            type="button"
+            style={{ marginTop: 4 }}
+            onClick={() => navigator.clipboard?.writeText(v.value)}
+          >
+            Copy {v.label.toLowerCase()}
+          </button>
+        </div>
+      ))}
+      {shown.note && <p className="small muted">{shown.note}</p>}
+      <div className="btn-row">
+        <button className="btn small" type="button" onClick={onDone}>
+          Done
+        </button>
+      </div>
+    </div>
+  );
 }
 
 export function ServiceAccountAdmin({
@@ -36,7 +60,13 @@ export function ServiceAccountAdmin({
 }) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
-  const [shown, setShown] = useState<{ account: string; token: string } | null>(null);
+  const [shown, setShown] = useState<ShownOnce | null>(null);
+  const showToken = (account: string, token: string, note?: string) =>
+    setShown({
+      title: `Token for ${account}`,
+      values: [{ label: "Token", value: token, testId: "new-token" }],
+      ...(note && { note }),
+    });
 
   async function run(action: () => Promise<unknown>) {
     setError(null);
@@ -61,7 +91,7 @@ export function ServiceAccountAdmin({
           ...(days && { expiresInDays: Number(days) }),
         },
       });
-      setShown({ account: created.name, token: created.token });
+      showToken(created.name, created.token);
       formEl.reset();
     });
   }
@@ -73,27 +103,7 @@ export function ServiceAccountAdmin({
           {error}
         </p>
       )}
-      {shown && (
-        <div className="panel" role="status">
-          <strong>Token for {shown.account}</strong>
-          <p className="small muted">Copy it now: it is shown once and stored only as a hash.</p>
-          <div className="token-once" data-testid="new-token">
-            {shown.token}
-          </div>
-          <div className="btn-row" style={{ marginTop: 8 }}>
-            <button
-              className="btn small"
-              type="button"
-              onClick={() => navigator.clipboard?.writeText(shown.token)}
-            >
-              Copy
-            </button>
-            <button className="btn small" type="button" onClick={() => setShown(null)}>
-              Done
-            </button>
-          </div>
-        </div>
-      )}
+      {shown && <ShownOncePanel shown={shown} onDone={() => setShown(null)} />}
       {accounts.length === 0 ? (
         <div className="panel empty">
           <strong>No service accounts yet</strong>
@@ -106,7 +116,7 @@ export function ServiceAccountAdmin({
               <th>Service account</th>
               <th>Groups</th>
               <th>Tokens</th>
-              <th />
+              <th>Client secrets</th>
             </tr>
           </thead>
           <tbody>
@@ -114,6 +124,9 @@ export function ServiceAccountAdmin({
               <tr key={a.id}>
                 <td>
                   <strong>{a.name}</strong>
+                  <div className="small muted mono" title="OAuth client id">
+                    client id {a.id}
+                  </div>
                 </td>
                 <td>
                   {a.groups.length === 0 ? (
@@ -127,39 +140,83 @@ export function ServiceAccountAdmin({
                   )}
                 </td>
                 <td>
-                  {a.tokens.map((t) => (
-                    <div key={t.id} className="small" style={{ marginBottom: 4 }}>
-                      <code>{t.prefix}…</code> {t.name} {tokenState(t)}{" "}
-                      <span className="muted">
-                        last used {t.lastUsedAt ? new Date(t.lastUsedAt).toLocaleString() : "never"}
-                      </span>{" "}
-                      {!t.revokedAt && (
-                        <button
-                          className="btn small danger"
-                          type="button"
-                          onClick={() => run(() => callApi(`/api/v1/tokens/${t.id}`, { method: "DELETE" }))}
-                        >
-                          Revoke
-                        </button>
-                      )}
-                    </div>
-                  ))}
-                </td>
-                <td>
+                  <CredentialList
+                    kind="token"
+                    items={a.tokens}
+                    onRevoke={(id) => run(() => callApi(`/api/v1/tokens/${id}`, { method: "DELETE" }))}
+                    onRotate={(id, graceSeconds) =>
+                      run(async () => {
+                        const rotated = await callApi<{ token: string; previous: { worksUntil?: string } }>(
+                          `/api/v1/service-accounts/${a.id}/tokens/${id}/rotate`,
+                          { body: { graceSeconds } },
+                        );
+                        showToken(
+                          a.name,
+                          rotated.token,
+                          rotated.previous.worksUntil
+                            ? `The old token keeps working until ${new Date(rotated.previous.worksUntil).toLocaleString()}.`
+                            : "The old token is revoked.",
+                        );
+                      })
+                    }
+                  />
                   <button
                     className="btn small"
                     type="button"
+                    style={{ marginTop: 4, whiteSpace: "nowrap" }}
                     onClick={() =>
                       run(async () => {
                         const issued = await callApi<{ token: string }>(
                           `/api/v1/service-accounts/${a.id}/tokens`,
-                          { body: { name: "token" } },
+                          {
+                            body: { name: "token" },
+                          },
                         );
-                        setShown({ account: a.name, token: issued.token });
+                        showToken(a.name, issued.token);
                       })
                     }
                   >
                     New token
+                  </button>
+                </td>
+                <td>
+                  <CredentialList
+                    kind="client secret"
+                    items={a.clientSecrets}
+                    onRevoke={(id) =>
+                      run(() =>
+                        callApi(`/api/v1/service-accounts/${a.id}/client-secrets/${id}`, {
+                          method: "DELETE",
+                        }),
+                      )
+                    }
+                  />
+                  <button
+                    className="btn small"
+                    type="button"
+                    style={{ marginTop: 4, whiteSpace: "nowrap" }}
+                    onClick={() =>
+                      run(async () => {
+                        const created = await callApi<{ clientId: string; clientSecret: string }>(
+                          `/api/v1/service-accounts/${a.id}/client-secrets`,
+                          { body: { name: "client secret" } },
+                        );
+                        setShown({
+                          title: `Client credentials for ${a.name}`,
+                          values: [
+                            { label: "Client id", value: created.clientId, testId: "new-client-id" },
+                            {
+                              label: "Client secret",
+                              value: created.clientSecret,
+                              testId: "new-client-secret",
+                            },
+                          ],
+                          note: "Exchange them at POST /api/v1/oauth/token (grant_type=client_credentials, HTTP Basic) for an access token that lasts minutes; revoking the secret ends those tokens at once.",
+                        });
+                      })
+                    }
+                  >
+                    New client secret
                   </button>
                 </td>
               </tr>

@@ -107,9 +107,9 @@ describe("approvals", () => {
     expect(await itemCount(2)).toBe(0);
   });
 
-  it("lets a member of the approver group approve, and refuses a member outside it (403)", async () => {
+  it("lets a member of the approver group approve, and refuses a member outside it as if there were no review (404)", async () => {
     const id = await hold("update items set n = n + 1 where id = 3");
-    await expect(decide(outsider, id, "approve")).rejects.toMatchObject({ status: 403 });
+    await expect(decide(outsider, id, "approve")).rejects.toMatchObject({ status: 404 });
     const { getReview, listReviews } = await import("@/server/approvals");
     await expect(getReview(outsider, id)).rejects.toMatchObject({ status: 404 });
     expect((await listReviews(outsider, "inbox")).map((r) => r.id)).not.toContain(id);

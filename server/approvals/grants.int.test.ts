@@ -100,13 +100,13 @@ describe("access grants", () => {
     expect(await canOpen(other)).toBe(false);
   });
 
-  it("refuses self-approval, even by an admin, and approval by a member (403)", async () => {
+  it("refuses self-approval, even by an admin (403), and approval by another member, to whom it does not exist (404)", async () => {
     const { requestGrant, decideGrant } = await import("@/server/approvals");
     const mine = await requestGrant(admin, { connection: "shop", durationMinutes: 15, reason: "" });
     await expect(decideGrant(admin, mine.id, "approve")).rejects.toMatchObject({ status: 403 });
     const theirs = await requestGrant(member, { connection: "shop", durationMinutes: 15, reason: "" });
     await expect(decideGrant(member, theirs.id, "approve")).rejects.toMatchObject({ status: 403 });
-    await expect(decideGrant(other, theirs.id, "approve")).rejects.toMatchObject({ status: 403 });
+    await expect(decideGrant(other, theirs.id, "approve")).rejects.toMatchObject({ status: 404 });
     expect(await canOpen(member)).toBe(false);
     await decideGrant(secondAdmin, mine.id, "deny");
     await decideGrant(admin, theirs.id, "deny");
@@ -125,12 +125,12 @@ describe("access grants", () => {
     ).rejects.toMatchObject({ status: 404 });
   });
 
-  it("ends access at once when revoked by an admin or the holder, and not by someone else (403)", async () => {
+  it("ends access at once when revoked by an admin or the holder; someone else is told there is no such grant (404)", async () => {
     const { requestGrant, decideGrant, revokeGrant, listGrants } = await import("@/server/approvals");
     const first = await requestGrant(member, { connection: "shop", durationMinutes: 60, reason: "" });
     await decideGrant(admin, first.id, "approve");
     expect(await canOpen(member)).toBe(true);
-    await expect(revokeGrant(other, first.id)).rejects.toMatchObject({ status: 403 });
+    await expect(revokeGrant(other, first.id)).rejects.toMatchObject({ status: 404 });
     expect((await revokeGrant(admin, first.id)).state).toBe("revoked");
     expect(await canOpen(member)).toBe(false);
     await expect(revokeGrant(admin, first.id)).rejects.toMatchObject({ status: 409 });

@@ -182,7 +182,8 @@ export async function decideGrant(
   const grant = await loadGrant(id);
   if (grant.userId === principal.id)
     throw new GatewayError("forbidden", "you cannot decide your own request");
-  if (!isAdmin(principal)) throw new GatewayError("forbidden", "only admins decide access requests");
+  // Only admins decide; to anyone else another person's request reads as no request at all.
+  if (!isAdmin(principal)) throw notFound("no such grant");
   if (grant.state !== "pending") throw new GatewayError("conflict", `this request is already ${grant.state}`);
   const now = new Date();
   const db = await getDb();
@@ -216,8 +217,8 @@ export async function decideGrant(
 /** Ends an active grant now; the holder or an admin. */
 export async function revokeGrant(principal: Principal, id: string): Promise<GrantView> {
   const grant = await loadGrant(id);
-  if (grant.userId !== principal.id && !isAdmin(principal))
-    throw new GatewayError("forbidden", "only the holder or an admin may revoke a grant");
+  // Someone else's grant reads as no grant at all.
+  if (grant.userId !== principal.id && !isAdmin(principal)) throw notFound("no such grant");
   const db = await getDb();
   const now = new Date();
   const updated = await db

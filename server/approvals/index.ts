@@ -288,6 +288,8 @@ export async function decideReview(
   if (row.requesterId === principal.id)
     throw new GatewayError("forbidden", "you cannot decide your own request");
   if (!(await mayApprove(principal, row))) {
+    // Someone who may not even see the review learns nothing about it: the same answer as for no review.
+    if (!hasPermission(principal, "audit:read")) throw notFound("no such review");
     throw new GatewayError("forbidden", "you are not an approver for this request");
   }
   if (row.state !== "pending") throw new GatewayError("conflict", `this review is already ${row.state}`);

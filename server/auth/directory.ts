@@ -3,6 +3,7 @@ import "server-only";
 import { getDb } from "@/db/store";
 import { SYSTEM_ACTOR } from "@/server/audit";
 import { GatewayError } from "@/server/errors";
+import { listClientSecrets } from "./client-secrets";
 import { listGroupsWithCounts, listUsersWithGroups, membersOfGroup } from "./store";
 import { listServiceAccountTokens } from "./tokens";
 import { countPeople, createUser } from "./users";
@@ -45,24 +46,37 @@ export type GroupView = Awaited<ReturnType<typeof listGroups>>[number];
 
 export async function listServiceAccounts() {
   const db = await getDb();
-  const [accounts, tokens] = await Promise.all([
+  const [accounts, tokens, secrets] = await Promise.all([
     listUsersWithGroups(db, "service"),
     listServiceAccountTokens(),
+    listClientSecrets(),
   ]);
   return accounts.map((a) => ({
     ...publicUser(a),
-    tokens: tokens
-      .filter((t) => t.userId === a.id)
-      .map((t) => ({
-        id: t.id,
-        name: t.name,
-        prefix: t.prefix,
-        createdAt: t.createdAt.toISOString(),
-        expiresAt: t.expiresAt?.toISOString() ?? null,
-        lastUsedAt: t.lastUsedAt?.toISOString() ?? null,
-        revokedAt: t.revokedAt?.toISOString() ?? null,
-      })),
+    tokens: tokens.filter((t) => t.userId === a.id).map(credentialView),
+    clientSecrets: secrets.filter((s) => s.userId === a.id).map(credentialView),
   }));
+}
+
+/** A token or client secret as lists show it: never the secret, only its first characters. */
+function credentialView(c: {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}) {
+  return {
+    id: c.id,
+    name: c.name,
+    prefix: c.prefix,
+    createdAt: c.createdAt.toISOString(),
+    expiresAt: c.expiresAt?.toISOString() ?? null,
+    lastUsedAt: c.lastUsedAt?.toISOString() ?? null,
+    revokedAt: c.revokedAt?.toISOString() ?? null,
+  };
 }
 export type ServiceAccountView = Awaited<ReturnType<typeof listServiceAccounts>>[number];
 

@@ -3,6 +3,13 @@ import "server-only";
 
 export { principalFromCookieHeader, principalFromRequest } from "./authenticate";
 export {
+  accessTokenLifetimeSeconds,
+  createClientSecret,
+  mintAccessToken,
+  OAuthError,
+  revokeClientSecret,
+} from "./client-secrets";
+export {
   createFirstAdmin,
   type GroupView,
   isSetupNeeded,
@@ -13,15 +20,29 @@ export {
   type UserView,
 } from "./directory";
 export { getAuthOptions } from "./next-auth";
-export { actorOf, hasPermission, type Permission, type Principal, type Role } from "./principal";
+export { handleTokenRequest } from "./oauth";
+export {
+  actorOf,
+  hasPermission,
+  PERMISSIONS,
+  type Permission,
+  type Principal,
+  type Role,
+  rateLimitKey,
+} from "./principal";
 export { currentPrincipal, requirePrincipal } from "./require";
 export {
+  createClientSecretSchema,
   createGroupSchema,
   createServiceAccountSchema,
   createUserSchema,
+  groupMemberSchema,
+  issueTokenSchema,
+  rotateTokenSchema,
+  tokenRequestSchema,
   updateUserSchema,
 } from "./schema";
-export { createServiceAccount, issueToken, principalFromToken, revokeToken } from "./tokens";
+export { createServiceAccount, issueToken, principalFromToken, revokeToken, rotateToken } from "./tokens";
 export {
   addGroupMember,
   createGroup,

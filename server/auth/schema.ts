@@ -60,3 +60,39 @@ export const createServiceAccountSchema = z.object({
   expiresInDays: z.number().int().positive().max(3650).optional(),
 });
 export type CreateServiceAccountInput = z.input<typeof createServiceAccountSchema>;
+
+const tokenNameSchema = z.string().trim().min(1).max(64);
+const expiresInDaysSchema = z.number().int().positive().max(3650);
+
+export const issueTokenSchema = z.object({
+  name: tokenNameSchema.default("token"),
+  expiresInDays: expiresInDaysSchema.optional(),
+});
+
+/** Longest overlap in which a rotated token still works: one week. */
+export const MAX_ROTATION_GRACE_SECONDS = 7 * 86_400;
+
+export const rotateTokenSchema = z.object({
+  graceSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_ROTATION_GRACE_SECONDS, "the grace period is at most 7 days (604800 s)")
+    .default(0)
+    .describe("seconds the old token keeps working; 0 revokes it now"),
+});
+
+export const createClientSecretSchema = z.object({
+  name: tokenNameSchema.default("client secret"),
+  expiresInDays: expiresInDaysSchema.optional(),
+});
+
+/** OAuth 2.0 token request (RFC 6749 §4.4.2), form-encoded or JSON; client credentials may come by HTTP Basic. */
+export const tokenRequestSchema = z.object({
+  grant_type: z.literal("client_credentials"),
+  scope: z.string().optional().describe("space-separated permissions to narrow the token to"),
+  client_id: z.string().optional().describe("the service account's id, unless sent by HTTP Basic"),
+  client_secret: z.string().optional().describe("a client secret (pcs_…), unless sent by HTTP Basic"),
+});
+
+export const groupMemberSchema = z.object({ userId: z.string().min(1, "userId is required") });

@@ -1,29 +1,36 @@
 /**
  * Service accounts and their API tokens. A token is shown once at creation, stored as its SHA-256 (tokens are
- * 256-bit random, so a fast hash is enough), and can be revoked or expire. Lookup is by hash, in constant time
- * with respect to the token's content.
+ * 256-bit random, so a fast hash is enough), and can be revoked, expire or be rotated (with an optional grace
+ * period for the old one). Lookup is by hash, in constant time with respect to the token's content. Short-lived
+ * access tokens minted from a client secret (client-secrets.ts) live in the same table and resolve here too.
  */
 import "server-only";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { and, asc, eq, isNull } from "drizzle-orm";
-import { apiTokens, groupMembers, users } from "@/db/schema";
+import { apiTokens, clientSecrets, groupMembers, users } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
 import { badRequest, conflict, notFound } from "@/server/errors";
-import type { Principal } from "./principal";
+import { isPermission, type Principal } from "./principal";
 import { type CreateServiceAccountInput, createServiceAccountSchema } from "./schema";
 import { findGroupsByName } from "./store";
 import { loadPrincipal } from "./users";
 
 const TOKEN_PREFIX = "ptc_";
+/** access tokens minted with a client secret */
+export const ACCESS_TOKEN_PREFIX = "pta_";
 
 export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-function newToken(): string {
-  return TOKEN_PREFIX + randomBytes(32).toString("base64url");
+/** A 256-bit random secret with a recognisable prefix, and the start of it shown in lists. */
+export function newSecret(prefix: string): { secret: string; hash: string; shown: string } {
+  const secret = prefix + randomBytes(32).toString("base64url");
+  return { secret, hash: hashToken(secret), shown: secret.slice(0, prefix.length + 6) };
 }
+
+const isExpired = (at: Date | null, now = Date.now()) => at !== null && at.getTime() <= now;
 
 const serviceEmail = (name: string) => `${name}@service.portcullis`;
 
@@ -60,22 +67,84 @@ export async function issueToken(
   name: string,
   expiresInDays?: number,
 ) {
+  const account = await findServiceAccount(serviceAccountId);
+  const expiresAt = expiresInDays ? new Date(Date.now() + expiresInDays * 86_400_000) : null;
+  const issued = await insertToken(serviceAccountId, name, expiresAt);
+  await recordAuditEvent(actor, "token.create", account.name, { tokenId: issued.tokenId, name, expiresAt });
+  return issued;
+}
+
+export async function findServiceAccount(serviceAccountId: string) {
   const db = await getDb();
   const [account] = await db.select().from(users).where(eq(users.id, serviceAccountId));
   if (account?.kind !== "service") throw notFound("no such service account");
-  const token = newToken();
+  return account;
+}
+
+async function insertToken(userId: string, name: string, expiresAt: Date | null) {
+  const db = await getDb();
+  const { secret, hash, shown } = newSecret(TOKEN_PREFIX);
   const id = randomUUID();
-  const expiresAt = expiresInDays ? new Date(Date.now() + expiresInDays * 86_400_000) : null;
-  await db.insert(apiTokens).values({
-    id,
-    userId: serviceAccountId,
-    name,
-    tokenHash: hashToken(token),
-    prefix: token.slice(0, TOKEN_PREFIX.length + 6),
-    expiresAt,
+  await db.insert(apiTokens).values({ id, userId, name, tokenHash: hash, prefix: shown, expiresAt });
+  return { tokenId: id, token: secret, expiresAt };
+}
+
+/**
+ * Replaces a token with a new one (shown once, same name, same lifetime). The old token is revoked now, or keeps
+ * working for `graceSeconds` so that callers can switch over without an outage.
+ */
+export async function rotateToken(
+  actor: Actor,
+  serviceAccountId: string,
+  tokenId: string,
+  graceSeconds: number,
+) {
+  const account = await findServiceAccount(serviceAccountId);
+  const db = await getDb();
+  const [old] = await db
+    .select()
+    .from(apiTokens)
+    .where(
+      and(
+        eq(apiTokens.id, tokenId),
+        eq(apiTokens.userId, serviceAccountId),
+        isNull(apiTokens.clientSecretId),
+      ),
+    );
+  if (!old) throw notFound("no such token for this service account");
+  if (old.revokedAt || isExpired(old.expiresAt)) {
+    throw conflict("this token is already revoked or expired; issue a new one instead");
+  }
+  const now = Date.now();
+  const lifetime = old.expiresAt ? old.expiresAt.getTime() - old.createdAt.getTime() : null;
+  const issued = await insertToken(
+    serviceAccountId,
+    old.name,
+    lifetime === null ? null : new Date(now + lifetime),
+  );
+  const graceEnds = new Date(now + graceSeconds * 1000);
+  await db
+    .update(apiTokens)
+    .set(
+      graceSeconds === 0
+        ? { revokedAt: new Date(now) }
+        : { expiresAt: old.expiresAt && old.expiresAt < graceEnds ? old.expiresAt : graceEnds },
+    )
+    .where(eq(apiTokens.id, old.id));
+  await recordAuditEvent(actor, "token.rotate", account.name, {
+    tokenId: old.id,
+    newTokenId: issued.tokenId,
+    graceSeconds,
   });
-  await recordAuditEvent(actor, "token.create", account.name, { tokenId: id, name, expiresAt });
-  return { tokenId: id, token, expiresAt };
+  return {
+    ...issued,
+    previous: {
+      tokenId: old.id,
+      ...(graceSeconds === 0
+        ? { revokedAt: new Date(now).toISOString() }
+        : { worksUntil: graceEnds.toISOString() }),
+    },
+  };
 }
 
 export async function revokeToken(actor: Actor, tokenId: string) {
@@ -89,34 +158,48 @@ export async function revokeToken(actor: Actor, tokenId: string) {
   await recordAuditEvent(actor, "token.revoke", row.prefix, { tokenId });
 }
 
+/** The columns lists show of a credential (token or client secret): never its hash. */
+export function listedColumns<T extends typeof apiTokens | typeof clientSecrets>(t: T) {
+  const { id, userId, name, prefix, createdAt, expiresAt, lastUsedAt, revokedAt } = t;
+  return { id, userId, name, prefix, createdAt, expiresAt, lastUsedAt, revokedAt };
+}
+
 export async function listServiceAccountTokens() {
   const db = await getDb();
   return db
-    .select({
-      id: apiTokens.id,
-      userId: apiTokens.userId,
-      name: apiTokens.name,
-      prefix: apiTokens.prefix,
-      createdAt: apiTokens.createdAt,
-      expiresAt: apiTokens.expiresAt,
-      lastUsedAt: apiTokens.lastUsedAt,
-      revokedAt: apiTokens.revokedAt,
-    })
+    .select(listedColumns(apiTokens))
     .from(apiTokens)
+    .where(isNull(apiTokens.clientSecretId))
     .orderBy(asc(apiTokens.createdAt));
 }
 
-/** Resolves a bearer token to its service account; null for unknown, revoked or expired tokens. */
+/**
+ * Resolves a bearer token to its service account; null for unknown, revoked or expired tokens, and for access
+ * tokens whose client secret was revoked or has expired.
+ */
 export async function principalFromToken(token: string): Promise<Principal | null> {
-  if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
+  if (!(token.startsWith(TOKEN_PREFIX) || token.startsWith(ACCESS_TOKEN_PREFIX)) || token.length > 200)
+    return null;
   const db = await getDb();
-  const [row] = await db
-    .select()
+  const [found] = await db
+    .select({
+      token: apiTokens,
+      secretRevokedAt: clientSecrets.revokedAt,
+      secretExpiresAt: clientSecrets.expiresAt,
+    })
     .from(apiTokens)
+    .leftJoin(clientSecrets, eq(clientSecrets.id, apiTokens.clientSecretId))
     .where(eq(apiTokens.tokenHash, hashToken(token)));
-  if (!row || row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return null;
-  const principal = await loadPrincipal(row.userId, "token", row.id);
-  if (!principal) return null;
+  const row = found?.token;
+  if (!found || !row || row.revokedAt || isExpired(row.expiresAt)) return null;
+  if (row.clientSecretId && (found.secretRevokedAt || isExpired(found.secretExpiresAt))) return null;
+  const loaded = await loadPrincipal(row.userId, "token", row.id);
+  if (!loaded) return null;
+  const principal: Principal = {
+    ...loaded,
+    ...(row.clientSecretId && { clientSecretId: row.clientSecretId }),
+    ...(row.scopes && { scopes: row.scopes.filter(isPermission) }),
+  };
   // Last use is advisory: at most one write a minute per token.
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
     await db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, row.id));

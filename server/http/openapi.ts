@@ -1,25 +1,45 @@
 /**
  * The OpenAPI 3.1 description of the public API, built from the same zod schemas that validate request
- * bodies (so the document cannot drift from the validation). It describes requests and errors; response
- * bodies are summarized in words rather than schemas.
+ * bodies (so the document cannot drift from the validation), and from the response schemas in
+ * response-schemas.ts that the integration tests check real replies against.
  */
 import "server-only";
 import { z } from "zod";
 import { decisionSchema } from "@/server/approvals/schema";
+import { PERMISSIONS } from "@/server/auth";
 import { createConnectionSchema, updateConnectionSchema } from "@/server/connections";
 import { checkSchema, execSchema } from "@/server/pipeline-schema";
 import { ruleInputSchema } from "@/server/policy";
 import { commandRuleInputSchema } from "@/server/terminal";
+import { ADMINISTRATION_PATHS } from "./openapi-administration";
+import { IDENTITY_PATHS } from "./openapi-identity";
+import { MAX_WAIT_SECONDS } from "./prefer";
+import { RESPONSE_SCHEMAS, type ResponseSchemaName } from "./response-schemas";
 
 type JsonSchema = Record<string, unknown>;
+
+/** A reply: in words, or with its schema (one name, or several for oneOf) and headers. */
+export type ResponseSpec =
+  | string
+  | {
+      description: string;
+      schema?: ResponseSchemaName | ResponseSchemaName[];
+      headers?: Record<string, string>;
+    };
 
 interface Operation {
   summary: string;
   permission?: string;
   body?: z.ZodType;
+  /** the body is form-encoded (JSON also accepted): the OAuth token endpoint */
+  formBody?: boolean;
+  /** reachable without a bearer token (it authenticates some other way, described in the summary) */
+  isPublic?: boolean;
+  /** honours `Prefer: wait=N` */
+  isLongPoll?: boolean;
   params?: string[];
   query?: string[];
-  responses?: Record<string, string>;
+  responses?: Record<string, ResponseSpec>;
 }
 
 export interface ApiPath {
@@ -37,6 +57,7 @@ export const API_PATHS: ApiPath[] = [
     operation: {
       summary: "Connections the caller may use (never credentials)",
       permission: "connections:use",
+      responses: { "200": { description: "the connections", schema: "ConnectionList" } },
     },
   },
   {
@@ -46,13 +67,21 @@ export const API_PATHS: ApiPath[] = [
       summary: "Create a connection",
       permission: "connections:manage",
       body: createConnectionSchema,
-      responses: { "201": "the created connection" },
+      responses: { "201": { description: "the created connection", schema: "Connection" } },
     },
   },
   {
     path: "/api/v1/connections/{name}",
     method: "get",
-    operation: { summary: "Read a connection", permission: "connections:use", params: ["name"] },
+    operation: {
+      summary: "Read a connection",
+      permission: "connections:use",
+      params: ["name"],
+      responses: {
+        "200": { description: "the connection", schema: "Connection" },
+        "404": { description: "no such connection, or not one the caller may use", schema: "Error" },
+      },
+    },
   },
   {
     path: "/api/v1/connections/{name}",
@@ -77,11 +106,14 @@ export const API_PATHS: ApiPath[] = [
       permission: "connections:use",
       params: ["name"],
       body: execSchema,
+      isLongPoll: true,
       responses: {
-        "200": "the masked result",
-        "202": "held for review: { reviewId }",
-        "403": "blocked by policy: { reasons }",
-        "422": "failed on the target: { error.position }",
+        "200": { description: "ran: the masked result", schema: "ExecDone" },
+        "202": { description: "held for review (or still held when the wait ran out)", schema: "ExecHeld" },
+        "403": { description: "blocked by policy, or denied by an approver", schema: "ExecRefused" },
+        "404": { description: "no such connection, or not one the caller may use", schema: "Error" },
+        "409": { description: "the review expired or was cancelled during the wait", schema: "ExecRefused" },
+        "422": { description: "failed on the target: { error.position }", schema: "ExecRefused" },
       },
     },
   },
@@ -93,6 +125,7 @@ export const API_PATHS: ApiPath[] = [
       permission: "connections:use",
       params: ["name"],
       body: checkSchema,
+      responses: { "200": { description: "what the policy would decide", schema: "CheckResult" } },
     },
   },
   {
@@ -120,6 +153,11 @@ export const API_PATHS: ApiPath[] = [
       summary: "A review with its masked result once run",
       permission: "connections:use",
       params: ["id"],
+      isLongPoll: true,
+      responses: {
+        "200": { description: "the review", schema: "Review" },
+        "404": { description: "no such review, or not one the caller may see", schema: "Error" },
+      },
     },
   },
   {
@@ -163,6 +201,11 @@ export const API_PATHS: ApiPath[] = [
       summary: "A session with its events and masked results",
       permission: "connections:use",
       params: ["id"],
+      isLongPoll: true,
+      responses: {
+        "200": { description: "the session and its events", schema: "Session" },
+        "404": { description: "no such session, or not the caller's", schema: "Error" },
+      },
     },
   },
   {
@@ -235,6 +278,8 @@ export const API_PATHS: ApiPath[] = [
     method: "delete",
     operation: { summary: "Delete a terminal command rule", permission: "policies:manage", params: ["id"] },
   },
+  ...ADMINISTRATION_PATHS,
+  ...IDENTITY_PATHS,
 ];
 
 /** JSON Schema of a request body as the caller sends it (the input side of any transform). */
@@ -243,28 +288,75 @@ export function requestSchema(schema: z.ZodType): JsonSchema {
   return rest;
 }
 
-const ERROR_REF = { $ref: "#/components/schemas/Error" };
+const ref = (name: ResponseSchemaName) => ({ $ref: `#/components/schemas/${name}` });
 
 function errorReply(description: string) {
-  return { description, content: { "application/json": { schema: ERROR_REF } } };
+  return { description, content: { "application/json": { schema: ref("Error") } } };
 }
 
+const PREFERENCE_APPLIED = {
+  "Preference-Applied": {
+    schema: { type: "string" },
+    description: "wait=N when the Prefer: wait preference was honoured",
+  },
+};
+
+function toResponse(spec: ResponseSpec, isLongPoll: boolean): JsonSchema {
+  if (typeof spec === "string") return { description: spec };
+  const names = spec.schema === undefined ? [] : [spec.schema].flat();
+  const headers = {
+    ...(isLongPoll && PREFERENCE_APPLIED),
+    ...Object.fromEntries(
+      Object.entries(spec.headers ?? {}).map(([name, description]) => [
+        name,
+        { schema: { type: "string" }, description },
+      ]),
+    ),
+  };
+  return {
+    description: spec.description,
+    ...(Object.keys(headers).length > 0 && { headers }),
+    ...(names.length > 0 && {
+      content: {
+        "application/json": {
+          schema: names.length === 1 ? ref(names[0] as ResponseSchemaName) : { oneOf: names.map(ref) },
+        },
+      },
+    }),
+  };
+}
+
+const PREFER_WAIT = {
+  name: "Prefer",
+  in: "header",
+  required: false,
+  schema: { type: "string", examples: ["wait=30"] },
+  description: `RFC 7240 wait=N (at most ${MAX_WAIT_SECONDS} s): when held, answer as soon as the review is decided and the request has run, or after N s`,
+};
+
 function toOperation({ operation }: ApiPath): JsonSchema {
+  const isLongPoll = operation.isLongPoll === true;
   const responses: Record<string, unknown> = {};
-  for (const [status, description] of Object.entries(operation.responses ?? { "200": "success" })) {
-    responses[status] = { description };
+  for (const [status, spec] of Object.entries(operation.responses ?? { "200": "success" })) {
+    responses[status] = toResponse(spec, isLongPoll);
   }
   responses["200"] ??= { description: "success" };
-  if (operation.body) responses["400"] = errorReply("the body failed validation (bad_request)");
-  responses["401"] = errorReply("no or unknown credentials (unauthenticated)");
-  responses["403"] ??= errorReply("missing permission (forbidden)");
-  responses["429"] = {
-    ...errorReply("too many requests for this token (rate_limited)"),
-    headers: { "Retry-After": { schema: { type: "integer" }, description: "seconds to wait" } },
-  };
+  if (!operation.isPublic) {
+    if (operation.body) responses["400"] ??= errorReply("the body failed validation (bad_request)");
+    responses["401"] = errorReply("no or unknown credentials (unauthenticated)");
+    responses["403"] ??= errorReply("missing permission, named in the message (forbidden)");
+    responses["429"] = {
+      ...errorReply("too many requests for this token (rate_limited)"),
+      headers: { "Retry-After": { schema: { type: "integer" }, description: "seconds to wait" } },
+    };
+  }
+  const bodySchema = operation.body && requestSchema(operation.body);
   return {
     summary: operation.summary,
     ...(operation.permission && { description: `Needs permission ${operation.permission}.` }),
+    ...(operation.isPublic
+      ? { security: [] }
+      : operation.permission && { security: [{ bearerAuth: [] }, { oauth2: [operation.permission] }] }),
     parameters: [
       ...(operation.params ?? []).map(ID),
       ...(operation.query ?? []).map((name) => ({
@@ -273,16 +365,44 @@ function toOperation({ operation }: ApiPath): JsonSchema {
         required: false,
         schema: { type: "string" },
       })),
+      ...(isLongPoll ? [PREFER_WAIT] : []),
     ],
-    ...(operation.body && {
+    ...(bodySchema && {
       requestBody: {
         required: true,
-        content: { "application/json": { schema: requestSchema(operation.body) } },
+        content: {
+          ...(operation.formBody && { "application/x-www-form-urlencoded": { schema: bodySchema } }),
+          "application/json": { schema: bodySchema },
+        },
       },
     }),
     responses,
   };
 }
+
+/** JSON Schema of a reply as the gateway sends it (the output side). */
+export function replySchema(name: ResponseSchemaName): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(RESPONSE_SCHEMAS[name], {
+    io: "output",
+    unrepresentable: "any",
+  });
+  return rest;
+}
+
+function responseComponents(): Record<string, JsonSchema> {
+  return Object.fromEntries(
+    Object.keys(RESPONSE_SCHEMAS).map((name) => [name, replySchema(name as ResponseSchemaName)]),
+  );
+}
+
+const PERMISSION_TEXT: Record<string, string> = {
+  "connections:use": "use the connections the account's groups allow",
+  "connections:manage": "create, edit and delete connections",
+  "users:manage": "manage people, groups and webhooks",
+  "tokens:manage": "manage service accounts, tokens and client secrets",
+  "policies:manage": "manage policy rules and masking",
+  "audit:read": "read the audit log and every session",
+};
 
 export function buildOpenApiDocument(): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -299,32 +419,29 @@ export function buildOpenApiDocument(): JsonSchema {
       description: "Access gateway: every SQL statement is parsed, decided by policy, masked and recorded.",
     },
     servers: [{ url: "/" }],
-    security: [{ bearerAuth: [] }],
+    security: [{ bearerAuth: [] }, { oauth2: [] }],
     paths,
     components: {
       securitySchemes: {
-        bearerAuth: { type: "http", scheme: "bearer", description: "A service account's API token" },
-      },
-      schemas: {
-        Error: {
-          type: "object",
-          required: ["error"],
-          properties: {
-            error: {
-              type: "object",
-              required: ["code", "message"],
-              properties: {
-                code: {
-                  type: "string",
-                  examples: ["bad_request", "unauthenticated", "forbidden", "not_found", "rate_limited"],
-                },
-                message: { type: "string", description: "fit to show a person" },
-                details: { type: "object" },
-              },
+        bearerAuth: {
+          type: "http",
+          scheme: "bearer",
+          description:
+            "A service account's API token (ptc_…), or an access token (pta_…) from /api/v1/oauth/token",
+        },
+        oauth2: {
+          type: "oauth2",
+          description:
+            "OAuth 2.0 client credentials: a service account's id and client secret buy a short-lived access token; scope narrows it to some of the account's permissions",
+          flows: {
+            clientCredentials: {
+              tokenUrl: "/api/v1/oauth/token",
+              scopes: Object.fromEntries(PERMISSIONS.map((p) => [p, PERMISSION_TEXT[p] ?? p])),
             },
           },
         },
       },
+      schemas: responseComponents(),
     },
   };
 }

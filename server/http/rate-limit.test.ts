@@ -58,3 +58,14 @@ describe("withAuth rate limit", () => {
     vi.unstubAllEnvs();
   });
 });
+
+describe("peek", () => {
+  it("says whether a request would pass without taking from the bucket", () => {
+    const limiter = createRateLimiter(2, () => 0);
+    expect(limiter.peek("a").allowed).toBe(true);
+    limiter.take("a");
+    limiter.take("a");
+    expect(limiter.peek("a")).toEqual({ allowed: false, retryAfterSeconds: 30 });
+    expect(limiter.peek("b").allowed).toBe(true);
+  });
+});

@@ -20,34 +20,65 @@ export function createRateLimiter(perMinute: number, now: () => number = Date.no
   const buckets = new Map<string, Bucket>();
   const refillPerMs = perMinute / 60_000;
 
+  function refilled(key: string, at: number): Bucket {
+    const bucket = buckets.get(key) ?? { tokens: perMinute, updatedAt: at };
+    bucket.tokens = Math.min(perMinute, bucket.tokens + (at - bucket.updatedAt) * refillPerMs);
+    bucket.updatedAt = at;
+    return bucket;
+  }
+
+  function decide(bucket: Bucket): RateLimitDecision {
+    if (bucket.tokens >= 1) return { allowed: true, retryAfterSeconds: 0 };
+    return {
+      allowed: false,
+      retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / refillPerMs / 1000)),
+    };
+  }
+
+  /** Full buckets carry no information: drop them so that many distinct keys cannot grow the map forever. */
+  function sweep(at: number) {
+    if (buckets.size < MAX_BUCKETS) return;
+    for (const [key, bucket] of buckets) {
+      if (bucket.tokens + (at - bucket.updatedAt) * refillPerMs >= perMinute) buckets.delete(key);
+    }
+  }
+
   return {
     take(key: string): RateLimitDecision {
       const at = now();
-      const bucket = buckets.get(key) ?? { tokens: perMinute, updatedAt: at };
-      bucket.tokens = Math.min(perMinute, bucket.tokens + (at - bucket.updatedAt) * refillPerMs);
-      bucket.updatedAt = at;
+      sweep(at);
+      const bucket = refilled(key, at);
       buckets.set(key, bucket);
-      if (bucket.tokens >= 1) {
-        bucket.tokens -= 1;
-        return { allowed: true, retryAfterSeconds: 0 };
-      }
-      return {
-        allowed: false,
-        retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / refillPerMs / 1000)),
-      };
+      const decision = decide(bucket);
+      if (decision.allowed) bucket.tokens -= 1;
+      return decision;
+    },
+    /** Would a request be allowed now? Takes nothing (for limits that only count failures). */
+    peek(key: string): RateLimitDecision {
+      const bucket = buckets.get(key);
+      return bucket ? decide(refilled(key, now())) : { allowed: true, retryAfterSeconds: 0 };
     },
   };
 }
 
-function limitPerMinute(): number {
-  const value = Number(process.env.RATE_LIMIT_PER_MINUTE ?? 600);
-  return Number.isFinite(value) && value > 0 ? value : 600;
+const MAX_BUCKETS = 10_000;
+
+function perMinuteFromEnv(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
 let shared: ReturnType<typeof createRateLimiter> | undefined;
+let failures: ReturnType<typeof createRateLimiter> | undefined;
 
-/** The gateway-wide limiter, keyed by API token id. */
-export function takeTokenRequest(tokenId: string): RateLimitDecision {
-  shared ??= createRateLimiter(limitPerMinute());
-  return shared.take(tokenId);
+/** The gateway-wide limiter, keyed by credential (see rateLimitKey). */
+export function takeTokenRequest(key: string): RateLimitDecision {
+  shared ??= createRateLimiter(perMinuteFromEnv("RATE_LIMIT_PER_MINUTE", 600));
+  return shared.take(key);
+}
+
+/** Failed client authentications at the token endpoint, per client id (OAUTH_FAILED_ATTEMPTS_PER_MINUTE). */
+export function failedClientAttempts() {
+  failures ??= createRateLimiter(perMinuteFromEnv("OAUTH_FAILED_ATTEMPTS_PER_MINUTE", 10));
+  return failures;
 }

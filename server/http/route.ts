@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { NextResponse } from "next/server";
 import { ZodError, type z } from "zod";
 import { principalFromRequest } from "@/server/auth/authenticate";
-import { hasPermission, type Permission, type Principal } from "@/server/auth/principal";
+import { hasPermission, type Permission, type Principal, rateLimitKey } from "@/server/auth/principal";
 import { GatewayError } from "@/server/errors";
 import { takeTokenRequest } from "./rate-limit";
 
@@ -109,7 +109,7 @@ export function withAuth<S extends z.ZodType = z.ZodUndefined>(
         );
       }
       if (principal.via === "token") {
-        const limit = takeTokenRequest(principal.tokenId ?? principal.id);
+        const limit = takeTokenRequest(rateLimitKey(principal));
         if (!limit.allowed) return rateLimitedResponse(limit.retryAfterSeconds);
       }
       if (!hasPermission(principal, options.permission)) {

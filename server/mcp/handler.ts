@@ -5,7 +5,7 @@
  */
 import "server-only";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { hasPermission, principalFromRequest } from "@/server/auth";
+import { hasPermission, principalFromRequest, rateLimitKey } from "@/server/auth";
 import { takeTokenRequest } from "@/server/http/rate-limit";
 import { errorResponse, rateLimitedResponse, toErrorResponse } from "@/server/http/route";
 import { createMcpServer } from "./tools";
@@ -23,7 +23,7 @@ export async function handleMcpRequest(request: Request): Promise<Response> {
       );
     }
     if (principal.via === "token") {
-      const limit = takeTokenRequest(principal.tokenId ?? principal.id);
+      const limit = takeTokenRequest(rateLimitKey(principal));
       if (!limit.allowed) return rateLimitedResponse(limit.retryAfterSeconds);
     }
     if (!hasPermission(principal, "connections:use")) {
@@ -39,7 +39,7 @@ export async function handleMcpRequest(request: Request): Promise<Response> {
       response.headers.set("Allow", "POST, DELETE");
       return response;
     }
-    const server = createMcpServer(principal);
+    const server = createMcpServer(principal, request.signal);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,

@@ -8,10 +8,11 @@ import { randomUUID } from "node:crypto";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { getReview } from "@/server/approvals";
 import type { Principal } from "@/server/auth";
 import { listConnections } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
+import { readReviewWaiting } from "@/server/http/long-poll";
+import { MAX_WAIT_SECONDS } from "@/server/http/prefer";
 import { runSql, type SqlOutcome } from "@/server/pipeline";
 import { describeSchema } from "@/server/targets/catalog";
 
@@ -74,7 +75,8 @@ export function describeOutcome(outcome: SqlOutcome): CallToolResult {
   }
 }
 
-export function createMcpServer(principal: Principal): McpServer {
+/** `signal` aborts when the agent's HTTP request goes away, ending any wait a tool is in. */
+export function createMcpServer(principal: Principal, signal?: AbortSignal): McpServer {
   const server = new McpServer({ name: "portcullis", version: "1.0.0" });
 
   server.registerTool(
@@ -117,12 +119,22 @@ export function createMcpServer(principal: Principal): McpServer {
   server.registerTool(
     "check_review",
     {
-      description: "State of a held statement's review, and its masked result once approved and run.",
-      inputSchema: { reviewId: z.uuid().describe("reviewId returned by run_query") },
+      description:
+        "State of a held statement's review, and its masked result once approved and run. With waitSeconds, waits up to that long for the review to be decided and run.",
+      inputSchema: {
+        reviewId: z.uuid().describe("reviewId returned by run_query"),
+        waitSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(MAX_WAIT_SECONDS)
+          .optional()
+          .describe(`wait up to this many seconds (at most ${MAX_WAIT_SECONDS}) for a decision`),
+      },
     },
-    ({ reviewId }) =>
+    ({ reviewId, waitSeconds }) =>
       guarded(async () => {
-        const review = await getReview(principal, reviewId);
+        const review = await readReviewWaiting(principal, reviewId, waitSeconds, signal);
         return text({
           reviewId: review.id,
           state: review.state,

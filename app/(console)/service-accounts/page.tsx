@@ -10,8 +10,11 @@ export default async function ServiceAccountsPage() {
     <>
       <h1>Service accounts</h1>
       <p className="lead">
-        Identities for programs and AI agents. They call the API with{" "}
-        <code>Authorization: Bearer &lt;token&gt;</code> and reach what their groups allow.
+        Identities for programs and AI agents. They call the API and the MCP endpoint with{" "}
+        <code>Authorization: Bearer &lt;token&gt;</code> and reach what their groups allow. Rotate a token
+        with a grace period so callers can switch over; or give a program a client secret, which it exchanges
+        at <code>/api/v1/oauth/token</code> for access tokens that last minutes, so the long-lived secret does
+        not travel on every call.
       </p>
       <ServiceAccountAdmin accounts={accounts} allGroups={groups.map((g) => g.name)} />
     </>

@@ -1,3 +1,8 @@
+// Runs SQL through the pipeline. With `Prefer: wait=N` a held request waits up to N s for its review and
+// answers with the result when it ran in time (else 202 as without the preference).
+import { execReply, settledReviewReply } from "@/server/http/exec-reply";
+import { waitForSettledReview } from "@/server/http/long-poll";
+import { preferredWaitSeconds, withPreferenceApplied } from "@/server/http/prefer";
 import { withAuth } from "@/server/http/route";
 import { runSql } from "@/server/pipeline";
 import { execSchema } from "@/server/pipeline-schema";
@@ -5,6 +10,7 @@ import { execSchema } from "@/server/pipeline-schema";
 export const POST = withAuth(
   { permission: "connections:use", body: execSchema },
   async ({ principal, params, body, request }) => {
+    const wait = preferredWaitSeconds(request);
     const outcome = await runSql({
       principal,
       connectionName: params.name ?? "",
@@ -15,32 +21,14 @@ export const POST = withAuth(
       rowLimit: body.rowLimit,
       note: body.note,
     });
-    switch (outcome.status) {
-      case "done": {
-        const last = outcome.results.at(-1);
-        return Response.json({
-          ...outcome,
-          columns: last?.columns ?? [],
-          rows: last?.rows ?? [],
-          masked: last?.masked ?? [],
-          truncated: last?.truncated ?? false,
-        });
-      }
-      case "pending_review":
-        return Response.json(outcome, { status: 202 });
-      case "blocked":
-        return Response.json(
-          {
-            ...outcome,
-            error: {
-              code: "blocked",
-              message: outcome.reasons.find((r) => r.action === "deny")?.message ?? "blocked by policy",
-            },
-          },
-          { status: 403 },
-        );
-      case "failed":
-        return Response.json(outcome, { status: 422 });
-    }
+    const settled =
+      outcome.status === "pending_review" && wait
+        ? await waitForSettledReview(principal, outcome.reviewId, wait, request.signal)
+        : undefined;
+    const reply =
+      settled && outcome.status === "pending_review"
+        ? settledReviewReply(outcome, settled)
+        : execReply(outcome);
+    return withPreferenceApplied(reply, wait);
   },
 );

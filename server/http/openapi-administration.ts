@@ -1,0 +1,135 @@
+/**
+ * OpenAPI entries for the rest of the console's API: a connection's history, masking and test; runs; who am I;
+ * time-boxed access grants; people, groups, webhooks, live terminals and the audit log. (The SQL path and
+ * policies are in openapi.ts, service accounts and OAuth in openapi-identity.ts.)
+ */
+import "server-only";
+import { createWebhookSchema, requestGrantSchema, updateWebhookSchema } from "@/server/approvals";
+import { decisionSchema } from "@/server/approvals/schema";
+import { createGroupSchema, createUserSchema, groupMemberSchema, updateUserSchema } from "@/server/auth";
+import { maskingSettingsSchema } from "@/server/masking-config";
+import type { ApiPath } from "./openapi";
+
+const crud = (
+  path: string,
+  method: ApiPath["method"],
+  summary: string,
+  permission: string,
+  extra: Partial<ApiPath["operation"]> = {},
+): ApiPath => ({
+  path,
+  method,
+  operation: {
+    summary,
+    permission,
+    ...(path.includes("{") && { params: [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? "") }),
+    ...extra,
+  },
+});
+
+export const ADMINISTRATION_PATHS: ApiPath[] = [
+  crud(
+    "/api/v1/connections/{name}/history",
+    "get",
+    "My statements on this connection, newest first",
+    "connections:use",
+  ),
+  crud(
+    "/api/v1/connections/{name}/test",
+    "post",
+    "Test the connection: what failed, in words",
+    "connections:manage",
+  ),
+  crud("/api/v1/connections/{name}/masking", "get", "The connection's masking settings", "policies:manage"),
+  crud(
+    "/api/v1/connections/{name}/masking",
+    "put",
+    "Replace the connection's masking settings",
+    "policies:manage",
+    {
+      body: maskingSettingsSchema,
+    },
+  ),
+  crud("/api/v1/connections/{name}/masking", "delete", "Back to the default masking", "policies:manage"),
+  crud(
+    "/api/v1/runs/{id}/cancel",
+    "post",
+    "Cancel my statement in flight by its runId: { cancelled }",
+    "connections:use",
+  ),
+  crud("/api/v1/me", "get", "Who the caller is", "connections:use"),
+  crud(
+    "/api/v1/access/grants",
+    "get",
+    "Access grants: mine, or all (audit:read) with scope=all",
+    "connections:use",
+    {
+      query: ["scope"],
+    },
+  ),
+  crud(
+    "/api/v1/access/grants",
+    "post",
+    "Ask for time-boxed access to a connection (people)",
+    "connections:use",
+    {
+      body: requestGrantSchema,
+    },
+  ),
+  crud(
+    "/api/v1/access/grants/{id}/approve",
+    "post",
+    "Approve an access request (admins)",
+    "connections:use",
+    {
+      body: decisionSchema,
+    },
+  ),
+  crud("/api/v1/access/grants/{id}/deny", "post", "Deny an access request (admins)", "connections:use", {
+    body: decisionSchema,
+  }),
+  crud("/api/v1/access/grants/{id}/revoke", "post", "End a grant now (holder or admin)", "connections:use"),
+  crud("/api/v1/users", "get", "People", "users:manage"),
+  crud("/api/v1/users", "post", "Add a person", "users:manage", {
+    body: createUserSchema,
+    responses: { "201": "{ id }" },
+  }),
+  crud(
+    "/api/v1/users/{id}",
+    "patch",
+    "Edit a person (name, role, disabled, password, groups)",
+    "users:manage",
+    {
+      body: updateUserSchema,
+    },
+  ),
+  crud("/api/v1/users/{id}", "delete", "Delete a person or a service account", "users:manage"),
+  crud("/api/v1/groups", "get", "Groups with their members", "users:manage"),
+  crud("/api/v1/groups", "post", "Add a group", "users:manage", {
+    body: createGroupSchema,
+    responses: { "201": "{ id }" },
+  }),
+  crud("/api/v1/groups/{id}", "delete", "Delete a group", "users:manage"),
+  crud("/api/v1/groups/{id}/members", "post", "Add a member", "users:manage", { body: groupMemberSchema }),
+  crud("/api/v1/groups/{id}/members", "delete", "Remove a member", "users:manage", {
+    body: groupMemberSchema,
+  }),
+  crud("/api/v1/webhooks", "get", "Webhook endpoints that hear about reviews", "users:manage"),
+  crud(
+    "/api/v1/webhooks",
+    "post",
+    "Add a webhook endpoint (its signing secret is in this reply only)",
+    "users:manage",
+    {
+      body: createWebhookSchema,
+      responses: { "201": "the endpoint and its secret" },
+    },
+  ),
+  crud("/api/v1/webhooks/{id}", "patch", "Edit a webhook endpoint", "users:manage", {
+    body: updateWebhookSchema,
+  }),
+  crud("/api/v1/webhooks/{id}", "delete", "Remove a webhook endpoint", "users:manage"),
+  crud("/api/v1/terminals", "get", "Live terminal sessions on this gateway process", "audit:read"),
+  crud("/api/v1/terminals/{id}", "delete", "End a live terminal session", "connections:manage"),
+  crud("/api/v1/audit", "get", "Audit events", "audit:read"),
+];

@@ -1,0 +1,123 @@
+/**
+ * OpenAPI entries for service accounts, their tokens and client secrets, and the OAuth 2.0 token endpoint
+ * (kept apart from the gateway's own paths in openapi.ts, which lists these last).
+ */
+import "server-only";
+import {
+  createClientSecretSchema,
+  createServiceAccountSchema,
+  issueTokenSchema,
+  rotateTokenSchema,
+  tokenRequestSchema,
+} from "@/server/auth";
+import type { ApiPath } from "./openapi";
+
+const NOT_FOUND = {
+  description: "no such service account (or token, or secret of it)",
+  schema: "Error",
+} as const;
+
+export const IDENTITY_PATHS: ApiPath[] = [
+  {
+    path: "/api/v1/service-accounts",
+    method: "get",
+    operation: {
+      summary: "Service accounts with their tokens and client secrets (never the secrets), with last use",
+      permission: "tokens:manage",
+      responses: { "200": { description: "the service accounts", schema: "ServiceAccountList" } },
+    },
+  },
+  {
+    path: "/api/v1/service-accounts",
+    method: "post",
+    operation: {
+      summary: "Create a service account and its first token (shown once)",
+      permission: "tokens:manage",
+      body: createServiceAccountSchema,
+      responses: { "201": { description: "{ id, name } and the token", schema: "TokenCreated" } },
+    },
+  },
+  {
+    path: "/api/v1/service-accounts/{id}/tokens",
+    method: "post",
+    operation: {
+      summary: "Issue another token (shown once)",
+      permission: "tokens:manage",
+      params: ["id"],
+      body: issueTokenSchema,
+      responses: { "201": { description: "the new token", schema: "TokenCreated" }, "404": NOT_FOUND },
+    },
+  },
+  {
+    path: "/api/v1/service-accounts/{id}/tokens/{tokenId}/rotate",
+    method: "post",
+    operation: {
+      summary: "Rotate a token: a new one (shown once); the old one is revoked now or after graceSeconds",
+      permission: "tokens:manage",
+      params: ["id", "tokenId"],
+      body: rotateTokenSchema,
+      responses: {
+        "201": { description: "the new token, and until when the old one works", schema: "TokenRotated" },
+        "404": NOT_FOUND,
+        "409": { description: "the token is already revoked or expired", schema: "Error" },
+      },
+    },
+  },
+  {
+    path: "/api/v1/tokens/{id}",
+    method: "delete",
+    operation: { summary: "Revoke a token at once", permission: "tokens:manage", params: ["id"] },
+  },
+  {
+    path: "/api/v1/service-accounts/{id}/client-secrets",
+    method: "post",
+    operation: {
+      summary: "Create an OAuth client secret (shown once) to mint short-lived access tokens with",
+      permission: "tokens:manage",
+      params: ["id"],
+      body: createClientSecretSchema,
+      responses: {
+        "201": { description: "client id and secret", schema: "ClientSecretCreated" },
+        "404": NOT_FOUND,
+      },
+    },
+  },
+  {
+    path: "/api/v1/service-accounts/{id}/client-secrets/{secretId}",
+    method: "delete",
+    operation: {
+      summary: "Revoke a client secret; the access tokens minted with it stop working at once",
+      permission: "tokens:manage",
+      params: ["id", "secretId"],
+      responses: { "200": "{ ok: true }", "404": NOT_FOUND },
+    },
+  },
+  {
+    path: "/api/v1/oauth/token",
+    method: "post",
+    operation: {
+      summary:
+        "OAuth 2.0 client credentials (RFC 6749 §4.4): client id and secret by HTTP Basic or in the body buy an access token",
+      isPublic: true,
+      formBody: true,
+      body: tokenRequestSchema,
+      responses: {
+        "200": { description: "the access token (Cache-Control: no-store)", schema: "AccessToken" },
+        "400": {
+          description: "invalid_request, unsupported_grant_type or invalid_scope (RFC 6749 §5.2)",
+          schema: "OAuthError",
+        },
+        "401": {
+          description: "invalid_client: unknown client, or a wrong, revoked or expired secret",
+          schema: "OAuthError",
+          headers: { "WWW-Authenticate": 'Basic realm="portcullis"' },
+        },
+        "429": {
+          description: "too many failed attempts for this client id",
+          schema: "OAuthError",
+          headers: { "Retry-After": "seconds to wait" },
+        },
+      },
+    },
+  },
+];
