@@ -231,8 +231,8 @@ describe("approvals", () => {
         approverGroups: ["finance-leads"],
         approvalsRequired: 2,
       });
-      // the connection's approver group (dba) does not decide what this rule holds
-      await expect(decide(ada, id, "approve")).rejects.toMatchObject({ status: 403 });
+      // the connection's approver group (dba) does not decide what this rule holds (nor see it: 404)
+      await expect(decide(ada, id, "approve")).rejects.toMatchObject({ status: 404 });
       expect((await listReviews(ada, "inbox")).map((r) => r.id)).not.toContain(id);
       expect((await listReviews(carol, "inbox")).map((r) => r.id)).toContain(id);
       expect((await decide(carol, id, "approve")).state).toBe("pending");
