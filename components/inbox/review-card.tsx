@@ -10,6 +10,8 @@ export interface ReviewItem {
   requester: string;
   connection: string;
   input: string;
+  /** "terminal" for a command line held in a browser terminal; otherwise SQL. */
+  channel?: string;
   class: string;
   reasons: { statement?: string; class?: string; ruleName?: string; message?: string }[];
   note: string;
@@ -74,7 +76,8 @@ export function ReviewCard({ review, now }: { review: ReviewItem; now: number })
     >
       <div className="page-head" style={{ marginBottom: "0.5rem" }}>
         <div>
-          <strong>{review.requester}</strong> wants to run on <strong>{review.connection}</strong>
+          <strong>{review.requester}</strong> wants to run{" "}
+          {review.channel === "terminal" ? "a command" : "SQL"} on <strong>{review.connection}</strong>
           <div className="muted small">
             asked {relative(review.createdAt, now)}
             {review.state === "pending" && <> · expires {relative(review.expiresAt, now)}</>} · class{" "}
@@ -107,7 +110,8 @@ export function ReviewCard({ review, now }: { review: ReviewItem; now: number })
         {review.reasons.map((r, i) => (
           // biome-ignore lint/suspicious/noArrayIndexKey: reasons are a fixed list per review
           <li key={i}>
-            Held by “{r.ruleName}”{r.message ? `: ${r.message}` : ""} ({r.class})
+            Held by “{r.ruleName}”{r.message ? `: ${r.message}` : ""}
+            {r.class ? ` (${r.class})` : ""}
           </li>
         ))}
       </ul>

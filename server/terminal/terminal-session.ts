@@ -715,7 +715,7 @@ export class TerminalSession {
   async end(reason: string, state: "ended" | "failed" = "ended") {
     if (this.isEnded) return;
     this.isEnded = true;
-    void withdrawTerminal(this.sessionId).catch(() => {});
+    const withdrawn = withdrawTerminal(this.sessionId).catch(() => {});
     const held = this.release();
     if (held) {
       // An approval that arrived but was not acted on cannot run any more; a pending review stays, and its
@@ -737,6 +737,7 @@ export class TerminalSession {
     this.shell.stream.removeAllListeners("close");
     this.shell.client.end();
     await this.recorder.drained();
+    await withdrawn;
     this.client.control({ type: "ended", reason });
     this.client.close();
     await endSession(this.sessionId, state).catch((error: unknown) => {

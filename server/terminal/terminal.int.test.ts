@@ -316,7 +316,53 @@ describe("browser terminal through the gateway", () => {
     await expect(
       TerminalSession.start(member, "box", { cols: 80, rows: 24 }, fakeBrowser().client),
     ).rejects.toThrow(/host key of 127\.0\.0\.1 changed/);
-    await pinHostKey(box.id, sshd.hostKeyFingerprint);
+
+    // Trusting needs the key the server offers now; a reset pins again on the next session.
+    const { getConnectionById, resetHostKey, trustHostKey } = await import("@/server/connections");
+    await expect(
+      trustHostKey(actor, box.id, "SHA256:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"),
+    ).rejects.toThrow(/now offers SHA256:/);
+    expect((await trustHostKey(actor, box.id, sshd.hostKeyFingerprint)).hostKey).toBe(
+      sshd.hostKeyFingerprint,
+    );
+    const reset = await resetHostKey(actor, box.id);
+    expect(reset).toMatchObject({ hostKey: null, hostKeyPinnedAt: null });
+
+    // The connection's own limits apply to its next session.
+    const { updateConnection } = await import("@/server/connections");
+    await updateConnection(actor, box.id, {
+      terminal: { idleTimeoutSeconds: 600, maxDurationSeconds: 3600 },
+    });
+    const browser = fakeBrowser();
+    const session = await open(browser);
+    expect(browser.controls[0]).toMatchObject({
+      type: "ready",
+      idleTimeoutSeconds: 600,
+      maxDurationSeconds: 3600,
+    });
+    const repinned = await getConnectionById(box.id);
+    expect(repinned.hostKey).toBe(sshd.hostKeyFingerprint);
+    expect(repinned.hostKeyPinnedAt).not.toBeNull();
+    const { listAuditEvents } = await import("@/server/audit");
+    const actions = (await listAuditEvents()).map((e) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(["connection.host_key_trust", "connection.host_key_reset"]),
+    );
+
+    // Admins see it among the live terminals and can end it; its user is told who did.
+    const { endLiveTerminal, listLiveTerminals } = await import("./index");
+    expect(await listLiveTerminals()).toContainEqual(
+      expect.objectContaining({
+        sessionId: session.sessionId,
+        connectionName: "box",
+        principalLabel: "op@example.com",
+      }),
+    );
+    await endLiveTerminal({ id: null, label: "the lead" }, session.sessionId);
+    await waitFor(() => browser.isClosed(), "the ended session");
+    expect(browser.controls.at(-1)).toEqual({ type: "ended", reason: "ended by the lead" });
+    expect((await listLiveTerminals()).map((t) => t.sessionId)).not.toContain(session.sessionId);
+    await expect(endLiveTerminal(actor, session.sessionId)).rejects.toThrow(/no live terminal/);
   });
 });
 
