@@ -125,6 +125,34 @@ test("a terminal through the gateway: runs, resizes, refuses, masks, records", a
   await expect(status).toContainText(`Connected to ${CONNECTION}`);
   const newId = await status.getAttribute("data-session-id");
   expect(newId).not.toBe(sessionId);
+
+  // The connection's page: the pinned host key (reset, then pinned again by a test) and its time limits.
+  await page.goto(`${base}/connections/${CONNECTION}`);
+  const hostKey = page.getByRole("group", { name: "Host key" });
+  await expect(hostKey.getByTestId("host-key")).toHaveText(sshd.hostKeyFingerprint);
+  await expect(hostKey).toContainText("since");
+  await page.getByLabel("Idle timeout (minutes)").fill("45");
+  await page.getByLabel("Maximum duration (minutes)").fill("120");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+  await snap(page, "terminal-connection-host-key");
+  page.once("dialog", (dialog) => void dialog.accept());
+  await hostKey.getByRole("button", { name: "Reset host key" }).click();
+  await expect(hostKey).toContainText("Not pinned yet");
+  await page.getByRole("button", { name: "Test connection" }).click();
+  await expect(hostKey.getByTestId("host-key")).toHaveText(sshd.hostKeyFingerprint);
+  await page.reload();
+  await expect(page.getByLabel("Idle timeout (minutes)")).toHaveValue("45");
+  const read = await page.request.get(`${base}/api/v1/connections/${CONNECTION}`);
+  expect(((await read.json()) as { connection: { terminal: unknown } }).connection.terminal).toEqual({
+    idleTimeoutSeconds: 2700,
+    maxDurationSeconds: 7200,
+  });
+  const bad = await page.request.patch(`${base}/api/v1/connections/${CONNECTION}`, {
+    data: { terminal: { idleTimeoutSeconds: 3 } },
+  });
+  expect(bad.status()).toBe(400);
+  expect(await bad.text()).toContain("at least 10 seconds");
 });
 
 test("a command held for approval runs in the engineer's terminal once an approver approves it", async ({

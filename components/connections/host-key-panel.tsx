@@ -81,7 +81,7 @@ export function HostKeyPanel({
           Sessions are refused until you trust it, if the server was rebuilt on purpose.
         </p>
       )}
-      <div className="btn-row">
+      <div className="btn-row" style={{ marginTop: "0.5rem" }}>
         {offered && offered !== hostKey && (
           <button className="btn danger small" type="button" onClick={trust} disabled={busy}>
             Trust new key
