@@ -9,6 +9,7 @@ import xtermHeadless from "@xterm/headless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Principal } from "@/server/auth/principal";
 import { type SshdServer, startSshd } from "@/test/harness/sshd";
+import { addTestBox } from "./terminal-fixtures";
 import type { TerminalClient, TerminalControl, TerminalSession } from "./terminal-session";
 
 const { Terminal } = xtermHeadless;
@@ -27,7 +28,6 @@ beforeAll(async () => {
   delete process.env.DATABASE_URL;
   process.env.DATA_DIR = dataDir;
   const { createGroup, createUser, loadPrincipal } = await import("@/server/auth");
-  const { createConnection } = await import("@/server/connections");
   await createGroup(actor, { name: "ops" });
   const userId = await createUser(actor, {
     email: "op@example.com",
@@ -41,23 +41,7 @@ beforeAll(async () => {
     role: "admin",
   });
   approver = (await loadPrincipal(approverId, "session"))!;
-  const { createCommandRule } = await import("./command-rules-store");
-  await createCommandRule(actor, {
-    name: "Markers wait for a review",
-    matchKind: "regex",
-    pattern: "portcullis-marker",
-    action: "review",
-    message: "markers need a second pair of eyes",
-  });
-  await createConnection(actor, {
-    kind: "ssh",
-    name: "box",
-    host: sshd.host,
-    port: sshd.port,
-    username: sshd.username,
-    password: sshd.password,
-    groups: ["ops"],
-  });
+  await addTestBox(sshd, "ops");
 });
 
 afterAll(async () => {
