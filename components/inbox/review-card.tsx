@@ -21,6 +21,8 @@ export interface ReviewItem {
   decisions: { byLabel: string; at: string; decision: string; comment: string }[];
   canDecide: boolean;
   isMine: boolean;
+  /** Read with one review: why an approved request failed to run. */
+  result?: { error?: unknown };
 }
 
 function relative(iso: string, now: number) {
@@ -105,6 +107,9 @@ export function ReviewCard({ review, now }: { review: ReviewItem; now: number })
       >
         {review.input}
       </pre>
+      {review.state === "failed" && typeof review.result?.error === "string" && (
+        <p className="small alert error">Not run: {review.result.error}</p>
+      )}
       {review.note && <p className="small">Note from the requester: “{review.note}”</p>}
       <ul className="small muted" style={{ margin: "0 0 0.5rem", paddingLeft: "1.2rem" }}>
         {review.reasons.map((r, i) => (
