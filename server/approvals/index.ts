@@ -2,7 +2,8 @@
  * Reviews: requests held for a human's approval. A review holds the exact input and its hash, why it was held,
  * who asked and when it expires. Approvers (admins, or the connection's approver groups) decide; nobody decides
  * their own request; a review that reaches its required approvals runs once, exactly as submitted, for the
- * requester; a pending review expires after a set time. Every decision is an audit event, a "reviews changed"
+ * requester (SQL runs here; a terminal command line is sent by its live terminal, which marks it executed or
+ * failed); a pending review expires after a set time. Every decision is an audit event, a "reviews changed"
  * signal to every replica (signals.ts) and a webhook event (notify.ts).
  */
 import "server-only";

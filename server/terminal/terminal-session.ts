@@ -525,7 +525,10 @@ export class TerminalSession {
       );
       return;
     }
-    await this.recordReview(reviewId, "held", { command: this.masked(fullLine), reasons: decision.reasons });
+    await this.recordReview(reviewId, "held", {
+      command: this.masked(fullLine),
+      reasons: decision.reasons.map((r) => ({ ...r, command: this.masked(r.command) })),
+    });
     const line = readCommandLine(this.term, anchor);
     this.emit(
       `\r\n${YELLOW}[portcullis] held for approval: ${why} — review ${reviewId}, waiting… press Ctrl+C to withdraw${RESET}\r\n${anchor.prompt}`,
