@@ -230,6 +230,23 @@ export const sessionEvents = pgTable(
   ],
 );
 
+/**
+ * Browser terminals open now, one row per live terminal, kept by the console process that runs it: a heartbeat
+ * says it is still there, so every replica can list them and a crashed process's rows go stale.
+ */
+export const terminalPresence = pgTable("terminal_presence", {
+  sessionId: text("session_id")
+    .primaryKey()
+    .references(() => sessions.id, { onDelete: "cascade" }),
+  processId: text("process_id").notNull(),
+  host: text("host").notNull(),
+  username: text("username").notNull(),
+  cols: integer("cols").notNull(),
+  rows: integer("rows").notNull(),
+  lastInputAt: timestamp("last_input_at", { withTimezone: true }).notNull().defaultNow(),
+  heartbeatAt: timestamp("heartbeat_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
 /** A request held for approval: the exact input, why it was held, and its state. */
 export const reviews = pgTable(
   "reviews",

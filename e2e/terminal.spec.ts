@@ -125,4 +125,102 @@ test("a terminal through the gateway: runs, resizes, refuses, masks, records", a
   await expect(status).toContainText(`Connected to ${CONNECTION}`);
   const newId = await status.getAttribute("data-session-id");
   expect(newId).not.toBe(sessionId);
+
+  // The connection's page: the pinned host key (reset, then pinned again by a test) and its time limits.
+  await page.goto(`${base}/connections/${CONNECTION}`);
+  const hostKey = page.getByRole("group", { name: "Host key" });
+  await expect(hostKey.getByTestId("host-key")).toHaveText(sshd.hostKeyFingerprint);
+  await expect(hostKey).toContainText("since");
+  await page.getByLabel("Idle timeout (minutes)").fill("45");
+  await page.getByLabel("Maximum duration (minutes)").fill("120");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+  await snap(page, "terminal-connection-host-key");
+  page.once("dialog", (dialog) => void dialog.accept());
+  await hostKey.getByRole("button", { name: "Reset host key" }).click();
+  await expect(hostKey).toContainText("Not pinned yet");
+  await page.getByRole("button", { name: "Test connection" }).click();
+  await expect(hostKey.getByTestId("host-key")).toHaveText(sshd.hostKeyFingerprint);
+  await page.reload();
+  await expect(page.getByLabel("Idle timeout (minutes)")).toHaveValue("45");
+  const read = await page.request.get(`${base}/api/v1/connections/${CONNECTION}`);
+  expect(((await read.json()) as { connection: { terminal: unknown } }).connection.terminal).toEqual({
+    idleTimeoutSeconds: 2700,
+    maxDurationSeconds: 7200,
+  });
+  const bad = await page.request.patch(`${base}/api/v1/connections/${CONNECTION}`, {
+    data: { terminal: { idleTimeoutSeconds: 3 } },
+  });
+  expect(bad.status()).toBe(400);
+  expect(await bad.text()).toContain("at least 10 seconds");
+});
+
+test("a command held for approval runs in the engineer's terminal once an approver approves it", async ({
+  browser,
+}) => {
+  test.setTimeout(180_000);
+  const base = e2eEnv.consoleUrl;
+  const engineer = { email: "terminal.engineer@example.com", password: "engineer-password-1" };
+  const approverContext = await browser.newContext();
+  const approver = await approverContext.newPage();
+  await signIn(approver, base, ADMIN.email, ADMIN.password);
+  const api = approver.request;
+  expect((await api.post(`${base}/api/v1/groups`, { data: { name: "e2e-engineers" } })).status()).toBe(201);
+  const user = await api.post(`${base}/api/v1/users`, { data: { ...engineer, groups: ["e2e-engineers"] } });
+  expect(user.status(), await user.text()).toBe(201);
+  const shared = await api.patch(`${base}/api/v1/connections/${CONNECTION}`, {
+    data: { groups: ["e2e-engineers"] },
+  });
+  expect(shared.status(), await shared.text()).toBe(200);
+  const rule = await api.post(`${base}/api/v1/policies/commands`, {
+    data: {
+      name: "Markers need a review",
+      connection: CONNECTION,
+      matchKind: "regex",
+      pattern: "e2e-marker",
+      action: "review",
+      message: "marker commands need a second pair of eyes",
+    },
+  });
+  expect(rule.status(), await rule.text()).toBe(201);
+  const { id: ruleId } = (await rule.json()) as { id: string };
+
+  const engineerContext = await browser.newContext();
+  const page = await engineerContext.newPage();
+  await signIn(page, base, engineer.email, engineer.password);
+  await page.goto(`${base}/terminal?connection=${CONNECTION}`);
+  await expect(page.getByRole("status")).toContainText(`Connected to ${CONNECTION}`);
+  await expect.poll(() => screen(page)).toMatch(/[$#]\s*$/m);
+
+  // The output (…-42) differs from the typed line, so seeing it proves the command ran.
+  await run(page, "echo e2e-marker-ran-$((40+2))");
+  await expect.poll(() => screen(page)).toContain("press Ctrl+C to withdraw");
+  expect((await screen(page)).replace(/\s/g, "")).toContain(
+    "heldforapproval:markercommandsneedasecondpairofeyes",
+  );
+  expect(await screen(page)).not.toMatch(/^e2e-marker-ran-42\s*$/m);
+  await snap(page, "terminal-review-held");
+
+  await approver.goto(`${base}/inbox`);
+  const card = approver.getByRole("article", { name: `Review of ${engineer.email} on ${CONNECTION}` });
+  await expect(card).toContainText("wants to run a command on");
+  await expect(card).toContainText("echo e2e-marker-ran-$((40+2))");
+  await snap(approver, "terminal-review-inbox");
+  await card.getByLabel("Comment").fill("fine by me");
+  await card.getByRole("button", { name: "Approve" }).click();
+
+  await expect.poll(() => screen(page)).toMatch(/^e2e-marker-ran-42\s*$/m);
+  expect(await screen(page)).toContain("approved by admin@example.com");
+  await snap(page, "terminal-review-approved");
+  await expect
+    .poll(async () => {
+      const res = await api.get(`${base}/api/v1/reviews?scope=history`);
+      const { reviews } = (await res.json()) as { reviews: { input: string; state: string }[] };
+      return reviews.find((r) => r.input === "echo e2e-marker-ran-$((40+2))")?.state;
+    })
+    .toBe("executed");
+
+  await api.delete(`${base}/api/v1/policies/commands/${ruleId}`);
+  await engineerContext.close();
+  await approverContext.close();
 });

@@ -12,6 +12,7 @@ import { SYSTEM_ACTOR } from "@/server/audit";
 import { countPeople, createUser } from "@/server/auth/users";
 import { getConfig } from "@/server/config";
 import { registerDemoConnection, startDemoTarget } from "@/server/demo/demo-target";
+import { stopTerminalSignals } from "@/server/terminal";
 
 export interface Started {
   demoPort?: number;
@@ -25,7 +26,8 @@ export async function startGateway(): Promise<Started> {
   const store = await getStore();
   // Review decisions made on another replica wake the waiting requests and inboxes here.
   await startReviewSignals();
-  const stops: (() => Promise<void>)[] = [stopReviewSignals];
+  // The terminals channel is listened to from the first terminal on; it is closed with the rest.
+  const stops: (() => Promise<void>)[] = [stopReviewSignals, stopTerminalSignals];
   const started: Started = {
     async stop() {
       for (const stop of stops.reverse()) await stop().catch(() => {});

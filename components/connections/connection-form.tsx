@@ -3,6 +3,7 @@
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { callApi } from "@/components/ui/api";
+import { HostKeyPanel } from "./host-key-panel";
 
 export interface ConnectionFormValue {
   name: string;
@@ -15,10 +16,20 @@ export interface ConnectionFormValue {
   groups: string[];
   credentials: { password: boolean; privateKey: boolean };
   hostKey: string | null;
+  hostKeyPinnedAt: string | null;
   approvals: { approverGroups: string[]; approvalsRequired: number };
+  terminal: { idleTimeoutSeconds: number | null; maxDurationSeconds: number | null };
 }
 
-type TestResult = { ok: boolean; message: string; stage?: string };
+type TestResult = { ok: boolean; message: string; stage?: string; hostKey?: string };
+
+/** Minutes typed in the form as seconds for the API; blank means the gateway's default (null). */
+function minutesAsSeconds(value: FormDataEntryValue | null): number | null {
+  const text = String(value ?? "").trim();
+  return text === "" ? null : Math.round(Number(text) * 60);
+}
+
+const asMinutes = (seconds: number | null | undefined) => (seconds ? String(seconds / 60) : "");
 
 export function ConnectionForm({
   existing,
@@ -53,6 +64,11 @@ export function ConnectionForm({
       },
     };
     if (kind === "postgres") body.database = text("database");
+    else
+      body.terminal = {
+        idleTimeoutSeconds: minutesAsSeconds(form.get("idleTimeoutMinutes")),
+        maxDurationSeconds: minutesAsSeconds(form.get("maxDurationMinutes")),
+      };
     // Blank secret fields keep what is stored; a new value replaces it.
     for (const field of ["password", "privateKey", "passphrase"]) {
       const value = String(form.get(field) ?? "");
@@ -314,15 +330,46 @@ export function ConnectionForm({
           </select>
         </div>
       </fieldset>
+      {kind === "ssh" && (
+        <fieldset>
+          <legend>Terminal time limits</legend>
+          <div className="grid-2">
+            <div className="field">
+              <label htmlFor="idleTimeoutMinutes">Idle timeout (minutes)</label>
+              <input
+                id="idleTimeoutMinutes"
+                name="idleTimeoutMinutes"
+                type="number"
+                min={1}
+                step="any"
+                defaultValue={asMinutes(existing?.terminal.idleTimeoutSeconds)}
+                placeholder="gateway default"
+              />
+              <span className="hint">A session with no keystroke for this long ends.</span>
+            </div>
+            <div className="field">
+              <label htmlFor="maxDurationMinutes">Maximum duration (minutes)</label>
+              <input
+                id="maxDurationMinutes"
+                name="maxDurationMinutes"
+                type="number"
+                min={1}
+                step="any"
+                defaultValue={asMinutes(existing?.terminal.maxDurationSeconds)}
+                placeholder="gateway default"
+              />
+              <span className="hint">A session ends this long after it started.</span>
+            </div>
+          </div>
+        </fieldset>
+      )}
       {existing?.kind === "ssh" && (
-        <p className="small muted">
-          Host key:{" "}
-          {existing.hostKey ? (
-            <code>{existing.hostKey}</code>
-          ) : (
-            "not pinned yet (pinned on the first successful test)"
-          )}
-        </p>
+        <HostKeyPanel
+          name={existing.name}
+          hostKey={existing.hostKey}
+          pinnedAt={existing.hostKeyPinnedAt}
+          offered={test?.stage === "host_key" ? test.hostKey : undefined}
+        />
       )}
       <div className="btn-row">
         <button className="btn primary" type="submit" disabled={busy}>

@@ -10,8 +10,9 @@ export interface ReviewItem {
   state: string;
   requester: string;
   connection: string;
-  channel?: string;
   input: string;
+  /** "terminal" for a command line held in a browser terminal; otherwise SQL. */
+  channel?: string;
   class: string;
   reasons: { statement?: string; class?: string; ruleName?: string; message?: string }[];
   note: string;
@@ -21,6 +22,8 @@ export interface ReviewItem {
   decisions: { byLabel: string; at: string; decision: string; comment: string }[];
   canDecide: boolean;
   isMine: boolean;
+  /** Read with one review: why an approved request failed to run. */
+  result?: { error?: unknown };
 }
 
 function relative(iso: string, now: number) {
@@ -76,7 +79,8 @@ export function ReviewCard({ review, now }: { review: ReviewItem; now: number })
     >
       <div className="page-head" style={{ marginBottom: "0.5rem" }}>
         <div>
-          <strong>{review.requester}</strong> wants to run on <strong>{review.connection}</strong>
+          <strong>{review.requester}</strong> wants to run{" "}
+          {review.channel === "terminal" ? "a command" : "SQL"} on <strong>{review.connection}</strong>
           <div className="muted small">
             asked {relative(review.createdAt, now)}
             {review.state === "pending" && <> · expires {relative(review.expiresAt, now)}</>} · class{" "}
@@ -98,12 +102,16 @@ export function ReviewCard({ review, now }: { review: ReviewItem; now: number })
       ) : (
         <SqlCode sql={review.input} />
       )}
+      {review.state === "failed" && typeof review.result?.error === "string" && (
+        <p className="small alert error">Not run: {review.result.error}</p>
+      )}
       {review.note && <p className="small">Note from the requester: “{review.note}”</p>}
       <ul className="small muted" style={{ margin: "0 0 0.5rem", paddingLeft: "1.2rem" }}>
         {review.reasons.map((r, i) => (
           // biome-ignore lint/suspicious/noArrayIndexKey: reasons are a fixed list per review
           <li key={i}>
-            Held by “{r.ruleName}”{r.message ? `: ${r.message}` : ""} ({r.class})
+            Held by “{r.ruleName}”{r.message ? `: ${r.message}` : ""}
+            {r.class ? ` (${r.class})` : ""}
           </li>
         ))}
       </ul>

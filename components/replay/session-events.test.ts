@@ -10,6 +10,26 @@ const event = (id: number, type: string, data: Record<string, unknown>): Recorde
 });
 
 describe("session events", () => {
+  it("marks a held line's review outcome on the terminal timeline, with who decided", () => {
+    const recording = toTerminalRecording([
+      event(1, "command", { t: 1, command: "kubectl delete pod x", decision: "review", reasons: [] }),
+      event(2, "review", { t: 1.1, reviewId: "r", outcome: "held", command: "kubectl delete pod x" }),
+      event(3, "review", {
+        t: 5,
+        reviewId: "r",
+        outcome: "approved",
+        by: ["lead@example.com"],
+        comments: "",
+      }),
+      event(4, "review", { t: 9, reviewId: "q", outcome: "denied", by: ["ada"], comments: " (“no”)" }),
+    ]);
+    expect(recording.commands.map((c) => [c.command, c.decision])).toEqual([
+      ["kubectl delete pod x", "review"],
+      ["review approved by lead@example.com", "allow"],
+      ["review denied by ada", "deny"],
+    ]);
+  });
+
   it("pairs statements with their results and keeps masked cells of the first 20 rows", () => {
     const rows = Array.from({ length: 30 }, (_, i) => [i, `••••${i}`]);
     const views = toStatementViews([

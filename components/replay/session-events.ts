@@ -156,6 +156,16 @@ export function toTerminalRecording(events: RecordedEvent[]): TerminalRecording 
         decision: decisionOf(e.data.decision),
         reason: str(reason.message) || str(reason.ruleName),
       });
+    } else if (e.type === "review" && e.data.outcome !== "held") {
+      // A held line's review outcome: approved (the line ran) or not, with who decided.
+      const by = arr(e.data.by).map(str).join(", ");
+      const outcome = str(e.data.outcome);
+      commands.push({
+        t,
+        command: `review ${outcome}${by ? ` by ${by}` : ""}`,
+        decision: outcome === "approved" ? "allow" : "deny",
+        reason: str(e.data.message) || str(e.data.comments),
+      });
     }
   }
   output.sort((a, b) => a.t - b.t);

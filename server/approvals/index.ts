@@ -2,13 +2,14 @@
  * Reviews: requests held for a human's approval. A review holds the exact input and its hash, why it was held,
  * who asked and when it expires. Approvers (admins, or the connection's approver groups) decide; nobody decides
  * their own request; a review that reaches its required approvals runs once, exactly as submitted, for the
- * requester; a pending review expires after a set time. Every decision is an audit event, a "reviews changed"
+ * requester (SQL runs here; a terminal command line is sent by its live terminal, which marks it executed or
+ * failed); a pending review expires after a set time. Every decision is an audit event, a "reviews changed"
  * signal to every replica (signals.ts) and a webhook event (notify.ts).
  */
 import "server-only";
 import { createHash, randomUUID } from "node:crypto";
 import { and, desc, eq, gte, ilike, lt, ne, type SQL, sql } from "drizzle-orm";
-import { connections, type Review, reviews, sessionEvents } from "@/db/schema";
+import { connections, type Review, reviews, sessionEvents, sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { recordAuditEvent } from "@/server/audit";
 import { actorOf, hasPermission, type Principal } from "@/server/auth/principal";
@@ -53,6 +54,8 @@ export {
   updateWebhookSchema,
   type WebhookView,
 } from "./webhooks";
+
+export type { Review };
 
 export const REVIEW_TTL_MS = Number(process.env.REVIEW_TTL_MINUTES ?? 60) * 60_000;
 
@@ -147,7 +150,6 @@ export interface ReviewView {
   requester: string;
   requesterId: string;
   connection: string;
-  channel: string;
   input: string;
   class: string;
   reasons: unknown[];
@@ -159,6 +161,8 @@ export interface ReviewView {
   approverGroups: string[];
   decisions: Review["decisions"];
   sessionId: string | null;
+  /** Where it was asked: "editor", "api", "mcp" (SQL) or "terminal" (a command line). */
+  channel: string;
   canDecide: boolean;
   isMine: boolean;
 }
@@ -171,7 +175,6 @@ async function toView(row: Review, principal: Principal): Promise<ReviewView> {
     requester: row.requesterLabel,
     requesterId: row.requesterId,
     connection: row.connectionName,
-    channel: row.channel,
     input: row.input,
     class: row.class,
     reasons: row.reasons,
@@ -183,6 +186,7 @@ async function toView(row: Review, principal: Principal): Promise<ReviewView> {
     approverGroups: row.approverGroups,
     decisions: row.decisions,
     sessionId: row.sessionId,
+    channel: row.channel,
     isMine,
     canDecide:
       row.state === "pending" &&
@@ -330,7 +334,11 @@ export async function decideReview(
   signalReviewsChanged();
   const [decided] = updated;
   if (decided && next !== "pending") notifyReviewEvent(`review.${next}`, decided);
-  if (next === "approved") await executeReview(row);
+  if (next === "approved") {
+    // A terminal command runs in its live terminal, which hears the signal; only a SQL review runs here.
+    if (row.channel === TERMINAL_CHANNEL) await handOverTerminalReview(row);
+    else await executeReview(row);
+  }
   return getReview(principal, id);
 }
 
@@ -339,6 +347,8 @@ async function executeReview(row: Review) {
   const { runApproved } = await import("@/server/pipeline");
   let state: "executed" | "failed" = "failed";
   try {
+    if (row.channel === TERMINAL_CHANNEL)
+      throw new GatewayError("conflict", "a terminal command runs in its terminal, not as SQL");
     const requester = await loadPrincipal(row.requesterId, "session");
     if (!requester) throw new GatewayError("forbidden", "the requester's account is gone or disabled");
     if (!row.sessionId) throw new GatewayError("conflict", "the review has no session to record into");
@@ -369,6 +379,63 @@ async function executeReview(row: Review) {
   const [finished] = await db.update(reviews).set({ state }).where(eq(reviews.id, row.id)).returning();
   signalReviewsChanged();
   if (finished) notifyReviewEvent(`review.${state}`, finished);
+}
+
+/** The channel of reviews held by browser terminals (their input is one command line). */
+export const TERMINAL_CHANNEL = "terminal";
+
+/**
+ * An approved terminal review waits for its terminal to send the line. If that terminal session is no longer
+ * live, nothing can run it: the review fails at once, with a reason the approver reads.
+ */
+async function handOverTerminalReview(row: Review) {
+  const db = await getDb();
+  const [session] = row.sessionId
+    ? await db.select({ state: sessions.state }).from(sessions).where(eq(sessions.id, row.sessionId))
+    : [];
+  const { isTerminalLive } = await import("@/server/terminal");
+  if (session?.state === "live" && row.sessionId && (await isTerminalLive(row.sessionId))) return;
+  await finishTerminalReview(
+    row.id,
+    "failed",
+    "the terminal session ended before the approval; nothing was run",
+  );
+}
+
+/** A pending, approved or decided review as the gateway sees it (no permission check: for the terminal). */
+export async function readReview(id: string): Promise<Review | undefined> {
+  await expireOverdue();
+  const db = await getDb();
+  const [row] = await db.select().from(reviews).where(eq(reviews.id, id));
+  return row;
+}
+
+/**
+ * Marks an approved terminal review executed (its line was sent) or failed (with why). Compare-and-set on
+ * "approved", so a line is sent at most once; false when the review was no longer approved.
+ */
+export async function finishTerminalReview(
+  id: string,
+  state: "executed" | "failed",
+  error?: string,
+): Promise<boolean> {
+  const db = await getDb();
+  const [finished] = await db
+    .update(reviews)
+    .set({ state })
+    .where(and(eq(reviews.id, id), eq(reviews.state, "approved"), eq(reviews.channel, TERMINAL_CHANNEL)))
+    .returning();
+  if (!finished) return false;
+  if (error && finished.sessionId) {
+    await db.insert(sessionEvents).values({
+      sessionId: finished.sessionId,
+      type: "result",
+      data: { reviewId: id, status: "failed", error },
+    });
+  }
+  signalReviewsChanged();
+  notifyReviewEvent(`review.${state}`, finished);
+  return true;
 }
 
 export async function cancelReview(principal: Principal, id: string) {

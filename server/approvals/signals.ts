@@ -6,10 +6,8 @@
  */
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { sql } from "drizzle-orm";
-import { getStore } from "@/db/store";
-import { getConfig } from "@/server/config";
 import { processSingleton } from "@/server/singleton";
+import { listenOnStore, notifyOnStore } from "@/server/store-listen";
 
 export const REVIEWS_CHANNEL = "portcullis_reviews";
 
@@ -42,22 +40,10 @@ export const reviewSignals = processSingleton("reviewSignals", () => new ReviewS
  */
 export function startReviewSignals(): Promise<void> {
   listener.started ??= (async () => {
-    const store = await getStore();
-    const { databaseUrl } = getConfig();
-    if (store.kind !== "postgres" || !databaseUrl) return;
-    // LISTEN holds a connection of its own; postgres.js reconnects it and re-listens after a drop.
-    const { default: postgres } = await import("postgres");
-    const client = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-    try {
-      await client.listen(REVIEWS_CHANNEL, (payload) => {
-        if (payload === origin) return;
-        reviewSignals.dispatchEvent(new Event("changed"));
-      });
-    } catch (err) {
-      await client.end({ timeout: 1 });
-      throw err;
-    }
-    listener.stop = () => client.end({ timeout: 1 });
+    listener.stop = await listenOnStore(REVIEWS_CHANNEL, (payload) => {
+      if (payload === origin) return;
+      reviewSignals.dispatchEvent(new Event("changed"));
+    });
   })().catch((err: unknown) => {
     listener.started = undefined;
     throw err;
@@ -82,8 +68,6 @@ export function signalReviewsChanged(): Promise<void> {
   return notifyReplicas().catch((err) => console.error("[portcullis] could not signal other replicas:", err));
 }
 
-async function notifyReplicas(): Promise<void> {
-  const store = await getStore();
-  if (store.kind !== "postgres") return;
-  await store.db.execute(sql`select pg_notify(${REVIEWS_CHANNEL}, ${origin})`);
+function notifyReplicas(): Promise<void> {
+  return notifyOnStore(REVIEWS_CHANNEL, origin);
 }

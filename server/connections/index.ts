@@ -1,7 +1,7 @@
 /** Connections: the registry of targets, their encrypted credentials, and who may use each. */
 import "server-only";
 
-export { createConnectionSchema, updateConnectionSchema } from "./schema";
+export { createConnectionSchema, trustHostKeySchema, updateConnectionSchema } from "./schema";
 export {
   assertCanManage,
   type ConnectionView,
@@ -13,6 +13,7 @@ export {
   listConnections,
   openConnectionSecret,
   pinHostKey,
+  resetHostKey,
   updateConnection,
 } from "./service";
-export { testConnection } from "./test-connection";
+export { testConnection, trustHostKey } from "./test-connection";

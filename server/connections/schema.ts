@@ -35,6 +35,40 @@ export const approvalSettingsSchema = z.object({
     .default(1),
 });
 
+const limitSeconds = (what: string, max: number, maxText: string) =>
+  z
+    .number({ message: `${what} is a number of seconds` })
+    .int(`${what} is a whole number of seconds`)
+    .min(10, `${what} is at least 10 seconds`)
+    .max(max, `${what} is at most ${maxText}`)
+    .nullable()
+    .optional();
+
+/**
+ * Time limits of browser terminals on an SSH connection; null or absent falls back to the gateway's defaults
+ * (TERMINAL_IDLE_TIMEOUT, TERMINAL_MAX_DURATION).
+ */
+export const terminalLimitsSchema = z
+  .object({
+    idleTimeoutSeconds: limitSeconds("the idle timeout", 24 * 3600, "24 hours"),
+    maxDurationSeconds: limitSeconds("the maximum duration", 7 * 24 * 3600, "7 days"),
+  })
+  .refine(
+    (t) => !t.idleTimeoutSeconds || !t.maxDurationSeconds || t.idleTimeoutSeconds <= t.maxDurationSeconds,
+    { message: "the idle timeout cannot be longer than the maximum duration", path: ["idleTimeoutSeconds"] },
+  );
+
+/** A fingerprint an admin trusts for an SSH connection, as OpenSSH prints it. */
+export const trustHostKeySchema = z.object({
+  fingerprint: z
+    .string()
+    .trim()
+    .regex(
+      /^SHA256:[A-Za-z0-9+/]{43}$/,
+      "a host key fingerprint looks like SHA256: and 43 base64 characters",
+    ),
+});
+
 const credentialFields = {
   /** undefined keeps the stored value on update; "" clears it */
   password: z.string().max(4096, "the password is too long").optional(),
@@ -50,6 +84,7 @@ const common = {
   username: z.string().trim().min(1, "a username is required").max(128),
   groups: z.array(groupNameSchema).default([]),
   approvals: approvalSettingsSchema.optional(),
+  terminal: terminalLimitsSchema.optional(),
   ...credentialFields,
 };
 
@@ -72,6 +107,7 @@ export const updateConnectionSchema = z.object({
   username: z.string().trim().min(1).max(128).optional(),
   groups: z.array(groupNameSchema).optional(),
   approvals: approvalSettingsSchema.optional(),
+  terminal: terminalLimitsSchema.optional(),
   ...credentialFields,
 });
 export type UpdateConnectionInput = z.input<typeof updateConnectionSchema>;

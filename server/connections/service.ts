@@ -41,6 +41,10 @@ export interface ConnectionView {
   credentials: { password: boolean; privateKey: boolean };
   approvals: { approverGroups: string[]; approvalsRequired: number };
   hostKey: string | null;
+  /** When the host key was pinned (first use, or an admin trusting a new key); null if unknown. */
+  hostKeyPinnedAt: string | null;
+  /** Own time limits of browser terminals; null uses the gateway's default. */
+  terminal: { idleTimeoutSeconds: number | null; maxDurationSeconds: number | null };
   isDemo: boolean;
   createdAt: string;
   updatedAt: string;
@@ -53,6 +57,15 @@ function approvalsOf(options: Record<string, unknown>) {
       ? raw.approverGroups.filter((g): g is string => typeof g === "string")
       : [],
     approvalsRequired: typeof raw?.approvalsRequired === "number" ? raw.approvalsRequired : 1,
+  };
+}
+
+function terminalOf(options: Record<string, unknown>) {
+  const raw = (options.terminal ?? {}) as Record<string, unknown>;
+  const seconds = (v: unknown) => (typeof v === "number" && v > 0 ? v : null);
+  return {
+    idleTimeoutSeconds: seconds(raw.idleTimeoutSeconds),
+    maxDurationSeconds: seconds(raw.maxDurationSeconds),
   };
 }
 
@@ -75,6 +88,9 @@ function toView(row: Connection, groupNames: string[]): ConnectionView {
     credentials: credentialFlags(row.options),
     approvals: approvalsOf(row.options),
     hostKey: row.hostKey,
+    hostKeyPinnedAt:
+      row.hostKey && typeof row.options.hostKeyPinnedAt === "string" ? row.options.hostKeyPinnedAt : null,
+    terminal: terminalOf(row.options),
     isDemo: row.isDemo,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
@@ -244,6 +260,7 @@ export async function createConnection(
     options: {
       credentials: { password: Boolean(secret.password), privateKey: Boolean(secret.privateKey) },
       ...(data.approvals && { approvals: data.approvals }),
+      ...(data.kind === "ssh" && data.terminal && { terminal: data.terminal }),
     },
     isDemo: extra.isDemo ?? false,
   });
@@ -269,14 +286,17 @@ export async function updateConnection(actor: Actor, id: string, input: UpdateCo
   const secret = touchesSecret ? secretFrom(data, openSecret(row.secret, key, row.id)) : undefined;
   const hostChanged = (data.host && data.host !== row.host) || (data.port && data.port !== row.port);
   if (data.approvals) await resolveGroupIds(data.approvals.approverGroups);
+  if (data.terminal && row.kind !== "ssh")
+    throw badRequest("terminal time limits apply to SSH connections only");
   const options =
-    secret || data.approvals
+    secret || data.approvals || data.terminal
       ? {
           ...row.options,
           ...(secret && {
             credentials: { password: Boolean(secret.password), privateKey: Boolean(secret.privateKey) },
           }),
           ...(data.approvals && { approvals: data.approvals }),
+          ...(data.terminal && { terminal: data.terminal }),
         }
       : undefined;
   await db
@@ -330,7 +350,27 @@ export async function openConnectionSecret(
 
 export async function pinHostKey(connectionId: string, fingerprint: string) {
   const db = await getDb();
-  await db.update(connections).set({ hostKey: fingerprint }).where(eq(connections.id, connectionId));
+  await db
+    .update(connections)
+    .set({
+      hostKey: fingerprint,
+      options: sql`${connections.options} || jsonb_build_object('hostKeyPinnedAt', ${new Date().toISOString()}::text)`,
+    })
+    .where(eq(connections.id, connectionId));
+}
+
+/** Forgets the pinned SSH host key: the next session or test pins whatever the server offers then. Audited. */
+export async function resetHostKey(actor: Actor, id: string) {
+  const db = await getDb();
+  const row = await findConnectionById(db, id);
+  if (!row) throw notFound("no such connection");
+  if (row.kind !== "ssh") throw badRequest("only SSH connections have a host key");
+  await db
+    .update(connections)
+    .set({ hostKey: null, options: sql`${connections.options} - 'hostKeyPinnedAt'` })
+    .where(eq(connections.id, id));
+  await recordAuditEvent(actor, "connection.host_key_reset", row.name, { previous: row.hostKey });
+  return getConnectionById(id);
 }
 
 export function assertCanManage(principal: Principal) {

@@ -7,7 +7,7 @@ import "server-only";
 import { z } from "zod";
 import { decisionSchema } from "@/server/approvals/schema";
 import { PERMISSIONS } from "@/server/auth";
-import { createConnectionSchema, updateConnectionSchema } from "@/server/connections";
+import { createConnectionSchema, trustHostKeySchema, updateConnectionSchema } from "@/server/connections";
 import { checkSchema, execSchema } from "@/server/pipeline-schema";
 import { ruleInputSchema } from "@/server/policy";
 import { commandRuleInputSchema } from "@/server/terminal";
@@ -97,6 +97,26 @@ export const API_PATHS: ApiPath[] = [
     path: "/api/v1/connections/{name}",
     method: "delete",
     operation: { summary: "Delete a connection", permission: "connections:manage", params: ["name"] },
+  },
+  {
+    path: "/api/v1/connections/{name}/host-key",
+    method: "post",
+    operation: {
+      summary: "Trust the SSH host key the server offers now (its fingerprint, confirmed by an admin)",
+      permission: "connections:manage",
+      params: ["name"],
+      body: trustHostKeySchema,
+      responses: { "409": "the server offers a different key than the fingerprint given" },
+    },
+  },
+  {
+    path: "/api/v1/connections/{name}/host-key",
+    method: "delete",
+    operation: {
+      summary: "Reset the pinned SSH host key; the next session or test pins it again",
+      permission: "connections:manage",
+      params: ["name"],
+    },
   },
   {
     path: "/api/v1/connections/{name}/exec",

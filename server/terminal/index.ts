@@ -24,4 +24,5 @@ export {
   updateCommandRule,
 } from "./command-rules-store";
 export { exportSession, type SessionExport, toAsciicast } from "./export";
+export { isTerminalLive, stopTerminalSignals } from "./presence";
 export { endLiveTerminal, type LiveTerminal, listLiveTerminals } from "./registry";

@@ -9,7 +9,7 @@
 import "server-only";
 import { appendSessionEvent, type SessionCounters } from "@/server/recording";
 
-export type TerminalEventType = "output" | "input" | "resize" | "command" | "notice";
+export type TerminalEventType = "output" | "input" | "resize" | "command" | "notice" | "review";
 
 interface Pending {
   type: TerminalEventType;

@@ -3,14 +3,27 @@
  *   output: target -> streaming masker -> gateway's screen emulation (@xterm/headless) -> recording -> browser
  *   input:  browser -> (at Enter: read the command line from the screen, decide by command rules, record the
  *           decision) -> target
- * Output is written to the recording before it is sent (recorder.ts). A denied or held line is not sent: the
- * gateway kills what was typed on the remote side (Ctrl-E Ctrl-U) and prints why in the terminal.
+ * Output is written to the recording before it is sent (recorder.ts). A denied line is not sent: the gateway
+ * kills what was typed on the remote side (Ctrl-E Ctrl-U) and prints why in the terminal. A line held for review
+ * stays typed on the remote side without its Enter while a review waits in the inbox; other keys are dropped
+ * meanwhile (Ctrl+C withdraws the review). Once approved, the Enter is sent only if the line on screen still
+ * hashes to the approved input; a denial, expiry or changed line clears it.
  * Fail closed: a recording or rules-store failure ends the session. Not responsible for the WebSocket
  * (socket.ts) or for authenticating the caller (server/realtime does).
  */
 import "server-only";
 import { StringDecoder } from "node:string_decoder";
 import xtermHeadless, { type Terminal } from "@xterm/headless";
+import {
+  cancelReview,
+  createReview,
+  finishTerminalReview,
+  hashInput,
+  type Review,
+  readReview,
+  reviewSignals,
+  TERMINAL_CHANNEL,
+} from "@/server/approvals";
 import type { Principal } from "@/server/auth/principal";
 import {
   type ConnectionView,
@@ -26,9 +39,9 @@ import { appendSessionEvent, endSession, startSession } from "@/server/recording
 import { type CommandDecision, evaluateCommandLine, isIncompleteLine } from "./command-policy";
 import { loadCommandRules } from "./command-rules-store";
 import { describeDuration, type TerminalLimits, terminalLimits } from "./limits";
+import { announceTerminal, withdrawTerminal } from "./presence";
 import { captureAnchor, isAlternateScreen, type PromptAnchor, readCommandLine, TypedLine } from "./prompt";
 import { Recorder } from "./recorder";
-import { type LiveTerminal, registerLiveTerminal, unregisterLiveTerminal } from "./registry";
 import { type OpenShell, openShell } from "./ssh-shell";
 
 const { Terminal: HeadlessTerminal } = xtermHeadless;
@@ -72,9 +85,24 @@ const ACCEPT_KEYS = ["\r", "\n", "\u000f"];
 const PASSWORD_PROMPT = /(password|passphrase|passcode|\bpin\b)[^:\n]{0,60}:\s*$/i;
 const RED = "\u001b[1;31m";
 const YELLOW = "\u001b[1;33m";
+const GREEN = "\u001b[1;32m";
 const RESET = "\u001b[0m";
 
-export const REVIEW_NOTICE = "held for approval (approvals are not wired for terminals yet)";
+/** Said of a review line that cannot be held because it is not shown (a password prompt, no echo). */
+export const HIDDEN_REVIEW_NOTICE = "refused: a line that is not shown on screen cannot be held for approval";
+/** How often a held line re-reads its review besides the signals (a missed signal, an expiry). */
+const HELD_POLL_MS = 3000;
+
+/** A command line typed on the remote side, waiting for its review before the gateway sends the Enter. */
+interface HeldLine {
+  reviewId: string;
+  key: string;
+  /** Where the held line is redrawn on screen (after the hold notice). */
+  anchor: PromptAnchor;
+  stopWatching(): void;
+}
+
+type ReviewOutcome = "held" | "approved" | "denied" | "expired" | "withdrawn" | "refused" | "failed";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -107,7 +135,7 @@ export class TerminalSession {
   private isPaused = false;
   private isEnded = false;
   private size: TerminalSize;
-  private live: LiveTerminal | undefined;
+  private held: HeldLine | undefined;
 
   private constructor(
     private readonly principal: Principal,
@@ -187,6 +215,12 @@ export class TerminalSession {
       size,
     );
     session.wire();
+    await announceTerminal(
+      () => session.presence(),
+      (reason) => void session.end(reason),
+    ).catch((error: unknown) => {
+      console.error(`[portcullis] terminal ${sessionId}: could not announce the session:`, error);
+    });
     return session;
   }
 
@@ -205,27 +239,13 @@ export class TerminalSession {
       ),
       setInterval(
         () => {
-          if (Date.now() - this.lastInputAt >= this.limits.idleMs)
+          // Waiting for an approval is not idleness.
+          if (!this.held && Date.now() - this.lastInputAt >= this.limits.idleMs)
             void this.end(`idle for ${describeDuration(this.limits.idleMs)}`);
         },
         Math.min(5000, this.limits.idleMs),
       ),
     );
-    const now = new Date();
-    this.live = {
-      sessionId: this.sessionId,
-      principalId: this.principal.id,
-      principalLabel: this.principal.email,
-      connectionName: this.connection.name,
-      host: this.connection.host,
-      username: this.connection.username,
-      startedAt: now,
-      lastInputAt: now,
-      cols: this.size.cols,
-      rows: this.size.rows,
-      end: (reason) => void this.end(reason),
-    };
-    registerLiveTerminal(this.live);
     this.client.control({
       type: "ready",
       sessionId: this.sessionId,
@@ -237,6 +257,17 @@ export class TerminalSession {
       idleTimeoutSeconds: this.limits.idleMs / 1000,
       maxDurationSeconds: this.limits.maxMs / 1000,
     });
+  }
+
+  private presence() {
+    return {
+      sessionId: this.sessionId,
+      host: this.connection.host,
+      username: this.connection.username,
+      cols: this.size.cols,
+      rows: this.size.rows,
+      lastInputAt: new Date(this.lastInputAt),
+    };
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -333,16 +364,23 @@ export class TerminalSession {
   input(data: string) {
     if (this.isEnded) return;
     this.lastInputAt = Date.now();
-    if (this.live) this.live.lastInputAt = new Date(this.lastInputAt);
-    this.inputChain = this.inputChain
-      .then(() => this.handleInput(data))
-      .catch((error: unknown) => {
-        console.error(`[portcullis] terminal ${this.sessionId}: input failed:`, error);
-        void this.end("the gateway could not check a command, so the session cannot continue", "failed");
-      });
+    this.enqueue(() => this.handleInput(data));
+  }
+
+  /** Runs input handling and held-line checks one at a time, in order; a failure ends the session. */
+  private enqueue(step: () => Promise<void>) {
+    this.inputChain = this.inputChain.then(step).catch((error: unknown) => {
+      console.error(`[portcullis] terminal ${this.sessionId}: input failed:`, error);
+      void this.end("the gateway could not check a command, so the session cannot continue", "failed");
+    });
   }
 
   private async handleInput(data: string) {
+    // While a line waits for approval nothing is sent; Ctrl+C withdraws the review.
+    if (this.held) {
+      if (data.includes("\u0003")) await this.withdraw();
+      return;
+    }
     let start = 0;
     for (let i = 0; i < data.length; i++) {
       // Paste markers count only when the remote asked for bracketed paste (else its shell would run each line).
@@ -355,6 +393,7 @@ export class TerminalSession {
         await this.forward(data.slice(start, i));
         if (this.isEnded) return;
         await this.enter(c);
+        if (this.held) return;
         start = i + 1;
       }
     }
@@ -428,13 +467,191 @@ export class TerminalSession {
       );
     }
     if (decision.decision === "allow") {
-      this.shell.stream.write(key);
-      this.lastForwardAt = performance.now();
-      this.continuation = isIncompleteLine(fullLine) ? fullLine : "";
-      this.resetLine(false);
+      this.sendEnter(key, fullLine);
+      return;
+    }
+    if (decision.decision === "review" && !isHidden) {
+      await this.hold(decision, fullLine, key);
       return;
     }
     await this.refuse(decision, anchor, isHidden);
+  }
+
+  private sendEnter(key: string, fullLine: string) {
+    this.shell.stream.write(key);
+    this.lastForwardAt = performance.now();
+    this.continuation = isIncompleteLine(fullLine) ? fullLine : "";
+    this.resetLine(false);
+  }
+
+  private describeReasons(decision: CommandDecision, isHidden: boolean): string {
+    const reasons = decision.reasons.map((r) =>
+      isHidden || !r.command ? r.message : `${r.message} (${r.command})`,
+    );
+    return [...new Set(reasons)].join("; ");
+  }
+
+  private masked(text: string): string {
+    return maskText(text, this.maskingConfig).text;
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Review: the line stays typed on the remote side; its Enter waits for the inbox.
+
+  private async hold(decision: CommandDecision, fullLine: string, key: string) {
+    const anchor = this.anchor;
+    if (!anchor) return;
+    // The cursor goes to the end of the line, so the redrawn line below and readline's idea of it agree.
+    this.shell.stream.write("\u0005");
+    this.lastForwardAt = performance.now();
+    await this.settle();
+    const why = this.masked(this.describeReasons(decision, false));
+    let reviewId: string;
+    try {
+      reviewId = await createReview({
+        principal: this.principal,
+        connection: { id: this.connection.id, name: this.connection.name },
+        sessionId: this.sessionId,
+        channel: TERMINAL_CHANNEL,
+        input: fullLine,
+        class: "command",
+        reasons: decision.reasons,
+      });
+    } catch (error) {
+      console.error(`[portcullis] terminal ${this.sessionId}: could not create a review:`, error);
+      await this.dropLine(
+        `${RED}[portcullis] blocked: the review could not be created (${why})${RESET}`,
+        anchor,
+      );
+      return;
+    }
+    await this.recordReview(reviewId, "held", {
+      command: this.masked(fullLine),
+      reasons: decision.reasons.map((r) => ({ ...r, command: this.masked(r.command) })),
+    });
+    const line = readCommandLine(this.term, anchor);
+    this.emit(
+      `\r\n${YELLOW}[portcullis] held for approval: ${why} — review ${reviewId}, waiting… press Ctrl+C to withdraw${RESET}\r\n${anchor.prompt}`,
+    );
+    await this.parsed();
+    const redrawn = captureAnchor(this.term);
+    this.emit(line);
+    await this.parsed();
+    const check = () => this.enqueue(() => this.checkHeld());
+    reviewSignals.addEventListener("changed", check);
+    const poll = setInterval(check, HELD_POLL_MS);
+    this.held = {
+      reviewId,
+      key,
+      anchor: redrawn,
+      stopWatching: () => {
+        reviewSignals.removeEventListener("changed", check);
+        clearInterval(poll);
+      },
+    };
+  }
+
+  private release(): HeldLine | undefined {
+    const held = this.held;
+    held?.stopWatching();
+    this.held = undefined;
+    this.lastInputAt = Date.now();
+    return held;
+  }
+
+  private recordReview(reviewId: string, outcome: ReviewOutcome, data: Record<string, unknown> = {}) {
+    return this.recorder.event("review", { reviewId, outcome, ...data });
+  }
+
+  /** Re-reads the held line's review and acts once it is decided. */
+  private async checkHeld() {
+    const held = this.held;
+    if (!held || this.isEnded) return;
+    const row = await readReview(held.reviewId);
+    if (row?.state === "pending") return;
+    if (row?.state !== "approved") {
+      this.release();
+      await this.closeHeld(
+        held,
+        row,
+        row?.state === "expired"
+          ? "expired"
+          : row?.state === "cancelled"
+            ? "withdrawn"
+            : row?.state === "denied"
+              ? "denied"
+              : "failed",
+      );
+      return;
+    }
+    await this.parsed();
+    const current = this.continuationOf(readCommandLine(this.term, held.anchor));
+    const approvers = row.decisions.filter((d) => d.decision === "approve").map((d) => d.byLabel);
+    if (hashInput(current) !== row.inputHash) {
+      const error = "the command line on screen changed after it was held; nothing was run";
+      if (!(await finishTerminalReview(row.id, "failed", error))) return;
+      this.release();
+      await this.recordReview(row.id, "refused", { by: approvers, message: error });
+      await this.dropLine(
+        `${RED}[portcullis] approved, but ${error} (review ${row.id})${RESET}`,
+        held.anchor,
+      );
+      return;
+    }
+    if (!(await finishTerminalReview(row.id, "executed"))) return;
+    this.release();
+    await this.recordReview(row.id, "approved", { by: approvers, comments: this.commentsOf(row) });
+    const line = readCommandLine(this.term, held.anchor);
+    this.emit(
+      `\r\n${GREEN}[portcullis] approved by ${approvers.join(", ")}${this.commentsOf(row)}: running${RESET}\r\n${held.anchor.prompt}${line}`,
+    );
+    await this.parsed();
+    this.anchor = held.anchor;
+    this.sendEnter(held.key, current);
+  }
+
+  private continuationOf(line: string): string {
+    return this.continuation ? `${this.continuation}\n${line}` : line;
+  }
+
+  private commentsOf(row: Review): string {
+    const comments = row.decisions
+      .filter((d) => d.comment.trim() !== "")
+      .map((d) => `“${this.masked(d.comment.trim())}”`);
+    return comments.length > 0 ? ` (${comments.join("; ")})` : "";
+  }
+
+  /** The review ended without running: clear the line and say why, with who decided and their comment. */
+  private async closeHeld(held: HeldLine, row: Review | undefined, outcome: ReviewOutcome) {
+    const deciders = row?.decisions.filter((d) => d.decision === "deny").map((d) => d.byLabel) ?? [];
+    await this.recordReview(held.reviewId, outcome, {
+      by: deciders,
+      ...(row && { comments: this.commentsOf(row) }),
+    });
+    const what =
+      outcome === "denied"
+        ? `denied by ${deciders.join(", ")}${row ? this.commentsOf(row) : ""}`
+        : outcome === "expired"
+          ? "the review expired before anyone approved it"
+          : outcome === "withdrawn"
+            ? "withdrawn"
+            : `the review ended (${row?.state ?? "gone"})`;
+    await this.dropLine(`${RED}[portcullis] not run: ${what} (review ${held.reviewId})${RESET}`, held.anchor);
+  }
+
+  /** Ctrl+C while held: the review is cancelled and the line cleared. */
+  private async withdraw() {
+    const held = this.held;
+    if (!held) return;
+    try {
+      await cancelReview(this.principal, held.reviewId);
+    } catch (error) {
+      // Decided meanwhile: act on the decision instead.
+      if (error instanceof GatewayError) return this.checkHeld();
+      throw error;
+    }
+    this.release();
+    await this.closeHeld(held, undefined, "withdrawn");
   }
 
   private async decide(lines: string[]): Promise<CommandDecision> {
@@ -467,6 +684,16 @@ export class TerminalSession {
 
   /** The line is not run: kill it on the remote side, then say why in the terminal. */
   private async refuse(decision: CommandDecision, anchor: PromptAnchor, isHidden: boolean) {
+    const why = this.masked(this.describeReasons(decision, isHidden));
+    const text =
+      decision.decision === "review"
+        ? `${YELLOW}[portcullis] ${HIDDEN_REVIEW_NOTICE}: ${why}${RESET}`
+        : `${RED}[portcullis] blocked: ${why}${RESET}`;
+    await this.dropLine(text, anchor);
+  }
+
+  /** Kills the typed line on the remote side, then prints a notice (already masked) and the prompt again. */
+  private async dropLine(text: string, anchor: PromptAnchor) {
     const inContinuation = this.continuation !== "";
     // Ctrl-E Ctrl-U empties readline's line wherever the cursor is; in a continuation only Ctrl-C drops the
     // earlier lines the shell already holds.
@@ -474,15 +701,7 @@ export class TerminalSession {
     this.lastForwardAt = performance.now();
     this.resetLine(true);
     await this.settle(400, 30);
-    const why = decision.reasons
-      .map((r) => (isHidden || !r.command ? r.message : `${r.message} (${r.command})`))
-      .join("; ");
-    const text =
-      decision.decision === "review"
-        ? `${YELLOW}[portcullis] ${REVIEW_NOTICE}: ${why}${RESET}`
-        : `${RED}[portcullis] blocked: ${why}${RESET}`;
-    const masked = maskText(text, this.maskingConfig).text;
-    this.emit(`\r\n${masked}\r\n${inContinuation ? "" : anchor.prompt}`);
+    this.emit(`\r\n${text}\r\n${inContinuation ? "" : anchor.prompt}`);
   }
 
   resize(requested: Partial<TerminalSize>) {
@@ -490,7 +709,6 @@ export class TerminalSession {
     const size = clampSize(requested);
     if (size.cols === this.size.cols && size.rows === this.size.rows) return;
     this.size = size;
-    if (this.live) Object.assign(this.live, size);
     this.term.write("", () => this.term.resize(size.cols, size.rows));
     this.shell.stream.setWindow(size.rows, size.cols, 0, 0);
     void this.recorder.event("resize", { cols: size.cols, rows: size.rows }).catch(() => {});
@@ -500,7 +718,17 @@ export class TerminalSession {
   async end(reason: string, state: "ended" | "failed" = "ended") {
     if (this.isEnded) return;
     this.isEnded = true;
-    unregisterLiveTerminal(this.sessionId);
+    const withdrawn = withdrawTerminal(this.sessionId).catch(() => {});
+    const held = this.release();
+    if (held) {
+      // An approval that arrived but was not acted on cannot run any more; a pending review stays, and its
+      // approval will fail because this session is gone.
+      void finishTerminalReview(
+        held.reviewId,
+        "failed",
+        "the terminal session ended before the line was sent",
+      ).catch(() => {});
+    }
     for (const timer of this.timers) clearTimeout(timer);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     const rest = this.masker.flush() + this.decoder.end();
@@ -512,6 +740,7 @@ export class TerminalSession {
     this.shell.stream.removeAllListeners("close");
     this.shell.client.end();
     await this.recorder.drained();
+    await withdrawn;
     this.client.control({ type: "ended", reason });
     this.client.close();
     await endSession(this.sessionId, state).catch((error: unknown) => {

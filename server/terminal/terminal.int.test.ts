@@ -2,13 +2,14 @@
 // the gateway's terminal session with a fake WebSocket client that renders into its own headless terminal.
 // Checks the shell works, the host key is pinned and a changed one refused, commands are decided at Enter,
 // output is masked on screen and in the recording, and the asciicast export replays to the same screen.
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import xtermHeadless from "@xterm/headless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Principal } from "@/server/auth/principal";
 import { type SshdServer, startSshd } from "@/test/harness/sshd";
+import { addTestBox } from "./terminal-fixtures";
 import type { TerminalClient, TerminalControl, TerminalSession } from "./terminal-session";
 
 const { Terminal } = xtermHeadless;
@@ -17,6 +18,7 @@ type Screen = InstanceType<typeof Terminal>;
 let sshd: SshdServer;
 let dataDir: string;
 let member: Principal;
+let approver: Principal;
 const actor = { id: null, label: "test" };
 const FULL_CARD = /\b4111[ -]?1111[ -]?1111[ -]?1111\b/;
 
@@ -26,7 +28,6 @@ beforeAll(async () => {
   delete process.env.DATABASE_URL;
   process.env.DATA_DIR = dataDir;
   const { createGroup, createUser, loadPrincipal } = await import("@/server/auth");
-  const { createConnection } = await import("@/server/connections");
   await createGroup(actor, { name: "ops" });
   const userId = await createUser(actor, {
     email: "op@example.com",
@@ -34,15 +35,13 @@ beforeAll(async () => {
     groups: ["ops"],
   });
   member = (await loadPrincipal(userId, "session"))!;
-  await createConnection(actor, {
-    kind: "ssh",
-    name: "box",
-    host: sshd.host,
-    port: sshd.port,
-    username: sshd.username,
-    password: sshd.password,
-    groups: ["ops"],
+  const approverId = await createUser(actor, {
+    email: "lead@example.com",
+    password: "approver-password-1",
+    role: "admin",
   });
+  approver = (await loadPrincipal(approverId, "session"))!;
+  await addTestBox(sshd, "ops");
 });
 
 afterAll(async () => {
@@ -80,6 +79,16 @@ function fakeBrowser(cols = 100, rows = 30): FakeBrowser {
   };
 }
 
+/** The screen without line breaks and spaces, for long notices that wrap. */
+function flat(browser: FakeBrowser): string {
+  return browser.text().replace(/\s/g, "");
+}
+
+/** Whether the screen shows a (long, perhaps wrapped) text. */
+function shows(browser: FakeBrowser, text: string): boolean {
+  return flat(browser).includes(text.replace(/\s/g, ""));
+}
+
 function screenText(screen: Screen): string {
   const buffer = screen.buffer.active;
   const lines: string[] = [];
@@ -88,9 +97,9 @@ function screenText(screen: Screen): string {
   return lines.join("\n");
 }
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000) {
+async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -248,8 +257,9 @@ describe("browser terminal through the gateway", () => {
     const browser = fakeBrowser();
     const session = await open(browser);
     await typeLine(session, "kubectl delete pod web-1");
-    await waitFor(() => browser.text().includes("held for approval"), "the hold notice");
-    expect(browser.text()).toContain("approvals are not wired for terminals yet");
+    await waitFor(() => browser.text().includes("press Ctrl+C to withdraw"), "the hold notice");
+    session.input("\u0003");
+    await waitFor(() => browser.text().includes("not run: withdrawn"), "the withdrawal");
 
     // An open quote continues on the next line; the refusal sees both lines and cancels the whole command.
     await typeLine(session, "echo 'one");
@@ -290,6 +300,165 @@ describe("browser terminal through the gateway", () => {
     await expect(
       TerminalSession.start(member, "box", { cols: 80, rows: 24 }, fakeBrowser().client),
     ).rejects.toThrow(/host key of 127\.0\.0\.1 changed/);
-    await pinHostKey(box.id, sshd.hostKeyFingerprint);
+
+    // Trusting needs the key the server offers now; a reset pins again on the next session.
+    const { getConnectionById, resetHostKey, trustHostKey } = await import("@/server/connections");
+    await expect(
+      trustHostKey(actor, box.id, "SHA256:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"),
+    ).rejects.toThrow(/now offers SHA256:/);
+    expect((await trustHostKey(actor, box.id, sshd.hostKeyFingerprint)).hostKey).toBe(
+      sshd.hostKeyFingerprint,
+    );
+    const reset = await resetHostKey(actor, box.id);
+    expect(reset).toMatchObject({ hostKey: null, hostKeyPinnedAt: null });
+
+    // The connection's own limits apply to its next session.
+    const { updateConnection } = await import("@/server/connections");
+    await updateConnection(actor, box.id, {
+      terminal: { idleTimeoutSeconds: 600, maxDurationSeconds: 3600 },
+    });
+    const browser = fakeBrowser();
+    const session = await open(browser);
+    expect(browser.controls[0]).toMatchObject({
+      type: "ready",
+      idleTimeoutSeconds: 600,
+      maxDurationSeconds: 3600,
+    });
+    const repinned = await getConnectionById(box.id);
+    expect(repinned.hostKey).toBe(sshd.hostKeyFingerprint);
+    expect(repinned.hostKeyPinnedAt).not.toBeNull();
+    const { listAuditEvents } = await import("@/server/audit");
+    const actions = (await listAuditEvents()).map((e) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(["connection.host_key_trust", "connection.host_key_reset"]),
+    );
+
+    // Admins see it among the live terminals and can end it; its user is told who did.
+    const { endLiveTerminal, listLiveTerminals } = await import("./index");
+    expect(await listLiveTerminals()).toContainEqual(
+      expect.objectContaining({
+        sessionId: session.sessionId,
+        connectionName: "box",
+        principalLabel: "op@example.com",
+      }),
+    );
+    await endLiveTerminal({ id: null, label: "the lead" }, session.sessionId);
+    await waitFor(() => browser.isClosed(), "the ended session");
+    expect(browser.controls.at(-1)).toEqual({ type: "ended", reason: "ended by the lead" });
+    expect((await listLiveTerminals()).map((t) => t.sessionId)).not.toContain(session.sessionId);
+    await expect(endLiveTerminal(actor, session.sessionId)).rejects.toThrow(/no live terminal/);
+  });
+});
+
+describe("commands held for approval in the browser terminal", () => {
+  const markers = mkdtempSync(path.join(tmpdir(), "portcullis-markers-"));
+  chmodSync(markers, 0o777);
+  afterAll(() => rmSync(markers, { recursive: true, force: true }));
+  const marker = (name: string) => path.join(markers, `portcullis-marker-${name}`);
+
+  /** Types a line that the review rule holds, and waits for the hold notice; returns the review's id. */
+  async function holdLine(session: TerminalSession, browser: FakeBrowser, line: string) {
+    const { listReviews } = await import("@/server/approvals");
+    const pending = async () =>
+      (await listReviews(member, "mine")).find(
+        (r) => r.sessionId === session.sessionId && r.state === "pending",
+      );
+    await typeLine(session, line);
+    await waitFor(async () => (await pending()) !== undefined, "the review");
+    const review = (await pending())!;
+    expect(review).toMatchObject({ input: line, channel: "terminal" });
+    await waitFor(
+      () => shows(browser, `review ${review.id}, waiting… press Ctrl+C to withdraw`),
+      "the notice",
+    );
+    return review.id;
+  }
+
+  async function reviewState(id: string) {
+    const { getReview } = await import("@/server/approvals");
+    return getReview(approver, id);
+  }
+
+  it("sends the held line only when another person approves it, and records the review", async () => {
+    const browser = fakeBrowser();
+    const session = await open(browser);
+    const file = marker("approved");
+    const reviewId = await holdLine(session, browser, `touch ${file} && echo made-it`);
+    expect(shows(browser, "markers need a second pair of eyes")).toBe(true);
+    // Keys typed while waiting are not sent, and nothing ran.
+    await typeLine(session, "echo typed-while-held");
+    await session.idle();
+    expect(existsSync(file)).toBe(false);
+    expect((await reviewState(reviewId)).state).toBe("pending");
+
+    const { decideReview } = await import("@/server/approvals");
+    await expect(decideReview(member, reviewId, "approve", "mine")).rejects.toThrow(/your own request/);
+    await decideReview(approver, reviewId, "approve", "go ahead");
+    await waitFor(() => existsSync(file), "the approved command to run");
+    await waitFor(() => /^made-it$/m.test(browser.text()), "its output");
+    expect(shows(browser, "approved by lead@example.com")).toBe(true);
+    expect(browser.text()).not.toContain("typed-while-held\r");
+    await waitFor(async () => (await reviewState(reviewId)).state === "executed", "executed");
+
+    // Back to normal afterwards.
+    await typeLine(session, "echo after-review");
+    await waitFor(() => /^after-review$/m.test(browser.text()), "the next command");
+    await session.idle();
+    const { getSessionWithEvents } = await import("@/server/recording");
+    const stored = await getSessionWithEvents(session.sessionId);
+    const reviews = stored?.events.filter((e) => e.type === "review").map((e) => [e.data.outcome, e.data.by]);
+    expect(reviews).toEqual([
+      ["held", undefined],
+      ["approved", ["lead@example.com"]],
+    ]);
+    await session.end("test done");
+  });
+
+  it("clears a denied line, withdraws on Ctrl+C, and refuses a line that changed on screen", async () => {
+    const browser = fakeBrowser();
+    const session = await open(browser);
+    const { decideReview } = await import("@/server/approvals");
+
+    const denied = marker("denied");
+    const deniedId = await holdLine(session, browser, `touch ${denied}`);
+    await decideReview(approver, deniedId, "deny", "not on a Friday");
+    await waitFor(() => shows(browser, "not run: denied by lead@example.com"), "the denial");
+    expect(shows(browser, "not on a Friday")).toBe(true);
+
+    const withdrawn = marker("withdrawn");
+    const withdrawnId = await holdLine(session, browser, `touch ${withdrawn}`);
+    session.input("\u0003");
+    await waitFor(() => shows(browser, `not run: withdrawn (review ${withdrawnId})`), "the withdrawal");
+    expect((await reviewState(withdrawnId)).state).toBe("cancelled");
+
+    // A background job writes onto the held line; the approval then no longer matches the screen.
+    await typeLine(session, "(sleep 2; printf ' ; echo sne''aky') &");
+    await waitFor(() => /^\[1\] \d+\n.*[$#]$/m.test(browser.text().trimEnd()), "the job's prompt");
+    const edited = marker("edited");
+    const editedId = await holdLine(session, browser, `touch ${edited}`);
+    await waitFor(() => browser.text().includes("; echo sneaky"), "the background job's text");
+    await decideReview(approver, editedId, "approve", "");
+    await waitFor(() => shows(browser, "changed after it was held"), "the refusal");
+    const review = await reviewState(editedId);
+    expect(review.state).toBe("failed");
+    expect(review).toMatchObject({ result: { error: expect.stringMatching(/changed after it was held/) } });
+
+    await typeLine(session, "echo still-here");
+    await waitFor(() => /^still-here$/m.test(browser.text()), "the next command");
+    for (const file of [denied, withdrawn, edited]) expect(existsSync(file)).toBe(false);
+    await session.end("test done");
+  });
+
+  it("fails an approval that arrives after the terminal closed", async () => {
+    const browser = fakeBrowser();
+    const session = await open(browser);
+    const file = marker("closed");
+    const reviewId = await holdLine(session, browser, `touch ${file}`);
+    await session.end("test done");
+    const { decideReview } = await import("@/server/approvals");
+    const decided = await decideReview(approver, reviewId, "approve", "too late");
+    expect(decided.state).toBe("failed");
+    expect(decided).toMatchObject({ result: { error: expect.stringMatching(/terminal session ended/) } });
+    expect(existsSync(file)).toBe(false);
   });
 });

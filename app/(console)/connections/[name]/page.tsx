@@ -49,7 +49,9 @@ export default async function EditConnectionPage({
             groups: connection.groups,
             credentials: connection.credentials,
             hostKey: connection.hostKey,
+            hostKeyPinnedAt: connection.hostKeyPinnedAt,
             approvals: connection.approvals,
+            terminal: connection.terminal,
           }}
           allGroups={groups.map((g) => g.name)}
         />

@@ -1,5 +1,7 @@
 import { withAuth } from "@/server/http/route";
 import { listLiveTerminals } from "@/server/terminal";
 
-/** Live terminal sessions on this gateway process. */
-export const GET = withAuth({ permission: "audit:read" }, async () => ({ terminals: listLiveTerminals() }));
+/** Live terminal sessions on every console process sharing the store. */
+export const GET = withAuth({ permission: "audit:read" }, async () => ({
+  terminals: await listLiveTerminals(),
+}));
