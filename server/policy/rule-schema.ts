@@ -9,6 +9,18 @@ const pattern = z
   .max(200)
   .regex(/^[A-Za-z0-9_.*$-]+$/, "table and function patterns use names, dots and * (e.g. billing.*)");
 
+/** Who approves what a review rule holds (SQL and command rules alike); empty/null: the connection's setting. */
+export const approverFields = {
+  approverGroups: z.array(z.string().trim().min(1).max(64)).max(20).default([]),
+  approvalsRequired: z
+    .number({ message: "approvalsRequired is a number from 1 to 5" })
+    .int()
+    .min(1, "approvalsRequired is at least 1")
+    .max(5, "approvalsRequired is at most 5")
+    .nullable()
+    .default(null),
+};
+
 export const ruleInputSchema = z.object({
   name: z.string().trim().min(1, "a rule needs a name").max(120),
   connection: z.string().trim().min(1).nullable().default(null),
@@ -18,13 +30,6 @@ export const ruleInputSchema = z.object({
   functions: z.array(pattern).default([]),
   action: z.enum(["allow", "review", "deny"], { message: "action is allow, review or deny" }),
   message: z.string().trim().max(500).default(""),
-  approverGroups: z.array(z.string().trim().min(1).max(64)).max(20).default([]),
-  approvalsRequired: z
-    .number({ message: "approvalsRequired is a number from 1 to 5" })
-    .int()
-    .min(1, "approvalsRequired is at least 1")
-    .max(5, "approvalsRequired is at most 5")
-    .nullable()
-    .default(null),
+  ...approverFields,
 });
 export type RuleInput = z.input<typeof ruleInputSchema>;

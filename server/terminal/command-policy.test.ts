@@ -179,4 +179,20 @@ describe("stored command rules", () => {
     const rules = [rule({ matchKind: "regex", pattern: "([", action: "deny" })];
     expect((await evaluateCommandLine("ls", rules, context)).decision).toBe("allow");
   });
+
+  it("carries a review rule's own approvers into its reason", async () => {
+    const approvers = { approverGroups: ["sre-leads"], approvalsRequired: 2 };
+    const held = await evaluateCommandLine(
+      "kubectl delete pod x",
+      [rule({ pattern: "kubectl delete", action: "review", ...approvers })],
+      context,
+    );
+    expect(held.reasons[0]).toMatchObject({ action: "review", ...approvers });
+    const allowed = await evaluateCommandLine(
+      "kubectl delete pod x",
+      [rule({ pattern: "kubectl delete", action: "allow", ...approvers })],
+      context,
+    );
+    expect(allowed.reasons[0]).not.toHaveProperty("approverGroups");
+  });
 });

@@ -19,6 +19,9 @@ export interface CommandRule {
   pattern: string;
   action: Decision;
   message: string;
+  /** For review rules: who approves (empty: the connection's approvers) and how many must. */
+  approverGroups?: string[];
+  approvalsRequired?: number | null;
 }
 
 export interface CommandContext {
@@ -33,6 +36,8 @@ export interface CommandReason {
   ruleName: string;
   action: Decision;
   message: string;
+  approverGroups?: string[];
+  approvalsRequired?: number;
 }
 
 export interface CommandDecision {
@@ -299,6 +304,9 @@ export async function evaluateCommandLine(
       ruleName: best.name,
       action: best.action,
       message: best.message || best.name,
+      ...(best.action === "review" && best.approverGroups?.length && { approverGroups: best.approverGroups }),
+      ...(best.action === "review" &&
+        best.approvalsRequired && { approvalsRequired: best.approvalsRequired }),
     });
     if (DECISION_SEVERITY[best.action] > DECISION_SEVERITY[decision]) decision = best.action;
   }

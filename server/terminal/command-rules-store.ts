@@ -10,8 +10,10 @@ import { z } from "zod";
 import { type CommandRuleRow, commandRules, connections } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
+import { resolveGroupIds } from "@/server/auth/users";
 import { connectionIdByName } from "@/server/connections";
 import { notFound } from "@/server/errors";
+import { approverFields } from "@/server/policy/rule-schema";
 import type { CommandRule } from "./command-policy";
 
 export const commandRuleInputSchema = z
@@ -23,6 +25,7 @@ export const commandRuleInputSchema = z
     pattern: z.string().trim().min(1).max(500),
     action: z.enum(["allow", "review", "deny"], { message: "action is allow, review or deny" }),
     message: z.string().trim().max(500).default(""),
+    ...approverFields,
   })
   .refine(
     (r) => {
@@ -53,6 +56,8 @@ function toRule(row: CommandRuleRow): CommandRule {
     pattern: row.pattern,
     action: row.action,
     message: row.message,
+    approverGroups: row.approverGroups,
+    approvalsRequired: row.approvalsRequired,
   };
 }
 
@@ -78,6 +83,7 @@ export async function listCommandRules(): Promise<CommandRuleView[]> {
 
 export async function createCommandRule(actor: Actor, input: CommandRuleInput): Promise<string> {
   const data = commandRuleInputSchema.parse(input);
+  await resolveGroupIds(data.approverGroups);
   const id = randomUUID();
   const db = await getDb();
   const { connection, ...rest } = data;
@@ -88,6 +94,7 @@ export async function createCommandRule(actor: Actor, input: CommandRuleInput): 
 
 export async function updateCommandRule(actor: Actor, id: string, input: CommandRuleInput) {
   const data = commandRuleInputSchema.parse(input);
+  await resolveGroupIds(data.approverGroups);
   const db = await getDb();
   const { connection, ...rest } = data;
   const updated = await db
