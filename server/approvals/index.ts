@@ -29,6 +29,7 @@ export {
 } from "./grants";
 export {
   configureWebhookDelivery,
+  notifyWebhookEvent,
   reviewPayload,
   SIGNATURE_HEADER,
   settleWebhookDeliveries,
@@ -37,6 +38,8 @@ export {
 } from "./notify";
 export { reviewSignals, signalReviewsChanged, startReviewSignals, stopReviewSignals } from "./signals";
 export {
+  CAMPAIGN_EVENTS,
+  type CampaignEvent,
   type CreateWebhookInput,
   createWebhook,
   createWebhookSchema,
@@ -47,6 +50,8 @@ export {
   type UpdateWebhookInput,
   updateWebhook,
   updateWebhookSchema,
+  WEBHOOK_EVENTS,
+  type WebhookEvent,
   type WebhookView,
 } from "./webhooks";
 
