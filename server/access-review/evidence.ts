@@ -70,7 +70,7 @@ export function revokeConsequence(
   }
   if (grants.length > 0) {
     parts.push(
-      `${grants.length === 1 ? "the time-boxed grant" : `${grants.length} time-boxed grants`} end now`,
+      grants.length === 1 ? "the time-boxed grant ends now" : `${grants.length} time-boxed grants end now`,
     );
   }
   if (paths.some((p) => p.via === "admin")) {
