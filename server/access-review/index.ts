@@ -33,6 +33,7 @@ export {
   exportAccessMatrixCsv,
   getAccessMatrix,
   getCampaign,
+  getMatrixFilterOptions,
   type ItemView,
   liftRevocation,
   listCampaigns,

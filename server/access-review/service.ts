@@ -43,6 +43,7 @@ import {
   closeCampaignRow,
   connectionOwners,
   connectionsByNames,
+  filterOptions,
   findCampaign,
   groupsByIds,
   groupsByNames,
@@ -656,4 +657,10 @@ export async function askQuestion(principal: Principal, input: Record<string, un
     if (err instanceof RangeError) throw badRequest(err.message);
     throw err;
   }
+}
+
+/** Choices for the matrix filters (auditors). */
+export async function getMatrixFilterOptions(principal: Principal) {
+  assertAuditor(principal);
+  return filterOptions(await getDb());
 }

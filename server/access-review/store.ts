@@ -7,6 +7,7 @@ import {
   accessReviewCampaigns,
   accessReviewItems,
   accessRevocations,
+  accessTouches,
   connections,
   groups,
 } from "@/db/schema";
@@ -150,4 +151,22 @@ export async function takeDueReminders(db: Db, now: Date, before: Date) {
       ),
     )
     .returning();
+}
+
+/** Names the matrix filters offer: groups, connections and the masked types any result touched. */
+export async function filterOptions(db: Db) {
+  const [groupRows, connectionRows, typeRows] = await Promise.all([
+    db.select({ name: groups.name }).from(groups).orderBy(asc(groups.name)),
+    db.select({ name: connections.name }).from(connections).orderBy(asc(connections.name)),
+    db
+      .selectDistinct({ name: accessTouches.name })
+      .from(accessTouches)
+      .where(eq(accessTouches.kind, "type"))
+      .orderBy(asc(accessTouches.name)),
+  ]);
+  return {
+    groups: groupRows.map((r) => r.name),
+    connections: connectionRows.map((r) => r.name),
+    types: typeRows.map((r) => r.name),
+  };
 }
