@@ -5,6 +5,8 @@
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { callApi } from "@/components/ui/api";
+// The evidence words are pure (no server-only code), shared with the server so both read paths alike.
+import { describePath, type MatrixRow } from "@/server/access-review/evidence";
 
 export interface CampaignItem {
   id: string;
@@ -12,18 +14,7 @@ export interface CampaignItem {
   principalKind: "person" | "service";
   connection: string;
   reviewer: string;
-  evidence: {
-    paths: { via: string; group?: string; endsAt?: string }[];
-    since: string;
-    lastUsedAt: string | null;
-    sessions30: number;
-    sessions90: number;
-    statements30: number;
-    statements90: number;
-    touchedTypes: string[];
-    touchedColumns: string[];
-    isUnused: boolean;
-  };
+  evidence: MatrixRow;
   decision: "keep" | "revoke" | null;
   decidedBy: string | null;
   decidedAt: string | null;
@@ -34,12 +25,6 @@ export interface CampaignItem {
 }
 
 const day = (iso: string) => iso.slice(0, 10);
-
-function pathText(p: CampaignItem["evidence"]["paths"][number]) {
-  if (p.via === "group") return `group ${p.group}`;
-  if (p.via === "grant") return `grant until ${p.endsAt?.slice(0, 16).replace("T", " ")}`;
-  return "admin role";
-}
 
 function Decide({ campaignId, item }: { campaignId: string; item: CampaignItem }) {
   const router = useRouter();
@@ -217,7 +202,7 @@ export function CampaignItems({ campaignId, items }: { campaignId: string; items
               <td>{item.connection}</td>
               <td className="small">
                 {e.paths.map((p) => (
-                  <div key={pathText(p)}>{pathText(p)}</div>
+                  <div key={describePath(p)}>{describePath(p)}</div>
                 ))}
                 <div className="muted">since {day(e.since)}</div>
               </td>
