@@ -83,7 +83,7 @@ describe("progressByReviewer", () => {
       ]),
     ).toEqual([
       { reviewer: "admins", decided: 1, total: 1 },
-      { reviewer: "owners", decided: 1, total: 2 },
+      { reviewer: "group owners", decided: 1, total: 2 },
     ]);
   });
 });

@@ -144,7 +144,7 @@ export function progressByReviewer(
 ): { reviewer: string; decided: number; total: number }[] {
   const map = new Map<string, { decided: number; total: number }>();
   for (const item of items) {
-    const key = item.reviewerGroupName ?? "admins";
+    const key = item.reviewerGroupName ? `group ${item.reviewerGroupName}` : "admins";
     const entry = map.get(key) ?? { decided: 0, total: 0 };
     entry.total++;
     if (item.decision) entry.decided++;
