@@ -58,6 +58,7 @@ export function revokeConsequence(
   principal: string,
   connection: string,
   paths: readonly AccessPath[],
+  connectionKind: "postgres" | "ssh" = "ssh",
 ): string {
   const parts: string[] = [];
   const groups = paths.filter((p) => p.via === "group").map((p) => p.group);
@@ -78,7 +79,7 @@ export function revokeConsequence(
       `${principal} is an admin: the admin role still reaches every connection (change it on Users)`,
     );
   }
-  parts.push(`a live terminal of ${principal} on ${connection} is ended`);
+  if (connectionKind === "ssh") parts.push(`a live terminal of ${principal} on ${connection} is ended`);
   return `${parts.join("; ")}.`;
 }
 

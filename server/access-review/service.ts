@@ -162,7 +162,12 @@ function toItemView(principal: Principal, campaign: AccessReviewCampaign, item: 
     decidedAt: item.decidedAt?.toISOString() ?? null,
     comment: item.comment,
     effect: item.effect,
-    consequence: revokeConsequence(item.principalLabel, item.connectionName, evidence.paths ?? []),
+    consequence: revokeConsequence(
+      item.principalLabel,
+      item.connectionName,
+      evidence.paths ?? [],
+      evidence.connectionKind,
+    ),
     isMine: item.principalId === principal.id,
     canDecide: campaign.state === "open" && item.decision === null && mayDecide(principal, item),
   };

@@ -20,10 +20,10 @@ import {
   updateConnectionSchema,
 } from "./schema";
 import {
+  activeRevocations,
   findConnectionById,
   findConnectionByName,
   groupsByConnection,
-  activeRevocations,
   listConnectionRows,
   replaceConnectionGroups,
 } from "./store";

@@ -28,9 +28,9 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
       <p className="lead">
         Started by {c.createdBy} on {c.createdAt.slice(0, 16).replace("T", " ")} UTC, due{" "}
         {c.dueAt.slice(0, 10)}, closed by {c.closedBy} on {c.closedAt?.slice(0, 16).replace("T", " ")} UTC.
-        Reviewers: {c.reviewers}. {report.summary.items} items: {report.summary.kept} kept,{" "}
-        {report.summary.revoked} revoked, {report.summary.undecided} undecided. Evidence as shown to reviewers
-        at the start of the review.
+        Reviewers: {c.reviewers}. {report.summary.items} {report.summary.items === 1 ? "item" : "items"}:{" "}
+        {report.summary.kept} kept, {report.summary.revoked} revoked, {report.summary.undecided} undecided.
+        Evidence as shown to reviewers at the start of the review.
       </p>
       <div className="btn-row no-print">
         <a className="btn" href={`/api/v1/access-reviews/${c.id}/report`} download>
