@@ -47,7 +47,7 @@ export const createWebhookSchema = z.object({
   events: z
     .array(z.enum(WEBHOOK_EVENTS))
     .min(1)
-    .default([...WEBHOOK_EVENTS]),
+    .default([...REVIEW_EVENTS]),
   format: z.enum(["json", "slack"]).default("json"),
   enabled: z.boolean().default(true),
 });
