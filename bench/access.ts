@@ -19,6 +19,8 @@ const { values } = parseArgs({
     principals: { type: "string", default: "1000" },
     connections: { type: "string", default: "200" },
     sessions: { type: "string", default: "100000" },
+    /** print the query plan of the unfiltered first page */
+    explain: { type: "boolean", default: false },
   },
 });
 const RUNS = Number(values.runs);
@@ -111,6 +113,13 @@ async function main() {
     console.log(
       `first read (folds ${counts?.events} result events into the rollup): ${ms(performance.now() - first)}; ${initial.total} (principal, connection) rows`,
     );
+    if (values.explain) {
+      const { sql } = await import("drizzle-orm");
+      const { matrixPageSql } = await import("../server/access-review/matrix");
+      const plan = await db.execute(sql`explain (analyze, buffers) ${matrixPageSql(filters({}), new Date())}`);
+      const lines = (Array.isArray(plan) ? plan : []) as Record<string, string>[];
+      console.log(lines.map((l) => Object.values(l)[0]).join("\n"));
+    }
     const cases: [string, () => Promise<unknown>][] = [
       ["page 1 (100 rows), no filter", () => queryMatrix(db, filters({}))],
       ["filtered by connection", () => queryMatrix(db, filters({ connection: "conn-042" }))],

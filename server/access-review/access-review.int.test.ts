@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
@@ -199,5 +201,53 @@ describe("access review campaigns", () => {
     await liftRevocation(admin, revocation?.id ?? "");
     const { listConnections } = await import("@/server/connections");
     expect((await listConnections(analyst)).map((c) => c.name)).toEqual(["shop"]);
+  });
+
+  it("announces started and closed campaigns to subscribed webhooks, signed", async () => {
+    const received: {
+      event: string;
+      signature: string;
+      text: string;
+      body: { campaign: { name: string; items: number } };
+    }[] = [];
+    const server = createServer((req, res) => {
+      let text = "";
+      req.on("data", (chunk) => {
+        text += chunk;
+      });
+      req.on("end", () => {
+        const body = JSON.parse(text);
+        received.push({
+          event: body.event,
+          signature: String(req.headers["x-portcullis-signature"]),
+          text,
+          body,
+        });
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const approvals = await import("@/server/approvals");
+      const { port } = server.address() as AddressInfo;
+      const hook = await approvals.createWebhook(TEST_ACTOR, {
+        url: `http://127.0.0.1:${port}/hook`,
+        events: ["campaign.started", "campaign.closed"],
+      });
+      const { closeCampaign, createCampaign } = await import("@/server/access-review");
+      const campaign = await createCampaign(admin, {
+        name: "announced",
+        reviewers: "owners",
+        dueAt: future(),
+      });
+      await closeCampaign(admin, campaign.id);
+      await approvals.settleWebhookDeliveries();
+      expect(received.map((r) => r.event)).toEqual(["campaign.started", "campaign.closed"]);
+      expect(received[0]?.body.campaign).toMatchObject({ name: "announced", items: campaign.total });
+      expect(received[0]?.signature).toBe(approvals.signBody(hook.secret, received[0]?.text ?? ""));
+      await approvals.deleteWebhook(TEST_ACTOR, hook.webhook.id);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -94,34 +94,39 @@ interface RawRow {
 const iso = (v: Date | string) => (v instanceof Date ? v : new Date(v)).toISOString();
 
 /**
- * Every current (principal, connection) pair: group memberships through connection_groups (minus pairs an
- * access review revoked), active unexpired grants, and admin people on every connection.
+ * One row per current access path: group memberships through connection_groups (minus pairs an access
+ * review revoked), active unexpired grants, and admin people on every connection.
  */
-function pairsQuery(): SQL {
+function pathRows(): SQL {
   return sql`
-    select principal_id, connection_id, jsonb_agg(path order by since) as paths, min(since) as since,
-      bool_or(standing) as standing
-    from (
-      select gm.user_id as principal_id, cg.connection_id,
-        jsonb_build_object('via', 'group', 'group', g.name, 'since', gm.created_at) as path,
-        gm.created_at as since, true as standing
-      from group_members gm
-      join connection_groups cg on cg.group_id = gm.group_id
-      join groups g on g.id = gm.group_id
-      where not exists (
-        select 1 from access_revocations r
-        where r.principal_id = gm.user_id and r.connection_id = cg.connection_id and r.lifted_at is null)
-      union all
-      select ag.user_id, ag.connection_id,
-        jsonb_build_object('via', 'grant', 'grantId', ag.id, 'since', ag.starts_at, 'endsAt', ag.expires_at),
-        ag.starts_at, false
-      from access_grants ag
-      where ag.state = 'active' and ag.expires_at > now()
-      union all
-      select u.id, c.id, jsonb_build_object('via', 'admin', 'since', u.created_at), u.created_at, true
-      from users u cross join connections c
-      where u.role = 'admin' and u.kind = 'person'
-    ) p
+    select gm.user_id as principal_id, cg.connection_id,
+      jsonb_build_object('via', 'group', 'group', g.name, 'since', gm.created_at) as path,
+      gm.created_at as since, true as standing, g.name as group_name
+    from group_members gm
+    join connection_groups cg on cg.group_id = gm.group_id
+    join groups g on g.id = gm.group_id
+    where not exists (
+      select 1 from access_revocations r
+      where r.principal_id = gm.user_id and r.connection_id = cg.connection_id and r.lifted_at is null)
+    union all
+    select ag.user_id, ag.connection_id,
+      jsonb_build_object('via', 'grant', 'grantId', ag.id, 'since', ag.starts_at, 'endsAt', ag.expires_at),
+      ag.starts_at, false, null
+    from access_grants ag
+    where ag.state = 'active' and ag.expires_at > now()
+    union all
+    select u.id, c.id, jsonb_build_object('via', 'admin', 'since', u.created_at), u.created_at, true, null
+    from users u cross join connections c
+    where u.role = 'admin' and u.kind = 'person'`;
+}
+
+/** Every current (principal, connection) pair, with its paths when `withPaths` (the costly part). */
+function pairsQuery(withPaths: boolean): SQL {
+  return sql`
+    select principal_id, connection_id, min(since) as since, bool_or(standing) as standing,
+      array_agg(group_name) filter (where group_name is not null) as group_names
+      ${withPaths ? sql`, jsonb_agg(path order by since) as paths` : sql``}
+    from (${pathRows()}) x
     group by principal_id, connection_id`;
 }
 
@@ -131,10 +136,7 @@ function filtersSql(filters: MatrixFilters, now: Date): SQL[] {
     const pattern = `%${filters.principal.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     where.push(sql`(u.email ilike ${pattern} or u.name ilike ${pattern})`);
   }
-  if (filters.group)
-    where.push(
-      sql`exists (select 1 from jsonb_array_elements(p.paths) x where x->>'group' = ${filters.group})`,
-    );
+  if (filters.group) where.push(sql`${filters.group} = any(p.group_names)`);
   if (filters.connection) where.push(sql`c.name = ${filters.connection}`);
   if (filters.type) {
     where.push(sql`exists (select 1 from access_touches t where t.principal_id = p.principal_id
@@ -155,22 +157,14 @@ export interface MatrixPage {
   unusedDays: number;
 }
 
-/** One page of the matrix (or every row, with `all`), ordered by principal then connection. */
-export async function queryMatrix(
-  db: Db,
-  filters: MatrixFilters,
-  options: { all?: boolean; now?: Date } = {},
-): Promise<MatrixPage> {
-  const now = options.now ?? new Date();
-  await refreshTouches(db);
+/** The matrix query for one page (or every row, with `all`), ordered by principal then connection. */
+export function matrixSql(filters: MatrixFilters, now: Date, all = false): SQL {
   const d30 = new Date(now.getTime() - 30 * 86_400_000).toISOString();
   const d90 = new Date(now.getTime() - 90 * 86_400_000).toISOString();
   const where = sql.join(filtersSql(filters, now), sql` and `);
-  const paging = options.all
-    ? sql``
-    : sql`limit ${filters.pageSize} offset ${(filters.page - 1) * filters.pageSize}`;
-  const result = await db.execute(sql`
-    with p as (${pairsQuery()}),
+  const paging = all ? sql`` : sql`limit ${filters.pageSize} offset ${(filters.page - 1) * filters.pageSize}`;
+  return sql`
+    with p as (${pairsQuery(true)}),
     us as (
       select principal_id, connection_id, max(last_activity_at) as last_used,
         count(*) filter (where started_at >= ${d30}::timestamptz) as sessions30,
@@ -199,7 +193,71 @@ export async function queryMatrix(
     left join tc on tc.principal_id = p.principal_id and tc.connection_id = p.connection_id
     where ${where}
     order by lower(u.email), c.name
-    ${paging}`);
+    ${paging}`;
+}
+
+/**
+ * One page, page first: the filtered, ordered pairs are found without their evidence, then paths, use and
+ * touched marks are read for the page's pairs only, through indexes. Only the "unused" filter needs every
+ * pair's last use, so only then is the sessions table aggregated whole.
+ */
+export function matrixPageSql(filters: MatrixFilters, now: Date): SQL {
+  const d30 = new Date(now.getTime() - 30 * 86_400_000).toISOString();
+  const d90 = new Date(now.getTime() - 90 * 86_400_000).toISOString();
+  const where = sql.join(filtersSql(filters, now), sql` and `);
+  const lastUse = filters.unused
+    ? sql`, us as (
+        select principal_id, connection_id, max(last_activity_at) as last_used
+        from sessions where principal_id is not null group by principal_id, connection_id)`
+    : sql``;
+  return sql`
+    with p as (${pairsQuery(false)})${lastUse},
+    page as (
+      select p.principal_id, p.connection_id, lower(u.email) as email_key, c.name as connection_key,
+        count(*) over () as total
+      from p
+      join users u on u.id = p.principal_id
+      join connections c on c.id = p.connection_id
+      ${filters.unused ? sql`left join us on us.principal_id = p.principal_id and us.connection_id = p.connection_id` : sql``}
+      where ${where}
+      order by lower(u.email), c.name
+      limit ${filters.pageSize} offset ${(filters.page - 1) * filters.pageSize}
+    )
+    select page.principal_id, u.email, u.name, u.kind as principal_kind, page.connection_id, c.name as connection,
+      c.kind as connection_kind, pp.paths, pp.since, use.last_used, use.sessions30, use.sessions90,
+      use.statements30, use.statements90, tc.types, tc.columns, page.total
+    from page
+    join users u on u.id = page.principal_id
+    join connections c on c.id = page.connection_id
+    cross join lateral (
+      select jsonb_agg(x.path order by x.since) as paths, min(x.since) as since
+      from (${pathRows()}) x
+      where x.principal_id = page.principal_id and x.connection_id = page.connection_id) pp
+    cross join lateral (
+      select max(s.last_activity_at) as last_used,
+        count(*) filter (where s.started_at >= ${d30}::timestamptz) as sessions30,
+        count(*) filter (where s.started_at >= ${d90}::timestamptz) as sessions90,
+        coalesce(sum(s.statements) filter (where s.started_at >= ${d30}::timestamptz), 0) as statements30,
+        coalesce(sum(s.statements) filter (where s.started_at >= ${d90}::timestamptz), 0) as statements90
+      from sessions s
+      where s.principal_id = page.principal_id and s.connection_id = page.connection_id) use
+    cross join lateral (
+      select array_agg(t.name order by t.name) filter (where t.kind = 'type') as types,
+        array_agg(t.name order by t.name) filter (where t.kind = 'column') as columns
+      from access_touches t
+      where t.principal_id = page.principal_id and t.connection_id = page.connection_id) tc
+    order by page.email_key, page.connection_key`;
+}
+
+/** One page of the matrix (or every row, with `all`), ordered by principal then connection. */
+export async function queryMatrix(
+  db: Db,
+  filters: MatrixFilters,
+  options: { all?: boolean; now?: Date } = {},
+): Promise<MatrixPage> {
+  const now = options.now ?? new Date();
+  await refreshTouches(db);
+  const result = await db.execute(options.all ? matrixSql(filters, now, true) : matrixPageSql(filters, now));
   const raw = rowsOf<RawRow>(result);
   const rows = raw.map((r): MatrixRow => {
     const paths = (typeof r.paths === "string" ? JSON.parse(r.paths) : r.paths) as AccessPath[];
