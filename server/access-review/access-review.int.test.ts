@@ -251,3 +251,47 @@ describe("access review campaigns", () => {
     }
   });
 });
+
+describe("auditor questions", () => {
+  it("lists writes that ran without an approval, and the approvals a user gave", async () => {
+    const { createRule } = await import("@/server/policy");
+    const { runSql } = await import("@/server/pipeline");
+    const { decideReview } = await import("@/server/approvals");
+    const { askQuestion } = await import("@/server/access-review");
+    const held = await runSql({
+      principal: lead,
+      connectionName: "shop",
+      input: "insert into customers values (2, 'Ada', 'ada@example.com', '')",
+      channel: "api",
+    });
+    if (held.status !== "pending_review") throw new Error(`expected a held insert, got ${held.status}`);
+    await decideReview(admin, held.reviewId, "approve", "ticket OPS-7");
+    await createRule(TEST_ACTOR, {
+      name: "analysts update names",
+      connection: "shop",
+      classes: ["write"],
+      action: "allow",
+    });
+    const direct = await runSql({
+      principal: lead,
+      connectionName: "shop",
+      input: "update customers set name = 'Grace H' where id = 1",
+      channel: "api",
+    });
+    expect(direct.status).toBe("done");
+
+    const writes = await askQuestion(admin, { question: "unapproved-writes", connection: "shop" });
+    expect(writes.rows.map((r) => r.cells.slice(1, 5))).toEqual([
+      [lead.email, "shop", "write", "analysts update names"],
+    ]);
+    const approvals = await askQuestion(admin, { question: "approvals-by", user: admin.email });
+    expect(approvals.rows.map((r) => [r.cells[1], r.cells[2], r.cells[3], r.cells[6]])).toEqual([
+      ["review", "approve", lead.email, "ticket OPS-7"],
+    ]);
+    await expect(
+      askQuestion(admin, { question: "approvals-by", user: "x", since: "soon" }),
+    ).rejects.toMatchObject({
+      status: 400,
+    });
+  });
+});
