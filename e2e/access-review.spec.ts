@@ -76,6 +76,8 @@ test("a reviewer revokes an analyst's access in a campaign, and the analyst's ne
   const reviewer = await reviewerContext.newPage();
   await signIn(reviewer, base, REVIEWER.email, REVIEWER.password);
   await reviewer.goto(`${base}/access/campaigns`);
+  await expect(reviewer.getByRole("table", { name: "Access reviews" })).toContainText("1 to decide");
+  await snap(reviewer, "access-review-03a-reviewer-list");
   await reviewer.getByRole("link", { name: CAMPAIGN }).click();
   const item = reviewer.getByRole("table", { name: "Review items" }).getByRole("row").filter({
     hasText: ANALYST.email,

@@ -176,79 +176,81 @@ export function CampaignAdminActions({ campaignId }: { campaignId: string }) {
 
 export function CampaignItems({ campaignId, items }: { campaignId: string; items: CampaignItem[] }) {
   return (
-    <table className="data matrix" aria-label="Review items">
-      <thead>
-        <tr>
-          <th>Principal</th>
-          <th>Connection</th>
-          <th>Access through</th>
-          <th>Last used</th>
-          <th className="num">Sessions 30 / 90 d</th>
-          <th className="num">Statements 30 / 90 d</th>
-          <th>Touched</th>
-          <th>Reviewer</th>
-          <th>Decision</th>
-        </tr>
-      </thead>
-      <tbody>
-        {items.map((item) => {
-          const e = item.evidence;
-          return (
-            <tr key={item.id} className={e.isUnused && !item.decision ? "flag-unused" : undefined}>
-              <td>
-                {item.principal}
-                {item.principalKind === "service" && <span className="tag">service</span>}
-              </td>
-              <td>{item.connection}</td>
-              <td className="small">
-                {e.paths.map((p) => (
-                  <div key={describePath(p)}>{describePath(p)}</div>
-                ))}
-                <div className="muted">since {day(e.since)}</div>
-              </td>
-              <td className="small">
-                {e.lastUsedAt ? day(e.lastUsedAt) : <span className="muted">never</span>}
-                {e.isUnused && (
-                  <div>
-                    <span className="tag warn">unused</span>
-                  </div>
-                )}
-              </td>
-              <td className="num">
-                {e.sessions30} / {e.sessions90}
-              </td>
-              <td className="num">
-                {e.statements30} / {e.statements90}
-              </td>
-              <td>
-                {e.touchedTypes.map((t) => (
-                  <span key={t} className="tag type">
-                    {t}
-                  </span>
-                ))}
-              </td>
-              <td className="small">{item.reviewer}</td>
-              <td>
-                {item.decision ? (
-                  <div className="small">
-                    <span className={`tag ${item.decision === "revoke" ? "off" : "ok"}`}>
-                      {item.decision}
-                    </span>{" "}
-                    by {item.decidedBy}
-                    {item.comment && <div className="muted">“{item.comment}”</div>}
-                  </div>
-                ) : item.canDecide ? (
-                  <Decide campaignId={campaignId} item={item} />
-                ) : (
-                  <span className="muted small">
-                    {item.isMine ? "your own access: another reviewer decides" : "waiting"}
-                  </span>
-                )}
-              </td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+    <div className="table-scroll">
+      <table className="data matrix" aria-label="Review items">
+        <thead>
+          <tr>
+            <th>Principal</th>
+            <th>Connection</th>
+            <th>Access through</th>
+            <th>Last used</th>
+            <th className="num">Sessions 30 / 90 d</th>
+            <th className="num">Statements 30 / 90 d</th>
+            <th>Touched</th>
+            <th>Reviewer</th>
+            <th>Decision</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((item) => {
+            const e = item.evidence;
+            return (
+              <tr key={item.id} className={e.isUnused && !item.decision ? "flag-unused" : undefined}>
+                <td>
+                  {item.principal}
+                  {item.principalKind === "service" && <span className="tag">service</span>}
+                </td>
+                <td>{item.connection}</td>
+                <td className="small">
+                  {e.paths.map((p) => (
+                    <div key={describePath(p)}>{describePath(p)}</div>
+                  ))}
+                  <div className="muted">since {day(e.since)}</div>
+                </td>
+                <td className="small">
+                  {e.lastUsedAt ? day(e.lastUsedAt) : <span className="muted">never</span>}
+                  {e.isUnused && (
+                    <div>
+                      <span className="tag warn">unused</span>
+                    </div>
+                  )}
+                </td>
+                <td className="num">
+                  {e.sessions30} / {e.sessions90}
+                </td>
+                <td className="num">
+                  {e.statements30} / {e.statements90}
+                </td>
+                <td>
+                  {e.touchedTypes.map((t) => (
+                    <span key={t} className="tag type">
+                      {t}
+                    </span>
+                  ))}
+                </td>
+                <td className="small">{item.reviewer}</td>
+                <td>
+                  {item.decision ? (
+                    <div className="small">
+                      <span className={`tag ${item.decision === "revoke" ? "off" : "ok"}`}>
+                        {item.decision}
+                      </span>{" "}
+                      by {item.decidedBy}
+                      {item.comment && <div className="muted">“{item.comment}”</div>}
+                    </div>
+                  ) : item.canDecide ? (
+                    <Decide campaignId={campaignId} item={item} />
+                  ) : (
+                    <span className="muted small">
+                      {item.isMine ? "your own access: another reviewer decides" : "waiting"}
+                    </span>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }
