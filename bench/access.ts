@@ -116,7 +116,9 @@ async function main() {
     if (values.explain) {
       const { sql } = await import("drizzle-orm");
       const { matrixPageSql } = await import("../server/access-review/matrix");
-      const plan = await db.execute(sql`explain (analyze, buffers) ${matrixPageSql(filters({}), new Date())}`);
+      const plan = await db.execute(
+        sql`explain (analyze, buffers) ${matrixPageSql(filters({}), new Date())}`,
+      );
       const lines = (Array.isArray(plan) ? plan : []) as Record<string, string>[];
       console.log(lines.map((l) => Object.values(l)[0]).join("\n"));
     }
