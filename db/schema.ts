@@ -5,6 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   bigserial,
   boolean,
   index,
@@ -90,6 +91,8 @@ export const connections = pgTable(
     /** SSH host key pinned on first use */
     hostKey: text("host_key"),
     isDemo: boolean("is_demo").notNull().default(false),
+    /** the group whose members review this connection's access in access reviews; null: admins */
+    ownerGroupId: text("owner_group_id"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -399,3 +402,107 @@ export const webhooks = pgTable("webhooks", {
 
 export type AccessGrant = typeof accessGrants.$inferSelect;
 export type Webhook = typeof webhooks.$inferSelect;
+
+/** An access review campaign: what it covers, who reviews, until when. */
+export const accessReviewCampaigns = pgTable(
+  "access_review_campaigns",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    /** connection and group ids the campaign covers (empty lists with both empty: everything) */
+    scope: jsonb("scope").$type<{ connectionIds: string[]; groupIds: string[] }>().notNull(),
+    /** "group": members of reviewerGroupId review every item; "owners": each connection's owner group (or admins) */
+    reviewerMode: text("reviewer_mode", { enum: ["group", "owners"] }).notNull(),
+    reviewerGroupId: text("reviewer_group_id"),
+    unusedDays: integer("unused_days").notNull().default(30),
+    dueAt: timestamp("due_at", { withTimezone: true }).notNull(),
+    state: text("state", { enum: ["open", "closed"] })
+      .notNull()
+      .default("open"),
+    createdBy: text("created_by"),
+    createdByLabel: text("created_by_label").notNull(),
+    createdAt: createdAt(),
+    closedAt: timestamp("closed_at", { withTimezone: true }),
+    closedByLabel: text("closed_by_label"),
+    remindedAt: timestamp("reminded_at", { withTimezone: true }),
+  },
+  (t) => [index("access_review_campaigns_state_idx").on(t.state, t.createdAt)],
+);
+
+/** One principal's access to one connection under review, with the evidence shown when the campaign started. */
+export const accessReviewItems = pgTable(
+  "access_review_items",
+  {
+    id: text("id").primaryKey(),
+    campaignId: text("campaign_id")
+      .notNull()
+      .references(() => accessReviewCampaigns.id, { onDelete: "cascade" }),
+    principalId: text("principal_id").notNull(),
+    principalLabel: text("principal_label").notNull(),
+    principalKind: text("principal_kind", { enum: ["person", "service"] }).notNull(),
+    connectionId: text("connection_id").notNull(),
+    connectionName: text("connection_name").notNull(),
+    /** who decides: members of this group; null means admins */
+    reviewerGroupId: text("reviewer_group_id"),
+    reviewerGroupName: text("reviewer_group_name"),
+    evidence: jsonb("evidence").$type<Record<string, unknown>>().notNull(),
+    decision: text("decision", { enum: ["keep", "revoke"] }),
+    decidedBy: text("decided_by"),
+    decidedByLabel: text("decided_by_label"),
+    decidedAt: timestamp("decided_at", { withTimezone: true }),
+    comment: text("comment").notNull().default(""),
+    /** what a revoke did (grants revoked, paths denied, terminals ended) */
+    effect: jsonb("effect").$type<Record<string, unknown>>(),
+  },
+  (t) => [
+    index("access_review_items_campaign_idx").on(t.campaignId, t.principalLabel),
+    index("access_review_items_principal_idx").on(t.principalId),
+  ],
+);
+
+/** Access to a connection taken back in an access review: denies the principal's group paths to it until lifted. */
+export const accessRevocations = pgTable(
+  "access_revocations",
+  {
+    id: text("id").primaryKey(),
+    principalId: text("principal_id").notNull(),
+    connectionId: text("connection_id").notNull(),
+    campaignId: text("campaign_id"),
+    campaignName: text("campaign_name").notNull(),
+    itemId: text("item_id"),
+    byLabel: text("by_label").notNull(),
+    comment: text("comment").notNull().default(""),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    liftedAt: timestamp("lifted_at", { withTimezone: true }),
+    liftedByLabel: text("lifted_by_label"),
+  },
+  (t) => [index("access_revocations_pair_idx").on(t.principalId, t.connectionId)],
+);
+
+/**
+ * Which masked types and columns a principal's results touched on a connection (from the masking marks of
+ * recorded result events; never values). Kept up to date incrementally from session_events by id.
+ */
+export const accessTouches = pgTable(
+  "access_touches",
+  {
+    principalId: text("principal_id").notNull(),
+    connectionId: text("connection_id").notNull(),
+    kind: text("kind", { enum: ["type", "column"] }).notNull(),
+    name: text("name").notNull(),
+    firstAt: timestamp("first_at", { withTimezone: true }).notNull(),
+    lastAt: timestamp("last_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.principalId, t.connectionId, t.kind, t.name] })],
+);
+
+/** How far a rollup has read its source (access_touches: the last session_events id folded in). */
+export const accessRollupState = pgTable("access_rollup_state", {
+  id: text("id").primaryKey(),
+  lastEventId: bigint("last_event_id", { mode: "number" }).notNull().default(0),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type AccessReviewCampaign = typeof accessReviewCampaigns.$inferSelect;
+export type AccessReviewItem = typeof accessReviewItems.$inferSelect;
+export type AccessRevocation = typeof accessRevocations.$inferSelect;

@@ -38,6 +38,10 @@ const MEMBER_ALLOWED = new Set([
   "POST /api/v1/access/grants/[id]/approve",
   "POST /api/v1/access/grants/[id]/deny",
   "POST /api/v1/access/grants/[id]/revoke",
+  "GET /api/v1/access-reviews",
+  "GET /api/v1/access-reviews/[id]",
+  "POST /api/v1/access-reviews/[id]/items/[itemId]/decide",
+  "POST /api/v1/access-reviews/[id]/bulk",
 ]);
 
 const routes = listApiRoutes();

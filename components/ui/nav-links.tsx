@@ -13,13 +13,17 @@ export interface NavItem {
 
 export function NavLinks({ items, inboxCount }: { items: NavItem[]; inboxCount: number }) {
   const pathname = usePathname();
+  // The longest matching link is the current one (/access/campaigns is not also /access).
+  const current = items
+    .filter((item) => pathname === item.href || pathname.startsWith(`${item.href}/`))
+    .sort((a, b) => b.href.length - a.href.length)[0]?.href;
   let lastSection: string | undefined;
   return (
     <>
       {items.map((item) => {
         const header = item.section && item.section !== lastSection ? item.section : undefined;
         lastSection = item.section ?? lastSection;
-        const active = pathname === item.href || pathname.startsWith(`${item.href}/`);
+        const active = item.href === current;
         return (
           <span key={item.href}>
             {header && <div className="section">{header}</div>}

@@ -33,6 +33,7 @@ export {
 } from "./grants";
 export {
   configureWebhookDelivery,
+  notifyWebhookEvent,
   reviewPayload,
   SIGNATURE_HEADER,
   settleWebhookDeliveries,
@@ -42,6 +43,8 @@ export {
 export { parseReviewFilters, type ReviewFilters, reviewFiltersSchema } from "./schema";
 export { reviewSignals, signalReviewsChanged, startReviewSignals, stopReviewSignals } from "./signals";
 export {
+  CAMPAIGN_EVENTS,
+  type CampaignEvent,
   type CreateWebhookInput,
   createWebhook,
   createWebhookSchema,
@@ -52,6 +55,8 @@ export {
   type UpdateWebhookInput,
   updateWebhook,
   updateWebhookSchema,
+  WEBHOOK_EVENTS,
+  type WebhookEvent,
   type WebhookView,
 } from "./webhooks";
 

@@ -9,7 +9,7 @@ import "server-only";
 import { createHmac } from "node:crypto";
 import type { Review } from "@/db/schema";
 import { processSingleton } from "@/server/singleton";
-import { type ReviewEvent, type WebhookTarget, webhookTargetsFor } from "./webhooks";
+import { type ReviewEvent, type WebhookEvent, type WebhookTarget, webhookTargetsFor } from "./webhooks";
 
 export const SIGNATURE_HEADER = "X-Portcullis-Signature";
 export const TIMESTAMP_HEADER = "X-Portcullis-Timestamp";
@@ -174,17 +174,24 @@ async function deliver(target: WebhookTarget, body: string): Promise<void> {
   }
 }
 
-/** Sends an event to every subscribed endpoint in the background; never throws, never waits for delivery. */
-export function notifyReviewEvent(event: ReviewEvent, review: Review): void {
+/**
+ * Sends an event to every subscribed endpoint in the background; never throws, never waits for delivery.
+ * `slack` builds the Slack-format message, only when an endpoint wants one.
+ */
+export function notifyWebhookEvent(event: WebhookEvent, payload: unknown, slack: () => unknown): void {
   const task = (async () => {
     const targets = await webhookTargetsFor(event);
     if (targets.length === 0) return;
-    const payload = reviewPayload(event, review);
     const jsonBody = JSON.stringify(payload);
-    const slackBody = targets.some((t) => t.format === "slack") ? JSON.stringify(slackMessage(payload)) : "";
+    const slackBody = targets.some((t) => t.format === "slack") ? JSON.stringify(slack()) : "";
     await Promise.all(targets.map((t) => deliver(t, t.format === "slack" ? slackBody : jsonBody)));
   })()
     .catch((err) => console.error("[portcullis] webhook delivery failed:", err))
     .finally(() => inFlight.delete(task));
   inFlight.add(task);
+}
+
+export function notifyReviewEvent(event: ReviewEvent, review: Review): void {
+  const payload = reviewPayload(event, review);
+  notifyWebhookEvent(event, payload, () => slackMessage(payload));
 }

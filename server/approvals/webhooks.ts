@@ -26,6 +26,13 @@ export const REVIEW_EVENTS = [
 ] as const;
 export type ReviewEvent = (typeof REVIEW_EVENTS)[number];
 
+/** Access review campaigns (server/access-review) announce themselves through the same endpoints. */
+export const CAMPAIGN_EVENTS = ["campaign.started", "campaign.reminder", "campaign.closed"] as const;
+export type CampaignEvent = (typeof CAMPAIGN_EVENTS)[number];
+
+export const WEBHOOK_EVENTS = [...REVIEW_EVENTS, ...CAMPAIGN_EVENTS] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
 const urlSchema = z
   .string()
   .trim()
@@ -38,7 +45,7 @@ export const createWebhookSchema = z.object({
   /** omitted: the gateway generates one and returns it once */
   secret: z.string().min(16).max(200).optional(),
   events: z
-    .array(z.enum(REVIEW_EVENTS))
+    .array(z.enum(WEBHOOK_EVENTS))
     .min(1)
     .default([...REVIEW_EVENTS]),
   format: z.enum(["json", "slack"]).default("json"),
@@ -49,7 +56,7 @@ export type CreateWebhookInput = z.input<typeof createWebhookSchema>;
 export const updateWebhookSchema = z.object({
   url: urlSchema.optional(),
   secret: z.string().min(16).max(200).optional(),
-  events: z.array(z.enum(REVIEW_EVENTS)).min(1).optional(),
+  events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).optional(),
   format: z.enum(["json", "slack"]).optional(),
   enabled: z.boolean().optional(),
 });
@@ -58,7 +65,7 @@ export type UpdateWebhookInput = z.input<typeof updateWebhookSchema>;
 export interface WebhookView {
   id: string;
   url: string;
-  events: ReviewEvent[];
+  events: WebhookEvent[];
   format: "json" | "slack";
   enabled: boolean;
   createdAt: string;
@@ -76,8 +83,8 @@ export interface WebhookTarget {
 
 type Actor = { id: string | null; label: string };
 
-function eventsOf(row: Webhook): ReviewEvent[] {
-  return row.events.filter((e): e is ReviewEvent => (REVIEW_EVENTS as readonly string[]).includes(e));
+function eventsOf(row: Webhook): WebhookEvent[] {
+  return row.events.filter((e): e is WebhookEvent => (WEBHOOK_EVENTS as readonly string[]).includes(e));
 }
 
 function toView(row: Webhook): WebhookView {
@@ -160,7 +167,7 @@ export async function deleteWebhook(actor: Actor, id: string) {
 }
 
 /** Enabled endpoints subscribed to an event, with their secrets opened for signing. */
-export async function webhookTargetsFor(event: ReviewEvent): Promise<WebhookTarget[]> {
+export async function webhookTargetsFor(event: WebhookEvent): Promise<WebhookTarget[]> {
   const key = getConfig().masterKey;
   const db = await getDb();
   const rows = await db.select().from(webhooks).where(eq(webhooks.enabled, true));

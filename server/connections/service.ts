@@ -20,6 +20,7 @@ import {
   updateConnectionSchema,
 } from "./schema";
 import {
+  activeRevocations,
   findConnectionById,
   findConnectionByName,
   groupsByConnection,
@@ -112,27 +113,51 @@ async function grantedConnectionIds(db: Awaited<ReturnType<typeof getDb>>, princ
   return new Set(rows.map((r) => r.connectionId));
 }
 
-/** Admin people use everything; others through one of the connection's groups or an active access grant. */
+/**
+ * Admin people use everything; others through one of the connection's groups (unless an access review
+ * revoked that principal's access to the connection) or an active access grant.
+ */
 function canUse(
   principal: Principal,
   connectionId: string,
   groupIds: string[],
   granted: ReadonlySet<string>,
+  revoked: ReadonlySet<string> = new Set(),
 ): boolean {
   if (principal.kind === "person" && hasPermission(principal, "users:manage")) return true;
-  return principal.groups.some((g) => groupIds.includes(g.id)) || granted.has(connectionId);
+  if (granted.has(connectionId)) return true;
+  return !revoked.has(connectionId) && principal.groups.some((g) => groupIds.includes(g.id));
+}
+
+async function revokedConnectionIds(db: Awaited<ReturnType<typeof getDb>>, principal: Principal) {
+  return new Set((await activeRevocations(db, principal.id)).map((r) => r.connectionId));
+}
+
+/** The refusal for access an access review took back: it names the campaign, the date, the reviewer and why. */
+function revokedAccessError(
+  name: string,
+  revocation: { campaignName: string; at: Date; byLabel: string; comment: string },
+) {
+  const day = revocation.at.toISOString().slice(0, 10);
+  const why = revocation.comment ? `: ${revocation.comment}` : "";
+  return new GatewayError(
+    "forbidden",
+    `access to ${name} was revoked in access review '${revocation.campaignName}' on ${day} by ${revocation.byLabel}${why}`,
+    { reason: "access_revoked" },
+  );
 }
 
 /** Connections the principal may use; admins (people) see all of them. */
 export async function listConnections(principal: Principal): Promise<ConnectionView[]> {
   const db = await getDb();
   const rows = await listConnectionRows(db);
-  const [byConnection, granted] = await Promise.all([
+  const [byConnection, granted, revoked] = await Promise.all([
     groupsByConnection(
       db,
       rows.map((r) => r.id),
     ),
     grantedConnectionIds(db, principal),
+    revokedConnectionIds(db, principal),
   ]);
   return rows
     .filter((r) =>
@@ -141,6 +166,7 @@ export async function listConnections(principal: Principal): Promise<ConnectionV
         r.id,
         (byConnection.get(r.id) ?? []).map((g) => g.id),
         granted,
+        revoked,
       ),
     )
     .map((r) =>
@@ -178,26 +204,33 @@ export async function listAllConnections(): Promise<ConnectionView[]> {
 
 /**
  * Looks a connection up by name for a principal. A connection the principal may not use answers exactly
- * like a missing one, so names do not leak across groups.
+ * like a missing one, so names do not leak across groups; except access an access review took back, which
+ * answers 403 saying when, by whom and why (the principal knew the connection, so nothing leaks).
  */
 export async function getConnectionForUse(principal: Principal, name: string): Promise<ConnectionView> {
   const db = await getDb();
   const row = await findConnectionByName(db, name);
   if (!row) throw notFound(`no connection named ${name}`);
-  const [byConnection, granted] = await Promise.all([
+  const [byConnection, granted, revocations] = await Promise.all([
     groupsByConnection(db, [row.id]),
     grantedConnectionIds(db, principal),
+    activeRevocations(db, principal.id),
   ]);
   const groupsOf = byConnection.get(row.id) ?? [];
+  const revoked = new Set(revocations.map((r) => r.connectionId));
   if (
     !canUse(
       principal,
       row.id,
       groupsOf.map((g) => g.id),
       granted,
+      revoked,
     )
-  )
+  ) {
+    const revocation = revocations.find((r) => r.connectionId === row.id);
+    if (revocation) throw revokedAccessError(name, revocation);
     throw notFound(`no connection named ${name}`);
+  }
   return toView(
     row,
     groupsOf.map((g) => g.name),

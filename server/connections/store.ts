@@ -1,7 +1,7 @@
 /** Drizzle queries for connections and which groups may use them. */
 import "server-only";
-import { asc, eq, inArray } from "drizzle-orm";
-import { connectionGroups, connections, groups } from "@/db/schema";
+import { and, asc, desc, eq, inArray, isNull } from "drizzle-orm";
+import { accessRevocations, connectionGroups, connections, groups } from "@/db/schema";
 import type { Db } from "@/db/store";
 
 export async function findConnectionByName(db: Db, name: string) {
@@ -37,4 +37,13 @@ export async function replaceConnectionGroups(db: Db, connectionId: string, grou
   if (groupIds.length > 0) {
     await db.insert(connectionGroups).values(groupIds.map((groupId) => ({ connectionId, groupId })));
   }
+}
+
+/** Access taken back in access reviews and not lifted: the principal's revocations, newest first. */
+export async function activeRevocations(db: Db, principalId: string) {
+  return db
+    .select()
+    .from(accessRevocations)
+    .where(and(eq(accessRevocations.principalId, principalId), isNull(accessRevocations.liftedAt)))
+    .orderBy(desc(accessRevocations.at));
 }

@@ -5,6 +5,12 @@
  */
 import "server-only";
 import { z } from "zod";
+import {
+  bulkDecideSchema,
+  createCampaignSchema,
+  decideItemSchema,
+  setOwnerSchema,
+} from "@/server/access-review";
 import { decisionSchema } from "@/server/approvals/schema";
 import { PERMISSIONS } from "@/server/auth";
 import { createConnectionSchema, trustHostKeySchema, updateConnectionSchema } from "@/server/connections";
@@ -300,6 +306,135 @@ export const API_PATHS: ApiPath[] = [
   },
   ...ADMINISTRATION_PATHS,
   ...IDENTITY_PATHS,
+  // Access reviews (server/access-review): the matrix, the auditor's questions, campaigns and revocations.
+  {
+    path: "/api/v1/access",
+    method: "get",
+    operation: {
+      summary:
+        "The access matrix: principals by connections, how and since when, last used, counts, touched types",
+      permission: "audit:read",
+      query: [
+        "principal",
+        "group",
+        "connection",
+        "unused",
+        "type",
+        "unusedDays",
+        "page",
+        "pageSize",
+        "format",
+      ],
+      responses: {
+        "200": "{ rows, total, page, pageSize, unusedDays }, or CSV of every matching row with format=csv",
+      },
+    },
+  },
+  {
+    path: "/api/v1/access/questions",
+    method: "get",
+    operation: {
+      summary: "Answer an auditor's question over recorded sessions and reviews",
+      permission: "audit:read",
+      query: ["question", "field", "connection", "since", "user"],
+      responses: {
+        "200":
+          "{ title, columns, rows[{cells, sessionId}] }; question is touched (field, connection, since), unapproved-writes (connection?, since?) or approvals-by (user, since?)",
+      },
+    },
+  },
+  {
+    path: "/api/v1/access/revocations",
+    method: "get",
+    operation: { summary: "Access taken back in access reviews and not lifted", permission: "audit:read" },
+  },
+  {
+    path: "/api/v1/access/revocations/{id}/lift",
+    method: "post",
+    operation: {
+      summary: "Give back the group path a revoke denied",
+      permission: "users:manage",
+      params: ["id"],
+    },
+  },
+  {
+    path: "/api/v1/access/owners/{connection}",
+    method: "put",
+    operation: {
+      summary: "Set the group that reviews a connection's access (its owners)",
+      permission: "users:manage",
+      params: ["connection"],
+      body: setOwnerSchema,
+    },
+  },
+  {
+    path: "/api/v1/access-reviews",
+    method: "get",
+    operation: { summary: "Access review campaigns I may see, with progress", permission: "connections:use" },
+  },
+  {
+    path: "/api/v1/access-reviews",
+    method: "post",
+    operation: {
+      summary: "Start an access review campaign",
+      permission: "users:manage",
+      body: createCampaignSchema,
+      responses: { "201": "{ campaign }" },
+    },
+  },
+  {
+    path: "/api/v1/access-reviews/{id}",
+    method: "get",
+    operation: {
+      summary: "A campaign with my items, their evidence and per-reviewer progress",
+      permission: "connections:use",
+      params: ["id"],
+    },
+  },
+  {
+    path: "/api/v1/access-reviews/{id}/items/{itemId}/decide",
+    method: "post",
+    operation: {
+      summary: "Keep or revoke one item (a revoke takes effect at once; nobody reviews their own access)",
+      permission: "connections:use",
+      params: ["id", "itemId"],
+      body: decideItemSchema,
+    },
+  },
+  {
+    path: "/api/v1/access-reviews/{id}/bulk",
+    method: "post",
+    operation: {
+      summary: "Decide many items: the given ones, or all of mine flagged unused",
+      permission: "connections:use",
+      params: ["id"],
+      body: bulkDecideSchema,
+      responses: { "200": "{ decided, skipped }" },
+    },
+  },
+  {
+    path: "/api/v1/access-reviews/{id}/close",
+    method: "post",
+    operation: { summary: "Close a campaign", permission: "users:manage", params: ["id"] },
+  },
+  {
+    path: "/api/v1/access-reviews/{id}/remind",
+    method: "post",
+    operation: {
+      summary: "Send the campaign.reminder webhook event now",
+      permission: "users:manage",
+      params: ["id"],
+    },
+  },
+  {
+    path: "/api/v1/access-reviews/{id}/report",
+    method: "get",
+    operation: {
+      summary: "Evidence report of a closed campaign (JSON download)",
+      permission: "audit:read",
+      params: ["id"],
+    },
+  },
 ];
 
 /** JSON Schema of a request body as the caller sends it (the input side of any transform). */

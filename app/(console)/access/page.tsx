@@ -1,5 +1,6 @@
 // Just-in-time access: request a connection for a while, see your grants and their time left; admins decide
 // pending requests and revoke active grants.
+import { AccessTabs } from "@/components/access/access-tabs";
 import { type GrantItem, GrantTable } from "@/components/access/grant-table";
 import { RequestAccessForm } from "@/components/access/request-access-form";
 import { LiveRefresh } from "@/components/inbox/live-refresh";
@@ -23,6 +24,7 @@ export default async function AccessPage() {
     <>
       <LiveRefresh />
       <h1>Access</h1>
+      <AccessTabs current="/access" isAuditor={hasPermission(principal, "audit:read")} />
       <p className="lead">
         {isAdmin
           ? "People ask here for a connection their groups do not give them, for a while. Approve or deny their requests; approved access ends by itself when the time is up, or when you revoke it."
