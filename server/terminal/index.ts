@@ -25,3 +25,17 @@ export {
 } from "./command-rules-store";
 export { exportSession, type SessionExport, toAsciicast } from "./export";
 export { endLiveTerminal, type LiveTerminal, listLiveTerminals } from "./registry";
+export {
+  type MarkerKind,
+  type ReplayChunk,
+  type ReplayEvent,
+  type ReplayKeyframe,
+  type ReplayTimeline,
+  readReplay,
+  replayAfter,
+  replayAt,
+  replayTimeline,
+  type SearchHit,
+  searchReplay,
+  type TimelineMarker,
+} from "./replay";
