@@ -38,4 +38,5 @@ export {
   type SearchHit,
   searchReplay,
   type TimelineMarker,
+  viewableSession,
 } from "./replay";

@@ -70,12 +70,19 @@ export const MAX_SEARCH_HITS = 200;
 
 const tOf = sql<number>`(${sessionEvents.data}->>'t')::float8`;
 
-/** The terminal session, if the principal may replay it (its owner, or audit:read). */
-export async function replayableSession(principal: Principal, sessionId: string): Promise<Session> {
+/** The session (without its events), if the principal may see it: their own, or any with audit:read. */
+export async function viewableSession(principal: Principal, sessionId: string): Promise<Session | undefined> {
   const db = await getDb();
   const [session] = await db.select().from(sessions).where(eq(sessions.id, sessionId)).limit(1);
   if (!session || (session.principalId !== principal.id && !hasPermission(principal, "audit:read")))
-    throw notFound("no such session");
+    return undefined;
+  return session;
+}
+
+/** The terminal session, if the principal may replay it. */
+async function replayableSession(principal: Principal, sessionId: string): Promise<Session> {
+  const session = await viewableSession(principal, sessionId);
+  if (!session) throw notFound("no such session");
   if (session.kind !== "terminal")
     throw new GatewayError(
       "bad_request",
