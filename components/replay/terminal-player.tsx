@@ -265,7 +265,7 @@ export function TerminalPlayer({ timeline }: { timeline: ReplayTimeline }) {
     <section
       className="player"
       aria-label="Terminal replay"
-      data-position={position.toFixed(3)}
+      data-position={String(position)}
       aria-busy={isLoading}
     >
       <div className="player-screen">

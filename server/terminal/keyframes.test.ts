@@ -43,15 +43,31 @@ function sampleOutput(seed: number): string[] {
 describe("KeyframeSchedule", () => {
   it("is due after enough output or enough time with some output, whichever comes first", () => {
     const schedule = new KeyframeSchedule(1000, 60);
-    expect(schedule.noteOutput(999, 1)).toBe(false);
-    expect(schedule.noteOutput(1, 2)).toBe(true);
-    schedule.taken(2);
-    expect(schedule.noteOutput(10, 61)).toBe(false);
-    expect(schedule.noteOutput(10, 62)).toBe(true);
-    schedule.taken(62);
+    expect(schedule.isDue(999, 1)).toBe(false);
+    expect(schedule.isDue(1000, 2)).toBe(true);
+    schedule.taken(1000, 2);
+    expect(schedule.isDue(1010, 61)).toBe(false);
+    expect(schedule.isDue(1020, 62)).toBe(true);
+    schedule.taken(1020, 62);
     // Time alone does not make a keyframe: nothing changed on screen.
-    expect(schedule.isDue(500)).toBe(false);
-    expect(schedule.noteOutput(1, 500)).toBe(true);
+    expect(schedule.isDue(1020, 500)).toBe(false);
+    expect(schedule.isDue(1021, 500)).toBe(true);
+  });
+
+  it("counts output that arrived while a keyframe was captured towards the next one", () => {
+    const schedule = new KeyframeSchedule(1000, 60);
+    // Asked for at 1000; 900 more characters arrive while the screen catches up.
+    schedule.taken(1000, 1);
+    expect(schedule.isDue(1900, 2)).toBe(false);
+    expect(schedule.isDue(2000, 2)).toBe(true);
+  });
+
+  it("asks again at the next output when a keyframe could not be taken", () => {
+    const schedule = new KeyframeSchedule(1000, 60);
+    schedule.taken(1000, 1);
+    expect(schedule.isDue(1001, 1)).toBe(false);
+    schedule.missed();
+    expect(schedule.isDue(1001, 1)).toBe(true);
   });
 });
 

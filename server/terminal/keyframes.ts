@@ -28,9 +28,13 @@ export interface KeyframeState {
   screen: string;
 }
 
-/** Decides when the next keyframe is due; pure, so the schedule is testable without a terminal. */
+/**
+ * Decides when the next keyframe is due; pure, so the schedule is testable without a terminal. Output is
+ * counted as a running offset from the point each keyframe was asked for, so output that arrives while
+ * one is being captured counts towards the next.
+ */
 export class KeyframeSchedule {
-  private charsSince = 0;
+  private lastOffset = 0;
   private lastAt = 0;
 
   constructor(
@@ -38,21 +42,21 @@ export class KeyframeSchedule {
     private readonly everySeconds = KEYFRAME_EVERY_SECONDS,
   ) {}
 
-  /** Counts output queued at session time `t` (seconds); true when a keyframe should follow it. */
-  noteOutput(chars: number, t: number): boolean {
-    this.charsSince += chars;
-    return this.isDue(t);
+  /** Whether a keyframe should follow `offset` characters of output at session time `t` (seconds). */
+  isDue(offset: number, t: number): boolean {
+    if (offset <= this.lastOffset) return false;
+    return offset - this.lastOffset >= this.everyChars || t - this.lastAt >= this.everySeconds;
   }
 
-  isDue(t: number): boolean {
-    if (this.charsSince === 0) return false;
-    return this.charsSince >= this.everyChars || t - this.lastAt >= this.everySeconds;
-  }
-
-  /** A keyframe was taken at `t` covering everything counted so far. */
-  taken(t: number) {
-    this.charsSince = 0;
+  /** A keyframe is being taken at `t`, covering the first `offset` characters of output. */
+  taken(offset: number, t: number) {
+    this.lastOffset = offset;
     this.lastAt = t;
+  }
+
+  /** The keyframe could not be taken (mid escape sequence): the next output makes one due again. */
+  missed() {
+    this.lastOffset = Number.NEGATIVE_INFINITY;
   }
 }
 

@@ -60,17 +60,19 @@ export class Recorder {
       onFailure: (error: Error) => void;
       /** Serializes the screen for a keyframe; without it the recording has none. */
       captureKeyframe?: CaptureKeyframe;
+      /** Milliseconds on the clock `startedAt` is on (performance.now; the replay bench simulates hours). */
+      clock?: () => number;
     },
     private readonly schedule = new KeyframeSchedule(),
   ) {}
 
   /** Output characters queued so far (a keyframe records where in the output it stands). */
   private outputChars = 0;
-  private isKeyframeWaiting = false;
 
   /** Seconds since the session started, as asciicast counts them. */
   now(): number {
-    return Math.round((performance.now() - this.startedAt) * 1000) / 1e6;
+    const now = this.hooks.clock?.() ?? performance.now();
+    return Math.round((now - this.startedAt) * 1000) / 1e6;
   }
 
   /**
@@ -121,7 +123,7 @@ export class Recorder {
     this.pendingChars += text.length;
     if (type === "output") {
       this.outputChars += text.length;
-      if (this.schedule.noteOutput(text.length, this.now()) && !this.isKeyframeWaiting) this.queueKeyframe();
+      if (this.schedule.isDue(this.outputChars, this.now())) this.queueKeyframe();
     }
     this.pump();
   }
@@ -157,14 +159,14 @@ export class Recorder {
     };
     const offset = this.outputChars;
     this.pending.push(item);
-    this.isKeyframeWaiting = true;
+    this.schedule.taken(offset, t);
     capture((state) => {
-      this.isKeyframeWaiting = false;
       item.isWaiting = false;
-      if (state) {
-        item.data = { t, offset, ...state };
-        this.schedule.taken(t);
-      } else item.isSkipped = true;
+      if (state) item.data = { t, offset, ...state };
+      else {
+        item.isSkipped = true;
+        this.schedule.missed();
+      }
       this.pump();
     });
   }

@@ -64,8 +64,8 @@ export interface SearchHit {
   context: string;
 }
 
-/** Rows read per round trip while collecting a chunk. */
-const PAGE_ROWS = 400;
+/** Rows read per round trip while collecting a chunk: output events are up to 32 KB, so 2 MB at most. */
+const PAGE_ROWS = 64;
 export const MAX_SEARCH_HITS = 200;
 
 const tOf = sql<number>`(${sessionEvents.data}->>'t')::float8`;
@@ -126,27 +126,36 @@ async function nearestKeyframe(sessionId: string, at: number): Promise<ReplayKey
   };
 }
 
+/** A page of output and resize rows after event `afterId`, in recording order. */
+export async function screenEventsAfter(
+  sessionId: string,
+  afterId: number,
+  limit = PAGE_ROWS,
+): Promise<StoredRow[]> {
+  const db = await getDb();
+  return db
+    .select({ id: sessionEvents.id, type: sessionEvents.type, data: sessionEvents.data })
+    .from(sessionEvents)
+    .where(
+      and(
+        eq(sessionEvents.sessionId, sessionId),
+        gt(sessionEvents.id, afterId),
+        inArray(sessionEvents.type, ["output", "resize"]),
+      ),
+    )
+    .orderBy(asc(sessionEvents.id))
+    .limit(limit);
+}
+
 /** Output and resize events after `afterId` until the collector has what it needs. */
 async function collect(
   sessionId: string,
   afterId: number,
   collector: ChunkCollector,
 ): Promise<number | null> {
-  const db = await getDb();
   let cursor = afterId;
   for (;;) {
-    const rows: StoredRow[] = await db
-      .select({ id: sessionEvents.id, type: sessionEvents.type, data: sessionEvents.data })
-      .from(sessionEvents)
-      .where(
-        and(
-          eq(sessionEvents.sessionId, sessionId),
-          gt(sessionEvents.id, cursor),
-          inArray(sessionEvents.type, ["output", "resize"]),
-        ),
-      )
-      .orderBy(asc(sessionEvents.id))
-      .limit(PAGE_ROWS);
+    const rows = await screenEventsAfter(sessionId, cursor);
     collector.add(rows);
     if (collector.isDone) return collector.lastId() ?? cursor;
     if (rows.length < PAGE_ROWS) return null;
