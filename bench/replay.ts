@@ -144,8 +144,11 @@ async function buildRecording(): Promise<string> {
   const started = performance.now();
   while (chars < TOTAL_CHARS) {
     const text = burst();
-    // Time moves with the output's share of the total, plus or minus a little: 2 hours for all of it.
-    clock.ms = Math.min(DURATION_MS, (chars / TOTAL_CHARS) * DURATION_MS * (0.98 + random() * 0.02));
+    // Time moves with the output's share of the total (2 hours for all of it), after an idle gap of its own.
+    clock.ms = Math.min(
+      DURATION_MS,
+      Math.max(clock.ms + random() * 5000, (chars / TOTAL_CHARS) * DURATION_MS),
+    );
     const isBlocked = random() < 0.02;
     await recorder.event("command", {
       command: isBlocked ? "shutdown -h now" : pick(COMMANDS),

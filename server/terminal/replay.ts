@@ -154,11 +154,12 @@ async function collect(
   collector: ChunkCollector,
 ): Promise<number | null> {
   let cursor = afterId;
-  for (;;) {
-    const rows = await screenEventsAfter(sessionId, cursor);
+  // Small pages first: a seek usually needs a few dozen events, each up to 32 KB.
+  for (let size = 16; ; size = Math.min(size * 2, PAGE_ROWS)) {
+    const rows = await screenEventsAfter(sessionId, cursor, size);
     collector.add(rows);
     if (collector.isDone) return collector.lastId() ?? cursor;
-    if (rows.length < PAGE_ROWS) return null;
+    if (rows.length < size) return null;
     cursor = rows.at(-1)?.id ?? cursor;
   }
 }
