@@ -110,7 +110,7 @@ try {
   await time("kind terminal", auditor, { kind: "terminal" });
   await time("has blocked (1 in 97)", auditor, { decision: "blocked" });
   await time("text, common (`customers`)", auditor, { q: "customers" });
-  await time("text, rare (`id = 123451`)", auditor, { q: "id = 123451" });
+  await time("text, rare (`id = 123461`, one session)", auditor, { q: "id = 123461" });
   await time("text, absent", auditor, { q: "no such text" });
   await time("touched column, common (`email`)", auditor, { column: "email" });
   await time("touched column, rare (`ssn`, 1 in 10)", auditor, { column: "ssn" });
