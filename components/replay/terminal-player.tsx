@@ -62,6 +62,8 @@ export function TerminalPlayer({ timeline }: { timeline: ReplayTimeline }) {
   const positionRef = useRef(0);
   /** Each seek gets a number; answers to older seeks are dropped. */
   const seekRef = useRef(0);
+  /** A seek's answer is on its way: what is loaded is about to be replaced, so do not play from it. */
+  const isSeekingRef = useRef(false);
   const [isReady, setIsReady] = useState(false);
   const [isPlaying, setIsPlaying] = useState(false);
   const [isLoading, setIsLoading] = useState(false);
@@ -131,7 +133,10 @@ export function TerminalPlayer({ timeline }: { timeline: ReplayTimeline }) {
       const lastApplied = loaded.events[loaded.applied - 1]?.t ?? -1;
       const lastLoaded = loaded.events.at(-1)?.t ?? -1;
       const isForwardInLoaded =
-        loaded.applied > 0 && target >= lastApplied && (target <= lastLoaded || loaded.next === null);
+        !isSeekingRef.current &&
+        loaded.applied > 0 &&
+        target >= lastApplied &&
+        (target <= lastLoaded || loaded.next === null);
       if (isForwardInLoaded) {
         applyUpTo(target);
         return;
@@ -139,6 +144,7 @@ export function TerminalPlayer({ timeline }: { timeline: ReplayTimeline }) {
       const term = termRef.current;
       if (!term) return;
       const mine = ++seekRef.current;
+      isSeekingRef.current = true;
       setIsLoading(true);
       try {
         const chunk = await getJson<ReplayChunk>(`${base}/replay?at=${target}`);
@@ -153,7 +159,10 @@ export function TerminalPlayer({ timeline }: { timeline: ReplayTimeline }) {
       } catch (error) {
         setNote(error instanceof Error ? error.message : String(error));
       } finally {
-        if (mine === seekRef.current) setIsLoading(false);
+        if (mine === seekRef.current) {
+          isSeekingRef.current = false;
+          setIsLoading(false);
+        }
       }
     },
     [applyUpTo, base, length, moveTo],
