@@ -14,7 +14,7 @@ import { getDb } from "@/db/store";
 import { hasPermission, type Principal } from "@/server/auth/principal";
 import { GatewayError, notFound } from "@/server/errors";
 import { escapeLike } from "@/server/recording";
-import { ChunkCollector, plainText, type ReplayEvent, type StoredRow } from "./replay-chunk";
+import { AHEAD_SECONDS, ChunkCollector, plainText, type ReplayEvent, type StoredRow } from "./replay-chunk";
 
 export type { ReplayEvent } from "./replay-chunk";
 
@@ -185,7 +185,7 @@ export async function replayAfter(
   from: number,
 ): Promise<Omit<ReplayChunk, "keyframe" | "cols" | "rows">> {
   await replayableSession(principal, sessionId);
-  const collector = new ChunkCollector(-1, from + 30);
+  const collector = new ChunkCollector(-1, from + AHEAD_SECONDS);
   const next = await collect(sessionId, after, collector);
   return { events: collector.events, next };
 }
