@@ -208,7 +208,8 @@ export const sessions = pgTable(
     maskedFields: integer("masked_fields").notNull().default(0),
   },
   (t) => [
-    index("sessions_started_idx").on(t.startedAt),
+    // The list's order (newest first, id breaks ties) and its keyset pages (server/recording/sessions-query.ts).
+    index("sessions_started_idx").on(t.startedAt, t.id),
     index("sessions_principal_idx").on(t.principalId, t.startedAt),
     index("sessions_connection_idx").on(t.connectionId, t.startedAt),
     index("sessions_connection_name_idx").on(t.connectionName, t.startedAt),
@@ -230,6 +231,10 @@ export const sessionEvents = pgTable(
   (t) => [
     index("session_events_session_idx").on(t.sessionId, t.id),
     index("session_events_session_type_idx").on(t.sessionId, t.type),
+    // A replay's seek: the latest keyframe at or before a time, in one index probe (server/terminal/replay.ts).
+    index("session_events_keyframe_idx")
+      .on(t.sessionId, sql`((data->>'t')::float8)`)
+      .where(sql`type = 'keyframe'`),
   ],
 );
 

@@ -17,9 +17,17 @@ export function formatTime(iso: string | Date): string {
   return text.replace("T", " ").slice(0, 19);
 }
 
-/** Player clock: "1:05.3" (minutes:seconds). */
+/** Player clock: "1:05.3" (minutes:seconds), "1:02:05.3" past an hour. */
 export function formatClock(seconds: number): string {
-  const m = Math.floor(seconds / 60);
-  const s = seconds - m * 60;
-  return `${m}:${s.toFixed(1).padStart(4, "0")}`;
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds - h * 3600) / 60);
+  const s = (seconds - h * 3600 - m * 60).toFixed(1).padStart(4, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}
+
+/** A time typed into the player ("1:02:03", "12:05", "75", "1:05.5") in seconds; undefined if it is not one. */
+export function parseClock(text: string): number | undefined {
+  const parts = text.trim().split(":");
+  if (parts.length > 3 || parts.some((p) => !/^\d+(\.\d+)?$/.test(p))) return undefined;
+  return parts.reduce((total, part) => total * 60 + Number(part), 0);
 }

@@ -1,43 +1,38 @@
-// The replay clock: where each recorded event falls when idle gaps are capped, and how many events are due by a
-// given time. Pure, so the player stays a thin shell over it.
-import type { TerminalRecording } from "./session-events";
+// The replay clock: how far one animation frame moves the player, with idle gaps played as at most a second
+// when skipping idle, and which loaded events are due by a time. Pure, so the player stays a thin shell over it.
 
 export const IDLE_CAP_SECONDS = 1;
 
 interface Timed {
-  at: number;
+  t: number;
 }
 
-/** Places events on the playback clock: real seconds, or with idle gaps capped at a second. */
-export function placeOnClock(recording: TerminalRecording, isSkippingIdle: boolean) {
-  const times = [
-    ...new Set([...recording.output.map((o) => o.t), ...recording.commands.map((c) => c.t)]),
-  ].sort((a, b) => a - b);
-  const clock = new Map<number, number>();
-  let previous = 0;
-  let at = 0;
-  for (const t of times) {
-    const gap = t - previous;
-    at += isSkippingIdle ? Math.min(gap, IDLE_CAP_SECONDS) : gap;
-    clock.set(t, at);
-    previous = t;
+/**
+ * The position after `elapsed` seconds of wall time at `speed`. Skipping idle, a wait longer than a second
+ * for the next event (`nextAt`) is cut to a second, so long pauses pass quickly and times stay real.
+ */
+export function advanceClock(
+  position: number,
+  elapsed: number,
+  speed: number,
+  nextAt: number | undefined,
+  isSkippingIdle: boolean,
+): number {
+  let from = position;
+  if (isSkippingIdle && nextAt !== undefined && nextAt - from > IDLE_CAP_SECONDS) {
+    from = nextAt - IDLE_CAP_SECONDS;
   }
-  const on = (t: number) => clock.get(t) ?? t;
-  return {
-    output: recording.output.map((o) => ({ at: on(o.t), data: o.data })),
-    commands: recording.commands.map((c) => ({ ...c, at: on(c.t) })),
-    length: Math.max(at, 0.1),
-  };
+  return from + elapsed * speed;
 }
 
-/** How many of the (time-ordered) events are at or before `at`. */
-export function countUpTo(events: Timed[], at: number): number {
-  let lo = 0;
+/** How many of the (time-ordered) events from `start` are at or before `at`, counted from `start`. */
+export function countDue(events: Timed[], start: number, at: number): number {
+  let lo = start;
   let hi = events.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if ((events[mid]?.at ?? 0) <= at) lo = mid + 1;
+    if ((events[mid]?.t ?? 0) <= at) lo = mid + 1;
     else hi = mid;
   }
-  return lo;
+  return lo - start;
 }

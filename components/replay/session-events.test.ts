@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { countUpTo, placeOnClock } from "./replay-clock";
-import { type RecordedEvent, toStatementViews, toTerminalRecording } from "./session-events";
+import { type RecordedEvent, toStatementViews } from "./session-events";
 
 const event = (id: number, type: string, data: Record<string, unknown>): RecordedEvent => ({
   id,
@@ -10,26 +9,6 @@ const event = (id: number, type: string, data: Record<string, unknown>): Recorde
 });
 
 describe("session events", () => {
-  it("marks a held line's review outcome on the terminal timeline, with who decided", () => {
-    const recording = toTerminalRecording([
-      event(1, "command", { t: 1, command: "kubectl delete pod x", decision: "review", reasons: [] }),
-      event(2, "review", { t: 1.1, reviewId: "r", outcome: "held", command: "kubectl delete pod x" }),
-      event(3, "review", {
-        t: 5,
-        reviewId: "r",
-        outcome: "approved",
-        by: ["lead@example.com"],
-        comments: "",
-      }),
-      event(4, "review", { t: 9, reviewId: "q", outcome: "denied", by: ["ada"], comments: " (“no”)" }),
-    ]);
-    expect(recording.commands.map((c) => [c.command, c.decision])).toEqual([
-      ["kubectl delete pod x", "review"],
-      ["review approved by lead@example.com", "allow"],
-      ["review denied by ada", "deny"],
-    ]);
-  });
-
   it("pairs statements with their results and keeps masked cells of the first 20 rows", () => {
     const rows = Array.from({ length: 30 }, (_, i) => [i, `••••${i}`]);
     const views = toStatementViews([
@@ -71,24 +50,5 @@ describe("session events", () => {
     expect(select?.outcome?.results[0]?.masked["20:1"]).toBeUndefined();
     expect(held).toMatchObject({ decision: "review", reviewId: "r-1", outcome: null });
     expect(held?.reasons[0]?.message).toBe("unbounded write");
-  });
-
-  it("reads a terminal recording and caps idle gaps at a second when skipping idle", () => {
-    const recording = toTerminalRecording([
-      event(1, "resize", { t: 0, cols: 100, rows: 30 }),
-      event(2, "output", { t: 0.5, data: "$ " }),
-      event(3, "command", { t: 10, command: "rm -rf /", decision: "deny", reasons: [{ message: "no" }] }),
-      event(4, "output", { t: 10.2, data: "refused" }),
-      event(5, "output", { t: 70, data: "bye" }),
-    ]);
-    expect(recording).toMatchObject({ cols: 100, rows: 30, length: 70 });
-    expect(recording.commands[0]).toMatchObject({ command: "rm -rf /", decision: "deny", reason: "no" });
-    const real = placeOnClock(recording, false);
-    expect(real.output.map((o) => o.at)).toEqual([0.5, 10.2, 70]);
-    const skipped = placeOnClock(recording, true);
-    expect(skipped.commands[0]?.at).toBeCloseTo(1.5);
-    expect(skipped.output.map((o) => o.at)).toEqual([0.5, expect.closeTo(1.7), expect.closeTo(2.7)]);
-    expect(countUpTo(skipped.output, 1.7)).toBe(2);
-    expect(countUpTo(skipped.output, 0)).toBe(0);
   });
 });

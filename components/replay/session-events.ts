@@ -1,5 +1,5 @@
 // Turns a session's recorded events (loose JSON) into what the session page shows: SQL statements paired with
-// their results, and a terminal's output, commands and size. Pure functions, safe on the server and the client;
+// their results (terminal sessions replay through the replay API instead). Pure functions, safe on the server and the client;
 // what they read is the recording, which holds only masked values.
 
 export type Decision = "allow" | "review" | "deny";
@@ -49,15 +49,6 @@ export interface StatementView {
     error: string | null;
     results: ResultPreview[];
   } | null;
-}
-
-export interface TerminalRecording {
-  cols: number;
-  rows: number;
-  output: { t: number; data: string }[];
-  commands: { t: number; command: string; decision: Decision; reason: string }[];
-  /** seconds from start to the last event */
-  length: number;
 }
 
 /** Rows of a recorded result the page shows. */
@@ -134,46 +125,4 @@ export function toStatementViews(events: RecordedEvent[]): StatementView[] {
           : null,
       };
     });
-}
-
-/** A terminal recording: output to replay, commands to mark, the first size. */
-export function toTerminalRecording(events: RecordedEvent[]): TerminalRecording {
-  const firstResize = events.find((e) => e.type === "resize");
-  const output: TerminalRecording["output"] = [];
-  const commands: TerminalRecording["commands"] = [];
-  let length = 0;
-  for (const e of events) {
-    const t = num(e.data.t);
-    if (t === null) continue;
-    length = Math.max(length, t);
-    if (e.type === "output") output.push({ t, data: str(e.data.data) });
-    else if (e.type === "command") {
-      const [first] = arr(e.data.reasons);
-      const reason = obj(first);
-      commands.push({
-        t,
-        command: e.data.isHidden === true ? "(input not echoed)" : str(e.data.command),
-        decision: decisionOf(e.data.decision),
-        reason: str(reason.message) || str(reason.ruleName),
-      });
-    } else if (e.type === "review" && e.data.outcome !== "held") {
-      // A held line's review outcome: approved (the line ran) or not, with who decided.
-      const by = arr(e.data.by).map(str).join(", ");
-      const outcome = str(e.data.outcome);
-      commands.push({
-        t,
-        command: `review ${outcome}${by ? ` by ${by}` : ""}`,
-        decision: outcome === "approved" ? "allow" : "deny",
-        reason: str(e.data.message) || str(e.data.comments),
-      });
-    }
-  }
-  output.sort((a, b) => a.t - b.t);
-  return {
-    cols: num(firstResize?.data.cols) ?? 80,
-    rows: num(firstResize?.data.rows) ?? 24,
-    output,
-    commands,
-    length,
-  };
 }

@@ -1,54 +1,171 @@
 "use client";
 
-// Replays a recorded terminal session in xterm.js: play/pause, speed 1x to 16x, skip idle (gaps longer than a
-// second play as one second), a scrubber, command markers (blocked ones red; click to jump), and search in the
-// recorded output. Seeking resets the terminal and writes all output up to that time, which is fine for the
-// session sizes the recorder keeps. The recording holds masked output only; nothing here talks to a target.
+// Replays a recorded terminal session in xterm.js: play/pause, speed 1x to 16x, skip idle (waits longer than a
+// second play as one second), a scrubber, a jump-to-time box, markers for commands, blocked commands (red),
+// commands held for approval and masked output (click one to jump there), and search in the recorded output.
+// It never holds the whole recording: a seek asks the replay API for the nearest keyframe and the output from
+// there, and playing fetches the next chunk ahead of time. The recording holds masked output only.
 import type { Terminal } from "@xterm/xterm";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { formatClock } from "./format";
-import { countUpTo, placeOnClock } from "./replay-clock";
-import type { TerminalRecording } from "./session-events";
+import { useCallback, useEffect, useRef, useState } from "react";
+import type {
+  MarkerKind,
+  ReplayChunk,
+  ReplayEvent,
+  ReplayTimeline,
+  SearchHit,
+} from "@/server/terminal/replay";
+import { formatClock, parseClock } from "./format";
+import { advanceClock, countDue } from "./replay-clock";
 
 const SPEEDS = [1, 2, 4, 8, 16] as const;
-export function TerminalPlayer({ recording }: { recording: TerminalRecording }) {
+/** Fetch the next chunk when less than this much loaded time is left to play. */
+const PREFETCH_SECONDS = 10;
+
+/** Marker kinds as the page's colours name them (decision classes shared with the statement timeline). */
+const MARKER_CLASS: Record<MarkerKind, string> = {
+  command: "allow",
+  blocked: "deny",
+  approval: "review",
+  masked: "masked",
+};
+const MARKER_WORD: Record<MarkerKind, string> = {
+  command: "allow",
+  blocked: "deny",
+  approval: "held for approval",
+  masked: "masked",
+};
+
+interface Loaded {
+  events: ReplayEvent[];
+  /** events[0..applied) are on screen */
+  applied: number;
+  next: number | null;
+  isFetching: boolean;
+}
+
+const written = (term: Terminal) => new Promise<void>((resolve) => term.write("", resolve));
+
+async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url, { cache: "no-store" });
+  if (!response.ok) {
+    const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
+    throw new Error(body.error?.message ?? `the replay could not be loaded (${response.status})`);
+  }
+  return (await response.json()) as T;
+}
+
+export function TerminalPlayer({ timeline }: { timeline: ReplayTimeline }) {
+  const base = `/api/v1/sessions/${timeline.sessionId}`;
   const hostRef = useRef<HTMLDivElement>(null);
   const termRef = useRef<Terminal | null>(null);
-  const writtenRef = useRef(0);
+  const loadedRef = useRef<Loaded>({ events: [], applied: 0, next: 0, isFetching: false });
   const positionRef = useRef(0);
+  /** Each seek gets a number; answers to older seeks are dropped. */
+  const seekRef = useRef(0);
+  /** A seek's answer is on its way: what is loaded is about to be replaced, so do not play from it. */
+  const isSeekingRef = useRef(false);
   const [isReady, setIsReady] = useState(false);
   const [isPlaying, setIsPlaying] = useState(false);
+  const [isLoading, setIsLoading] = useState(false);
   const [speed, setSpeed] = useState<number>(1);
   const [isSkippingIdle, setIsSkippingIdle] = useState(true);
   const [position, setPosition] = useState(0);
   const [query, setQuery] = useState("");
-  const [searchNote, setSearchNote] = useState("");
+  const [jumpTo, setJumpTo] = useState("");
+  const [note, setNote] = useState("");
+  const length = Math.max(timeline.duration, 0.1);
 
-  const timeline = useMemo(() => placeOnClock(recording, isSkippingIdle), [recording, isSkippingIdle]);
+  const moveTo = useCallback((at: number) => {
+    positionRef.current = at;
+    setPosition(at);
+  }, []);
 
-  /** Writes the output due by `at`: what is new when moving forward, everything again when moving back. */
-  const renderUpTo = useCallback(
-    (at: number) => {
-      const term = termRef.current;
-      positionRef.current = at;
-      setPosition(at);
-      if (!term) return;
-      const due = countUpTo(timeline.output, at);
-      if (due < writtenRef.current) {
-        term.reset();
-        writtenRef.current = 0;
+  /** Writes the loaded events due by `at` (forward only). */
+  const applyUpTo = useCallback((at: number) => {
+    const term = termRef.current;
+    const loaded = loadedRef.current;
+    if (!term) return;
+    const due = countDue(loaded.events, loaded.applied, at);
+    let text = "";
+    for (const event of loaded.events.slice(loaded.applied, loaded.applied + due)) {
+      if (event.type === "output") {
+        text += event.data;
+        continue;
       }
-      if (due > writtenRef.current) {
-        term.write(
-          timeline.output
-            .slice(writtenRef.current, due)
-            .map((o) => o.data)
-            .join(""),
-        );
-        writtenRef.current = due;
+      if (text) term.write(text);
+      text = "";
+      const { cols, rows } = event;
+      term.write("", () => term.resize(cols, rows));
+    }
+    if (text) term.write(text);
+    loaded.applied += due;
+  }, []);
+
+  /** Fetches the chunk after what is loaded, dropping what is already on screen. */
+  const fetchAhead = useCallback(async () => {
+    const loaded = loadedRef.current;
+    if (loaded.next === null || loaded.isFetching) return;
+    loaded.isFetching = true;
+    const seek = seekRef.current;
+    const from = loaded.events.at(-1)?.t ?? positionRef.current;
+    try {
+      const chunk = await getJson<Pick<ReplayChunk, "events" | "next">>(
+        `${base}/replay?after=${loaded.next}&from=${from}`,
+      );
+      if (seek !== seekRef.current) return;
+      loaded.events = [...loaded.events.slice(loaded.applied), ...chunk.events];
+      loaded.applied = 0;
+      loaded.next = chunk.next;
+    } catch (error) {
+      setNote(error instanceof Error ? error.message : String(error));
+      setIsPlaying(false);
+    } finally {
+      loaded.isFetching = false;
+    }
+  }, [base]);
+
+  /** Shows the screen at `at`: from what is loaded when moving forward, else from the nearest keyframe. */
+  const seek = useCallback(
+    async (at: number) => {
+      const target = Math.min(Math.max(at, 0), length);
+      moveTo(target);
+      const loaded = loadedRef.current;
+      const lastApplied = loaded.events[loaded.applied - 1]?.t ?? -1;
+      const lastLoaded = loaded.events.at(-1)?.t ?? -1;
+      const isForwardInLoaded =
+        !isSeekingRef.current &&
+        loaded.applied > 0 &&
+        target >= lastApplied &&
+        (target <= lastLoaded || loaded.next === null);
+      if (isForwardInLoaded) {
+        applyUpTo(target);
+        return;
+      }
+      const term = termRef.current;
+      if (!term) return;
+      const mine = ++seekRef.current;
+      isSeekingRef.current = true;
+      setIsLoading(true);
+      try {
+        const chunk = await getJson<ReplayChunk>(`${base}/replay?at=${target}`);
+        if (mine !== seekRef.current) return;
+        await written(term);
+        term.reset();
+        const size = chunk.keyframe ?? chunk;
+        term.resize(size.cols, size.rows);
+        if (chunk.keyframe) term.write(chunk.keyframe.screen);
+        loadedRef.current = { events: chunk.events, applied: 0, next: chunk.next, isFetching: false };
+        applyUpTo(positionRef.current);
+      } catch (error) {
+        setNote(error instanceof Error ? error.message : String(error));
+      } finally {
+        if (mine === seekRef.current) {
+          isSeekingRef.current = false;
+          setIsLoading(false);
+        }
       }
     },
-    [timeline],
+    [applyUpTo, base, length, moveTo],
   );
 
   useEffect(() => {
@@ -60,8 +177,8 @@ export function TerminalPlayer({ recording }: { recording: TerminalRecording }) 
       const { Terminal: XTerm } = await import("@xterm/xterm");
       if (isDisposed) return;
       term = new XTerm({
-        cols: recording.cols,
-        rows: recording.rows,
+        cols: timeline.cols,
+        rows: timeline.rows,
         disableStdin: true,
         cursorBlink: false,
         fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, monospace',
@@ -71,7 +188,7 @@ export function TerminalPlayer({ recording }: { recording: TerminalRecording }) 
       });
       term.open(host);
       termRef.current = term;
-      writtenRef.current = 0;
+      loadedRef.current = { events: [], applied: 0, next: 0, isFetching: false };
       setIsReady(true);
     })();
     return () => {
@@ -79,84 +196,111 @@ export function TerminalPlayer({ recording }: { recording: TerminalRecording }) 
       termRef.current = null;
       term?.dispose();
     };
-  }, [recording.cols, recording.rows]);
+  }, [timeline.cols, timeline.rows]);
 
-  // Switching skip-idle moves events on the clock: stay on the same output, re-rendered from the start.
   useEffect(() => {
-    if (!isReady) return;
-    termRef.current?.reset();
-    writtenRef.current = 0;
-    renderUpTo(Math.min(positionRef.current, timeline.length));
-  }, [isReady, timeline, renderUpTo]);
+    if (isReady) void seek(0);
+  }, [isReady, seek]);
 
   useEffect(() => {
     if (!isPlaying) return;
     let frame = 0;
     let last = performance.now();
     const tick = (now: number) => {
-      const next = positionRef.current + ((now - last) / 1000) * speed;
+      const elapsed = (now - last) / 1000;
       last = now;
-      if (next >= timeline.length) {
-        renderUpTo(timeline.length);
+      const loaded = loadedRef.current;
+      const nextEvent = loaded.events[loaded.applied];
+      const lastLoaded = loaded.events.at(-1)?.t ?? positionRef.current;
+      if (loaded.next !== null && lastLoaded - positionRef.current < PREFETCH_SECONDS) void fetchAhead();
+      let next = advanceClock(positionRef.current, elapsed, speed, nextEvent?.t, isSkippingIdle);
+      // Waiting for the next chunk: hold at the end of what is loaded.
+      if (loaded.next !== null && next > lastLoaded) next = Math.max(positionRef.current, lastLoaded);
+      if (next >= length) {
+        moveTo(length);
+        applyUpTo(length);
         setIsPlaying(false);
         return;
       }
-      renderUpTo(next);
+      moveTo(next);
+      applyUpTo(next);
       frame = requestAnimationFrame(tick);
     };
     frame = requestAnimationFrame(tick);
     return () => cancelAnimationFrame(frame);
-  }, [isPlaying, speed, timeline, renderUpTo]);
+  }, [isPlaying, speed, isSkippingIdle, length, applyUpTo, fetchAhead, moveTo]);
+
+  const jump = (at: number) => {
+    setIsPlaying(false);
+    void seek(at);
+  };
 
   const togglePlay = () => {
-    if (!isPlaying && positionRef.current >= timeline.length) renderUpTo(0);
+    if (!isPlaying && positionRef.current >= length) void seek(0);
     setIsPlaying(!isPlaying);
   };
 
-  const find = () => {
-    const needle = query.trim().toLowerCase();
+  const find = async () => {
+    const needle = query.trim();
     if (!needle) return;
-    const from = countUpTo(timeline.output, positionRef.current);
-    const order = [...timeline.output.slice(from), ...timeline.output.slice(0, from)];
-    const hit = order.find((o) => o.data.toLowerCase().includes(needle));
-    if (!hit) {
-      setSearchNote(`"${query.trim()}" does not appear in the recording`);
-      return;
+    try {
+      const { hits } = await getJson<{ hits: SearchHit[] }>(`${base}/search?q=${encodeURIComponent(needle)}`);
+      const hit = hits.find((h) => h.t > positionRef.current) ?? hits[0];
+      if (!hit) {
+        setNote(`"${needle}" does not appear in the recording`);
+        return;
+      }
+      const index = hits.indexOf(hit) + 1;
+      const count = hits.length >= 200 ? "200+" : String(hits.length);
+      setNote(`found at ${formatClock(hit.t)} (${index} of ${count}): ${hit.context}`);
+      jump(hit.t);
+    } catch (error) {
+      setNote(error instanceof Error ? error.message : String(error));
     }
-    setIsPlaying(false);
-    setSearchNote(`found at ${formatClock(hit.at)}`);
-    renderUpTo(hit.at);
   };
 
+  const goToTime = () => {
+    const at = parseClock(jumpTo);
+    if (at === undefined) {
+      setNote(`"${jumpTo}" is not a time: use m:ss or h:mm:ss`);
+      return;
+    }
+    setNote(at > length ? `the recording is ${formatClock(length)} long` : "");
+    jump(at);
+  };
+
+  const commands = timeline.markers.filter((m) => m.kind !== "masked");
   return (
-    <section className="player" aria-label="Terminal replay">
+    <section
+      className="player"
+      aria-label="Terminal replay"
+      data-position={String(position)}
+      aria-busy={isLoading}
+    >
       <div className="player-screen">
         <div ref={hostRef} data-testid="player-screen" />
       </div>
       <div className="player-track">
-        {timeline.commands.map((c, i) => (
+        {timeline.markers.map((m, i) => (
           <button
-            // biome-ignore lint/suspicious/noArrayIndexKey: commands are positional and may repeat
+            // biome-ignore lint/suspicious/noArrayIndexKey: markers are positional and may repeat
             key={i}
             type="button"
-            className={`player-marker ${c.decision}`}
-            style={{ left: `${(c.at / timeline.length) * 100}%` }}
-            title={`${c.decision}: ${c.command}`}
-            aria-label={`Jump to ${c.command} (${c.decision})`}
-            onClick={() => {
-              setIsPlaying(false);
-              renderUpTo(c.at);
-            }}
+            className={`player-marker ${MARKER_CLASS[m.kind]}`}
+            style={{ left: `${(m.t / length) * 100}%` }}
+            title={`${formatClock(m.t)} ${MARKER_WORD[m.kind]}: ${m.label}${m.reason ? ` (${m.reason})` : ""}`}
+            aria-label={`Jump to ${m.label} (${MARKER_WORD[m.kind]})`}
+            onClick={() => jump(m.t)}
           />
         ))}
         <input
           type="range"
           aria-label="Position"
           min={0}
-          max={timeline.length}
+          max={length}
           step={0.05}
-          value={Math.min(position, timeline.length)}
-          onChange={(e) => renderUpTo(Number(e.target.value))}
+          value={Math.min(position, length)}
+          onChange={(e) => jump(Number(e.target.value))}
         />
       </div>
       <div className="player-controls">
@@ -164,7 +308,7 @@ export function TerminalPlayer({ recording }: { recording: TerminalRecording }) 
           {isPlaying ? "Pause" : "Play"}
         </button>
         <span className="mono">
-          {formatClock(position)} / {formatClock(timeline.length)}
+          {formatClock(position)} / {formatClock(length)}
         </span>
         <label>
           Speed{" "}
@@ -187,7 +331,25 @@ export function TerminalPlayer({ recording }: { recording: TerminalRecording }) 
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            find();
+            goToTime();
+          }}
+        >
+          <input
+            type="text"
+            aria-label="Jump to time"
+            placeholder="m:ss or h:mm:ss"
+            size={10}
+            value={jumpTo}
+            onChange={(e) => setJumpTo(e.target.value)}
+          />{" "}
+          <button type="submit" className="btn small">
+            Go
+          </button>
+        </form>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void find();
           }}
         >
           <input
@@ -199,33 +361,27 @@ export function TerminalPlayer({ recording }: { recording: TerminalRecording }) 
           />{" "}
           <button type="submit" className="btn small">
             Find
-          </button>{" "}
-          <span className="small muted" role="status">
-            {searchNote}
-          </span>
+          </button>
         </form>
+        <span className="small muted player-note" role="status">
+          {isLoading ? "loading…" : note}
+        </span>
       </div>
-      {timeline.commands.length > 0 && (
+      {commands.length > 0 && (
         <ol className="player-commands" aria-label="Commands">
-          {timeline.commands.map((c, i) => (
+          {commands.map((c, i) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: commands are positional and may repeat
-            <li key={i} className={c.decision}>
-              <button
-                type="button"
-                onClick={() => {
-                  setIsPlaying(false);
-                  renderUpTo(c.at);
-                }}
-              >
-                {formatClock(c.at)}
+            <li key={i} className={MARKER_CLASS[c.kind]}>
+              <button type="button" onClick={() => jump(c.t)}>
+                {formatClock(c.t)}
               </button>{" "}
-              <code>{c.command}</code>{" "}
+              <code>{c.label}</code>{" "}
               <span
-                className={`tag ${c.decision === "allow" ? "ok" : c.decision === "deny" ? "off" : "review"}`}
+                className={`tag ${c.kind === "command" ? "ok" : c.kind === "blocked" ? "off" : "review"}`}
               >
-                {c.decision}
+                {MARKER_WORD[c.kind]}
               </span>
-              {c.reason && c.decision !== "allow" && <span className="small muted"> {c.reason}</span>}
+              {c.reason && c.kind !== "command" && <span className="small muted"> {c.reason}</span>}
             </li>
           ))}
         </ol>

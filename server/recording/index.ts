@@ -152,6 +152,7 @@ export async function getSessionWithEvents(sessionId: string) {
 }
 
 export {
+  escapeLike,
   parseSessionFilters,
   querySessions,
   SESSION_PAGE_SIZE,

@@ -155,4 +155,19 @@ describe("sessions query", () => {
     expect(second.hasMore).toBe(false);
     expect(new Set([...idsOf(first), ...idsOf(second)]).size).toBe(56);
   });
+
+  it("pages by cursor: older from a page's last session, newer from its first, same sessions as by offset", async () => {
+    const first = await list(bob);
+    expect(first.prevCursor).toBeNull();
+    const older = await list(bob, { before: first.nextCursor ?? "" });
+    expect(older.sessions.map((s) => s.id)).toEqual(
+      (await list(bob, { page: "2" })).sessions.map((s) => s.id),
+    );
+    expect(older.nextCursor).toBeNull();
+    expect(older.prevCursor).not.toBeNull();
+    const back = await list(bob, { after: older.prevCursor ?? "" });
+    expect(back.sessions.map((s) => s.id)).toEqual(first.sessions.map((s) => s.id));
+    expect(back.prevCursor).toBeNull();
+    await expect(list(bob, { before: "not-a-cursor" })).rejects.toThrow(/page cursor/);
+  });
 });

@@ -26,3 +26,18 @@ export {
 export { exportSession, type SessionExport, toAsciicast } from "./export";
 export { isTerminalLive, stopTerminalSignals } from "./presence";
 export { endLiveTerminal, type LiveTerminal, listLiveTerminals } from "./registry";
+export {
+  type MarkerKind,
+  type ReplayChunk,
+  type ReplayEvent,
+  type ReplayKeyframe,
+  type ReplayTimeline,
+  readReplay,
+  replayAfter,
+  replayAt,
+  replayTimeline,
+  type SearchHit,
+  searchReplay,
+  type TimelineMarker,
+  viewableSession,
+} from "./replay";

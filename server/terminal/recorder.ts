@@ -5,11 +5,26 @@
  * coalesced (output up to 32 KB per event), so an idle keystroke costs one write and bulk output is
  * written in large events. A crash loses at most the event being written plus what waits behind it,
  * and none of that was shown. Not responsible for masking: it is handed text that is already masked.
+ *
+ * For replay it also writes two kinds of small events between the output: `masked` right after output in
+ * which the masker replaced something (so a timeline can mark it without reading the output), and
+ * `keyframe`, the gateway's screen serialized at that exact point of the output (keyframes.ts says when).
+ * A keyframe is queued as a placeholder at its place in the stream and filled once the screen has parsed
+ * everything before it, so what follows a keyframe in the recording is exactly what followed it on screen.
  */
 import "server-only";
 import { appendSessionEvent, type SessionCounters } from "@/server/recording";
+import { KeyframeSchedule, type KeyframeState } from "./keyframes";
 
-export type TerminalEventType = "output" | "input" | "resize" | "command" | "notice" | "review";
+export type TerminalEventType =
+  | "output"
+  | "input"
+  | "resize"
+  | "command"
+  | "notice"
+  | "review"
+  | "masked"
+  | "keyframe";
 
 interface Pending {
   type: TerminalEventType;
@@ -18,7 +33,14 @@ interface Pending {
   counters: SessionCounters | undefined;
   after: (() => void)[];
   fail?: (error: Error) => void;
+  /** a keyframe waiting for the screen to catch up; the queue stops here until it is filled */
+  isWaiting?: boolean;
+  /** a keyframe that could not be taken (mid escape sequence, session ending): dropped, not written */
+  isSkipped?: boolean;
 }
+
+/** Asks for the screen once it has parsed everything written so far; `undefined` when it cannot be taken. */
+export type CaptureKeyframe = (done: (state: KeyframeState | undefined) => void) => void;
 
 /** Largest output or input event; bigger runs are split. */
 export const MAX_EVENT_CHARS = 32 * 1024;
@@ -44,12 +66,21 @@ export class Recorder {
       /** Applied to a batch of keystrokes before it is stored (masking what was typed or pasted). */
       maskInput: (text: string) => string;
       onFailure: (error: Error) => void;
+      /** Serializes the screen for a keyframe; without it the recording has none. */
+      captureKeyframe?: CaptureKeyframe;
+      /** Milliseconds on the clock `startedAt` is on (performance.now; the replay bench simulates hours). */
+      clock?: () => number;
     },
+    private readonly schedule = new KeyframeSchedule(),
   ) {}
+
+  /** Output characters queued so far (a keyframe records where in the output it stands). */
+  private outputChars = 0;
 
   /** Seconds since the session started, as asciicast counts them. */
   now(): number {
-    return Math.round((performance.now() - this.startedAt) * 1000) / 1e6;
+    const now = this.hooks.clock?.() ?? performance.now();
+    return Math.round((now - this.startedAt) * 1000) / 1e6;
   }
 
   /**
@@ -85,19 +116,67 @@ export class Recorder {
   /** Records a run of text ("output" or "input"), coalescing with the previous unwritten event of that type. */
   text(type: "output" | "input", text: string, maskedFields = 0) {
     if (this.failed || text === "") return;
-    const last = this.pending[this.pending.length - 1];
+    // A `masked` marker may trail the output it describes; more output still joins that output.
+    let marker = this.pending.at(-1);
+    if (marker?.type !== "masked" || type !== "output") marker = undefined;
+    const last = this.pending.at(marker ? -2 : -1);
     if (last && last.type === type && last.text.length + text.length <= MAX_EVENT_CHARS) {
       last.text += text;
       last.data.data = last.text;
     } else {
       this.pending.push({ type, text, data: { t: this.now(), data: text }, counters: undefined, after: [] });
+      marker = undefined;
     }
-    const item = this.pending[this.pending.length - 1];
-    if (item && maskedFields > 0) {
-      item.counters = { maskedFields: (item.counters?.maskedFields ?? 0) + maskedFields };
-    }
+    if (maskedFields > 0) this.markMasked(marker, maskedFields);
     this.pendingChars += text.length;
+    if (type === "output") {
+      this.outputChars += text.length;
+      if (this.schedule.isDue(this.outputChars, this.now())) this.queueKeyframe();
+    }
     this.pump();
+  }
+
+  /** Counts fields masked in the output just queued, on the marker that follows it. */
+  private markMasked(marker: Pending | undefined, fields: number) {
+    if (marker) {
+      marker.data.fields = Number(marker.data.fields ?? 0) + fields;
+      marker.counters = { maskedFields: (marker.counters?.maskedFields ?? 0) + fields };
+      return;
+    }
+    this.pending.push({
+      type: "masked",
+      text: "",
+      data: { t: this.now(), fields },
+      counters: { maskedFields: fields },
+      after: [],
+    });
+  }
+
+  /** Queues a keyframe placeholder here and asks for the screen as it is after everything queued before it. */
+  private queueKeyframe() {
+    const capture = this.hooks.captureKeyframe;
+    if (!capture) return;
+    const t = this.now();
+    const item: Pending = {
+      type: "keyframe",
+      text: "",
+      data: {},
+      counters: undefined,
+      after: [],
+      isWaiting: true,
+    };
+    const offset = this.outputChars;
+    this.pending.push(item);
+    this.schedule.taken(offset, t);
+    capture((state) => {
+      item.isWaiting = false;
+      if (state) item.data = { t, offset, ...state };
+      else {
+        item.isSkipped = true;
+        this.schedule.missed();
+      }
+      this.pump();
+    });
   }
 
   /** Records a structured event; resolves once it is stored (write-ahead for command decisions). */
@@ -129,6 +208,8 @@ export class Recorder {
 
   private pump() {
     if (this.writing || this.failed) return;
+    while (this.pending[0]?.isSkipped) this.pending.shift();
+    if (this.pending[0]?.isWaiting) return;
     const item = this.pending.shift();
     if (!item) {
       const waiting = this.idle;

@@ -38,6 +38,7 @@ import { DECISION_SEVERITY } from "@/server/policy";
 import { appendSessionEvent, endSession, startSession } from "@/server/recording";
 import { type CommandDecision, evaluateCommandLine, isIncompleteLine } from "./command-policy";
 import { loadCommandRules } from "./command-rules-store";
+import { isParserIdle, type KeyframeState, keyframeCapturer } from "./keyframes";
 import { describeDuration, type TerminalLimits, terminalLimits } from "./limits";
 import { announceTerminal, withdrawTerminal } from "./presence";
 import { captureAnchor, isAlternateScreen, type PromptAnchor, readCommandLine, TypedLine } from "./prompt";
@@ -136,6 +137,7 @@ export class TerminalSession {
   private isEnded = false;
   private size: TerminalSize;
   private held: HeldLine | undefined;
+  private readonly serializeScreen: () => KeyframeState;
 
   private constructor(
     private readonly principal: Principal,
@@ -156,6 +158,7 @@ export class TerminalSession {
       scrollback: 1000,
       allowProposedApi: true,
     });
+    this.serializeScreen = keyframeCapturer(this.term);
     this.masker = createStreamMasker(maskingConfig, {
       onFinding: () => {
         this.maskedFields++;
@@ -202,6 +205,7 @@ export class TerminalSession {
         console.error(`[portcullis] terminal ${sessionId}: recording failed:`, error);
         void session?.end("the recording failed, so the session cannot continue", "failed");
       },
+      captureKeyframe: (done) => (session ? session.captureKeyframe(done) : done(undefined)),
     });
     session = new TerminalSession(
       principal,
@@ -335,6 +339,13 @@ export class TerminalSession {
         if (!this.isEnded) this.shell.stream.resume();
       }
     }, 5);
+  }
+
+  /** The screen for a keyframe once it has parsed everything written so far (none mid-sequence or ending). */
+  private captureKeyframe(done: (state: KeyframeState | undefined) => void) {
+    this.term.write("", () =>
+      done(!this.isEnded && isParserIdle(this.term) ? this.serializeScreen() : undefined),
+    );
   }
 
   /** Resolves when everything written to the gateway's screen so far is parsed. */

@@ -291,6 +291,84 @@ describe("browser terminal through the gateway", () => {
     }
   });
 
+  it("keyframes a long session, and a seek through the replay API shows the screen of a full replay", async () => {
+    const browser = fakeBrowser(90, 25);
+    const session = await open(browser);
+    // ~2.4 MB of coloured output: several keyframes by the output budget.
+    await typeLine(session, "seq -f '\\033[32m%g\\033[0m line' 1 150000; echo seq-done");
+    await waitFor(() => /^seq-done$/m.test(browser.text()), "the output", 60_000);
+    await typeLine(session, "printf '4111 1111 ''1111 1111\\n'");
+    await waitFor(() => /\*{4}|CREDIT_CARD/.test(browser.text()), "the masked card");
+    await typeLine(session, "reboot");
+    await waitFor(() => browser.text().includes("[portcullis] blocked"), "the refusal");
+    await typeLine(session, "seq 1 20000 | tail -3");
+    await waitFor(() => /^20000$/m.test(browser.text()), "the tail");
+    await session.idle();
+    await session.end("test done");
+
+    const { replayAt, replayAfter, replayTimeline, searchReplay } = await import("./replay");
+    const timeline = await replayTimeline(member, session.sessionId);
+    expect(timeline.keyframes.length).toBeGreaterThanOrEqual(3);
+    expect(timeline.markers.map((m) => m.kind)).toContain("blocked");
+    expect(timeline.markers.map((m) => m.kind)).toContain("masked");
+    const hits = await searchReplay(member, session.sessionId, "149999");
+    expect(hits).toHaveLength(1);
+
+    const { getSessionWithEvents } = await import("@/server/recording");
+    const stored = (await getSessionWithEvents(session.sessionId))!;
+    const recorded = stored.events.filter((e) => e.type === "output" || e.type === "resize");
+    const full = async (at: number) => {
+      const screen = new Terminal({ cols: 90, rows: 25, allowProposedApi: true });
+      for (const e of recorded) {
+        if (Number(e.data.t) > at) break;
+        if (e.type === "output") screen.write(String(e.data.data));
+        else {
+          await flushed(screen);
+          screen.resize(Number(e.data.cols), Number(e.data.rows));
+        }
+      }
+      await flushed(screen);
+      return screenText(screen);
+    };
+    const times = [
+      ...timeline.keyframes.map((k) => k + 0.001),
+      hits[0]!.t,
+      timeline.duration / 3,
+      timeline.duration,
+    ];
+    const responses: unknown[] = [timeline, hits];
+    for (const at of times) {
+      const chunk = await replayAt(member, session.sessionId, at);
+      responses.push(chunk);
+      expect(chunk.keyframe === null || chunk.keyframe.t <= at).toBe(true);
+      const screen = new Terminal({ cols: chunk.cols, rows: chunk.rows, allowProposedApi: true });
+      if (chunk.keyframe) {
+        screen.resize(chunk.keyframe.cols, chunk.keyframe.rows);
+        screen.write(chunk.keyframe.screen);
+      }
+      for (const e of chunk.events) {
+        if (e.t > at) break;
+        if (e.type === "output") screen.write(e.data);
+        else {
+          await flushed(screen);
+          screen.resize(e.cols, e.rows);
+        }
+      }
+      await flushed(screen);
+      expect(screenText(screen), `the screen at ${at} s`).toBe(await full(at));
+    }
+    // Playing on from a seek reaches the end of the recording in chunks.
+    let chunk = await replayAt(member, session.sessionId, 0);
+    let count = chunk.events.filter((e) => e.type === "output").length;
+    while (chunk.next !== null) {
+      const more = await replayAfter(member, session.sessionId, chunk.next, chunk.events.at(-1)?.t ?? 0);
+      count += more.events.filter((e) => e.type === "output").length;
+      chunk = { ...chunk, ...more };
+    }
+    expect(count).toBe(recorded.filter((e) => e.type === "output").length);
+    expect(JSON.stringify(responses)).not.toMatch(FULL_CARD);
+  });
+
   it("refuses a changed host key with a clear message", async () => {
     const { listConnections } = await import("@/server/connections");
     const { pinHostKey } = await import("@/server/connections/service");

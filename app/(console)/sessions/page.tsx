@@ -1,5 +1,5 @@
 // The sessions list: who did what through which connection, with a filter form whose fields live in the URL
-// (so a filtered list can be shared), 50 sessions a page, newest first.
+// (so a filtered list can be shared), 50 sessions a page, newest first, paged by cursor (older / newer).
 import Link from "next/link";
 import { ZodError } from "zod";
 import "@/components/replay/replay.css";
@@ -16,13 +16,17 @@ export const metadata = { title: "Sessions" };
 
 type SearchParams = Record<string, string | string[] | undefined>;
 
-function pageHref(params: SearchParams, page: number): string {
+const PAGING = new Set(["page", "before", "after"]);
+
+/** The same filters, one page older (`before`) or newer (`after`) than a cursor. */
+function pageHref(params: SearchParams, cursor: { before?: string; after?: string }): string {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
     const first = Array.isArray(value) ? value[0] : value;
-    if (key !== "page" && first) query.set(key, first);
+    if (!PAGING.has(key) && first) query.set(key, first);
   }
-  if (page > 1) query.set("page", String(page));
+  if (cursor.before) query.set("before", cursor.before);
+  if (cursor.after) query.set("after", cursor.after);
   const text = query.toString();
   return text ? `/sessions?${text}` : "/sessions";
 }
@@ -174,7 +178,7 @@ export default async function SessionsPage({ searchParams }: { searchParams: Pro
     problem = err.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
   }
   const isAllSessions = page?.isAllSessions ?? false;
-  const isFiltered = Object.entries(params).some(([key, value]) => key !== "page" && Boolean(value));
+  const isFiltered = Object.entries(params).some(([key, value]) => !PAGING.has(key) && Boolean(value));
   return (
     <>
       <h1>Sessions</h1>
@@ -191,7 +195,7 @@ export default async function SessionsPage({ searchParams }: { searchParams: Pro
               <strong>No session matches these filters</strong>
               Widen the time range, clear a field, or <Link href="/sessions">show all sessions</Link>.
             </>
-          ) : page.page > 1 ? (
+          ) : page.prevCursor ? (
             <>
               <strong>No more sessions</strong>
               <Link href="/sessions">Back to the first page</Link>.
@@ -209,9 +213,9 @@ export default async function SessionsPage({ searchParams }: { searchParams: Pro
         <>
           <SessionTable page={page} />
           <nav className="pager" aria-label="Pages">
-            {page.page > 1 && <Link href={pageHref(params, page.page - 1)}>← Newer</Link>}
-            <span className="small muted">Page {page.page}</span>
-            {page.hasMore && <Link href={pageHref(params, page.page + 1)}>Older →</Link>}
+            {page.prevCursor && <Link href={pageHref(params, { after: page.prevCursor })}>← Newer</Link>}
+            {page.prevCursor && <Link href={pageHref(params, {})}>Newest</Link>}
+            {page.nextCursor && <Link href={pageHref(params, { before: page.nextCursor })}>Older →</Link>}
           </nav>
         </>
       )}

@@ -5,34 +5,31 @@ import { notFound } from "next/navigation";
 import "@xterm/xterm/css/xterm.css";
 import "@/components/replay/replay.css";
 import { formatDuration, formatTime } from "@/components/replay/format";
-import {
-  type RecordedEvent,
-  toStatementViews,
-  toTerminalRecording,
-} from "@/components/replay/session-events";
+import { type RecordedEvent, toStatementViews } from "@/components/replay/session-events";
 import { StatementTimeline } from "@/components/replay/statement-timeline";
 import { TerminalPlayer } from "@/components/replay/terminal-player";
-import { hasPermission, requirePrincipal } from "@/server/auth";
+import { requirePrincipal } from "@/server/auth";
 import { getSessionWithEvents } from "@/server/recording";
+import { replayTimeline, viewableSession } from "@/server/terminal";
 
 export const metadata = { title: "Session" };
 
 export default async function SessionPage({ params }: { params: Promise<{ id: string }> }) {
   const principal = await requirePrincipal("connections:use");
   const { id } = await params;
-  const found = await getSessionWithEvents(id);
-  if (!found || (found.session.principalId !== principal.id && !hasPermission(principal, "audit:read"))) {
-    notFound();
-  }
-  const { session } = found;
-  const events: RecordedEvent[] = found.events.map((e) => ({
+  const session = await viewableSession(principal, id);
+  if (!session) notFound();
+  const end = session.endedAt ?? session.lastActivityAt;
+  const isTerminal = session.kind === "terminal";
+  // A terminal recording can be hundreds of MB: the player loads it in chunks from the replay API.
+  const timeline = isTerminal ? await replayTimeline(principal, id) : undefined;
+  const found = isTerminal ? undefined : await getSessionWithEvents(id);
+  const events: RecordedEvent[] = (found?.events ?? []).map((e) => ({
     id: e.id,
     at: e.at.toISOString(),
     type: e.type,
     data: e.data,
   }));
-  const end = session.endedAt ?? session.lastActivityAt;
-  const isTerminal = session.kind === "terminal";
   const statements = isTerminal ? [] : toStatementViews(events);
   return (
     <>
@@ -76,8 +73,8 @@ export default async function SessionPage({ params }: { params: Promise<{ id: st
           </span>
         </span>
       </div>
-      {isTerminal ? (
-        <TerminalPlayer recording={toTerminalRecording(events)} />
+      {timeline ? (
+        <TerminalPlayer timeline={timeline} />
       ) : statements.length === 0 ? (
         <div className="panel empty">
           <strong>No statements in this session</strong>

@@ -1,0 +1,7 @@
+import { withAuth } from "@/server/http/route";
+import { replayTimeline } from "@/server/terminal";
+
+/** A terminal session's length, size, markers (commands, blocked, held for approval, masked) and keyframes. */
+export const GET = withAuth({ permission: "connections:use" }, async ({ principal, params }) =>
+  replayTimeline(principal, params.id ?? ""),
+);
