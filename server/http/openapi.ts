@@ -245,6 +245,37 @@ export const API_PATHS: ApiPath[] = [
     },
   },
   {
+    path: "/api/v1/sessions/{id}/replay",
+    method: "get",
+    operation: {
+      summary:
+        "Terminal replay: the nearest keyframe at or before `at` seconds and the output from it to `at` and 30 s ahead; `after` + `from` give the next chunk",
+      permission: "connections:use",
+      params: ["id"],
+      query: ["at", "after", "from"],
+    },
+  },
+  {
+    path: "/api/v1/sessions/{id}/timeline",
+    method: "get",
+    operation: {
+      summary:
+        "A terminal session's duration, size, markers (command, blocked, approval, masked) and keyframe times",
+      permission: "connections:use",
+      params: ["id"],
+    },
+  },
+  {
+    path: "/api/v1/sessions/{id}/search",
+    method: "get",
+    operation: {
+      summary: "Times where the text appears in a terminal session's output (first 200)",
+      permission: "connections:use",
+      params: ["id"],
+      query: ["q"],
+    },
+  },
+  {
     path: "/api/v1/policies/rules",
     method: "get",
     operation: { summary: "SQL policy rules", permission: "policies:manage" },
