@@ -142,7 +142,7 @@ export const auditEvents = pgTable(
     details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
     /** position in the audit log's hash chain (1..n); null for events recorded before chaining existed */
     seq: bigint("seq", { mode: "number" }),
-    /** sha256 over the previous event's hash, seq and this event's content (server/recording/integrity.ts) */
+    /** sha256 over the previous event's hash, seq and this event's content (server/integrity/hash-chain.ts) */
     hash: text("hash"),
   },
   (t) => [
@@ -213,7 +213,7 @@ export const sessionEvents = pgTable(
     data: jsonb("data").$type<Record<string, unknown>>().notNull(),
     /** position in the session's hash chain (1..n); null for events recorded before chaining existed */
     seq: integer("seq"),
-    /** sha256 over the previous event's hash, seq and this event's content (server/recording/integrity.ts) */
+    /** sha256 over the previous event's hash, seq and this event's content (server/integrity/hash-chain.ts) */
     hash: text("hash"),
   },
   (t) => [

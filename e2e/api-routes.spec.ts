@@ -18,6 +18,8 @@ const MEMBER_ALLOWED = new Set([
   "GET /api/v1/sessions",
   "GET /api/v1/sessions/[id]",
   "GET /api/v1/sessions/[id]/export",
+  "GET /api/v1/sessions/[id]/verify",
+  "GET /api/v1/sessions/[id]/evidence",
   "GET /api/v1/me",
   "GET /api/v1/reviews",
   "GET /api/v1/reviews/[id]",

@@ -12,6 +12,7 @@ import { SYSTEM_ACTOR } from "@/server/audit";
 import { countPeople, createUser } from "@/server/auth/users";
 import { getConfig } from "@/server/config";
 import { registerDemoConnection, startDemoTarget } from "@/server/demo/demo-target";
+import { startRetentionJob } from "@/server/recording";
 
 export interface Started {
   demoPort?: number;
@@ -25,7 +26,7 @@ export async function startGateway(): Promise<Started> {
   const store = await getStore();
   // Review decisions made on another replica wake the waiting requests and inboxes here.
   await startReviewSignals();
-  const stops: (() => Promise<void>)[] = [stopReviewSignals];
+  const stops: (() => Promise<void>)[] = [stopReviewSignals, startRetentionJob()];
   const started: Started = {
     async stop() {
       for (const stop of stops.reverse()) await stop().catch(() => {});

@@ -1,6 +1,8 @@
 /**
- * The audit log: who changed what (sign-ins, users, groups, connections, tokens). Append-only.
- * Session recording of target traffic is a separate concern (server/recording).
+ * The audit log: who changed what (sign-ins, users, groups, connections, policies, reviews, tokens, retention).
+ * Append-only and hash-chained: every event is written by recordAuditEvent. Also the log's search and export,
+ * and the evidence bundle of a session. Session recording of target traffic is a separate concern
+ * (server/recording).
  */
 import "server-only";
 import { desc, sql } from "drizzle-orm";
@@ -56,3 +58,16 @@ export async function listAuditEvents(limit = 200) {
   const db = await getDb();
   return db.select().from(auditEvents).orderBy(desc(auditEvents.id)).limit(limit);
 }
+
+export {
+  AUDIT_KINDS,
+  AUDIT_PAGE_SIZE,
+  type AuditEventView,
+  type AuditFilters,
+  type AuditKind,
+  type AuditPage,
+  exportAuditEvents,
+  parseAuditFilters,
+  queryAuditEvents,
+} from "./audit-query";
+export { buildEvidenceBundle, type EvidenceBundle, verifySessionFor } from "./evidence";

@@ -11,6 +11,7 @@ import { getDb } from "@/db/store";
 import type { Principal } from "@/server/auth/principal";
 import { GatewayError, notFound } from "@/server/errors";
 import { chainHashSql, sessionEventDigest } from "@/server/integrity";
+import { rowsOf } from "./rows";
 
 export interface SessionTarget {
   id: string;
@@ -100,11 +101,6 @@ export async function appendSessionEvent(
   return Number(row.id);
 }
 
-/** db.execute returns an array (postgres.js) or { rows } (PGlite). */
-export function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
-
 export async function endSession(sessionId: string, state: "ended" | "failed" = "ended") {
   const db = await getDb();
   await db.update(sessions).set({ state, endedAt: new Date() }).where(eq(sessions.id, sessionId));
@@ -165,6 +161,7 @@ export async function getSessionWithEvents(sessionId: string) {
   return { session, events };
 }
 
+export { deleteExpiredSessions, type RetentionRun, startRetentionJob } from "./retention";
 export {
   parseSessionFilters,
   querySessions,
