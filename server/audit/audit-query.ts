@@ -71,7 +71,9 @@ function conditionsFor(filters: AuditFilters): SQL | undefined {
   const contains = (value: string) => `%${escapeLike(value)}%`;
   if (filters.actor) where.push(ilike(auditEvents.actorLabel, contains(filters.actor)));
   if (filters.kind)
-    where.push(or(...AUDIT_KINDS[filters.kind].prefixes.map((p) => like(auditEvents.action, `${escapeLike(p)}%`))));
+    where.push(
+      or(...AUDIT_KINDS[filters.kind].prefixes.map((p) => like(auditEvents.action, `${escapeLike(p)}%`))),
+    );
   if (filters.action) where.push(ilike(auditEvents.action, contains(filters.action)));
   if (filters.target) where.push(ilike(auditEvents.target, contains(filters.target)));
   if (filters.from) where.push(gte(auditEvents.at, parseFilterTime(filters.from, "from")));
@@ -131,7 +133,10 @@ export async function queryAuditEvents(filters: AuditFilters): Promise<AuditPage
 }
 
 /** Audit events that concern one session: its reviews and their decisions, and ends of it by an admin. */
-export async function listSessionAuditEvents(sessionId: string, reviewIds: string[]): Promise<AuditEventView[]> {
+export async function listSessionAuditEvents(
+  sessionId: string,
+  reviewIds: string[],
+): Promise<AuditEventView[]> {
   const db = await getDb();
   const bySession = eq(sql`${auditEvents.details}->>'sessionId'`, sessionId);
   const rows = await db
@@ -194,5 +199,9 @@ export async function exportAuditEvents(filters: AuditFilters, format: "csv" | "
     ];
     lines.push(cells.map(csvCell).join(","));
   }
-  return { contentType: "text/csv; charset=utf-8", filename: `audit-${stamp}.csv`, body: `${lines.join("\r\n")}\r\n` };
+  return {
+    contentType: "text/csv; charset=utf-8",
+    filename: `audit-${stamp}.csv`,
+    body: `${lines.join("\r\n")}\r\n`,
+  };
 }

@@ -5,7 +5,7 @@
  * (server/recording).
  */
 import "server-only";
-import { desc, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { auditChain, auditEvents } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { auditEventDigest, chainHashSql } from "@/server/integrity";
@@ -52,11 +52,6 @@ export async function recordAuditEvent(
     select ${at.toISOString()}::timestamptz, ${actor.id}, ${actor.label}, ${action}, ${target}, ${json}::jsonb,
       seq, hash
     from head`);
-}
-
-export async function listAuditEvents(limit = 200) {
-  const db = await getDb();
-  return db.select().from(auditEvents).orderBy(desc(auditEvents.id)).limit(limit);
 }
 
 export {

@@ -12,6 +12,7 @@ import {
 } from "@/components/replay/session-events";
 import { StatementTimeline } from "@/components/replay/statement-timeline";
 import { TerminalPlayer } from "@/components/replay/terminal-player";
+import { IntegrityBadge } from "@/components/sessions/integrity-badge";
 import { hasPermission, requirePrincipal } from "@/server/auth";
 import { getSessionWithEvents } from "@/server/recording";
 
@@ -76,6 +77,7 @@ export default async function SessionPage({ params }: { params: Promise<{ id: st
           </span>
         </span>
       </div>
+      <IntegrityBadge sessionId={session.id} />
       {isTerminal ? (
         <TerminalPlayer recording={toTerminalRecording(events)} />
       ) : statements.length === 0 ? (
