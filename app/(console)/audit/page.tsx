@@ -5,6 +5,7 @@ import Link from "next/link";
 import { Suspense } from "react";
 import { ZodError } from "zod";
 import "@/components/replay/replay.css";
+import "@/components/audit/audit.css";
 import { AuditChainStatus } from "@/components/audit/audit-chain-status";
 import { formatTime } from "@/components/replay/format";
 import { FilterField } from "@/components/ui/filter-field";
@@ -79,7 +80,7 @@ function FilterForm({ filters }: { filters: Partial<AuditFilters> }) {
 
 function AuditTable({ page }: { page: AuditPage }) {
   return (
-    <table className="data">
+    <table className="data audit-log">
       <thead>
         <tr>
           <th>When</th>
@@ -92,13 +93,13 @@ function AuditTable({ page }: { page: AuditPage }) {
       <tbody>
         {page.events.map((e) => (
           <tr key={e.id}>
-            <td className="small">{formatTime(e.at)}</td>
+            <td className="small when">{formatTime(e.at)}</td>
             <td className="small">{e.actorLabel}</td>
             <td>
               <code>{e.action}</code>
             </td>
             <td className="small">{e.target}</td>
-            <td className="small mono muted">
+            <td className="small mono muted details">
               {Object.keys(e.details).length > 0 ? JSON.stringify(e.details) : ""}
             </td>
           </tr>
