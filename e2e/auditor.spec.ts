@@ -1,8 +1,11 @@
 // The auditor's journey: a session's replay page says its recording verifies against its hash chain, the
 // evidence bundle downloads with that proof inside, and the audit log is filtered (a service account's token
-// creation, sign-ins) and exported as CSV holding exactly the filtered events.
+// creation, sign-ins) and exported as CSV holding exactly the filtered events. A session altered in the store
+// shows where its check fails.
 import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { expect, test } from "@playwright/test";
+import postgres from "postgres";
 import { ADMIN, e2eEnv } from "./support/env";
 import { signIn, snap } from "./support/pages";
 
@@ -87,4 +90,33 @@ test("an auditor sees a verified session, downloads its evidence, filters the au
   // A filter that matches nothing says how to widen it.
   await page.goto(`${base}/audit?target=no-such-target-${Date.now()}`);
   await expect(page.getByText("No audit event matches these filters")).toBeVisible();
+});
+
+test("a session altered in the store shows the event where its integrity check fails", async ({ page }) => {
+  const base = e2eEnv.consoleUrl;
+  await signIn(page, base, ADMIN.email, ADMIN.password);
+  const run = await page.request.post(`${base}/api/v1/connections/demo/exec`, {
+    data: { input: "select id from customers order by id limit 1" },
+  });
+  const { sessionId } = (await run.json()) as { sessionId: string };
+  // The console's embedded store, reached the way the admin command line reaches it: its local socket.
+  const store = postgres({
+    path: path.join(path.dirname(e2eEnv.consoleLog), ".store.sock"),
+    max: 1,
+    username: "postgres",
+    database: "postgres",
+    onnotice: () => {},
+  });
+  try {
+    await store`update session_events set data = jsonb_set(data, '{input}', '"select 1"')
+      where session_id = ${sessionId} and seq = 1`;
+  } finally {
+    await store.end();
+  }
+  await page.goto(`${base}/sessions/${sessionId}`);
+  await expect(page.getByTestId("integrity")).toContainText("Integrity check failed at event 1");
+  await expect(page.getByTestId("integrity")).toContainText("altered after it was recorded");
+  await snap(page, "auditor-04-tampered-session");
+  const verify = await page.request.get(`${base}/api/v1/sessions/${sessionId}/verify`);
+  expect(await verify.json()).toMatchObject({ ok: false, firstBadSeq: 1 });
 });

@@ -27,7 +27,8 @@ export function canonicalJson(value: unknown): string {
   return text === undefined ? "null" : canonicalText(JSON.parse(text));
 }
 
-function canonicalText(value: unknown): string {
+/** canonicalJson for a value that is already plain JSON (parsed from JSON text or read from jsonb). */
+export function canonicalText(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalText).join(",")}]`;
   if (value !== null && typeof value === "object") {
     const entries = Object.keys(value)
@@ -38,6 +39,7 @@ function canonicalText(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** A session event's content; `data` is plain JSON (parsed from JSON text, or read back from jsonb). */
 export interface SessionEventContent {
   sessionId: string;
   type: string;
@@ -47,7 +49,7 @@ export interface SessionEventContent {
 
 export function sessionEventDigest(event: SessionEventContent): string {
   return sha256Hex(
-    canonicalJson({
+    canonicalText({
       at: event.at.toISOString(),
       data: event.data,
       sessionId: event.sessionId,
@@ -56,6 +58,7 @@ export function sessionEventDigest(event: SessionEventContent): string {
   );
 }
 
+/** An audit event's content; `details` is plain JSON, as for session events. */
 export interface AuditEventContent {
   at: Date;
   actorId: string | null;
@@ -67,7 +70,7 @@ export interface AuditEventContent {
 
 export function auditEventDigest(event: AuditEventContent): string {
   return sha256Hex(
-    canonicalJson({
+    canonicalText({
       action: event.action,
       actorId: event.actorId,
       actorLabel: event.actorLabel,
