@@ -14,6 +14,7 @@ import { recordAuditEvent } from "@/server/audit";
 import { actorOf, hasPermission, type Principal } from "@/server/auth/principal";
 import { loadPrincipal } from "@/server/auth/users";
 import { GatewayError, notFound } from "@/server/errors";
+import { appendSessionEvent } from "@/server/recording";
 import { notifyReviewEvent } from "./notify";
 import { signalReviewsChanged } from "./signals";
 
@@ -319,14 +320,10 @@ async function executeReview(row: Review) {
     state = outcome.status === "done" ? "executed" : "failed";
   } catch (err) {
     if (row.sessionId) {
-      await db.insert(sessionEvents).values({
-        sessionId: row.sessionId,
-        type: "result",
-        data: {
-          reviewId: row.id,
-          status: "failed",
-          error: err instanceof GatewayError ? err.message : "the approved request could not run",
-        },
+      await appendSessionEvent(row.sessionId, "result", {
+        reviewId: row.id,
+        status: "failed",
+        error: err instanceof GatewayError ? err.message : "the approved request could not run",
       });
     }
     if (!(err instanceof GatewayError)) console.error("[portcullis] approved review failed:", err);

@@ -171,6 +171,33 @@ describe("session event chains", () => {
     expect(await verify(sessionId)).toMatchObject({ ok: true, events: 60 });
   });
 
+  it("chains the failure of an approved request that could not run", async () => {
+    const { createUser, loadPrincipal, updateUser } = await import("@/server/auth");
+    const { runSql } = await import("@/server/pipeline");
+    const { decideReview } = await import("@/server/approvals");
+    const userId = await createUser(TEST_ACTOR, {
+      email: "leaving@example.com",
+      password: "correct horse battery staple",
+      groups: ["analysts"],
+    });
+    const leaving = (await loadPrincipal(userId, "session"))!;
+    const held = await runSql({
+      principal: leaving,
+      connectionName: "shop",
+      input: "update items set n = 2 where id = 2",
+      channel: "api",
+    });
+    if (held.status !== "pending_review") throw new Error("not held");
+    await updateUser(TEST_ACTOR, userId, { disabled: true });
+    expect((await decideReview(auditor, held.reviewId, "approve", "")).state).toBe("failed");
+    const last = await onStore(
+      (sql) =>
+        sql`select type, data from session_events where session_id = ${held.sessionId} order by seq desc limit 1`,
+    );
+    expect(last[0]).toMatchObject({ type: "result", data: { status: "failed" } });
+    expect(await verify(held.sessionId)).toMatchObject({ ok: true });
+  });
+
   it("exits non-zero from the admin command line when a session fails verification", async () => {
     const sessionId = await sqlSession();
     const good = await runAdmin(["verify", "session", sessionId]);
