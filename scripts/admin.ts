@@ -257,7 +257,9 @@ async function main(argv: string[]) {
 function reportVerification(what: string, result: ChainVerification) {
   const legacy = result.unchained > 0 ? `; ${result.unchained} earlier events predate the chain` : "";
   if (result.ok) {
-    console.log(`${what}: verified (${result.events} events, head ${result.head.hash || "empty"})${legacy}`);
+    console.log(
+      `${what}: verified (${result.events} event${result.events === 1 ? "" : "s"}, head ${result.head.hash || "empty"})${legacy}`,
+    );
     return;
   }
   console.error(`${what}: integrity check FAILED at event ${result.firstBadSeq}: ${result.reason}`);

@@ -156,14 +156,19 @@ describe("session event chains", () => {
     expect(await verify(other)).toMatchObject({ ok: false, firstBadSeq: n });
   });
 
-  it("keeps one chain when many appends to one session race", async () => {
+  it("keeps one chain when many appends to one session race, and verifies consistently meanwhile", async () => {
     const { appendSessionEvent, startSession } = await import("@/server/recording");
     const sessionId = await startSession(analyst, { id: "c-race", name: "race" }, "terminal", "terminal");
-    await Promise.all(
-      Array.from({ length: 60 }, (_, i) =>
-        appendSessionEvent(sessionId, "output", { t: i / 10, data: `line ${i}\r\n` }),
+    // Checks of the live session while it is written to see a consistent chain too.
+    const [, checks] = await Promise.all([
+      Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          appendSessionEvent(sessionId, "output", { t: i / 10, data: `line ${i}\r\n` }),
+        ),
       ),
-    );
+      Promise.all(Array.from({ length: 8 }, () => verify(sessionId))),
+    ]);
+    expect(checks.map((c) => c?.ok)).toEqual(checks.map(() => true));
     const seqs = await onStore(
       (sql) => sql`select seq from session_events where session_id = ${sessionId} order by seq`,
     );
@@ -202,7 +207,7 @@ describe("session event chains", () => {
     const sessionId = await sqlSession();
     const good = await runAdmin(["verify", "session", sessionId]);
     expect(good.code).toBe(0);
-    expect(good.stdout).toMatch(/verified \(\d+ events/);
+    expect(good.stdout).toMatch(/verified \(\d+ events?, head [0-9a-f]{64}\)/);
     await onStore(
       (sql) => sql`update session_events set type = 'notice' where session_id = ${sessionId} and seq = 1`,
     );

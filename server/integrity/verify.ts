@@ -6,7 +6,7 @@
 import "server-only";
 import { asc, eq, gt } from "drizzle-orm";
 import { auditChain, auditEvents, type SessionEvent, sessionEvents, sessions } from "@/db/schema";
-import { getDb } from "@/db/store";
+import { type Db, getDb } from "@/db/store";
 import {
   auditEventDigest,
   type ChainHead,
@@ -29,60 +29,72 @@ export function verifySessionEvents(
   );
 }
 
+/**
+ * Reads run in one read-only REPEATABLE READ transaction: the head and the events come from one snapshot, so
+ * events appended to a live session while it is checked are either wholly in (event and head) or wholly out.
+ */
+const SNAPSHOT = { isolationLevel: "repeatable read", accessMode: "read only" } as const;
+
 /** The session's chain verification, or undefined when there is no such session. */
 export async function verifySession(sessionId: string): Promise<ChainVerification | undefined> {
   const db = await getDb();
-  const [session] = await db
-    .select({ eventSeq: sessions.eventSeq, chainHead: sessions.chainHead })
-    .from(sessions)
-    .where(eq(sessions.id, sessionId))
-    .limit(1);
-  if (!session) return undefined;
-  const events = await db
-    .select({
-      id: sessionEvents.id,
-      sessionId: sessionEvents.sessionId,
-      seq: sessionEvents.seq,
-      hash: sessionEvents.hash,
-      at: sessionEvents.at,
-      type: sessionEvents.type,
-      data: sessionEvents.data,
-    })
-    .from(sessionEvents)
-    .where(eq(sessionEvents.sessionId, sessionId))
-    .orderBy(asc(sessionEvents.id));
-  return verifySessionEvents(session, events);
+  return db.transaction(async (tx) => {
+    const [session] = await tx
+      .select({ eventSeq: sessions.eventSeq, chainHead: sessions.chainHead })
+      .from(sessions)
+      .where(eq(sessions.id, sessionId))
+      .limit(1);
+    if (!session) return undefined;
+    const events = await tx
+      .select({
+        id: sessionEvents.id,
+        sessionId: sessionEvents.sessionId,
+        seq: sessionEvents.seq,
+        hash: sessionEvents.hash,
+        at: sessionEvents.at,
+        type: sessionEvents.type,
+        data: sessionEvents.data,
+      })
+      .from(sessionEvents)
+      .where(eq(sessionEvents.sessionId, sessionId))
+      .orderBy(asc(sessionEvents.id));
+    return verifySessionEvents(session, events);
+  }, SNAPSHOT);
 }
 
 const AUDIT_PAGE = 2000;
 
 export async function auditChainHead(): Promise<ChainHead> {
   const db = await getDb();
+  return readAuditHead(db);
+}
+
+async function readAuditHead(db: Pick<Db, "select">): Promise<ChainHead> {
   const [head] = await db.select().from(auditChain).where(eq(auditChain.id, 1)).limit(1);
   return head ? { seq: head.seq, hash: head.hash } : { seq: 0, hash: "" };
 }
 
-/** Verifies the whole audit log, oldest first. */
+/** Verifies the whole audit log, oldest first, in pages, from one snapshot. */
 export async function verifyAuditLog(): Promise<ChainVerification> {
   const db = await getDb();
-  // The head first: events appended while the log is read come after it and are not part of this check.
-  const head = await auditChainHead();
-  const verifier = new ChainVerifier();
-  let afterId = 0;
-  for (;;) {
-    const page = await db
-      .select()
-      .from(auditEvents)
-      .where(gt(auditEvents.id, afterId))
-      .orderBy(asc(auditEvents.id))
-      .limit(AUDIT_PAGE);
-    for (const row of page) {
-      if (row.seq !== null && row.seq > head.seq) return verifier.finish(head);
-      verifier.add({ id: row.id, seq: row.seq, hash: row.hash, digest: auditEventDigest(row) });
+  return db.transaction(async (tx) => {
+    const head = await readAuditHead(tx);
+    const verifier = new ChainVerifier();
+    let afterId = 0;
+    for (;;) {
+      const page = await tx
+        .select()
+        .from(auditEvents)
+        .where(gt(auditEvents.id, afterId))
+        .orderBy(asc(auditEvents.id))
+        .limit(AUDIT_PAGE);
+      for (const row of page) {
+        verifier.add({ id: row.id, seq: row.seq, hash: row.hash, digest: auditEventDigest(row) });
+      }
+      const last = page.at(-1);
+      if (!last || page.length < AUDIT_PAGE || verifier.isBroken) break;
+      afterId = last.id;
     }
-    const last = page.at(-1);
-    if (!last || page.length < AUDIT_PAGE || verifier.isBroken) break;
-    afterId = last.id;
-  }
-  return verifier.finish(head);
+    return verifier.finish(head);
+  }, SNAPSHOT);
 }
