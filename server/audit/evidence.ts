@@ -5,12 +5,12 @@
  * that can be handed over and re-checked offline. Access: the session's owner, or audit:read.
  */
 import "server-only";
-import { asc, eq } from "drizzle-orm";
-import { reviews, sessionEvents, sessions } from "@/db/schema";
+import { eq } from "drizzle-orm";
+import { reviews, sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { hasPermission, type Principal } from "@/server/auth/principal";
 import { notFound } from "@/server/errors";
-import { HASH_ALGORITHM, verifyAuditLog, verifySession, verifySessionEvents } from "@/server/integrity";
+import { HASH_ALGORITHM, readSessionChain, verifyAuditLog, verifySession } from "@/server/integrity";
 import { listSessionAuditEvents } from "./audit-query";
 
 export const EVIDENCE_FORMAT = "portcullis-evidence/1";
@@ -26,13 +26,11 @@ async function visibleSession(principal: Principal, sessionId: string) {
 }
 
 export async function buildEvidenceBundle(principal: Principal, sessionId: string) {
-  const session = await visibleSession(principal, sessionId);
+  await visibleSession(principal, sessionId);
+  const chain = await readSessionChain(sessionId);
+  if (!chain) throw notFound("no such session");
+  const { session, events, verification } = chain;
   const db = await getDb();
-  const events = await db
-    .select()
-    .from(sessionEvents)
-    .where(eq(sessionEvents.sessionId, sessionId))
-    .orderBy(asc(sessionEvents.id));
   const reviewIds = (
     await db.select({ id: reviews.id }).from(reviews).where(eq(reviews.sessionId, sessionId))
   ).map((r) => r.id);
@@ -53,10 +51,7 @@ export async function buildEvidenceBundle(principal: Principal, sessionId: strin
     auditEvents: await listSessionAuditEvents(sessionId, reviewIds),
     integrity: {
       algorithm: HASH_ALGORITHM,
-      session: {
-        head: { seq: eventSeq, hash: chainHead },
-        verification: verifySessionEvents(session, events),
-      },
+      session: { head: { seq: eventSeq, hash: chainHead }, verification },
       auditLog: await verifyAuditLog(),
     },
   };

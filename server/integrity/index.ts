@@ -14,4 +14,10 @@ export {
   HASH_ALGORITHM,
   sessionEventDigest,
 } from "./hash-chain";
-export { auditChainHead, verifyAuditLog, verifySession, verifySessionEvents } from "./verify";
+export {
+  auditChainHead,
+  readSessionChain,
+  verifyAuditLog,
+  verifySession,
+  verifySessionEvents,
+} from "./verify";

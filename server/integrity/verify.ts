@@ -35,31 +35,24 @@ export function verifySessionEvents(
  */
 const SNAPSHOT = { isolationLevel: "repeatable read", accessMode: "read only" } as const;
 
-/** The session's chain verification, or undefined when there is no such session. */
-export async function verifySession(sessionId: string): Promise<ChainVerification | undefined> {
+/** A session row, its events in order, and their verification, read from one snapshot. */
+export async function readSessionChain(sessionId: string) {
   const db = await getDb();
   return db.transaction(async (tx) => {
-    const [session] = await tx
-      .select({ eventSeq: sessions.eventSeq, chainHead: sessions.chainHead })
-      .from(sessions)
-      .where(eq(sessions.id, sessionId))
-      .limit(1);
+    const [session] = await tx.select().from(sessions).where(eq(sessions.id, sessionId)).limit(1);
     if (!session) return undefined;
     const events = await tx
-      .select({
-        id: sessionEvents.id,
-        sessionId: sessionEvents.sessionId,
-        seq: sessionEvents.seq,
-        hash: sessionEvents.hash,
-        at: sessionEvents.at,
-        type: sessionEvents.type,
-        data: sessionEvents.data,
-      })
+      .select()
       .from(sessionEvents)
       .where(eq(sessionEvents.sessionId, sessionId))
       .orderBy(asc(sessionEvents.id));
-    return verifySessionEvents(session, events);
+    return { session, events, verification: verifySessionEvents(session, events) };
   }, SNAPSHOT);
+}
+
+/** The session's chain verification, or undefined when there is no such session. */
+export async function verifySession(sessionId: string): Promise<ChainVerification | undefined> {
+  return (await readSessionChain(sessionId))?.verification;
 }
 
 const AUDIT_PAGE = 2000;
