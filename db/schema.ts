@@ -172,9 +172,24 @@ export const auditEvents = pgTable(
     action: text("action").notNull(),
     target: text("target").notNull().default(""),
     details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+    /** position in the audit log's hash chain (1..n); null for events recorded before chaining existed */
+    seq: bigint("seq", { mode: "number" }),
+    /** sha256 over the previous event's hash, seq and this event's content (server/integrity/hash-chain.ts) */
+    hash: text("hash"),
   },
-  (t) => [index("audit_events_at_idx").on(t.at), index("audit_events_action_idx").on(t.action)],
+  (t) => [
+    index("audit_events_at_idx").on(t.at),
+    index("audit_events_action_idx").on(t.action),
+    uniqueIndex("audit_events_seq_key").on(t.seq),
+  ],
 );
+
+/** The audit log's chain head: one row (id 1), updated with every append, so appends serialize on it. */
+export const auditChain = pgTable("audit_chain", {
+  id: integer("id").primaryKey(),
+  seq: bigint("seq", { mode: "number" }).notNull(),
+  hash: text("hash").notNull(),
+});
 
 export type User = typeof users.$inferSelect;
 export type Group = typeof groups.$inferSelect;
@@ -206,6 +221,9 @@ export const sessions = pgTable(
     held: integer("held").notNull().default(0),
     blocked: integer("blocked").notNull().default(0),
     maskedFields: integer("masked_fields").notNull().default(0),
+    /** the session's hash chain head: the last event's seq and hash (appends serialize on this row) */
+    eventSeq: integer("event_seq").notNull().default(0),
+    chainHead: text("chain_head").notNull().default(""),
   },
   (t) => [
     // The list's order (newest first, id breaks ties) and its keyset pages (server/recording/sessions-query.ts).
@@ -227,9 +245,14 @@ export const sessionEvents = pgTable(
     at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
     type: text("type").notNull(),
     data: jsonb("data").$type<Record<string, unknown>>().notNull(),
+    /** position in the session's hash chain (1..n); null for events recorded before chaining existed */
+    seq: integer("seq"),
+    /** sha256 over the previous event's hash, seq and this event's content (server/integrity/hash-chain.ts) */
+    hash: text("hash"),
   },
   (t) => [
     index("session_events_session_idx").on(t.sessionId, t.id),
+    uniqueIndex("session_events_session_seq_key").on(t.sessionId, t.seq),
     index("session_events_session_type_idx").on(t.sessionId, t.type),
     // A replay's seek: the latest keyframe at or before a time, in one index probe (server/terminal/replay.ts).
     index("session_events_keyframe_idx")

@@ -30,6 +30,8 @@ const MEMBER_ALLOWED = new Set([
   "GET /api/v1/sessions/[id]/replay",
   "GET /api/v1/sessions/[id]/timeline",
   "GET /api/v1/sessions/[id]/search",
+  "GET /api/v1/sessions/[id]/verify",
+  "GET /api/v1/sessions/[id]/evidence",
   "GET /api/v1/me",
   "GET /api/v1/reviews",
   "GET /api/v1/reviews/[id]",

@@ -14,6 +14,9 @@
  *                    --username U [--group G ...]   (password from PORTCULLIS_TARGET_PASSWORD, key from a file)
  *   npm run admin -- connection list
  *   npm run admin -- migrate
+ *   npm run admin -- verify session SESSION_ID   (exit 1 when the session's hash chain does not verify)
+ *   npm run admin -- verify audit                (exit 1 when the audit log's hash chain does not verify)
+ *   npm run admin -- retention run [--days D]    (D defaults to RETENTION_DAYS)
  */
 import { existsSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
@@ -35,6 +38,8 @@ import {
 import { getConfig } from "@/server/config";
 import { createConnection } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
+import { type ChainVerification, verifyAuditLog, verifySession } from "@/server/integrity";
+import { deleteExpiredSessions } from "@/server/recording";
 
 const actor = { id: null, label: "admin-cli" };
 
@@ -73,6 +78,8 @@ function usage(): never {
       "                 [--private-key-file F]   (password from the PORTCULLIS_TARGET_PASSWORD variable)",
       "  connection list",
       "  migrate",
+      "  verify session SESSION_ID | verify audit   (exit 1 when the hash chain does not verify)",
+      "  retention run [--days D]                    (D defaults to RETENTION_DAYS)",
     ].join("\n"),
   );
   process.exit(2);
@@ -96,6 +103,7 @@ async function main(argv: string[]) {
       database: { type: "string" },
       username: { type: "string" },
       "private-key-file": { type: "string" },
+      days: { type: "string" },
     },
   });
   const [noun, verb, ...rest] = positionals;
@@ -215,12 +223,47 @@ async function main(argv: string[]) {
         }
         break;
       }
+      case "verify session": {
+        const id = rest[0];
+        if (!id) usage();
+        const result = await verifySession(id);
+        if (!result) throw new GatewayError("not_found", `no session ${id}`);
+        reportVerification(`session ${id}`, result);
+        break;
+      }
+      case "verify audit":
+        reportVerification("audit log", await verifyAuditLog());
+        break;
+      case "retention run": {
+        const days = values.days ? Number(values.days) : getConfig().retentionDays;
+        if (days === undefined || !Number.isFinite(days) || days <= 0) {
+          throw new GatewayError("bad_request", "give --days D or set RETENTION_DAYS to a positive number");
+        }
+        const run = await deleteExpiredSessions({ days, actor, isAlwaysAudited: true });
+        console.log(
+          `deleted ${run.deleted} session${run.deleted === 1 ? "" : "s"} that ended before ${run.cutoff.toISOString()}`,
+        );
+        break;
+      }
       default:
         usage();
     }
   } finally {
     await store.close();
   }
+}
+
+/** Prints the result of a chain check; a broken chain sets a failing exit code. */
+function reportVerification(what: string, result: ChainVerification) {
+  const legacy = result.unchained > 0 ? `; ${result.unchained} earlier events predate the chain` : "";
+  if (result.ok) {
+    console.log(
+      `${what}: verified (${result.events} event${result.events === 1 ? "" : "s"}, head ${result.head.hash || "empty"})${legacy}`,
+    );
+    return;
+  }
+  console.error(`${what}: integrity check FAILED at event ${result.firstBadSeq}: ${result.reason}`);
+  process.exitCode = 1;
 }
 
 main(process.argv.slice(2)).catch((err) => {

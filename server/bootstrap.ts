@@ -12,6 +12,7 @@ import { SYSTEM_ACTOR } from "@/server/audit";
 import { countPeople, createUser } from "@/server/auth/users";
 import { getConfig } from "@/server/config";
 import { registerDemoConnection, startDemoTarget } from "@/server/demo/demo-target";
+import { startRetentionJob } from "@/server/recording";
 import { stopTerminalSignals } from "@/server/terminal";
 
 export interface Started {
@@ -27,7 +28,7 @@ export async function startGateway(): Promise<Started> {
   // Review decisions made on another replica wake the waiting requests and inboxes here.
   await startReviewSignals();
   // The terminals channel is listened to from the first terminal on; it is closed with the rest.
-  const stops: (() => Promise<void>)[] = [stopReviewSignals, stopTerminalSignals];
+  const stops: (() => Promise<void>)[] = [stopReviewSignals, stopTerminalSignals, startRetentionJob()];
   const started: Started = {
     async stop() {
       for (const stop of stops.reverse()) await stop().catch(() => {});

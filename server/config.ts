@@ -18,6 +18,8 @@ export interface GatewayConfig {
   adminPassword: string | undefined;
   demoTarget: boolean;
   sessionMaxAgeSeconds: number;
+  /** recordings of sessions that ended longer ago than this are deleted; undefined keeps them forever */
+  retentionDays: number | undefined;
   oidc:
     | { issuer: string; clientId: string; clientSecret: string; groupsClaim: string; name: string }
     | undefined;
@@ -47,6 +49,17 @@ function loadKey(envValue: string | undefined, dataDir: string, file: string, wh
   return key;
 }
 
+/** RETENTION_DAYS: a positive number of days; unset, empty, 0 or "off" keeps recordings forever. */
+export function parseRetentionDays(value: string | undefined): number | undefined {
+  const text = value?.trim().toLowerCase() ?? "";
+  if (text === "" || text === "off" || text === "0") return undefined;
+  const days = Number(text);
+  if (!Number.isFinite(days) || days <= 0) {
+    throw new Error(`RETENTION_DAYS must be a positive number of days, or "off" (got "${value}")`);
+  }
+  return days;
+}
+
 export function getConfig(): GatewayConfig {
   const holder = globalThis as Holder;
   const cached = holder[CONFIG];
@@ -68,6 +81,7 @@ export function getConfig(): GatewayConfig {
     adminPassword: env.ADMIN_PASSWORD || undefined,
     demoTarget: env.DEMO_TARGET !== "off",
     sessionMaxAgeSeconds: Number(env.SESSION_MAX_AGE ?? 8 * 3600),
+    retentionDays: parseRetentionDays(env.RETENTION_DAYS),
     oidc:
       oidcIssuer && env.OIDC_CLIENT_ID && env.OIDC_CLIENT_SECRET
         ? {

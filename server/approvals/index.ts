@@ -15,6 +15,7 @@ import { recordAuditEvent } from "@/server/audit";
 import { actorOf, hasPermission, type Principal } from "@/server/auth/principal";
 import { loadPrincipal } from "@/server/auth/users";
 import { GatewayError, notFound } from "@/server/errors";
+import { appendSessionEvent } from "@/server/recording";
 import { approvalSettings, approversFor } from "./approvers";
 import { notifyReviewEvent } from "./notify";
 import type { ReviewFilters } from "./schema";
@@ -369,14 +370,10 @@ async function executeReview(row: Review) {
     state = outcome.status === "done" ? "executed" : "failed";
   } catch (err) {
     if (row.sessionId) {
-      await db.insert(sessionEvents).values({
-        sessionId: row.sessionId,
-        type: "result",
-        data: {
-          reviewId: row.id,
-          status: "failed",
-          error: err instanceof GatewayError ? err.message : "the approved request could not run",
-        },
+      await appendSessionEvent(row.sessionId, "result", {
+        reviewId: row.id,
+        status: "failed",
+        error: err instanceof GatewayError ? err.message : "the approved request could not run",
       });
     }
     if (!(err instanceof GatewayError)) console.error("[portcullis] approved review failed:", err);
@@ -432,11 +429,7 @@ export async function finishTerminalReview(
     .returning();
   if (!finished) return false;
   if (error && finished.sessionId) {
-    await db.insert(sessionEvents).values({
-      sessionId: finished.sessionId,
-      type: "result",
-      data: { reviewId: id, status: "failed", error },
-    });
+    await appendSessionEvent(finished.sessionId, "result", { reviewId: id, status: "failed", error });
   }
   signalReviewsChanged();
   notifyReviewEvent(`review.${state}`, finished);

@@ -10,7 +10,7 @@ import type { OAuthConfig } from "next-auth/providers/oauth";
 import { getDb } from "@/db/store";
 import { recordAuditEvent } from "@/server/audit";
 import { getConfig } from "@/server/config";
-import { findUserById } from "./store";
+import { findUserByEmail, findUserById } from "./store";
 import { touchLastSeen, upsertOidcUser, verifyLocalSignIn } from "./users";
 
 type OidcProfile = Record<string, unknown> & { sub: string; email?: string; name?: string };
@@ -105,11 +105,18 @@ export function getAuthOptions(): NextAuthOptions {
     },
     events: {
       async signIn({ user, account }) {
+        // For single sign-on, user.id is the provider's subject; the audit log names the console's account.
+        const known = user.email ? await findUserByEmail(await getDb(), user.email) : undefined;
         await recordAuditEvent(
-          { id: null, label: user.email ?? "unknown" },
+          { id: known?.id ?? null, label: user.email ?? "unknown" },
           "auth.signin",
-          account?.provider ?? "",
+          account?.provider === "credentials" ? "local" : (account?.provider ?? ""),
         );
+      },
+      async signOut({ token }) {
+        const uid = typeof token?.uid === "string" ? token.uid : null;
+        const email = typeof token?.email === "string" ? token.email : "unknown";
+        await recordAuditEvent({ id: uid, label: email }, "auth.signout", "");
       },
     },
   };

@@ -131,5 +131,39 @@ export const ADMINISTRATION_PATHS: ApiPath[] = [
   crud("/api/v1/webhooks/{id}", "delete", "Remove a webhook endpoint", "users:manage"),
   crud("/api/v1/terminals", "get", "Live terminal sessions on this gateway process", "audit:read"),
   crud("/api/v1/terminals/{id}", "delete", "End a live terminal session", "connections:manage"),
-  crud("/api/v1/audit", "get", "Audit events", "audit:read"),
+  {
+    path: "/api/v1/audit",
+    method: "get",
+    operation: {
+      summary: "Audit events, filtered and paginated; format=csv|json exports the whole filtered set",
+      permission: "audit:read",
+      query: ["actor", "kind", "action", "target", "from", "to", "page", "format"],
+    },
+  },
+  {
+    path: "/api/v1/audit/verify",
+    method: "get",
+    operation: {
+      summary: "Check the audit log's hash chain: { ok, events, unchained, head, firstBadSeq?, reason? }",
+      permission: "audit:read",
+    },
+  },
+  {
+    path: "/api/v1/sessions/{id}/verify",
+    method: "get",
+    operation: {
+      summary: "Check the session's hash chain: { ok, events, head, firstBadSeq?, reason? }",
+      permission: "connections:use",
+      params: ["id"],
+    },
+  },
+  {
+    path: "/api/v1/sessions/{id}/evidence",
+    method: "get",
+    operation: {
+      summary: "Evidence bundle: the session, its events, related audit events and the integrity proof",
+      permission: "connections:use",
+      params: ["id"],
+    },
+  },
 ];

@@ -87,6 +87,17 @@ async function flatParams(context: RouteContext | undefined): Promise<Record<str
   return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) ? v.join("/") : v]));
 }
 
+/** A download: the body with its type, as an attachment with a safe file name, never cached. */
+export function fileResponse(file: { contentType: string; filename: string; body: string }): Response {
+  return new Response(file.body, {
+    headers: {
+      "content-type": file.contentType,
+      "content-disposition": `attachment; filename="${file.filename.replace(/[^\w.-]/g, "_")}"`,
+      "cache-control": "no-store",
+    },
+  });
+}
+
 function toResponse(result: unknown): Response {
   return result instanceof Response ? result : NextResponse.json(result ?? { ok: true });
 }

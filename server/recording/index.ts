@@ -10,6 +10,8 @@ import { sessionEvents, sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
 import type { Principal } from "@/server/auth/principal";
 import { GatewayError, notFound } from "@/server/errors";
+import { chainHashSql, sessionEventDigest } from "@/server/integrity";
+import { rowsOf } from "./rows";
 
 export interface SessionTarget {
   id: string;
@@ -60,7 +62,12 @@ export interface SessionCounters {
   maskedFields?: number;
 }
 
-/** Appends one event and advances the session's counters in the same transaction. */
+/**
+ * Appends one event and advances the session's counters, in one statement (one round trip, atomic). The event
+ * takes the next place in the session's hash chain: the session row holds the chain head, and updating it
+ * first serializes concurrent appends to one session (a second writer waits for the row and then sees the new
+ * head), so the chain cannot fork. The time is set here, in milliseconds, so the hashed time is the stored one.
+ */
 export async function appendSessionEvent(
   sessionId: string,
   type: string,
@@ -68,27 +75,30 @@ export async function appendSessionEvent(
   counters: SessionCounters = {},
 ): Promise<number> {
   const db = await getDb();
-  // One statement, so one round trip and atomic: the event and the session's counters move together.
+  const at = new Date();
+  const json = JSON.stringify(data);
+  const digest = sessionEventDigest({ sessionId, type, at, data: JSON.parse(json) });
   const rows = await db.execute<{ id: number | string }>(sql`
-    with event as (
-      insert into ${sessionEvents} (session_id, type, data)
-      values (${sessionId}, ${type}, ${JSON.stringify(data)}::jsonb)
-      returning id
-    ), bump as (
+    with head as (
       update ${sessions} set
         last_activity_at = now(),
         statements = statements + ${counters.statements ?? 0},
         allowed = allowed + ${counters.allowed ?? 0},
         held = held + ${counters.held ?? 0},
         blocked = blocked + ${counters.blocked ?? 0},
-        masked_fields = masked_fields + ${counters.maskedFields ?? 0}
+        masked_fields = masked_fields + ${counters.maskedFields ?? 0},
+        event_seq = event_seq + 1,
+        chain_head = ${chainHashSql(sql`chain_head`, sql`event_seq + 1`, digest)}
       where id = ${sessionId}
+      returning event_seq, chain_head
     )
-    select id from event`);
-  const list = (Array.isArray(rows) ? rows : (rows as { rows: { id: number | string }[] }).rows) as {
-    id: number | string;
-  }[];
-  return Number(list[0]?.id ?? 0);
+    insert into ${sessionEvents} (session_id, seq, hash, at, type, data)
+    select ${sessionId}, event_seq, chain_head, ${at.toISOString()}::timestamptz, ${type}, ${json}::jsonb
+    from head
+    returning id`);
+  const [row] = rowsOf<{ id: number | string }>(rows);
+  if (!row) throw new Error(`cannot record an event: session ${sessionId} does not exist`);
+  return Number(row.id);
 }
 
 export async function endSession(sessionId: string, state: "ended" | "failed" = "ended") {
@@ -151,6 +161,7 @@ export async function getSessionWithEvents(sessionId: string) {
   return { session, events };
 }
 
+export { deleteExpiredSessions, type RetentionRun, startRetentionJob } from "./retention";
 export {
   escapeLike,
   parseSessionFilters,

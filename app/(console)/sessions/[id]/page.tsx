@@ -8,6 +8,7 @@ import { formatDuration, formatTime } from "@/components/replay/format";
 import { type RecordedEvent, toStatementViews } from "@/components/replay/session-events";
 import { StatementTimeline } from "@/components/replay/statement-timeline";
 import { TerminalPlayer } from "@/components/replay/terminal-player";
+import { IntegrityBadge } from "@/components/sessions/integrity-badge";
 import { requirePrincipal } from "@/server/auth";
 import { getSessionWithEvents } from "@/server/recording";
 import { replayTimeline, viewableSession } from "@/server/terminal";
@@ -73,6 +74,7 @@ export default async function SessionPage({ params }: { params: Promise<{ id: st
           </span>
         </span>
       </div>
+      <IntegrityBadge sessionId={session.id} />
       {timeline ? (
         <TerminalPlayer timeline={timeline} />
       ) : statements.length === 0 ? (

@@ -1,15 +1,9 @@
-import { withAuth } from "@/server/http/route";
+import { fileResponse, withAuth } from "@/server/http/route";
 import { exportSession } from "@/server/terminal";
 
 /** A session as a file: asciicast v2 for terminals (?input=1 adds keystrokes), JSON for SQL sessions. */
 export const GET = withAuth({ permission: "connections:use" }, async ({ principal, params, request }) => {
   const withInput = new URL(request.url).searchParams.get("input") === "1";
   const file = await exportSession(principal, params.id ?? "", { withInput });
-  return new Response(file.body, {
-    headers: {
-      "content-type": file.contentType,
-      "content-disposition": `attachment; filename="${file.filename.replace(/[^\w.-]/g, "_")}"`,
-      "cache-control": "no-store",
-    },
-  });
+  return fileResponse(file);
 });

@@ -1,0 +1,23 @@
+/**
+ * Integrity of what is recorded: hash chains over session events and the audit log, and their verification.
+ * Appends (server/recording, server/audit) use the digest and the SQL chaining step from here.
+ */
+import "server-only";
+
+export {
+  auditEventDigest,
+  type ChainHead,
+  type ChainVerification,
+  canonicalJson,
+  chainHash,
+  chainHashSql,
+  HASH_ALGORITHM,
+  sessionEventDigest,
+} from "./hash-chain";
+export {
+  auditChainHead,
+  readSessionChain,
+  verifyAuditLog,
+  verifySession,
+  verifySessionEvents,
+} from "./verify";
