@@ -78,6 +78,27 @@ const CONNECTION_ROUTES: Record<string, Probe | ListProbe> = {
   "POST /api/v1/access/grants/[id]/approve": { resource: "grant", body: comment },
   "POST /api/v1/access/grants/[id]/deny": { resource: "grant", body: comment },
   "POST /api/v1/access/grants/[id]/revoke": { resource: "grant", body: () => ({}) },
+  "POST /api/v1/connections/[name]/host-key": {
+    resource: "connection",
+    body: () => ({ fingerprint: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }),
+  },
+  "DELETE /api/v1/connections/[name]/host-key": { resource: "connection" },
+  "GET /api/v1/sessions/[id]/verify": { resource: "session" },
+  "GET /api/v1/sessions/[id]/evidence": { resource: "session" },
+  "GET /api/v1/sessions/[id]/replay": { resource: "session" },
+  "GET /api/v1/sessions/[id]/timeline": { resource: "session" },
+  "GET /api/v1/sessions/[id]/search": { resource: "session" },
+  "GET /api/v1/access": { list: ["", "?connection=vault", "?format=csv"] },
+  "GET /api/v1/access/questions": {
+    list: [
+      "?question=touched&field=email&connection=vault&since=2026-01-01",
+      "?question=unapproved-writes&connection=vault",
+    ],
+  },
+  "GET /api/v1/access/revocations": { list: [""] },
+  // B has no revocation; any id of B's answers as an unknown one would
+  "POST /api/v1/access/revocations/[id]/lift": { resource: "grant", body: () => ({}) },
+  "PUT /api/v1/access/owners/[connection]": { resource: "connection", body: () => ({ group: "analysts" }) },
 };
 
 const routes = listApiRoutes().flatMap((r) =>
