@@ -6,6 +6,7 @@ import "server-only";
 import { desc } from "drizzle-orm";
 import { auditEvents } from "@/db/schema";
 import { getDb } from "@/db/store";
+import { invalidateStoreCaches } from "@/server/store-cache";
 
 export interface Actor {
   id: string | null;
@@ -24,6 +25,9 @@ export async function recordAuditEvent(
   await db
     .insert(auditEvents)
     .values({ actorId: actor.id, actorLabel: actor.label, action, target, details });
+  // Every audited change is a change to who may do what (users, groups, tokens, connections, rules, masking,
+  // grants): the request caches (server/store-cache.ts) must not serve what it replaced.
+  await invalidateStoreCaches();
 }
 
 export async function listAuditEvents(limit = 200) {

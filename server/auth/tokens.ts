@@ -10,6 +10,7 @@ import { apiTokens, groupMembers, users } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
 import { badRequest, conflict, notFound } from "@/server/errors";
+import { storeCache } from "@/server/store-cache";
 import type { Principal } from "./principal";
 import { type CreateServiceAccountInput, createServiceAccountSchema } from "./schema";
 import { findGroupsByName } from "./store";
@@ -106,20 +107,50 @@ export async function listServiceAccountTokens() {
     .orderBy(asc(apiTokens.createdAt));
 }
 
+interface TokenRecord {
+  id: string;
+  expiresAt: Date | null;
+  /** when last use was last written (advisory; kept in memory between writes) */
+  lastUsedAt: Date | null;
+  principal: Principal | null;
+}
+
+/** Known tokens by hash, with their principal; cleared on every change (server/store-cache.ts). */
+const tokenCache = storeCache<TokenRecord | null>("tokens");
+
+async function loadTokenRecord(tokenHash: string): Promise<TokenRecord | null> {
+  const db = await getDb();
+  const [row] = await db.select().from(apiTokens).where(eq(apiTokens.tokenHash, tokenHash));
+  if (!row || row.revokedAt) return null;
+  const principal = await loadPrincipal(row.userId, "token", row.id);
+  return {
+    id: row.id,
+    expiresAt: row.expiresAt,
+    lastUsedAt: row.lastUsedAt,
+    principal: principal && deepFreeze(principal),
+  };
+}
+
+function deepFreeze(principal: Principal): Principal {
+  for (const g of principal.groups) Object.freeze(g);
+  Object.freeze(principal.groups);
+  return Object.freeze(principal);
+}
+
 /** Resolves a bearer token to its service account; null for unknown, revoked or expired tokens. */
 export async function principalFromToken(token: string): Promise<Principal | null> {
   if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
-  const db = await getDb();
-  const [row] = await db
-    .select()
-    .from(apiTokens)
-    .where(eq(apiTokens.tokenHash, hashToken(token)));
-  if (!row || row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return null;
-  const principal = await loadPrincipal(row.userId, "token", row.id);
-  if (!principal) return null;
-  // Last use is advisory: at most one write a minute per token.
-  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
-    await db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, row.id));
+  const tokenHash = hashToken(token);
+  const record = await tokenCache.get(tokenHash, () => loadTokenRecord(tokenHash));
+  if (!record?.principal || (record.expiresAt && record.expiresAt.getTime() <= Date.now())) return null;
+  // Last use is advisory: at most one write a minute per token, off the request's path.
+  if (!record.lastUsedAt || Date.now() - record.lastUsedAt.getTime() > 60_000) {
+    record.lastUsedAt = new Date();
+    void getDb()
+      .then((db) =>
+        db.update(apiTokens).set({ lastUsedAt: record.lastUsedAt }).where(eq(apiTokens.id, record.id)),
+      )
+      .catch((err) => console.error("[portcullis] could not note a token's last use:", err));
   }
-  return principal;
+  return record.principal;
 }

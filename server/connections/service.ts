@@ -12,6 +12,7 @@ import { hasPermission, type Principal } from "@/server/auth/principal";
 import { findGroupsByName } from "@/server/auth/store";
 import { getConfig } from "@/server/config";
 import { badRequest, conflict, GatewayError, notFound } from "@/server/errors";
+import { invalidateStoreCaches, storeCache } from "@/server/store-cache";
 import {
   type CreateConnectionInput,
   createConnectionSchema,
@@ -81,21 +82,6 @@ function toView(row: Connection, groupNames: string[]): ConnectionView {
   };
 }
 
-/** Connection ids the principal holds an active, unexpired access grant for (one query). */
-async function grantedConnectionIds(db: Awaited<ReturnType<typeof getDb>>, principal: Principal) {
-  const rows = await db
-    .select({ connectionId: accessGrants.connectionId })
-    .from(accessGrants)
-    .where(
-      and(
-        eq(accessGrants.userId, principal.id),
-        eq(accessGrants.state, "active"),
-        gt(accessGrants.expiresAt, sql`now()`),
-      ),
-    );
-  return new Set(rows.map((r) => r.connectionId));
-}
-
 /** Admin people use everything; others through one of the connection's groups or an active access grant. */
 function canUse(
   principal: Principal,
@@ -116,7 +102,7 @@ export async function listConnections(principal: Principal): Promise<ConnectionV
       db,
       rows.map((r) => r.id),
     ),
-    grantedConnectionIds(db, principal),
+    activeGrants(principal),
   ]);
   return rows
     .filter((r) =>
@@ -165,26 +151,51 @@ export async function listAllConnections(): Promise<ConnectionView[]> {
  * like a missing one, so names do not leak across groups.
  */
 export async function getConnectionForUse(principal: Principal, name: string): Promise<ConnectionView> {
-  const db = await getDb();
-  const row = await findConnectionByName(db, name);
-  if (!row) throw notFound(`no connection named ${name}`);
-  const [byConnection, granted] = await Promise.all([
-    groupsByConnection(db, [row.id]),
-    grantedConnectionIds(db, principal),
-  ]);
-  const groupsOf = byConnection.get(row.id) ?? [];
-  if (
-    !canUse(
-      principal,
-      row.id,
-      groupsOf.map((g) => g.id),
-      granted,
-    )
-  )
+  const found = await connectionsByName.get(name, async () => {
+    const db = await getDb();
+    const row = await findConnectionByName(db, name);
+    if (!row) return null;
+    const groupsOf = (await groupsByConnection(db, [row.id])).get(row.id) ?? [];
+    return {
+      view: toView(
+        row,
+        groupsOf.map((g) => g.name),
+      ),
+      groupIds: groupsOf.map((g) => g.id),
+    };
+  });
+  if (!found) throw notFound(`no connection named ${name}`);
+  const granted = await activeGrants(principal);
+  if (!canUse(principal, found.view.id, found.groupIds, granted))
     throw notFound(`no connection named ${name}`);
-  return toView(
-    row,
-    groupsOf.map((g) => g.name),
+  return structuredClone(found.view);
+}
+
+/** Connections by name with the ids of the groups that may use them; cleared on every change. */
+const connectionsByName = storeCache<{ view: ConnectionView; groupIds: string[] } | null>(
+  "connectionsByName",
+);
+/** Each user's active grants with their expiry (checked on every use); cleared on every change. */
+const grantsByUser = storeCache<{ connectionId: string; expiresAt: Date | null }[]>("grantsByUser");
+
+/** Connection ids the principal holds an active, unexpired access grant for. */
+async function activeGrants(principal: Principal): Promise<Set<string>> {
+  const grants = await grantsByUser.get(principal.id, async () => {
+    const db = await getDb();
+    return db
+      .select({ connectionId: accessGrants.connectionId, expiresAt: accessGrants.expiresAt })
+      .from(accessGrants)
+      .where(
+        and(
+          eq(accessGrants.userId, principal.id),
+          eq(accessGrants.state, "active"),
+          gt(accessGrants.expiresAt, sql`now()`),
+        ),
+      );
+  });
+  const now = Date.now();
+  return new Set(
+    grants.filter((g) => g.expiresAt !== null && g.expiresAt.getTime() > now).map((g) => g.connectionId),
   );
 }
 
@@ -339,6 +350,7 @@ export async function openConnectionSecret(
 export async function pinHostKey(connectionId: string, fingerprint: string) {
   const db = await getDb();
   await db.update(connections).set({ hostKey: fingerprint }).where(eq(connections.id, connectionId));
+  await invalidateStoreCaches();
 }
 
 export function assertCanManage(principal: Principal) {

@@ -3,6 +3,7 @@
  * sessions are not limited here. A restart or a second gateway process starts with full buckets.
  */
 import "server-only";
+import { processSingleton } from "@/server/singleton";
 
 export interface RateLimitDecision {
   allowed: boolean;
@@ -44,10 +45,13 @@ function limitPerMinute(): number {
   return Number.isFinite(value) && value > 0 ? value : 600;
 }
 
-let shared: ReturnType<typeof createRateLimiter> | undefined;
+/** One per process: the data-path dispatch (server.ts) and Next's bundle load this module separately. */
+const shared = processSingleton("tokenRateLimiter", () => ({
+  limiter: undefined as ReturnType<typeof createRateLimiter> | undefined,
+}));
 
 /** The gateway-wide limiter, keyed by API token id. */
 export function takeTokenRequest(tokenId: string): RateLimitDecision {
-  shared ??= createRateLimiter(limitPerMinute());
-  return shared.take(tokenId);
+  shared.limiter ??= createRateLimiter(limitPerMinute());
+  return shared.limiter.take(tokenId);
 }

@@ -1,3 +1,4 @@
+import { streamJsonResponse } from "@/server/http/json-stream";
 import { withAuth } from "@/server/http/route";
 import { runSql } from "@/server/pipeline";
 import { execSchema } from "@/server/pipeline-schema";
@@ -18,7 +19,8 @@ export const POST = withAuth(
     switch (outcome.status) {
       case "done": {
         const last = outcome.results.at(-1);
-        return Response.json({
+        // Streamed: a large result is sent as it is serialized, not built as one string first.
+        return streamJsonResponse({
           ...outcome,
           columns: last?.columns ?? [],
           rows: last?.rows ?? [],
@@ -40,7 +42,7 @@ export const POST = withAuth(
           { status: 403 },
         );
       case "failed":
-        return Response.json(outcome, { status: 422 });
+        return streamJsonResponse(outcome, { status: 422 });
     }
   },
 );
