@@ -43,7 +43,10 @@ function toWebRequest(req: IncomingMessage, pathAndQuery: string): Request {
     headers.append(name, req.rawHeaders[i + 1]!);
   }
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  return new Request(`http://${req.headers.host ?? "localhost"}${pathAndQuery}`, {
+  // The handlers never read the origin; a Host header that makes no URL must not turn into a 500.
+  const host =
+    req.headers.host && URL.canParse(`http://${req.headers.host}`) ? req.headers.host : "localhost";
+  return new Request(`http://${host}${pathAndQuery}`, {
     method: req.method,
     headers,
     ...(hasBody && { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: "half" }),
