@@ -19,7 +19,22 @@ async function main() {
   const started = await startGateway();
   await app.prepare();
   const handle = app.getRequestHandler();
+  // After prepare(): route modules import next/server, which needs Next's AsyncLocalStorage set up.
+  // The SQL data path skips Next's router (docs/decisions/0002-data-path-dispatch.md): the same route modules,
+  // the same withAuth wrapper, called directly. Everything else goes to Next.
+  const { dispatchDataRoute } = await import("@/server/http/node-adapter");
+  const exec = await import("@/app/api/v1/connections/[name]/exec/route");
+  const check = await import("@/app/api/v1/connections/[name]/check/route");
+  // DATA_PATH_DISPATCH=off sends these through Next as well (to compare, or to rule the dispatch out).
+  const dataRoutes =
+    process.env.DATA_PATH_DISPATCH === "off"
+      ? []
+      : [
+          { method: "POST", pattern: /^\/api\/v1\/connections\/(?<name>[^/]+)\/exec$/, handler: exec.POST },
+          { method: "POST", pattern: /^\/api\/v1\/connections\/(?<name>[^/]+)\/check$/, handler: check.POST },
+        ];
   const server = createServer((req, res) => {
+    if (dispatchDataRoute(dataRoutes, req, res)) return;
     handle(req, res).catch((err) => {
       console.error("[portcullis] request failed:", err);
       if (!res.headersSent) res.writeHead(500);

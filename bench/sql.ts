@@ -2,8 +2,9 @@
  * SQL through the gateway against direct access, in the same run, on a real PostgreSQL (initdb on a free port):
  *  - one-row query: latency p50/p99 over N runs, postgres.js direct vs the gateway's HTTP API (exec);
  *  - a 100,000-row, 8-column result with masking on: wall time direct vs gateway.
- * Prints ratios gateway/direct. Usage: npm run bench:sql [-- --runs 1000]
- * Builds the console first when needed (node scripts/start.mjs --build-only).
+ * Prints ratios gateway/direct. Usage: npm run bench:sql [-- --runs 1000 --rows 100000 --skip-build]
+ * Builds the console first when needed (node scripts/start.mjs --build-only) unless --skip-build. Extra
+ * environment for the console (e.g. DATA_PATH_DISPATCH=off) is passed through.
  */
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -12,7 +13,11 @@ import { startConsole } from "../e2e/support/console";
 import { createDatabase, startPostgres } from "../test/harness/postgres";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "1000" }, rows: { type: "string", default: "100000" } },
+  options: {
+    runs: { type: "string", default: "1000" },
+    rows: { type: "string", default: "100000" },
+    "skip-build": { type: "boolean", default: false },
+  },
 });
 const RUNS = Number(values.runs);
 const ROWS = Number(values.rows);
@@ -31,7 +36,8 @@ function summary(samples: number[]) {
 const ms = (n: number) => `${n.toFixed(2)} ms`;
 
 async function main() {
-  execFileSync(process.execPath, ["scripts/start.mjs", "--build-only"], { stdio: "inherit" });
+  if (!values["skip-build"])
+    execFileSync(process.execPath, ["scripts/start.mjs", "--build-only"], { stdio: "inherit" });
   const pg = await startPostgres();
   const url = await createDatabase(pg.url, "bench");
   const setup = postgres(url, { max: 1, onnotice: () => {} });

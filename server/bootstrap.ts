@@ -27,8 +27,16 @@ export async function startGateway(): Promise<Started> {
   const store = await getStore();
   // Review decisions made on another replica wake the waiting requests and inboxes here.
   await startReviewSignals();
+  // Request caches follow changes made on other replicas (and are bypassed until they can).
+  const { startStoreCacheSignals, stopStoreCacheSignals } = await import("@/server/store-cache");
+  await startStoreCacheSignals();
   // The terminals channel is listened to from the first terminal on; it is closed with the rest.
-  const stops: (() => Promise<void>)[] = [stopReviewSignals, stopTerminalSignals, startRetentionJob()];
+  const stops: (() => Promise<void>)[] = [
+    stopReviewSignals,
+    stopTerminalSignals,
+    stopStoreCacheSignals,
+    startRetentionJob(),
+  ];
   const started: Started = {
     async stop() {
       for (const stop of stops.reverse()) await stop().catch(() => {});
@@ -57,7 +65,8 @@ export async function startGateway(): Promise<Started> {
     const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
     const socketPath = path.join(config.dataDir, ".store.sock");
     rmSync(socketPath, { force: true });
-    const server = new PGLiteSocketServer({ db: store.pglite, path: socketPath });
+    const { invalidateOnSocketQueries } = await import("@/server/store-cache");
+    const server = new PGLiteSocketServer({ db: invalidateOnSocketQueries(store.pglite), path: socketPath });
     await server.start();
     stops.push(async () => {
       await server.stop();

@@ -1,7 +1,8 @@
 /**
  * Which masking configuration applies to a connection: its own settings from the Policies page, or the shipped
- * defaults (every detector on, default column rules). Read on every request so a change applies at once; the
- * returned object is reused while the settings are unchanged, so the masker's compiled form is reused too.
+ * defaults (every detector on, default column rules). Cached until the next change (server/store-cache.ts), so
+ * a change applies at once; the returned object is reused while the settings are unchanged, so the masker's
+ * compiled form is reused too.
  */
 import "server-only";
 import { createHmac } from "node:crypto";
@@ -13,6 +14,7 @@ import { type Actor, recordAuditEvent } from "@/server/audit";
 import { getConfig } from "@/server/config";
 import { columnRuleSchema, DETECTOR_TYPES, defaultMaskingConfig, type MaskingConfig } from "@/server/masking";
 import { processSingleton } from "@/server/singleton";
+import { storeCache } from "@/server/store-cache";
 
 const style = z.enum(["full", "partial", "pseudonym"]);
 
@@ -45,16 +47,25 @@ export function defaultConnectionMasking(): MaskingConfig {
   return defaults.config;
 }
 
+/** The config in force per connection, cleared on every change (server/store-cache.ts). */
+const configs = storeCache<MaskingConfig | "default">("maskingConfigFor");
+
 export async function maskingConfigFor(connectionId: string): Promise<MaskingConfig> {
-  const db = await getDb();
-  const [row] = await db.select().from(maskingSettings).where(eq(maskingSettings.connectionId, connectionId));
-  if (!row) return defaultConnectionMasking();
-  const version = row.updatedAt.getTime();
-  const hit = cache.get(connectionId);
-  if (hit && hit.version === version) return hit.config;
-  const config: MaskingConfig = { ...row.settings, pseudonymKey: pseudonymKey() };
-  cache.set(connectionId, { version, config });
-  return config;
+  const found = await configs.get(connectionId, async () => {
+    const db = await getDb();
+    const [row] = await db
+      .select()
+      .from(maskingSettings)
+      .where(eq(maskingSettings.connectionId, connectionId));
+    if (!row) return "default";
+    const version = row.updatedAt.getTime();
+    const hit = cache.get(connectionId);
+    if (hit && hit.version === version) return hit.config;
+    const config: MaskingConfig = { ...row.settings, pseudonymKey: pseudonymKey() };
+    cache.set(connectionId, { version, config });
+    return config;
+  });
+  return found === "default" ? defaultConnectionMasking() : found;
 }
 
 /** The settings as an admin edits them (no key material). */

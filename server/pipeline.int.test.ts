@@ -6,12 +6,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
 import type { Principal } from "./auth/principal";
 
 let pg: PostgresServer;
 let storeUrl: string;
+let targetUrl: string;
 let dataDir: string;
 let analyst: Principal;
 const actor = { id: null, label: "test" };
@@ -23,7 +24,7 @@ const SSN = "123-45-6789";
 beforeAll(async () => {
   pg = await startPostgres();
   storeUrl = await createDatabase(pg.url, "store");
-  const targetUrl = await createDatabase(pg.url, "shop");
+  targetUrl = await createDatabase(pg.url, "shop");
   const target = postgres(targetUrl, { max: 1, onnotice: () => {} });
   await target.unsafe(`
     create table customers (id int primary key, name text, email text, card_number text, ssn text, notes text);
@@ -150,6 +151,26 @@ describe("SQL pipeline", () => {
     if (outcome.status !== "done") return;
     expect(outcome.results.map((r) => r.command)).toEqual(["SET", "SELECT", "SELECT", "SELECT"]);
     expect(outcome.results[2]?.rows).toEqual([["25000"]]);
+  });
+
+  it("hands the target session back clean: an open transaction is rolled back and settings are reset", async () => {
+    const outcome = await run("begin; set application_name = 'left-dirty'; select 1 as one");
+    expect(outcome.status).toBe("done");
+    const raw = postgres(targetUrl, { max: 1, onnotice: () => {} });
+    try {
+      // The clean-up runs after the reply, before the session goes back to the pool.
+      await vi.waitFor(
+        async () => {
+          const [row] = await raw`
+            select count(*)::int as n from pg_stat_activity
+            where application_name = 'left-dirty' or (application_name = 'portcullis' and state <> 'idle')`;
+          expect(row?.n).toBe(0);
+        },
+        { timeout: 10_000 },
+      );
+    } finally {
+      await raw.end();
+    }
   });
 
   it("holds a write for review and blocks a drop, recording both without running them", async () => {

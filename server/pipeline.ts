@@ -353,6 +353,7 @@ async function executeAndRecord(ctx: {
       const [schema, table] = c.table?.split(".") ?? [];
       return {
         name: c.name,
+        type: c.type,
         ...(table && { table }),
         ...(schema && { schema }),
         connection: connection.name,

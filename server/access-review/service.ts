@@ -3,7 +3,7 @@
  * connections or groups; its items (one per principal and connection) are snapshotted with the evidence shown
  * at that moment; reviewers (a group, or each connection's owner group, else admins) decide keep or revoke.
  * A revoke takes effect at once: active grants end, a revocation record denies the principal's group paths to
- * that connection (see docs/decisions/access-reviews.md), live terminals of the principal there are ended, and
+ * that connection (see docs/decisions/0005-access-reviews.md), live terminals of the principal there are ended, and
  * it is an audit event. Nobody reviews their own access. Permission checks open every exported function.
  */
 import "server-only";

@@ -9,6 +9,7 @@ import { desc, sql } from "drizzle-orm";
 import { auditChain, auditEvents } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { auditEventDigest, chainHashSql } from "@/server/integrity";
+import { invalidateStoreCaches } from "@/server/store-cache";
 
 export interface Actor {
   id: string | null;
@@ -52,6 +53,9 @@ export async function recordAuditEvent(
     select ${at.toISOString()}::timestamptz, ${actor.id}, ${actor.label}, ${action}, ${target}, ${json}::jsonb,
       seq, hash
     from head`);
+  // Every audited change is a change to who may do what (users, groups, tokens, connections, rules, masking,
+  // grants): the request caches (server/store-cache.ts) must not serve what it replaced.
+  await invalidateStoreCaches();
 }
 
 /** The newest audit events, unfiltered (tests and the command line; the page uses queryAuditEvents). */

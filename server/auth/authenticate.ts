@@ -5,9 +5,13 @@
 import "server-only";
 import { getToken } from "next-auth/jwt";
 import { getConfig } from "@/server/config";
+import { storeCache } from "@/server/store-cache";
 import type { Principal } from "./principal";
 import { principalFromToken } from "./tokens";
 import { loadPrincipal } from "./users";
+
+/** Console sessions' principals by user id; cleared on every change (server/store-cache.ts). */
+const sessionPrincipals = storeCache<Principal | null>("sessionPrincipals");
 
 export async function principalFromRequest(request: Request): Promise<Principal | null> {
   const authorization = request.headers.get("authorization");
@@ -37,5 +41,5 @@ export async function principalFromCookieHeader(cookieHeader: string): Promise<P
     secureCookie: config.publicUrl.startsWith("https://"),
   });
   const uid = jwt && typeof jwt.uid === "string" ? jwt.uid : undefined;
-  return uid ? loadPrincipal(uid, "session") : null;
+  return uid ? sessionPrincipals.get(uid, () => loadPrincipal(uid, "session")) : null;
 }

@@ -11,6 +11,7 @@ import { apiTokens, clientSecrets, groupMembers, users } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
 import { badRequest, conflict, notFound } from "@/server/errors";
+import { storeCache } from "@/server/store-cache";
 import { isPermission, type Principal } from "./principal";
 import { type CreateServiceAccountInput, createServiceAccountSchema } from "./schema";
 import { findGroupsByName } from "./store";
@@ -173,13 +174,20 @@ export async function listServiceAccountTokens() {
     .orderBy(asc(apiTokens.createdAt));
 }
 
-/**
- * Resolves a bearer token to its service account; null for unknown, revoked or expired tokens, and for access
- * tokens whose client secret was revoked or has expired.
- */
-export async function principalFromToken(token: string): Promise<Principal | null> {
-  if (!(token.startsWith(TOKEN_PREFIX) || token.startsWith(ACCESS_TOKEN_PREFIX)) || token.length > 200)
-    return null;
+interface TokenRecord {
+  id: string;
+  expiresAt: Date | null;
+  /** for access tokens: when their client secret expires */
+  secretExpiresAt: Date | null;
+  /** when last use was last written (advisory; kept in memory between writes) */
+  lastUsedAt: Date | null;
+  principal: Principal | null;
+}
+
+/** Known tokens by hash, with their principal; cleared on every change (server/store-cache.ts). */
+const tokenCache = storeCache<TokenRecord | null>("tokens");
+
+async function loadTokenRecord(tokenHash: string): Promise<TokenRecord | null> {
   const db = await getDb();
   const [found] = await db
     .select({
@@ -189,20 +197,50 @@ export async function principalFromToken(token: string): Promise<Principal | nul
     })
     .from(apiTokens)
     .leftJoin(clientSecrets, eq(clientSecrets.id, apiTokens.clientSecretId))
-    .where(eq(apiTokens.tokenHash, hashToken(token)));
+    .where(eq(apiTokens.tokenHash, tokenHash));
   const row = found?.token;
-  if (!found || !row || row.revokedAt || isExpired(row.expiresAt)) return null;
-  if (row.clientSecretId && (found.secretRevokedAt || isExpired(found.secretExpiresAt))) return null;
+  if (!found || !row || row.revokedAt) return null;
+  if (row.clientSecretId && found.secretRevokedAt) return null;
   const loaded = await loadPrincipal(row.userId, "token", row.id);
-  if (!loaded) return null;
-  const principal: Principal = {
+  const principal: Principal | null = loaded && {
     ...loaded,
     ...(row.clientSecretId && { clientSecretId: row.clientSecretId }),
     ...(row.scopes && { scopes: row.scopes.filter(isPermission) }),
   };
-  // Last use is advisory: at most one write a minute per token.
-  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
-    await db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, row.id));
+  return {
+    id: row.id,
+    expiresAt: row.expiresAt,
+    secretExpiresAt: row.clientSecretId ? found.secretExpiresAt : null,
+    lastUsedAt: row.lastUsedAt,
+    principal: principal && deepFreeze(principal),
+  };
+}
+
+function deepFreeze(principal: Principal): Principal {
+  for (const g of principal.groups) Object.freeze(g);
+  Object.freeze(principal.groups);
+  if (principal.scopes) Object.freeze(principal.scopes);
+  return Object.freeze(principal);
+}
+
+/**
+ * Resolves a bearer token to its service account; null for unknown, revoked or expired tokens, and for access
+ * tokens whose client secret was revoked or has expired.
+ */
+export async function principalFromToken(token: string): Promise<Principal | null> {
+  if (!(token.startsWith(TOKEN_PREFIX) || token.startsWith(ACCESS_TOKEN_PREFIX)) || token.length > 200)
+    return null;
+  const tokenHash = hashToken(token);
+  const record = await tokenCache.get(tokenHash, () => loadTokenRecord(tokenHash));
+  if (!record?.principal || isExpired(record.expiresAt) || isExpired(record.secretExpiresAt)) return null;
+  // Last use is advisory: at most one write a minute per token, off the request's path.
+  if (!record.lastUsedAt || Date.now() - record.lastUsedAt.getTime() > 60_000) {
+    record.lastUsedAt = new Date();
+    void getDb()
+      .then((db) =>
+        db.update(apiTokens).set({ lastUsedAt: record.lastUsedAt }).where(eq(apiTokens.id, record.id)),
+      )
+      .catch((err) => console.error("[portcullis] could not note a token's last use:", err));
   }
-  return principal;
+  return record.principal;
 }

@@ -9,6 +9,7 @@ import { groupMembers, groups, users } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
 import { badRequest, conflict, notFound } from "@/server/errors";
+import { invalidateStoreCaches } from "@/server/store-cache";
 import { hashPassword, verifyPassword } from "./passwords";
 import type { Principal } from "./principal";
 import {
@@ -215,6 +216,8 @@ export async function upsertOidcUser(profile: {
       .values(claimedIds.map((groupId) => ({ groupId, userId: user.id, source: "oidc" as const })))
       .onConflictDoNothing();
   }
+  // Memberships from the identity provider changed without an audit event: cached principals are stale.
+  await invalidateStoreCaches();
   return user.id;
 }
 

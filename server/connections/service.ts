@@ -12,6 +12,7 @@ import { hasPermission, type Principal } from "@/server/auth/principal";
 import { resolveGroupIds } from "@/server/auth/users";
 import { getConfig } from "@/server/config";
 import { badRequest, conflict, GatewayError, notFound } from "@/server/errors";
+import { invalidateStoreCaches, storeCache } from "@/server/store-cache";
 import {
   type CreateConnectionInput,
   createConnectionSchema,
@@ -98,21 +99,6 @@ function toView(row: Connection, groupNames: string[]): ConnectionView {
   };
 }
 
-/** Connection ids the principal holds an active, unexpired access grant for (one query). */
-async function grantedConnectionIds(db: Awaited<ReturnType<typeof getDb>>, principal: Principal) {
-  const rows = await db
-    .select({ connectionId: accessGrants.connectionId })
-    .from(accessGrants)
-    .where(
-      and(
-        eq(accessGrants.userId, principal.id),
-        eq(accessGrants.state, "active"),
-        gt(accessGrants.expiresAt, sql`now()`),
-      ),
-    );
-  return new Set(rows.map((r) => r.connectionId));
-}
-
 /**
  * Admin people use everything; others through one of the connection's groups (unless an access review
  * revoked that principal's access to the connection) or an active access grant.
@@ -129,8 +115,8 @@ function canUse(
   return !revoked.has(connectionId) && principal.groups.some((g) => groupIds.includes(g.id));
 }
 
-async function revokedConnectionIds(db: Awaited<ReturnType<typeof getDb>>, principal: Principal) {
-  return new Set((await activeRevocations(db, principal.id)).map((r) => r.connectionId));
+async function revokedConnectionIds(principal: Principal) {
+  return new Set((await revocationsOf(principal)).map((r) => r.connectionId));
 }
 
 /** The refusal for access an access review took back: it names the campaign, the date, the reviewer and why. */
@@ -156,8 +142,8 @@ export async function listConnections(principal: Principal): Promise<ConnectionV
       db,
       rows.map((r) => r.id),
     ),
-    grantedConnectionIds(db, principal),
-    revokedConnectionIds(db, principal),
+    activeGrants(principal),
+    revokedConnectionIds(principal),
   ]);
   return rows
     .filter((r) =>
@@ -208,32 +194,61 @@ export async function listAllConnections(): Promise<ConnectionView[]> {
  * answers 403 saying when, by whom and why (the principal knew the connection, so nothing leaks).
  */
 export async function getConnectionForUse(principal: Principal, name: string): Promise<ConnectionView> {
-  const db = await getDb();
-  const row = await findConnectionByName(db, name);
-  if (!row) throw notFound(`no connection named ${name}`);
-  const [byConnection, granted, revocations] = await Promise.all([
-    groupsByConnection(db, [row.id]),
-    grantedConnectionIds(db, principal),
-    activeRevocations(db, principal.id),
-  ]);
-  const groupsOf = byConnection.get(row.id) ?? [];
+  const found = await connectionsByName.get(name, async () => {
+    const db = await getDb();
+    const row = await findConnectionByName(db, name);
+    if (!row) return null;
+    const groupsOf = (await groupsByConnection(db, [row.id])).get(row.id) ?? [];
+    return {
+      view: toView(
+        row,
+        groupsOf.map((g) => g.name),
+      ),
+      groupIds: groupsOf.map((g) => g.id),
+    };
+  });
+  if (!found) throw notFound(`no connection named ${name}`);
+  const [granted, revocations] = await Promise.all([activeGrants(principal), revocationsOf(principal)]);
   const revoked = new Set(revocations.map((r) => r.connectionId));
-  if (
-    !canUse(
-      principal,
-      row.id,
-      groupsOf.map((g) => g.id),
-      granted,
-      revoked,
-    )
-  ) {
-    const revocation = revocations.find((r) => r.connectionId === row.id);
+  if (!canUse(principal, found.view.id, found.groupIds, granted, revoked)) {
+    const revocation = revocations.find((r) => r.connectionId === found.view.id);
     if (revocation) throw revokedAccessError(name, revocation);
     throw notFound(`no connection named ${name}`);
   }
-  return toView(
-    row,
-    groupsOf.map((g) => g.name),
+  return structuredClone(found.view);
+}
+
+/** Connections by name with the ids of the groups that may use them; cleared on every change. */
+const connectionsByName = storeCache<{ view: ConnectionView; groupIds: string[] } | null>(
+  "connectionsByName",
+);
+/** Each user's active grants with their expiry (checked on every use); cleared on every change. */
+const grantsByUser = storeCache<{ connectionId: string; expiresAt: Date | null }[]>("grantsByUser");
+/** Each principal's access taken back in access reviews and not lifted; cleared on every change (audited). */
+const revocationsByUser = storeCache<Awaited<ReturnType<typeof activeRevocations>>>("revocationsByUser");
+
+async function revocationsOf(principal: Principal) {
+  return revocationsByUser.get(principal.id, async () => activeRevocations(await getDb(), principal.id));
+}
+
+/** Connection ids the principal holds an active, unexpired access grant for. */
+async function activeGrants(principal: Principal): Promise<Set<string>> {
+  const grants = await grantsByUser.get(principal.id, async () => {
+    const db = await getDb();
+    return db
+      .select({ connectionId: accessGrants.connectionId, expiresAt: accessGrants.expiresAt })
+      .from(accessGrants)
+      .where(
+        and(
+          eq(accessGrants.userId, principal.id),
+          eq(accessGrants.state, "active"),
+          gt(accessGrants.expiresAt, sql`now()`),
+        ),
+      );
+  });
+  const now = Date.now();
+  return new Set(
+    grants.filter((g) => g.expiresAt !== null && g.expiresAt.getTime() > now).map((g) => g.connectionId),
   );
 }
 
@@ -390,6 +405,7 @@ export async function pinHostKey(connectionId: string, fingerprint: string) {
       options: sql`${connections.options} || jsonb_build_object('hostKeyPinnedAt', ${new Date().toISOString()}::text)`,
     })
     .where(eq(connections.id, connectionId));
+  await invalidateStoreCaches();
 }
 
 /** Forgets the pinned SSH host key: the next session or test pins whatever the server offers then. Audited. */

@@ -5,6 +5,7 @@
  */
 import "server-only";
 import type { SqlOutcome } from "@/server/pipeline";
+import { streamJsonResponse } from "./json-stream";
 import type { ReviewWithResult } from "./long-poll";
 
 interface RecordedResult {
@@ -32,7 +33,8 @@ function refusal(status: number, body: Record<string, unknown>, code: string, me
 export function execReply(outcome: SqlOutcome): Response {
   switch (outcome.status) {
     case "done":
-      return Response.json({ ...outcome, ...lastResultFields(outcome.results) });
+      // Streamed: a large result is sent as it is serialized, not built as one string first.
+      return streamJsonResponse({ ...outcome, ...lastResultFields(outcome.results) });
     case "pending_review":
       return Response.json(outcome, { status: 202 });
     case "blocked":
@@ -43,7 +45,7 @@ export function execReply(outcome: SqlOutcome): Response {
         outcome.reasons.find((r) => r.action === "deny")?.message ?? "blocked by policy",
       );
     case "failed":
-      return Response.json(outcome, { status: 422 });
+      return streamJsonResponse(outcome, { status: 422 });
   }
 }
 

@@ -3,6 +3,7 @@
  * sessions are not limited here. A restart or a second gateway process starts with full buckets.
  */
 import "server-only";
+import { processSingleton } from "@/server/singleton";
 
 export interface RateLimitDecision {
   allowed: boolean;
@@ -68,17 +69,20 @@ function perMinuteFromEnv(name: string, fallback: number): number {
   return Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
-let shared: ReturnType<typeof createRateLimiter> | undefined;
-let failures: ReturnType<typeof createRateLimiter> | undefined;
+/** One per process: the data-path dispatch (server.ts) and Next's bundle load this module separately. */
+const shared = processSingleton("tokenRateLimiters", () => ({
+  requests: undefined as ReturnType<typeof createRateLimiter> | undefined,
+  failures: undefined as ReturnType<typeof createRateLimiter> | undefined,
+}));
 
 /** The gateway-wide limiter, keyed by credential (see rateLimitKey). */
 export function takeTokenRequest(key: string): RateLimitDecision {
-  shared ??= createRateLimiter(perMinuteFromEnv("RATE_LIMIT_PER_MINUTE", 600));
-  return shared.take(key);
+  shared.requests ??= createRateLimiter(perMinuteFromEnv("RATE_LIMIT_PER_MINUTE", 600));
+  return shared.requests.take(key);
 }
 
 /** Failed client authentications at the token endpoint, per client id (OAUTH_FAILED_ATTEMPTS_PER_MINUTE). */
 export function failedClientAttempts() {
-  failures ??= createRateLimiter(perMinuteFromEnv("OAUTH_FAILED_ATTEMPTS_PER_MINUTE", 10));
-  return failures;
+  shared.failures ??= createRateLimiter(perMinuteFromEnv("OAUTH_FAILED_ATTEMPTS_PER_MINUTE", 10));
+  return shared.failures;
 }

@@ -14,6 +14,33 @@ import type { ColumnRef, MaskedCell, MaskingConfig, MaskRowsResult, MaskValueRes
 /** Integers shorter than this cannot hold any detectable value (the shortest is a 7-digit phone). */
 const MIN_DETECTABLE_INTEGER = 1_000_000;
 
+/**
+ * PostgreSQL types whose values the database itself formats (true/false, dates, times, intervals, UUIDs):
+ * they cannot hold a card number, an id, an address or a secret, so detectors do not scan them (what a
+ * detector would "find" in `2026-01-05 12:34:56+00` is a false positive). Column rules still apply.
+ * Numbers are not here: an integer or numeric column can hold a card number or a national id.
+ */
+const UNSCANNED_TYPES = new Set([
+  "bool",
+  "bool[]",
+  "date",
+  "date[]",
+  "time",
+  "timetz",
+  "timestamp",
+  "timestamp[]",
+  "timestamptz",
+  "interval",
+  "uuid",
+  "uuid[]",
+  "tsrange",
+  "tstzrange",
+  "daterange",
+]);
+
+/** Distinct values remembered per column (repeated values are masked once); beyond this, no new ones. */
+const VALUE_CACHE_LIMIT = 4096;
+
 function isPlainObject(v: object): v is Record<string, unknown> {
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
@@ -145,7 +172,11 @@ export function maskRows(
 ): MaskRowsResult {
   const cc = compileConfig(cfg);
   const ruled = columns.map((c) => (cc.anyColumnRules ? matchColumnRule(cc.columnRules, c) : undefined));
+  const isScanned = columns.map((c) => c.type === undefined || !UNSCANNED_TYPES.has(c.type));
   const hints = columns.map(columnHint);
+  // Masking a scalar depends only on the value, the column's hint and the config: equal values in one
+  // column mask alike, so each distinct string or number is scanned once.
+  const seen = columns.map(() => new Map<string | number | bigint, { value: unknown; types: string[] }>());
   const out: unknown[][] = new Array(rows.length);
   const masked: MaskedCell[] = [];
   const types: string[] = [];
@@ -155,15 +186,35 @@ export function maskRows(
     for (let c = 0; c < row.length; c++) {
       const v = row[c];
       if (v === null || v === undefined || typeof v === "boolean") continue;
-      types.length = 0;
       const rule = ruled[c];
-      const w = rule ? maskWholeValue(cc, v, rule, types) : walk(cc, v, hints[c] ?? "", types);
+      let w: unknown;
+      let found: string[];
+      if (rule) {
+        types.length = 0;
+        w = maskWholeValue(cc, v, rule, types);
+        found = distinct(types);
+      } else {
+        if (isScanned[c] === false) continue;
+        const cache = typeof v === "object" ? undefined : seen[c];
+        const hit = cache?.get(v as string | number | bigint);
+        if (hit) {
+          w = hit.value;
+          found = hit.types;
+        } else {
+          types.length = 0;
+          w = walk(cc, v, hints[c] ?? "", types);
+          found = distinct(types).slice();
+          if (cache && cache.size < VALUE_CACHE_LIMIT)
+            cache.set(v as string | number | bigint, { value: w, types: found });
+        }
+        if (w === v) continue;
+      }
       if (w !== v) {
         copy ??= row.slice();
         copy[c] = w;
-      } else if (!rule) continue;
+      }
       // A ruled cell counts as masked even when it already held its masked form (a second pass).
-      for (const t of distinct(types)) masked.push([r, c, t]);
+      for (const t of found) masked.push([r, c, t]);
     }
     out[r] = copy ?? row;
   }

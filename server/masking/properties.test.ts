@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
 import { lookAlike, makeRng, POSITIVE, sampleValue } from "./fixtures/samples";
-import { createStreamMasker, type MaskingConfig, maskText, maskValue } from "./index";
+import { createStreamMasker, type MaskingConfig, maskRows, maskText, maskValue } from "./index";
 
 const KEY = "property-test-key-0123456789abcdef";
 const STYLES: Record<string, MaskingConfig> = {
@@ -48,6 +48,9 @@ const fragment = fc.oneof(
 const text = fc.array(fragment, { maxLength: 30 }).map((parts) => parts.join(""));
 
 const RUNS = { numRuns: 300 };
+
+/** Column rules on top of the full style: a ruled column (`*.ssn`) is masked whole. */
+const cfgWithRules: MaskingConfig = { ...STYLES.full!, columnRules: [{ pattern: "ssn", type: "us_ssn" }] };
 
 describe("masking properties", () => {
   for (const [style, cfg] of Object.entries(STYLES)) {
@@ -158,5 +161,62 @@ describe("masking properties", () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it("masks a result set cell by cell exactly like maskValue (repeated values are scanned once)", () => {
+    // A small pool of values so that columns repeat them, and the row masker's per-column memory is used.
+    const cell = fc.oneof(
+      { weight: 6, arbitrary: text },
+      { weight: 2, arbitrary: fc.integer({ min: -1e15, max: 1e15 }) },
+      { weight: 1, arbitrary: fc.constantFrom(null, true, 4111111111111111, "4111 1111 1111 1111") },
+      { weight: 1, arbitrary: fc.dictionary(fc.constantFrom("password", "note", "email"), text) },
+    );
+    const columns = [
+      { name: "email" },
+      { name: "notes", table: "users" },
+      { name: "ssn", table: "people" },
+      { name: "amount", type: "numeric" },
+    ];
+    fc.assert(
+      fc.property(
+        fc.array(cell, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.array(fc.nat(), { minLength: 4, maxLength: 4 }), { maxLength: 12 }),
+        fc.constantFrom(...Object.values(STYLES)),
+        (pool, picks, style) => {
+          const cfg = { ...style, columnRules: cfgWithRules.columnRules };
+          const rows = picks.map((row) => row.map((i) => pool[i % pool.length]));
+          const got = maskRows(columns, rows, cfg);
+          const want: unknown[][] = [];
+          const masked: [number, number, string][] = [];
+          rows.forEach((row, r) => {
+            want.push(
+              row.map((v, c) => {
+                const one = maskValue(v, cfg, columns[c]);
+                if (one.value !== v || columns[c]?.name === "ssn")
+                  for (const t of one.types) masked.push([r, c, t]);
+                return one.value;
+              }),
+            );
+          });
+          expect(got.rows).toEqual(want);
+          expect(got.masked).toEqual(masked);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("does not scan columns whose PostgreSQL type holds only dates, times, booleans or UUIDs", () => {
+    fc.assert(
+      fc.property(text, fc.constantFrom("timestamptz", "date", "uuid", "interval"), (t, type) => {
+        const got = maskRows([{ name: "note", type }], [[t]], STYLES.full!);
+        expect(got.rows[0]?.[0]).toBe(t);
+        expect(got.masked).toEqual([]);
+      }),
+      { numRuns: 100 },
+    );
+    // Column rules still apply to them.
+    const ruled = maskRows([{ name: "ssn", type: "date" }], [["1990-01-01"]], cfgWithRules);
+    expect(ruled.masked).toEqual([[0, 0, "us_ssn"]]);
   });
 });

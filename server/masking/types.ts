@@ -27,9 +27,11 @@ export interface MaskingConfig {
   columnRules: readonly ColumnRule[];
 }
 
-/** Where a value came from; table, schema and connection are optional. */
+/** Where a value came from; table, schema, connection and type are optional. */
 export interface ColumnRef {
   name: string;
+  /** the PostgreSQL type name of the column (`timestamptz`, `text[]`...), when known */
+  type?: string;
   table?: string;
   schema?: string;
   connection?: string;

@@ -1,6 +1,7 @@
 /**
- * Stored policy rules: what admins add in the Policies page and the API. Read on every request, so a change
- * applies to the next statement without a restart. Each change is an audit event.
+ * Stored policy rules: what admins add in the Policies page and the API. Cached until the next change
+ * (server/store-cache.ts), so a change applies to the next statement without a restart. Each change is an
+ * audit event.
  */
 import "server-only";
 import { randomUUID } from "node:crypto";
@@ -11,6 +12,7 @@ import { type Actor, recordAuditEvent } from "@/server/audit";
 import { resolveGroupIds } from "@/server/auth/users";
 import { connectionIdByName } from "@/server/connections";
 import { notFound } from "@/server/errors";
+import { storeCache } from "@/server/store-cache";
 import { type RuleInput, ruleInputSchema } from "./rule-schema";
 import type { PolicyRule, StatementClass } from "./types";
 
@@ -35,10 +37,16 @@ function toRule(row: PolicyRuleRow): PolicyRule {
   };
 }
 
+/** Stored rules, cleared on every change (server/store-cache.ts): an edit applies to the next statement. */
+const rulesCache = storeCache<readonly PolicyRule[]>("policyRules", 1);
+
 /** The rules the pipeline evaluates (the built-in defaults are the evaluator's own fallback). */
 export async function loadRules(): Promise<PolicyRule[]> {
-  const db = await getDb();
-  return (await db.select().from(policyRules)).map(toRule);
+  const rules = await rulesCache.get("all", async () => {
+    const db = await getDb();
+    return (await db.select().from(policyRules)).map(toRule);
+  });
+  return structuredClone(rules) as PolicyRule[];
 }
 
 export async function listRules(): Promise<RuleView[]> {

@@ -1,0 +1,95 @@
+/**
+ * JSON replies for large results, streamed: the body is exactly `JSON.stringify(value)`, but long arrays (result
+ * rows, masked cells) are serialized a batch at a time as the client reads, instead of one string of tens of
+ * megabytes first. An array that appears twice in the value (the exec reply repeats the last result's rows at
+ * the top level) is serialized once and its text sent twice.
+ */
+import "server-only";
+
+/** Arrays longer than this are streamed in batches of this many elements. */
+const BATCH = 1000;
+
+function isPlainObject(v: object): v is Record<string, unknown> {
+  const proto = Object.getPrototypeOf(v);
+  return (
+    (proto === Object.prototype || proto === null) && typeof (v as { toJSON?: unknown }).toJSON !== "function"
+  );
+}
+
+/** Pieces of `JSON.stringify(value)`, in order; long arrays come as several pieces. */
+function* jsonPieces(value: unknown, memo: Map<unknown[], string[]>): Generator<string> {
+  if (Array.isArray(value) && value.length > BATCH) {
+    const done = memo.get(value);
+    if (done) {
+      yield* done;
+      return;
+    }
+    const pieces: string[] = [];
+    for (let i = 0; i < value.length; i += BATCH) {
+      const text = JSON.stringify(value.slice(i, i + BATCH));
+      // "[a,b]" -> "[a,b" for the first batch, ",c,d" for the next ones, and the closing bracket at the end.
+      const piece = (i === 0 ? "[" : ",") + text.slice(1, -1);
+      pieces.push(piece);
+      yield piece;
+    }
+    pieces.push("]");
+    memo.set(value, pieces);
+    yield "]";
+    return;
+  }
+  if (value !== null && typeof value === "object" && !Array.isArray(value) && isPlainObject(value)) {
+    let first = true;
+    yield "{";
+    for (const [key, v] of Object.entries(value)) {
+      if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
+      yield `${first ? "" : ","}${JSON.stringify(key)}:`;
+      first = false;
+      yield* jsonPieces(v, memo);
+    }
+    yield "}";
+    return;
+  }
+  if (Array.isArray(value)) {
+    // Short arrays may still hold long ones (results[].rows): walk them too.
+    yield "[";
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) yield ",";
+      const v: unknown = value[i];
+      if (v === undefined || typeof v === "function" || typeof v === "symbol") yield "null";
+      else yield* jsonPieces(v, memo);
+    }
+    yield "]";
+    return;
+  }
+  yield JSON.stringify(value);
+}
+
+/** Small pieces are joined so the stream carries chunks of useful size. */
+const CHUNK = 64 * 1024;
+
+/** `Response.json(value, init)`, streamed. */
+export function streamJsonResponse(value: unknown, init: ResponseInit = {}): Response {
+  const pieces = jsonPieces(value, new Map());
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      let chunk = "";
+      for (;;) {
+        const next = pieces.next();
+        if (next.done) {
+          if (chunk) controller.enqueue(encoder.encode(chunk));
+          controller.close();
+          return;
+        }
+        chunk += next.value;
+        if (chunk.length >= CHUNK) {
+          controller.enqueue(encoder.encode(chunk));
+          return;
+        }
+      }
+    },
+  });
+  const headers = new Headers(init.headers);
+  if (!headers.has("content-type")) headers.set("content-type", "application/json");
+  return new Response(body, { ...init, headers });
+}

@@ -1,0 +1,116 @@
+/**
+ * Serves a web route handler (`(Request, { params }) => Response`, the shape of a Next.js route module's
+ * exports) straight from Node's HTTP server, for the few data-path routes the custom server dispatches itself
+ * (see docs/decisions/0004-sql-data-path.md). Converts the Node request to a web Request (the body
+ * stays a stream: withAuth still refuses an oversized body before reading it) and streams the Response back.
+ * Not responsible for authentication or parsing: the handler (withAuth) does that exactly as under Next.
+ */
+import "server-only";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+
+export type WebRouteHandler = (
+  request: Request,
+  context: { params: Promise<Record<string, string>> },
+) => Promise<Response>;
+
+export interface DataRoute {
+  method: string;
+  /** the path pattern; named groups become the route params (decoded like Next decodes segments) */
+  pattern: RegExp;
+  handler: WebRouteHandler;
+}
+
+function paramsOf(match: RegExpExecArray): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  for (const [key, raw] of Object.entries(match.groups ?? {})) {
+    try {
+      params[key] = decodeURIComponent(raw);
+    } catch {
+      return undefined; // a malformed escape: let Next answer it as it always did
+    }
+  }
+  return params;
+}
+
+function toWebRequest(req: IncomingMessage, pathAndQuery: string): Request {
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    // HTTP/2 pseudo-headers and hop-by-hop headers are not part of a web Request.
+    if (name.startsWith(":")) continue;
+    headers.append(name, req.rawHeaders[i + 1]!);
+  }
+  const hasBody = req.method !== "GET" && req.method !== "HEAD";
+  // The handlers never read the origin; a Host header that makes no URL must not turn into a 500.
+  const host =
+    req.headers.host && URL.canParse(`http://${req.headers.host}`) ? req.headers.host : "localhost";
+  return new Request(`http://${host}${pathAndQuery}`, {
+    method: req.method,
+    headers,
+    ...(hasBody && { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: "half" }),
+  } as RequestInit);
+}
+
+async function writeWebResponse(response: Response, res: ServerResponse): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie") headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers["set-cookie"] = cookies;
+  res.writeHead(response.status, headers);
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), res);
+}
+
+/**
+ * A reply sent before the body was read (401, 413...): read the rest and drop it, as Node does for a request
+ * nobody reads, so the client sees the reply instead of a reset connection. The web stream over the request
+ * stops listening first, so nothing is buffered.
+ */
+function discardUnreadBody(req: IncomingMessage): void {
+  if (req.readableEnded) return;
+  req.removeAllListeners("data");
+  req.removeAllListeners("end");
+  req.on("data", () => {});
+  req.resume();
+}
+
+/**
+ * Handles `req` when it matches one of `routes` and returns true; false leaves it to Next. The path must
+ * match exactly (no trailing slash), like Next's router with its default settings.
+ */
+export function dispatchDataRoute(
+  routes: readonly DataRoute[],
+  req: IncomingMessage,
+  res: ServerResponse,
+): boolean {
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const pathname = q === -1 ? url : url.slice(0, q);
+  for (const route of routes) {
+    if (req.method !== route.method) continue;
+    const match = route.pattern.exec(pathname);
+    if (!match) continue;
+    const params = paramsOf(match);
+    if (!params) return false;
+    void (async () => {
+      const response = await route.handler(toWebRequest(req, url), { params: Promise.resolve(params) });
+      await writeWebResponse(response, res);
+      discardUnreadBody(req);
+    })().catch((err: unknown) => {
+      // withAuth maps every error to a reply; what lands here is a client that went away mid-stream.
+      if ((err as { code?: string }).code !== "ERR_STREAM_PREMATURE_CLOSE")
+        console.error("[portcullis] data-path request failed:", err);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+    return true;
+  }
+  return false;
+}
