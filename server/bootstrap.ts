@@ -7,6 +7,7 @@ import "server-only";
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { getStore } from "@/db/store";
+import { startCampaignReminders } from "@/server/access-review";
 import { startReviewSignals, stopReviewSignals } from "@/server/approvals";
 import { SYSTEM_ACTOR } from "@/server/audit";
 import { countPeople, createUser } from "@/server/auth/users";
@@ -36,6 +37,7 @@ export async function startGateway(): Promise<Started> {
     stopTerminalSignals,
     stopStoreCacheSignals,
     startRetentionJob(),
+    startCampaignReminders(),
   ];
   const started: Started = {
     async stop() {

@@ -40,5 +40,6 @@ export {
   listRevocations,
   remindCampaign,
   sendDueReminders,
+  startCampaignReminders,
   setConnectionOwner,
 } from "./service";

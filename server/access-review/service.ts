@@ -245,6 +245,20 @@ export async function sendDueReminders(now = new Date()): Promise<number> {
   return due.length;
 }
 
+/** Checks for due reminders every 15 minutes (and whenever the campaign list is read); returns the stop. */
+export function startCampaignReminders(): () => Promise<void> {
+  const timer = setInterval(
+    () => {
+      sendDueReminders().catch((error: unknown) => {
+        console.error("[portcullis] access review reminders failed:", error);
+      });
+    },
+    15 * 60_000,
+  );
+  timer.unref();
+  return async () => clearInterval(timer);
+}
+
 /** Campaigns the principal may see: admins and auditors all; others those with items for them. */
 export async function listCampaigns(principal: Principal): Promise<CampaignSummary[]> {
   await sendDueReminders();
