@@ -56,7 +56,9 @@ export async function openStore(options: {
   const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");
   const { migrate } = await import("drizzle-orm/pglite/migrator");
-  const pglite = await PGlite.create(path.join(options.dataDir, "store"));
+  // pg_trgm backs the sessions list's text search (a trigram index over statements and commands).
+  const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
+  const pglite = await PGlite.create(path.join(options.dataDir, "store"), { extensions: { pg_trgm } });
   const db: PgliteDatabase<typeof schema> = drizzle(pglite, { schema });
   await migrate(db, { migrationsFolder: migrationsFolder() });
   // The two drivers expose the same query builder; callers use one type.

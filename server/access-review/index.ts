@@ -40,6 +40,6 @@ export {
   listRevocations,
   remindCampaign,
   sendDueReminders,
-  startCampaignReminders,
   setConnectionOwner,
+  startCampaignReminders,
 } from "./service";

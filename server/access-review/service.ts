@@ -247,14 +247,11 @@ export async function sendDueReminders(now = new Date()): Promise<number> {
 
 /** Checks for due reminders every 15 minutes (and whenever the campaign list is read); returns the stop. */
 export function startCampaignReminders(): () => Promise<void> {
-  const timer = setInterval(
-    () => {
-      sendDueReminders().catch((error: unknown) => {
-        console.error("[portcullis] access review reminders failed:", error);
-      });
-    },
-    15 * 60_000,
-  );
+  const timer = setInterval(() => {
+    sendDueReminders().catch((error: unknown) => {
+      console.error("[portcullis] access review reminders failed:", error);
+    });
+  }, 15 * 60_000);
   timer.unref();
   return async () => clearInterval(timer);
 }

@@ -14,6 +14,7 @@ import { z } from "zod";
 import { sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { hasPermission, type Principal } from "@/server/auth/principal";
+import { rowsOf } from "./rows";
 
 export const SESSION_PAGE_SIZE = 50;
 
@@ -129,7 +130,30 @@ function invalidTime(edge: "from" | "to"): z.core.$ZodIssue {
   };
 }
 
-function conditionsFor(principal: Principal, filters: SessionFilters): SQL[] {
+/** The text of a statement or command event, as the trigram index covers it. */
+const EVENT_TEXT = sql.raw(`coalesce(e.data->>'input', e.data->>'command', '')`);
+/** Up to this many matching events, the text filter collects them through the trigram index. */
+const FEW_TEXT_MATCHES = 2000;
+
+/**
+ * How common the searched text is: "few" when at most FEW_TEXT_MATCHES statement or command events hold it
+ * (counted through the trigram index, stopping past the limit), else "many".
+ */
+async function countTextMatches(db: Awaited<ReturnType<typeof getDb>>, q: string): Promise<"few" | "many"> {
+  const pattern = `%${escapeLike(q)}%`;
+  const result = await db.execute(sql`select count(*)::int as n from (
+    select 1 from session_events e
+    where e.type in ('statement', 'command') and ${EVENT_TEXT} ilike ${pattern}
+    limit ${FEW_TEXT_MATCHES + 1}) found`);
+  const [row] = rowsOf<{ n: number }>(result);
+  return Number(row?.n ?? 0) <= FEW_TEXT_MATCHES ? "few" : "many";
+}
+
+function conditionsFor(
+  principal: Principal,
+  filters: SessionFilters,
+  textMatches: "few" | "many" = "many",
+): SQL[] {
   const where: SQL[] = [];
   if (!hasPermission(principal, "audit:read")) where.push(eq(sessions.principalId, principal.id));
   if (filters.user) where.push(ilike(sessions.principalLabel, `%${escapeLike(filters.user)}%`));
@@ -142,16 +166,21 @@ function conditionsFor(principal: Principal, filters: SessionFilters): SQL[] {
   if (filters.decision === "blocked") where.push(gt(sessions.blocked, 0));
   if (filters.q) {
     const pattern = `%${escapeLike(filters.q)}%`;
-    // A per-session probe (a subquery with LIMIT, which the planner keeps per row) walks the sessions newest
-    // first and stops at a page: 5-40 ms for text many sessions have, where a semi-join read every event
-    // first (2-4 s at 100,000 sessions). Text no session has still probes them all (1.6-2.9 s); a trigram
-    // index (pg_trgm) is what would make that fast.
-    where.push(sql`coalesce((
-      select true from session_events e
-      where e.session_id = ${sessions.id} and e.type in ('statement', 'command')
-        and ((e.type = 'statement' and e.data->>'input' ilike ${pattern})
-          or (e.type = 'command' and e.data->>'command' ilike ${pattern}))
-      limit 1), false)`);
+    if (textMatches === "few") {
+      // Rare text: the trigram index (session_events_text_trgm_idx) finds the few events holding it.
+      where.push(sql`${sessions.id} in (
+        select e.session_id from session_events e
+        where e.type in ('statement', 'command') and ${EVENT_TEXT} ilike ${pattern})`);
+    } else {
+      // Common text: a per-session probe (a subquery with LIMIT, which the planner keeps per row) walks the
+      // sessions newest first and stops at a page (5-40 ms at 100,000 sessions), where collecting every
+      // matching event first would read most of them.
+      where.push(sql`coalesce((
+        select true from session_events e
+        where e.session_id = ${sessions.id} and e.type in ('statement', 'command')
+          and ${EVENT_TEXT} ilike ${pattern}
+        limit 1), false)`);
+    }
   }
   if (filters.column) {
     // Result events hold results[] with columns[{name}] (maskedColumns is a subset of those names).
@@ -192,7 +221,7 @@ function decodeCursor(value: string, field: "before" | "after"): Cursor {
 /** One page of sessions the principal may see, matching the filters, newest first. */
 export async function querySessions(principal: Principal, filters: SessionFilters): Promise<SessionPage> {
   const db = await getDb();
-  const where = conditionsFor(principal, filters);
+  const where = conditionsFor(principal, filters, filters.q ? await countTextMatches(db, filters.q) : "many");
   const before = filters.before ? decodeCursor(filters.before, "before") : undefined;
   const after = filters.after ? decodeCursor(filters.after, "after") : undefined;
   // Row comparison over (started_at, id) walks the index from the cursor. The cursor keeps the start time
