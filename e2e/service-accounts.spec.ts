@@ -22,7 +22,7 @@ test("an admin rotates a service token and hands out client credentials that die
   await signIn(page, base, ADMIN.email, ADMIN.password);
   await page.goto(`${base}/service-accounts`);
   await page.getByLabel("Name", { exact: true }).fill("ci-bot");
-  await page.getByRole("group", { name: "Groups" }).getByLabel("analysts").check();
+  await page.getByRole("group", { name: "Groups" }).getByLabel("analysts", { exact: true }).check();
   await page.getByRole("button", { name: "Create and show token" }).click();
   const first = (await page.getByTestId("new-token").textContent()) ?? "";
   expect(first).toMatch(/^ptc_/);

@@ -181,9 +181,15 @@ test("an auditor replays a terminal session: scrubs to the middle, jumps to a bl
 
   // Scrub to the middle: the screen is the one a terminal fed the whole recording up to then shows.
   const slider = player.getByRole("slider", { name: "Position" });
+  // A mouse click lands where the page is scrolled: bring the scrubber into view first.
+  await slider.scrollIntoViewIfNeeded();
   const box = await slider.boundingBox();
   expect(box).toBeTruthy();
   await page.mouse.click((box?.x ?? 0) + (box?.width ?? 0) / 2, (box?.y ?? 0) + (box?.height ?? 0) / 2);
+  // The click starts a seek: wait until the player has moved there and loaded it.
+  await expect
+    .poll(async () => Number(await player.getAttribute("data-position")))
+    .toBeGreaterThan(timeline.duration * 0.3);
   await expect(player).toHaveAttribute("aria-busy", "false");
   const middle = Number(await player.getAttribute("data-position"));
   expect(middle).toBeGreaterThan(timeline.duration * 0.3);

@@ -170,4 +170,26 @@ describe("sessions query", () => {
     expect(back.prevCursor).toBeNull();
     await expect(list(bob, { before: "not-a-cursor" })).rejects.toThrow(/page cursor/);
   });
+
+  it("finds text that more than 2,000 statements hold (the probe, not the trigram list) as it finds rare text", async () => {
+    const { appendSessionEvent, startSession } = await import("./index");
+    const common: string[] = [];
+    for (let s = 0; s < 3; s++) {
+      const id = await startSession(bob, web, "sql", "api");
+      common.push(id);
+      for (let i = 0; i < 700; i++) {
+        await appendSessionEvent(id, "statement", {
+          input: `select ${i} as common_probe_text`,
+          decision: "allow",
+        });
+      }
+    }
+    const rare = await startSession(bob, web, "sql", "api");
+    await appendSessionEvent(rare, "statement", { input: "select 1 as rare_probe_text", decision: "allow" });
+    expect(idsOf(await list(admin, { q: "common_probe_text" }))).toEqual([...common].sort());
+    expect(idsOf(await list(bob, { q: "COMMON_PROBE" }))).toEqual([...common].sort());
+    expect(idsOf(await list(admin, { q: "rare_probe_text" }))).toEqual([rare]);
+    expect(idsOf(await list(ada, { q: "rare_probe_text" }))).toEqual([]);
+    expect(idsOf(await list(admin, { q: "absent_probe_text" }))).toEqual([]);
+  });
 });
