@@ -56,6 +56,16 @@ test("a reviewer revokes an analyst's access in a campaign, and the analyst's ne
   expect(csv.headers()["content-type"]).toContain("text/csv");
   expect(await csv.text()).toContain(`${ANALYST.email},person,demo,group analysts,`);
 
+  // The connection page names who owns (reviews) it; the review below picks its reviewer group explicitly.
+  await admin.goto(`${base}/connections/demo`);
+  const owners = admin.getByRole("form", { name: "Access review owners" });
+  await owners.getByLabel("Owners (review access to it)").selectOption("access-reviewers");
+  await owners.getByRole("button", { name: "Save owners" }).click();
+  await expect(owners).toContainText("Members of access-reviewers review access to demo.");
+  await admin.reload();
+  await expect(admin.getByLabel("Owners (review access to it)")).toHaveValue("access-reviewers");
+  await snap(admin, "access-review-00-connection-owners");
+
   // The admin starts a review of demo for the reviewer group.
   await admin.goto(`${base}/access/campaigns`);
   const form = admin.getByRole("form", { name: "Start a review" });

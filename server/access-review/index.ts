@@ -27,6 +27,7 @@ export {
   type CampaignView,
   campaignReport,
   closeCampaign,
+  connectionOwnerGroupId,
   createCampaign,
   decideItem,
   type EvidenceReport,

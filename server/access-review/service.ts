@@ -649,6 +649,12 @@ export async function liftRevocation(principal: Principal, id: string) {
   return { ok: true };
 }
 
+/** The id of the group that owns (reviews) a connection, or null when admins do. */
+export async function connectionOwnerGroupId(connectionId: string): Promise<string | null> {
+  const owners = await connectionOwners(await getDb());
+  return owners.find((c) => c.id === connectionId)?.ownerGroupId ?? null;
+}
+
 /** Sets or clears the group that owns (reviews) a connection. */
 export async function setConnectionOwner(principal: Principal, connection: string, group: string | null) {
   assertAdmin(principal);

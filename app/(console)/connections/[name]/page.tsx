@@ -1,6 +1,8 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { ConnectionForm } from "@/components/connections/connection-form";
+import { OwnerPanel } from "@/components/connections/owner-panel";
+import { connectionOwnerGroupId } from "@/server/access-review";
 import { listGroups, requirePrincipal } from "@/server/auth";
 import { getConnectionForUse } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
@@ -21,7 +23,7 @@ export default async function EditConnectionPage({
     if (err instanceof GatewayError && err.status === 404) notFound();
     throw err;
   });
-  const groups = await listGroups();
+  const [groups, ownerGroupId] = await Promise.all([listGroups(), connectionOwnerGroupId(connection.id)]);
   return (
     <>
       <p className="small">
@@ -54,6 +56,14 @@ export default async function EditConnectionPage({
             terminal: connection.terminal,
           }}
           allGroups={groups.map((g) => g.name)}
+        />
+      </div>
+      <h2>Access reviews</h2>
+      <div className="panel">
+        <OwnerPanel
+          name={connection.name}
+          owner={groups.find((g) => g.id === ownerGroupId)?.name ?? null}
+          groups={groups.map((g) => g.name)}
         />
       </div>
     </>
