@@ -207,6 +207,7 @@ describe("access review campaigns", () => {
     const received: {
       event: string;
       signature: string;
+      timestamp: string;
       text: string;
       body: { campaign: { name: string; items: number } };
     }[] = [];
@@ -220,6 +221,7 @@ describe("access review campaigns", () => {
         received.push({
           event: body.event,
           signature: String(req.headers["x-portcullis-signature"]),
+          timestamp: String(req.headers["x-portcullis-timestamp"]),
           text,
           body,
         });
@@ -244,7 +246,9 @@ describe("access review campaigns", () => {
       await approvals.settleWebhookDeliveries();
       expect(received.map((r) => r.event)).toEqual(["campaign.started", "campaign.closed"]);
       expect(received[0]?.body.campaign).toMatchObject({ name: "announced", items: campaign.total });
-      expect(received[0]?.signature).toBe(approvals.signBody(hook.secret, received[0]?.text ?? ""));
+      expect(received[0]?.signature).toBe(
+        approvals.signBody(hook.secret, received[0]?.timestamp ?? "", received[0]?.text ?? ""),
+      );
       await approvals.deleteWebhook(TEST_ACTOR, hook.webhook.id);
     } finally {
       server.close();

@@ -373,7 +373,8 @@ async function startReceiver(secret: string) {
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
       const signature = String(req.headers["x-portcullis-signature"] ?? "");
-      const expected = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+      const timestamp = String(req.headers["x-portcullis-timestamp"] ?? "");
+      const expected = `sha256=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
       const isValid =
         signature.length === expected.length &&
         timingSafeEqual(Buffer.from(signature), Buffer.from(expected));

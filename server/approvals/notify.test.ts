@@ -29,11 +29,13 @@ const review: Review = {
 };
 
 describe("review webhooks", () => {
-  it("signs the raw body with HMAC-SHA256 as sha256=<hex>", () => {
+  it("signs the timestamp and the raw body together with HMAC-SHA256 as sha256=<hex>", () => {
     const body = JSON.stringify({ a: 1 });
-    expect(signBody("s3cret", body)).toBe(
-      `sha256=${createHmac("sha256", "s3cret").update(body).digest("hex")}`,
+    expect(signBody("s3cret", "1795000000", body)).toBe(
+      `sha256=${createHmac("sha256", "s3cret").update(`1795000000.${body}`).digest("hex")}`,
     );
+    // a replayed body under a new timestamp does not carry a valid signature
+    expect(signBody("s3cret", "1795000001", body)).not.toBe(signBody("s3cret", "1795000000", body));
   });
 
   it("redacts password literals and leaves out user ids", () => {

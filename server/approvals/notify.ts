@@ -1,6 +1,7 @@
 /**
  * Delivers review events to webhook endpoints: a JSON payload or a Slack-compatible message, signed with
- * HMAC-SHA256 over the raw body (`X-Portcullis-Signature: sha256=<hex>`, plus `X-Portcullis-Timestamp`), retried
+ * HMAC-SHA256 over `<timestamp>.<raw body>` (`X-Portcullis-Signature: sha256=<hex>`, the Unix time in
+ * `X-Portcullis-Timestamp`, so a receiver can refuse an old message replayed), retried
  * with exponential backoff in the background so the request that caused the event never waits for it.
  * Payloads carry what a reviewer sees in the inbox and never credentials. Not responsible for which endpoints
  * exist (see webhooks.ts).
@@ -128,8 +129,9 @@ export function slackMessage(payload: ReviewPayload) {
   };
 }
 
-export function signBody(secret: string, body: string): string {
-  return `sha256=${createHmac("sha256", secret).update(body, "utf8").digest("hex")}`;
+/** The signature of one delivery: the timestamp is signed with the body, so neither can be swapped. */
+export function signBody(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(`${timestamp}.${body}`, "utf8").digest("hex")}`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -143,14 +145,15 @@ async function deliver(target: WebhookTarget, body: string): Promise<void> {
   const { attempts, baseDelayMs, timeoutMs } = settings;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     let problem: string;
+    const timestamp = String(Math.floor(Date.now() / 1000));
     try {
       const response = await fetch(target.url, {
         method: "POST",
         headers: {
           "Content-Type": "application/json",
           "User-Agent": "Portcullis-Webhook/1",
-          [SIGNATURE_HEADER]: signBody(target.secret, body),
-          [TIMESTAMP_HEADER]: String(Math.floor(Date.now() / 1000)),
+          [SIGNATURE_HEADER]: signBody(target.secret, timestamp, body),
+          [TIMESTAMP_HEADER]: timestamp,
         },
         body,
         redirect: "manual",
