@@ -51,6 +51,11 @@ test("a reviewer revokes an analyst's access in a campaign, and the analyst's ne
   await expect(row).toContainText("email");
   await admin.goto(`${base}/access/matrix`);
   await expect(admin.getByRole("table", { name: "Access matrix" })).toBeVisible();
+  await expect(admin.getByRole("link", { name: "Access reviews" })).toHaveAttribute("aria-current", "page");
+  await expect(admin.getByRole("link", { name: "Access requests" })).not.toHaveAttribute(
+    "aria-current",
+    "page",
+  );
   await snap(admin, "access-review-01-matrix");
   const csv = await admin.request.get(`${base}/api/v1/access?connection=demo&format=csv`);
   expect(csv.headers()["content-type"]).toContain("text/csv");

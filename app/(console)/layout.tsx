@@ -16,7 +16,12 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
     { href: "/access", label: "Access requests", section: "Access" },
   ];
   items.push({ href: "/sessions", label: "Sessions", section: "Audit" });
-  items.push({ href: "/access/campaigns", label: "Access reviews", section: "Audit" });
+  items.push({
+    href: "/access/campaigns",
+    label: "Access reviews",
+    section: "Audit",
+    also: ["/access/matrix", "/access/questions"],
+  });
   if (hasPermission(principal, "users:manage")) {
     items.push(
       { href: "/users", label: "Users", section: "Admin" },

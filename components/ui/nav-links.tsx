@@ -9,14 +9,19 @@ export interface NavItem {
   label: string;
   section?: string;
   badge?: "inbox";
+  /** Other paths this item stands for (the access matrix and questions belong to Access reviews). */
+  also?: string[];
 }
+
+const isUnder = (pathname: string, href: string) => pathname === href || pathname.startsWith(`${href}/`);
 
 export function NavLinks({ items, inboxCount }: { items: NavItem[]; inboxCount: number }) {
   const pathname = usePathname();
   // The longest matching link is the current one (/access/campaigns is not also /access).
   const current = items
-    .filter((item) => pathname === item.href || pathname.startsWith(`${item.href}/`))
-    .sort((a, b) => b.href.length - a.href.length)[0]?.href;
+    .flatMap((item) => [item.href, ...(item.also ?? [])].map((path) => ({ item, path })))
+    .filter(({ path }) => isUnder(pathname, path))
+    .sort((a, b) => b.path.length - a.path.length)[0]?.item.href;
   let lastSection: string | undefined;
   return (
     <>
