@@ -57,6 +57,11 @@ test("a reviewer revokes an analyst's access in a campaign, and the analyst's ne
     "page",
   );
   await snap(admin, "access-review-01-matrix");
+  // The auditor's question: who read an email on demo.
+  await admin.goto(`${base}/access/questions?question=touched&field=email&connection=demo&since=2026-01-01`);
+  await expect(admin.getByLabel("Connection", { exact: true })).toHaveValue("demo");
+  await expect(admin.getByText(ANALYST.email).first()).toBeVisible();
+  await snap(admin, "access-review-01b-questions");
   const csv = await admin.request.get(`${base}/api/v1/access?connection=demo&format=csv`);
   expect(csv.headers()["content-type"]).toContain("text/csv");
   expect(await csv.text()).toContain(`${ANALYST.email},person,demo,group analysts,`);

@@ -15,7 +15,7 @@ import { recordAuditEvent } from "@/server/audit";
 import { actorOf, hasPermission, type Principal } from "@/server/auth/principal";
 import { loadPrincipal } from "@/server/auth/users";
 import { GatewayError, notFound } from "@/server/errors";
-import { appendSessionEvent } from "@/server/recording";
+import { appendSessionEvent, escapeLike } from "@/server/recording";
 import { approvalSettings, approversFor } from "./approvers";
 import { notifyReviewEvent } from "./notify";
 import type { ReviewFilters } from "./schema";
@@ -204,7 +204,7 @@ async function toView(row: Review, principal: Principal): Promise<ReviewView> {
 
 const HISTORY_LIMIT = 200;
 const DAY_MS = 24 * 60 * 60 * 1000;
-const likeContaining = (value: string) => `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+const likeContaining = (value: string) => `%${escapeLike(value)}%`;
 
 function historyConditions(filters: ReviewFilters): SQL[] {
   const where: SQL[] = [];

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { and, eq, gt, sql } from "drizzle-orm";
 import { accessGrants, type Connection, connections } from "@/db/schema";
 import { getDb } from "@/db/store";
+import { approvalSettings } from "@/server/approvals/approvers";
 import { type Actor, recordAuditEvent } from "@/server/audit";
 import { hasPermission, type Principal } from "@/server/auth/principal";
 import { resolveGroupIds } from "@/server/auth/users";
@@ -52,16 +53,6 @@ export interface ConnectionView {
   updatedAt: string;
 }
 
-function approvalsOf(options: Record<string, unknown>) {
-  const raw = options.approvals as { approverGroups?: unknown; approvalsRequired?: unknown } | undefined;
-  return {
-    approverGroups: Array.isArray(raw?.approverGroups)
-      ? raw.approverGroups.filter((g): g is string => typeof g === "string")
-      : [],
-    approvalsRequired: typeof raw?.approvalsRequired === "number" ? raw.approvalsRequired : 1,
-  };
-}
-
 function terminalOf(options: Record<string, unknown>) {
   const raw = (options.terminal ?? {}) as Record<string, unknown>;
   const seconds = (v: unknown) => (typeof v === "number" && v > 0 ? v : null);
@@ -88,7 +79,7 @@ function toView(row: Connection, groupNames: string[]): ConnectionView {
     username: row.username,
     groups: groupNames,
     credentials: credentialFlags(row.options),
-    approvals: approvalsOf(row.options),
+    approvals: approvalSettings(row.options),
     hostKey: row.hostKey,
     hostKeyPinnedAt:
       row.hostKey && typeof row.options.hostKeyPinnedAt === "string" ? row.options.hostKeyPinnedAt : null,

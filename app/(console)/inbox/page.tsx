@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { LiveRefresh } from "@/components/inbox/live-refresh";
 import { ReviewCard, type ReviewItem } from "@/components/inbox/review-card";
+import { FilterField } from "@/components/ui/filter-field";
 import { listReviews, parseReviewFilters, type ReviewFilters } from "@/server/approvals";
 import { requirePrincipal } from "@/server/auth";
 
@@ -57,28 +58,13 @@ export default async function InboxPage({ searchParams }: { searchParams: Promis
               ))}
             </select>
           </div>
-          <div className="field">
-            <label htmlFor="f-connection">Connection</label>
-            <input id="f-connection" name="connection" defaultValue={filters.connection} />
-          </div>
+          <FilterField id="f-connection" name="connection" label="Connection" value={filters.connection} />
           {scope === "history" && (
-            <div className="field">
-              <label htmlFor="f-requester">Requester</label>
-              <input id="f-requester" name="requester" defaultValue={filters.requester} />
-            </div>
+            <FilterField id="f-requester" name="requester" label="Requester" value={filters.requester} />
           )}
-          <div className="field">
-            <label htmlFor="f-text">Statement contains</label>
-            <input id="f-text" name="text" defaultValue={filters.text} />
-          </div>
-          <div className="field">
-            <label htmlFor="f-from">From</label>
-            <input id="f-from" name="from" type="date" defaultValue={filters.from} />
-          </div>
-          <div className="field">
-            <label htmlFor="f-to">To</label>
-            <input id="f-to" name="to" type="date" defaultValue={filters.to} />
-          </div>
+          <FilterField id="f-text" name="text" label="Statement contains" value={filters.text} />
+          <FilterField id="f-from" name="from" label="From" type="date" value={filters.from} />
+          <FilterField id="f-to" name="to" label="To" type="date" value={filters.to} />
           {scope === "history" && (
             <label className="small" style={{ alignSelf: "center" }}>
               <input type="checkbox" name="decidedByMe" value="1" defaultChecked={filters.decidedByMe} />{" "}

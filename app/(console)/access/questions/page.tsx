@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { ZodError } from "zod";
 import { AccessTabs } from "@/components/access/access-tabs";
+import { FilterField } from "@/components/ui/filter-field";
 import { askQuestion, type QuestionAnswer } from "@/server/access-review";
 import { requirePrincipal } from "@/server/auth";
 import { GatewayError } from "@/server/errors";
@@ -10,29 +11,6 @@ import { GatewayError } from "@/server/errors";
 export const metadata = { title: "Access questions" };
 
 type SearchParams = Record<string, string | string[] | undefined>;
-
-function Field({
-  id,
-  label,
-  name,
-  value,
-  placeholder,
-  type = "text",
-}: {
-  id: string;
-  label: string;
-  name: string;
-  value: string | undefined;
-  placeholder?: string;
-  type?: string;
-}) {
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <input id={id} name={name} type={type} defaultValue={value ?? ""} placeholder={placeholder} />
-    </div>
-  );
-}
 
 function QuestionForm({
   question,
@@ -136,24 +114,29 @@ export default async function AccessQuestionsPage({ searchParams }: { searchPara
         question="touched"
         title="Who read a sensitive type or column on a connection since a date?"
       >
-        <Field
+        <FilterField
           id="q1-field"
           label="Type or column"
           name="field"
           value={is("touched").field}
           placeholder="credit_card or card_number"
         />
-        <Field id="q1-connection" label="Connection" name="connection" value={is("touched").connection} />
-        <Field id="q1-since" label="Since" name="since" type="date" value={is("touched").since} />
+        <FilterField
+          id="q1-connection"
+          label="Connection"
+          name="connection"
+          value={is("touched").connection}
+        />
+        <FilterField id="q1-since" label="Since" name="since" type="date" value={is("touched").since} />
       </QuestionForm>
       <QuestionForm question="unapproved-writes" title="Which writes ran without an approval?">
-        <Field
+        <FilterField
           id="q2-connection"
           label="Connection (optional)"
           name="connection"
           value={is("unapproved-writes").connection}
         />
-        <Field
+        <FilterField
           id="q2-since"
           label="Since (optional)"
           name="since"
@@ -162,8 +145,8 @@ export default async function AccessQuestionsPage({ searchParams }: { searchPara
         />
       </QuestionForm>
       <QuestionForm question="approvals-by" title="Which approvals did a user give?">
-        <Field id="q3-user" label="User email" name="user" value={is("approvals-by").user} />
-        <Field
+        <FilterField id="q3-user" label="User email" name="user" value={is("approvals-by").user} />
+        <FilterField
           id="q3-since"
           label="Since (optional)"
           name="since"
