@@ -10,6 +10,7 @@ import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { startConsole } from "../e2e/support/console";
+import { parseServerTiming } from "../server/http/server-timing";
 import { createDatabase, startPostgres } from "../test/harness/postgres";
 
 const { values } = parseArgs({
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "1000" },
     rows: { type: "string", default: "100000" },
     "skip-build": { type: "boolean", default: false },
+    store: { type: "string", default: "pglite" },
   },
 });
 const RUNS = Number(values.runs);
@@ -55,7 +57,9 @@ async function main() {
     analyze people;`);
   await setup.end();
 
+  const storeUrl = values.store === "postgres" ? await createDatabase(pg.url, "store") : undefined;
   const gateway = await startConsole({
+    ...(storeUrl && { DATABASE_URL: storeUrl }),
     ADMIN_EMAIL: "bench@example.com",
     ADMIN_PASSWORD: "bench-password-1",
     DEMO_TARGET: "off",
@@ -67,7 +71,12 @@ async function main() {
         process.execPath,
         ["--import", "tsx", "--import", "./scripts/server-only-hook.mjs", "scripts/admin.ts", ...args],
         {
-          env: { ...process.env, DATA_DIR: gateway.dataDir, ...env },
+          env: {
+            ...process.env,
+            DATA_DIR: gateway.dataDir,
+            ...(storeUrl && { DATABASE_URL: storeUrl }),
+            ...env,
+          },
           encoding: "utf8",
           stdio: ["ignore", "pipe", "ignore"],
         },
@@ -95,6 +104,7 @@ async function main() {
       { PORTCULLIS_TARGET_PASSWORD: pg.password },
     );
     const token = cli(["token", "create", "--name", "bench-bot", "--group", "bench"]);
+    let lastTiming: Record<string, number> = {};
     const exec = async (input: string, rowLimit?: number) => {
       const response = await fetch(`${gateway.url}/api/v1/connections/bench/exec`, {
         method: "POST",
@@ -104,6 +114,7 @@ async function main() {
       const body = (await response.json()) as { status: string; rows?: unknown[][]; masked?: unknown[] };
       if (response.status !== 200)
         throw new Error(`gateway answered ${response.status}: ${JSON.stringify(body).slice(0, 300)}`);
+      lastTiming = parseServerTiming(response.headers.get("server-timing"));
       return body;
     };
     const direct = postgres({
@@ -123,17 +134,23 @@ async function main() {
     }
     const directSamples: number[] = [];
     const gatewaySamples: number[] = [];
+    const stageSamples = new Map<string, number[]>();
     for (let i = 0; i < RUNS; i++) {
       let t = performance.now();
       await direct.unsafe("select 1 as one");
       directSamples.push(performance.now() - t);
       t = performance.now();
       await exec("select 1 as one");
-      gatewaySamples.push(performance.now() - t);
+      const took = performance.now() - t;
+      gatewaySamples.push(took);
+      const inside = Object.values(lastTiming).reduce((a, b) => a + b, 0);
+      for (const [stage, value] of Object.entries({ ...lastTiming, "outside the handler": took - inside }))
+        stageSamples.set(stage, [...(stageSamples.get(stage) ?? []), value]);
     }
     const d = summary(directSamples);
     const g = summary(gatewaySamples);
 
+    const bigStages: Record<string, number>[] = [];
     const bigQuery =
       "select id, full_name, email, phone, card, balance, note, created_at from people order by id";
     const bigDirect: number[] = [];
@@ -146,6 +163,7 @@ async function main() {
       t = performance.now();
       const body = await exec(bigQuery, ROWS);
       bigGateway.push(performance.now() - t);
+      bigStages.push(lastTiming);
       if (body.rows?.length !== ROWS) throw new Error(`gateway returned ${body.rows?.length} rows`);
       if ((body.masked?.length ?? 0) < ROWS) throw new Error("the gateway did not mask the emails");
       if (JSON.stringify(body.rows.slice(0, 20)).includes("user1@example.com"))
@@ -169,6 +187,16 @@ async function main() {
     console.log(
       `| ${ROWS} rows x 8 columns, masked (best of 3) | ${ms(bd)} | ${ms(bg)} | ${(bg / bd).toFixed(2)}x | +${ms(bg - bd)} |`,
     );
+    console.log(
+      `\nWhere the gateway's time goes (Server-Timing; median per stage over the ${RUNS} one-row runs; "outside the handler" is HTTP, authentication and the client)\n`,
+    );
+    console.log("| stage | one row, p50 | big result (best run) |");
+    console.log("| --- | --- | --- |");
+    const best = bigStages[bigGateway.indexOf(bg)] ?? {};
+    for (const [stage, samples] of stageSamples)
+      console.log(
+        `| ${stage} | ${ms(summary(samples).p50)} | ${best[stage] === undefined ? "" : ms(best[stage])} |`,
+      );
   } finally {
     await gateway.stop();
     await pg.stop();

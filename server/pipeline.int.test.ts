@@ -38,18 +38,8 @@ beforeAll(async () => {
   process.env.DATABASE_URL = storeUrl;
   process.env.DATA_DIR = dataDir;
   const { createGroup, createServiceAccount, loadPrincipal } = await import("@/server/auth");
-  const { createConnection } = await import("@/server/connections");
   await createGroup(actor, { name: "analysts" });
-  await createConnection(actor, {
-    kind: "postgres",
-    name: "shop",
-    host: pg.host,
-    port: pg.port,
-    database: "shop",
-    username: pg.user,
-    password: pg.password,
-    groups: ["analysts"],
-  });
+  await addShopConnection("shop");
   const account = await createServiceAccount(actor, { name: "report-bot", groups: ["analysts"] });
   analyst = (await loadPrincipal(account.id, "token"))!;
 });
@@ -62,6 +52,21 @@ afterAll(async () => {
   await pg?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** A connection to the shop database under `name`, for the analysts. */
+async function addShopConnection(name: string) {
+  const { createConnection } = await import("@/server/connections");
+  await createConnection(actor, {
+    kind: "postgres",
+    name,
+    host: pg.host,
+    port: pg.port,
+    database: "shop",
+    username: pg.user,
+    password: pg.password,
+    groups: ["analysts"],
+  });
+}
 
 async function run(input: string, extra: { runId?: string; rowLimit?: number; sessionId?: string } = {}) {
   const { runSql } = await import("./pipeline");
@@ -251,5 +256,61 @@ describe("SQL pipeline", () => {
       status: 404,
     });
     await expect(run("select 1", { sessionId: randomUUID() })).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("records a new session and its first statement together, continues it, and keeps its hash chain whole", async () => {
+    const first = await run("select id from customers where id = 1");
+    if (first.status !== "done") throw new Error(first.status);
+    const second = await run("select id from customers where id = 2", { sessionId: first.sessionId });
+    expect(second.sessionId).toBe(first.sessionId);
+    const blocked = await run("selec nonsense", { sessionId: first.sessionId });
+    expect(blocked.status).toBe("blocked");
+    const { getSessionWithEvents } = await import("@/server/recording");
+    const { verifySession } = await import("@/server/integrity");
+    const recorded = await getSessionWithEvents(first.sessionId);
+    expect(recorded?.events.map((e) => [e.seq, e.type])).toEqual([
+      [1, "statement"],
+      [2, "result"],
+      [3, "statement"],
+      [4, "result"],
+      [5, "statement"],
+    ]);
+    expect(recorded?.session).toMatchObject({ statements: 3, allowed: 2, blocked: 1, eventSeq: 5 });
+    expect(await verifySession(first.sessionId)).toMatchObject({ ok: true, events: 5 });
+  });
+
+  it("refuses to continue a session that is not the caller's, is on another connection, or has ended", async () => {
+    const own = await run("select 1");
+    const { createServiceAccount, loadPrincipal } = await import("@/server/auth");
+    await addShopConnection("shop-copy");
+    const { runSql } = await import("./pipeline");
+    const other = await createServiceAccount(actor, { name: "other-bot", groups: ["analysts"] });
+    const otherPrincipal = (await loadPrincipal(other.id, "token"))!;
+    await expect(
+      runSql({
+        principal: otherPrincipal,
+        connectionName: "shop",
+        input: "select 1",
+        channel: "api",
+        sessionId: own.sessionId,
+      }),
+    ).rejects.toMatchObject({ status: 404, message: "no such session" });
+    await expect(
+      runSql({
+        principal: analyst,
+        connectionName: "shop-copy",
+        input: "select 1",
+        channel: "api",
+        sessionId: own.sessionId,
+      }),
+    ).rejects.toMatchObject({ status: 400, message: "that session belongs to another connection" });
+    const { endSession, getSessionWithEvents } = await import("@/server/recording");
+    await endSession(own.sessionId);
+    await expect(run("select 1", { sessionId: own.sessionId })).rejects.toMatchObject({
+      status: 400,
+      message: "that session has ended; start a new one",
+    });
+    // Nothing was appended by the refused attempts.
+    expect((await getSessionWithEvents(own.sessionId))?.events).toHaveLength(2);
   });
 });

@@ -10,6 +10,7 @@ import { createReview } from "@/server/approvals";
 import type { Principal } from "@/server/auth/principal";
 import { type ConnectionView, getConnectionForUse } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
+import type { StageTimer } from "@/server/http/server-timing";
 import { type MaskedCell, maskRows } from "@/server/masking";
 import { maskingConfigFor } from "@/server/masking-config";
 import {
@@ -20,7 +21,13 @@ import {
   loadRules,
   type PolicyDecision,
 } from "@/server/policy";
-import { appendSessionEvent, resumeSession, startSession } from "@/server/recording";
+import {
+  appendSessionEvent,
+  resumeSession,
+  type SessionCounters,
+  startSession,
+  startSessionWithEvent,
+} from "@/server/recording";
 import { type ResultColumn, runStatements, TargetError } from "@/server/targets/postgres";
 import { beginRun } from "@/server/targets/runs";
 
@@ -40,6 +47,8 @@ export interface SqlRequest {
   runId?: string;
   rowLimit?: number;
   note?: string;
+  /** stage timings for the Server-Timing header */
+  timer?: StageTimer;
 }
 
 export interface StatementOutcome {
@@ -155,23 +164,23 @@ async function rulesFor(_connection: ConnectionView) {
 }
 
 export async function runSql(request: SqlRequest): Promise<SqlOutcome> {
-  const { principal } = request;
+  const { principal, timer } = request;
   const connection = await sqlConnection(principal, request.connectionName);
   validateInput(request.input);
   const rowLimit = Math.min(
     Math.max(1, Math.floor(request.rowLimit ?? LIMITS.defaultRowLimit)),
     LIMITS.maxRowLimit,
   );
+  timer?.mark("connection");
 
   const classification = await inspect(request.input);
+  timer?.mark("parse");
   const decision = evaluateRules(classification, await rulesFor(connection), {
     connectionId: connection.id,
     groups: principal.groups.map((g) => g.name),
   });
+  timer?.mark("policy");
 
-  const sessionId = request.sessionId
-    ? await resumeSession(principal, request.sessionId, connection.id)
-    : await startSession(principal, connection, "sql", request.channel);
   const statementEvent = {
     input: request.input,
     class: decision.class,
@@ -179,11 +188,25 @@ export async function runSql(request: SqlRequest): Promise<SqlOutcome> {
     reasons: decision.reasons,
     ...(classification.error && { parseError: classification.error }),
   };
+  // Write-ahead: the statement and its decision are stored before anything runs. A new session and its first
+  // statement go in one round trip; a resumed one is checked (owner, connection, live) by the append itself.
+  const recordStatement = async (data: Record<string, unknown>, counters: SessionCounters) => {
+    if (request.sessionId) {
+      const eventId = await appendSessionEvent(request.sessionId, "statement", data, counters, {
+        principal,
+        connectionId: connection.id,
+      });
+      return { sessionId: request.sessionId, eventId };
+    }
+    return startSessionWithEvent(principal, connection, "sql", request.channel, {
+      type: "statement",
+      data,
+      counters,
+    });
+  };
 
   if (decision.decision === "deny") {
-    await appendSessionEvent(
-      sessionId,
-      "statement",
+    const { sessionId } = await recordStatement(
       { ...statementEvent, status: "blocked" },
       { statements: 1, blocked: 1 },
     );
@@ -200,6 +223,10 @@ export async function runSql(request: SqlRequest): Promise<SqlOutcome> {
     };
   }
   if (decision.decision === "review") {
+    // The review names the session, so the session exists before the held statement is recorded in it.
+    const sessionId = request.sessionId
+      ? await resumeSession(principal, request.sessionId, connection.id)
+      : await startSession(principal, connection, "sql", request.channel);
     const reviewId = await createReview({
       principal,
       connection,
@@ -219,12 +246,11 @@ export async function runSql(request: SqlRequest): Promise<SqlOutcome> {
     return { status: "pending_review", sessionId, reviewId, decision, reasons: decision.reasons };
   }
 
-  const statementEventId = await appendSessionEvent(
-    sessionId,
-    "statement",
+  const { sessionId, eventId: statementEventId } = await recordStatement(
     { ...statementEvent, status: "running" },
     { statements: 1, allowed: 1 },
   );
+  timer?.mark("record");
   return executeAndRecord({
     request,
     connection,
@@ -346,6 +372,7 @@ async function executeAndRecord(ctx: {
   }
   const durationMs = Math.round((performance.now() - started) * 10) / 10;
   timings.push(performance.now() - last);
+  request.timer?.mark("target");
 
   const masking = await maskingConfigFor(connection.id);
   const results: StatementOutcome[] = executed.results.map((r, i) => {
@@ -374,6 +401,7 @@ async function executeAndRecord(ctx: {
     };
   });
   const maskedFields = results.reduce((n, r) => n + r.masked.length, 0);
+  request.timer?.mark("mask");
   const failedAt =
     statementOffsets(
       request.input,
@@ -401,6 +429,7 @@ async function executeAndRecord(ctx: {
     },
     { maskedFields },
   );
+  request.timer?.mark("record");
   if (error) return { status: "failed", sessionId, decision: ctx.decision, results, error };
   return { status: "done", sessionId, decision: ctx.decision, results, durationMs };
 }

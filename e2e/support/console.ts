@@ -23,7 +23,15 @@ export async function startConsole(env: Record<string, string> = {}): Promise<Ru
   const log = createWriteStream(logFile);
   const child: ChildProcess = spawn(
     process.execPath,
-    ["--import", "tsx", "--import", "./scripts/server-only-hook.mjs", "server.ts"],
+    [
+      // e.g. CONSOLE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the console under a benchmark
+      ...(process.env.CONSOLE_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+      "--import",
+      "tsx",
+      "--import",
+      "./scripts/server-only-hook.mjs",
+      "server.ts",
+    ],
     {
       cwd: root,
       env: {

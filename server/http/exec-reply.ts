@@ -15,10 +15,26 @@ interface RecordedResult {
   truncated?: boolean;
 }
 
-/** The top-level fields repeat the last statement's result, for callers that run one statement. */
-function lastResultFields(results: RecordedResult[]) {
+/**
+ * The result fields of a reply. The top level always holds the last statement's result (columns, rows, masked,
+ * truncated). With several statements, `results` lists each one and the top level repeats the last; with one,
+ * there is no `results` and its details (statement, command, rowCount, ...) sit at the top level, so a large
+ * result is sent (and parsed by the caller) once, not twice.
+ */
+function resultFields<R extends RecordedResult>(results: R[]) {
+  if (results.length === 1) {
+    const only = results[0]!;
+    return {
+      ...only,
+      columns: only.columns ?? [],
+      rows: only.rows ?? [],
+      masked: only.masked ?? [],
+      truncated: only.truncated ?? false,
+    };
+  }
   const last = results.at(-1);
   return {
+    results,
     columns: last?.columns ?? [],
     rows: last?.rows ?? [],
     masked: last?.masked ?? [],
@@ -32,9 +48,11 @@ function refusal(status: number, body: Record<string, unknown>, code: string, me
 
 export function execReply(outcome: SqlOutcome): Response {
   switch (outcome.status) {
-    case "done":
+    case "done": {
       // Streamed: a large result is sent as it is serialized, not built as one string first.
-      return streamJsonResponse({ ...outcome, ...lastResultFields(outcome.results) });
+      const { results, ...rest } = outcome;
+      return streamJsonResponse({ ...rest, ...resultFields(results) });
+    }
     case "pending_review":
       return Response.json(outcome, { status: 202 });
     case "blocked":
@@ -44,8 +62,10 @@ export function execReply(outcome: SqlOutcome): Response {
         "blocked",
         outcome.reasons.find((r) => r.action === "deny")?.message ?? "blocked by policy",
       );
-    case "failed":
+    case "failed": {
+      // Results of the statements before the failing one, if any (and no top-level repeat of them).
       return streamJsonResponse(outcome, { status: 422 });
+    }
   }
 }
 
@@ -64,9 +84,8 @@ export function settledReviewReply(
         return Response.json({
           status: "done",
           ...base,
-          results,
           durationMs: result.durationMs,
-          ...lastResultFields(results),
+          ...resultFields(results),
         });
       }
       return Response.json(

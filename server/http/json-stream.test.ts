@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { streamJsonResponse } from "./json-stream";
+import { jsonChunks, jsonValueOf, streamJsonResponse } from "./json-stream";
 
 describe("streamJsonResponse", () => {
   it("sends exactly JSON.stringify of any JSON value", async () => {
@@ -26,5 +26,35 @@ describe("streamJsonResponse", () => {
     expect(response.status).toBe(201);
     expect(response.headers.get("content-type")).toBe("application/json");
     expect(await response.text()).toBe(JSON.stringify(value));
+  });
+});
+
+describe("jsonChunks", () => {
+  it("joins to exactly JSON.stringify of any JSON value", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect([...jsonChunks(value)].join("")).toBe(JSON.stringify(value));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("cuts a large value into chunks of useful size", () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => [i, `row number ${i}`]);
+    const chunks = [...jsonChunks({ rows })];
+    expect(chunks.length).toBeGreaterThan(4);
+    expect(chunks.slice(0, -1).every((c) => c.length >= 64 * 1024)).toBe(true);
+    expect(chunks.join("")).toBe(JSON.stringify({ rows }));
+  });
+});
+
+describe("jsonValueOf", () => {
+  it("gives the value behind a streamed reply until its body is read, and nothing for other responses", async () => {
+    const value = { status: "done", rows: [[1]] };
+    const response = streamJsonResponse(value);
+    expect(jsonValueOf(response)?.value).toBe(value);
+    expect(jsonValueOf(Response.json(value))).toBeUndefined();
+    await response.text();
+    expect(jsonValueOf(response)).toBeUndefined();
   });
 });

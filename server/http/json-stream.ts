@@ -67,29 +67,61 @@ function* jsonPieces(value: unknown, memo: Map<unknown[], string[]>): Generator<
 /** Small pieces are joined so the stream carries chunks of useful size. */
 const CHUNK = 64 * 1024;
 
+/** Text chunks of about CHUNK characters that together are `JSON.stringify(value)`. */
+export function* jsonChunks(value: unknown): Generator<string> {
+  let chunk = "";
+  for (const piece of jsonPieces(value, new Map())) {
+    chunk += piece;
+    if (chunk.length >= CHUNK) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  if (chunk) yield chunk;
+}
+
+const JSON_VALUE = Symbol.for("portcullis.jsonValue");
+
+/**
+ * The value behind a response made by streamJsonResponse, for a server that writes it itself (the data-path
+ * dispatch writes the text to the socket, which encodes it natively, instead of going through a web stream).
+ * Undefined for any other response, and once its body has been read.
+ */
+export function jsonValueOf(response: Response): { value: unknown } | undefined {
+  if (response.bodyUsed) return undefined;
+  return (response as unknown as { [JSON_VALUE]?: { value: unknown } })[JSON_VALUE];
+}
+
 /** `Response.json(value, init)`, streamed. */
 export function streamJsonResponse(value: unknown, init: ResponseInit = {}): Response {
-  const pieces = jsonPieces(value, new Map());
+  let pieces: Generator<string> | undefined;
   const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      let chunk = "";
-      for (;;) {
-        const next = pieces.next();
-        if (next.done) {
-          if (chunk) controller.enqueue(encoder.encode(chunk));
-          controller.close();
-          return;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        pieces ??= jsonPieces(value, new Map());
+        let chunk = "";
+        for (;;) {
+          const next = pieces.next();
+          if (next.done) {
+            if (chunk) controller.enqueue(encoder.encode(chunk));
+            controller.close();
+            return;
+          }
+          chunk += next.value;
+          if (chunk.length >= CHUNK) {
+            controller.enqueue(encoder.encode(chunk));
+            return;
+          }
         }
-        chunk += next.value;
-        if (chunk.length >= CHUNK) {
-          controller.enqueue(encoder.encode(chunk));
-          return;
-        }
-      }
+      },
     },
-  });
+    // Nothing is serialized before somebody reads (a server writing the value itself never does).
+    { highWaterMark: 0 },
+  );
   const headers = new Headers(init.headers);
   if (!headers.has("content-type")) headers.set("content-type", "application/json");
-  return new Response(body, { ...init, headers });
+  const response = new Response(body, { ...init, headers });
+  Object.defineProperty(response, JSON_VALUE, { value: { value } });
+  return response;
 }

@@ -9,6 +9,7 @@ import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { jsonChunks, jsonValueOf } from "./json-stream";
 
 export type WebRouteHandler = (
   request: Request,
@@ -53,6 +54,19 @@ function toWebRequest(req: IncomingMessage, pathAndQuery: string): Request {
   } as RequestInit);
 }
 
+/** Resolves when `res` can take more, or has closed (the next write sees it destroyed). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
+
 async function writeWebResponse(response: Response, res: ServerResponse): Promise<void> {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
@@ -62,6 +76,17 @@ async function writeWebResponse(response: Response, res: ServerResponse): Promis
   if (cookies.length > 0) headers["set-cookie"] = cookies;
   res.writeHead(response.status, headers);
   if (!response.body) {
+    res.end();
+    return;
+  }
+  const json = jsonValueOf(response);
+  if (json) {
+    // Text straight to the socket (encoded natively), waiting for it to drain: no web stream in between.
+    for (const chunk of jsonChunks(json.value)) {
+      if (res.destroyed)
+        throw Object.assign(new Error("the client went away"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
+      if (!res.write(chunk)) await drained(res);
+    }
     res.end();
     return;
   }

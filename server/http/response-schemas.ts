@@ -62,6 +62,7 @@ const maskedCellSchema = z
   .describe("[row, column, detector type] of a redacted cell");
 
 const statementResultSchema = z.object({
+  statementIndex: z.number().int().optional(),
   statement: z.string(),
   command: z.string(),
   columns: z.array(z.object({ name: z.string(), type: z.string(), table: z.string().optional() })),
@@ -69,6 +70,8 @@ const statementResultSchema = z.object({
   masked: z.array(maskedCellSchema),
   rowCount: z.number().int(),
   truncated: z.boolean(),
+  rowLimit: z.number().int().optional(),
+  durationMs: z.number().optional(),
 });
 
 const lastResultFields = {
@@ -84,12 +87,17 @@ export const execDoneSchema = z
     sessionId: z.string(),
     reviewId: z.string().optional().describe("set when a held request ran after approval (Prefer: wait)"),
     decision: policyDecisionSchema,
-    results: z.array(statementResultSchema),
-    durationMs: z.number().optional(),
+    results: z
+      .array(statementResultSchema)
+      .optional()
+      .describe("with several statements only: each statement's result, in order"),
+    ...statementResultSchema.partial().shape,
     ...lastResultFields,
   })
   .describe(
-    "Ran: the masked result. The top-level columns/rows/masked/truncated repeat the last statement's.",
+    "Ran: the masked result at the top level (columns/rows/masked/truncated). With one statement its details " +
+      "(statement, command, rowCount, durationMs) are at the top level too and there is no `results`; with " +
+      "several, `results` lists each and the top level repeats the last.",
   );
 
 export const execHeldSchema = z

@@ -10,12 +10,31 @@ import { sessionEvents, sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
 import type { Principal } from "@/server/auth/principal";
 import { GatewayError, notFound } from "@/server/errors";
-import { chainHashSql, sessionEventDigest } from "@/server/integrity";
+import { chainHash, chainHashSql, sessionEventDigest } from "@/server/integrity";
 import { rowsOf } from "./rows";
 
 export interface SessionTarget {
   id: string;
   name: string;
+}
+
+function sessionRow(
+  id: string,
+  principal: Principal,
+  connection: SessionTarget,
+  kind: "sql" | "terminal",
+  channel: "editor" | "api" | "mcp" | "terminal",
+) {
+  return {
+    id,
+    principalId: principal.id,
+    principalLabel: principal.kind === "service" ? `service:${principal.name}` : principal.email,
+    principalKind: principal.kind,
+    connectionId: connection.id,
+    connectionName: connection.name,
+    kind,
+    channel,
+  };
 }
 
 export async function startSession(
@@ -26,17 +45,61 @@ export async function startSession(
 ): Promise<string> {
   const id = randomUUID();
   const db = await getDb();
-  await db.insert(sessions).values({
-    id,
-    principalId: principal.id,
-    principalLabel: principal.kind === "service" ? `service:${principal.name}` : principal.email,
-    principalKind: principal.kind,
-    connectionId: connection.id,
-    connectionName: connection.name,
-    kind,
-    channel,
-  });
+  await db.insert(sessions).values(sessionRow(id, principal, connection, kind, channel));
   return id;
+}
+
+/**
+ * Starts a session with its first event, in one statement (one round trip, atomic): the event is the first
+ * link of the session's hash chain (prevHash "", seq 1), so its hash is computed here and the session row is
+ * inserted holding it as the head, with the counters already advanced.
+ */
+export async function startSessionWithEvent(
+  principal: Principal,
+  connection: SessionTarget,
+  kind: "sql" | "terminal",
+  channel: "editor" | "api" | "mcp" | "terminal",
+  event: { type: string; data: Record<string, unknown>; counters?: SessionCounters },
+): Promise<{ sessionId: string; eventId: number }> {
+  const id = randomUUID();
+  const db = await getDb();
+  const at = new Date();
+  const json = JSON.stringify(event.data);
+  const hash = chainHash(
+    "",
+    1,
+    sessionEventDigest({ sessionId: id, type: event.type, at, data: JSON.parse(json) }),
+  );
+  const c = event.counters ?? {};
+  const row = sessionRow(id, principal, connection, kind, channel);
+  const rows = await db.execute<{ id: number | string }>(sql`
+    with started as (
+      insert into ${sessions} (id, principal_id, principal_label, principal_kind, connection_id, connection_name,
+        kind, channel, started_at, last_activity_at, statements, allowed, held, blocked, masked_fields,
+        event_seq, chain_head)
+      values (${row.id}, ${row.principalId}, ${row.principalLabel}, ${row.principalKind}, ${row.connectionId},
+        ${row.connectionName}, ${row.kind}, ${row.channel}, ${at.toISOString()}::timestamptz,
+        ${at.toISOString()}::timestamptz, ${c.statements ?? 0}, ${c.allowed ?? 0}, ${c.held ?? 0},
+        ${c.blocked ?? 0}, ${c.maskedFields ?? 0}, 1, ${hash})
+      returning id
+    )
+    insert into ${sessionEvents} (session_id, seq, hash, at, type, data)
+    select id, 1, ${hash}, ${at.toISOString()}::timestamptz, ${event.type}, ${json}::jsonb from started
+    returning id`);
+  const [inserted] = rowsOf<{ id: number | string }>(rows);
+  if (!inserted) throw new Error("cannot record the session's first event");
+  return { sessionId: id, eventId: Number(inserted.id) };
+}
+
+/** Why `principal` may not append to `sessionId` on `connectionId` (a GatewayError), or undefined if they may. */
+async function refuseResume(principal: Principal, sessionId: string, connectionId: string) {
+  const db = await getDb();
+  const [row] = await db.select().from(sessions).where(eq(sessions.id, sessionId)).limit(1);
+  if (!row || row.principalId !== principal.id) return notFound("no such session");
+  if (row.connectionId !== connectionId)
+    return new GatewayError("bad_request", "that session belongs to another connection");
+  if (row.state !== "live") return new GatewayError("bad_request", "that session has ended; start a new one");
+  return undefined;
 }
 
 /** A session the principal may append to: their own, live, on this connection. */
@@ -45,13 +108,9 @@ export async function resumeSession(
   sessionId: string,
   connectionId: string,
 ): Promise<string> {
-  const db = await getDb();
-  const [row] = await db.select().from(sessions).where(eq(sessions.id, sessionId)).limit(1);
-  if (!row || row.principalId !== principal.id) throw notFound("no such session");
-  if (row.connectionId !== connectionId)
-    throw new GatewayError("bad_request", "that session belongs to another connection");
-  if (row.state !== "live") throw new GatewayError("bad_request", "that session has ended; start a new one");
-  return row.id;
+  const refused = await refuseResume(principal, sessionId, connectionId);
+  if (refused) throw refused;
+  return sessionId;
 }
 
 export interface SessionCounters {
@@ -73,6 +132,8 @@ export async function appendSessionEvent(
   type: string,
   data: Record<string, unknown>,
   counters: SessionCounters = {},
+  /** append only when the session is this principal's, live, on this connection (else the reason is thrown) */
+  resumeBy?: { principal: Principal; connectionId: string },
 ): Promise<number> {
   const db = await getDb();
   const at = new Date();
@@ -89,7 +150,12 @@ export async function appendSessionEvent(
         masked_fields = masked_fields + ${counters.maskedFields ?? 0},
         event_seq = event_seq + 1,
         chain_head = ${chainHashSql(sql`chain_head`, sql`event_seq + 1`, digest)}
-      where id = ${sessionId}
+      where id = ${sessionId}${
+        resumeBy
+          ? sql` and principal_id = ${resumeBy.principal.id} and connection_id = ${resumeBy.connectionId}
+                 and state = 'live'`
+          : sql``
+      }
       returning event_seq, chain_head
     )
     insert into ${sessionEvents} (session_id, seq, hash, at, type, data)
@@ -97,6 +163,10 @@ export async function appendSessionEvent(
     from head
     returning id`);
   const [row] = rowsOf<{ id: number | string }>(rows);
+  if (!row && resumeBy) {
+    const refused = await refuseResume(resumeBy.principal, sessionId, resumeBy.connectionId);
+    if (refused) throw refused;
+  }
   if (!row) throw new Error(`cannot record an event: session ${sessionId} does not exist`);
   return Number(row.id);
 }

@@ -4,12 +4,14 @@ import { execReply, settledReviewReply } from "@/server/http/exec-reply";
 import { waitForSettledReview } from "@/server/http/long-poll";
 import { preferredWaitSeconds, withPreferenceApplied } from "@/server/http/prefer";
 import { withAuth } from "@/server/http/route";
+import { StageTimer } from "@/server/http/server-timing";
 import { runSql } from "@/server/pipeline";
 import { execSchema } from "@/server/pipeline-schema";
 
 export const POST = withAuth(
   { permission: "connections:use", body: execSchema },
   async ({ principal, params, body, request }) => {
+    const timer = new StageTimer();
     const wait = preferredWaitSeconds(request);
     const outcome = await runSql({
       principal,
@@ -20,6 +22,7 @@ export const POST = withAuth(
       runId: body.runId,
       rowLimit: body.rowLimit,
       note: body.note,
+      timer,
     });
     const settled =
       outcome.status === "pending_review" && wait
@@ -29,6 +32,8 @@ export const POST = withAuth(
       settled && outcome.status === "pending_review"
         ? settledReviewReply(outcome, settled)
         : execReply(outcome);
+    timer.mark("reply");
+    reply.headers.set("server-timing", timer.header());
     return withPreferenceApplied(reply, wait);
   },
 );

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { parseServerTiming, StageTimer } from "./server-timing";
+
+describe("StageTimer", () => {
+  it("names each stage once, adds up a stage marked twice, and reads back through parseServerTiming", async () => {
+    const timer = new StageTimer();
+    await new Promise((r) => setTimeout(r, 5));
+    timer.mark("parse");
+    timer.mark("record");
+    await new Promise((r) => setTimeout(r, 5));
+    timer.mark("target");
+    timer.mark("record");
+    const header = timer.header();
+    expect(header.split(", ").map((p) => p.split(";")[0])).toEqual(["parse", "record", "target"]);
+    const parsed = parseServerTiming(header);
+    expect(parsed.parse).toBeGreaterThan(0);
+    expect(parsed.target).toBeGreaterThan(0);
+    expect(Object.values(parsed).every((ms) => ms >= 0)).toBe(true);
+  });
+
+  it("skips time after restart", () => {
+    const timer = new StageTimer();
+    timer.restart();
+    timer.mark("a");
+    expect(parseServerTiming(timer.header()).a).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe("parseServerTiming", () => {
+  it("reads durations, ignores entries without one, and tolerates a missing header", () => {
+    expect(parseServerTiming('db;dur=1.5;desc="x", cache;desc=hit, app;dur=2')).toEqual({ db: 1.5, app: 2 });
+    expect(parseServerTiming(null)).toEqual({});
+    expect(parseServerTiming("bad;dur=abc")).toEqual({});
+  });
+});

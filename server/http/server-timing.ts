@@ -1,0 +1,40 @@
+/**
+ * Stage timings for one request, sent back as a `Server-Timing` header (browsers' developer tools show it;
+ * `npm run bench:sql` prints the median of each stage). Names are stable tokens; durations in milliseconds.
+ * Not responsible for deciding what a stage is: callers mark the end of each one.
+ */
+export class StageTimer {
+  private last = performance.now();
+  private readonly stages: [string, number][] = [];
+
+  /** Ends the stage that began at the previous mark (or at construction) and names it. */
+  mark(name: string): void {
+    const now = performance.now();
+    const entry = this.stages.find(([n]) => n === name);
+    if (entry) entry[1] += now - this.last;
+    else this.stages.push([name, now - this.last]);
+    this.last = now;
+  }
+
+  /** Skips the time since the last mark (work that belongs to no stage worth reporting). */
+  restart(): void {
+    this.last = performance.now();
+  }
+
+  header(): string {
+    return this.stages.map(([name, ms]) => `${name};dur=${ms.toFixed(2)}`).join(", ");
+  }
+}
+
+/** Parses a Server-Timing header into name → milliseconds (what a client or the benchmark reads). */
+export function parseServerTiming(header: string | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of (header ?? "").split(",")) {
+    const [name, ...params] = part.trim().split(";");
+    if (!name) continue;
+    const dur = params.map((p) => p.trim()).find((p) => p.startsWith("dur="));
+    const ms = dur ? Number(dur.slice(4)) : Number.NaN;
+    if (Number.isFinite(ms)) out[name] = (out[name] ?? 0) + ms;
+  }
+  return out;
+}
