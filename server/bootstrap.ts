@@ -32,7 +32,11 @@ export async function startGateway(): Promise<Started> {
   const { startStoreCacheSignals, stopStoreCacheSignals } = await import("@/server/store-cache");
   await startStoreCacheSignals();
   // The terminals channel is listened to from the first terminal on; it is closed with the rest.
+  // Worker threads that mask large results (started now: their start-up compiles the masking code).
+  const { closeMaskWorkers, warmMaskWorkers } = await import("@/server/masking");
+  warmMaskWorkers();
   const stops: (() => Promise<void>)[] = [
+    closeMaskWorkers,
     stopReviewSignals,
     stopTerminalSignals,
     stopStoreCacheSignals,

@@ -11,7 +11,13 @@ import type { Principal } from "@/server/auth/principal";
 import { type ConnectionView, getConnectionForUse } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import type { StageTimer } from "@/server/http/server-timing";
-import { type MaskedCell, maskRows } from "@/server/masking";
+import {
+  BatchMasker,
+  type ColumnRef,
+  type MaskedCell,
+  type MaskRowsResult,
+  maskRows,
+} from "@/server/masking";
 import { maskingConfigFor } from "@/server/masking-config";
 import {
   type Classification,
@@ -340,6 +346,9 @@ async function executeAndRecord(ctx: {
   const { request, connection, classification, sessionId, rowLimit } = ctx;
   const statements = classification.statements;
   const run = request.runId ? beginRun(request.runId, request.principal.id) : undefined;
+  // Large results are masked batch by batch while the next batch is read (server/masking/pool.ts).
+  const masking = await maskingConfigFor(connection.id);
+  const maskers = new Map<number, BatchMasker>();
   const started = performance.now();
   let executed: Awaited<ReturnType<typeof runStatements>>;
   const timings: number[] = [];
@@ -352,6 +361,11 @@ async function executeAndRecord(ctx: {
         rowLimit,
         version: connection.updatedAt,
         returnsRows: (i) => ROW_RETURNING_KINDS.has(statements[i]?.kind ?? ""),
+        rowSink: (i, columns) => {
+          const masker = new BatchMasker(columnRefs(columns, connection.name), masking);
+          maskers.set(i, masker);
+          return (rows) => masker.push(rows);
+        },
         onCancellable: (cancel) => {
           const now = performance.now();
           timings.push(now - last);
@@ -374,19 +388,29 @@ async function executeAndRecord(ctx: {
   timings.push(performance.now() - last);
   request.timer?.mark("target");
 
-  const masking = await maskingConfigFor(connection.id);
-  const results: StatementOutcome[] = executed.results.map((r, i) => {
-    const refs = r.columns.map((c) => {
-      const [schema, table] = c.table?.split(".") ?? [];
-      return {
-        name: c.name,
-        type: c.type,
-        ...(table && { table }),
-        ...(schema && { schema }),
-        connection: connection.name,
-      };
+  let maskedResults: MaskRowsResult[];
+  try {
+    maskedResults = await Promise.all(
+      executed.results.map(
+        (r, i) =>
+          maskers.get(i)?.result() ?? maskRows(columnRefs(r.columns, connection.name), r.rows, masking),
+      ),
+    );
+  } catch (err) {
+    // Nothing unmasked leaves the gateway: no masking, no result.
+    console.error("[portcullis] masking failed:", err instanceof Error ? err.message : err);
+    await appendSessionEvent(sessionId, "result", {
+      statementEventId: ctx.statementEventId,
+      status: "failed",
+      error: "the result could not be masked, so it is not returned",
     });
-    const masked = maskRows(refs, r.rows, masking);
+    throw new GatewayError(
+      "unavailable",
+      "the result could not be masked, so it is not returned (fail closed)",
+    );
+  }
+  const results: StatementOutcome[] = executed.results.map((r, i) => {
+    const masked = maskedResults[i]!;
     return {
       statementIndex: statements[i]?.index ?? i,
       statement: statements[i]?.text ?? "",
@@ -432,6 +456,20 @@ async function executeAndRecord(ctx: {
   request.timer?.mark("record");
   if (error) return { status: "failed", sessionId, decision: ctx.decision, results, error };
   return { status: "done", sessionId, decision: ctx.decision, results, durationMs };
+}
+
+/** The masking stage's view of result columns: name, type, schema and table, and the connection. */
+function columnRefs(columns: ResultColumn[], connectionName: string): ColumnRef[] {
+  return columns.map((c) => {
+    const [schema, table] = c.table?.split(".") ?? [];
+    return {
+      name: c.name,
+      type: c.type,
+      ...(table && { table }),
+      ...(schema && { schema }),
+      connection: connectionName,
+    };
+  });
 }
 
 /** Where each statement's text starts in the input (statements are ordered, exact slices of it). */

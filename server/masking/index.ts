@@ -7,6 +7,7 @@ export { defaultMaskingConfig } from "./config";
 export { DETECTOR_INFO, DETECTOR_TYPES } from "./detectors";
 export { maskRows, maskValue } from "./mask-rows";
 export { type MaskTextOptions, maskText } from "./mask-text";
+export { BatchMasker, closeMaskWorkers, warmMaskWorkers } from "./pool";
 export { columnRuleSchema, maskingConfigSchema } from "./schema";
 export { createStreamMasker } from "./stream-masker";
 export type {

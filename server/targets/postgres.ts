@@ -153,6 +153,13 @@ export interface RunOptions {
   version?: string;
   /** called with a function that cancels the statement in flight */
   onCancellable?: (cancel: () => void) => void;
+  /**
+   * Where a streamed statement's rows go, batch by batch as they arrive, instead of into its result (whose
+   * `rows` is then empty; `rowCount` still counts them). Asked once per statement when its columns are known;
+   * undefined keeps the rows in the result. Used only when the columns' tables are already known (a catalog
+   * lookup cannot run on the session while its cursor is open).
+   */
+  rowSink?: (index: number, columns: ResultColumn[]) => ((rows: unknown[][]) => void) | undefined;
 }
 
 /**
@@ -184,26 +191,34 @@ export async function runStatements(
       if (cancelled) break;
       try {
         if (options.returnsRows(index)) {
-          const rows: unknown[][] = [];
+          let rows: unknown[][] = [];
+          let rowCount = 0;
           let raw: RawColumn[] | undefined;
+          let sink: ((rows: unknown[][]) => void) | undefined;
           let truncated = false;
           const query = reserved.unsafe(text).values();
           options.onCancellable?.(() => {
             cancelled = true;
             query.cancel();
           });
-          for await (const batch of query.cursor(CURSOR_BATCH)) {
-            raw ??= (batch as unknown as { columns?: RawColumn[] }).columns;
-            for (const r of batch as unknown as unknown[][]) {
-              if (rows.length >= options.rowLimit) {
-                truncated = true;
-                break;
-              }
-              rows.push(r);
+          for await (const got of query.cursor(CURSOR_BATCH)) {
+            let batch = got as unknown as unknown[][];
+            if (raw === undefined) {
+              raw = (got as unknown as { columns?: RawColumn[] }).columns ?? [];
+              const known = raw.every((c) => !(c.table > 0) || pool.tableNames.has(c.table));
+              if (known) sink = options.rowSink?.(index, columnsOf(raw, pool));
             }
+            if (rowCount + batch.length > options.rowLimit) {
+              batch = batch.slice(0, options.rowLimit - rowCount);
+              truncated = true;
+            }
+            rowCount += batch.length;
+            if (sink) sink(batch);
+            else if (rows.length === 0) rows = [...batch];
+            else for (const r of batch) rows.push(r);
             if (truncated) break;
           }
-          if (raw)
+          if (raw && !sink)
             await resolveTables(
               pool,
               reserved as unknown as Sql,
@@ -213,7 +228,7 @@ export async function runStatements(
             command: "SELECT",
             columns: columnsOf(raw, pool),
             rows,
-            rowCount: rows.length,
+            rowCount,
             truncated,
           });
         } else {

@@ -1,0 +1,83 @@
+// The masking worker pool: real worker threads (started as the server starts them) give exactly what maskRows
+// gives inline, in order and with row numbers in the whole result, and a worker that stops mid-result leaves its
+// batches to be masked inline rather than returned unmasked.
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { makeRng, POSITIVE, sampleValue } from "./fixtures/samples";
+import type { ColumnRef, MaskingConfig } from "./index";
+
+const CONFIG: MaskingConfig = {
+  defaultStyle: "partial",
+  styles: { us_ssn: "full" },
+  pseudonymKey: "pool-test-key-0123456789abcdef",
+  columnRules: [{ pattern: "customers.secret_note", type: "secret" }],
+};
+const COLUMNS: ColumnRef[] = [
+  { name: "id", type: "int4", table: "customers" },
+  { name: "contact", type: "text", table: "customers" },
+  { name: "secret_note", type: "text", table: "customers" },
+  { name: "doc", type: "jsonb", table: "customers" },
+  { name: "seen", type: "timestamptz", table: "customers" },
+];
+const TYPES = Object.keys(POSITIVE);
+
+function sampleRows(count: number, seed: number): unknown[][] {
+  const rng = makeRng(seed);
+  return Array.from({ length: count }, (_, i) => {
+    const type = TYPES[i % TYPES.length]!;
+    const value = sampleValue(rng, type);
+    return [
+      i,
+      i % 3 === 0 ? `reach me at ${value}` : i % 3 === 1 ? value : "nothing here",
+      i % 5 === 0 ? null : `note ${i}`,
+      { owner: { email: `person${i}@example.com` }, tags: ["a", value] },
+      "2026-01-02 03:04:05+00",
+    ];
+  });
+}
+
+let pool: typeof import("./pool");
+let maskRows: typeof import("./index").maskRows;
+
+beforeAll(async () => {
+  vi.stubEnv("MASK_WORKERS", "2");
+  pool = await import("./pool");
+  ({ maskRows } = await import("./index"));
+});
+
+afterAll(async () => {
+  await pool.closeMaskWorkers();
+  vi.unstubAllEnvs();
+});
+
+describe("BatchMasker", () => {
+  it("masks batches on worker threads exactly as maskRows masks the whole result", async () => {
+    const rows = sampleRows(7_500, 7);
+    const masker = new pool.BatchMasker(COLUMNS, CONFIG);
+    // Large batches go to the workers, the small last one is masked inline.
+    for (const [from, to] of [
+      [0, 3_000],
+      [3_000, 6_000],
+      [6_000, 7_400],
+      [7_400, 7_500],
+    ] as const)
+      masker.push(rows.slice(from, to));
+    const inline = maskRows(COLUMNS, rows, CONFIG);
+    const pooled = await masker.result();
+    expect(pooled.rows).toEqual(inline.rows);
+    expect(pooled.masked).toEqual(inline.masked);
+    expect(pooled.masked.some(([row]) => row >= 6_000)).toBe(true);
+    expect(JSON.stringify(pooled.rows)).not.toMatch(/person\d+@/);
+    expect(pool.maskPoolStats()).toMatchObject({ workers: 2, offloaded: 3, fellBack: 0 });
+  });
+
+  it("masks inline what a stopped worker was given, never returning it unmasked", async () => {
+    const rows = sampleRows(4_000, 11);
+    const masker = new pool.BatchMasker(COLUMNS, CONFIG);
+    masker.push(rows.slice(0, 2_000));
+    masker.push(rows.slice(2_000));
+    await pool.closeMaskWorkers(); // the workers stop with both batches in flight
+    const result = await masker.result();
+    expect(result).toEqual(maskRows(COLUMNS, rows, CONFIG));
+    expect(pool.maskPoolStats().fellBack).toBe(2);
+  });
+});
