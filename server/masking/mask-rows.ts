@@ -38,8 +38,36 @@ const UNSCANNED_TYPES = new Set([
   "daterange",
 ]);
 
+/**
+ * Number types PostgreSQL prints as plain digits (with sign, point and exponent): a value of fewer than seven
+ * digits cannot hold a detectable value, as for MIN_DETECTABLE_INTEGER, and is not scanned.
+ */
+const NUMBER_TYPES = new Set(["int2", "int4", "int8", "numeric", "float4", "float8", "oid"]);
+const MIN_DETECTABLE_DIGITS = 7;
+
+/** A number as PostgreSQL prints one (digits, sign, point, exponent) with fewer than seven digits. */
+function isShortNumber(s: string): boolean {
+  let digits = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits >= MIN_DETECTABLE_DIGITS) return false;
+    } else if (c !== 46 && c !== 45 && c !== 43 && c !== 101 && c !== 69) return false; // . - + e E
+  }
+  return true;
+}
+
 /** Distinct values remembered per column (repeated values are masked once); beyond this, no new ones. */
 const VALUE_CACHE_LIMIT = 4096;
+/** After this many distinct values, a column with fewer than one hit per eight of them is no longer cached. */
+const PROBE_VALUES = 512;
+
+interface CachedCell {
+  value: unknown;
+  types: string[];
+}
+/** A value that masking leaves as it is (no object kept per such value). */
+const UNCHANGED: CachedCell = { value: undefined, types: [] };
 
 function isPlainObject(v: object): v is Record<string, unknown> {
   const proto = Object.getPrototypeOf(v);
@@ -173,10 +201,14 @@ export function maskRows(
   const cc = compileConfig(cfg);
   const ruled = columns.map((c) => (cc.anyColumnRules ? matchColumnRule(cc.columnRules, c) : undefined));
   const isScanned = columns.map((c) => c.type === undefined || !UNSCANNED_TYPES.has(c.type));
+  const isNumber = columns.map((c) => c.type !== undefined && NUMBER_TYPES.has(c.type));
   const hints = columns.map(columnHint);
   // Masking a scalar depends only on the value, the column's hint and the config: equal values in one
   // column mask alike, so each distinct string or number is scanned once.
-  const seen = columns.map(() => new Map<string | number | bigint, { value: unknown; types: string[] }>());
+  // A column whose values are mostly distinct (emails, ids) stops being cached after PROBE_VALUES: keeping
+  // thousands of entries alive for a batch costs more (garbage collection) than the rare hit saves.
+  const seen: (Map<string | number | bigint, CachedCell> | undefined)[] = columns.map(() => new Map());
+  const hits = columns.map(() => 0);
   const out: unknown[][] = new Array(rows.length);
   const masked: MaskedCell[] = [];
   const types: string[] = [];
@@ -195,17 +227,26 @@ export function maskRows(
         found = distinct(types);
       } else {
         if (isScanned[c] === false) continue;
+        if (isNumber[c] === true && typeof v === "string" && isShortNumber(v)) continue;
         const cache = typeof v === "object" ? undefined : seen[c];
         const hit = cache?.get(v as string | number | bigint);
+        if (hit === UNCHANGED) {
+          hits[c]!++;
+          continue;
+        }
         if (hit) {
+          hits[c]!++;
           w = hit.value;
           found = hit.types;
         } else {
           types.length = 0;
           w = walk(cc, v, hints[c] ?? "", types);
           found = distinct(types).slice();
-          if (cache && cache.size < VALUE_CACHE_LIMIT)
-            cache.set(v as string | number | bigint, { value: w, types: found });
+          if (cache) {
+            if (cache.size < VALUE_CACHE_LIMIT)
+              cache.set(v as string | number | bigint, w === v ? UNCHANGED : { value: w, types: found });
+            if (cache.size === PROBE_VALUES && hits[c]! * 8 < PROBE_VALUES) seen[c] = undefined;
+          }
         }
         if (w === v) continue;
       }

@@ -218,11 +218,59 @@ export class SegmentMasker {
   }
 }
 
-export function maskTextCompiled(cc: CompiledConfig, text: string, hint: string): MaskTextResult {
+/** Per config and context hint: whether the detectors find nothing in a rendering (see wholeValue). */
+const cleanRenderings = new WeakMap<CompiledConfig, Map<string, Map<string, boolean>>>();
+const CLEAN_RENDERINGS_LIMIT = 16_384;
+
+function isCleanRendering(cc: CompiledConfig, shown: string, hint: string): boolean {
+  let byHint = cleanRenderings.get(cc);
+  if (!byHint) {
+    byHint = new Map();
+    cleanRenderings.set(cc, byHint);
+  }
+  let known = byHint.get(hint);
+  if (!known) {
+    if (byHint.size >= 256) byHint.clear();
+    known = new Map();
+    byHint.set(hint, known);
+  }
+  let clean = known.get(shown);
+  if (clean === undefined) {
+    clean = detectSegment(shown, 0, { isOn: cc.isOn, hint }).length === 0;
+    if (known.size >= CLEAN_RENDERINGS_LIMIT) known.clear();
+    known.set(shown, clean);
+  }
+  return clean;
+}
+
+/**
+ * A text that is exactly one detected value (a cell holding an email, a phone number...) masked without the
+ * segment machinery, with the same outcome: SegmentMasker renders it and re-checks the output, which here is
+ * the rendering alone (nothing around it), so when the detectors find nothing in the rendering, the rendering
+ * is the answer. Renderings repeat (`j***@example.com`), so that check is remembered. Undefined when the fast
+ * path does not apply.
+ */
+function wholeValue(cc: CompiledConfig, text: string, hint: string, first: Candidate[]) {
+  const only = first.length === 1 ? first[0]! : undefined;
+  if (!only || only.start !== 0 || only.end !== text.length) return undefined;
+  const shown = renderMasked(cc, only.type, text, only.norm);
+  if (!isCleanRendering(cc, shown, hint)) return undefined;
+  return { text: shown, findings: [{ type: only.type, start: 0, end: text.length }] };
+}
+
+/** `fastPath: false` always takes the segment machinery (the tests compare both). */
+export function maskTextCompiled(
+  cc: CompiledConfig,
+  text: string,
+  hint: string,
+  fastPath = true,
+): MaskTextResult {
   const hasPem = cc.isOn("private_key") && text.indexOf("-----BEGIN ") !== -1;
   // Fast path: most text holds nothing to mask.
   const first = hasPem ? null : detectSegment(text, 0, { isOn: cc.isOn, hint });
   if (first !== null && first.length === 0) return { text, findings: [] };
+  const whole = first !== null && fastPath ? wholeValue(cc, text, hint, first) : undefined;
+  if (whole) return whole;
   const findings: Finding[] = [];
   const report = (f: Finding): void => {
     findings.push(f);

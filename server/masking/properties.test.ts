@@ -2,9 +2,11 @@
 // the stream masker agreeing with whole-text masking for every chunking.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-
+import { compileConfig } from "./config";
+import { hintFromName } from "./detectors";
 import { lookAlike, makeRng, POSITIVE, sampleValue } from "./fixtures/samples";
 import { createStreamMasker, type MaskingConfig, maskRows, maskText, maskValue } from "./index";
+import { maskTextCompiled } from "./mask-text";
 
 const KEY = "property-test-key-0123456789abcdef";
 const STYLES: Record<string, MaskingConfig> = {
@@ -79,6 +81,27 @@ describe("masking properties", () => {
       );
     });
   }
+
+  it("masks a cell that is exactly one value the same with and without the whole-value fast path", () => {
+    const hints = fc.constantFrom("", "email", "phone number", "customers card", "notes", "tax id");
+    // Values alone, values with a prefix or suffix glued on, and any text: the fast path must agree on all.
+    const cell = fc.oneof(
+      { weight: 4, arbitrary: sensitive },
+      { weight: 1, arbitrary: fc.tuple(sensitive, fragment).map(([v, f]) => v + f) },
+      { weight: 1, arbitrary: fc.tuple(fragment, sensitive).map(([f, v]) => f + v) },
+      { weight: 1, arbitrary: text },
+    );
+    for (const cfg of Object.values(STYLES)) {
+      const cc = compileConfig(cfg);
+      fc.assert(
+        fc.property(cell, hints, (value, name) => {
+          const hint = hintFromName(name);
+          expect(maskTextCompiled(cc, value, hint, true)).toEqual(maskTextCompiled(cc, value, hint, false));
+        }),
+        { numRuns: 1000 },
+      );
+    }
+  });
 
   it("never throws on arbitrary strings", () => {
     fc.assert(
@@ -202,6 +225,24 @@ describe("masking properties", () => {
           expect(got.masked).toEqual(masked);
         },
       ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("leaves short numbers in number columns as they are, and scans long ones and anything else", () => {
+    const cfg = STYLES.full!;
+    const columns = [{ name: "amount", type: "numeric" }];
+    const rows = [["1234.56"], ["-12e5"], ["4111111111111111"], ["call +1 555 0100"], ["a@b.io"]];
+    const got = maskRows(columns, rows, cfg);
+    expect(got.rows.slice(0, 2)).toEqual([["1234.56"], ["-12e5"]]);
+    expect(got.rows.slice(2).flat()).toEqual(rows.slice(2).map(([v]) => maskValue(v, cfg, columns[0]).value));
+    expect(got.rows[2]?.[0]).not.toBe("4111111111111111");
+    fc.assert(
+      fc.property(fc.double({ noNaN: true }), fc.constantFrom("numeric", "float8", "int8"), (n, type) => {
+        const v = String(n);
+        const col = [{ name: "total", type }];
+        expect(maskRows(col, [[v]], cfg).rows[0]?.[0]).toBe(maskValue(v, cfg, col[0]).value);
+      }),
       { numRuns: 300 },
     );
   });
