@@ -251,8 +251,9 @@ function isCleanRendering(cc: CompiledConfig, shown: string, hint: string): bool
  * path does not apply.
  */
 function wholeValue(cc: CompiledConfig, text: string, hint: string, first: Candidate[]) {
-  const only = first.length === 1 ? first[0]! : undefined;
-  if (!only || only.start !== 0 || only.end !== text.length) return undefined;
+  if (first.length !== 1) return undefined;
+  const only = first[0]!;
+  if (only.start !== 0 || only.end !== text.length) return undefined;
   const shown = renderMasked(cc, only.type, text, only.norm);
   if (!isCleanRendering(cc, shown, hint)) return undefined;
   return { text: shown, findings: [{ type: only.type, start: 0, end: text.length }] };
