@@ -7,6 +7,7 @@
  * environment for the console (e.g. DATA_PATH_DISPATCH=off) is passed through.
  */
 import { execFileSync } from "node:child_process";
+import http from "node:http";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { startConsole } from "../e2e/support/console";
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     rows: { type: "string", default: "100000" },
     "skip-build": { type: "boolean", default: false },
     store: { type: "string", default: "pglite" },
+    client: { type: "string", default: "http" },
   },
 });
 const RUNS = Number(values.runs);
@@ -105,17 +107,52 @@ async function main() {
     );
     const token = cli(["token", "create", "--name", "bench-bot", "--group", "bench"]);
     let lastTiming: Record<string, number> = {};
+    // The HTTP client: node:http with a kept-alive connection (what a service calling the API uses), or fetch.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const post = (path: string, body: string, headers: Record<string, string>) =>
+      values.client === "fetch"
+        ? fetch(`${gateway.url}${path}`, { method: "POST", headers, body }).then(async (r) => ({
+            status: r.status,
+            timing: r.headers.get("server-timing"),
+            text: await r.text(),
+          }))
+        : new Promise<{ status: number; timing: string | null; text: string }>((resolve, reject) => {
+            const req = http.request(
+              { host: "127.0.0.1", port: gateway.port, path, method: "POST", agent, headers },
+              (res) => {
+                const chunks: Buffer[] = [];
+                res.on("data", (c: Buffer) => chunks.push(c));
+                res.on("end", () =>
+                  resolve({
+                    status: res.statusCode ?? 0,
+                    timing: (res.headers["server-timing"] as string | undefined) ?? null,
+                    text: Buffer.concat(chunks).toString("utf8"),
+                  }),
+                );
+                res.on("error", reject);
+              },
+            );
+            req.on("error", reject);
+            req.end(body);
+          });
+    const execPath = "/api/v1/connections/bench/exec";
     const exec = async (input: string, rowLimit?: number) => {
-      const response = await fetch(`${gateway.url}/api/v1/connections/bench/exec`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify({ input, ...(rowLimit && { rowLimit }) }),
+      const response = await post(execPath, JSON.stringify({ input, ...(rowLimit && { rowLimit }) }), {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
       });
-      const body = (await response.json()) as { status: string; rows?: unknown[][]; masked?: unknown[] };
+      const body = JSON.parse(response.text) as { status: string; rows?: unknown[][]; masked?: unknown[] };
       if (response.status !== 200)
-        throw new Error(`gateway answered ${response.status}: ${JSON.stringify(body).slice(0, 300)}`);
-      lastTiming = parseServerTiming(response.headers.get("server-timing"));
+        throw new Error(`gateway answered ${response.status}: ${response.text.slice(0, 300)}`);
+      lastTiming = parseServerTiming(response.timing);
       return body;
+    };
+    // The floor: the same exchange refused before any work (no credentials: 401 from the same route).
+    const refused = async () => {
+      const response = await post(execPath, '{"input":"select 1 as one"}', {
+        "content-type": "application/json",
+      });
+      if (response.status !== 401) throw new Error(`expected 401, got ${response.status}`);
     };
     const direct = postgres({
       host: pg.host,
@@ -147,8 +184,15 @@ async function main() {
       for (const [stage, value] of Object.entries({ ...lastTiming, "outside the handler": took - inside }))
         stageSamples.set(stage, [...(stageSamples.get(stage) ?? []), value]);
     }
+    const floorSamples: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const t = performance.now();
+      await refused();
+      floorSamples.push(performance.now() - t);
+    }
     const d = summary(directSamples);
     const g = summary(gatewaySamples);
+    const f = summary(floorSamples);
 
     const bigStages: Record<string, number>[] = [];
     const bigQuery =
@@ -174,7 +218,7 @@ async function main() {
     const bg = Math.min(...bigGateway);
 
     console.log(
-      `\nSQL through the gateway vs direct (same run, ${RUNS} one-row queries, ${ROWS}-row result)\n`,
+      `\nSQL through the gateway vs direct (same run, ${RUNS} one-row queries, ${ROWS}-row result; store: ${values.store}; HTTP client: ${values.client})\n`,
     );
     console.log("| measure | direct | gateway | gateway/direct | gateway overhead |");
     console.log("| --- | --- | --- | --- | --- |");
@@ -184,6 +228,7 @@ async function main() {
     console.log(
       `| one row, p99 | ${ms(d.p99)} | ${ms(g.p99)} | ${(g.p99 / d.p99).toFixed(1)}x | +${ms(g.p99 - d.p99)} |`,
     );
+    console.log(`| HTTP exchange alone (exec refused with 401), p50 | | ${ms(f.p50)} | | |`);
     console.log(
       `| ${ROWS} rows x 8 columns, masked (best of 3) | ${ms(bd)} | ${ms(bg)} | ${(bg / bd).toFixed(2)}x | +${ms(bg - bd)} |`,
     );
@@ -197,6 +242,7 @@ async function main() {
       console.log(
         `| ${stage} | ${ms(summary(samples).p50)} | ${best[stage] === undefined ? "" : ms(best[stage])} |`,
       );
+    agent.destroy();
   } finally {
     await gateway.stop();
     await pg.stop();
