@@ -85,6 +85,11 @@ export function chainHash(prevHash: string, seq: number, digest: string): string
   return sha256Hex(`${prevHash}\n${seq}\n${digest}`);
 }
 
+/** chainHash as SQL text over SQL expressions (for statements written as text, like prepared ones). */
+export function chainHashSqlText(prevHash: string, seq: string, digest: string): string {
+  return `encode(sha256(convert_to(${prevHash} || E'\\n' || (${seq})::text || E'\\n' || ${digest}::text, 'UTF8')), 'hex')`;
+}
+
 /** chainHash in SQL, for the append statement (sha256() is built into PostgreSQL 11+ and PGlite). */
 export function chainHashSql(prevHash: SQL, seq: SQL, digest: string): SQL {
   return sql`encode(sha256(convert_to(${prevHash} || E'\\n' || (${seq})::text || E'\\n' || ${digest}::text, 'UTF8')), 'hex')`;

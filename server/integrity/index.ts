@@ -11,6 +11,7 @@ export {
   canonicalJson,
   chainHash,
   chainHashSql,
+  chainHashSqlText,
   HASH_ALGORITHM,
   sessionEventDigest,
 } from "./hash-chain";

@@ -7,7 +7,7 @@ import "server-only";
 import { matchColumnRule } from "./column-rules";
 import { type CompiledConfig, compileConfig } from "./config";
 import { hintFromName } from "./detectors";
-import { maskTextCompiled } from "./mask-text";
+import { maskTextTypes } from "./mask-text";
 import { renderWhole } from "./redact";
 import type { ColumnRef, MaskedCell, MaskingConfig, MaskRowsResult, MaskValueResult } from "./types";
 
@@ -66,6 +66,7 @@ interface CachedCell {
   value: unknown;
   types: string[];
 }
+const NO_TYPES: string[] = [];
 /** A value that masking leaves as it is (no object kept per such value). */
 const UNCHANGED: CachedCell = { value: undefined, types: [] };
 
@@ -92,10 +93,7 @@ function maskWholeValue(cc: CompiledConfig, value: unknown, type: string, types:
 }
 
 function maskScalarText(cc: CompiledConfig, s: string, hint: string, types: string[]): string {
-  const r = maskTextCompiled(cc, s, hint);
-  if (r.findings.length === 0) return s;
-  for (const f of r.findings) types.push(f.type);
-  return r.text;
+  return maskTextTypes(cc, s, hint, types);
 }
 
 /** A string that holds a JSON object or array, parsed; undefined otherwise. */
@@ -241,7 +239,7 @@ export function maskRows(
         } else {
           types.length = 0;
           w = walk(cc, v, hints[c] ?? "", types);
-          found = distinct(types).slice();
+          found = types.length === 0 ? NO_TYPES : distinct(types).slice();
           if (cache) {
             if (cache.size < VALUE_CACHE_LIMIT)
               cache.set(v as string | number | bigint, w === v ? UNCHANGED : { value: w, types: found });

@@ -250,13 +250,35 @@ function isCleanRendering(cc: CompiledConfig, shown: string, hint: string): bool
  * is the answer. Renderings repeat (`j***@example.com`), so that check is remembered. Undefined when the fast
  * path does not apply.
  */
-function wholeValue(cc: CompiledConfig, text: string, hint: string, first: Candidate[]) {
+function wholeValue(cc: CompiledConfig, text: string, hint: string, first: Candidate[]): string | undefined {
   if (first.length !== 1) return undefined;
   const only = first[0]!;
   if (only.start !== 0 || only.end !== text.length) return undefined;
   const shown = renderMasked(cc, only.type, text, only.norm);
-  if (!isCleanRendering(cc, shown, hint)) return undefined;
-  return { text: shown, findings: [{ type: only.type, start: 0, end: text.length }] };
+  return isCleanRendering(cc, shown, hint) ? shown : undefined;
+}
+
+const hasPemHeader = (cc: CompiledConfig, text: string): boolean =>
+  cc.isOn("private_key") && text.indexOf("-----BEGIN ") !== -1;
+
+/**
+ * maskTextCompiled for a caller that needs only which types were found (a result cell), with fewer allocations:
+ * pushes the type of each finding onto `types` and returns the masked text (`text` itself when nothing was found).
+ */
+export function maskTextTypes(cc: CompiledConfig, text: string, hint: string, types: string[]): string {
+  if (!hasPemHeader(cc, text)) {
+    const first = detectSegment(text, 0, { isOn: cc.isOn, hint });
+    if (first.length === 0) return text;
+    const shown = wholeValue(cc, text, hint, first);
+    if (shown !== undefined) {
+      types.push(first[0]!.type);
+      return shown;
+    }
+  }
+  const r = maskTextCompiled(cc, text, hint);
+  if (r.findings.length === 0) return text;
+  for (const f of r.findings) types.push(f.type);
+  return r.text;
 }
 
 /** `fastPath: false` always takes the segment machinery (the tests compare both). */
@@ -266,12 +288,12 @@ export function maskTextCompiled(
   hint: string,
   fastPath = true,
 ): MaskTextResult {
-  const hasPem = cc.isOn("private_key") && text.indexOf("-----BEGIN ") !== -1;
   // Fast path: most text holds nothing to mask.
-  const first = hasPem ? null : detectSegment(text, 0, { isOn: cc.isOn, hint });
+  const first = hasPemHeader(cc, text) ? null : detectSegment(text, 0, { isOn: cc.isOn, hint });
   if (first !== null && first.length === 0) return { text, findings: [] };
   const whole = first !== null && fastPath ? wholeValue(cc, text, hint, first) : undefined;
-  if (whole) return whole;
+  if (whole !== undefined)
+    return { text: whole, findings: [{ type: first![0]!.type, start: 0, end: text.length }] };
   const findings: Finding[] = [];
   const report = (f: Finding): void => {
     findings.push(f);

@@ -53,9 +53,11 @@ class MaskPool {
   constructor(readonly size: number) {}
 
   private spawn(): Slot {
-    const root = process.cwd();
     // The entry registers TypeScript loading and the `server-only` hook in the thread, then loads ./worker.ts.
-    const worker = new Worker(path.join(root, "server/masking/worker-entry.mjs"), {
+    // The path is built at run time: Next's bundler must not try to bundle the worker (it runs from source).
+    const entry = [process.cwd(), "server", "masking", "worker-entry.mjs"].join(path.sep);
+    const WorkerThread = Worker;
+    const worker = new WorkerThread(entry, {
       execArgv: [],
       resourceLimits: { maxYoungGenerationSizeMb: 64 },
       env: process.env,

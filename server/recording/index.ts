@@ -5,13 +5,13 @@
  */
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
+import { type PreparedStatement, runPrepared } from "@/db/prepared";
 import { sessionEvents, sessions } from "@/db/schema";
-import { getDb } from "@/db/store";
+import { getDb, getStore } from "@/db/store";
 import type { Principal } from "@/server/auth/principal";
 import { GatewayError, notFound } from "@/server/errors";
-import { chainHash, chainHashSql, sessionEventDigest } from "@/server/integrity";
-import { rowsOf } from "./rows";
+import { chainHash, chainHashSqlText, sessionEventDigest } from "@/server/integrity";
 
 export interface SessionTarget {
   id: string;
@@ -49,6 +49,64 @@ export async function startSession(
   return id;
 }
 
+/** The session's first event with the session row (see startSessionWithEvent). */
+const repeat = (type: string, n: number): string[] => Array.from({ length: n }, () => type);
+
+const START_WITH_EVENT: PreparedStatement = {
+  name: "portcullis_start_session_v1",
+  // id, principal id/label/kind, connection id/name, kind, channel; at; five counters; hash, type; data
+  types: [...repeat("text", 8), "timestamptz", ...repeat("int", 5), "text", "text", "jsonb"],
+  text: `with started as (
+      insert into sessions (id, principal_id, principal_label, principal_kind, connection_id, connection_name,
+        kind, channel, started_at, last_activity_at, statements, allowed, held, blocked, masked_fields,
+        event_seq, chain_head)
+      values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::timestamptz,
+        $9::timestamptz, $10::int, $11::int, $12::int, $13::int, $14::int, 1, $15::text)
+      returning id
+    )
+    insert into session_events (session_id, seq, hash, at, type, data)
+    select id, 1, $15::text, $9::timestamptz, $16::text, $17::jsonb from started
+    returning id`,
+};
+
+/** One event appended to a session's chain, its counters advanced (see appendSessionEvent). */
+function appendStatement(name: string, guard: string): PreparedStatement {
+  return {
+    name,
+    // session id; five counters; digest, at, type, data; then principal and connection for a resumed session
+    types: [
+      "text",
+      ...repeat("int", 5),
+      "text",
+      "timestamptz",
+      "text",
+      "jsonb",
+      ...(guard ? repeat("text", 2) : []),
+    ],
+    text: `with head as (
+      update sessions set
+        last_activity_at = now(),
+        statements = statements + $2::int,
+        allowed = allowed + $3::int,
+        held = held + $4::int,
+        blocked = blocked + $5::int,
+        masked_fields = masked_fields + $6::int,
+        event_seq = event_seq + 1,
+        chain_head = ${chainHashSqlText("chain_head", "event_seq + 1", "$7::text")}
+      where id = $1::text${guard}
+      returning event_seq, chain_head
+    )
+    insert into session_events (session_id, seq, hash, at, type, data)
+    select $1::text, event_seq, chain_head, $8::timestamptz, $9::text, $10::jsonb from head
+    returning id`,
+  };
+}
+const APPEND_EVENT = appendStatement("portcullis_append_event_v1", "");
+const APPEND_EVENT_RESUMED = appendStatement(
+  "portcullis_append_resumed_event_v1",
+  " and principal_id = $11::text and connection_id = $12::text and state = 'live'",
+);
+
 /**
  * Starts a session with its first event, in one statement (one round trip, atomic): the event is the first
  * link of the session's hash chain (prevHash "", seq 1), so its hash is computed here and the session row is
@@ -62,7 +120,6 @@ export async function startSessionWithEvent(
   event: { type: string; data: Record<string, unknown>; counters?: SessionCounters },
 ): Promise<{ sessionId: string; eventId: number }> {
   const id = randomUUID();
-  const db = await getDb();
   const at = new Date();
   const json = JSON.stringify(event.data);
   const hash = chainHash(
@@ -72,21 +129,26 @@ export async function startSessionWithEvent(
   );
   const c = event.counters ?? {};
   const row = sessionRow(id, principal, connection, kind, channel);
-  const rows = await db.execute<{ id: number | string }>(sql`
-    with started as (
-      insert into ${sessions} (id, principal_id, principal_label, principal_kind, connection_id, connection_name,
-        kind, channel, started_at, last_activity_at, statements, allowed, held, blocked, masked_fields,
-        event_seq, chain_head)
-      values (${row.id}, ${row.principalId}, ${row.principalLabel}, ${row.principalKind}, ${row.connectionId},
-        ${row.connectionName}, ${row.kind}, ${row.channel}, ${at.toISOString()}::timestamptz,
-        ${at.toISOString()}::timestamptz, ${c.statements ?? 0}, ${c.allowed ?? 0}, ${c.held ?? 0},
-        ${c.blocked ?? 0}, ${c.maskedFields ?? 0}, 1, ${hash})
-      returning id
-    )
-    insert into ${sessionEvents} (session_id, seq, hash, at, type, data)
-    select id, 1, ${hash}, ${at.toISOString()}::timestamptz, ${event.type}, ${json}::jsonb from started
-    returning id`);
-  const [inserted] = rowsOf<{ id: number | string }>(rows);
+  const rows = await runPrepared<{ id: number | string }>(await getStore(), START_WITH_EVENT, [
+    row.id,
+    row.principalId,
+    row.principalLabel,
+    row.principalKind,
+    row.connectionId,
+    row.connectionName,
+    row.kind,
+    row.channel,
+    at.toISOString(),
+    c.statements ?? 0,
+    c.allowed ?? 0,
+    c.held ?? 0,
+    c.blocked ?? 0,
+    c.maskedFields ?? 0,
+    hash,
+    event.type,
+    json,
+  ]);
+  const [inserted] = rows;
   if (!inserted) throw new Error("cannot record the session's first event");
   return { sessionId: id, eventId: Number(inserted.id) };
 }
@@ -135,34 +197,27 @@ export async function appendSessionEvent(
   /** append only when the session is this principal's, live, on this connection (else the reason is thrown) */
   resumeBy?: { principal: Principal; connectionId: string },
 ): Promise<number> {
-  const db = await getDb();
   const at = new Date();
   const json = JSON.stringify(data);
   const digest = sessionEventDigest({ sessionId, type, at, data: JSON.parse(json) });
-  const rows = await db.execute<{ id: number | string }>(sql`
-    with head as (
-      update ${sessions} set
-        last_activity_at = now(),
-        statements = statements + ${counters.statements ?? 0},
-        allowed = allowed + ${counters.allowed ?? 0},
-        held = held + ${counters.held ?? 0},
-        blocked = blocked + ${counters.blocked ?? 0},
-        masked_fields = masked_fields + ${counters.maskedFields ?? 0},
-        event_seq = event_seq + 1,
-        chain_head = ${chainHashSql(sql`chain_head`, sql`event_seq + 1`, digest)}
-      where id = ${sessionId}${
-        resumeBy
-          ? sql` and principal_id = ${resumeBy.principal.id} and connection_id = ${resumeBy.connectionId}
-                 and state = 'live'`
-          : sql``
-      }
-      returning event_seq, chain_head
-    )
-    insert into ${sessionEvents} (session_id, seq, hash, at, type, data)
-    select ${sessionId}, event_seq, chain_head, ${at.toISOString()}::timestamptz, ${type}, ${json}::jsonb
-    from head
-    returning id`);
-  const [row] = rowsOf<{ id: number | string }>(rows);
+  const values = [
+    sessionId,
+    counters.statements ?? 0,
+    counters.allowed ?? 0,
+    counters.held ?? 0,
+    counters.blocked ?? 0,
+    counters.maskedFields ?? 0,
+    digest,
+    at.toISOString(),
+    type,
+    json,
+  ];
+  const rows = await runPrepared<{ id: number | string }>(
+    await getStore(),
+    resumeBy ? APPEND_EVENT_RESUMED : APPEND_EVENT,
+    resumeBy ? [...values, resumeBy.principal.id, resumeBy.connectionId] : values,
+  );
+  const [row] = rows;
   if (!row && resumeBy) {
     const refused = await refuseResume(resumeBy.principal, sessionId, resumeBy.connectionId);
     if (refused) throw refused;
