@@ -35,6 +35,8 @@ export function sqlLiteral(value: PreparedValue): string {
 }
 
 const prepared = new WeakMap<object, Set<string>>();
+/** a statement's text cut at its $n placeholders (text, number, text, ...), for the PostgreSQL store */
+const textChunks = new WeakMap<PreparedStatement, string[]>();
 const conforming = new WeakMap<object, Promise<void>>();
 
 async function checkConformingStrings(pglite: NonNullable<Store["pglite"]>) {
@@ -55,7 +57,11 @@ export async function runPrepared<T>(
     throw new Error(`${statement.name} takes ${statement.types.length} arguments, not ${values.length}`);
   const pglite = store.pglite;
   if (store.kind !== "pglite" || !pglite) {
-    const chunks = statement.text.split(/\$(\d+)/);
+    let chunks = textChunks.get(statement);
+    if (!chunks) {
+      chunks = statement.text.split(/\$(\d+)/);
+      textChunks.set(statement, chunks);
+    }
     // Rebuilt as a drizzle query with the same parameters: postgres.js prepares it (its default).
     const query = sql.join(
       chunks.map((chunk, i) => (i % 2 === 0 ? sql.raw(chunk) : sql`${values[Number(chunk) - 1] ?? null}`)),

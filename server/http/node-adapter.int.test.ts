@@ -1,7 +1,7 @@
 // The data-path dispatch (server.ts hands POST .../exec and .../check to their route modules through the Node
 // adapter) answers exactly like the route handler does under Next: for each case the same request goes through
 // a Node HTTP server with the adapter and straight to the exported handler, and status and body must agree.
-import { createServer, type Server } from "node:http";
+import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
@@ -142,6 +142,29 @@ describe("data-path dispatch", () => {
       body: "select 1",
     });
     expect(text.status).toBe(415);
+  });
+
+  it("reads a body sent in chunks without a length (streamed to the handler) like one with a length", async () => {
+    const token = await newToken();
+    const body = JSON.stringify({ input: "select id from items" });
+    const chunked = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpRequest(
+        `${base}/api/v1/connections/shop/exec`,
+        { method: "POST", headers: json(token) },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on("data", (c: Buffer) => parts.push(c));
+          res.on("end", () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString() }),
+          );
+        },
+      );
+      req.on("error", reject);
+      req.write(body.slice(0, 10));
+      setTimeout(() => req.end(body.slice(10)), 20);
+    });
+    expect(chunked.status).toBe(200);
+    expect(JSON.parse(chunked.text)).toMatchObject({ status: "done", rows: [[1]] });
   });
 
   it("shares the rate limit with Next's copy of the modules: 429 once the token's bucket is empty", async () => {
