@@ -195,7 +195,10 @@ export function maskRows(
   columns: readonly ColumnRef[],
   rows: readonly unknown[][],
   cfg: MaskingConfig,
+  /** write masked values into the given rows (their owner no longer needs the originals) instead of copies */
+  options: { inPlace?: boolean } = {},
 ): MaskRowsResult {
+  const inPlace = options.inPlace === true;
   const cc = compileConfig(cfg);
   const ruled = columns.map((c) => (cc.anyColumnRules ? matchColumnRule(cc.columnRules, c) : undefined));
   const isScanned = columns.map((c) => c.type === undefined || !UNSCANNED_TYPES.has(c.type));
@@ -249,7 +252,7 @@ export function maskRows(
         if (w === v) continue;
       }
       if (w !== v) {
-        copy ??= row.slice();
+        copy ??= inPlace ? row : row.slice();
         copy[c] = w;
       }
       // A ruled cell counts as masked even when it already held its masked form (a second pass).

@@ -168,13 +168,15 @@ export class BatchMasker {
     private readonly config: MaskingConfig,
   ) {}
 
+  /** Hands a batch over: the masker may overwrite its cells with their masked values. */
   push(rows: unknown[][]): void {
     const offset = this.offset;
     this.offset += rows.length;
     const { columns, config } = this;
     const part =
       pool.size === 0 || rows.length < OFFLOAD_ROWS
-        ? Promise.resolve(maskRows(columns, rows, config))
+        ? // The batch is the masker's own (handed over by push): masked in place, without copies.
+          Promise.resolve(maskRows(columns, rows, config, { inPlace: true }))
         : // A worker that fails (it could not start, or stopped) leaves the batch to be masked here.
           pool.mask(columns, rows, config).catch((err: Error) => {
             pool.stats.fellBack++;

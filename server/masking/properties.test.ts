@@ -228,6 +228,12 @@ describe("masking properties", () => {
           });
           expect(got.rows).toEqual(want);
           expect(got.masked).toEqual(masked);
+          // In place: the same result, written into the rows it was given.
+          const own = structuredClone(rows);
+          const inPlace = maskRows(columns, own, cfg, { inPlace: true });
+          expect(inPlace.rows).toEqual(want);
+          expect(inPlace.masked).toEqual(masked);
+          expect(inPlace.rows.every((row, i) => row === own[i])).toBe(true);
         },
       ),
       { numRuns: 300 },
