@@ -347,7 +347,17 @@ async function executeAndRecord(ctx: {
   const statements = classification.statements;
   const run = request.runId ? beginRun(request.runId, request.principal.id) : undefined;
   // Large results are masked batch by batch while the next batch is read (server/masking/pool.ts).
-  const masking = await maskingConfigFor(connection.id);
+  const masking = await maskingConfigFor(connection.id).catch(async () => {
+    await appendSessionEvent(sessionId, "result", {
+      statementEventId: ctx.statementEventId,
+      status: "failed",
+      error: "the masking settings cannot be read",
+    });
+    throw new GatewayError(
+      "unavailable",
+      "the masking settings cannot be read, so nothing runs (fail closed)",
+    );
+  });
   const maskers = new Map<number, BatchMasker>();
   const started = performance.now();
   let executed: Awaited<ReturnType<typeof runStatements>>;
@@ -393,7 +403,9 @@ async function executeAndRecord(ctx: {
     maskedResults = await Promise.all(
       executed.results.map(
         (r, i) =>
-          maskers.get(i)?.result() ?? maskRows(columnRefs(r.columns, connection.name), r.rows, masking),
+          // Rows read without a sink are the pipeline's own too: masked in place.
+          maskers.get(i)?.result() ??
+          maskRows(columnRefs(r.columns, connection.name), r.rows, masking, { inPlace: true }),
       ),
     );
   } catch (err) {
