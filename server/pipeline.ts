@@ -346,13 +346,16 @@ async function executeAndRecord(ctx: {
   const { request, connection, classification, sessionId, rowLimit } = ctx;
   const statements = classification.statements;
   const run = request.runId ? beginRun(request.runId, request.principal.id) : undefined;
-  // Large results are masked batch by batch while the next batch is read (server/masking/pool.ts).
-  const masking = await maskingConfigFor(connection.id).catch(async () => {
-    await appendSessionEvent(sessionId, "result", {
+  // A run that ends without a result still ends its statement in the recording.
+  const recordFailure = (error: string) =>
+    appendSessionEvent(sessionId, "result", {
       statementEventId: ctx.statementEventId,
       status: "failed",
-      error: "the masking settings cannot be read",
+      error,
     });
+  // Large results are masked batch by batch while the next batch is read (server/masking/pool.ts).
+  const masking = await maskingConfigFor(connection.id).catch(async () => {
+    await recordFailure("the masking settings cannot be read");
     throw new GatewayError(
       "unavailable",
       "the masking settings cannot be read, so nothing runs (fail closed)",
@@ -385,11 +388,7 @@ async function executeAndRecord(ctx: {
       },
     );
   } catch (err) {
-    await appendSessionEvent(sessionId, "result", {
-      statementEventId: ctx.statementEventId,
-      status: "failed",
-      error: err instanceof GatewayError ? err.message : "the target could not be reached",
-    });
+    await recordFailure(err instanceof GatewayError ? err.message : "the target could not be reached");
     throw err;
   } finally {
     run?.end();
@@ -411,11 +410,7 @@ async function executeAndRecord(ctx: {
   } catch (err) {
     // Nothing unmasked leaves the gateway: no masking, no result.
     console.error("[portcullis] masking failed:", err instanceof Error ? err.message : err);
-    await appendSessionEvent(sessionId, "result", {
-      statementEventId: ctx.statementEventId,
-      status: "failed",
-      error: "the result could not be masked, so it is not returned",
-    });
+    await recordFailure("the result could not be masked, so it is not returned");
     throw new GatewayError(
       "unavailable",
       "the result could not be masked, so it is not returned (fail closed)",
