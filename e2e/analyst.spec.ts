@@ -97,6 +97,10 @@ test("an analyst queries through the editor: masked results, export, tabs, error
   const grid = page.getByRole("grid");
   await expect(grid).toHaveAttribute("aria-rowcount", "51");
   await expect(page.locator(".row-summary")).toHaveText("50 rows");
+  // The gateway's own time beside the target's, with its stages (Server-Timing) in the title.
+  const gatewayNote = page.locator(".gateway-note");
+  await expect(gatewayNote).toHaveText(/^gateway \d+(\.\d)? ms$/);
+  await expect(gatewayNote).toHaveAttribute("title", /parsing .* ms, policy .* ms, recording .* ms/);
   await expect(grid.getByRole("columnheader", { name: /email/ })).toBeVisible();
   await expect(grid.locator('[data-masked~="email"]').first()).toBeVisible();
   await expect(grid.locator('[data-masked*="card"]').first()).toBeVisible();

@@ -3,6 +3,7 @@
 // turns each reply into a RunOutcome; the simple reads go through callApi. Replies are read defensively:
 // a missing field becomes an empty value, never a crash in the page.
 import { callApi } from "@/components/ui/api";
+import { parseServerTiming } from "@/server/http/server-timing";
 import type {
   ApiErrorBody,
   BlockReason,
@@ -181,7 +182,10 @@ export async function execSql(connection: string, request: ExecRequest, signal?:
     } satisfies RunOutcome;
   }
   const raw: unknown = await response.json().catch(() => ({}));
-  return readExecReply(response.status, raw);
+  const outcome = readExecReply(response.status, raw);
+  const timing = parseServerTiming(response.headers.get("server-timing"));
+  if (outcome.status === "done" && Object.keys(timing).length > 0) outcome.gatewayTiming = timing;
+  return outcome;
 }
 
 /** Asks the gateway to cancel a run in flight; true when the target accepted the cancel. */

@@ -96,6 +96,7 @@ export function OutcomeView({
           active={activeTab}
           onActivate={onActivateTab}
           decisionNote={note}
+          gatewayTiming={outcome.gatewayTiming}
         />
       );
     }

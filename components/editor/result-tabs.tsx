@@ -16,6 +16,31 @@ interface ResultTabsProps {
   onActivate: (index: number) => void;
   /** e.g. "allowed · read", shown beside the tabs */
   decisionNote?: string;
+  /** the gateway's stages for the run (Server-Timing), shown as its own time beside the target's */
+  gatewayTiming?: Record<string, number>;
+}
+
+const STAGE_NAMES: Record<string, string> = {
+  connection: "connection",
+  parse: "parsing",
+  policy: "policy",
+  record: "recording",
+  mask: "masking",
+  reply: "reply",
+};
+
+const ms = (value: number) => `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
+
+/** "gateway 2.4 ms", with each stage in the title; the target's time is the run's duration, shown apart. */
+function GatewayNote({ timing }: { timing: Record<string, number> }) {
+  const stages = Object.entries(timing).filter(([name]) => name !== "target");
+  const total = stages.reduce((sum, [, value]) => sum + value, 0);
+  const detail = stages.map(([name, value]) => `${STAGE_NAMES[name] ?? name} ${ms(value)}`).join(", ");
+  return (
+    <span className="gateway-note" title={`Time spent in the gateway: ${detail}`}>
+      gateway {ms(total)}
+    </span>
+  );
 }
 
 /** "50 rows", or "1,000 of 12,345 rows" when the server sent fewer than the statement returned. */
@@ -31,7 +56,14 @@ function tabLabel(result: StatementResult): string {
   return `${result.command || "Result"} · ${rowSummary(result)}`;
 }
 
-export function ResultTabs({ connection, results, active, onActivate, decisionNote }: ResultTabsProps) {
+export function ResultTabs({
+  connection,
+  results,
+  active,
+  onActivate,
+  decisionNote,
+  gatewayTiming,
+}: ResultTabsProps) {
   const tabRefs = useRef<(HTMLButtonElement | null)[]>([]);
   const index = Math.min(active, results.length - 1);
   const result = results[index];
@@ -55,7 +87,10 @@ export function ResultTabs({ connection, results, active, onActivate, decisionNo
   const summary = (
     <span className="result-summary">
       <span className="row-summary">{hasRows ? rowSummary(result) : commandTag(result)}</span>
-      {result.durationMs !== undefined && <span>{formatDuration(result.durationMs)}</span>}
+      {result.durationMs !== undefined && (
+        <span title="Time on the target database">{formatDuration(result.durationMs)}</span>
+      )}
+      {gatewayTiming && <GatewayNote timing={gatewayTiming} />}
       {maskedCount > 0 && <span className="masked-note">{plural(maskedCount, "value")} masked</span>}
       {result.truncated && (
         <span className="truncated-note" role="note">

@@ -57,6 +57,8 @@ export type RunOutcome =
       decision?: { decision: string; class?: string; reasons?: unknown[] };
       results: StatementResult[];
       durationMs?: number;
+      /** the gateway's stages for this run, from its Server-Timing header (ms by stage) */
+      gatewayTiming?: Record<string, number>;
     }
   | { status: "pending_review"; sessionId?: string; reviewId: string; reasons: BlockReason[] }
   | {
