@@ -32,6 +32,8 @@ export async function startGateway(): Promise<Started> {
   const { startStoreCacheSignals, stopStoreCacheSignals } = await import("@/server/store-cache");
   await startStoreCacheSignals();
   // The terminals channel is listened to from the first terminal on; it is closed with the rest.
+  // The SQL parser (WebAssembly) loads on first use, about 0.2 s: load it now, not in the first analyst's query.
+  void import("@/server/policy").then((policy) => policy.classifySql("select 1")).catch(() => {});
   // Worker threads that mask large results (started now: their start-up compiles the masking code).
   const { closeMaskWorkers, warmMaskWorkers } = await import("@/server/masking");
   warmMaskWorkers();
