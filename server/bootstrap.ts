@@ -14,7 +14,7 @@ import { countPeople, createUser } from "@/server/auth/users";
 import { getConfig } from "@/server/config";
 import { registerDemoConnection, startDemoTarget } from "@/server/demo/demo-target";
 import { startRetentionJob } from "@/server/recording";
-import { stopTerminalSignals } from "@/server/terminal";
+import { startTerminalSweep, stopTerminalSignals } from "@/server/terminal";
 
 export interface Started {
   demoPort?: number;
@@ -44,6 +44,8 @@ export async function startGateway(): Promise<Started> {
     stopStoreCacheSignals,
     startRetentionJob(),
     startCampaignReminders(),
+    // Terminals left live by a console process that stopped are ended (a notice, then failed).
+    startTerminalSweep(),
   ];
   const started: Started = {
     async stop() {

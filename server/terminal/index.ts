@@ -24,7 +24,7 @@ export {
   updateCommandRule,
 } from "./command-rules-store";
 export { exportSession, type SessionExport, toAsciicast } from "./export";
-export { isTerminalLive, stopTerminalSignals } from "./presence";
+export { isTerminalLive, startTerminalSweep, stopTerminalSignals, sweepStaleTerminals } from "./presence";
 export { endLiveTerminal, type LiveTerminal, listLiveTerminals } from "./registry";
 export {
   type MarkerKind,

@@ -8,9 +8,10 @@
  */
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { and, eq, gt, sql } from "drizzle-orm";
+import { and, eq, gt, ne, not, sql } from "drizzle-orm";
 import { sessions, terminalPresence } from "@/db/schema";
 import { getDb } from "@/db/store";
+import { appendSessionEvent, endSession } from "@/server/recording";
 import { processSingleton } from "@/server/singleton";
 import { listenOnStore, notifyOnStore } from "@/server/store-listen";
 
@@ -83,6 +84,51 @@ async function beat() {
 }
 
 const fresh = () => gt(terminalPresence.heartbeatAt, sql`now() - make_interval(secs => ${STALE_SECONDS})`);
+
+/**
+ * Ends the terminals of console processes that are gone. A presence row of another process whose heartbeat is
+ * older than STALE_SECONDS is deleted (the delete hands each row to one replica only), and its session, if still
+ * live, gets a notice at the time of its last heartbeat and is marked failed: the sessions list and replay stop
+ * showing it as live. Returns the sessions ended.
+ */
+export async function sweepStaleTerminals(): Promise<string[]> {
+  const db = await getDb();
+  const gone = await db
+    .delete(terminalPresence)
+    .where(and(ne(terminalPresence.processId, state.processId), not(fresh())))
+    .returning({ sessionId: terminalPresence.sessionId, heartbeatAt: terminalPresence.heartbeatAt });
+  const ended: string[] = [];
+  for (const row of gone) {
+    const [session] = await db
+      .select({ state: sessions.state, startedAt: sessions.startedAt })
+      .from(sessions)
+      .where(eq(sessions.id, row.sessionId));
+    if (session?.state !== "live") continue;
+    await appendSessionEvent(row.sessionId, "notice", {
+      t: Math.max(0, row.heartbeatAt.getTime() - session.startedAt.getTime()),
+      level: "error",
+      message: "the console process running this terminal stopped answering; the session was ended",
+    });
+    await endSession(row.sessionId, "failed");
+    ended.push(row.sessionId);
+  }
+  return ended;
+}
+
+/** Sweeps stale terminals shortly after start and then every minute; returns the stop function. */
+export function startTerminalSweep(): () => Promise<void> {
+  const run = () => {
+    sweepStaleTerminals().catch(logFailure("sweeping terminals of stopped processes failed"));
+  };
+  const first = setTimeout(run, 5_000);
+  const timer = setInterval(run, 60_000);
+  first.unref();
+  timer.unref();
+  return async () => {
+    clearTimeout(first);
+    clearInterval(timer);
+  };
+}
 
 /** Every live terminal on every process sharing this store, newest first. */
 export async function listPresentTerminals() {
