@@ -10,6 +10,7 @@
  */
 import "server-only";
 import { sql } from "drizzle-orm";
+import { rowsOf } from "./rows";
 import type { Store } from "./store";
 
 export interface PreparedStatement {
@@ -66,8 +67,7 @@ export async function runPrepared<T>(
     const query = sql.join(
       chunks.map((chunk, i) => (i % 2 === 0 ? sql.raw(chunk) : sql`${values[Number(chunk) - 1] ?? null}`)),
     );
-    const result = await store.db.execute(query);
-    return (Array.isArray(result) ? result : (result as unknown as { rows: T[] }).rows) as T[];
+    return rowsOf<T>(await store.db.execute(query));
   }
   let check = conforming.get(pglite);
   if (!check) {

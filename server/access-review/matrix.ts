@@ -7,14 +7,10 @@
  */
 import "server-only";
 import { type SQL, sql } from "drizzle-orm";
+import { rowsOf } from "@/db/rows";
 import type { Db } from "@/db/store";
 import { type AccessPath, isUnusedAccess, type MatrixRow } from "./evidence";
 import type { MatrixFilters } from "./schema";
-
-/** postgres.js returns an array, PGlite `{ rows }`. */
-export function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
 
 const TOUCH_BATCH = 20_000;
 const ROLLUP_ID = "access_touches";

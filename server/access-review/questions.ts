@@ -6,9 +6,9 @@
 import "server-only";
 import { sql } from "drizzle-orm";
 import type { z } from "zod";
+import { rowsOf } from "@/db/rows";
 import type { Db } from "@/db/store";
 import { parseDateParam } from "./evidence";
-import { rowsOf } from "./matrix";
 import type { questionSchema } from "./schema";
 
 export interface QuestionAnswer {

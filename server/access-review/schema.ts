@@ -1,12 +1,6 @@
 /** Request shapes for access reviews: matrix filters, campaigns, decisions and the auditor's questions (zod). */
 import { z } from "zod";
-
-const optionalText = z
-  .string()
-  .trim()
-  .max(200)
-  .optional()
-  .transform((v) => (v ? v : undefined));
+import { filterText } from "@/server/http/filter-text";
 
 const flag = z
   .union([z.boolean(), z.enum(["1", "true", "0", "false", ""])])
@@ -16,15 +10,15 @@ const flag = z
 /** Matrix filters, as they arrive in a query string; empty fields mean "any". */
 export const matrixFiltersSchema = z.object({
   /** email or name contains */
-  principal: optionalText,
+  principal: filterText,
   /** group name, exactly */
-  group: optionalText,
+  group: filterText,
   /** connection name, exactly */
-  connection: optionalText,
+  connection: filterText,
   /** only standing access unused for `unusedDays` */
   unused: flag,
   /** a masked type the principal's results touched on the connection (card-number, email, ...) */
-  type: optionalText,
+  type: filterText,
   unusedDays: z.coerce.number().int().min(1).max(3650).optional().default(30),
   page: z.coerce.number().int().min(1).max(100_000).optional().default(1),
   pageSize: z.coerce.number().int().min(1).max(1000).optional().default(100),
@@ -81,13 +75,13 @@ export const questionSchema = z.discriminatedUnion("question", [
   }),
   z.object({
     question: z.literal("unapproved-writes"),
-    connection: optionalText,
-    since: optionalText,
+    connection: filterText,
+    since: filterText,
   }),
   z.object({
     question: z.literal("approvals-by"),
     user: z.string().trim().min(1).max(200),
-    since: optionalText,
+    since: filterText,
   }),
 ]);
 export type QuestionInput = z.input<typeof questionSchema>;

@@ -8,6 +8,7 @@ import { and, asc, desc, eq, gte, ilike, inArray, like, lt, or, type SQL, sql } 
 import { z } from "zod";
 import { type AuditEvent, auditEvents } from "@/db/schema";
 import { getDb } from "@/db/store";
+import { filterText } from "@/server/http/filter-text";
 import { escapeLike, parseFilterTime } from "@/server/recording/sessions-query";
 
 export const AUDIT_PAGE_SIZE = 50;
@@ -29,26 +30,19 @@ export const AUDIT_KINDS = {
 
 export type AuditKind = keyof typeof AUDIT_KINDS;
 
-const text = z
-  .string()
-  .trim()
-  .max(200)
-  .optional()
-  .transform((v) => (v ? v : undefined));
-
 export const auditFiltersSchema = z.object({
   /** text in the actor's label (email, service account, "system") */
-  actor: text,
+  actor: filterText,
   kind: z
     .enum([...(Object.keys(AUDIT_KINDS) as [AuditKind, ...AuditKind[]]), ""])
     .optional()
     .transform((v) => v || undefined),
   /** text in the action name, e.g. "approve" */
-  action: text,
+  action: filterText,
   /** text in the target (a connection, a user, a group ...) */
-  target: text,
-  from: text,
-  to: text,
+  target: filterText,
+  from: filterText,
+  to: filterText,
   page: z.coerce.number().int().min(1).max(10_000).optional().default(1),
 });
 

@@ -94,26 +94,15 @@ export function jsonValueOf(response: Response): { value: unknown } | undefined 
 
 /** `Response.json(value, init)`, streamed. */
 export function streamJsonResponse(value: unknown, init: ResponseInit = {}): Response {
-  let pieces: Generator<string> | undefined;
+  let chunks: Generator<string> | undefined;
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>(
     {
       pull(controller) {
-        pieces ??= jsonPieces(value, new Map());
-        let chunk = "";
-        for (;;) {
-          const next = pieces.next();
-          if (next.done) {
-            if (chunk) controller.enqueue(encoder.encode(chunk));
-            controller.close();
-            return;
-          }
-          chunk += next.value;
-          if (chunk.length >= CHUNK) {
-            controller.enqueue(encoder.encode(chunk));
-            return;
-          }
-        }
+        chunks ??= jsonChunks(value);
+        const next = chunks.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
       },
     },
     // Nothing is serialized before somebody reads (a server writing the value itself never does).

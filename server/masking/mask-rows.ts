@@ -92,10 +92,6 @@ function maskWholeValue(cc: CompiledConfig, value: unknown, type: string, types:
   return renderWhole(cc, type, String(value));
 }
 
-function maskScalarText(cc: CompiledConfig, s: string, hint: string, types: string[]): string {
-  return maskTextTypes(cc, s, hint, types);
-}
-
 /** A string that holds a JSON object or array, parsed; undefined otherwise. */
 function parseJsonDocument(s: string): object | undefined {
   const first = s.trimStart()[0];
@@ -119,7 +115,7 @@ function walk(cc: CompiledConfig, value: unknown, hint: string, types: string[])
         const walked = walk(cc, doc, hint, types);
         return walked === doc ? value : JSON.stringify(walked);
       }
-      return maskScalarText(cc, value, hint, types);
+      return maskTextTypes(cc, value, hint, types);
     }
     case "number":
       if (!Number.isInteger(value) || Math.abs(value) < MIN_DETECTABLE_INTEGER) return value;
@@ -164,7 +160,7 @@ function maskNumber(
   hint: string,
   types: string[],
 ): unknown {
-  const masked = maskScalarText(cc, s, hint, types);
+  const masked = maskTextTypes(cc, s, hint, types);
   return masked === s ? value : masked;
 }
 

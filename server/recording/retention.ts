@@ -6,11 +6,11 @@
  */
 import "server-only";
 import { sql } from "drizzle-orm";
+import { rowsOf } from "@/db/rows";
 import { sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent, SYSTEM_ACTOR } from "@/server/audit";
 import { getConfig } from "@/server/config";
-import { rowsOf } from "./rows";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const BATCH = 500;

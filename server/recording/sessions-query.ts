@@ -11,24 +11,18 @@
 import "server-only";
 import { and, asc, desc, eq, gt, gte, ilike, lt, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
+import { rowsOf } from "@/db/rows";
 import { sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { hasPermission, type Principal } from "@/server/auth/principal";
-import { rowsOf } from "./rows";
+import { filterText } from "@/server/http/filter-text";
 
 export const SESSION_PAGE_SIZE = 50;
 
-const text = z
-  .string()
-  .trim()
-  .max(200)
-  .optional()
-  .transform((v) => (v ? v : undefined));
-
 /** Filters as they arrive in a query string; empty fields mean "any". */
 export const sessionFiltersSchema = z.object({
-  user: text,
-  connection: text,
+  user: filterText,
+  connection: filterText,
   kind: z
     .enum(["sql", "terminal", ""])
     .optional()
@@ -38,20 +32,20 @@ export const sessionFiltersSchema = z.object({
     .optional()
     .transform((v) => v || undefined),
   /** "YYYY-MM-DD" or an ISO date-time; times without a zone are UTC */
-  from: text,
-  to: text,
+  from: filterText,
+  to: filterText,
   decision: z
     .enum(["held", "blocked", ""])
     .optional()
     .transform((v) => v || undefined),
   /** text in a statement or command line */
-  q: text,
+  q: filterText,
   /** a column name a recorded result had */
-  column: text,
+  column: filterText,
   page: z.coerce.number().int().min(1).max(10_000).optional().default(1),
   /** keyset paging (a page's nextCursor / prevCursor): sessions older, or newer, than that one */
-  before: text,
-  after: text,
+  before: filterText,
+  after: filterText,
 });
 
 export type SessionFilters = z.output<typeof sessionFiltersSchema>;
