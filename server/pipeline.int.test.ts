@@ -148,13 +148,40 @@ describe("SQL pipeline", () => {
     expect(small.status === "done" && small.results[0]?.truncated).toBe(false);
   });
 
+  it("runs a statement proven to fit the row limit in one round trip, and cuts one that may not", async () => {
+    // LIMIT 20 fits a limit of 30: run plainly; under a limit of 10 it goes through the cursor and is cut.
+    const plain = await run("select id from orders order by id limit 20", { rowLimit: 30 });
+    const cut = await run("select id from orders order by id limit 20", { rowLimit: 10 });
+    const values = await run("values (1), (2), (3)", { rowLimit: 2 });
+    expect(plain.status === "done" && plain.results[0]).toMatchObject({ rowCount: 20, truncated: false });
+    expect(cut.status === "done" && cut.results[0]).toMatchObject({ rowCount: 10, truncated: true });
+    expect(values.status === "done" && values.results[0]).toMatchObject({ rowCount: 2, truncated: true });
+    // The bound the parser proves is never below what the target returns.
+    const { classifySql } = await import("./policy");
+    for (const input of [
+      "select 1 as one",
+      "select 'a'::text, null, 2::int8",
+      "values (1), (2)",
+      "show work_mem",
+      "select id from orders limit 7 offset 24990",
+      "select id from orders union select id + 1 from orders limit 9",
+    ]) {
+      const outcome = await run(input, { rowLimit: 100_000 });
+      const [statement] = (await classifySql(input)).statements;
+      expect(outcome.status, input).toBe("done");
+      if (outcome.status !== "done") continue;
+      expect(outcome.results[0]?.rowCount, input).toBeLessThanOrEqual(statement?.maxRows ?? -1);
+      expect(outcome.results[0]?.truncated, input).toBe(false);
+    }
+  });
+
   it("gives several statements several results, in one session on the target", async () => {
     const outcome = await run(
       "set search_path = public; select 1 as one; select count(*) as n from orders; show search_path",
     );
     expect(outcome.status).toBe("done");
     if (outcome.status !== "done") return;
-    expect(outcome.results.map((r) => r.command)).toEqual(["SET", "SELECT", "SELECT", "SELECT"]);
+    expect(outcome.results.map((r) => r.command)).toEqual(["SET", "SELECT", "SELECT", "SHOW"]);
     expect(outcome.results[2]?.rows).toEqual([["25000"]]);
   });
 

@@ -18,6 +18,22 @@ describe("StageTimer", () => {
     expect(Object.values(parsed).every((ms) => ms >= 0)).toBe(true);
   });
 
+  it("moves part of one stage to another, never more than the stage holds", async () => {
+    const timer = new StageTimer();
+    await new Promise((r) => setTimeout(r, 5));
+    timer.mark("target");
+    const before = parseServerTiming(timer.header()).target ?? 0;
+    timer.reassign(2, "target", "mask");
+    const after = parseServerTiming(timer.header());
+    expect(after.target).toBeCloseTo(before - 2, 1);
+    expect(after.mask).toBeCloseTo(2, 1);
+    timer.reassign(1e9, "target", "mask");
+    expect(parseServerTiming(timer.header()).target).toBe(0);
+    expect(parseServerTiming(timer.header()).mask).toBeCloseTo(before, 1);
+    timer.reassign(1, "absent", "mask");
+    expect(parseServerTiming(timer.header()).mask).toBeCloseTo(before, 1);
+  });
+
   it("skips time after restart", () => {
     const timer = new StageTimer();
     timer.restart();

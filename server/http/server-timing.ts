@@ -16,6 +16,20 @@ export class StageTimer {
     this.last = now;
   }
 
+  /**
+   * Moves `ms` of stage `from` to stage `to` (work done inside another stage, e.g. masking batches while the
+   * target's rows are read, measured by the caller). Never leaves `from` below zero.
+   */
+  reassign(ms: number, from: string, to: string): void {
+    const source = this.stages.find(([n]) => n === from);
+    if (!source) return;
+    const moved = Math.min(Math.max(0, ms), source[1]);
+    source[1] -= moved;
+    const target = this.stages.find(([n]) => n === to);
+    if (target) target[1] += moved;
+    else this.stages.push([to, moved]);
+  }
+
   /** Skips the time since the last mark (work that belongs to no stage worth reporting). */
   restart(): void {
     this.last = performance.now();

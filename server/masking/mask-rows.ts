@@ -39,22 +39,35 @@ const UNSCANNED_TYPES = new Set([
 ]);
 
 /**
- * Number types PostgreSQL prints as plain digits (with sign, point and exponent): a value of fewer than seven
- * digits cannot hold a detectable value, as for MIN_DETECTABLE_INTEGER, and is not scanned.
+ * Number types PostgreSQL prints as plain digits (with sign, point and exponent). Only a number's integer part
+ * can be an identifier (a card or an id stored as a number); its fraction and exponent are a quantity. So a
+ * value whose integer part has fewer than seven digits cannot hold a detectable value, as for
+ * MIN_DETECTABLE_INTEGER, and is not scanned (`12345.6789012` is an amount, not a phone number).
  */
 const NUMBER_TYPES = new Set(["int2", "int4", "int8", "numeric", "float4", "float8", "oid"]);
 const MIN_DETECTABLE_DIGITS = 7;
 
-/** A number as PostgreSQL prints one (digits, sign, point, exponent) with fewer than seven digits. */
+/** The end of the run of digits in `s` from `from`. */
+function digitsFrom(s: string, from: number): number {
+  let j = from;
+  while (j < s.length && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
+  return j;
+}
+
+/** A number as PostgreSQL prints one (`-12`, `3.25`, `1.5e+20`) with fewer than seven integer digits. */
 function isShortNumber(s: string): boolean {
-  let digits = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (++digits >= MIN_DETECTABLE_DIGITS) return false;
-    } else if (c !== 46 && c !== 45 && c !== 43 && c !== 101 && c !== 69) return false; // . - + e E
+  let i = s.charCodeAt(0) === 45 || s.charCodeAt(0) === 43 ? 1 : 0; // - +
+  const integerEnd = digitsFrom(s, i);
+  if (integerEnd - i >= MIN_DETECTABLE_DIGITS) return false;
+  i = integerEnd;
+  if (s.charCodeAt(i) === 46) i = digitsFrom(s, i + 1); // .
+  if (s.charCodeAt(i) === 101 || s.charCodeAt(i) === 69) {
+    // e E, then an optional sign
+    i++;
+    if (s.charCodeAt(i) === 45 || s.charCodeAt(i) === 43) i++;
+    i = digitsFrom(s, i);
   }
-  return true;
+  return i === s.length && integerEnd > 0;
 }
 
 /** Distinct values remembered per column (repeated values are masked once); beyond this, no new ones. */

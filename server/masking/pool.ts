@@ -162,6 +162,8 @@ export async function closeMaskWorkers(): Promise<void> {
 export class BatchMasker {
   private readonly parts: Promise<MaskRowsResult>[] = [];
   private offset = 0;
+  /** Milliseconds spent masking batches on this thread (the rest of the time is the caller's). */
+  inlineMs = 0;
 
   constructor(
     private readonly columns: ColumnRef[],
@@ -176,7 +178,7 @@ export class BatchMasker {
     const part =
       pool.size === 0 || rows.length < OFFLOAD_ROWS
         ? // The batch is the masker's own (handed over by push): masked in place, without copies.
-          Promise.resolve(maskRows(columns, rows, config, { inPlace: true }))
+          this.maskHere(rows)
         : // A worker that fails (it could not start, or stopped) leaves the batch to be masked here.
           pool.mask(columns, rows, config).catch((err: Error) => {
             pool.stats.fellBack++;
@@ -191,6 +193,17 @@ export class BatchMasker {
     );
     // Failures surface in result(); until then nobody awaits this promise.
     this.parts.at(-1)?.catch(() => {});
+  }
+
+  private maskHere(rows: unknown[][]): Promise<MaskRowsResult> {
+    const started = performance.now();
+    try {
+      return Promise.resolve(maskRows(this.columns, rows, this.config, { inPlace: true }));
+    } catch (err) {
+      return Promise.reject(err);
+    } finally {
+      this.inlineMs += performance.now() - started;
+    }
   }
 
   async result(): Promise<MaskRowsResult> {

