@@ -234,7 +234,7 @@ async function main() {
       `| ${ROWS} rows x 8 columns, masked (best of 3) | ${ms(bd)} | ${ms(bg)} | ${(bg / bd).toFixed(2)}x | +${ms(bg - bd)} |`,
     );
     console.log(
-      `\nWhere the gateway's time goes (Server-Timing; median per stage over the ${RUNS} one-row runs; "outside the handler" is HTTP, authentication and the client)\n`,
+      `\nWhere the gateway's time goes (Server-Timing; median per stage over the ${RUNS} one-row runs; "request" is reading, authenticating and parsing the request; "outside the handler" is Node's HTTP parsing, the sockets and the client)\n`,
     );
     console.log("| stage | one row, p50 | one row, slowest 1% (mean) | big result (best run) |");
     console.log("| --- | --- | --- | --- |");

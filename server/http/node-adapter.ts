@@ -10,6 +10,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { jsonChunks, jsonValueOf } from "./json-stream";
+import { attachBody } from "./request-body";
+import { noteArrival } from "./server-timing";
 
 export type WebRouteHandler = (
   request: Request,
@@ -81,11 +83,15 @@ async function toWebRequest(req: IncomingMessage, pathAndQuery: string): Promise
   const host =
     req.headers.host && URL.canParse(`http://${req.headers.host}`) ? req.headers.host : "localhost";
   const small = hasBody ? readSmallBody(req) : undefined;
-  const body = small
-    ? await small
-    : hasBody
-      ? (Readable.toWeb(req) as ReadableStream<Uint8Array>)
-      : undefined;
+  if (small) {
+    // Already in memory: handed to withAuth's body reader as it is (server/http/request-body.ts), not copied
+    // into a web stream only to be read back out of it.
+    const bytes = await small;
+    const request = new Request(`http://${host}${pathAndQuery}`, { method: req.method, headers });
+    attachBody(request, bytes);
+    return request;
+  }
+  const body = hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined;
   return new Request(`http://${host}${pathAndQuery}`, {
     method: req.method,
     headers,
@@ -163,8 +169,11 @@ export function dispatchDataRoute(
     if (!match) continue;
     const params = paramsOf(match);
     if (!params) return false;
+    const arrived = performance.now();
     void (async () => {
-      const response = await route.handler(await toWebRequest(req, url), { params: Promise.resolve(params) });
+      const request = await toWebRequest(req, url);
+      noteArrival(request, arrived);
+      const response = await route.handler(request, { params: Promise.resolve(params) });
       await writeWebResponse(response, res);
       discardUnreadBody(req);
     })().catch((err: unknown) => {

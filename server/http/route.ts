@@ -12,6 +12,7 @@ import { principalFromRequest } from "@/server/auth/authenticate";
 import { hasPermission, type Permission, type Principal, rateLimitKey } from "@/server/auth/principal";
 import { GatewayError } from "@/server/errors";
 import { takeTokenRequest } from "./rate-limit";
+import { requestText } from "./request-body";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -65,7 +66,7 @@ async function readJsonBody(request: Request): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? 0);
   if (declared > MAX_BODY_BYTES)
     throw new GatewayError("payload_too_large", "the request body is larger than 1 MiB");
-  const text = await request.text();
+  const text = await requestText(request);
   if (text.length === 0) return {};
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
     throw new GatewayError(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseServerTiming, StageTimer } from "./server-timing";
+import { noteArrival, parseServerTiming, StageTimer } from "./server-timing";
 
 describe("StageTimer", () => {
   it("names each stage once, adds up a stage marked twice, and reads back through parseServerTiming", async () => {
@@ -32,6 +32,17 @@ describe("StageTimer", () => {
     expect(parseServerTiming(timer.header()).mask).toBeCloseTo(before, 1);
     timer.reassign(1, "absent", "mask");
     expect(parseServerTiming(timer.header()).mask).toBeCloseTo(before, 1);
+  });
+
+  it("starts at a request's noted arrival, or now for a request nobody noted", async () => {
+    const noted = new Request("http://localhost/");
+    noteArrival(noted, performance.now() - 50);
+    const timer = StageTimer.since(noted);
+    timer.mark("request");
+    expect(parseServerTiming(timer.header()).request).toBeGreaterThanOrEqual(49);
+    const fresh = StageTimer.since(new Request("http://localhost/"));
+    fresh.mark("request");
+    expect(parseServerTiming(fresh.header()).request).toBeLessThan(49);
   });
 
   it("skips time after restart", () => {

@@ -3,9 +3,28 @@
  * `npm run bench:sql` prints the median of each stage). Names are stable tokens; durations in milliseconds.
  * Not responsible for deciding what a stage is: callers mark the end of each one.
  */
+/** When each request reached the gateway, as noted by the server that received it (see StageTimer.since). */
+const arrivals = new WeakMap<Request, number>();
+
+/** Notes that `request` arrived at `at` (performance.now()), so its timer can count what came before the handler. */
+export function noteArrival(request: Request, at: number): void {
+  arrivals.set(request, at);
+}
+
 export class StageTimer {
   private last = performance.now();
   private readonly stages: [string, number][] = [];
+
+  /**
+   * A timer whose first stage starts when `request` arrived (noted by the data-path server: reading the body,
+   * authentication and parsing it are then the first stage), or now when nobody noted it.
+   */
+  static since(request: Request): StageTimer {
+    const timer = new StageTimer();
+    const arrived = arrivals.get(request);
+    if (arrived !== undefined && arrived <= timer.last) timer.last = arrived;
+    return timer;
+  }
 
   /** Ends the stage that began at the previous mark (or at construction) and names it. */
   mark(name: string): void {

@@ -126,14 +126,17 @@ function isAlnum(c: number): boolean {
 
 /** Replaces every character `pick` selects with `*`, except the last `keep` of them. */
 function maskAllBut(value: string, keep: number, pick: (c: number) => boolean): string {
-  let kept = 0;
-  const out = value.split("");
-  for (let i = out.length - 1; i >= 0; i--) {
+  // Where the kept characters begin: the keep-th picked character from the end.
+  let shownFrom = value.length;
+  for (let kept = 0; kept < keep && shownFrom > 0; ) if (pick(value.charCodeAt(--shownFrom))) kept++;
+  let out = "";
+  let runStart = 0;
+  for (let i = 0; i < shownFrom; i++) {
     if (!pick(value.charCodeAt(i))) continue;
-    if (kept < keep) kept++;
-    else out[i] = "*";
+    out += `${value.slice(runStart, i)}*`;
+    runStart = i + 1;
   }
-  return out.join("");
+  return out + value.slice(runStart);
 }
 
 function countOf(value: string, pick: (c: number) => boolean): number {

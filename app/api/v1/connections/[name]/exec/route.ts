@@ -11,7 +11,9 @@ import { execSchema } from "@/server/pipeline-schema";
 export const POST = withAuth(
   { permission: "connections:use", body: execSchema },
   async ({ principal, params, body, request }) => {
-    const timer = new StageTimer();
+    // From the request's arrival: the first stage is reading, authenticating and parsing it.
+    const timer = StageTimer.since(request);
+    timer.mark("request");
     const wait = preferredWaitSeconds(request);
     const outcome = await runSql({
       principal,
