@@ -204,10 +204,15 @@ export function maskRows(
   columns: readonly ColumnRef[],
   rows: readonly unknown[][],
   cfg: MaskingConfig,
-  /** write masked values into the given rows (their owner no longer needs the originals) instead of copies */
-  options: { inPlace?: boolean } = {},
+  options: {
+    /** write masked values into the given rows (their owner no longer needs the originals) instead of copies */
+    inPlace?: boolean;
+    /** added to the row numbers in `masked` (the rows are a batch that starts there in a longer result) */
+    rowOffset?: number;
+  } = {},
 ): MaskRowsResult {
   const inPlace = options.inPlace === true;
+  const rowOffset = options.rowOffset ?? 0;
   const cc = compileConfig(cfg);
   const ruled = columns.map((c) => (cc.anyColumnRules ? matchColumnRule(cc.columnRules, c) : undefined));
   const isScanned = columns.map((c) => c.type === undefined || !UNSCANNED_TYPES.has(c.type));
@@ -265,7 +270,7 @@ export function maskRows(
         copy[c] = w;
       }
       // A ruled cell counts as masked even when it already held its masked form (a second pass).
-      for (const t of found) masked.push([r, c, t]);
+      for (const t of found) masked.push([r + rowOffset, c, t]);
     }
     out[r] = copy ?? row;
   }

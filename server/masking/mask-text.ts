@@ -222,7 +222,11 @@ export class SegmentMasker {
 const cleanRenderings = new WeakMap<CompiledConfig, Map<string, Map<string, boolean>>>();
 const CLEAN_RENDERINGS_LIMIT = 16_384;
 
-function isCleanRendering(cc: CompiledConfig, shown: string, hint: string): boolean {
+/** The renderings looked up last (a result column asks for the same config and hint cell after cell). */
+let lastRenderings: { cc: CompiledConfig; hint: string; known: Map<string, boolean> } | undefined;
+
+function renderingsFor(cc: CompiledConfig, hint: string): Map<string, boolean> {
+  if (lastRenderings?.cc === cc && lastRenderings.hint === hint) return lastRenderings.known;
   let byHint = cleanRenderings.get(cc);
   if (!byHint) {
     byHint = new Map();
@@ -234,6 +238,12 @@ function isCleanRendering(cc: CompiledConfig, shown: string, hint: string): bool
     known = new Map();
     byHint.set(hint, known);
   }
+  lastRenderings = { cc, hint, known };
+  return known;
+}
+
+function isCleanRendering(cc: CompiledConfig, shown: string, hint: string): boolean {
+  const known = renderingsFor(cc, hint);
   let clean = known.get(shown);
   if (clean === undefined) {
     clean = detectSegment(shown, 0, { isOn: cc.isOn, hint }).length === 0;

@@ -175,30 +175,33 @@ export class BatchMasker {
     const offset = this.offset;
     this.offset += rows.length;
     const { columns, config } = this;
-    const part =
-      pool.size === 0 || rows.length < OFFLOAD_ROWS
-        ? // The batch is the masker's own (handed over by push): masked in place, without copies.
-          this.maskHere(rows)
-        : // A worker that fails (it could not start, or stopped) leaves the batch to be masked here.
-          pool.mask(columns, rows, config).catch((err: Error) => {
-            pool.stats.fellBack++;
-            warnOnce(err);
-            return maskRows(columns, rows, config);
-          });
+    const inline = pool.size === 0 || rows.length < OFFLOAD_ROWS;
+    const part = inline
+      ? // The batch is the masker's own (handed over by push): masked in place, without copies.
+        this.maskHere(rows, offset)
+      : // A worker that fails (it could not start, or stopped) leaves the batch to be masked here.
+        pool.mask(columns, rows, config).catch((err: Error) => {
+          pool.stats.fellBack++;
+          warnOnce(err);
+          return maskRows(columns, rows, config);
+        });
     this.parts.push(
-      part.then((r) => ({
-        rows: r.rows,
-        masked: offset === 0 ? r.masked : r.masked.map(([row, col, type]) => [row + offset, col, type]),
-      })),
+      inline
+        ? part
+        : part.then((r) => ({
+            rows: r.rows,
+            masked: offset === 0 ? r.masked : r.masked.map(([row, col, type]) => [row + offset, col, type]),
+          })),
     );
     // Failures surface in result(); until then nobody awaits this promise.
     this.parts.at(-1)?.catch(() => {});
   }
 
-  private maskHere(rows: unknown[][]): Promise<MaskRowsResult> {
+  /** Masks a batch on this thread; its masked cells are numbered from `rowOffset`, their place in the result. */
+  private maskHere(rows: unknown[][], rowOffset: number): Promise<MaskRowsResult> {
     const started = performance.now();
     try {
-      return Promise.resolve(maskRows(this.columns, rows, this.config, { inPlace: true }));
+      return Promise.resolve(maskRows(this.columns, rows, this.config, { inPlace: true, rowOffset }));
     } catch (err) {
       return Promise.reject(err);
     } finally {

@@ -234,6 +234,9 @@ describe("masking properties", () => {
           expect(inPlace.rows).toEqual(want);
           expect(inPlace.masked).toEqual(masked);
           expect(inPlace.rows.every((row, i) => row === own[i])).toBe(true);
+          // A batch further into a result numbers its masked cells from where it starts.
+          const later = maskRows(columns, rows, cfg, { rowOffset: 7000 });
+          expect(later.masked).toEqual(masked.map(([r, c, t]) => [r + 7000, c, t]));
         },
       ),
       { numRuns: 300 },
