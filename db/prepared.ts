@@ -91,7 +91,8 @@ export async function runPrepared<T>(
       names.add(statement.name);
     }
     try {
-      return (await pglite.query<T>(execute)).rows;
+      // The simple protocol: one message instead of the extended protocol's five (EXECUTE takes no parameters).
+      return ((await pglite.exec(execute))[0]?.rows ?? []) as T[];
     } catch (err) {
       // 26000: the statement was deallocated (DISCARD ALL or DEALLOCATE through the admin socket).
       if ((err as { code?: string }).code !== "26000" || attempt > 0) throw err;
