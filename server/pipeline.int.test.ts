@@ -32,7 +32,10 @@ beforeAll(async () => {
       (1, 'Grace', '${EMAIL}', '${CARD}', '${SSN}', 'call me, card ${CARD}'),
       (2, 'Alan', 'alan@example.org', '5500 0000 0000 0004', '219-09-9999', 'order #12345 shipped 2026-01-02');
     create table orders (id int primary key, amount numeric);
-    insert into orders select g, g * 1.5 from generate_series(1, 25000) g;`);
+    insert into orders select g, g * 1.5 from generate_series(1, 25000) g;
+    create table bumps (n int);
+    create function bump() returns int language sql as $$ insert into bumps values (1) returning n $$;
+    create view bumping as select bump() as n;`);
   await target.end();
   dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-pipeline-"));
   process.env.DATABASE_URL = storeUrl;
@@ -71,6 +74,26 @@ async function addShopConnection(name: string) {
 async function run(input: string, extra: { runId?: string; rowLimit?: number; sessionId?: string } = {}) {
   const { runSql } = await import("./pipeline");
   return runSql({ principal: analyst, connectionName: "shop", input, channel: "api", ...extra });
+}
+
+/** Runs `body` while a rule lets the analysts write on shop (to the tables or functions it names). */
+async function withWriteRule(
+  rule: { name: string; tables?: string[]; functions?: string[] },
+  body: () => Promise<void>,
+) {
+  const { createRule, deleteRule } = await import("@/server/policy");
+  const id = await createRule(actor, {
+    connection: "shop",
+    groups: ["analysts"],
+    classes: ["write"],
+    action: "allow",
+    ...rule,
+  });
+  try {
+    await body();
+  } finally {
+    await deleteRule(actor, id);
+  }
 }
 
 async function storedText(): Promise<string> {
@@ -238,6 +261,73 @@ describe("SQL pipeline", () => {
     expect((await run("update customers set name = 'x' where id = 2")).status).toBe("pending_review");
     await deleteRule(actor, id);
     expect((await run("update orders set amount = 0 where id = 2")).status).toBe("pending_review");
+  });
+
+  it("runs reads in a read-only transaction on the target", async () => {
+    const outcome = await run(
+      "show transaction_read_only; select 1 as one; reset all; show transaction_read_only",
+    );
+    expect(outcome.status === "done" && outcome.results.map((r) => r.rows)).toEqual([
+      [["on"]],
+      [[1]],
+      [],
+      [["on"]],
+    ]);
+    // Writes do not: the transaction is the target's default.
+    await withWriteRule({ name: "Analysts write orders", tables: ["orders"] }, async () => {
+      const write = await run("update orders set amount = amount where id = 3 returning amount");
+      expect(write.status).toBe("done");
+    });
+  });
+
+  it("decides again as a write when a read turns out to write (a function, a view), and changes nothing first", async () => {
+    const raw = postgres(targetUrl, { max: 1, onnotice: () => {} });
+    const bumps = async () => (await raw`select count(*)::int as n from bumps`)[0]?.n;
+    const events = async (sessionId: string) => {
+      const store = postgres(storeUrl, { max: 1 });
+      const rows =
+        await store`select type, data from session_events where session_id = ${sessionId} order by seq`;
+      await store.end();
+      return rows.map((r) => [r.type, (r.data as { status?: string }).status]);
+    };
+    try {
+      // The default rules hold writes for review: a SELECT of a function that inserts is held, not run.
+      for (const input of [
+        "select bump()",
+        "select * from bumping",
+        "begin; select 1; select bump(); commit",
+      ]) {
+        const held = await run(input);
+        expect(held.status, input).toBe("pending_review");
+        if (held.status !== "pending_review") continue;
+        expect(held.decision.class).toBe("write");
+        // The statement that wrote is the one decided as a write.
+        expect(held.reasons.filter((r) => r.class === "write").map((r) => r.statement)).toEqual([
+          input.includes("bumping") ? "select * from bumping" : "select bump()",
+        ]);
+        expect(await bumps()).toBe(0);
+        // The refused attempt stays recorded, then the held statement.
+        expect(await events(held.sessionId)).toEqual([
+          ["statement", "running"],
+          ["result", "failed"],
+          ["statement", "held"],
+        ]);
+      }
+      // Asking for read-write mode is itself a write: held at once, without an attempt.
+      const asked = await run("set transaction read write; select bump()");
+      expect(asked.status).toBe("pending_review");
+      if (asked.status === "pending_review")
+        expect(await events(asked.sessionId)).toEqual([["statement", "held"]]);
+      expect(await bumps()).toBe(0);
+      // A rule that allows the function as a write lets it run, once.
+      await withWriteRule({ name: "Analysts bump", functions: ["bump"] }, async () => {
+        const ran = await run("select bump()");
+        expect(ran.status).toBe("done");
+        expect(await bumps()).toBe(1);
+      });
+    } finally {
+      await raw.end();
+    }
   });
 
   it("refuses input the parser rejects, with the position of the error", async () => {

@@ -20,6 +20,7 @@ import {
 } from "@/server/masking";
 import { maskingConfigFor } from "@/server/masking-config";
 import {
+  CLASS_SEVERITY,
   type Classification,
   classifySql,
   type DecisionReason,
@@ -181,6 +182,53 @@ export async function runSql(request: SqlRequest): Promise<SqlOutcome> {
 
   const classification = await inspect(request.input);
   timer?.mark("parse");
+  return decideAndRun(request, connection, classification, rowLimit, true);
+}
+
+/** SQLSTATE read_only_sql_transaction: the target refused a write inside a read-only transaction. */
+const READ_ONLY_VIOLATION = "25006";
+
+/**
+ * An input whose statements are all reads runs on a read-only session of the target (server/targets/postgres.ts),
+ * which refuses whatever in it writes after all: a function or a view whose body the parser cannot see.
+ */
+function readsOnly(classification: Classification): boolean {
+  return classification.statements.length > 0 && classification.statements.every((s) => s.class === "read");
+}
+
+/** The input's classification once the target showed its statement at `index` writes. */
+export function writingAt(classification: Classification, index: number): Classification {
+  const statements = classification.statements.map((s, i) =>
+    i === index
+      ? {
+          ...s,
+          class: "write" as const,
+          reasons: [
+            "it changes data: the target refused it in a read-only transaction (a function it calls, or a view it reads, writes)",
+          ],
+        }
+      : s,
+  );
+  const strictest = statements.reduce<Classification["class"]>(
+    (worst, s) => (CLASS_SEVERITY[s.class] > CLASS_SEVERITY[worst] ? s.class : worst),
+    "read",
+  );
+  return { ...classification, class: strictest, statements };
+}
+
+/**
+ * Decides (rules) and then blocks, holds or runs. A pure read runs read-only; when the target refuses a write in
+ * it, the input is decided again as a write (`mayRunReadOnly` false), in the same session, so a function that
+ * writes is held or blocked as any write would be instead of passing as a read.
+ */
+async function decideAndRun(
+  request: SqlRequest,
+  connection: ConnectionView,
+  classification: Classification,
+  rowLimit: number,
+  mayRunReadOnly: boolean,
+): Promise<SqlOutcome> {
+  const { principal, timer } = request;
   const decision = evaluateRules(classification, await rulesFor(connection), {
     connectionId: connection.id,
     groups: principal.groups.map((g) => g.name),
@@ -257,7 +305,8 @@ export async function runSql(request: SqlRequest): Promise<SqlOutcome> {
     { statements: 1, allowed: 1 },
   );
   timer?.mark("record");
-  return executeAndRecord({
+  const readOnly = mayRunReadOnly && readsOnly(classification);
+  const outcome = await executeAndRecord({
     request,
     connection,
     classification,
@@ -265,7 +314,14 @@ export async function runSql(request: SqlRequest): Promise<SqlOutcome> {
     sessionId,
     statementEventId,
     rowLimit,
+    readOnly,
   });
+  if (readOnly && outcome.status === "failed" && outcome.error.sqlState === READ_ONLY_VIOLATION) {
+    // Nothing was changed (the transaction refused it and was rolled back); the attempt stays recorded as failed.
+    const writing = writingAt(classification, outcome.results.length);
+    return decideAndRun({ ...request, sessionId }, connection, writing, rowLimit, false);
+  }
+  return outcome;
 }
 
 /**
@@ -342,6 +398,8 @@ async function executeAndRecord(ctx: {
   statementEventId: number;
   rowLimit: number;
   reviewId?: string;
+  /** run in a read-only transaction (see decideAndRun) */
+  readOnly?: boolean;
 }): Promise<SqlOutcome> {
   const { request, connection, classification, sessionId, rowLimit } = ctx;
   const statements = classification.statements;
@@ -372,6 +430,7 @@ async function executeAndRecord(ctx: {
       statements.map((s) => s.text),
       {
         rowLimit,
+        readOnly: ctx.readOnly === true,
         version: connection.updatedAt,
         // A statement proven to return no more than the limit runs in one round trip, without a cursor.
         throughCursor: (i) =>

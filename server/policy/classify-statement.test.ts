@@ -85,6 +85,18 @@ const READS: Case[] = [
   ["reads RELEASE SAVEPOINT", "RELEASE SAVEPOINT before_change", "read"],
   ["reads ROLLBACK TO SAVEPOINT", "ROLLBACK TO SAVEPOINT before_change", "read"],
   ["reads SET TRANSACTION", "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", "read"],
+  ["reads SET TRANSACTION READ ONLY", "SET TRANSACTION READ ONLY", "read"],
+  ["reads SET transaction_read_only = on", "SET transaction_read_only = on", "read"],
+  [
+    "reads RESET default_transaction_read_only (the session's default)",
+    "RESET default_transaction_read_only",
+    "read",
+  ],
+  [
+    "reads SET default_transaction_read_only TO DEFAULT",
+    "SET default_transaction_read_only TO DEFAULT",
+    "read",
+  ],
   ["reads SET CONSTRAINTS", "SET CONSTRAINTS ALL DEFERRED", "read"],
   ["reads DECLARE CURSOR of a SELECT", "DECLARE c CURSOR WITH HOLD FOR SELECT * FROM orders", "read"],
   ["reads FETCH", "FETCH 10 FROM c", "read"],
@@ -146,6 +158,26 @@ const LOOK_ALIKES: Case[] = [
 ];
 
 const WRITES: Case[] = [
+  // Read-write mode is what the gateway turns off while reads run (a function that writes is then refused).
+  ["classes SET TRANSACTION READ WRITE as a write", "SET TRANSACTION READ WRITE", "write"],
+  [
+    "classes SET SESSION CHARACTERISTICS ... READ WRITE as a write",
+    "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ WRITE",
+    "write",
+  ],
+  ["classes BEGIN READ WRITE as a write", "BEGIN READ WRITE", "write"],
+  [
+    "classes START TRANSACTION ... READ WRITE as a write",
+    "START TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ WRITE",
+    "write",
+  ],
+  [
+    "classes SET default_transaction_read_only = off as a write",
+    "SET default_transaction_read_only = off",
+    "write",
+  ],
+  ["classes SET transaction_read_only TO false as a write", "SET transaction_read_only TO false", "write"],
+  ["classes SET transaction_read_only = 'no' as a write", "SET LOCAL transaction_read_only = 'no'", "write"],
   ["classes INSERT as a write", "INSERT INTO orders (id, total) VALUES (1, 10)", "write"],
   ["classes INSERT DEFAULT VALUES as a write", "INSERT INTO orders DEFAULT VALUES", "write"],
   [

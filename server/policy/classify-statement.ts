@@ -178,8 +178,8 @@ interface Verdict {
 }
 
 // Session settings a caller may change freely: formatting, planner knobs, timeouts, memory for this
-// session. The transaction_read_only family is here on purpose: the gateway decides by class, it does
-// not rely on read-only transactions.
+// session. The transaction_ prefixes are here for isolation level, deferrable and timeouts; asking for
+// read-write mode is a write (READ_ONLY_SETTINGS).
 const HARMLESS_SETTINGS = new Set([
   "application_name",
   "array_nulls",
@@ -284,6 +284,27 @@ const SAFE_SETTING_VALUES = new Map<string, ReadonlySet<string>>([
   ["standard_conforming_strings", new Set(["on", "true", "yes", "1"])],
   ["session_replication_role", new Set(["origin"])],
 ]);
+/**
+ * Settings that make transactions read-only. The gateway runs input classified as reads on sessions where they
+ * are on (server/targets/postgres.ts), so the target refuses a write hidden in a function or a view; asking for
+ * read-write mode is therefore a write. Setting them back to the session's default keeps them on.
+ */
+const READ_ONLY_SETTINGS = new Set(["transaction_read_only", "default_transaction_read_only"]);
+/** How PostgreSQL accepts true for a boolean setting (on, true, yes, 1 and unique prefixes of them). */
+const TRUE_VALUES = new Set(["on", "true", "tru", "tr", "t", "yes", "ye", "y", "1"]);
+const ASKS_READ_WRITE =
+  "asks for read-write transactions, which the gateway turns off while reads run, so it counts as a write";
+
+/** Whether transaction options (SET TRANSACTION ..., BEGIN ...) ask for READ WRITE. */
+function asksReadWrite(options: Node[] | undefined): boolean {
+  return (options ?? []).some((option) => {
+    const element = (option as { DefElem?: { defname?: string; arg?: Node } }).DefElem;
+    if (element?.defname !== "transaction_read_only") return false;
+    const value = settingValueOf(element.arg);
+    return value === undefined || !TRUE_VALUES.has(value);
+  });
+}
+
 const IDENTITY_SETTINGS = new Map<string, string>([
   ["role", "changes the role the session acts as"],
   ["session_authorization", "changes the user the session acts as"],
@@ -297,6 +318,9 @@ function classifySetting(rawName: string, value?: string): Verdict {
   const name = rawName.toLowerCase();
   if (value !== undefined && SAFE_SETTING_VALUES.get(name)?.has(value)) {
     return { class: "read", reason: `${name} = ${value} keeps the server's defaults` };
+  }
+  if (READ_ONLY_SETTINGS.has(name) && !(value !== undefined && TRUE_VALUES.has(value))) {
+    return { class: "write", reason: `${name} ${ASKS_READ_WRITE}` };
   }
   const identity = IDENTITY_SETTINGS.get(name);
   if (identity) return { class: "privilege", reason: `${name} ${identity}` };
@@ -737,8 +761,13 @@ function classifyVariableSet(body: VariableSetStmt): Verdict {
       return { class: "read", reason: "RESET ALL restores this session's settings" };
     case "VAR_SET_MULTI":
       // SET TRANSACTION ..., SET SESSION CHARACTERISTICS AS TRANSACTION ...
+      if (asksReadWrite(body.args))
+        return { class: "write", reason: `SET ${body.name ?? ""} READ WRITE ${ASKS_READ_WRITE}` };
       return { class: "read", reason: `SET ${body.name ?? ""} only sets transaction characteristics` };
     default: {
+      const name = (body.name ?? "").toLowerCase();
+      if (READ_ONLY_SETTINGS.has(name) && (body.kind === "VAR_RESET" || body.kind === "VAR_SET_DEFAULT"))
+        return { class: "read", reason: `RESET ${name} restores this session's default` };
       const value =
         body.kind === "VAR_SET_VALUE" && body.args?.length === 1 ? settingValueOf(body.args[0]) : undefined;
       const verdict = classifySetting(body.name ?? "", value);
@@ -953,6 +982,12 @@ const HANDLERS: Handlers = {
     const kind = body.kind ?? "";
     if (kind.endsWith("PREPARE") || kind.endsWith("_PREPARED")) {
       walk.raise(scope, "write", "two-phase commit keeps a transaction beyond the session");
+    } else if (asksReadWrite(body.options)) {
+      walk.raise(
+        scope,
+        "write",
+        `${kind.endsWith("START") ? "START TRANSACTION" : "BEGIN"} READ WRITE ${ASKS_READ_WRITE}`,
+      );
     } else walk.raise(scope, "read", "transaction control");
     return scope;
   },

@@ -41,6 +41,13 @@ type Sql = postgres.Sql<Record<string, never>>;
 interface Pool {
   key: string;
   sql: Sql;
+  /**
+   * Sessions whose transactions are read-only by default, for input classified as reads: the target refuses
+   * whatever in it writes after all (a function or a view whose body the classifier cannot see). Set in the
+   * startup packet, so `RESET ALL` and `SET ... TO DEFAULT` keep it; only an explicit request for read-write
+   * mode turns it off, and the classifier makes that a write. Connects only when first used.
+   */
+  reads: Sql;
   tableNames: Map<number, string | null>;
 }
 
@@ -72,23 +79,31 @@ async function poolFor(connectionId: string, version?: string): Promise<Pool> {
   const key = row.updatedAt.toISOString();
   const existing = pools.get(connectionId);
   if (existing && existing.key === key) return existing;
-  if (existing) void existing.sql.end({ timeout: 5 });
-  const sql = postgres({
-    host: row.host,
-    port: row.port,
-    database: row.database ?? "postgres",
-    username: row.username,
-    password: secret.password ?? "",
-    max: Number(row.options.poolSize ?? 10),
-    idle_timeout: 60,
-    connect_timeout: 10,
-    prepare: false,
-    onnotice: () => {},
-    types: { text: asText },
-    // Sent in the startup packet: no extra round trip per run, and RESET ALL returns to it.
-    connection: { application_name: "portcullis", statement_timeout: DEFAULT_STATEMENT_TIMEOUT_MS },
-  }) as unknown as Sql;
-  const pool = { key, sql, tableNames: new Map<number, string | null>() };
+  if (existing) {
+    void existing.sql.end({ timeout: 5 });
+    void existing.reads.end({ timeout: 5 });
+  }
+  const open = (readOnly: boolean) =>
+    postgres({
+      host: row.host,
+      port: row.port,
+      database: row.database ?? "postgres",
+      username: row.username,
+      password: secret.password ?? "",
+      max: Number(row.options.poolSize ?? 10),
+      idle_timeout: 60,
+      connect_timeout: 10,
+      prepare: false,
+      onnotice: () => {},
+      types: { text: asText },
+      // Sent in the startup packet: no extra round trip per run, and RESET ALL returns to it.
+      connection: {
+        application_name: "portcullis",
+        statement_timeout: DEFAULT_STATEMENT_TIMEOUT_MS,
+        ...(readOnly && { default_transaction_read_only: true }),
+      },
+    }) as unknown as Sql;
+  const pool = { key, sql: open(false), reads: open(true), tableNames: new Map<number, string | null>() };
   pools.set(connectionId, pool);
   return pool;
 }
@@ -159,6 +174,11 @@ export interface RunOptions {
   throughCursor: (index: number) => boolean;
   /** the connection's updatedAt, when the caller has it (saves a store read per run) */
   version?: string;
+  /**
+   * Run the statements on a session whose transactions are read-only (they were classified as reads): the
+   * target then refuses, with SQLSTATE 25006, whatever in them writes.
+   */
+  readOnly?: boolean;
   /** called with a function that cancels the statement in flight */
   onCancellable?: (cancel: () => void) => void;
   /**
@@ -182,7 +202,7 @@ export async function runStatements(
   const pool = await poolFor(connectionId, options.version);
   let reserved: Awaited<ReturnType<Sql["reserve"]>>;
   try {
-    reserved = await pool.sql.reserve();
+    reserved = await (options.readOnly ? pool.reads : pool.sql).reserve();
   } catch (err) {
     throw toTargetError(err, connectionId);
   }
@@ -295,6 +315,8 @@ export async function queryCatalog(connectionId: string, text: string): Promise<
 }
 
 export async function closeAllPools() {
-  await Promise.all([...pools.values()].map((p) => p.sql.end({ timeout: 2 })));
+  await Promise.all(
+    [...pools.values()].flatMap((p) => [p.sql.end({ timeout: 2 }), p.reads.end({ timeout: 2 })]),
+  );
   pools.clear();
 }
