@@ -20,8 +20,8 @@ import {
 } from "@/server/masking";
 import { maskingConfigFor } from "@/server/masking-config";
 import {
-  CLASS_SEVERITY,
   type Classification,
+  classifiedAsWrite,
   classifySql,
   type DecisionReason,
   evaluateRules,
@@ -196,26 +196,6 @@ function readsOnly(classification: Classification): boolean {
   return classification.statements.length > 0 && classification.statements.every((s) => s.class === "read");
 }
 
-/** The input's classification once the target showed its statement at `index` writes. */
-export function writingAt(classification: Classification, index: number): Classification {
-  const statements = classification.statements.map((s, i) =>
-    i === index
-      ? {
-          ...s,
-          class: "write" as const,
-          reasons: [
-            "it changes data: the target refused it in a read-only transaction (a function it calls, or a view it reads, writes)",
-          ],
-        }
-      : s,
-  );
-  const strictest = statements.reduce<Classification["class"]>(
-    (worst, s) => (CLASS_SEVERITY[s.class] > CLASS_SEVERITY[worst] ? s.class : worst),
-    "read",
-  );
-  return { ...classification, class: strictest, statements };
-}
-
 /**
  * Decides (rules) and then blocks, holds or runs. A pure read runs read-only; when the target refuses a write in
  * it, the input is decided again as a write (`mayRunReadOnly` false), in the same session, so a function that
@@ -318,7 +298,11 @@ async function decideAndRun(
   });
   if (readOnly && outcome.status === "failed" && outcome.error.sqlState === READ_ONLY_VIOLATION) {
     // Nothing was changed (the transaction refused it and was rolled back); the attempt stays recorded as failed.
-    const writing = writingAt(classification, outcome.results.length);
+    const writing = classifiedAsWrite(
+      classification,
+      outcome.results.length,
+      "it changes data: the target refused it in a read-only transaction (a function it calls, or a view it reads, writes)",
+    );
     return decideAndRun({ ...request, sessionId }, connection, writing, rowLimit, false);
   }
   return outcome;

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { classifySql } from "./classify-statement";
+import { classifiedAsWrite, classifySql } from "./classify-statement";
 import { CLASS_SEVERITY, STATEMENT_CLASSES, type StatementClass } from "./types";
 
 type Case = [behaviour: string, sql: string, expected: StatementClass];
@@ -887,6 +887,17 @@ describe("classifySql", () => {
   it("has a large table of cases", () => {
     expect(ALL_CASES.length).toBeGreaterThanOrEqual(150);
     expect(new Set(ALL_CASES.map(([behaviour]) => behaviour)).size).toBe(ALL_CASES.length);
+  });
+});
+
+describe("classifiedAsWrite", () => {
+  it("classes one statement a write for the reason given and recomputes the input's class", async () => {
+    const before = await classifySql("select 1; select f(); select 2");
+    const after = classifiedAsWrite(before, 1, "the target refused it");
+    expect(after.class).toBe("write");
+    expect(after.statements.map((s) => s.class)).toEqual(["read", "write", "read"]);
+    expect(after.statements[1]?.reasons).toEqual(["the target refused it"]);
+    expect(before.statements[1]?.class).toBe("read");
   });
 });
 

@@ -1236,6 +1236,21 @@ function strictest(statements: ClassifiedStatement[]): StatementClass {
   return result;
 }
 
+/**
+ * `classification` with its statement at `index` classed a write for `reason` (something the parse tree could not
+ * show, such as the target refusing it in a read-only transaction), the input's class recomputed.
+ */
+export function classifiedAsWrite(
+  classification: Classification,
+  index: number,
+  reason: string,
+): Classification {
+  const statements = classification.statements.map((s, i) =>
+    i === index ? { ...s, class: "write" as const, reasons: [reason] } : s,
+  );
+  return { ...classification, class: strictest(statements), statements };
+}
+
 function classifyTree(
   input: string,
   bytes: Uint8Array,

@@ -2,7 +2,7 @@ import "server-only";
 
 // Public surface of the policy stage: classify SQL with the real parser, then decide by rules.
 
-export { classifySql } from "./classify-statement";
+export { classifiedAsWrite, classifySql } from "./classify-statement";
 export { defaultRules, evaluateRules } from "./evaluate-rules";
 export { type RuleInput, ruleInputSchema } from "./rule-schema";
 export { createRule, deleteRule, listRules, loadRules, type RuleView, updateRule } from "./rules-store";
