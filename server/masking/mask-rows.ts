@@ -196,6 +196,158 @@ export function maskValue(value: unknown, cfg: MaskingConfig, column?: ColumnRef
   return { value: masked, types: distinct(types) };
 }
 
+/** Scanned strings handed to a collector instead of being masked here (see ResultMasker.maskRows). */
+export type ScannedStringSink = (value: string, row: number, col: number) => void;
+
+/**
+ * Masks the cells of one result, column by column as maskRows describes; keeps per-column state (rules, hints,
+ * repeated values) across the batches it is given. `cell` masks one value; a worker thread masking the scanned
+ * strings of a batch (./pool.ts) uses the same state and gives the same output.
+ */
+export class ResultMasker {
+  private readonly cc: CompiledConfig;
+  private readonly ruled: (string | undefined)[];
+  private readonly isScanned: boolean[];
+  private readonly isNumber: boolean[];
+  private readonly hints: string[];
+  // Masking a scalar depends only on the value, the column's hint and the config: equal values in one
+  // column mask alike, so each distinct string or number is scanned once.
+  // A column whose values are mostly distinct (emails, ids) stops being cached after PROBE_VALUES: keeping
+  // thousands of entries alive for a batch costs more (garbage collection) than the rare hit saves.
+  private readonly seen: (Map<string | number | bigint, CachedCell> | undefined)[];
+  private readonly hits: number[];
+  private readonly types: string[] = [];
+  /** The types found in the cell `cell` masked last (valid until the next call). */
+  found: string[] = NO_TYPES;
+
+  constructor(columns: readonly ColumnRef[], cfg: MaskingConfig) {
+    const cc = compileConfig(cfg);
+    this.cc = cc;
+    this.ruled = columns.map((c) => (cc.anyColumnRules ? matchColumnRule(cc.columnRules, c) : undefined));
+    this.isScanned = columns.map((c) => c.type === undefined || !UNSCANNED_TYPES.has(c.type));
+    this.isNumber = columns.map((c) => c.type !== undefined && NUMBER_TYPES.has(c.type));
+    this.hints = columns.map(columnHint);
+    this.seen = columns.map(() => new Map());
+    this.hits = columns.map(() => 0);
+  }
+
+  /**
+   * Whether `v` in column `c` is a string the detectors scan (no column rule, a scanned type, long enough, not a
+   * short number): the cells a worker thread can mask, as strings in and out.
+   */
+  isScannedString(c: number, v: unknown): v is string {
+    return (
+      typeof v === "string" &&
+      v.length >= 4 &&
+      this.ruled[c] === undefined &&
+      this.isScanned[c] === true &&
+      !(this.isNumber[c] === true && isShortNumber(v))
+    );
+  }
+
+  /**
+   * The masked form of `v` in column `c` (`v` itself when nothing is masked); `found` then lists the types
+   * found. A ruled cell lists its type even when it already held its masked form (a second pass).
+   */
+  cell(c: number, v: unknown): unknown {
+    this.found = NO_TYPES;
+    if (v === null || v === undefined || typeof v === "boolean") return v;
+    const types = this.types;
+    const rule = this.ruled[c];
+    if (rule) {
+      types.length = 0;
+      const w = maskWholeValue(this.cc, v, rule, types);
+      this.found = distinct(types).slice();
+      return w;
+    }
+    if (this.isScanned[c] === false) return v;
+    if (this.isNumber[c] === true && typeof v === "string" && isShortNumber(v)) return v;
+    const cache = typeof v === "object" ? undefined : this.seen[c];
+    const hit = cache?.get(v as string | number | bigint);
+    if (hit === UNCHANGED) {
+      this.hits[c]!++;
+      return v;
+    }
+    if (hit) {
+      this.hits[c]!++;
+      this.found = hit.types;
+      return hit.value;
+    }
+    types.length = 0;
+    const w = walk(this.cc, v, this.hints[c] ?? "", types);
+    const found = types.length === 0 ? NO_TYPES : distinct(types).slice();
+    if (cache) {
+      if (cache.size < VALUE_CACHE_LIMIT)
+        cache.set(v as string | number | bigint, w === v ? UNCHANGED : { value: w, types: found });
+      if (cache.size === PROBE_VALUES && this.hits[c]! * 8 < PROBE_VALUES) this.seen[c] = undefined;
+    }
+    if (w !== v) this.found = found;
+    return w;
+  }
+
+  /**
+   * maskRows over `rows` with this masker's state. With `scannedStrings`, cells for which isScannedString holds
+   * are handed to it (row numbers within `rows`) instead of being masked here, and stay as they are.
+   */
+  maskRows(
+    rows: readonly unknown[][],
+    options: { inPlace?: boolean; rowOffset?: number; scannedStrings?: ScannedStringSink } = {},
+  ): MaskRowsResult {
+    const inPlace = options.inPlace === true;
+    const rowOffset = options.rowOffset ?? 0;
+    const sink = options.scannedStrings;
+    const out: unknown[][] = new Array(rows.length);
+    const masked: MaskedCell[] = [];
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      let copy: unknown[] | null = null;
+      for (let c = 0; c < row.length; c++) {
+        const v = row[c];
+        if (v === null || v === undefined || typeof v === "boolean") continue;
+        if (sink !== undefined && this.isScannedString(c, v)) {
+          sink(v, r, c);
+          continue;
+        }
+        const w = this.cell(c, v);
+        if (w !== v) {
+          copy ??= inPlace ? row : row.slice();
+          copy[c] = w;
+        }
+        for (const t of this.found) masked.push([r + rowOffset, c, t]);
+      }
+      out[r] = copy ?? row;
+    }
+    return { rows: out, masked };
+  }
+}
+
+/** Which values changed (indexes into the job's values), their masked form and the types found in each. */
+export interface MaskedChunk {
+  changed: Int32Array<ArrayBuffer>;
+  shown: string[];
+  types: string[][];
+}
+
+/** Masks `values` (each of column `cols[i]`) with `masker`: the part of maskRows a worker does. */
+export function maskChunk(
+  masker: ResultMasker,
+  values: readonly string[],
+  cols: ArrayLike<number>,
+): MaskedChunk {
+  const changed: number[] = [];
+  const shown: string[] = [];
+  const types: string[][] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const w = masker.cell(cols[i]!, v);
+    if (w === v) continue;
+    changed.push(i);
+    shown.push(w as string);
+    types.push(masker.found);
+  }
+  return { changed: Int32Array.from(changed), shown, types };
+}
+
 /**
  * Masks a result set. `masked` lists each masked cell once per type found in it, so the console can mark
  * cells and the recorder can note what was hidden.
@@ -211,68 +363,5 @@ export function maskRows(
     rowOffset?: number;
   } = {},
 ): MaskRowsResult {
-  const inPlace = options.inPlace === true;
-  const rowOffset = options.rowOffset ?? 0;
-  const cc = compileConfig(cfg);
-  const ruled = columns.map((c) => (cc.anyColumnRules ? matchColumnRule(cc.columnRules, c) : undefined));
-  const isScanned = columns.map((c) => c.type === undefined || !UNSCANNED_TYPES.has(c.type));
-  const isNumber = columns.map((c) => c.type !== undefined && NUMBER_TYPES.has(c.type));
-  const hints = columns.map(columnHint);
-  // Masking a scalar depends only on the value, the column's hint and the config: equal values in one
-  // column mask alike, so each distinct string or number is scanned once.
-  // A column whose values are mostly distinct (emails, ids) stops being cached after PROBE_VALUES: keeping
-  // thousands of entries alive for a batch costs more (garbage collection) than the rare hit saves.
-  const seen: (Map<string | number | bigint, CachedCell> | undefined)[] = columns.map(() => new Map());
-  const hits = columns.map(() => 0);
-  const out: unknown[][] = new Array(rows.length);
-  const masked: MaskedCell[] = [];
-  const types: string[] = [];
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r]!;
-    let copy: unknown[] | null = null;
-    for (let c = 0; c < row.length; c++) {
-      const v = row[c];
-      if (v === null || v === undefined || typeof v === "boolean") continue;
-      const rule = ruled[c];
-      let w: unknown;
-      let found: string[];
-      if (rule) {
-        types.length = 0;
-        w = maskWholeValue(cc, v, rule, types);
-        found = distinct(types);
-      } else {
-        if (isScanned[c] === false) continue;
-        if (isNumber[c] === true && typeof v === "string" && isShortNumber(v)) continue;
-        const cache = typeof v === "object" ? undefined : seen[c];
-        const hit = cache?.get(v as string | number | bigint);
-        if (hit === UNCHANGED) {
-          hits[c]!++;
-          continue;
-        }
-        if (hit) {
-          hits[c]!++;
-          w = hit.value;
-          found = hit.types;
-        } else {
-          types.length = 0;
-          w = walk(cc, v, hints[c] ?? "", types);
-          found = types.length === 0 ? NO_TYPES : distinct(types).slice();
-          if (cache) {
-            if (cache.size < VALUE_CACHE_LIMIT)
-              cache.set(v as string | number | bigint, w === v ? UNCHANGED : { value: w, types: found });
-            if (cache.size === PROBE_VALUES && hits[c]! * 8 < PROBE_VALUES) seen[c] = undefined;
-          }
-        }
-        if (w === v) continue;
-      }
-      if (w !== v) {
-        copy ??= inPlace ? row : row.slice();
-        copy[c] = w;
-      }
-      // A ruled cell counts as masked even when it already held its masked form (a second pass).
-      for (const t of found) masked.push([r + rowOffset, c, t]);
-    }
-    out[r] = copy ?? row;
-  }
-  return { rows: out, masked };
+  return new ResultMasker(columns, cfg).maskRows(rows, options);
 }

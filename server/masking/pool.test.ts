@@ -1,6 +1,7 @@
-// The masking worker pool: real worker threads (started as the server starts them) give exactly what maskRows
-// gives inline, in order and with row numbers in the whole result, and a worker that stops mid-result leaves its
-// batches to be masked inline rather than returned unmasked.
+// The masking worker pool: real worker threads (started as the server starts them) mask the scanned strings of a
+// result and give exactly what maskRows gives inline, in order and with row numbers in the whole result; chunks no
+// worker has taken at the end are masked on this thread, and a worker that stops mid-result leaves its chunks to
+// this thread rather than returning them unmasked.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { makeRng, POSITIVE, sampleValue } from "./fixtures/samples";
 import type { ColumnRef, MaskingConfig } from "./index";
@@ -68,18 +69,39 @@ describe("BatchMasker", () => {
     expect(pooled.masked).toEqual(inline.masked);
     expect(pooled.masked.some(([row]) => row >= 6_000)).toBe(true);
     expect(JSON.stringify(pooled.rows)).not.toMatch(/person\d+@/);
-    expect(pool.maskPoolStats()).toMatchObject({ workers: 2, offloaded: 3, fellBack: 0 });
+    expect(pool.maskPoolStats()).toMatchObject({ workers: 2, offloaded: 3, fellBack: 0, keptHere: 0 });
   });
 
-  it("masks inline what a stopped worker was given, never returning it unmasked", async () => {
-    const rows = sampleRows(4_000, 11);
+  it("masks on this thread the chunks no worker has taken when the last batch is in", async () => {
+    const rows = sampleRows(30_000, 5);
     const expected = maskRows(COLUMNS, structuredClone(rows), CONFIG);
+    const before = pool.maskPoolStats();
     const masker = new pool.BatchMasker(COLUMNS, CONFIG);
-    masker.push(rows.slice(0, 2_000));
-    masker.push(rows.slice(2_000));
-    await pool.closeMaskWorkers(); // the workers stop with both batches in flight
+    // One batch of 30,000 rows: 30,000 scanned strings (the `contact` column), more chunks than the two
+    // workers hold at once, so result() finds some still queued and masks them here.
+    masker.push(rows);
     const result = await masker.result();
     expect(result).toEqual(expected);
-    expect(pool.maskPoolStats().fellBack).toBe(2);
+    const after = pool.maskPoolStats();
+    const chunks = Math.ceil(30_000 / pool.CHUNK_VALUES);
+    expect(after.keptHere - before.keptHere).toBeGreaterThan(0);
+    expect(after.keptHere - before.keptHere + after.offloaded - before.offloaded).toBe(chunks);
+  });
+
+  it("masks here what a stopped worker was given, never returning it unmasked", async () => {
+    const rows = sampleRows(30_000, 11);
+    const expected = maskRows(COLUMNS, structuredClone(rows), CONFIG);
+    const before = pool.maskPoolStats();
+    const masker = new pool.BatchMasker(COLUMNS, CONFIG);
+    masker.push(rows.slice(0, 15_000));
+    // The workers are stopped at once, with the first batch's chunks just handed to them; the second batch
+    // goes to new workers.
+    const stopping = pool.closeMaskWorkers();
+    masker.push(rows.slice(15_000));
+    await stopping;
+    const result = await masker.result();
+    expect(result).toEqual(expected);
+    // A worker may finish a chunk before it stops; the rest of what it held falls back to this thread.
+    expect(pool.maskPoolStats().fellBack - before.fellBack).toBeGreaterThan(0);
   });
 });

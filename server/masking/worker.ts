@@ -1,8 +1,10 @@
-// A masking worker thread: masks batches of result rows for the pool in ./pool.ts, so a large result is masked
-// on other cores while the main thread goes on reading rows from the target. Holds no state but the configs
-// it was sent (each compiled once). Started with tsx and the server-only hook (see ./pool.ts).
+// A masking worker thread: masks chunks of a result's scanned strings for the pool in ./pool.ts, so a large
+// result is masked on another core while the main thread goes on reading rows from the target. Strings in,
+// only the changed ones out: the rows themselves never cross threads. Holds no state but the configs it was
+// sent (each compiled once). Started with tsx and the server-only hook (see ./pool.ts).
 import { parentPort } from "node:worker_threads";
-import { maskRows } from "./mask-rows";
+import { decodeValues, encodeMasked, type WireChunk } from "./chunk-wire";
+import { maskChunk, ResultMasker } from "./mask-rows";
 import type { ColumnRef, MaskingConfig } from "./types";
 
 export interface MaskJob {
@@ -11,12 +13,13 @@ export interface MaskJob {
   /** sent with the first job that uses it */
   config?: MaskingConfig;
   columns: ColumnRef[];
-  rows: unknown[][];
+  /** scanned strings (ResultMasker.isScannedString), joined (./chunk-wire.ts), and the column of each */
+  values: string;
+  count: number;
+  cols: Int32Array<ArrayBuffer>;
 }
 
-export type MaskJobReply =
-  | { id: number; rows: unknown[][]; masked: [number, number, string][] }
-  | { id: number; error: string };
+export type MaskJobReply = ({ id: number } & WireChunk) | { id: number; error: string };
 
 const configs = new Map<string, MaskingConfig>();
 
@@ -28,8 +31,9 @@ parentPort?.on("message", (job: MaskJob) => {
     if (configs.size > 64) {
       for (const key of configs.keys()) if (key !== job.configKey) configs.delete(key);
     }
-    const result = maskRows(job.columns, job.rows, config);
-    parentPort?.postMessage({ id: job.id, rows: result.rows, masked: result.masked } satisfies MaskJobReply);
+    const values = decodeValues(job.values, job.count);
+    const reply = encodeMasked(maskChunk(new ResultMasker(job.columns, config), values, job.cols));
+    parentPort?.postMessage({ id: job.id, ...reply } satisfies MaskJobReply, [reply.changed.buffer]);
   } catch (err) {
     parentPort?.postMessage({
       id: job.id,
