@@ -12,12 +12,34 @@ export function windowBefore(sc: ScanContext, start: number, size = CONTEXT_WIND
   return sc.text.slice(Math.max(0, start - size), start);
 }
 
+/**
+ * Whether each type's keywords appear in a hint, remembered per hint: a result's columns each have one, and the
+ * same few are asked about cell after cell.
+ */
+const hintKeywords = new Map<string, Map<string, boolean>>();
+const HINTS_KEPT = 256;
+
+function hintHasKeyword(hint: string, type: string, re: RegExp): boolean {
+  let known = hintKeywords.get(hint);
+  if (known === undefined) {
+    if (hintKeywords.size >= HINTS_KEPT) hintKeywords.clear();
+    known = new Map();
+    hintKeywords.set(hint, known);
+  }
+  let has = known.get(type);
+  if (has === undefined) {
+    has = re.test(hint);
+    known.set(type, has);
+  }
+  return has;
+}
+
 /** True when a keyword of `type` appears in the window before `start` or in the caller's hint. */
 export function hasContext(sc: ScanContext, type: string, start: number): boolean {
   const re = KEYWORDS.get(type);
   if (!re) return false;
-  if (sc.hint !== "" && re.test(sc.hint)) return true;
-  return re.test(contextWindow(sc, start));
+  if (sc.hint !== "" && hintHasKeyword(sc.hint, type, re)) return true;
+  return start > 0 && re.test(contextWindow(sc, start));
 }
 
 const MASKED_MARK = /\[[A-Z0-9_]+\]|[a-z][a-z0-9_]*_[0-9a-f]{12}(?![0-9a-z])|\*{3,}/g;

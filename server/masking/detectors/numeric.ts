@@ -63,11 +63,15 @@ function id(
   valid: (d: string) => boolean,
   format: RegExp | null,
 ): boolean {
-  if (!sc.isOn(type) || !valid(sp.digits)) return false;
-  const context = hasContext(sc, type, sp.start);
-  if (!context && (format === null || !format.test(sp.text) || sp.touchesDigits || looksEmbedded(sc, sp))) {
-    return false;
+  if (!sc.isOn(type)) return false;
+  // The cheap tests first: most spans fail the layout, and then only a context keyword lets them count.
+  if (format === null || !format.test(sp.text)) {
+    if (!hasContext(sc, type, sp.start) || !valid(sp.digits)) return false;
+    return emit(sc, type, sp, true);
   }
+  if (!valid(sp.digits)) return false;
+  const context = hasContext(sc, type, sp.start);
+  if (!context && (sp.touchesDigits || looksEmbedded(sc, sp))) return false;
   return emit(sc, type, sp, context);
 }
 
@@ -239,7 +243,20 @@ function leftBoundaryOk(s: string, start: number): boolean {
   return true;
 }
 
-const digitsOnly = (t: string): string => t.replace(/\D+/g, "");
+/** The digits of `s` from `from` to `to`, in order (slices between separators; no regular expression). */
+function digitsBetween(s: string, from: number, to: number): string {
+  let out = "";
+  let runStart = -1;
+  for (let i = from; i < to; i++) {
+    if (isDigitCode(s.charCodeAt(i))) {
+      if (runStart === -1) runStart = i;
+    } else if (runStart !== -1) {
+      out += s.slice(runStart, i);
+      runStart = -1;
+    }
+  }
+  return runStart === -1 ? out : out + s.slice(runStart, to);
+}
 
 function allDigits(s: string, starts: number[], ends: number[], n: number): boolean {
   for (let i = starts[n]!; i < ends[n]!; i++) if (!isDigitCode(s.charCodeAt(i))) return false;
@@ -261,7 +278,7 @@ function processRun(sc: ScanContext, starts: number[], ends: number[]): void {
   const s = sc.text;
   const k = starts.length;
   const digits: string[] = [];
-  for (let t = 0; t < k; t++) digits.push(digitsOnly(s.slice(starts[t]!, ends[t]!)));
+  for (let t = 0; t < k; t++) digits.push(digitsBetween(s, starts[t]!, ends[t]!));
   let a = 0;
   while (a < k) {
     let matched = false;
