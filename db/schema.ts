@@ -431,6 +431,39 @@ export const webhooks = pgTable("webhooks", {
 export type AccessGrant = typeof accessGrants.$inferSelect;
 export type Webhook = typeof webhooks.$inferSelect;
 
+/**
+ * One event owed to one endpoint: written when the event happens, so a delivery survives a restart and any
+ * replica may send it. `nextAttemptAt` is also the lease of the replica sending it (pushed past the attempt's
+ * timeout when claimed), so a replica that dies mid-attempt leaves the delivery to be tried again.
+ */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    webhookId: text("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    event: text("event").notNull(),
+    /** the exact body sent (and signed at each attempt) */
+    body: text("body").notNull(),
+    state: text("state", { enum: ["pending", "delivered", "failed"] })
+      .notNull()
+      .default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
+    /** why the last attempt did not succeed (a status or a network error; never the URL) */
+    lastError: text("last_error"),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("webhook_deliveries_due_idx").on(t.state, t.nextAttemptAt),
+    index("webhook_deliveries_webhook_idx").on(t.webhookId, t.createdAt),
+  ],
+);
+
+export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
+
 /** An access review campaign: what it covers, who reviews, until when. */
 export const accessReviewCampaigns = pgTable(
   "access_review_campaigns",

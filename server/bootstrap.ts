@@ -8,7 +8,7 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import { getStore } from "@/db/store";
 import { startCampaignReminders } from "@/server/access-review";
-import { startReviewSignals, stopReviewSignals } from "@/server/approvals";
+import { startReviewSignals, startWebhookDelivery, stopReviewSignals } from "@/server/approvals";
 import { SYSTEM_ACTOR } from "@/server/audit";
 import { countPeople, createUser } from "@/server/auth/users";
 import { getConfig } from "@/server/config";
@@ -43,6 +43,8 @@ export async function startGateway(): Promise<Started> {
     stopTerminalSignals,
     stopStoreCacheSignals,
     startRetentionJob(),
+    // Webhook deliveries owed before a restart are sent first; then new ones as they come.
+    startWebhookDelivery(),
     startCampaignReminders(),
     // Terminals left live by a console process that stopped are ended (a notice, then failed).
     startTerminalSweep(),

@@ -360,11 +360,12 @@ interface Delivery {
   body: string;
   signature: string;
   timestamp: string;
+  delivery: string;
   status: number;
 }
 
 /** A webhook receiver on 127.0.0.1 that checks signatures and fails each event's first attempt with 500. */
-async function startReceiver(secret: string) {
+async function startReceiver(secret: string, port = 0) {
   const deliveries: Delivery[] = [];
   const seen = new Set<string>();
   const server: Server = createServer((req, res) => {
@@ -380,14 +381,21 @@ async function startReceiver(secret: string) {
         timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
       const status = !isValid ? 401 : seen.has(body) ? 200 : 500;
       seen.add(body);
-      deliveries.push({ body, signature, timestamp: String(req.headers["x-portcullis-timestamp"]), status });
+      deliveries.push({
+        body,
+        signature,
+        timestamp: String(req.headers["x-portcullis-timestamp"]),
+        delivery: String(req.headers["x-portcullis-delivery"] ?? ""),
+        status,
+      });
       res.writeHead(status).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const address = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/hooks/portcullis`,
+    url: `http://127.0.0.1:${address.port}/hooks/portcullis`,
+    port: address.port,
     deliveries,
     accepted: () => deliveries.filter((d) => d.status === 200).map((d) => JSON.parse(d.body)),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
@@ -438,6 +446,17 @@ describe("webhooks", () => {
         [500, 200],
         [500, 200],
       ]);
+      // Each event is one delivery, named the same at each attempt (a receiver can drop a repeat).
+      const ids = new Map<string, Set<string>>();
+      for (const d of receiver.deliveries) ids.set(d.body, (ids.get(d.body) ?? new Set()).add(d.delivery));
+      expect([...ids.values()].map((set) => set.size)).toEqual([1, 1]);
+      expect(new Set(receiver.deliveries.map((d) => d.delivery)).size).toBe(2);
+      const listed = await approvals.listWebhookDeliveries(webhook.id);
+      expect(listed.map((d) => [d.event, d.state, d.attempts]).sort()).toEqual([
+        ["review.created", "delivered", 2],
+        ["review.executed", "delivered", 2],
+      ]);
+      expect(listed.every((d) => d.lastError === null && d.deliveredAt !== null)).toBe(true);
       for (const d of receiver.deliveries) {
         expect(d.signature).toMatch(/^sha256=[0-9a-f]{64}$/);
         expect(Math.abs(Number(d.timestamp) - Date.now() / 1000)).toBeLessThan(60);
@@ -450,6 +469,64 @@ describe("webhooks", () => {
       await approvals.deleteWebhook(actor, webhook.id);
       await receiver.close();
     }
+  });
+
+  it("keeps what an endpoint has not accepted in the store, and sends it when a console starts again", async () => {
+    const approvals = await import("@/server/approvals");
+    // The endpoint is down: the first attempt fails and the retry is far off (a console that stops now loses
+    // nothing: the delivery is a row in the store, not a timer in memory).
+    approvals.configureWebhookDelivery({ baseDelayMs: 3_600_000 });
+    const down = await startReceiver(secret);
+    await down.close();
+    const { webhook } = await approvals.createWebhook(actor, {
+      url: down.url,
+      secret,
+      events: ["review.created"],
+    });
+    try {
+      const id = await hold("update items set n = n + 1 where id = 13");
+      let [pending] = await approvals.listWebhookDeliveries(webhook.id);
+      for (let i = 0; i < 400 && !pending?.lastError; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        [pending] = await approvals.listWebhookDeliveries(webhook.id);
+      }
+      expect(pending).toMatchObject({ event: "review.created", state: "pending", attempts: 1 });
+      expect(pending?.lastError).toMatch(/ECONNREFUSED|fetch failed/);
+      expect(pending?.lastError).not.toContain(down.url);
+      // ...a console starting later (or another replica) finds it due and sends it, once.
+      await onStore(
+        (sql) => sql`update webhook_deliveries set next_attempt_at = now() where id = ${pending!.id}`,
+      );
+      const up = await startReceiver(secret, down.port); // it refuses each event once with a 500
+      approvals.configureWebhookDelivery({ baseDelayMs: 10 });
+      const stop = approvals.startWebhookDelivery();
+      try {
+        for (let i = 0; i < 200 && up.accepted().length === 0; i++)
+          await new Promise((r) => setTimeout(r, 25));
+        expect(up.accepted().map((p) => [p.event, p.review.id])).toEqual([["review.created", id]]);
+        expect(up.deliveries.map((d) => [d.delivery, d.status])).toEqual([
+          [pending!.id, 500],
+          [pending!.id, 200],
+        ]);
+        await approvals.settleWebhookDeliveries();
+        expect(await approvals.listWebhookDeliveries(webhook.id)).toMatchObject([
+          { id: pending!.id, state: "delivered", attempts: 3 },
+        ]);
+      } finally {
+        await stop();
+        await up.close();
+      }
+    } finally {
+      approvals.configureWebhookDelivery({ baseDelayMs: 10 });
+      await approvals.deleteWebhook(actor, webhook.id);
+    }
+    // Removing an endpoint removes what was owed to it.
+    await expect(approvals.listWebhookDeliveries(webhook.id)).rejects.toThrow(/no such webhook/);
+    expect(
+      await onStore(
+        (sql) => sql`select count(*)::int as n from webhook_deliveries where webhook_id = ${webhook.id}`,
+      ),
+    ).toEqual([{ n: 0 }]);
   });
 
   it("sends a Slack-compatible message for the events an endpoint subscribed to", async () => {

@@ -166,7 +166,7 @@ describe("access grants", () => {
 describe("webhooks in the store", () => {
   it("keeps endpoints in the webhooks table with the secret sealed to its id", async () => {
     const { createWebhook, listWebhooks, updateWebhook, deleteWebhook } = await import("@/server/approvals");
-    const { webhookTargetsFor } = await import("./webhooks");
+    const { webhookTarget, webhooksFor } = await import("./webhooks");
     const secret = "a-signing-secret-of-some-length";
     const { webhook } = await createWebhook(actor, {
       url: "https://hooks.example.com/portcullis?token=abc",
@@ -176,19 +176,24 @@ describe("webhooks in the store", () => {
     const [row] = await onStore((sql) => sql`select secret, events from webhooks where id = ${webhook.id}`);
     expect(String(row?.secret)).not.toContain(secret);
     expect(row?.events).toEqual(["review.created"]);
-    expect(await webhookTargetsFor("review.created")).toEqual([
-      { id: webhook.id, url: webhook.url, format: "json", secret },
-    ]);
-    expect(await webhookTargetsFor("review.denied")).toEqual([]);
+    expect(await webhooksFor("review.created")).toEqual([{ id: webhook.id, format: "json" }]);
+    expect(await webhookTarget(webhook.id)).toEqual({
+      id: webhook.id,
+      url: webhook.url,
+      format: "json",
+      enabled: true,
+      secret,
+    });
+    expect(await webhooksFor("review.denied")).toEqual([]);
     // A sealed secret copied to another row does not open: the id is bound as associated data.
     await onStore(
       (sql) =>
         sql`insert into webhooks (id, url, secret, events) values ('copy', 'https://x.example.com', ${String(row?.secret)}, '["review.created"]')`,
     );
-    await expect(webhookTargetsFor("review.created")).rejects.toThrow();
+    await expect(webhookTarget("copy")).rejects.toThrow();
     await onStore((sql) => sql`delete from webhooks where id = 'copy'`);
     expect((await updateWebhook(actor, webhook.id, { enabled: false })).enabled).toBe(false);
-    expect(await webhookTargetsFor("review.created")).toEqual([]);
+    expect(await webhooksFor("review.created")).toEqual([]);
     expect((await listWebhooks()).map((w) => w.id)).toEqual([webhook.id]);
     await deleteWebhook(actor, webhook.id);
     expect(await listWebhooks()).toEqual([]);

@@ -34,11 +34,15 @@ export {
 } from "./grants";
 export {
   configureWebhookDelivery,
+  DELIVERY_HEADER,
+  type DeliveryView,
+  listWebhookDeliveries,
   notifyWebhookEvent,
   reviewPayload,
   SIGNATURE_HEADER,
   settleWebhookDeliveries,
   signBody,
+  startWebhookDelivery,
   TIMESTAMP_HEADER,
 } from "./notify";
 export { parseReviewFilters, type ReviewFilters, reviewFiltersSchema } from "./schema";

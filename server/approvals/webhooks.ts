@@ -166,17 +166,25 @@ export async function deleteWebhook(actor: Actor, id: string) {
   await recordAuditEvent(actor, "webhook.delete", originOf(row.url), { webhookId: id });
 }
 
-/** Enabled endpoints subscribed to an event, with their secrets opened for signing. */
-export async function webhookTargetsFor(event: WebhookEvent): Promise<WebhookTarget[]> {
-  const key = getConfig().masterKey;
+/** Enabled endpoints subscribed to an event (what a delivery is owed to). */
+export async function webhooksFor(event: WebhookEvent): Promise<{ id: string; format: "json" | "slack" }[]> {
   const db = await getDb();
   const rows = await db.select().from(webhooks).where(eq(webhooks.enabled, true));
   return rows
     .filter((row) => eventsOf(row).includes(event))
-    .map((row) => ({
-      id: row.id,
-      url: row.url,
-      format: row.format,
-      secret: openSecret(row.secret, key, `webhook:${row.id}`).password ?? "",
-    }));
+    .map((row) => ({ id: row.id, format: row.format }));
+}
+
+/** One endpoint ready for delivery, its secret opened; undefined when it is gone. */
+export async function webhookTarget(id: string): Promise<(WebhookTarget & { enabled: boolean }) | undefined> {
+  const db = await getDb();
+  const [row] = await db.select().from(webhooks).where(eq(webhooks.id, id)).limit(1);
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    url: row.url,
+    format: row.format,
+    enabled: row.enabled,
+    secret: openSecret(row.secret, getConfig().masterKey, `webhook:${row.id}`).password ?? "",
+  };
 }

@@ -129,6 +129,12 @@ export const ADMINISTRATION_PATHS: ApiPath[] = [
     body: updateWebhookSchema,
   }),
   crud("/api/v1/webhooks/{id}", "delete", "Remove a webhook endpoint", "users:manage"),
+  crud(
+    "/api/v1/webhooks/{id}/deliveries",
+    "get",
+    "An endpoint's recent deliveries, newest first: event, state (pending, delivered, failed), attempts, last error",
+    "users:manage",
+  ),
   crud("/api/v1/terminals", "get", "Live terminal sessions on this gateway process", "audit:read"),
   crud("/api/v1/terminals/{id}", "delete", "End a live terminal session", "connections:manage"),
   {
