@@ -26,6 +26,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
     items.push(
       { href: "/users", label: "Users", section: "Admin" },
       { href: "/groups", label: "Groups", section: "Admin" },
+      { href: "/webhooks", label: "Webhooks", section: "Admin" },
     );
   }
   if (hasPermission(principal, "policies:manage"))

@@ -29,6 +29,8 @@ export interface ReviewItem {
 function relative(iso: string, now: number) {
   const s = Math.round((new Date(iso).getTime() - now) / 1000);
   const abs = Math.abs(s);
+  // The store's clock and the page's differ by a moment: a request made a second ago is not "in 0s".
+  if (abs < 5) return "just now";
   const text =
     abs < 60 ? `${abs}s` : abs < 3600 ? `${Math.round(abs / 60)} min` : `${Math.round(abs / 3600)} h`;
   return s < 0 ? `${text} ago` : `in ${text}`;
@@ -76,6 +78,8 @@ export function ReviewCard({ review, now }: { review: ReviewItem; now: number })
       className="panel"
       aria-label={`Review of ${review.requester} on ${review.connection}`}
       data-review-id={review.id}
+      // Focusable, so the inbox's keys (InboxKeys) can act on it.
+      tabIndex={-1}
     >
       <div className="page-head" style={{ marginBottom: "0.5rem" }}>
         <div>
@@ -135,15 +139,30 @@ export function ReviewCard({ review, now }: { review: ReviewItem; now: number })
           <input
             type="text"
             aria-label="Comment"
+            data-action="comment"
             placeholder="Comment (optional)"
             value={comment}
             onChange={(e) => setComment(e.target.value)}
             style={{ maxWidth: 360 }}
           />
-          <button className="btn primary" type="button" disabled={busy} onClick={() => decide("approve")}>
+          <button
+            className="btn primary"
+            type="button"
+            data-action="approve"
+            aria-keyshortcuts="a"
+            disabled={busy}
+            onClick={() => decide("approve")}
+          >
             Approve
           </button>
-          <button className="btn danger" type="button" disabled={busy} onClick={() => decide("deny")}>
+          <button
+            className="btn danger"
+            type="button"
+            data-action="deny"
+            aria-keyshortcuts="d"
+            disabled={busy}
+            onClick={() => decide("deny")}
+          >
             Deny
           </button>
         </div>

@@ -40,6 +40,7 @@ export {
   notifyWebhookEvent,
   reviewPayload,
   SIGNATURE_HEADER,
+  sendTestEvent,
   settleWebhookDeliveries,
   signBody,
   startWebhookDelivery,

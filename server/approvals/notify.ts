@@ -14,6 +14,7 @@ import { asc, desc, eq, sql } from "drizzle-orm";
 import { rowsOf } from "@/db/rows";
 import { type Review, type WebhookDelivery, webhookDeliveries, webhooks } from "@/db/schema";
 import { getDb } from "@/db/store";
+import { recordAuditEvent } from "@/server/audit";
 import { notFound } from "@/server/errors";
 import { processSingleton } from "@/server/singleton";
 import { type ReviewEvent, type WebhookEvent, webhooksFor, webhookTarget } from "./webhooks";
@@ -382,6 +383,28 @@ export function notifyWebhookEvent(event: WebhookEvent, payload: unknown, slack:
     .catch((err) => console.error("[portcullis] webhook event not recorded:", err))
     .finally(() => enqueueing.delete(task));
   enqueueing.add(task);
+}
+
+/**
+ * Sends one endpoint a test message now (whatever events it hears about), so an admin can see a receiver
+ * accept it: the same signing and delivery as any event. Returns the delivery's id.
+ */
+export async function sendTestEvent(actor: { id: string | null; label: string }, webhookId: string) {
+  const db = await getDb();
+  const [endpoint] = await db.select().from(webhooks).where(eq(webhooks.id, webhookId)).limit(1);
+  if (!endpoint) throw notFound("no such webhook");
+  const sentAt = new Date().toISOString();
+  const body =
+    endpoint.format === "slack"
+      ? { text: `Test message from Portcullis, sent by ${actor.label}` }
+      : { event: "webhook.test", sentAt, by: actor.label };
+  const id = randomUUID();
+  await db
+    .insert(webhookDeliveries)
+    .values({ id, webhookId, event: "webhook.test", body: JSON.stringify(body) });
+  await recordAuditEvent(actor, "webhook.test", new URL(endpoint.url).origin, { webhookId, deliveryId: id });
+  dispatcher.kick();
+  return { id };
 }
 
 export interface DeliveryView {

@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { InboxKeys } from "@/components/inbox/inbox-keys";
 import { LiveRefresh } from "@/components/inbox/live-refresh";
 import { ReviewCard, type ReviewItem } from "@/components/inbox/review-card";
 import { FilterField } from "@/components/ui/filter-field";
@@ -102,7 +103,18 @@ export default async function InboxPage({ searchParams }: { searchParams: Promis
               : "Requests held by policy and their decisions are listed here."}
         </div>
       ) : (
-        reviews.map((r) => <ReviewCard key={r.id} review={r} now={now} />)
+        <>
+          {scope === "inbox" && (
+            <p className="small muted">
+              Keys: <kbd>j</kbd> / <kbd>k</kbd> move between requests; on a request, <kbd>a</kbd> approves,{" "}
+              <kbd>d</kbd> denies, <kbd>c</kbd> writes a comment (<kbd>Esc</kbd> goes back).
+            </p>
+          )}
+          <InboxKeys />
+          {reviews.map((r) => (
+            <ReviewCard key={r.id} review={r} now={now} />
+          ))}
+        </>
       )}
     </>
   );

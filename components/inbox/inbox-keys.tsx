@@ -1,0 +1,53 @@
+"use client";
+
+import { useEffect } from "react";
+
+const CARD = "article[data-review-id]";
+
+/**
+ * Keyboard use of the inbox: j / k move between requests, and on a request (the card itself focused, not its
+ * comment field) a approves, d denies, c goes to the comment; Escape in the comment goes back to the card.
+ * Keys with Ctrl, Alt or Meta are left to the browser.
+ */
+export function InboxKeys() {
+  useEffect(() => {
+    function onKey(e: KeyboardEvent) {
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      const target = e.target instanceof HTMLElement ? e.target : null;
+      const card = target?.closest<HTMLElement>(CARD) ?? null;
+      const isTyping =
+        target instanceof HTMLInputElement ||
+        target instanceof HTMLTextAreaElement ||
+        target instanceof HTMLSelectElement ||
+        target?.isContentEditable === true;
+      if (isTyping) {
+        if (e.key === "Escape" && card) {
+          e.preventDefault();
+          card.focus();
+        }
+        return;
+      }
+      if (e.key === "j" || e.key === "k") {
+        const cards = [...document.querySelectorAll<HTMLElement>(CARD)];
+        if (cards.length === 0) return;
+        const at = card ? cards.indexOf(card) : -1;
+        const next = e.key === "j" ? Math.min(cards.length - 1, at + 1) : Math.max(0, at - 1);
+        e.preventDefault();
+        cards[next]?.focus();
+        cards[next]?.scrollIntoView({ block: "nearest" });
+        return;
+      }
+      if (!card || target !== card) return;
+      const action = e.key === "a" ? "approve" : e.key === "d" ? "deny" : e.key === "c" ? "comment" : null;
+      if (!action) return;
+      const control = card.querySelector<HTMLButtonElement | HTMLInputElement>(`[data-action="${action}"]`);
+      if (!control || control.disabled) return;
+      e.preventDefault();
+      if (action === "comment") control.focus();
+      else control.click();
+    }
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
+  return null;
+}
