@@ -3,6 +3,7 @@
 
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
+import { Alerts } from "@/components/ui/alerts";
 import { callApi } from "@/components/ui/api";
 
 const DURATIONS = [
@@ -56,16 +57,7 @@ export function RequestAccessForm({ connections }: { connections: string[] }) {
 
   return (
     <form className="panel stack" onSubmit={onSubmit} aria-label="Request access">
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p className="alert ok" role="status">
-          {notice}
-        </p>
-      )}
+      <Alerts error={error} notice={notice} />
       <div className="grid-2">
         <div className="field">
           <label htmlFor="grant-connection">Connection</label>

@@ -3,6 +3,7 @@
 import { useRouter } from "next/navigation";
 import { signIn } from "next-auth/react";
 import { type FormEvent, useState } from "react";
+import { Alerts } from "@/components/ui/alerts";
 import { callApi } from "@/components/ui/api";
 
 export function SetupForm() {
@@ -36,11 +37,7 @@ export function SetupForm() {
 
   return (
     <form className="stack" onSubmit={onSubmit}>
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alerts error={error} />
       <div className="field">
         <label htmlFor="name">Your name</label>
         <input id="name" name="name" type="text" autoComplete="name" />

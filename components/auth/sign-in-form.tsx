@@ -3,6 +3,7 @@
 import { useRouter, useSearchParams } from "next/navigation";
 import { signIn } from "next-auth/react";
 import { type FormEvent, useState } from "react";
+import { Alerts } from "@/components/ui/alerts";
 
 const ERRORS: Record<string, string> = {
   CredentialsSignin: "The email or password is wrong, or the account is disabled.",
@@ -43,11 +44,7 @@ export function SignInForm({ sso }: { sso: { name: string } | null }) {
 
   return (
     <>
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alerts error={error} />
       <form className="stack" onSubmit={onSubmit}>
         <div className="field">
           <label htmlFor="email">Email</label>

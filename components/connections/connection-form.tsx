@@ -2,6 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
+import { Alerts } from "@/components/ui/alerts";
 import { callApi } from "@/components/ui/api";
 import { HostKeyPanel } from "./host-key-panel";
 
@@ -149,16 +150,7 @@ export function ConnectionForm({
 
   return (
     <form className="stack" onSubmit={onSubmit} aria-label={existing ? "Edit connection" : "New connection"}>
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p className="alert ok" role="status">
-          {notice}
-        </p>
-      )}
+      <Alerts error={error} notice={notice} />
       <div className="grid-2">
         <div className="field">
           <label htmlFor="kind">Type</label>

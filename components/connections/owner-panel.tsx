@@ -2,6 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
+import { Alerts } from "@/components/ui/alerts";
 import { callApi } from "@/components/ui/api";
 
 /**
@@ -55,11 +56,7 @@ export function OwnerPanel({
         Save owners
       </button>
       {notice && <p className="alert ok">{notice}</p>}
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alerts error={error} />
     </form>
   );
 }

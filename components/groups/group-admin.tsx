@@ -1,8 +1,9 @@
 "use client";
 
-import { useRouter } from "next/navigation";
-import { type FormEvent, useState } from "react";
+import type { FormEvent } from "react";
+import { Alerts } from "@/components/ui/alerts";
 import { callApi } from "@/components/ui/api";
+import { useApiAction } from "@/components/ui/use-api-action";
 
 interface GroupRow {
   id: string;
@@ -18,41 +19,23 @@ export function GroupAdmin({
   groups: GroupRow[];
   people: { id: string; email: string }[];
 }) {
-  const router = useRouter();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function run(action: () => Promise<unknown>) {
-    setError(null);
-    try {
-      await action();
-      router.refresh();
-    } catch (err) {
-      setError((err as Error).message);
-    }
-  }
+  const { error, busy, run } = useApiAction();
 
   async function onCreate(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const formEl = event.currentTarget;
     const form = new FormData(formEl);
-    setBusy(true);
     await run(async () => {
       await callApi("/api/v1/groups", {
         body: { name: String(form.get("name") ?? ""), description: String(form.get("description") ?? "") },
       });
       formEl.reset();
     });
-    setBusy(false);
   }
 
   return (
     <>
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alerts error={error} />
       {groups.length === 0 ? (
         <div className="panel empty">
           <strong>No groups yet</strong>

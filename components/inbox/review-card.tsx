@@ -2,6 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useState } from "react";
+import { Alerts } from "@/components/ui/alerts";
 import { callApi } from "@/components/ui/api";
 import { SqlCode } from "@/components/ui/sql-code";
 
@@ -129,11 +130,7 @@ export function ReviewCard({ review, now }: { review: ReviewItem; now: number })
           ))}
         </ul>
       )}
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alerts error={error} />
       {review.canDecide && (
         <div className="btn-row">
           <input

@@ -1,6 +1,7 @@
 "use client";
 
 import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { Alerts } from "@/components/ui/alerts";
 import { callApi } from "@/components/ui/api";
 
 type Style = "full" | "partial" | "pseudonym";
@@ -120,16 +121,7 @@ export function MaskingSettingsEditor({
           ))}
         </select>
       </div>
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p className="alert ok" role="status">
-          {notice}
-        </p>
-      )}
+      <Alerts error={error} notice={notice} />
       {settings && (
         <form
           key={`${connection}:${JSON.stringify(settings)}`}

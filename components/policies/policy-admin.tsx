@@ -2,6 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
+import { Alerts } from "@/components/ui/alerts";
 import { callApi } from "@/components/ui/api";
 import { CheckboxList } from "@/components/ui/checkbox-list";
 
@@ -84,11 +85,7 @@ export function RuleForm({
       aria-label={existing ? "Edit rule" : "New rule"}
       style={{ maxWidth: 720 }}
     >
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alerts error={error} />
       <div className="grid-2">
         <div className="field">
           <label htmlFor="rule-name">Rule name</label>
@@ -242,11 +239,7 @@ export function RuleTable({
   }
   return (
     <>
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alerts error={error} />
       <table className="data">
         <thead>
           <tr>
@@ -394,11 +387,7 @@ export function TryStatement({ connections }: { connections: string[] }) {
           Check
         </button>
       </div>
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alerts error={error} />
       {result && (
         <div
           className={`alert ${result.decision === "allow" ? "ok" : result.decision === "deny" ? "error" : "warn"}`}

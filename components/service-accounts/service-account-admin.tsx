@@ -1,8 +1,9 @@
 "use client";
 
-import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
+import { Alerts } from "@/components/ui/alerts";
 import { callApi } from "@/components/ui/api";
+import { useApiAction } from "@/components/ui/use-api-action";
 import { CredentialList, type CredentialRow } from "./credential-list";
 
 interface AccountRow {
@@ -58,8 +59,7 @@ export function ServiceAccountAdmin({
   accounts: AccountRow[];
   allGroups: string[];
 }) {
-  const router = useRouter();
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useApiAction();
   const [shown, setShown] = useState<ShownOnce | null>(null);
   const showToken = (account: string, token: string, note?: string) =>
     setShown({
@@ -67,16 +67,6 @@ export function ServiceAccountAdmin({
       values: [{ label: "Token", value: token, testId: "new-token" }],
       ...(note && { note }),
     });
-
-  async function run(action: () => Promise<unknown>) {
-    setError(null);
-    try {
-      await action();
-      router.refresh();
-    } catch (err) {
-      setError((err as Error).message);
-    }
-  }
 
   async function onCreate(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -98,11 +88,7 @@ export function ServiceAccountAdmin({
 
   return (
     <>
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alerts error={error} />
       {shown && <ShownOncePanel shown={shown} onDone={() => setShown(null)} />}
       {accounts.length === 0 ? (
         <div className="panel empty">

@@ -2,6 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
+import { Alerts } from "@/components/ui/alerts";
 import { callApi } from "@/components/ui/api";
 import { CheckboxList } from "@/components/ui/checkbox-list";
 
@@ -51,16 +52,7 @@ export function CreateUserForm({ allGroups }: { allGroups: string[] }) {
 
   return (
     <form className="stack" onSubmit={onSubmit} aria-label="New user">
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p className="alert ok" role="status">
-          {notice}
-        </p>
-      )}
+      <Alerts error={error} notice={notice} />
       <div className="grid-2">
         <div className="field">
           <label htmlFor="user-email">Email</label>
@@ -143,11 +135,7 @@ export function UserTable({
 
   return (
     <>
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alerts error={error} />
       <table className="data">
         <thead>
           <tr>

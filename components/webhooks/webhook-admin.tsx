@@ -1,9 +1,10 @@
 "use client";
 
-import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
+import { Alerts } from "@/components/ui/alerts";
 import { callApi } from "@/components/ui/api";
 import { CheckboxList } from "@/components/ui/checkbox-list";
+import { useApiAction } from "@/components/ui/use-api-action";
 
 export interface WebhookRow {
   id: string;
@@ -33,23 +34,8 @@ function DeliveryState({ d }: { d: WebhookRow["deliveries"][number] }) {
 
 /** Webhook endpoints: add one (its secret shown once), send a test message, see deliveries, enable, remove. */
 export function WebhookAdmin({ webhooks, events }: { webhooks: WebhookRow[]; events: readonly string[] }) {
-  const router = useRouter();
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  const { error, notice, busy, run } = useApiAction();
   const [secret, setSecret] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function run(action: () => Promise<unknown>, done?: string) {
-    setError(null);
-    setNotice(null);
-    try {
-      await action();
-      if (done) setNotice(done);
-      router.refresh();
-    } catch (err) {
-      setError((err as Error).message);
-    }
-  }
 
   async function onCreate(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -57,7 +43,6 @@ export function WebhookAdmin({ webhooks, events }: { webhooks: WebhookRow[]; eve
     const form = new FormData(formEl);
     const chosen = form.getAll("events").map(String);
     const ownSecret = String(form.get("secret") ?? "").trim();
-    setBusy(true);
     setSecret(null);
     await run(async () => {
       const created = await callApi<{ secret: string }>("/api/v1/webhooks", {
@@ -71,21 +56,11 @@ export function WebhookAdmin({ webhooks, events }: { webhooks: WebhookRow[]; eve
       if (!ownSecret) setSecret(created.secret);
       formEl.reset();
     });
-    setBusy(false);
   }
 
   return (
     <>
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p className="alert ok" role="status">
-          {notice}
-        </p>
-      )}
+      <Alerts error={error} notice={notice} />
       {secret && (
         <div className="alert ok" role="status">
           Endpoint added. Its signing secret, shown this once (a receiver checks{" "}
