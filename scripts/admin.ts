@@ -16,6 +16,7 @@
  *   npm run admin -- migrate
  *   npm run admin -- verify session SESSION_ID   (exit 1 when the session's hash chain does not verify)
  *   npm run admin -- verify audit                (exit 1 when the audit log's hash chain does not verify)
+ *   npm run admin -- verify bundle FILE [--head HASH]   (an evidence bundle on its own, no store needed)
  *   npm run admin -- retention run [--days D]    (D defaults to RETENTION_DAYS)
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -38,7 +39,13 @@ import {
 import { getConfig } from "@/server/config";
 import { createConnection } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
-import { type ChainVerification, verifyAuditLog, verifySession } from "@/server/integrity";
+import {
+  type BundleVerification,
+  type ChainVerification,
+  verifyAuditLog,
+  verifyEvidenceBundle,
+  verifySession,
+} from "@/server/integrity";
 import { deleteExpiredSessions } from "@/server/recording";
 
 const actor = { id: null, label: "admin-cli" };
@@ -79,6 +86,7 @@ function usage(): never {
       "  connection list",
       "  migrate",
       "  verify session SESSION_ID | verify audit   (exit 1 when the hash chain does not verify)",
+      "  verify bundle FILE [--head HASH]            (an evidence bundle on its own; --head: the head you kept)",
       "  retention run [--days D]                    (D defaults to RETENTION_DAYS)",
     ].join("\n"),
   );
@@ -104,10 +112,18 @@ async function main(argv: string[]) {
       username: { type: "string" },
       "private-key-file": { type: "string" },
       days: { type: "string" },
+      head: { type: "string" },
     },
   });
   const [noun, verb, ...rest] = positionals;
   if (!noun) usage();
+  // An evidence bundle is checked on its own (an auditor's copy, away from the console): no store is opened.
+  if (noun === "verify" && verb === "bundle") {
+    const file = rest[0];
+    if (!file) usage();
+    await verifyBundleFile(file, values.head);
+    return;
+  }
   const store = await open();
   installStore(store);
   try {
@@ -254,6 +270,28 @@ async function main(argv: string[]) {
 }
 
 /** Prints the result of a chain check; a broken chain sets a failing exit code. */
+async function verifyBundleFile(file: string, head: string | undefined) {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new GatewayError("bad_request", `cannot read ${file}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new GatewayError("bad_request", `${file} is not JSON`);
+  }
+  let result: BundleVerification;
+  try {
+    result = verifyEvidenceBundle(parsed, head);
+  } catch (err) {
+    throw new GatewayError("bad_request", `${file}: ${(err as Error).message}`);
+  }
+  reportVerification(`bundle ${path.basename(file)} (session ${result.sessionId})`, result);
+}
+
 function reportVerification(what: string, result: ChainVerification) {
   const legacy = result.unchained > 0 ? `; ${result.unchained} earlier events predate the chain` : "";
   if (result.ok) {

@@ -4,6 +4,7 @@
  */
 import "server-only";
 
+export { type BundleVerification, verifyEvidenceBundle } from "./bundle";
 export {
   auditEventDigest,
   type ChainHead,

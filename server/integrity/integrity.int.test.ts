@@ -2,6 +2,8 @@
 // altering or deleting a stored row (session event or audit event) makes verification fail at exactly that
 // event; concurrent appends do not fork a chain; retention deletes old ended sessions only, and says so.
 import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import postgres from "postgres";
@@ -82,11 +84,11 @@ async function verifyAudit() {
   return verifyAuditLog();
 }
 
-function runAdmin(args: string[]) {
+function runAdmin(args: string[], env: Record<string, string | undefined> = process.env) {
   return promisify(execFile)(
     process.execPath,
     ["--import", "tsx", "--import", "./scripts/server-only-hook.mjs", "scripts/admin.ts", ...args],
-    { cwd: path.resolve(import.meta.dirname, "../.."), env: { ...process.env } },
+    { cwd: path.resolve(import.meta.dirname, "../.."), env: { ...env } as NodeJS.ProcessEnv },
   ).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => ({
@@ -277,6 +279,54 @@ describe("evidence bundle", () => {
       session: { id: sessionId },
     });
     await expect(buildEvidenceBundle(outsider, sessionId)).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe("evidence bundle checked on its own", () => {
+  it("verifies an exported bundle without a store, and fails one edited after export or with another head", async () => {
+    const sessionId = await sqlSession();
+    const { buildEvidenceBundle } = await import("@/server/audit");
+    const bundle = JSON.parse(JSON.stringify(await buildEvidenceBundle(auditor, sessionId)));
+    const dir = mkdtempSync(path.join(tmpdir(), "bundle-"));
+    const write = (name: string, value: unknown) => {
+      const file = path.join(dir, name);
+      writeFileSync(file, typeof value === "string" ? value : JSON.stringify(value, null, 2));
+      return file;
+    };
+    // An auditor's machine: no store, no master key (the chains were computed by the database on append).
+    const offline = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dir };
+    const head = bundle.integrity.session.head.hash as string;
+    const good = await runAdmin(["verify", "bundle", write("good.json", bundle), "--head", head], offline);
+    expect(good.stderr).toBe("");
+    expect(good.code).toBe(0);
+    expect(good.stdout).toContain(
+      `(session ${sessionId}): verified (${bundle.events.length} events, head ${head})`,
+    );
+
+    const edited = structuredClone(bundle);
+    edited.events[1].data = { ...edited.events[1].data, input: "select 'something else'" };
+    const bad = await runAdmin(["verify", "bundle", write("edited.json", edited)], offline);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/FAILED at event 2: event 2 does not match its hash/);
+
+    const dropped = structuredClone(bundle);
+    dropped.events.pop();
+    const short = await runAdmin(["verify", "bundle", write("dropped.json", dropped)], offline);
+    expect(short.code).toBe(1);
+    expect(short.stderr).toMatch(/missing \(the chain head records/);
+
+    const other = await runAdmin(
+      ["verify", "bundle", write("good2.json", bundle), "--head", "0".repeat(64)],
+      offline,
+    );
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/not the head you pinned/);
+
+    const notBundle = await runAdmin(["verify", "bundle", write("other.json", { hello: 1 })], offline);
+    expect(notBundle.code).toBe(1);
+    expect(notBundle.stderr).toMatch(/not an evidence bundle: session/);
+    const notJson = await runAdmin(["verify", "bundle", write("broken.json", "{")], offline);
+    expect(notJson.stderr).toMatch(/is not JSON/);
   });
 });
 
