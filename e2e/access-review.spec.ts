@@ -140,6 +140,20 @@ test("a reviewer revokes an analyst's access in a campaign, and the analyst's ne
     decision: "revoke",
     comment: COMMENT,
   });
+
+  // The admin gives the access back from the reviews page; the analyst's queries run again.
+  await admin.goto(`${base}/access/campaigns`);
+  const revoked = admin.getByRole("table", { name: "Revoked access" }).getByRole("row").filter({
+    hasText: ANALYST.email,
+  });
+  await expect(revoked).toContainText(CAMPAIGN);
+  await expect(revoked).toContainText(COMMENT);
+  await snap(admin, "access-review-06-revoked-list");
+  admin.once("dialog", (dialog) => void dialog.accept());
+  await revoked.getByRole("button", { name: "Give access back" }).click();
+  await expect(admin.getByText(`Access of ${ANALYST.email} to demo given back.`)).toBeVisible();
+  await expect(revoked).toHaveCount(0);
+  expect((await exec()).status()).toBe(200);
   await reviewerContext.close();
   await analystContext.close();
   await adminContext.close();

@@ -197,7 +197,11 @@ describe("access review campaigns", () => {
     const result = await bulkDecide(reviewer, campaign.id, { decision: "keep", comment: "still needed" });
     expect(result).toEqual({ decided: 1, skipped: 0 });
     const [revocation] = await listRevocations(admin);
-    expect(revocation).toMatchObject({ connection: "shop", campaign: "Q4 shop review" });
+    expect(revocation).toMatchObject({
+      principal: "analyst@example.com",
+      connection: "shop",
+      campaign: "Q4 shop review",
+    });
     await liftRevocation(admin, revocation?.id ?? "");
     const { listConnections } = await import("@/server/connections");
     expect((await listConnections(analyst)).map((c) => c.name)).toEqual(["shop"]);

@@ -624,9 +624,14 @@ export async function campaignReport(principal: Principal, id: string): Promise<
 export async function listRevocations(principal: Principal) {
   assertAuditor(principal);
   const rows = await listActiveRevocations(await getDb());
-  return rows.map(({ revocation: r, connection }) => ({
+  return rows.map(({ revocation: r, connection, principalEmail, principalName, principalKind }) => ({
     id: r.id,
     principalId: r.principalId,
+    /** who lost the access: an email, `service:<name>`, or the id of a principal deleted since */
+    principal:
+      principalKind === "service"
+        ? `service:${principalName}`
+        : (principalEmail ?? `deleted ${r.principalId}`),
     connection,
     campaign: r.campaignName,
     by: r.byLabel,

@@ -10,6 +10,7 @@ import {
   accessTouches,
   connections,
   groups,
+  users,
 } from "@/db/schema";
 import type { Db } from "@/db/store";
 
@@ -76,9 +77,16 @@ export async function insertRevocation(db: Db, values: typeof accessRevocations.
 
 export async function listActiveRevocations(db: Db) {
   return db
-    .select({ revocation: accessRevocations, connection: connections.name })
+    .select({
+      revocation: accessRevocations,
+      connection: connections.name,
+      principalEmail: users.email,
+      principalName: users.name,
+      principalKind: users.kind,
+    })
     .from(accessRevocations)
     .innerJoin(connections, eq(connections.id, accessRevocations.connectionId))
+    .leftJoin(users, eq(users.id, accessRevocations.principalId))
     .where(isNull(accessRevocations.liftedAt))
     .orderBy(desc(accessRevocations.at))
     .limit(1000);

@@ -3,7 +3,8 @@
 import Link from "next/link";
 import { AccessTabs } from "@/components/access/access-tabs";
 import { CampaignForm } from "@/components/access/campaign-form";
-import { getMatrixFilterOptions, listCampaigns } from "@/server/access-review";
+import { RevocationTable } from "@/components/access/revocation-table";
+import { getMatrixFilterOptions, listCampaigns, listRevocations } from "@/server/access-review";
 import { hasPermission, requirePrincipal } from "@/server/auth";
 
 export const metadata = { title: "Access reviews" };
@@ -14,6 +15,7 @@ export default async function CampaignsPage() {
   const isAuditor = hasPermission(principal, "audit:read");
   const campaigns = await listCampaigns(principal);
   const options = isAdmin ? await getMatrixFilterOptions(principal) : undefined;
+  const revocations = isAuditor ? await listRevocations(principal) : [];
   return (
     <>
       <h1>Access</h1>
@@ -63,6 +65,19 @@ export default async function CampaignsPage() {
             ))}
           </tbody>
         </table>
+      )}
+      {isAuditor && (
+        <>
+          <h2>Revoked by reviews</h2>
+          {revocations.length === 0 ? (
+            <p className="muted small">
+              Nobody has lost access in a review. When a reviewer revokes someone's access, it is listed here
+              until an admin gives it back.
+            </p>
+          ) : (
+            <RevocationTable revocations={revocations} canLift={isAdmin} />
+          )}
+        </>
       )}
       {options && (
         <>
