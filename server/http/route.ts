@@ -89,8 +89,34 @@ async function flatParams(context: RouteContext | undefined): Promise<Record<str
 }
 
 /** A download: the body with its type, as an attachment with a safe file name, never cached. */
-export function fileResponse(file: { contentType: string; filename: string; body: string }): Response {
-  return new Response(file.body, {
+/** A body written piece by piece as the reader takes it (back-pressure: the next piece is made on demand). */
+function streamOf(pieces: AsyncIterable<string>): ReadableStream<Uint8Array> {
+  const iterator = pieces[Symbol.asyncIterator]();
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await iterator.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      } catch (err) {
+        // Headers are sent: the download ends short, and the log says why.
+        console.error("[portcullis] a download stopped:", err instanceof Error ? err.message : err);
+        controller.error(err);
+      }
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+}
+
+export function fileResponse(file: {
+  contentType: string;
+  filename: string;
+  body: string | AsyncIterable<string>;
+}): Response {
+  return new Response(typeof file.body === "string" ? file.body : streamOf(file.body), {
     headers: {
       "content-type": file.contentType,
       "content-disposition": `attachment; filename="${file.filename.replace(/[^\w.-]/g, "_")}"`,

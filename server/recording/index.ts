@@ -5,9 +5,9 @@
  */
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, gt, inArray } from "drizzle-orm";
 import { type PreparedStatement, runPrepared } from "@/db/prepared";
-import { sessionEvents, sessions } from "@/db/schema";
+import { type SessionEvent, sessionEvents, sessions } from "@/db/schema";
 import { getDb, getStore } from "@/db/store";
 import type { Principal } from "@/server/auth/principal";
 import { GatewayError, notFound } from "@/server/errors";
@@ -284,6 +284,43 @@ export async function getSessionWithEvents(sessionId: string) {
     .where(eq(sessionEvents.sessionId, sessionId))
     .orderBy(sessionEvents.id);
   return { session, events };
+}
+
+/** The session row alone (undefined when there is none). */
+export async function getSession(sessionId: string) {
+  const db = await getDb();
+  const [session] = await db.select().from(sessions).where(eq(sessions.id, sessionId)).limit(1);
+  return session;
+}
+
+/**
+ * A session's events in append order, read a page at a time (so a long recording is never all in memory);
+ * `types` keeps only those types (a terminal export does not need keyframes).
+ */
+export async function* readSessionEvents(
+  sessionId: string,
+  options: { types?: string[]; pageSize?: number } = {},
+): AsyncGenerator<SessionEvent> {
+  const db = await getDb();
+  const pageSize = options.pageSize ?? 500;
+  let after = 0;
+  for (;;) {
+    const page = await db
+      .select()
+      .from(sessionEvents)
+      .where(
+        and(
+          eq(sessionEvents.sessionId, sessionId),
+          gt(sessionEvents.id, after),
+          ...(options.types ? [inArray(sessionEvents.type, options.types)] : []),
+        ),
+      )
+      .orderBy(sessionEvents.id)
+      .limit(pageSize);
+    for (const event of page) yield event;
+    if (page.length < pageSize) return;
+    after = page[page.length - 1]!.id;
+  }
 }
 
 export { deleteExpiredSessions, type RetentionRun, startRetentionJob } from "./retention";

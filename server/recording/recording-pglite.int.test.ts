@@ -98,4 +98,30 @@ describe("recording on the embedded store", () => {
       message: "that session has ended; start a new one",
     });
   });
+
+  it("reads a session's events a page at a time, in append order, of the types asked for", async () => {
+    const { appendSessionEvent, readSessionEvents, startSessionWithEvent } = await import("./index");
+    const { sessionId } = await startSessionWithEvent(owner, connection, "terminal", "terminal", {
+      type: "resize",
+      data: { t: 0, cols: 80, rows: 24 },
+    });
+    for (let i = 1; i <= 7; i++)
+      await appendSessionEvent(sessionId, i % 3 === 0 ? "keyframe" : "output", { t: i, data: `line ${i}` });
+    const all: string[] = [];
+    for await (const e of readSessionEvents(sessionId, { pageSize: 2 })) all.push(`${e.seq}:${e.type}`);
+    expect(all).toEqual([
+      "1:resize",
+      "2:output",
+      "3:output",
+      "4:keyframe",
+      "5:output",
+      "6:output",
+      "7:keyframe",
+      "8:output",
+    ]);
+    const outputs: number[] = [];
+    for await (const e of readSessionEvents(sessionId, { types: ["output"], pageSize: 3 }))
+      outputs.push(e.seq ?? 0);
+    expect(outputs).toEqual([2, 3, 5, 6, 8]);
+  });
 });

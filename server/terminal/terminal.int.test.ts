@@ -170,14 +170,15 @@ describe("browser terminal through the gateway", () => {
     await session.end("test done");
     expect(browser.controls.some((c) => c.type === "ended")).toBe(true);
 
-    const { exportSession } = await import("./export");
+    const { exportSession, exportText } = await import("./export");
     const cast = await exportSession(member, session.sessionId);
     expect(cast.contentType).toBe("application/x-asciicast");
-    const [headerLine, ...eventLines] = cast.body.trimEnd().split("\n");
+    const castText = await exportText(cast);
+    const [headerLine, ...eventLines] = castText.trimEnd().split("\n");
     const header = JSON.parse(headerLine ?? "{}") as { version: number; width: number; height: number };
     expect(header).toMatchObject({ version: 2, width: 100, height: 30 });
-    expect(cast.body).not.toMatch(FULL_CARD);
-    expect(cast.body).toContain('"m","deny: shutdown -h now"');
+    expect(castText).not.toMatch(FULL_CARD);
+    expect(castText).toContain('"m","deny: shutdown -h now"');
 
     const replay = new Terminal({ cols: header.width, rows: header.height, allowProposedApi: true });
     const events = eventLines.map((l) => JSON.parse(l) as [number, string, string]);
