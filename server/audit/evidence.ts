@@ -10,7 +10,14 @@ import { reviews, sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { hasPermission, type Principal } from "@/server/auth/principal";
 import { notFound } from "@/server/errors";
-import { HASH_ALGORITHM, readSessionChain, verifyAuditLog, verifySession } from "@/server/integrity";
+import {
+  ChainVerifier,
+  HASH_ALGORITHM,
+  sessionEventDigest,
+  verifyAuditLog,
+  verifySession,
+} from "@/server/integrity";
+import { readSessionEvents } from "@/server/recording";
 import { listSessionAuditEvents } from "./audit-query";
 
 export const EVIDENCE_FORMAT = "portcullis-evidence/1";
@@ -25,39 +32,63 @@ async function visibleSession(principal: Principal, sessionId: string) {
   return session;
 }
 
-export async function buildEvidenceBundle(principal: Principal, sessionId: string) {
-  await visibleSession(principal, sessionId);
-  const chain = await readSessionChain(sessionId);
-  if (!chain) throw notFound("no such session");
-  const { session, events, verification } = chain;
+/** JSON.stringify(value, null, 2), indented `depth` levels further (to sit inside an outer object). */
+const indented = (value: unknown, depth: number): string =>
+  JSON.stringify(value, null, 2).replaceAll("\n", `\n${"  ".repeat(depth)}`);
+
+/**
+ * The bundle as a file written a piece at a time: what JSON.stringify(bundle, null, 2) writes, with the events
+ * read a page at a time and verified as they are written (so the proof is about the events in the file). The
+ * events are those up to the session's head as read first: an append made meanwhile is wholly out (the head
+ * and the event are written in one statement). The audit parts are read before the first piece, so a failure
+ * there is an error response, not a cut file.
+ */
+export async function streamEvidenceBundle(principal: Principal, sessionId: string) {
+  const session = await visibleSession(principal, sessionId);
   const db = await getDb();
   const reviewIds = (
     await db.select({ id: reviews.id }).from(reviews).where(eq(reviews.sessionId, sessionId))
   ).map((r) => r.id);
+  const auditEvents = await listSessionAuditEvents(sessionId, reviewIds);
+  const auditLog = await verifyAuditLog();
   const { eventSeq, chainHead, ...sessionFields } = session;
-  return {
+  const head = { seq: eventSeq, hash: chainHead };
+  const opening = {
     format: EVIDENCE_FORMAT,
     generatedAt: new Date().toISOString(),
     generatedBy: principal.kind === "service" ? `service:${principal.name}` : principal.email,
     session: sessionFields,
-    events: events.map((e) => ({
-      id: e.id,
-      seq: e.seq,
-      at: e.at.toISOString(),
-      type: e.type,
-      data: e.data,
-      hash: e.hash,
-    })),
-    auditEvents: await listSessionAuditEvents(sessionId, reviewIds),
-    integrity: {
+  };
+  async function* pieces(): AsyncGenerator<string> {
+    const open = indented(opening, 0);
+    yield `${open.slice(0, -2)},\n  "events": [`;
+    const verifier = new ChainVerifier();
+    let count = 0;
+    for await (const e of readSessionEvents(sessionId, { upToSeq: eventSeq })) {
+      verifier.add({ id: e.id, seq: e.seq, hash: e.hash, digest: sessionEventDigest(e) });
+      const event = {
+        id: e.id,
+        seq: e.seq,
+        at: e.at.toISOString(),
+        type: e.type,
+        data: e.data,
+        hash: e.hash,
+      };
+      yield `${count === 0 ? "" : ","}\n    ${indented(event, 2)}`;
+      count++;
+    }
+    const integrity = {
       algorithm: HASH_ALGORITHM,
-      session: { head: { seq: eventSeq, hash: chainHead }, verification },
-      auditLog: await verifyAuditLog(),
-    },
+      session: { head, verification: verifier.finish(head) },
+      auditLog,
+    };
+    yield `${count === 0 ? "]" : "\n  ]"},\n  "auditEvents": ${indented(auditEvents, 1)},\n  "integrity": ${indented(integrity, 1)}\n}`;
+  }
+  return {
+    filename: `evidence-${session.connectionName}-${session.id}.json`,
+    body: pieces(),
   };
 }
-
-export type EvidenceBundle = Awaited<ReturnType<typeof buildEvidenceBundle>>;
 
 /** The session's chain verification for the principal (their own session, or audit:read). */
 export async function verifySessionFor(principal: Principal, sessionId: string) {

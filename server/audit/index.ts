@@ -75,4 +75,4 @@ export {
   parseAuditFilters,
   queryAuditEvents,
 } from "./audit-query";
-export { buildEvidenceBundle, type EvidenceBundle, verifySessionFor } from "./evidence";
+export { streamEvidenceBundle, verifySessionFor } from "./evidence";

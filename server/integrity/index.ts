@@ -9,6 +9,7 @@ export {
   auditEventDigest,
   type ChainHead,
   type ChainVerification,
+  ChainVerifier,
   canonicalJson,
   chainHash,
   chainHashSql,

@@ -263,11 +263,28 @@ describe("audit log chain", () => {
   });
 });
 
+interface Bundle {
+  session: { id: string };
+  events: { seq: number | null; hash: string | null; data: Record<string, unknown> }[];
+  auditEvents: { action: string }[];
+  integrity: { session: { head: { seq: number; hash: string }; verification: unknown } };
+}
+
+/** The evidence bundle as the download gives it: the streamed file, parsed. */
+async function bundleOf(principal: Principal, sessionId: string): Promise<Bundle> {
+  const { streamEvidenceBundle } = await import("@/server/audit");
+  const file = await streamEvidenceBundle(principal, sessionId);
+  let text = "";
+  for await (const piece of file.body) text += piece;
+  // Written a piece at a time, it is still exactly what JSON.stringify(bundle, null, 2) writes.
+  expect(text).toBe(JSON.stringify(JSON.parse(text), null, 2));
+  return JSON.parse(text) as Bundle;
+}
+
 describe("evidence bundle", () => {
   it("holds the session, its events with hashes, its review's audit events and a passing proof", async () => {
     const sessionId = await sqlSession();
-    const { buildEvidenceBundle } = await import("@/server/audit");
-    const bundle = await buildEvidenceBundle(auditor, sessionId);
+    const bundle = await bundleOf(auditor, sessionId);
     expect(bundle.session.id).toBe(sessionId);
     expect(bundle.events.map((e) => e.seq)).toEqual(bundle.events.map((_, i) => i + 1));
     expect(bundle.events.every((e) => /^[0-9a-f]{64}$/.test(e.hash ?? ""))).toBe(true);
@@ -275,18 +292,17 @@ describe("evidence bundle", () => {
     expect(bundle.integrity.session.verification).toMatchObject({ ok: true, events: bundle.events.length });
     expect(bundle.integrity.session.head.hash).toBe(bundle.events.at(-1)?.hash);
     // The owner may take their own bundle; another member may not learn the session exists.
-    await expect(buildEvidenceBundle(analyst, sessionId)).resolves.toMatchObject({
+    await expect(bundleOf(analyst, sessionId)).resolves.toMatchObject({
       session: { id: sessionId },
     });
-    await expect(buildEvidenceBundle(outsider, sessionId)).rejects.toMatchObject({ status: 404 });
+    await expect(bundleOf(outsider, sessionId)).rejects.toMatchObject({ status: 404 });
   });
 });
 
 describe("evidence bundle checked on its own", () => {
   it("verifies an exported bundle without a store, and fails one edited after export or with another head", async () => {
     const sessionId = await sqlSession();
-    const { buildEvidenceBundle } = await import("@/server/audit");
-    const bundle = JSON.parse(JSON.stringify(await buildEvidenceBundle(auditor, sessionId)));
+    const bundle = await bundleOf(auditor, sessionId);
     const dir = mkdtempSync(path.join(tmpdir(), "bundle-"));
     const write = (name: string, value: unknown) => {
       const file = path.join(dir, name);
@@ -304,7 +320,7 @@ describe("evidence bundle checked on its own", () => {
     );
 
     const edited = structuredClone(bundle);
-    edited.events[1].data = { ...edited.events[1].data, input: "select 'something else'" };
+    edited.events[1]!.data = { ...edited.events[1]!.data, input: "select 'something else'" };
     const bad = await runAdmin(["verify", "bundle", write("edited.json", edited)], offline);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/FAILED at event 2: event 2 does not match its hash/);

@@ -5,7 +5,7 @@
  */
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { and, desc, eq, gt, inArray } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, lte, or } from "drizzle-orm";
 import { type PreparedStatement, runPrepared } from "@/db/prepared";
 import { type SessionEvent, sessionEvents, sessions } from "@/db/schema";
 import { getDb, getStore } from "@/db/store";
@@ -299,7 +299,12 @@ export async function getSession(sessionId: string) {
  */
 export async function* readSessionEvents(
   sessionId: string,
-  options: { types?: string[]; pageSize?: number } = {},
+  options: {
+    types?: string[];
+    pageSize?: number;
+    /** only events up to this place in the chain (and any from before chaining): a session head read first */
+    upToSeq?: number;
+  } = {},
 ): AsyncGenerator<SessionEvent> {
   const db = await getDb();
   const pageSize = options.pageSize ?? 500;
@@ -313,6 +318,9 @@ export async function* readSessionEvents(
           eq(sessionEvents.sessionId, sessionId),
           gt(sessionEvents.id, after),
           ...(options.types ? [inArray(sessionEvents.type, options.types)] : []),
+          ...(options.upToSeq !== undefined
+            ? [or(isNull(sessionEvents.seq), lte(sessionEvents.seq, options.upToSeq))]
+            : []),
         ),
       )
       .orderBy(sessionEvents.id)

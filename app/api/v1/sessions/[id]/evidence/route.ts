@@ -1,12 +1,8 @@
-import { buildEvidenceBundle } from "@/server/audit";
+import { streamEvidenceBundle } from "@/server/audit";
 import { fileResponse, withAuth } from "@/server/http/route";
 
 /** The session's evidence bundle (session, events, related audit events, integrity proof) as a JSON file. */
 export const GET = withAuth({ permission: "connections:use" }, async ({ principal, params }) => {
-  const bundle = await buildEvidenceBundle(principal, params.id ?? "");
-  return fileResponse({
-    contentType: "application/json",
-    filename: `evidence-${bundle.session.connectionName}-${bundle.session.id}.json`,
-    body: JSON.stringify(bundle, null, 2),
-  });
+  const bundle = await streamEvidenceBundle(principal, params.id ?? "");
+  return fileResponse({ contentType: "application/json", filename: bundle.filename, body: bundle.body });
 });
