@@ -78,6 +78,32 @@ function FilterForm({ filters }: { filters: Partial<AuditFilters> }) {
   );
 }
 
+/** A detail's value as read: text as it is, a list of plain values joined, anything else as compact JSON. */
+function detailText(value: unknown): string {
+  if (value === null || value === undefined) return "—";
+  if (typeof value === "string") return value === "" ? "(empty)" : value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value) && value.every((v) => v === null || typeof v !== "object"))
+    return value.length === 0 ? "(none)" : value.map(String).join(", ");
+  return JSON.stringify(value);
+}
+
+/** An event's details as `key value` lines (the export keeps the JSON). */
+function Details({ details }: { details: Record<string, unknown> }) {
+  const entries = Object.entries(details);
+  if (entries.length === 0) return null;
+  return (
+    <dl className="audit-details">
+      {entries.map(([key, value]) => (
+        <div key={key}>
+          <dt>{key}</dt>
+          <dd>{detailText(value)}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
 function AuditTable({ page }: { page: AuditPage }) {
   return (
     <table className="data audit-log">
@@ -87,7 +113,7 @@ function AuditTable({ page }: { page: AuditPage }) {
           <th>Who</th>
           <th>Action</th>
           <th>Target</th>
-          <th>Details</th>
+          <th className="details">Details</th>
         </tr>
       </thead>
       <tbody>
@@ -99,8 +125,8 @@ function AuditTable({ page }: { page: AuditPage }) {
               <code>{e.action}</code>
             </td>
             <td className="small">{e.target}</td>
-            <td className="small mono muted details">
-              {Object.keys(e.details).length > 0 ? JSON.stringify(e.details) : ""}
+            <td className="small details">
+              <Details details={e.details} />
             </td>
           </tr>
         ))}
