@@ -121,6 +121,44 @@ describe("a service token", () => {
     replies.execDoneSchema.parse(read.body);
   });
 
+  it("reads a session's events a page at a time, and refuses a bad page with 400", async () => {
+    const first = await exec(reporterToken, "select 1 as one");
+    const sessionId = (first.body as { sessionId: string }).sessionId;
+    for (const input of ["select 2 as two", "select 3 as three"])
+      await call("/api/v1/connections/shop/exec", { token: reporterToken, body: { input, sessionId } });
+    type Page = { events: { id: number; type: string }[]; nextAfter?: number };
+    const whole = await call<Page>(`/api/v1/sessions/${sessionId}`, { token: reporterToken });
+    expect(whole.body.events.map((e) => e.type)).toEqual([
+      "statement",
+      "result",
+      "statement",
+      "result",
+      "statement",
+      "result",
+    ]);
+    expect(whole.body.nextAfter).toBeUndefined();
+    const paged: number[] = [];
+    let after = 0;
+    for (let i = 0; i < 10; i++) {
+      const page = await call<Page>(`/api/v1/sessions/${sessionId}?limit=4&after=${after}`, {
+        token: reporterToken,
+      });
+      replies.sessionSchema.parse(page.body);
+      paged.push(...page.body.events.map((e) => e.id));
+      if (page.body.nextAfter === undefined) break;
+      expect(page.body.events).toHaveLength(4);
+      after = page.body.nextAfter;
+    }
+    expect(paged).toEqual(whole.body.events.map((e) => e.id));
+    for (const bad of ["limit=0", "limit=5001", "after=-1", "after=x", "limit=2.5"]) {
+      const refused = await call<{ error: { message: string } }>(`/api/v1/sessions/${sessionId}?${bad}`, {
+        token: reporterToken,
+      });
+      expect(refused.status, bad).toBe(400);
+      expect(refused.body.error.message).toMatch(/^(limit|after) must be a whole number from/);
+    }
+  });
+
   it("gets a write held and, with Prefer: wait, the result once a person approves", async () => {
     const pending = exec(reporterToken, "update customers set name = 'Grace H' where id = 1", {
       prefer: "wait=30",

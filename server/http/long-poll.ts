@@ -6,10 +6,13 @@
  * Not responsible for what a reply looks like (exec-reply.ts) or for deciding reviews.
  */
 import "server-only";
+import { and, asc, eq, gt } from "drizzle-orm";
+import { type SessionEvent, sessionEvents } from "@/db/schema";
+import { getDb } from "@/db/store";
 import { getReview, reviewSignals } from "@/server/approvals";
 import { hasPermission, type Principal } from "@/server/auth/principal";
 import { notFound } from "@/server/errors";
-import { getSessionWithEvents } from "@/server/recording";
+import { getSession, readSessionEvents } from "@/server/recording";
 import { processSingleton } from "@/server/singleton";
 
 const waiters = processSingleton("longPollWaiters", () => ({ active: 0 }));
@@ -119,28 +122,64 @@ export function waitForSettledReview(
   );
 }
 
-type SessionWithEvents = NonNullable<Awaited<ReturnType<typeof getSessionWithEvents>>>;
-
-/** A session with its events, for its own principal or an auditor; anyone else gets the same 404 as for none. */
-export async function readSession(principal: Principal, id: string): Promise<SessionWithEvents> {
-  const found = await getSessionWithEvents(id);
-  if (!found || (found.session.principalId !== principal.id && !hasPermission(principal, "audit:read"))) {
-    throw notFound("no such session");
-  }
-  return found;
+/** A page of a session's events: those after event id `after`, at most `limit` of them. */
+export interface EventPage {
+  after: number;
+  limit: number;
 }
 
-/** Reviews of the session's held statements that are not settled yet, as a comparable key. */
-async function unsettledReviews(principal: Principal, found: SessionWithEvents): Promise<string> {
-  const ran = new Set(
-    found.events.filter((e) => e.type === "result" && e.data.reviewId).map((e) => String(e.data.reviewId)),
-  );
-  const held = found.events
-    .filter((e) => e.type === "statement" && e.data.status === "held" && typeof e.data.reviewId === "string")
-    .map((e) => String(e.data.reviewId))
-    .filter((id) => !ran.has(id));
+export const DEFAULT_EVENT_PAGE: EventPage = { after: 0, limit: 1000 };
+export const MAX_EVENTS_PER_PAGE = 5000;
+
+type SessionRow = NonNullable<Awaited<ReturnType<typeof getSession>>>;
+interface SessionWithEvents {
+  session: SessionRow;
+  events: SessionEvent[];
+  /** the id to pass as `after` for the next page, when there are more events */
+  nextAfter?: number;
+}
+
+/**
+ * A session with a page of its events, for its own principal or an auditor; anyone else gets the same 404 as for
+ * none. A terminal session holds its whole screen output as events: pages keep a reply bounded.
+ */
+export async function readSession(
+  principal: Principal,
+  id: string,
+  page: EventPage = DEFAULT_EVENT_PAGE,
+): Promise<SessionWithEvents> {
+  const session = await getSession(id);
+  if (!session || (session.principalId !== principal.id && !hasPermission(principal, "audit:read"))) {
+    throw notFound("no such session");
+  }
+  const db = await getDb();
+  const rows = await db
+    .select()
+    .from(sessionEvents)
+    .where(and(eq(sessionEvents.sessionId, id), gt(sessionEvents.id, page.after)))
+    .orderBy(asc(sessionEvents.id))
+    .limit(page.limit + 1);
+  const events = rows.slice(0, page.limit);
+  return {
+    session,
+    events,
+    ...(rows.length > page.limit && { nextAfter: events[events.length - 1]!.id }),
+  };
+}
+
+/** Reviews of the session's held statements that are not settled yet, as a comparable key (all pages). */
+async function unsettledReviews(principal: Principal, sessionId: string): Promise<string> {
+  const ran = new Set<string>();
+  const held: string[] = [];
+  for await (const e of readSessionEvents(sessionId, { types: ["statement", "result"] })) {
+    if (e.type === "result" && e.data.reviewId) ran.add(String(e.data.reviewId));
+    if (e.type === "statement" && e.data.status === "held" && typeof e.data.reviewId === "string")
+      held.push(e.data.reviewId);
+  }
   const states = await Promise.all(
-    held.map(async (id) => [id, (await getReview(principal, id)).state] as const),
+    held
+      .filter((id) => !ran.has(id))
+      .map(async (id) => [id, (await getReview(principal, id)).state] as const),
   );
   return states
     .filter(([, state]) => !isReviewSettled(state))
@@ -157,18 +196,17 @@ export async function readSessionWaiting(
   id: string,
   waitSeconds?: number,
   signal?: AbortSignal,
+  page: EventPage = DEFAULT_EVENT_PAGE,
 ): Promise<SessionWithEvents> {
-  const first = await readSession(principal, id);
+  const first = await readSession(principal, id, page);
   if (!waitSeconds) return first;
-  const seen = await unsettledReviews(principal, first);
+  const seen = await unsettledReviews(principal, id);
   if (seen === "") return first;
-  const moved = await waitForReviewChange(
-    async () => {
-      const found = await readSession(principal, id);
-      return (await unsettledReviews(principal, found)) !== seen ? found : undefined;
-    },
+  // Settled, or the time is up, or the caller left: the session as it is then.
+  await waitForReviewChange(
+    async () => ((await unsettledReviews(principal, id)) !== seen ? true : undefined),
     waitSeconds * 1000,
     signal,
   );
-  return moved ?? readSession(principal, id);
+  return readSession(principal, id, page);
 }

@@ -224,9 +224,11 @@ export const API_PATHS: ApiPath[] = [
     path: "/api/v1/sessions/{id}",
     method: "get",
     operation: {
-      summary: "A session with its events and masked results",
+      summary:
+        "A session with a page of its events and masked results (?after=<event id>&limit=<n>, default 1,000, at most 5,000; nextAfter when there are more)",
       permission: "connections:use",
       params: ["id"],
+      query: ["after", "limit"],
       isLongPoll: true,
       responses: {
         "200": { description: "the session and its events", schema: "Session" },

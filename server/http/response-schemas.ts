@@ -182,6 +182,7 @@ export const sessionSchema = z.object({
       })
       .catchall(z.unknown()),
   ),
+  nextAfter: z.number().int().optional().describe("pass as ?after= for the next page; absent on the last"),
 });
 
 const credentialSchema = z.object({
