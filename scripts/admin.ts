@@ -15,7 +15,8 @@
  *   npm run admin -- connection list
  *   npm run admin -- migrate
  *   npm run admin -- verify session SESSION_ID   (exit 1 when the session's hash chain does not verify)
- *   npm run admin -- verify audit                (exit 1 when the audit log's hash chain does not verify)
+ *   npm run admin -- verify audit [--checkpoint SEQ:HASH ...]   (exit 1 when the audit log's chain does not
+ *                    verify, or no longer holds a head sent out earlier as an audit.checkpoint webhook)
  *   npm run admin -- verify bundle FILE [--head HASH]   (an evidence bundle on its own, no store needed)
  *   npm run admin -- retention run [--days D]    (D defaults to RETENTION_DAYS)
  */
@@ -40,6 +41,7 @@ import { getConfig } from "@/server/config";
 import { createConnection } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import {
+  auditHashAt,
   type BundleVerification,
   type ChainVerification,
   verifyAuditLog,
@@ -85,7 +87,7 @@ function usage(): never {
       "                 [--private-key-file F]   (password from the PORTCULLIS_TARGET_PASSWORD variable)",
       "  connection list",
       "  migrate",
-      "  verify session SESSION_ID | verify audit   (exit 1 when the hash chain does not verify)",
+      "  verify session SESSION_ID | verify audit [--checkpoint SEQ:HASH ...]   (exit 1 when a chain does not verify)",
       "  verify bundle FILE [--head HASH]            (an evidence bundle on its own; --head: the head you kept)",
       "  retention run [--days D]                    (D defaults to RETENTION_DAYS)",
     ].join("\n"),
@@ -113,6 +115,7 @@ async function main(argv: string[]) {
       "private-key-file": { type: "string" },
       days: { type: "string" },
       head: { type: "string" },
+      checkpoint: { type: "string", multiple: true, default: [] },
     },
   });
   const [noun, verb, ...rest] = positionals;
@@ -247,9 +250,13 @@ async function main(argv: string[]) {
         reportVerification(`session ${id}`, result);
         break;
       }
-      case "verify audit":
-        reportVerification("audit log", await verifyAuditLog());
+      case "verify audit": {
+        const result = await verifyAuditLog();
+        reportVerification("audit log", result);
+        // Heads sent out earlier (audit.checkpoint webhooks): a chain rebuilt whole verifies, but not against them.
+        if (result.ok) for (const checkpoint of values.checkpoint) await checkAgainst(checkpoint);
         break;
+      }
       case "retention run": {
         const days = values.days ? Number(values.days) : getConfig().retentionDays;
         if (days === undefined || !Number.isFinite(days) || days <= 0) {
@@ -270,6 +277,23 @@ async function main(argv: string[]) {
 }
 
 /** Prints the result of a chain check; a broken chain sets a failing exit code. */
+/** Checks that the audit event at SEQ still has the hash HASH that a checkpoint recorded elsewhere. */
+async function checkAgainst(checkpoint: string) {
+  const match = /^(\d+):([0-9a-f]{64})$/.exec(checkpoint.trim());
+  if (!match)
+    throw new GatewayError("bad_request", `--checkpoint ${checkpoint}: expected SEQ:HASH (64 hex digits)`);
+  const seq = Number(match[1]);
+  const stored = await auditHashAt(seq);
+  if (stored === match[2]) {
+    console.log(`checkpoint ${seq}: matches`);
+    return;
+  }
+  console.error(
+    `checkpoint ${seq}: integrity check FAILED: ${stored ? "the log's event there has another hash (the chain was rewritten)" : "the log has no event there (events were removed)"}`,
+  );
+  process.exitCode = 1;
+}
+
 async function verifyBundleFile(file: string, head: string | undefined) {
   let text: string;
   try {

@@ -10,6 +10,7 @@ import { getStore } from "@/db/store";
 import { startCampaignReminders } from "@/server/access-review";
 import { startReviewSignals, startWebhookDelivery, stopReviewSignals } from "@/server/approvals";
 import { SYSTEM_ACTOR } from "@/server/audit";
+import { startAuditCheckpoints } from "@/server/audit/checkpoint";
 import { countPeople, createUser } from "@/server/auth/users";
 import { getConfig } from "@/server/config";
 import { registerDemoConnection, startDemoTarget } from "@/server/demo/demo-target";
@@ -45,6 +46,7 @@ export async function startGateway(): Promise<Started> {
     startRetentionJob(),
     // Webhook deliveries owed before a restart are sent first; then new ones as they come.
     startWebhookDelivery(),
+    startAuditCheckpoints(),
     startCampaignReminders(),
     // Terminals left live by a console process that stopped are ended (a notice, then failed).
     startTerminalSweep(),

@@ -30,7 +30,10 @@ export type ReviewEvent = (typeof REVIEW_EVENTS)[number];
 export const CAMPAIGN_EVENTS = ["campaign.started", "campaign.reminder", "campaign.closed"] as const;
 export type CampaignEvent = (typeof CAMPAIGN_EVENTS)[number];
 
-export const WEBHOOK_EVENTS = [...REVIEW_EVENTS, ...CAMPAIGN_EVENTS] as const;
+/** The audit log's chain head, sent out so that it is kept outside the store (server/audit/checkpoint.ts). */
+export const AUDIT_EVENTS = ["audit.checkpoint"] as const;
+
+export const WEBHOOK_EVENTS = [...REVIEW_EVENTS, ...CAMPAIGN_EVENTS, ...AUDIT_EVENTS] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 const urlSchema = z

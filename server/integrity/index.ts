@@ -19,6 +19,7 @@ export {
 } from "./hash-chain";
 export {
   auditChainHead,
+  auditHashAt,
   readSessionChain,
   verifyAuditLog,
   verifySession,

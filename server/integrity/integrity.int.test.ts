@@ -2,7 +2,10 @@
 // altering or deleting a stored row (session event or audit event) makes verification fail at exactly that
 // event; concurrent appends do not fork a chain; retention deletes old ended sessions only, and says so.
 import { execFile } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -216,6 +219,75 @@ describe("session event chains", () => {
     const bad = await runAdmin(["verify", "session", sessionId]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/FAILED at event 1/);
+  });
+});
+
+describe("audit checkpoints", () => {
+  it("sends the audit log's head to subscribed endpoints when it moved, and verify checks the log against it", async () => {
+    const received: { body: string; signature: string; timestamp: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => {
+        body += c.toString("utf8");
+      });
+      req.on("end", () => {
+        received.push({
+          body,
+          signature: String(req.headers["x-portcullis-signature"]),
+          timestamp: String(req.headers["x-portcullis-timestamp"]),
+        });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const secret = "checkpoint-secret-0123456789";
+    const approvals = await import("@/server/approvals");
+    const { sendAuditCheckpoint } = await import("@/server/audit/checkpoint");
+    const { auditChainHead } = await import("@/server/integrity");
+    const { recordAuditEvent } = await import("@/server/audit");
+    const { webhook } = await approvals.createWebhook(TEST_ACTOR, {
+      url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/pin`,
+      secret,
+      events: ["audit.checkpoint"],
+    });
+    try {
+      const first = await sendAuditCheckpoint();
+      const head = await auditChainHead();
+      expect(first).toMatchObject({ seq: head.seq, hash: head.hash });
+      await approvals.settleWebhookDeliveries();
+      expect(received).toHaveLength(1);
+      const sent = JSON.parse(received[0]!.body);
+      expect(sent).toMatchObject({
+        event: "audit.checkpoint",
+        checkpoint: { seq: head.seq, hash: head.hash },
+      });
+      const expected = `sha256=${createHmac("sha256", secret).update(`${received[0]!.timestamp}.${received[0]!.body}`).digest("hex")}`;
+      expect(received[0]!.signature).toBe(expected);
+      // Nothing new in the log: nothing sent. A new event: a new checkpoint.
+      expect(await sendAuditCheckpoint()).toBeUndefined();
+      await recordAuditEvent(TEST_ACTOR, "test.checkpoint", "log", {});
+      expect((await sendAuditCheckpoint())?.seq).toBe(head.seq + 1);
+      await approvals.settleWebhookDeliveries();
+      expect(received).toHaveLength(2);
+
+      const pinned = `${head.seq}:${head.hash}`;
+      const good = await runAdmin(["verify", "audit", "--checkpoint", pinned]);
+      expect(good.code).toBe(0);
+      expect(good.stdout).toContain(`checkpoint ${head.seq}: matches`);
+      // A log whose event there has another hash than the one kept outside (rewritten), or none (removed).
+      const other = await runAdmin(["verify", "audit", "--checkpoint", `${head.seq}:${"0".repeat(64)}`]);
+      expect(other.code).toBe(1);
+      expect(other.stderr).toMatch(/another hash \(the chain was rewritten\)/);
+      const gone = await runAdmin(["verify", "audit", "--checkpoint", `999999:${head.hash}`]);
+      expect(gone.code).toBe(1);
+      expect(gone.stderr).toMatch(/no event there/);
+      const bad = await runAdmin(["verify", "audit", "--checkpoint", "12:nothex"]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/expected SEQ:HASH/);
+    } finally {
+      await approvals.deleteWebhook(TEST_ACTOR, webhook.id);
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   });
 });
 

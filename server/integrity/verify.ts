@@ -57,6 +57,17 @@ export async function verifySession(sessionId: string): Promise<ChainVerificatio
 
 const AUDIT_PAGE = 2000;
 
+/** The stored hash of the audit event at `seq` (undefined when there is none). */
+export async function auditHashAt(seq: number): Promise<string | undefined> {
+  const db = await getDb();
+  const [row] = await db
+    .select({ hash: auditEvents.hash })
+    .from(auditEvents)
+    .where(eq(auditEvents.seq, seq))
+    .limit(1);
+  return row?.hash ?? undefined;
+}
+
 export async function auditChainHead(): Promise<ChainHead> {
   const db = await getDb();
   return readAuditHead(db);

@@ -38,9 +38,9 @@ export default async function WebhooksPage() {
       <h1>Webhooks</h1>
       <p className="lead">
         Endpoints told when a request waits for approval, is approved, denied, run, fails, expires or is
-        cancelled, and when an access review starts, reminds or closes. Each message is signed with the
-        endpoint's secret; deliveries are kept in the store and retried with back-off until the endpoint
-        accepts them.
+        cancelled, when an access review starts, reminds or closes, and with the audit log's head (checkpoints
+        kept outside the store). Each message is signed with the endpoint's secret; deliveries are kept in the
+        store and retried with back-off until the endpoint accepts them.
       </p>
       <WebhookAdmin webhooks={rows} events={WEBHOOK_EVENTS} />
     </>
