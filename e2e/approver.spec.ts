@@ -77,7 +77,7 @@ test("an approver approves a held DELETE live; the analyst sees the result; a de
     .getByRole("article", { name: /held\.analyst@example\.com on demo/ })
     .filter({ hasText: "id = 4" });
   await expect(second).toContainText("id = 4");
-  // Decided with the keyboard: j moves to the newest request, c to its comment, Esc back, d denies.
+  // Decided with the keyboard: j moves to the newest request, c to its comment, Esc back, d to Deny, Enter.
   await approver.locator("body").click({ position: { x: 5, y: 5 } });
   await approver.keyboard.press("j");
   await expect(approver.getByRole("article").first()).toBeFocused();
@@ -87,8 +87,10 @@ test("an approver approves a held DELETE live; the analyst sees the result; a de
   await approver.keyboard.type("not today");
   await approver.keyboard.press("Escape");
   await expect(second).toBeFocused();
-  await snap(approver, "approver-02b-keyboard");
   await approver.keyboard.press("d");
+  await expect(second.getByRole("button", { name: "Deny" })).toBeFocused();
+  await snap(approver, "approver-02b-keyboard");
+  await approver.keyboard.press("Enter");
   await expect(analyst.getByTestId("review-state")).toContainText("Denied by admin@example.com: “not today”");
   const kept = await analyst.request.post(`${base}/api/v1/connections/demo/exec`, {
     data: { input: "select count(*) as n from orders where id = 4" },

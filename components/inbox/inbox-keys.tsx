@@ -6,8 +6,8 @@ const CARD = "article[data-review-id]";
 
 /**
  * Keyboard use of the inbox: j / k move between requests, and on a request (the card itself focused, not its
- * comment field) a approves, d denies, c goes to the comment; Escape in the comment goes back to the card.
- * Keys with Ctrl, Alt or Meta are left to the browser.
+ * comment field) a goes to Approve, d to Deny (Enter then decides: one stray key never runs a statement), c to the
+ * comment; Escape in the comment goes back to the card. Keys with Ctrl, Alt or Meta are left to the browser.
  */
 export function InboxKeys() {
   useEffect(() => {
@@ -43,8 +43,7 @@ export function InboxKeys() {
       const control = card.querySelector<HTMLButtonElement | HTMLInputElement>(`[data-action="${action}"]`);
       if (!control || control.disabled) return;
       e.preventDefault();
-      if (action === "comment") control.focus();
-      else control.click();
+      control.focus();
     }
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);

@@ -146,7 +146,7 @@ export function ReviewCard({ review, now }: { review: ReviewItem; now: number })
             className="btn primary"
             type="button"
             data-action="approve"
-            aria-keyshortcuts="a"
+            aria-keyshortcuts="a Enter"
             disabled={busy}
             onClick={() => decide("approve")}
           >
@@ -156,7 +156,7 @@ export function ReviewCard({ review, now }: { review: ReviewItem; now: number })
             className="btn danger"
             type="button"
             data-action="deny"
-            aria-keyshortcuts="d"
+            aria-keyshortcuts="d Enter"
             disabled={busy}
             onClick={() => decide("deny")}
           >

@@ -106,8 +106,9 @@ export default async function InboxPage({ searchParams }: { searchParams: Promis
         <>
           {scope === "inbox" && (
             <p className="small muted">
-              Keys: <kbd>j</kbd> / <kbd>k</kbd> move between requests; on a request, <kbd>a</kbd> approves,{" "}
-              <kbd>d</kbd> denies, <kbd>c</kbd> writes a comment (<kbd>Esc</kbd> goes back).
+              Keys: <kbd>j</kbd> / <kbd>k</kbd> move between requests; on a request, <kbd>a</kbd> or{" "}
+              <kbd>d</kbd> goes to Approve or Deny and <kbd>Enter</kbd> decides; <kbd>c</kbd> writes a comment
+              (<kbd>Esc</kbd> goes back).
             </p>
           )}
           <InboxKeys />
