@@ -161,7 +161,29 @@ export function WebhookAdmin({ webhooks, events }: { webhooks: WebhookRow[]; eve
                         )}
                       </td>
                       <td>{d.attempts}</td>
-                      <td className="small">{d.lastError ?? <span className="muted">none</span>}</td>
+                      <td className="small">
+                        {d.lastError ?? <span className="muted">none</span>}
+                        {d.state === "failed" && (
+                          <div>
+                            <button
+                              className="btn small"
+                              type="button"
+                              disabled={busy}
+                              onClick={() =>
+                                run(
+                                  () =>
+                                    callApi(`/api/v1/webhooks/${w.id}/deliveries/${d.id}/retry`, {
+                                      method: "POST",
+                                    }),
+                                  "Sending it again: reload to follow it.",
+                                )
+                              }
+                            >
+                              Send again
+                            </button>
+                          </div>
+                        )}
+                      </td>
                       <td className="small">{when(d.createdAt)}</td>
                     </tr>
                   ))}

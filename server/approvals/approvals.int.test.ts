@@ -529,6 +529,51 @@ describe("webhooks", () => {
     ).toEqual([{ n: 0 }]);
   });
 
+  it("sends a delivery that gave up again when an admin asks, and only a failed one", async () => {
+    const approvals = await import("@/server/approvals");
+    approvals.configureWebhookDelivery({ attempts: 1, baseDelayMs: 10 });
+    const down = await startReceiver(secret);
+    await down.close();
+    const { webhook } = await approvals.createWebhook(actor, {
+      url: down.url,
+      secret,
+      events: ["review.created"],
+    });
+    try {
+      await hold("update items set n = n + 1 where id = 14");
+      await approvals.settleWebhookDeliveries();
+      const [failed] = await approvals.listWebhookDeliveries(webhook.id);
+      expect(failed).toMatchObject({ state: "failed", attempts: 1 });
+      const up = await startReceiver(secret, down.port); // refuses each event once with a 500
+      try {
+        approvals.configureWebhookDelivery({ attempts: 5 });
+        await approvals.retryDelivery(actor, webhook.id, failed!.id);
+        await approvals.settleWebhookDeliveries();
+        expect(await approvals.listWebhookDeliveries(webhook.id)).toMatchObject([
+          { id: failed!.id, state: "delivered", attempts: 2 },
+        ]);
+        expect(up.accepted().map((p) => p.event)).toEqual(["review.created"]);
+        // Delivered now: nothing to send again, here or on another endpoint.
+        await expect(approvals.retryDelivery(actor, webhook.id, failed!.id)).rejects.toMatchObject({
+          status: 404,
+        });
+        await expect(approvals.retryDelivery(actor, "other", failed!.id)).rejects.toMatchObject({
+          status: 404,
+        });
+        const audit = await onStore(
+          (sql) =>
+            sql`select details from audit_events where action = 'webhook.retry' order by id desc limit 1`,
+        );
+        expect(audit[0]?.details).toMatchObject({ deliveryId: failed!.id, event: "review.created" });
+      } finally {
+        await up.close();
+      }
+    } finally {
+      approvals.configureWebhookDelivery({ attempts: 5, baseDelayMs: 10 });
+      await approvals.deleteWebhook(actor, webhook.id);
+    }
+  });
+
   it("sends a Slack-compatible message for the events an endpoint subscribed to", async () => {
     const approvals = await import("@/server/approvals");
     approvals.configureWebhookDelivery({ baseDelayMs: 10 });

@@ -38,6 +38,7 @@ export {
   type DeliveryView,
   listWebhookDeliveries,
   notifyWebhookEvent,
+  retryDelivery,
   reviewPayload,
   SIGNATURE_HEADER,
   sendTestEvent,

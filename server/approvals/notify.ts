@@ -10,7 +10,7 @@
  */
 import "server-only";
 import { createHmac, randomUUID } from "node:crypto";
-import { asc, desc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { rowsOf } from "@/db/rows";
 import { type Review, type WebhookDelivery, webhookDeliveries, webhooks } from "@/db/schema";
 import { getDb } from "@/db/store";
@@ -403,6 +403,33 @@ export async function sendTestEvent(actor: { id: string | null; label: string },
     .insert(webhookDeliveries)
     .values({ id, webhookId, event: "webhook.test", body: JSON.stringify(body) });
   await recordAuditEvent(actor, "webhook.test", new URL(endpoint.url).origin, { webhookId, deliveryId: id });
+  dispatcher.kick();
+  return { id };
+}
+
+/**
+ * Sends a delivery that gave up again from the start (its attempts counted anew), once the endpoint is fixed.
+ * Only failed deliveries of this endpoint; audited.
+ */
+export async function retryDelivery(
+  actor: { id: string | null; label: string },
+  webhookId: string,
+  id: string,
+) {
+  const db = await getDb();
+  const [row] = await db
+    .update(webhookDeliveries)
+    .set({ state: "pending", attempts: 0, nextAttemptAt: new Date() })
+    .where(
+      and(
+        eq(webhookDeliveries.id, id),
+        eq(webhookDeliveries.webhookId, webhookId),
+        eq(webhookDeliveries.state, "failed"),
+      ),
+    )
+    .returning({ id: webhookDeliveries.id, event: webhookDeliveries.event });
+  if (!row) throw notFound("no failed delivery with that id on this webhook");
+  await recordAuditEvent(actor, "webhook.retry", webhookId, { deliveryId: id, event: row.event });
   dispatcher.kick();
   return { id };
 }

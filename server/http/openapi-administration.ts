@@ -129,6 +129,13 @@ export const ADMINISTRATION_PATHS: ApiPath[] = [
     body: updateWebhookSchema,
   }),
   crud("/api/v1/webhooks/{id}", "delete", "Remove a webhook endpoint", "users:manage"),
+  crud(
+    "/api/v1/webhooks/{id}/deliveries/{deliveryId}/retry",
+    "post",
+    "Send a failed delivery again, its attempts counted anew",
+    "users:manage",
+    { responses: { "202": "{ delivery: { id } }" } },
+  ),
   crud("/api/v1/webhooks/{id}/test", "post", "Send the endpoint a test message now", "users:manage", {
     responses: { "202": "{ delivery: { id } }" },
   }),
