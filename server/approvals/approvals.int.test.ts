@@ -405,6 +405,19 @@ async function startReceiver(secret: string, port = 0) {
 describe("webhooks", () => {
   const secret = "whsec-test-0123456789abcdef";
 
+  /** An endpoint for review.created whose receiver is down (its port free again, for a receiver started later). */
+  async function endpointDown() {
+    const approvals = await import("@/server/approvals");
+    const down = await startReceiver(secret);
+    await down.close();
+    const { webhook } = await approvals.createWebhook(actor, {
+      url: down.url,
+      secret,
+      events: ["review.created"],
+    });
+    return { down, webhook };
+  }
+
   it("signs each event, retries after a 500 without holding up the request, and leaks no credentials", async () => {
     const approvals = await import("@/server/approvals");
     approvals.configureWebhookDelivery({ baseDelayMs: 300 });
@@ -476,13 +489,7 @@ describe("webhooks", () => {
     // The endpoint is down: the first attempt fails and the retry is far off (a console that stops now loses
     // nothing: the delivery is a row in the store, not a timer in memory).
     approvals.configureWebhookDelivery({ baseDelayMs: 3_600_000 });
-    const down = await startReceiver(secret);
-    await down.close();
-    const { webhook } = await approvals.createWebhook(actor, {
-      url: down.url,
-      secret,
-      events: ["review.created"],
-    });
+    const { down, webhook } = await endpointDown();
     try {
       const id = await hold("update items set n = n + 1 where id = 13");
       let [pending] = await approvals.listWebhookDeliveries(webhook.id);
@@ -532,13 +539,7 @@ describe("webhooks", () => {
   it("sends a delivery that gave up again when an admin asks, and only a failed one", async () => {
     const approvals = await import("@/server/approvals");
     approvals.configureWebhookDelivery({ attempts: 1, baseDelayMs: 10 });
-    const down = await startReceiver(secret);
-    await down.close();
-    const { webhook } = await approvals.createWebhook(actor, {
-      url: down.url,
-      secret,
-      events: ["review.created"],
-    });
+    const { down, webhook } = await endpointDown();
     try {
       await hold("update items set n = n + 1 where id = 14");
       await approvals.settleWebhookDeliveries();
