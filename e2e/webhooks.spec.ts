@@ -20,6 +20,8 @@ test("an admin adds a webhook endpoint, sends a signed test message, sees it del
 }) => {
   test.setTimeout(120_000);
   const received: Received[] = [];
+  // While set, the receiver refuses with 410 (the gateway does not retry that by itself).
+  let isRefusing = false;
   const receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -30,7 +32,7 @@ test("an admin adds a webhook endpoint, sends a signed test message, sees it del
         timestamp: String(req.headers["x-portcullis-timestamp"] ?? ""),
         delivery: String(req.headers["x-portcullis-delivery"] ?? ""),
       });
-      res.writeHead(204).end();
+      res.writeHead(isRefusing ? 410 : 204).end();
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
@@ -84,6 +86,36 @@ test("an admin adds a webhook endpoint, sends a signed test message, sees it del
       )
       .toContain("delivered");
     await snap(page, "admin-webhooks-03-delivered");
+
+    // The receiver refuses a message: the delivery fails; once it accepts again, an admin sends it again.
+    isRefusing = true;
+    await endpoint.getByRole("button", { name: "Send a test message" }).click();
+    const deliveries = page.getByRole("table", { name: /Recent deliveries/ }).getByRole("row");
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return deliveries.nth(1).textContent();
+        },
+        { timeout: 30_000 },
+      )
+      .toContain("failed");
+    await expect(deliveries.nth(1)).toContainText("HTTP 410");
+    await snap(page, "admin-webhooks-04-failed");
+    isRefusing = false;
+    await deliveries.nth(1).getByRole("button", { name: "Send again" }).click();
+    await expect(page.getByText("Sending it again")).toBeVisible();
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return deliveries.nth(1).textContent();
+        },
+        { timeout: 30_000 },
+      )
+      .toContain("delivered");
+    expect(received.length).toBe(3);
+    expect(received[2]!.delivery).toBe(received[1]!.delivery);
 
     await endpoint.getByRole("button", { name: "Disable" }).click();
     await expect(endpoint.getByText("disabled", { exact: true })).toBeVisible();

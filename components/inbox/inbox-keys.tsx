@@ -38,9 +38,10 @@ export function InboxKeys() {
         return;
       }
       if (!card || target !== card) return;
-      const action = e.key === "a" ? "approve" : e.key === "d" ? "deny" : e.key === "c" ? "comment" : null;
-      if (!action) return;
-      const control = card.querySelector<HTMLButtonElement | HTMLInputElement>(`[data-action="${action}"]`);
+      // The card's controls name their own keys (aria-keyshortcuts, first key): the card decides which exist.
+      const control = [
+        ...card.querySelectorAll<HTMLButtonElement | HTMLInputElement>("[aria-keyshortcuts]"),
+      ].find((el) => el.getAttribute("aria-keyshortcuts")?.split(" ")[0] === e.key);
       if (!control || control.disabled) return;
       e.preventDefault();
       control.focus();

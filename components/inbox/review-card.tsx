@@ -45,6 +45,12 @@ const STATE_TONE: Record<string, string> = {
   failed: "off",
 };
 
+/** The two decisions, with the key that reaches each (components/inbox/inbox-keys.tsx). */
+const DECISIONS = [
+  { action: "approve", label: "Approve", key: "a", tone: "primary" },
+  { action: "deny", label: "Deny", key: "d", tone: "danger" },
+] as const;
+
 export function ReviewCard({ review, now }: { review: ReviewItem; now: number }) {
   const router = useRouter();
   const [comment, setComment] = useState("");
@@ -136,32 +142,24 @@ export function ReviewCard({ review, now }: { review: ReviewItem; now: number })
           <input
             type="text"
             aria-label="Comment"
-            data-action="comment"
+            aria-keyshortcuts="c"
             placeholder="Comment (optional)"
             value={comment}
             onChange={(e) => setComment(e.target.value)}
             style={{ maxWidth: 360 }}
           />
-          <button
-            className="btn primary"
-            type="button"
-            data-action="approve"
-            aria-keyshortcuts="a Enter"
-            disabled={busy}
-            onClick={() => decide("approve")}
-          >
-            Approve
-          </button>
-          <button
-            className="btn danger"
-            type="button"
-            data-action="deny"
-            aria-keyshortcuts="d Enter"
-            disabled={busy}
-            onClick={() => decide("deny")}
-          >
-            Deny
-          </button>
+          {DECISIONS.map((d) => (
+            <button
+              key={d.action}
+              className={`btn ${d.tone}`}
+              type="button"
+              aria-keyshortcuts={`${d.key} Enter`}
+              disabled={busy}
+              onClick={() => decide(d.action)}
+            >
+              {d.label}
+            </button>
+          ))}
         </div>
       )}
       {review.isMine && review.state === "pending" && (

@@ -11,13 +11,19 @@
 import "server-only";
 import { createHmac, randomUUID } from "node:crypto";
 import { and, asc, desc, eq, sql } from "drizzle-orm";
-import { rowsOf } from "@/db/rows";
-import { type Review, type WebhookDelivery, webhookDeliveries, webhooks } from "@/db/schema";
+import { type Review, type WebhookDelivery, webhookDeliveries } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { recordAuditEvent } from "@/server/audit";
 import { notFound } from "@/server/errors";
 import { processSingleton } from "@/server/singleton";
-import { type ReviewEvent, type WebhookEvent, webhooksFor, webhookTarget } from "./webhooks";
+import {
+  getWebhook,
+  originOf,
+  type ReviewEvent,
+  type WebhookEvent,
+  webhooksFor,
+  webhookTarget,
+} from "./webhooks";
 
 export const SIGNATURE_HEADER = "X-Portcullis-Signature";
 export const TIMESTAMP_HEADER = "X-Portcullis-Timestamp";
@@ -194,24 +200,23 @@ async function attempt(delivery: WebhookDelivery): Promise<Outcome> {
 async function claimDue(): Promise<WebhookDelivery | undefined> {
   const db = await getDb();
   const leaseMs = settings.timeoutMs + 30_000;
-  const [row] = rowsOf<Record<string, unknown>>(
-    await db.execute(sql`
-      update ${webhookDeliveries}
-      set next_attempt_at = now() + ${`${leaseMs} milliseconds`}::interval, attempts = attempts + 1
-      where id = (
-        select id from ${webhookDeliveries}
-        where state = 'pending' and next_attempt_at <= now()
-        order by next_attempt_at
-        limit 1
-        for update skip locked)
-      returning id`),
-  );
-  if (!row) return undefined;
   const [delivery] = await db
-    .select()
-    .from(webhookDeliveries)
-    .where(eq(webhookDeliveries.id, String(row.id)))
-    .limit(1);
+    .update(webhookDeliveries)
+    .set({
+      nextAttemptAt: sql`now() + ${`${leaseMs} milliseconds`}::interval`,
+      attempts: sql`${webhookDeliveries.attempts} + 1`,
+    })
+    .where(
+      eq(
+        webhookDeliveries.id,
+        sql`(select id from ${webhookDeliveries}
+          where state = 'pending' and next_attempt_at <= now()
+          order by next_attempt_at
+          limit 1
+          for update skip locked)`,
+      ),
+    )
+    .returning();
   return delivery;
 }
 
@@ -390,9 +395,8 @@ export function notifyWebhookEvent(event: WebhookEvent, payload: unknown, slack:
  * accept it: the same signing and delivery as any event. Returns the delivery's id.
  */
 export async function sendTestEvent(actor: { id: string | null; label: string }, webhookId: string) {
+  const endpoint = await getWebhook(webhookId);
   const db = await getDb();
-  const [endpoint] = await db.select().from(webhooks).where(eq(webhooks.id, webhookId)).limit(1);
-  if (!endpoint) throw notFound("no such webhook");
   const sentAt = new Date().toISOString();
   const body =
     endpoint.format === "slack"
@@ -402,7 +406,7 @@ export async function sendTestEvent(actor: { id: string | null; label: string },
   await db
     .insert(webhookDeliveries)
     .values({ id, webhookId, event: "webhook.test", body: JSON.stringify(body) });
-  await recordAuditEvent(actor, "webhook.test", new URL(endpoint.url).origin, { webhookId, deliveryId: id });
+  await recordAuditEvent(actor, "webhook.test", originOf(endpoint.url), { webhookId, deliveryId: id });
   dispatcher.kick();
   return { id };
 }
@@ -447,13 +451,8 @@ export interface DeliveryView {
 
 /** An endpoint's recent deliveries, newest first (the body is not shown: it is what the endpoint received). */
 export async function listWebhookDeliveries(webhookId: string, limit = 50): Promise<DeliveryView[]> {
+  await getWebhook(webhookId);
   const db = await getDb();
-  const [endpoint] = await db
-    .select({ id: webhooks.id })
-    .from(webhooks)
-    .where(eq(webhooks.id, webhookId))
-    .limit(1);
-  if (!endpoint) throw notFound("no such webhook");
   const rows = await db
     .select()
     .from(webhookDeliveries)

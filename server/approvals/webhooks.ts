@@ -107,7 +107,7 @@ function seal(id: string, secret: string): string {
 }
 
 /** Only the origin is audited: a URL's path or query can carry a token (Slack incoming webhooks do). */
-function originOf(url: string): string {
+export function originOf(url: string): string {
   return new URL(url).origin;
 }
 
@@ -176,6 +176,14 @@ export async function webhooksFor(event: WebhookEvent): Promise<{ id: string; fo
   return rows
     .filter((row) => eventsOf(row).includes(event))
     .map((row) => ({ id: row.id, format: row.format }));
+}
+
+/** An endpoint's view (no secret); a 404 when there is none. */
+export async function getWebhook(id: string): Promise<WebhookView> {
+  const db = await getDb();
+  const [row] = await db.select().from(webhooks).where(eq(webhooks.id, id)).limit(1);
+  if (!row) throw notFound("no such webhook");
+  return toView(row);
 }
 
 /** One endpoint ready for delivery, its secret opened; undefined when it is gone. */

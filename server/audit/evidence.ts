@@ -6,10 +6,11 @@
  */
 import "server-only";
 import { eq } from "drizzle-orm";
-import { reviews, sessions } from "@/db/schema";
+import { reviews } from "@/db/schema";
 import { getDb } from "@/db/store";
-import { hasPermission, type Principal } from "@/server/auth/principal";
+import type { Principal } from "@/server/auth/principal";
 import { notFound } from "@/server/errors";
+import { chunked, indentedJson, indentedJsonArray } from "@/server/http/file-pieces";
 import {
   ChainVerifier,
   HASH_ALGORITHM,
@@ -17,24 +18,10 @@ import {
   verifyAuditLog,
   verifySession,
 } from "@/server/integrity";
-import { readSessionEvents } from "@/server/recording";
+import { readSessionEvents, visibleSession } from "@/server/recording";
 import { listSessionAuditEvents } from "./audit-query";
 
 export const EVIDENCE_FORMAT = "portcullis-evidence/1";
-
-/** The session row when the principal may see it (their own, or audit:read); otherwise not found. */
-async function visibleSession(principal: Principal, sessionId: string) {
-  const db = await getDb();
-  const [session] = await db.select().from(sessions).where(eq(sessions.id, sessionId)).limit(1);
-  if (!session || (session.principalId !== principal.id && !hasPermission(principal, "audit:read"))) {
-    throw notFound("no such session");
-  }
-  return session;
-}
-
-/** JSON.stringify(value, null, 2), indented `depth` levels further (to sit inside an outer object). */
-const indented = (value: unknown, depth: number): string =>
-  JSON.stringify(value, null, 2).replaceAll("\n", `\n${"  ".repeat(depth)}`);
 
 /**
  * The bundle as a file written a piece at a time: what JSON.stringify(bundle, null, 2) writes, with the events
@@ -59,34 +46,27 @@ export async function streamEvidenceBundle(principal: Principal, sessionId: stri
     generatedBy: principal.kind === "service" ? `service:${principal.name}` : principal.email,
     session: sessionFields,
   };
-  async function* pieces(): AsyncGenerator<string> {
-    const open = indented(opening, 0);
-    yield `${open.slice(0, -2)},\n  "events": [`;
-    const verifier = new ChainVerifier();
-    let count = 0;
+  const verifier = new ChainVerifier();
+  // The events as written, each added to the verification on its way out.
+  async function* events() {
     for await (const e of readSessionEvents(sessionId, { upToSeq: eventSeq })) {
       verifier.add({ id: e.id, seq: e.seq, hash: e.hash, digest: sessionEventDigest(e) });
-      const event = {
-        id: e.id,
-        seq: e.seq,
-        at: e.at.toISOString(),
-        type: e.type,
-        data: e.data,
-        hash: e.hash,
-      };
-      yield `${count === 0 ? "" : ","}\n    ${indented(event, 2)}`;
-      count++;
+      yield { id: e.id, seq: e.seq, at: e.at.toISOString(), type: e.type, data: e.data, hash: e.hash };
     }
+  }
+  async function* pieces(): AsyncGenerator<string> {
+    yield `${indentedJson(opening, 0).slice(0, -2)},\n  "events": `;
+    yield* indentedJsonArray(events(), 1);
     const integrity = {
       algorithm: HASH_ALGORITHM,
       session: { head, verification: verifier.finish(head) },
       auditLog,
     };
-    yield `${count === 0 ? "]" : "\n  ]"},\n  "auditEvents": ${indented(auditEvents, 1)},\n  "integrity": ${indented(integrity, 1)}\n}`;
+    yield `,\n  "auditEvents": ${indentedJson(auditEvents, 1)},\n  "integrity": ${indentedJson(integrity, 1)}\n}`;
   }
   return {
     filename: `evidence-${session.connectionName}-${session.id}.json`,
-    body: pieces(),
+    body: chunked(pieces()),
   };
 }
 

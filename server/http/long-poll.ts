@@ -6,13 +6,10 @@
  * Not responsible for what a reply looks like (exec-reply.ts) or for deciding reviews.
  */
 import "server-only";
-import { and, asc, eq, gt } from "drizzle-orm";
-import { type SessionEvent, sessionEvents } from "@/db/schema";
-import { getDb } from "@/db/store";
+import type { SessionEvent } from "@/db/schema";
 import { getReview, reviewSignals } from "@/server/approvals";
-import { hasPermission, type Principal } from "@/server/auth/principal";
-import { notFound } from "@/server/errors";
-import { getSession, readSessionEvents } from "@/server/recording";
+import type { Principal } from "@/server/auth/principal";
+import { readSessionEvents, sessionEventPage, visibleSession } from "@/server/recording";
 import { processSingleton } from "@/server/singleton";
 
 const waiters = processSingleton("longPollWaiters", () => ({ active: 0 }));
@@ -131,7 +128,7 @@ export interface EventPage {
 export const DEFAULT_EVENT_PAGE: EventPage = { after: 0, limit: 1000 };
 export const MAX_EVENTS_PER_PAGE = 5000;
 
-type SessionRow = NonNullable<Awaited<ReturnType<typeof getSession>>>;
+type SessionRow = Awaited<ReturnType<typeof visibleSession>>;
 interface SessionWithEvents {
   session: SessionRow;
   events: SessionEvent[];
@@ -140,25 +137,17 @@ interface SessionWithEvents {
 }
 
 /**
- * A session with a page of its events, for its own principal or an auditor; anyone else gets the same 404 as for
- * none. A terminal session holds its whole screen output as events: pages keep a reply bounded.
+ * A session with a page of its events, for its own principal or an auditor. A terminal session holds its whole
+ * screen output as events: pages keep a reply bounded.
  */
 export async function readSession(
   principal: Principal,
   id: string,
   page: EventPage = DEFAULT_EVENT_PAGE,
 ): Promise<SessionWithEvents> {
-  const session = await getSession(id);
-  if (!session || (session.principalId !== principal.id && !hasPermission(principal, "audit:read"))) {
-    throw notFound("no such session");
-  }
-  const db = await getDb();
-  const rows = await db
-    .select()
-    .from(sessionEvents)
-    .where(and(eq(sessionEvents.sessionId, id), gt(sessionEvents.id, page.after)))
-    .orderBy(asc(sessionEvents.id))
-    .limit(page.limit + 1);
+  const session = await visibleSession(principal, id);
+  // One more than asked for says whether there is a next page.
+  const rows = await sessionEventPage(id, { after: page.after, limit: page.limit + 1 });
   const events = rows.slice(0, page.limit);
   return {
     session,

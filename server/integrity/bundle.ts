@@ -6,7 +6,9 @@
  */
 import "server-only";
 import { z } from "zod";
-import { type ChainVerification, sessionEventDigest, verifyChain } from "./hash-chain";
+import type { SessionEvent } from "@/db/schema";
+import type { ChainVerification } from "./hash-chain";
+import { verifySessionEvents } from "./verify";
 
 const bundleSchema = z.object({
   session: z.looseObject({ id: z.string().min(1) }),
@@ -37,13 +39,16 @@ export function verifyEvidenceBundle(input: unknown, pinnedHead?: string): Bundl
     throw new Error(`not an evidence bundle: ${issue?.path.join(".") || "the file"}: ${issue?.message}`);
   }
   const { session, events, integrity } = parsed.data;
-  const links = events.map((e) => ({
-    id: e.id,
-    seq: e.seq,
-    hash: e.hash,
-    digest: sessionEventDigest({ sessionId: session.id, type: e.type, at: new Date(e.at), data: e.data }),
-  }));
-  const result = verifyChain(links, integrity.session.head);
+  // The events as the store held them: the same check as for a stored session.
+  const result = verifySessionEvents(
+    { eventSeq: integrity.session.head.seq, chainHead: integrity.session.head.hash },
+    events.map((e) => ({
+      ...e,
+      sessionId: session.id,
+      at: new Date(e.at),
+      data: e.data as SessionEvent["data"],
+    })),
+  );
   if (result.ok && pinnedHead !== undefined && pinnedHead !== result.head.hash) {
     return {
       ...result,

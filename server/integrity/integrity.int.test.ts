@@ -345,9 +345,8 @@ interface Bundle {
 /** The evidence bundle as the download gives it: the streamed file, parsed. */
 async function bundleOf(principal: Principal, sessionId: string): Promise<Bundle> {
   const { streamEvidenceBundle } = await import("@/server/audit");
-  const file = await streamEvidenceBundle(principal, sessionId);
-  let text = "";
-  for await (const piece of file.body) text += piece;
+  const { collectText } = await import("@/server/http/file-pieces");
+  const text = await collectText((await streamEvidenceBundle(principal, sessionId)).body);
   // Written a piece at a time, it is still exactly what JSON.stringify(bundle, null, 2) writes.
   expect(text).toBe(JSON.stringify(JSON.parse(text), null, 2));
   return JSON.parse(text) as Bundle;

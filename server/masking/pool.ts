@@ -121,7 +121,7 @@ class MaskPool {
   tryMask(
     columns: ColumnRef[],
     values: string[],
-    cols: Int32Array<ArrayBuffer>,
+    columnsOf: readonly number[],
     config: MaskingConfig,
   ): Promise<MaskedChunk> | undefined {
     let slot = this.slots.reduce<Slot | undefined>(
@@ -130,6 +130,8 @@ class MaskPool {
     );
     if (!slot || (slot.inFlight > 0 && this.slots.length < this.size)) slot = this.spawn();
     if (slot.inFlight >= WORKER_DEPTH) return undefined;
+    // Built only now that a worker takes it (transferred, so the buffer is the worker's).
+    const cols = Int32Array.from(columnsOf);
     const id = this.nextId++;
     const configKey = this.configKey(config);
     const sent = this.sentConfigs.get(slot.worker) ?? new Set<string>();
@@ -268,7 +270,7 @@ export class BatchMasker {
   private dispatch(): void {
     while (this.queue.length > 0) {
       const chunk = this.queue[0]!;
-      const sent = pool.tryMask(this.columns, chunk.values, Int32Array.from(chunk.cols), this.config);
+      const sent = pool.tryMask(this.columns, chunk.values, chunk.cols, this.config);
       if (!sent) return;
       this.queue.shift();
       chunk.done = sent.then(

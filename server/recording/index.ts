@@ -9,7 +9,7 @@ import { and, desc, eq, gt, inArray, isNull, lte, or } from "drizzle-orm";
 import { type PreparedStatement, runPrepared } from "@/db/prepared";
 import { type SessionEvent, sessionEvents, sessions } from "@/db/schema";
 import { getDb, getStore } from "@/db/store";
-import type { Principal } from "@/server/auth/principal";
+import { hasPermission, type Principal } from "@/server/auth/principal";
 import { GatewayError, notFound } from "@/server/errors";
 import { chainHash, chainHashSqlText, sessionEventDigest } from "@/server/integrity";
 
@@ -286,45 +286,61 @@ export async function getSessionWithEvents(sessionId: string) {
   return { session, events };
 }
 
-/** The session row alone (undefined when there is none). */
-export async function getSession(sessionId: string) {
+/**
+ * The session row when `principal` may see it (their own, or audit:read); otherwise the same 404 as for none, so
+ * a member cannot learn that someone else's session exists.
+ */
+export async function visibleSession(principal: Principal, sessionId: string) {
   const db = await getDb();
   const [session] = await db.select().from(sessions).where(eq(sessions.id, sessionId)).limit(1);
+  if (!session || (session.principalId !== principal.id && !hasPermission(principal, "audit:read"))) {
+    throw notFound("no such session");
+  }
   return session;
 }
 
-/**
- * A session's events in append order, read a page at a time (so a long recording is never all in memory);
- * `types` keeps only those types (a terminal export does not need keyframes).
- */
+export interface EventPageOptions {
+  /** events after this id (0: from the start) */
+  after?: number;
+  limit: number;
+  /** only these types (a terminal export does not need keyframes) */
+  types?: string[];
+  /** only events up to this place in the chain (and any from before chaining): a session head read first */
+  upToSeq?: number;
+}
+
+/** One page of a session's events in append order. */
+export async function sessionEventPage(
+  sessionId: string,
+  options: EventPageOptions,
+): Promise<SessionEvent[]> {
+  const db = await getDb();
+  return db
+    .select()
+    .from(sessionEvents)
+    .where(
+      and(
+        eq(sessionEvents.sessionId, sessionId),
+        gt(sessionEvents.id, options.after ?? 0),
+        ...(options.types ? [inArray(sessionEvents.type, options.types)] : []),
+        ...(options.upToSeq !== undefined
+          ? [or(isNull(sessionEvents.seq), lte(sessionEvents.seq, options.upToSeq))]
+          : []),
+      ),
+    )
+    .orderBy(sessionEvents.id)
+    .limit(options.limit);
+}
+
+/** A session's events in append order, read a page at a time (so a long recording is never all in memory). */
 export async function* readSessionEvents(
   sessionId: string,
-  options: {
-    types?: string[];
-    pageSize?: number;
-    /** only events up to this place in the chain (and any from before chaining): a session head read first */
-    upToSeq?: number;
-  } = {},
+  options: Omit<EventPageOptions, "after" | "limit"> & { pageSize?: number } = {},
 ): AsyncGenerator<SessionEvent> {
-  const db = await getDb();
-  const pageSize = options.pageSize ?? 500;
+  const { pageSize = 500, ...filter } = options;
   let after = 0;
   for (;;) {
-    const page = await db
-      .select()
-      .from(sessionEvents)
-      .where(
-        and(
-          eq(sessionEvents.sessionId, sessionId),
-          gt(sessionEvents.id, after),
-          ...(options.types ? [inArray(sessionEvents.type, options.types)] : []),
-          ...(options.upToSeq !== undefined
-            ? [or(isNull(sessionEvents.seq), lte(sessionEvents.seq, options.upToSeq))]
-            : []),
-        ),
-      )
-      .orderBy(sessionEvents.id)
-      .limit(pageSize);
+    const page = await sessionEventPage(sessionId, { ...filter, after, limit: pageSize });
     for (const event of page) yield event;
     if (page.length < pageSize) return;
     after = page[page.length - 1]!.id;

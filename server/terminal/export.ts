@@ -8,14 +8,14 @@
  */
 import "server-only";
 import type { SessionEvent } from "@/db/schema";
-import { hasPermission, type Principal } from "@/server/auth/principal";
-import { notFound } from "@/server/errors";
-import { getSession, readSessionEvents } from "@/server/recording";
+import type { Principal } from "@/server/auth/principal";
+import { chunked, indentedJson, indentedJsonArray } from "@/server/http/file-pieces";
+import { readSessionEvents, visibleSession } from "@/server/recording";
 
 export interface SessionExport {
   contentType: string;
   filename: string;
-  /** the file, in pieces of about CHUNK_CHARS */
+  /** the file, in pieces (server/http/file-pieces.ts) */
   body: AsyncIterable<string>;
 }
 
@@ -154,21 +154,6 @@ export function toAsciicast(
   return `${lines.join("\n")}\n`;
 }
 
-/** Pieces of output are gathered to about this many characters before they are handed on. */
-const CHUNK_CHARS = 64 * 1024;
-
-async function* chunked(lines: AsyncIterable<string>): AsyncGenerator<string> {
-  let buffer = "";
-  for await (const line of lines) {
-    buffer += line;
-    if (buffer.length >= CHUNK_CHARS) {
-      yield buffer;
-      buffer = "";
-    }
-  }
-  if (buffer !== "") yield buffer;
-}
-
 const TERMINAL_TYPES = ["output", "input", "resize", "command"];
 
 async function* asciicastLines(
@@ -190,19 +175,11 @@ async function* asciicastLines(
   for (const line of writer.end()) yield `${line}\n`;
 }
 
-/** JSON.stringify(value, null, 2), indented `depth` levels further (to sit inside an outer object). */
-const indented = (value: unknown, depth: number): string =>
-  JSON.stringify(value, null, 2).replaceAll("\n", `\n${"  ".repeat(depth)}`);
-
 /** What JSON.stringify({ session, events }, null, 2) writes, written an event at a time. */
 async function* sqlSessionJson(session: unknown, sessionId: string): AsyncGenerator<string> {
-  yield `{\n  "session": ${indented(session, 1)},\n  "events": [`;
-  let count = 0;
-  for await (const event of readSessionEvents(sessionId)) {
-    yield `${count === 0 ? "" : ","}\n    ${indented(event, 2)}`;
-    count++;
-  }
-  yield count === 0 ? "]\n}" : "\n  ]\n}";
+  yield `{\n  "session": ${indentedJson(session, 1)},\n  "events": `;
+  yield* indentedJsonArray(readSessionEvents(sessionId), 1);
+  yield "\n}";
 }
 
 export async function exportSession(
@@ -210,10 +187,7 @@ export async function exportSession(
   sessionId: string,
   options: { withInput?: boolean } = {},
 ): Promise<SessionExport> {
-  const session = await getSession(sessionId);
-  if (!session || (session.principalId !== principal.id && !hasPermission(principal, "audit:read"))) {
-    throw notFound("no such session");
-  }
+  const session = await visibleSession(principal, sessionId);
   const stamp = session.startedAt.toISOString().replace(/[:.]/g, "-");
   if (session.kind === "terminal") {
     return {
@@ -232,11 +206,4 @@ export async function exportSession(
     filename: `${session.connectionName}-${stamp}.json`,
     body: chunked(sqlSessionJson(session, sessionId)),
   };
-}
-
-/** The whole export as one string (tests and small sessions only). */
-export async function exportText(file: SessionExport): Promise<string> {
-  let out = "";
-  for await (const piece of file.body) out += piece;
-  return out;
 }

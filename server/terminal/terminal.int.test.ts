@@ -170,10 +170,11 @@ describe("browser terminal through the gateway", () => {
     await session.end("test done");
     expect(browser.controls.some((c) => c.type === "ended")).toBe(true);
 
-    const { exportSession, exportText } = await import("./export");
+    const { exportSession } = await import("./export");
+    const { collectText } = await import("@/server/http/file-pieces");
     const cast = await exportSession(member, session.sessionId);
     expect(cast.contentType).toBe("application/x-asciicast");
-    const castText = await exportText(cast);
+    const castText = await collectText(cast.body);
     const [headerLine, ...eventLines] = castText.trimEnd().split("\n");
     const header = JSON.parse(headerLine ?? "{}") as { version: number; width: number; height: number };
     expect(header).toMatchObject({ version: 2, width: 100, height: 30 });
