@@ -20,7 +20,7 @@ async function main() {
   await app.prepare();
   const handle = app.getRequestHandler();
   // After prepare(): route modules import next/server, which needs Next's AsyncLocalStorage set up.
-  // The SQL data path skips Next's router (docs/decisions/0002-data-path-dispatch.md): the same route modules,
+  // The SQL data path skips Next's router (docs/decisions/0004-sql-data-path.md): the same route modules,
   // the same withAuth wrapper, called directly. Everything else goes to Next.
   const { dispatchDataRoute } = await import("@/server/http/node-adapter");
   const exec = await import("@/app/api/v1/connections/[name]/exec/route");
