@@ -1,11 +1,13 @@
 // Starts the real parts the end-to-end suite needs: a PostgreSQL target (initdb on a free port), an OpenID
-// Connect provider, and the built console configured for both. Returns the teardown.
+// Connect provider, and the built console configured for both. Returns the teardown, which also scans the
+// console's log for secrets once every journey has run.
 
 import { getFreePort } from "../test/harness/free-port";
 import { startOidcProvider } from "../test/harness/oidc";
 import { startPostgres } from "../test/harness/postgres";
 import { startConsole } from "./support/console";
 import { ADMIN, OIDC_USER } from "./support/env";
+import { secretsInLog } from "./support/log-scan";
 
 export default async function globalSetup() {
   const port = await getFreePort();
@@ -36,8 +38,11 @@ export default async function globalSetup() {
     database: target.database,
   });
   return async () => {
+    // After every journey, whatever order they ran in: the log holds no credential and no unmasked sample value.
+    const leaks = secretsInLog(console_.logFile, target.password);
     await console_.stop();
     await oidc.stop();
     await target.stop();
+    if (leaks.length > 0) throw new Error(`the console log holds ${leaks.join(", ")}`);
   };
 }

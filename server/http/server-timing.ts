@@ -49,11 +49,6 @@ export class StageTimer {
     else this.stages.push([to, moved]);
   }
 
-  /** Skips the time since the last mark (work that belongs to no stage worth reporting). */
-  restart(): void {
-    this.last = performance.now();
-  }
-
   header(): string {
     return this.stages.map(([name, ms]) => `${name};dur=${ms.toFixed(2)}`).join(", ");
   }
