@@ -139,15 +139,21 @@ function toTargetError(err: unknown, connectionId: string): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/**
+ * Runs in the caller's session, after its statements, so whatever it set (search_path) is still in force: every
+ * type and operator is named with its schema, so nothing the caller created can answer in the catalog's place
+ * (the names decide masking, and they are cached for every caller).
+ */
+const TABLE_NAMES_QUERY =
+  "select c.oid::pg_catalog.int4 as oid, n.nspname as schema, c.relname as name from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid operator(pg_catalog.=) c.relnamespace where c.oid operator(pg_catalog.=) any($1::pg_catalog.oid[])";
+
 async function resolveTables(pool: Pool, sql: Sql, oids: number[]) {
   const unknown = [...new Set(oids.filter((o) => o > 0 && !pool.tableNames.has(o)))];
   if (unknown.length > 0) {
-    const rows = await sql.unsafe(
-      "select c.oid::int as oid, n.nspname || '.' || c.relname as name from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where c.oid = any($1::oid[])",
-      [unknown as never],
-    );
+    const rows = await sql.unsafe(TABLE_NAMES_QUERY, [unknown as never]);
     for (const oid of unknown) pool.tableNames.set(oid, null);
-    for (const r of rows as unknown as { oid: number; name: string }[]) pool.tableNames.set(r.oid, r.name);
+    for (const r of rows as unknown as { oid: number; schema: string; name: string }[])
+      pool.tableNames.set(r.oid, `${r.schema}.${r.name}`);
   }
 }
 
@@ -200,7 +206,7 @@ export async function runStatements(
   options: RunOptions,
 ): Promise<{ results: StatementResult[]; error?: Error }> {
   const pool = await poolFor(connectionId, options.version);
-  let reserved: Awaited<ReturnType<Sql["reserve"]>>;
+  let reserved: Reserved;
   try {
     reserved = await (options.readOnly ? pool.reads : pool.sql).reserve();
   } catch (err) {
@@ -294,14 +300,81 @@ export async function runStatements(
     }
     return { results };
   } finally {
-    // A session left inside a failed or open transaction, or with settings changed, must not be handed to the
-    // next caller: it is cleaned before it goes back to the pool, in one round trip and off the caller's path.
-    void reserved
-      .unsafe("rollback; reset all")
-      .simple()
-      .catch(() => {})
-      .finally(() => reserved.release());
+    // Off the caller's path: the reply does not wait for the clean-up, the next use of the session does.
+    void returnSession(reserved, pool);
   }
+}
+
+type Reserved = Awaited<ReturnType<Sql["reserve"]>>;
+
+/**
+ * Everything a caller can leave on a session, undone before the session serves anyone else: an open or failed
+ * transaction (ROLLBACK), then DISCARD ALL: WITH HOLD cursors, prepared statements, session advisory locks,
+ * LISTEN, temporary tables, sequences' currval, every setting (back to the startup packet's values, so the
+ * read-only pool stays read-only), SET ROLE and SET SESSION AUTHORIZATION. The statement timeout is lifted
+ * first so that one the caller set too short cannot cut the clean-up (DISCARD ALL restores it). DISCARD ALL
+ * refuses to run inside a transaction block, which a message of several statements is, so these are three
+ * simple-query messages written together: one round trip. Nothing of postgres.js depends on what DISCARD ALL
+ * drops: it prepares no statements (`prepare: false`), reads cursors through the unnamed portal, and its
+ * startup parameters are what RESET returns to.
+ */
+const SESSION_RESET = ["rollback", "set statement_timeout = 0", "discard all"];
+
+/**
+ * The last resort for a session that could not be cleaned twice: the target closes it as soon as it is idle
+ * (PostgreSQL 14 and later), and it is never given back meanwhile; postgres.js connects anew on the next use.
+ * (Not pg_terminate_backend: its error arrives while a query is open, and postgres.js 3.4 then fails the next
+ * connection's first query with it.)
+ */
+const SESSION_END = ["rollback", "set idle_session_timeout = 1"];
+
+/** True when the driver lost the session (closed, broken, or the server ended it): nothing is left to clean. */
+function isSessionGone(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return false;
+  if (/^[0-9A-Z]{5}$/.test(code)) return code.startsWith("08") || code.startsWith("57P");
+  return true;
+}
+
+/** Writes the messages together and waits for every answer, throwing the first error. */
+async function runInOneTrip(session: Reserved, texts: string[]) {
+  const answers = await Promise.allSettled(texts.map((text) => session.unsafe(text).simple()));
+  const failed = answers.find((a) => a.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+/**
+ * Cleans a session and gives it back to its pool, or makes sure it never serves anyone again: a session whose
+ * clean-up failed twice is ended, and when even that fails its whole pool is closed (the uses in flight on it
+ * fail, the next ones open a new pool) rather than wait forever for a session that can never come back.
+ * Exported for the failure-path test.
+ */
+export async function returnSession(
+  session: Reserved,
+  pool: Pick<Pool, "sql" | "reads"> | undefined,
+  reset: string[] = SESSION_RESET,
+): Promise<"clean" | "ended" | "retired"> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await runInOneTrip(session, reset);
+      session.release();
+      return "clean";
+    } catch (err) {
+      // A lost session is already out of the pool (postgres.js connects anew on the next use).
+      if (isSessionGone(err)) return "ended";
+    }
+  }
+  console.warn("[portcullis] a target session could not be cleaned after use; it is closed instead");
+  try {
+    await runInOneTrip(session, SESSION_END);
+    return "ended";
+  } catch (err) {
+    if (isSessionGone(err)) return "ended";
+  }
+  for (const [id, cached] of pools) if (cached === pool) pools.delete(id);
+  void pool?.sql.end({ timeout: 0 });
+  void pool?.reads.end({ timeout: 0 });
+  return "retired";
 }
 
 /** Runs a catalog query the gateway itself issues (completion): never user input. */
