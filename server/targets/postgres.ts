@@ -8,7 +8,7 @@ import postgres from "postgres";
 import { openConnectionSecret } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import { processSingleton } from "@/server/singleton";
-import { describeNetworkError } from "./describe-error";
+import { describeLoginError, describeNetworkError, type LoginTarget } from "./describe-error";
 import { typeName } from "./pg-types";
 
 export interface ResultColumn {
@@ -49,6 +49,8 @@ interface Pool {
    */
   reads: Sql;
   tableNames: Map<number, string | null>;
+  /** who the pool logs in as, where: named in login errors */
+  login: LoginTarget;
 }
 
 const pools = processSingleton("pgPools", () => new Map<string, Pool>());
@@ -103,7 +105,13 @@ async function poolFor(connectionId: string, version?: string): Promise<Pool> {
         ...(readOnly && { default_transaction_read_only: true }),
       },
     }) as unknown as Sql;
-  const pool = { key, sql: open(false), reads: open(true), tableNames: new Map<number, string | null>() };
+  const pool = {
+    key,
+    sql: open(false),
+    reads: open(true),
+    tableNames: new Map<number, string | null>(),
+    login: { host: row.host, database: row.database ?? "postgres", username: row.username },
+  };
   pools.set(connectionId, pool);
   return pool;
 }
@@ -147,6 +155,22 @@ function toTargetError(err: unknown, connectionId: string): Error {
 const TABLE_NAMES_QUERY =
   "select c.oid::pg_catalog.int4 as oid, n.nspname as schema, c.relname as name from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid operator(pg_catalog.=) c.relnamespace where c.oid operator(pg_catalog.=) any($1::pg_catalog.oid[])";
 
+/**
+ * A session that could not start is the target's or the connection's settings' fault, never the caller's
+ * statement: a gateway error (502) in words, whatever the server answered.
+ */
+function toSessionStartError(err: unknown, connectionId: string, login: LoginTarget): GatewayError {
+  const refused = describeLoginError(err, login);
+  if (refused) return new GatewayError("target_unavailable", refused.message);
+  const described = toTargetError(err, connectionId);
+  if (described instanceof GatewayError) return described;
+  const code = (err as { code?: unknown } | null)?.code;
+  return new GatewayError(
+    "target_unavailable",
+    `${login.host} refused to start a session for user ${login.username}${typeof code === "string" ? ` (${code})` : ""}.`,
+  );
+}
+
 async function resolveTables(pool: Pool, sql: Sql, oids: number[]) {
   const unknown = [...new Set(oids.filter((o) => o > 0 && !pool.tableNames.has(o)))];
   if (unknown.length > 0) {
@@ -168,6 +192,18 @@ function columnsOf(raw: RawColumn[] | undefined, pool: Pool): ResultColumn[] {
     const table = c.table ? pool.tableNames.get(c.table) : null;
     return { name: c.name, type: typeName(c.type), ...(table && { table }) };
   });
+}
+
+/**
+ * Why the driver cannot run a statement of this parse-node kind, or undefined when it can. COPY is one: TO
+ * STDOUT and FROM STDIN switch the session to PostgreSQL's copy protocol, whose data are not rows the gateway
+ * can mask (and FROM STDIN waits for data no caller can send); COPY to or from a file on the server moves data
+ * no result shows, past masking too.
+ */
+export function unsupportedStatement(kind: string): string | undefined {
+  if (kind === "CopyStmt")
+    return "COPY is not supported through the gateway (COPY ... TO STDOUT and FROM STDIN need PostgreSQL's copy protocol, which the gateway does not carry): run the SELECT instead, its rows are masked; to load rows, INSERT them";
+  return undefined;
 }
 
 export interface RunOptions {
@@ -210,7 +246,7 @@ export async function runStatements(
   try {
     reserved = await (options.readOnly ? pool.reads : pool.sql).reserve();
   } catch (err) {
-    throw toTargetError(err, connectionId);
+    throw toSessionStartError(err, connectionId, pool.login);
   }
   const results: StatementResult[] = [];
   let cancelled = false;
