@@ -94,6 +94,17 @@ describe("COPY to or from the client through exec", () => {
     ]);
   });
 
+  it("says so in the dry run (/check) too", async () => {
+    const response = await fetch(`${server.url}/api/v1/connections/shop/check`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ input: "COPY customers TO STDOUT" }),
+    });
+    const body = (await response.json()) as { decision: string; reasons: { message: string }[] };
+    expect(body.decision).toBe("deny");
+    expect(body.reasons[0]?.message).toMatch(/COPY .*not supported through the gateway/);
+  });
+
   it("still runs the SELECT the refusal points to, masked", async () => {
     const reply = await exec("shop", "SELECT name, email FROM customers");
     expect(reply.status).toBe(200);
@@ -114,5 +125,15 @@ describe("a connection whose login the target refuses", () => {
     expect(reply.body.error.message).toMatch(problem);
     expect(reply.text).not.toContain(gateway.pg.password);
     expect(reply.text).not.toContain(WRONG_PASSWORD);
+  });
+
+  it("answers 502 for its table list (completion) as well", async () => {
+    const response = await fetch(`${server.url}/api/v1/connections/ghost-user/schema`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const text = await response.text();
+    expect(response.status).toBe(502);
+    expect(text).toMatch(/nobody_here/);
+    expect(text).not.toContain(gateway.pg.password);
   });
 });

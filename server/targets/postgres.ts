@@ -167,7 +167,7 @@ function toSessionStartError(err: unknown, connectionId: string, login: LoginTar
   const code = (err as { code?: unknown } | null)?.code;
   return new GatewayError(
     "target_unavailable",
-    `${login.host} refused to start a session for user ${login.username}${typeof code === "string" ? ` (${code})` : ""}.`,
+    `${login.host} refused the gateway's session for user ${login.username}${typeof code === "string" ? ` (${code})` : ""}.`,
   );
 }
 
@@ -419,7 +419,10 @@ export async function queryCatalog(connectionId: string, text: string): Promise<
   try {
     return (await pool.sql.unsafe(text)) as unknown as Record<string, unknown>[];
   } catch (err) {
-    throw toTargetError(err, connectionId);
+    // The gateway's own query: whatever fails is the target's or the connection's settings' fault (502).
+    const failure = toTargetError(err, connectionId);
+    if (failure instanceof GatewayError) throw failure;
+    throw toSessionStartError(err, connectionId, pool.login);
   }
 }
 
