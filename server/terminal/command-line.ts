@@ -164,8 +164,9 @@ function scan(line: string): Scan {
     }
     if (c === "$" && line[i + 1] === "(") {
       if (line[i + 2] === "(") {
-        // $(( arithmetic )) runs nothing.
+        // $(( arithmetic )) runs nothing itself, but the substitutions in it do: `$(( $(reboot) ))`.
         const end = matchParen(line, i + 2);
+        nested.push(...scan(line.slice(i + 3, end === -1 ? line.length : end - 2)).nested);
         i = end === -1 ? line.length : end;
       } else i = substitution(i + 1);
       inWord = true;
@@ -299,6 +300,11 @@ export interface OptionSpec {
    * `prod`. getopt_long takes any unambiguous prefix (`--comm` for `--command`).
    */
   pflag?: boolean;
+  /**
+   * The table lists every option the program has, none of which it would take the next word for unless listed:
+   * an unknown option is an error the program stops at, so it is read as a plain flag (no readings to branch).
+   */
+  complete?: boolean;
 }
 
 export interface OptionReading {
@@ -369,7 +375,7 @@ function readLong(state: ReadingState, body: string, args: string[], spec: Optio
   if (candidates.length === 0) {
     // Unknown: with `=` its value is plain; without, it may take the next word or not.
     take(typed, attached, false);
-    if (attached === undefined && following !== undefined) take(typed, following, true);
+    if (attached === undefined && following !== undefined && !spec.complete) take(typed, following, true);
     return readings;
   }
   // One candidate is what the program reads; several (an ambiguous prefix) it refuses, but each is considered.
@@ -401,7 +407,7 @@ function readCluster(state: ReadingState, cluster: string, args: string[], spec:
         readings.push(next);
       };
       if (option?.value === "required" || (option?.value === "optional" && rest !== "")) return withValue();
-      if (!option) withValue(); // unknown: it may take a value; the walk below reads it as a flag
+      if (!option && !spec.complete) withValue(); // unknown: it may take a value; below, it is a flag
       current.options.push({ name });
     }
     readings.push(current);
@@ -448,13 +454,36 @@ function unquotedMask(line: string): boolean[] {
 const FUNCTION_HEAD =
   /(?:^|[\s;&|(){}])(?:function\s+([^\s;&|()<>'"`$]+)\s*(?:\(\s*\))?|([^\s;&|()<>'"`$]+)\s*\(\s*\))\s*([{(])/g;
 
+export interface FunctionDefinition {
+  name: string;
+  body: string;
+  /** The body starts commands that run alongside it: a pipeline (`|`) or one in the background (`&`). */
+  forks: boolean;
+}
+
+/** An unquoted `|` or `&` that is not `||` or `&&`: a pipeline or a command sent to the background. */
+function hasConcurrencyOperator(text: string, mask: boolean[], from: number): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (!mask[from + i] || (c !== "|" && c !== "&")) continue;
+    if (text[i + 1] === c) {
+      i++;
+      continue;
+    }
+    const previous = text[i - 1];
+    if (c === "&" && (previous === ">" || previous === "<" || text[i + 1] === ">")) continue; // 2>&1, &>
+    return true;
+  }
+  return false;
+}
+
 /**
  * The shell functions the line defines (`name() { ...; }`, `function name { ...; }`, `name() ( ... )`),
  * with the text of their bodies. Definitions inside quotes are text, not definitions.
  */
-export function functionDefinitions(line: string): { name: string; body: string }[] {
+export function functionDefinitions(line: string): FunctionDefinition[] {
   const mask = unquotedMask(line);
-  const found: { name: string; body: string }[] = [];
+  const found: FunctionDefinition[] = [];
   for (const m of line.matchAll(FUNCTION_HEAD)) {
     const open = (m.index ?? 0) + m[0].length - 1;
     if (!mask[open]) continue;
@@ -470,7 +499,8 @@ export function functionDefinitions(line: string): { name: string; body: string 
       }
     }
     const body = line.slice(open + 1, end === -1 ? line.length : end);
-    found.push({ name: basename(m[1] ?? m[2] ?? ""), body });
+    const forks = hasConcurrencyOperator(body, mask, open + 1);
+    found.push({ name: basename(m[1] ?? m[2] ?? ""), body, forks });
   }
   return found;
 }

@@ -37,6 +37,8 @@ describe("parseCommandLine", () => {
     ["echo one\nreboot", ["echo", "reboot"]],
     ["diff <(ls a) <(ls b)", ["diff", "ls", "ls"]],
     ["echo $((1+2))", ["echo"]],
+    ["echo $(( $(reboot) + 1 ))", ["echo", "reboot"]],
+    ["echo $(( 2 * `halt` ))", ["echo", "halt"]],
   ])("finds the commands of %j", (line, expected) => {
     expect(names(line)).toEqual(expected);
   });
@@ -142,12 +144,12 @@ describe("normalizePath", () => {
 
 describe("functionDefinitions", () => {
   it.each([
-    ["bomb(){ bomb|bomb& };bomb", [{ name: "bomb", body: " bomb|bomb& " }]],
-    [":(){ :|:& };:", [{ name: ":", body: " :|:& " }]],
-    ["function f { g; }", [{ name: "f", body: " g; " }]],
-    ["function f() { g; }", [{ name: "f", body: " g; " }]],
-    ["f() ( g )", [{ name: "f", body: " g " }]],
-    ["f(){ echo '}'; g; }", [{ name: "f", body: " echo '}'; g; " }]],
+    ["bomb(){ bomb|bomb& };bomb", [{ name: "bomb", body: " bomb|bomb& ", forks: true }]],
+    [":(){ :|:& };:", [{ name: ":", body: " :|:& ", forks: true }]],
+    ["function f { g; }", [{ name: "f", body: " g; ", forks: false }]],
+    ["function f() { g && h || i 2>&1; }", [{ name: "f", body: " g && h || i 2>&1; ", forks: false }]],
+    ["f() ( g & )", [{ name: "f", body: " g & ", forks: true }]],
+    ["f(){ echo '}|&'; g; }", [{ name: "f", body: " echo '}|&'; g; ", forks: false }]],
     ["echo 'f(){ f|f& }'", []],
     ["echo $(date)", []],
   ])("finds the functions %j defines", (line, expected) => {
@@ -273,6 +275,23 @@ describe("built-in command rules", () => {
     ["greet(){ echo hi; }; greet", "allow"],
     ["retry(){ cmd || retry; }; retry", "allow"],
     ["echo 'bomb(){ bomb|bomb& };bomb'", "allow"],
+    [".(){ .|.& };.", "deny"],
+    ["echo $(b(){ b|b& };b)", "deny"],
+    [
+      "fib(){ if [ $1 -lt 2 ]; then echo $1; else echo $(( $(fib $(($1-1))) + $(fib $(($1-2))) )); fi; }; fib 10",
+      "allow",
+    ],
+    ["f(){ f; f; }; f", "allow"],
+    ['psql -c"delete from t"', "review"],
+    ['psql --command="$(cat cleanup.sql)"', "review"],
+    ["sudo -u postgres psql -xc 'delete from t'", "review"],
+    ["kubectl -nprod delete pod x", "review"],
+    ["kubectl -x get delete pod", "review"],
+    ["rm -rf / --no-preserve-root", "deny"],
+    ["rm -rf /usr/local/../..", "deny"],
+    ["command rm -rf '/'", "deny"],
+    ["rm -zzzzzzzz ./file", "allow"],
+    ['dd of="/dev/sda" if=/dev/zero', "deny"],
   ])("%j -> %s (options and paths as the program reads them)", async (line, expected) => {
     expect((await evaluateCommandLine(line, [], context)).decision).toBe(expected);
   });

@@ -134,13 +134,15 @@ function verbIs(c: ParsedCommand, name: string, spec: OptionSpec, verbs: string[
 }
 
 /**
- * A fork bomb: a shell function that runs itself more than once each time it runs (`:(){ :|:& };:`,
- * `bomb(){ bomb|bomb& };bomb`, `function f { f & f; }`), defined on this line or in its `sh -c` scripts. Its
- * definition alone is refused: once defined, calling it later needs no line the rules would recognise.
+ * A fork bomb: a shell function that runs itself more than once each time it runs, in a pipeline or in the
+ * background, so its copies multiply while they run (`:(){ :|:& };:`, `bomb(){ bomb|bomb& };bomb`,
+ * `function f { f & f; }`), defined on this line or in its `sh -c` scripts. Its definition alone is refused:
+ * once defined, calling it later needs no line the rules would recognise. A recursion that waits for its calls
+ * (`fib(){ ... $(fib ...) + $(fib ...) ... }`) is not one.
  */
 function definesForkBomb(line: string, depth = 0): boolean {
-  for (const { name, body } of functionDefinitions(line)) {
-    if (parseCommandLine(body).filter((c) => c.name === name).length >= 2) return true;
+  for (const { name, body, forks } of functionDefinitions(line)) {
+    if (forks && parseCommandLine(body).filter((c) => c.name === name).length >= 2) return true;
   }
   if (depth >= 4) return false;
   return parseCommandLine(line).some((c) => {

@@ -12,6 +12,7 @@ const maybe = (short: string | undefined, long?: string): OptionDef => ({ short,
 
 /** GNU coreutils rm. */
 export const RM: OptionSpec = {
+  complete: true,
   options: [
     none("f", "force"),
     none("i"),
