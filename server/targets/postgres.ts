@@ -357,6 +357,12 @@ type Reserved = Awaited<ReturnType<Sql["reserve"]>>;
 const SESSION_RESET = ["rollback", "set statement_timeout = 0", "discard all"];
 
 /**
+ * Far longer than a clean-up takes (well under a millisecond; seconds only to drop thousands of temporary
+ * tables): a session that needs more is stuck, and is not waited for.
+ */
+const RESET_TIMEOUT_MS = 30_000;
+
+/**
  * The last resort for a session that could not be cleaned twice: the target closes it as soon as it is idle
  * (PostgreSQL 14 and later), and it is never given back meanwhile; postgres.js connects anew on the next use.
  * (Not pg_terminate_backend: its error arrives while a query is open, and postgres.js 3.4 then fails the next
@@ -364,48 +370,72 @@ const SESSION_RESET = ["rollback", "set statement_timeout = 0", "discard all"];
  */
 const SESSION_END = ["rollback", "set idle_session_timeout = 1"];
 
-/** True when the driver lost the session (closed, broken, or the server ended it): nothing is left to clean. */
+/**
+ * True when the driver lost the session (closed, broken, or the server ended it): nothing is left to clean.
+ * Any other failure (a SQL error, or the driver refusing to send, e.g. a session stuck in COPY) leaves it open.
+ */
 function isSessionGone(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== "string") return false;
   if (/^[0-9A-Z]{5}$/.test(code)) return code.startsWith("08") || code.startsWith("57P");
-  return true;
+  return code.startsWith("CONNECTION_") || /^E[A-Z]+$/.test(code);
 }
 
-/** Writes the messages together and waits for every answer, throwing the first error. */
-async function runInOneTrip(session: Reserved, texts: string[]) {
-  const answers = await Promise.allSettled(texts.map((text) => session.unsafe(text).simple()));
-  const failed = answers.find((a) => a.status === "rejected");
-  if (failed) throw failed.reason;
+class SessionStuck extends Error {}
+
+/**
+ * Writes the messages together and waits for every answer, throwing the first error; SessionStuck when they
+ * are not all answered in time (a session stuck in COPY never answers, nor one waiting on a lock).
+ */
+async function runInOneTrip(session: Reserved, texts: string[], timeoutMs: number) {
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SessionStuck()), timeoutMs);
+  });
+  try {
+    const answers = await Promise.race([
+      Promise.allSettled(texts.map((text) => session.unsafe(text).simple())),
+      stuck,
+    ]);
+    const failed = answers.find((a) => a.status === "rejected");
+    if (failed) throw failed.reason;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
  * Cleans a session and gives it back to its pool, or makes sure it never serves anyone again: a session whose
- * clean-up failed twice is ended, and when even that fails its whole pool is closed (the uses in flight on it
- * fail, the next ones open a new pool) rather than wait forever for a session that can never come back.
- * Exported for the failure-path test.
+ * clean-up failed twice is ended; when even that fails, or the session is stuck, its whole pool is closed (the
+ * uses in flight on it fail, the next ones open a new pool) rather than wait forever for a session that can never
+ * come back. Exported for the failure-path tests.
  */
 export async function returnSession(
   session: Reserved,
   pool: Pick<Pool, "sql" | "reads"> | undefined,
   reset: string[] = SESSION_RESET,
+  timeoutMs = RESET_TIMEOUT_MS,
 ): Promise<"clean" | "ended" | "retired"> {
-  for (let attempt = 0; attempt < 2; attempt++) {
+  let stuck = false;
+  for (let attempt = 0; attempt < 2 && !stuck; attempt++) {
     try {
-      await runInOneTrip(session, reset);
+      await runInOneTrip(session, reset, timeoutMs);
       session.release();
       return "clean";
     } catch (err) {
       // A lost session is already out of the pool (postgres.js connects anew on the next use).
       if (isSessionGone(err)) return "ended";
+      stuck = err instanceof SessionStuck;
     }
   }
   console.warn("[portcullis] a target session could not be cleaned after use; it is closed instead");
-  try {
-    await runInOneTrip(session, SESSION_END);
-    return "ended";
-  } catch (err) {
-    if (isSessionGone(err)) return "ended";
+  if (!stuck) {
+    try {
+      await runInOneTrip(session, SESSION_END, timeoutMs);
+      return "ended";
+    } catch (err) {
+      if (isSessionGone(err)) return "ended";
+    }
   }
   for (const [id, cached] of pools) if (cached === pool) pools.delete(id);
   void pool?.sql.end({ timeout: 0 });

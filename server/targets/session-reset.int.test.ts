@@ -234,6 +234,22 @@ describe("a pooled target session between two callers", () => {
     }
   });
 
+  it("closes the whole pool when a session stuck in COPY cannot be cleaned or ended", async () => {
+    const { returnSession } = await import("./postgres");
+    const pool = postgres(targetUrl, { max: 1, onnotice: () => {} });
+    try {
+      const session = await pool.reserve();
+      const copying = await session.unsafe("copy notes from stdin").writable();
+      copying.on("error", () => {}); // destroyed with the pool
+      // It never answers: the clean-up gives up after the time it is given (here 100 ms).
+      const pools = { sql: pool as never, reads: pool as never };
+      expect(await returnSession(session, pools, undefined, 100)).toBe("retired");
+      await expect(pool`select 1`).rejects.toMatchObject({ code: expect.stringMatching(/^CONNECTION_/) });
+    } finally {
+      await pool.end({ timeout: 0 });
+    }
+  });
+
   it("names a result column's table from the catalog even when the caller shadowed its operators", async () => {
     // The table a column comes from decides its masking, and the name is cached for every caller: a caller's
     // search_path must not reach the gateway's own lookup, which runs in the caller's session.
