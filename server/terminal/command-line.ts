@@ -59,6 +59,10 @@ const WRAPPERS: Record<string, Set<string>> = {
   taskset: new Set(),
   unbuffer: new Set(),
   watch: new Set(["-n", "-d"]),
+  timeout: new Set(["-s", "--signal", "-k", "--kill-after"]),
+  // busybox and toybox run their first word as the applet: `busybox rm -rf /` is rm.
+  busybox: new Set(),
+  toybox: new Set(),
 };
 /** Wrappers whose first plain word is an argument of theirs, not the command (timeout 5 cmd, chrt 10 cmd). */
 const WRAPPER_FIRST_ARG = new Set(["timeout", "chrt", "taskset"]);
@@ -218,6 +222,22 @@ function scan(line: string): Scan {
 
 const basename = (word: string) => word.slice(word.lastIndexOf("/") + 1);
 
+/** env's `-S string` / `--split-string=string`: the words it stands for, and how many words it took. */
+function envSplitString(
+  word: string,
+  next: string | undefined,
+): { words: string[]; consumed: number } | undefined {
+  let value: string | undefined;
+  let consumed = 1;
+  if (word === "--split-string" || /^-[i0v]*S$/.test(word)) {
+    value = next;
+    consumed = 2;
+  } else if (word.startsWith("--split-string=")) value = word.slice("--split-string=".length);
+  else if (/^-[i0v]*S/.test(word)) value = word.slice(word.indexOf("S") + 1);
+  if (value === undefined) return undefined;
+  return { words: scan(value).commands.flat(), consumed };
+}
+
 /** Drops assignments, keywords and wrappers in front of the command; returns the command's words. */
 function unwrap(words: string[]): string[] {
   let rest = words;
@@ -236,6 +256,12 @@ function unwrap(words: string[]): string[] {
       if (w === "--") {
         i++;
         break;
+      }
+      const split = name === "env" ? envSplitString(w, rest[i + 1]) : undefined;
+      if (split) {
+        // `env -S 'rm -rf /'` splits its value into the command's words.
+        rest = [...rest.slice(0, i), ...split.words, ...rest.slice(i + split.consumed)];
+        continue;
       }
       if (name === "env" && ASSIGNMENT.test(w)) i++;
       else if (w.startsWith("-") && w.length > 1) i += takesArg?.has(w) ? 2 : 1;

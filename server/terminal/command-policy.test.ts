@@ -38,6 +38,15 @@ describe("parseCommandLine", () => {
     ["diff <(ls a) <(ls b)", ["diff", "ls", "ls"]],
     ["echo $((1+2))", ["echo"]],
     ["echo $(( $(reboot) + 1 ))", ["echo", "reboot"]],
+    ["busybox rm -rf /", ["rm"]],
+    ["busybox sh -c 'halt'", ["sh", "halt"]],
+    ["timeout -s KILL 5 reboot", ["reboot"]],
+    ["timeout -k 1 5 halt", ["halt"]],
+    ['env -S "reboot now"', ["reboot"]],
+    ["env --split-string='FOO=1 halt'", ["halt"]],
+    ["env -iS'shutdown -h now'", ["shutdown"]],
+    ["env -uSOMEVAR reboot", ["reboot"]],
+    ["env -iS 'halt -p'", ["halt"]],
     ["echo $(( 2 * `halt` ))", ["echo", "halt"]],
   ])("finds the commands of %j", (line, expected) => {
     expect(names(line)).toEqual(expected);
