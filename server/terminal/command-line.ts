@@ -197,6 +197,13 @@ function scan(line: string): Scan {
       i = end === -1 ? line.length : end;
       continue;
     }
+    if (c === "&" && (line[i - 1] === ">" || line[i - 1] === "<" || line[i + 1] === ">")) {
+      // Part of a redirection (`2>&1`, `>&file`, `&>file`), not a command sent to the background.
+      word += c;
+      inWord = true;
+      i++;
+      continue;
+    }
     const op = SEPARATORS.find((s) => line.startsWith(s, i));
     if (op) {
       endCommand();

@@ -102,13 +102,36 @@ function isRecursiveRmOfRoot(c: ParsedCommand): boolean {
 /** Devices dd may write: writes to them are thrown away. */
 const HARMLESS_DEVICES = new Set(["/dev/null", "/dev/zero", "/dev/full"]);
 
+const isDevice = (path: string) => path.startsWith("/dev/") && !HARMLESS_DEVICES.has(path);
+
+/** Where a redirection goes: a terminal, a standard stream, shared memory or bash's /dev/tcp is no disk. */
+const isDeviceForRedirection = (path: string) =>
+  isDevice(path) && !/^\/dev\/(std(in|out|err)|tty|fd\/\d+|shm\/.+|(tcp|udp)\/.+|pts\/\d+)$/.test(path);
+
 function isDdToDevice(c: ParsedCommand): boolean {
   if (c.name !== "dd") return false;
-  return c.args.some((a) => {
-    if (!a.startsWith("of=")) return false;
-    const path = normalizePath(a.slice(3));
-    return path.startsWith("/dev/") && !HARMLESS_DEVICES.has(path);
-  });
+  return c.args.some((a) => a.startsWith("of=") && isDevice(normalizePath(a.slice(3))));
+}
+
+/**
+ * Output redirections of a command (`> /dev/sda`, `1>//dev/sda`, `>>x`, `&>x`, `>|x`), by their target. The
+ * line parser keeps them among the words, quotes removed, so a quoted ">" argument reads as one too (stricter).
+ */
+function redirectionTargets(args: string[]): string[] {
+  const targets: string[] = [];
+  for (const [i, a] of args.entries()) {
+    const m = /^[^<>]*?(?:\d+|&)?>(?:>|\|)?(&?)(.*)$/.exec(a);
+    if (!m) continue;
+    // `>&2`, `2>&1`, `>&-` duplicate or close a descriptor; `>&file` writes the file.
+    if (m[1] === "&" && /^(\d+|-)?$/.test(m[2] ?? "")) continue;
+    const target = m[2] === "" ? args[i + 1] : m[2];
+    if (target !== undefined) targets.push(target);
+  }
+  return targets;
+}
+
+function redirectsToDevice(c: ParsedCommand): boolean {
+  return redirectionTargets([c.name, ...c.args]).some((t) => isDeviceForRedirection(normalizePath(t)));
 }
 
 async function isNonReadPsql(c: ParsedCommand): Promise<boolean> {
@@ -202,6 +225,13 @@ export function defaultCommandRules(): DefaultRule[] {
       "deny",
       "dd writing to a device is not allowed",
       isDdToDevice,
+    ),
+    builtin(
+      "redirect-device",
+      "Writing raw devices is refused",
+      "deny",
+      "redirecting output to a device is not allowed",
+      redirectsToDevice,
     ),
     builtin(
       "power",
