@@ -35,7 +35,12 @@ import {
   startSession,
   startSessionWithEvent,
 } from "@/server/recording";
-import { type ResultColumn, runStatements, TargetError } from "@/server/targets/postgres";
+import {
+  type ResultColumn,
+  runStatements,
+  TargetError,
+  unsupportedStatement,
+} from "@/server/targets/postgres";
 import { beginRun } from "@/server/targets/runs";
 
 export const LIMITS = {
@@ -139,10 +144,13 @@ export async function checkSql(principal: Principal, connectionName: string, inp
   const connection = await sqlConnection(principal, connectionName);
   validateInput(input);
   const classification = await inspect(input);
-  const decision = evaluateRules(classification, await rulesFor(connection), {
-    connectionId: connection.id,
-    groups: principal.groups.map((g) => g.name),
-  });
+  const decision = refuseUnsupported(
+    classification,
+    evaluateRules(classification, await rulesFor(connection), {
+      connectionId: connection.id,
+      groups: principal.groups.map((g) => g.name),
+    }),
+  );
   return {
     ...decision,
     statements: classification.statements.map((s) => ({
@@ -185,6 +193,18 @@ export async function runSql(request: SqlRequest): Promise<SqlOutcome> {
   return decideAndRun(request, connection, classification, rowLimit, true);
 }
 
+/** A statement the target driver cannot run (COPY) is refused whatever the rules say, before it is held or run. */
+function refuseUnsupported(classification: Classification, decision: PolicyDecision): PolicyDecision {
+  const refusals = classification.statements.flatMap((s) => {
+    const message = unsupportedStatement(s.kind);
+    if (!message) return [];
+    const reason = { statementIndex: s.index, statement: s.text, class: s.class, ruleId: null };
+    return [{ ...reason, ruleName: "not supported", action: "deny" as const, message }];
+  });
+  if (refusals.length === 0) return decision;
+  return { ...decision, decision: "deny", reasons: [...refusals, ...decision.reasons] };
+}
+
 /** SQLSTATE read_only_sql_transaction: the target refused a write inside a read-only transaction. */
 const READ_ONLY_VIOLATION = "25006";
 
@@ -209,10 +229,13 @@ async function decideAndRun(
   mayRunReadOnly: boolean,
 ): Promise<SqlOutcome> {
   const { principal, timer } = request;
-  const decision = evaluateRules(classification, await rulesFor(connection), {
-    connectionId: connection.id,
-    groups: principal.groups.map((g) => g.name),
-  });
+  const decision = refuseUnsupported(
+    classification,
+    evaluateRules(classification, await rulesFor(connection), {
+      connectionId: connection.id,
+      groups: principal.groups.map((g) => g.name),
+    }),
+  );
   timer?.mark("policy");
 
   const statementEvent = {

@@ -2,7 +2,7 @@
 import "server-only";
 import postgres from "postgres";
 import type { TargetSecret } from "@/server/connections/vault";
-import { describeNetworkError, type ProbeFailure } from "./describe-error";
+import { describeLoginError, describeNetworkError, type ProbeFailure } from "./describe-error";
 
 export interface PostgresTarget {
   host: string;
@@ -36,24 +36,8 @@ export async function probePostgres(target: PostgresTarget, secret: TargetSecret
   } catch (err) {
     const network = describeNetworkError(err, target.host, target.port);
     if (network) return network;
-    const code = (err as { code?: string }).code;
-    if (code === "28P01" || code === "28000") {
-      return {
-        ok: false,
-        stage: "auth",
-        message: `PostgreSQL refused the credentials for user ${target.username}. Check the username and password.`,
-      };
-    }
-    if (code === "3D000") {
-      return {
-        ok: false,
-        stage: "database",
-        message: `The database ${target.database} does not exist on ${target.host}.`,
-      };
-    }
-    if (code === "SASL_SIGNATURE_MISMATCH") {
-      return { ok: false, stage: "auth", message: "The server's authentication signature did not match." };
-    }
+    const login = describeLoginError(err, target);
+    if (login) return login;
     return { ok: false, stage: "unknown", message: `PostgreSQL answered: ${(err as Error).message}` };
   } finally {
     await sql.end({ timeout: 1 }).catch(() => {});

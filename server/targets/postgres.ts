@@ -8,7 +8,7 @@ import postgres from "postgres";
 import { openConnectionSecret } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import { processSingleton } from "@/server/singleton";
-import { describeNetworkError } from "./describe-error";
+import { describeLoginError, describeNetworkError, type LoginTarget } from "./describe-error";
 import { typeName } from "./pg-types";
 
 export interface ResultColumn {
@@ -49,6 +49,8 @@ interface Pool {
    */
   reads: Sql;
   tableNames: Map<number, string | null>;
+  /** who the pool logs in as, where: named in login errors */
+  login: LoginTarget;
 }
 
 const pools = processSingleton("pgPools", () => new Map<string, Pool>());
@@ -103,7 +105,13 @@ async function poolFor(connectionId: string, version?: string): Promise<Pool> {
         ...(readOnly && { default_transaction_read_only: true }),
       },
     }) as unknown as Sql;
-  const pool = { key, sql: open(false), reads: open(true), tableNames: new Map<number, string | null>() };
+  const pool = {
+    key,
+    sql: open(false),
+    reads: open(true),
+    tableNames: new Map<number, string | null>(),
+    login: { host: row.host, database: row.database ?? "postgres", username: row.username },
+  };
   pools.set(connectionId, pool);
   return pool;
 }
@@ -139,15 +147,37 @@ function toTargetError(err: unknown, connectionId: string): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/**
+ * Runs in the caller's session, after its statements, so whatever it set (search_path) is still in force: every
+ * type and operator is named with its schema, so nothing the caller created can answer in the catalog's place
+ * (the names decide masking, and they are cached for every caller).
+ */
+const TABLE_NAMES_QUERY =
+  "select c.oid::pg_catalog.int4 as oid, n.nspname as schema, c.relname as name from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid operator(pg_catalog.=) c.relnamespace where c.oid operator(pg_catalog.=) any($1::pg_catalog.oid[])";
+
+/**
+ * A session that could not start is the target's or the connection's settings' fault, never the caller's
+ * statement: a gateway error (502) in words, whatever the server answered.
+ */
+function toSessionStartError(err: unknown, connectionId: string, login: LoginTarget): GatewayError {
+  const refused = describeLoginError(err, login);
+  if (refused) return new GatewayError("target_unavailable", refused.message);
+  const described = toTargetError(err, connectionId);
+  if (described instanceof GatewayError) return described;
+  const code = (err as { code?: unknown } | null)?.code;
+  return new GatewayError(
+    "target_unavailable",
+    `${login.host} refused the gateway's session for user ${login.username}${typeof code === "string" ? ` (${code})` : ""}.`,
+  );
+}
+
 async function resolveTables(pool: Pool, sql: Sql, oids: number[]) {
   const unknown = [...new Set(oids.filter((o) => o > 0 && !pool.tableNames.has(o)))];
   if (unknown.length > 0) {
-    const rows = await sql.unsafe(
-      "select c.oid::int as oid, n.nspname || '.' || c.relname as name from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where c.oid = any($1::oid[])",
-      [unknown as never],
-    );
+    const rows = await sql.unsafe(TABLE_NAMES_QUERY, [unknown as never]);
     for (const oid of unknown) pool.tableNames.set(oid, null);
-    for (const r of rows as unknown as { oid: number; name: string }[]) pool.tableNames.set(r.oid, r.name);
+    for (const r of rows as unknown as { oid: number; schema: string; name: string }[])
+      pool.tableNames.set(r.oid, `${r.schema}.${r.name}`);
   }
 }
 
@@ -162,6 +192,18 @@ function columnsOf(raw: RawColumn[] | undefined, pool: Pool): ResultColumn[] {
     const table = c.table ? pool.tableNames.get(c.table) : null;
     return { name: c.name, type: typeName(c.type), ...(table && { table }) };
   });
+}
+
+/**
+ * Why the driver cannot run a statement of this parse-node kind, or undefined when it can. COPY is one: TO
+ * STDOUT and FROM STDIN switch the session to PostgreSQL's copy protocol, whose data are not rows the gateway
+ * can mask (and FROM STDIN waits for data no caller can send); COPY to or from a file on the server moves data
+ * no result shows, past masking too.
+ */
+export function unsupportedStatement(kind: string): string | undefined {
+  if (kind === "CopyStmt")
+    return "COPY is not supported through the gateway (COPY ... TO STDOUT and FROM STDIN need PostgreSQL's copy protocol, which the gateway does not carry): run the SELECT instead, its rows are masked; to load rows, INSERT them";
+  return undefined;
 }
 
 export interface RunOptions {
@@ -200,11 +242,11 @@ export async function runStatements(
   options: RunOptions,
 ): Promise<{ results: StatementResult[]; error?: Error }> {
   const pool = await poolFor(connectionId, options.version);
-  let reserved: Awaited<ReturnType<Sql["reserve"]>>;
+  let reserved: Reserved;
   try {
     reserved = await (options.readOnly ? pool.reads : pool.sql).reserve();
   } catch (err) {
-    throw toTargetError(err, connectionId);
+    throw toSessionStartError(err, connectionId, pool.login);
   }
   const results: StatementResult[] = [];
   let cancelled = false;
@@ -294,14 +336,111 @@ export async function runStatements(
     }
     return { results };
   } finally {
-    // A session left inside a failed or open transaction, or with settings changed, must not be handed to the
-    // next caller: it is cleaned before it goes back to the pool, in one round trip and off the caller's path.
-    void reserved
-      .unsafe("rollback; reset all")
-      .simple()
-      .catch(() => {})
-      .finally(() => reserved.release());
+    // Off the caller's path: the reply does not wait for the clean-up, the next use of the session does.
+    void returnSession(reserved, pool);
   }
+}
+
+type Reserved = Awaited<ReturnType<Sql["reserve"]>>;
+
+/**
+ * Everything a caller can leave on a session, undone before the session serves anyone else: an open or failed
+ * transaction (ROLLBACK), then DISCARD ALL: WITH HOLD cursors, prepared statements, session advisory locks,
+ * LISTEN, temporary tables, sequences' currval, every setting (back to the startup packet's values, so the
+ * read-only pool stays read-only), SET ROLE and SET SESSION AUTHORIZATION. The statement timeout is lifted
+ * first so that one the caller set too short cannot cut the clean-up (DISCARD ALL restores it). DISCARD ALL
+ * refuses to run inside a transaction block, which a message of several statements is, so these are three
+ * simple-query messages written together: one round trip. Nothing of postgres.js depends on what DISCARD ALL
+ * drops: it prepares no statements (`prepare: false`), reads cursors through the unnamed portal, and its
+ * startup parameters are what RESET returns to.
+ */
+const SESSION_RESET = ["rollback", "set statement_timeout = 0", "discard all"];
+
+/**
+ * Far longer than a clean-up takes (well under a millisecond; seconds only to drop thousands of temporary
+ * tables): a session that needs more is stuck, and is not waited for.
+ */
+const RESET_TIMEOUT_MS = 30_000;
+
+/**
+ * The last resort for a session that could not be cleaned twice: the target closes it as soon as it is idle
+ * (PostgreSQL 14 and later), and it is never given back meanwhile; postgres.js connects anew on the next use.
+ * (Not pg_terminate_backend: its error arrives while a query is open, and postgres.js 3.4 then fails the next
+ * connection's first query with it.)
+ */
+const SESSION_END = ["rollback", "set idle_session_timeout = 1"];
+
+/**
+ * True when the driver lost the session (closed, broken, or the server ended it): nothing is left to clean.
+ * Any other failure (a SQL error, or the driver refusing to send, e.g. a session stuck in COPY) leaves it open.
+ */
+function isSessionGone(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return false;
+  if (/^[0-9A-Z]{5}$/.test(code)) return code.startsWith("08") || code.startsWith("57P");
+  return code.startsWith("CONNECTION_") || /^E[A-Z]+$/.test(code);
+}
+
+class SessionStuck extends Error {}
+
+/**
+ * Writes the messages together and waits for every answer, throwing the first error; SessionStuck when they
+ * are not all answered in time (a session stuck in COPY never answers, nor one waiting on a lock).
+ */
+async function runInOneTrip(session: Reserved, texts: string[], timeoutMs: number) {
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SessionStuck()), timeoutMs);
+  });
+  try {
+    const answers = await Promise.race([
+      Promise.allSettled(texts.map((text) => session.unsafe(text).simple())),
+      stuck,
+    ]);
+    const failed = answers.find((a) => a.status === "rejected");
+    if (failed) throw failed.reason;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Cleans a session and gives it back to its pool, or makes sure it never serves anyone again: a session whose
+ * clean-up failed twice is ended; when even that fails, or the session is stuck, its whole pool is closed (the
+ * uses in flight on it fail, the next ones open a new pool) rather than wait forever for a session that can never
+ * come back. Exported for the failure-path tests.
+ */
+export async function returnSession(
+  session: Reserved,
+  pool: Pick<Pool, "sql" | "reads"> | undefined,
+  reset: string[] = SESSION_RESET,
+  timeoutMs = RESET_TIMEOUT_MS,
+): Promise<"clean" | "ended" | "retired"> {
+  let stuck = false;
+  for (let attempt = 0; attempt < 2 && !stuck; attempt++) {
+    try {
+      await runInOneTrip(session, reset, timeoutMs);
+      session.release();
+      return "clean";
+    } catch (err) {
+      // A lost session is already out of the pool (postgres.js connects anew on the next use).
+      if (isSessionGone(err)) return "ended";
+      stuck = err instanceof SessionStuck;
+    }
+  }
+  console.warn("[portcullis] a target session could not be cleaned after use; it is closed instead");
+  if (!stuck) {
+    try {
+      await runInOneTrip(session, SESSION_END, timeoutMs);
+      return "ended";
+    } catch (err) {
+      if (isSessionGone(err)) return "ended";
+    }
+  }
+  for (const [id, cached] of pools) if (cached === pool) pools.delete(id);
+  void pool?.sql.end({ timeout: 0 });
+  void pool?.reads.end({ timeout: 0 });
+  return "retired";
 }
 
 /** Runs a catalog query the gateway itself issues (completion): never user input. */
@@ -310,7 +449,10 @@ export async function queryCatalog(connectionId: string, text: string): Promise<
   try {
     return (await pool.sql.unsafe(text)) as unknown as Record<string, unknown>[];
   } catch (err) {
-    throw toTargetError(err, connectionId);
+    // The gateway's own query: whatever fails is the target's or the connection's settings' fault (502).
+    const failure = toTargetError(err, connectionId);
+    if (failure instanceof GatewayError) throw failure;
+    throw toSessionStartError(err, connectionId, pool.login);
   }
 }
 

@@ -2,6 +2,8 @@
  * Reads a shell command line well enough to find the commands it runs: splits on ; && || | & ( ) and
  * newlines, removes quotes and backslashes, looks into $(...), `...`, <(...) and `sh -c '...'`, and skips
  * what only wraps a command (VAR=value, sudo, env, nohup, time, nice, timeout, exec, command, xargs ...).
+ * Also reads a command's options the way the program does (readOptions: getopt_long or pflag), normalises
+ * paths by their text (normalizePath) and finds the functions a line defines (functionDefinitions).
  * It is not a shell: aliases, functions, variables, globs and scripts are not expanded or followed.
  * Pure; no I/O.
  */
@@ -57,6 +59,10 @@ const WRAPPERS: Record<string, Set<string>> = {
   taskset: new Set(),
   unbuffer: new Set(),
   watch: new Set(["-n", "-d"]),
+  timeout: new Set(["-s", "--signal", "-k", "--kill-after"]),
+  // busybox and toybox run their first word as the applet: `busybox rm -rf /` is rm.
+  busybox: new Set(),
+  toybox: new Set(),
 };
 /** Wrappers whose first plain word is an argument of theirs, not the command (timeout 5 cmd, chrt 10 cmd). */
 const WRAPPER_FIRST_ARG = new Set(["timeout", "chrt", "taskset"]);
@@ -162,8 +168,9 @@ function scan(line: string): Scan {
     }
     if (c === "$" && line[i + 1] === "(") {
       if (line[i + 2] === "(") {
-        // $(( arithmetic )) runs nothing.
+        // $(( arithmetic )) runs nothing itself, but the substitutions in it do: `$(( $(reboot) ))`.
         const end = matchParen(line, i + 2);
+        nested.push(...scan(line.slice(i + 3, end === -1 ? line.length : end - 2)).nested);
         i = end === -1 ? line.length : end;
       } else i = substitution(i + 1);
       inWord = true;
@@ -188,6 +195,13 @@ function scan(line: string): Scan {
     if (c === "#" && !inWord) {
       const end = line.indexOf("\n", i);
       i = end === -1 ? line.length : end;
+      continue;
+    }
+    if (c === "&" && (line[i - 1] === ">" || line[i - 1] === "<" || line[i + 1] === ">")) {
+      // Part of a redirection (`2>&1`, `>&file`, `&>file`), not a command sent to the background.
+      word += c;
+      inWord = true;
+      i++;
       continue;
     }
     const op = SEPARATORS.find((s) => line.startsWith(s, i));
@@ -215,6 +229,22 @@ function scan(line: string): Scan {
 
 const basename = (word: string) => word.slice(word.lastIndexOf("/") + 1);
 
+/** env's `-S string` / `--split-string=string`: the words it stands for, and how many words it took. */
+function envSplitString(
+  word: string,
+  next: string | undefined,
+): { words: string[]; consumed: number } | undefined {
+  let value: string | undefined;
+  let consumed = 1;
+  if (word === "--split-string" || /^-[i0v]*S$/.test(word)) {
+    value = next;
+    consumed = 2;
+  } else if (word.startsWith("--split-string=")) value = word.slice("--split-string=".length);
+  else if (/^-[i0v]*S/.test(word)) value = word.slice(word.indexOf("S") + 1);
+  if (value === undefined) return undefined;
+  return { words: scan(value).commands.flat(), consumed };
+}
+
 /** Drops assignments, keywords and wrappers in front of the command; returns the command's words. */
 function unwrap(words: string[]): string[] {
   let rest = words;
@@ -233,6 +263,12 @@ function unwrap(words: string[]): string[] {
       if (w === "--") {
         i++;
         break;
+      }
+      const split = name === "env" ? envSplitString(w, rest[i + 1]) : undefined;
+      if (split) {
+        // `env -S 'rm -rf /'` splits its value into the command's words.
+        rest = [...rest.slice(0, i), ...split.words, ...rest.slice(i + split.consumed)];
+        continue;
       }
       if (name === "env" && ASSIGNMENT.test(w)) i++;
       else if (w.startsWith("-") && w.length > 1) i += takesArg?.has(w) ? 2 : 1;
@@ -280,4 +316,229 @@ export function parseCommandLine(line: string, depth = 0): ParsedCommand[] {
  */
 export function isIncompleteLine(line: string): boolean {
   return scan(line).incomplete;
+}
+
+/** One option a program accepts: its letter and/or long name, and whether it takes a value. */
+export interface OptionDef {
+  short?: string;
+  long?: string;
+  /** "optional": only attached (`--name=value`), as getopt_long's optional_argument. */
+  value: "none" | "required" | "optional";
+}
+
+export interface OptionSpec {
+  options: OptionDef[];
+  /**
+   * Go's pflag (kubectl) instead of getopt_long: long options by their full name only, and `-n=prod` gives
+   * `prod`. getopt_long takes any unambiguous prefix (`--comm` for `--command`).
+   */
+  pflag?: boolean;
+  /**
+   * The table lists every option the program has, none of which it would take the next word for unless listed:
+   * an unknown option is an error the program stops at, so it is read as a plain flag (no readings to branch).
+   */
+  complete?: boolean;
+}
+
+export interface OptionReading {
+  /** Options in order, named by their long name when they have one (else their letter), with their values. */
+  options: { name: string; value?: string }[];
+  /** Words that are neither options nor their values, in order. */
+  operands: string[];
+}
+
+interface ReadingState extends OptionReading {
+  at: number;
+  ended: boolean;
+}
+
+const clone = (s: ReadingState): ReadingState => ({
+  ...s,
+  options: [...s.options],
+  operands: [...s.operands],
+});
+
+/**
+ * Reads a command's arguments the way the program does (getopt_long, or pflag): clusters (`-xc sql`), values
+ * attached (`-csql`, `--command=sql`) or in the next word, unambiguous prefixes (`--comm`), `--` ending the
+ * options, and options after operands (GNU getopt and pflag both permute). An option the spec does not know, or
+ * a prefix of several, might or might not take the next word: every reading is returned, so a rule asking "could
+ * this run X?" asks it of each. More than `limit` readings gives undefined: the caller cannot decide.
+ */
+export function readOptions(args: string[], spec: OptionSpec, limit = 32): OptionReading[] | undefined {
+  const done: OptionReading[] = [];
+  const pending: ReadingState[] = [{ at: 0, ended: false, options: [], operands: [] }];
+  while (pending.length > 0) {
+    if (done.length + pending.length > limit) return undefined;
+    const state = pending.pop() as ReadingState;
+    const word = args[state.at];
+    if (word === undefined) {
+      done.push({ options: state.options, operands: state.operands });
+      continue;
+    }
+    state.at++;
+    if (state.ended || word === "-" || !word.startsWith("-")) {
+      state.operands.push(word);
+      pending.push(state);
+    } else if (word === "--") {
+      state.ended = true;
+      pending.push(state);
+    } else if (word.startsWith("--")) pending.push(...readLong(state, word.slice(2), args, spec));
+    else pending.push(...readCluster(state, word.slice(1), args, spec));
+  }
+  return done;
+}
+
+/** `--name`, `--name=value`, `--name value`; a name not known for sure branches. */
+function readLong(state: ReadingState, body: string, args: string[], spec: OptionSpec): ReadingState[] {
+  const eq = body.indexOf("=");
+  const typed = eq === -1 ? body : body.slice(0, eq);
+  const attached = eq === -1 ? undefined : body.slice(eq + 1);
+  const exact = spec.options.filter((o) => o.long === typed);
+  const candidates =
+    exact.length > 0 || spec.pflag ? exact : spec.options.filter((o) => o.long?.startsWith(typed));
+  const readings: ReadingState[] = [];
+  const take = (name: string, value: string | undefined, consumesNext: boolean) => {
+    const next = clone(state);
+    next.options.push(value === undefined ? { name } : { name, value });
+    if (consumesNext) next.at++;
+    readings.push(next);
+  };
+  const following = args[state.at];
+  if (candidates.length === 0) {
+    // Unknown: with `=` its value is plain; without, it may take the next word or not.
+    take(typed, attached, false);
+    if (attached === undefined && following !== undefined && !spec.complete) take(typed, following, true);
+    return readings;
+  }
+  // One candidate is what the program reads; several (an ambiguous prefix) it refuses, but each is considered.
+  for (const option of candidates) {
+    const name = option.long ?? typed;
+    if (attached !== undefined || option.value !== "required") take(name, attached, false);
+    else take(name, following, following !== undefined);
+  }
+  return readings;
+}
+
+/** `-abc`: letters until one that takes a value, which takes the rest of the word or the next word. */
+function readCluster(state: ReadingState, cluster: string, args: string[], spec: OptionSpec): ReadingState[] {
+  const readings: ReadingState[] = [];
+  const walk = (current: ReadingState, from: number) => {
+    for (let j = from; j < cluster.length; j++) {
+      const letter = cluster[j] ?? "";
+      const option = spec.options.find((o) => o.short === letter);
+      const name = option?.long ?? letter;
+      const rest = cluster.slice(j + 1);
+      const withValue = () => {
+        const next = clone(current);
+        let value = rest;
+        if (rest === "") {
+          value = args[next.at] ?? "";
+          if (args[next.at] !== undefined) next.at++;
+        } else if (spec.pflag && rest.startsWith("=")) value = rest.slice(1);
+        next.options.push({ name, value });
+        readings.push(next);
+      };
+      if (option?.value === "required" || (option?.value === "optional" && rest !== "")) return withValue();
+      if (!option && !spec.complete) withValue(); // unknown: it may take a value; below, it is a flag
+      current.options.push({ name });
+    }
+    readings.push(current);
+  };
+  walk(clone(state), 0);
+  return readings;
+}
+
+/**
+ * A path as the kernel resolves it by its text alone: repeated slashes and `.` dropped, `..` taken back
+ * (`//dev/sda`, `/dev/../dev/sda` -> `/dev/sda`; `/usr/..` -> `/`). A relative path stays relative (the shell's
+ * working directory is not known); symbolic links are not followed.
+ */
+export function normalizePath(path: string): string {
+  const isAbsolute = path.startsWith("/");
+  const parts: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === ".." && parts.length > 0 && parts.at(-1) !== "..") parts.pop();
+    else if (part !== ".." || !isAbsolute) parts.push(part);
+  }
+  if (isAbsolute) return `/${parts.join("/")}`;
+  return parts.length > 0 ? parts.join("/") : ".";
+}
+
+/** Marks quoted text, so the structure of the line (braces, parentheses) is read outside quotes only. */
+function unquotedMask(line: string): boolean[] {
+  const mask: boolean[] = [];
+  let quote: "'" | '"' | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote !== "'" && c === "\\") {
+      mask.push(false, false);
+      i++;
+      continue;
+    }
+    if (quote === null && (c === "'" || c === '"')) quote = c;
+    else if (quote === c) quote = null;
+    mask.push(quote === null && c !== "'" && c !== '"');
+  }
+  return mask;
+}
+
+const FUNCTION_HEAD =
+  /(?:^|[\s;&|(){}])(?:function\s+([^\s;&|()<>'"`$]+)\s*(?:\(\s*\))?|([^\s;&|()<>'"`$]+)\s*\(\s*\))\s*([{(])/g;
+
+export interface FunctionDefinition {
+  name: string;
+  body: string;
+  /** The body starts commands that run alongside it: a pipeline (`|`) or one in the background (`&`). */
+  forks: boolean;
+}
+
+/** An unquoted `|` or `&` that is not `||` or `&&`: a pipeline or a command sent to the background. */
+function hasConcurrencyOperator(text: string, mask: boolean[], from: number): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (!mask[from + i] || (c !== "|" && c !== "&")) continue;
+    if (text[i + 1] === c) {
+      i++;
+      continue;
+    }
+    const previous = text[i - 1];
+    if (c === "&" && (previous === ">" || previous === "<" || text[i + 1] === ">")) continue; // 2>&1, &>
+    return true;
+  }
+  return false;
+}
+
+/**
+ * The shell functions the line defines (`name() { ...; }`, `function name { ...; }`, `name() ( ... )`),
+ * with the text of their bodies. Definitions inside quotes are text, not definitions.
+ */
+export function functionDefinitions(line: string): FunctionDefinition[] {
+  const mask = unquotedMask(line);
+  const found: FunctionDefinition[] = [];
+  for (const m of line.matchAll(FUNCTION_HEAD)) {
+    const open = (m.index ?? 0) + m[0].length - 1;
+    if (!mask[open]) continue;
+    const [opening, closing] = m[3] === "{" ? ["{", "}"] : ["(", ")"];
+    let depth = 0;
+    let end = -1;
+    for (let i = open; i < line.length; i++) {
+      if (!mask[i]) continue;
+      if (line[i] === opening) depth++;
+      else if (line[i] === closing && --depth === 0) {
+        end = i;
+        break;
+      }
+    }
+    const body = line.slice(open + 1, end === -1 ? line.length : end);
+    const forks = hasConcurrencyOperator(body, mask, open + 1);
+    found.push({ name: basename(m[1] ?? m[2] ?? ""), body, forks });
+  }
+  return found;
+}
+
+/** The script of `sh -c '...'`-like commands, for rules that read a line's structure (functions). */
+export function shellScriptOf(command: ParsedCommand): string | undefined {
+  return shellScript(command.name, command.args);
 }

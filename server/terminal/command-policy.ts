@@ -3,12 +3,24 @@
  * command-line.ts) is decided on its own against the stored command rules, falling back to the built-in
  * defaults, and the line gets the strictest decision. Of the rules matching a command the most specific wins
  * (a connection set > groups set > a longer command pattern), remaining ties go to the stricter action.
- * No stored or default rule matching means allow: a terminal is an allow-by-default channel.
+ * No stored or default rule matching means allow: a terminal is an allow-by-default channel. The built-in
+ * rules read the options of the commands they know as those programs do, and compare normalised paths.
  * It does not read the screen (prompt.ts does) and does not block anything (terminal-session.ts does).
  */
 import "server-only";
 import { classifySql, DECISION_SEVERITY, type Decision } from "@/server/policy";
-import { isIncompleteLine, type ParsedCommand, parseCommandLine } from "./command-line";
+import {
+  functionDefinitions,
+  isIncompleteLine,
+  normalizePath,
+  type OptionReading,
+  type OptionSpec,
+  type ParsedCommand,
+  parseCommandLine,
+  readOptions,
+  shellScriptOf,
+} from "./command-line";
+import { KUBECTL, PSQL, RM, SYSTEMCTL } from "./known-options";
 
 export interface CommandRule {
   id: string;
@@ -52,38 +64,84 @@ interface DefaultRule extends CommandRule {
   matches(command: ParsedCommand, line: string): boolean | Promise<boolean>;
 }
 
-const isOption = (a: string) => a.startsWith("-") && a.length > 1;
+// The commands the built-in rules know are read as the programs themselves read their arguments (getopt_long,
+// or pflag for kubectl: see readOptions and ./known-options.ts), and paths are compared once normalised, so
+// spelling an option or a path differently (`-xc`, `--comm=`, `-v 9 delete`, `of=//dev/sda`, `/usr/..`)
+// decides the same way.
 
-function hasShortFlag(args: string[], flag: string, long: string): boolean {
-  return args.some((a) => a === long || (/^-[a-zA-Z]+$/.test(a) && a.includes(flag)));
+/**
+ * Whether some reading of the command's arguments satisfies `test`. Arguments too tangled to read (more
+ * readings than the parser follows) count as satisfying it: the rule cannot decide, so it applies.
+ */
+function someReading(c: ParsedCommand, spec: OptionSpec, test: (r: OptionReading) => boolean): boolean {
+  const readings = readOptions(c.args, spec);
+  return readings === undefined || readings.some(test);
 }
 
-const ROOT_TARGET = /^\/+(\*|\.{1,2})?\/*$/;
+const has = (r: OptionReading, name: string) => r.options.some((o) => o.name === name);
+
+/**
+ * Paths that are the root directory or all of it: `/`, `/usr/..`, `//`, `/*`; a home directory (`~`, `~user`,
+ * `$HOME`) counts as one level deep, the shallowest it can be (`/root`), so `~/..` is the root.
+ */
+function isRootPath(path: string): boolean {
+  const home = /^(~[^/]*|\$HOME|\$\{HOME\})(?=\/|$)/;
+  const normalized = normalizePath(path.replace(home, "/home-directory"));
+  return normalized === "/" || /^\/(\*|\?|\[[^\]]*\])+$/.test(normalized);
+}
 
 function isRecursiveRmOfRoot(c: ParsedCommand): boolean {
   if (c.name !== "rm") return false;
-  const recursive = hasShortFlag(c.args, "r", "--recursive") || hasShortFlag(c.args, "R", "--recursive");
-  const targets = c.args.filter((a) => !isOption(a));
-  return recursive && (targets.some((t) => ROOT_TARGET.test(t)) || c.args.includes("--no-preserve-root"));
+  return someReading(
+    c,
+    RM,
+    (r) => has(r, "recursive") && (r.operands.some(isRootPath) || has(r, "no-preserve-root")),
+  );
 }
 
-/** `psql ... -c 'sql'` (also --command=, -csql): the SQL of each -c, in order. */
-function psqlCommands(args: string[]): string[] {
-  const sqls: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] ?? "";
-    if (a === "-c" || a === "--command") {
-      if (args[i + 1] !== undefined) sqls.push(args[i + 1] ?? "");
-      i++;
-    } else if (a.startsWith("--command=")) sqls.push(a.slice("--command=".length));
-    else if (/^-c./.test(a)) sqls.push(a.slice(2));
+/** Devices dd may write: writes to them are thrown away. */
+const HARMLESS_DEVICES = new Set(["/dev/null", "/dev/zero", "/dev/full"]);
+
+const isDevice = (path: string) => path.startsWith("/dev/") && !HARMLESS_DEVICES.has(path);
+
+/** Where a redirection goes: a terminal, a standard stream, shared memory or bash's /dev/tcp is no disk. */
+const isDeviceForRedirection = (path: string) =>
+  isDevice(path) && !/^\/dev\/(std(in|out|err)|tty|fd\/\d+|shm\/.+|(tcp|udp)\/.+|pts\/\d+)$/.test(path);
+
+function isDdToDevice(c: ParsedCommand): boolean {
+  if (c.name !== "dd") return false;
+  return c.args.some((a) => a.startsWith("of=") && isDevice(normalizePath(a.slice(3))));
+}
+
+/**
+ * Output redirections of a command (`> /dev/sda`, `1>//dev/sda`, `>>x`, `&>x`, `>|x`), by their target. The
+ * line parser keeps them among the words, quotes removed, so a quoted ">" argument reads as one too (stricter).
+ */
+function redirectionTargets(args: string[]): string[] {
+  const targets: string[] = [];
+  for (const [i, a] of args.entries()) {
+    const m = /^[^<>]*?(?:\d+|&)?>(?:>|\|)?(&?)(.*)$/.exec(a);
+    if (!m) continue;
+    // `>&2`, `2>&1`, `>&-` duplicate or close a descriptor; `>&file` writes the file.
+    if (m[1] === "&" && /^(\d+|-)?$/.test(m[2] ?? "")) continue;
+    const target = m[2] === "" ? args[i + 1] : m[2];
+    if (target !== undefined) targets.push(target);
   }
-  return sqls;
+  return targets;
+}
+
+function redirectsToDevice(c: ParsedCommand): boolean {
+  return redirectionTargets([c.name, ...c.args]).some((t) => isDeviceForRedirection(normalizePath(t)));
 }
 
 async function isNonReadPsql(c: ParsedCommand): Promise<boolean> {
   if (c.name !== "psql") return false;
-  for (const sql of psqlCommands(c.args)) {
+  const readings = readOptions(c.args, PSQL);
+  if (readings === undefined) return true;
+  const sqls = new Set(
+    readings.flatMap((r) => r.options.filter((o) => o.name === "command").map((o) => o.value ?? "")),
+  );
+  for (const sql of sqls) {
     try {
       if ((await classifySql(sql)).class !== "read") return true;
     } catch {
@@ -93,41 +151,41 @@ async function isNonReadPsql(c: ParsedCommand): Promise<boolean> {
   return false;
 }
 
-/** Options of kubectl and systemctl that take a value in the next word (`-n prod`). */
-const VALUE_OPTIONS = new Set([
-  "-n",
-  "--namespace",
-  "--context",
-  "--cluster",
-  "--user",
-  "--kubeconfig",
-  "-s",
-  "--server",
-  "-l",
-  "--selector",
-  "-o",
-  "--output",
-  "-f",
-  "--filename",
-  "-H",
-  "--host",
-  "-M",
-  "--machine",
-  "-p",
-  "--property",
-]);
-
-/** The first word that is neither an option nor an option's value: kubectl's or systemctl's verb. */
-function subcommand(c: ParsedCommand): string | undefined {
-  for (let i = 0; i < c.args.length; i++) {
-    const a = c.args[i] ?? "";
-    if (!isOption(a)) return a;
-    if (VALUE_OPTIONS.has(a)) i++;
-  }
-  return undefined;
+/** kubectl's or systemctl's verb is one of `verbs` in some reading of its arguments. */
+function verbIs(c: ParsedCommand, name: string, spec: OptionSpec, verbs: string[]): boolean {
+  return c.name === name && someReading(c, spec, (r) => verbs.includes(r.operands[0] ?? ""));
 }
 
-const FORK_BOMB = /([A-Za-z_:.][\w:.]*)\s*\(\)\s*\{\s*\1\s*\|\s*\1\s*&\s*\}\s*;?\s*\1/;
+/**
+ * A fork bomb: a shell function that runs itself more than once each time it runs, in a pipeline or in the
+ * background, so its copies multiply while they run (`:(){ :|:& };:`, `bomb(){ bomb|bomb& };bomb`,
+ * `function f { f & f; }`), defined on this line or in its `sh -c` scripts. Its definition alone is refused:
+ * once defined, calling it later needs no line the rules would recognise. A recursion that waits for its calls
+ * (`fib(){ ... $(fib ...) + $(fib ...) ... }`) is not one.
+ */
+function definesForkBomb(line: string, depth = 0): boolean {
+  for (const { name, body, forks } of functionDefinitions(line)) {
+    if (forks && parseCommandLine(body).filter((c) => c.name === name).length >= 2) return true;
+  }
+  if (depth >= 4) return false;
+  return parseCommandLine(line).some((c) => {
+    const script = shellScriptOf(c);
+    return script !== undefined && definesForkBomb(script, depth + 1);
+  });
+}
+
+/** systemctl verbs that stop or restart a running service. */
+const SERVICE_STOPS = [
+  "stop",
+  "restart",
+  "try-restart",
+  "reload-or-restart",
+  "try-reload-or-restart",
+  "condrestart",
+  "force-reload",
+  "kill",
+  "isolate",
+];
 
 function builtin(
   id: string,
@@ -166,7 +224,14 @@ export function defaultCommandRules(): DefaultRule[] {
       "Writing raw devices is refused",
       "deny",
       "dd writing to a device is not allowed",
-      (c) => c.name === "dd" && c.args.some((a) => a.startsWith("of=/dev/")),
+      isDdToDevice,
+    ),
+    builtin(
+      "redirect-device",
+      "Writing raw devices is refused",
+      "deny",
+      "redirecting output to a device is not allowed",
+      redirectsToDevice,
     ),
     builtin(
       "power",
@@ -176,17 +241,17 @@ export function defaultCommandRules(): DefaultRule[] {
       (c) =>
         ["shutdown", "reboot", "halt", "poweroff"].includes(c.name) ||
         (c.name === "init" && ["0", "6"].includes(c.args[0] ?? "")) ||
-        (c.name === "systemctl" && ["poweroff", "reboot", "halt", "kexec"].includes(subcommand(c) ?? "")),
+        verbIs(c, "systemctl", SYSTEMCTL, ["poweroff", "reboot", "halt", "kexec", "soft-reboot"]),
     ),
     builtin("fork-bomb", "Fork bombs are refused", "deny", "a fork bomb is not allowed", (_c, line) =>
-      FORK_BOMB.test(line),
+      definesForkBomb(line),
     ),
     builtin(
       "kubectl-delete",
       "kubectl delete needs review",
       "review",
       "deleting Kubernetes objects waits for an approver",
-      (c) => c.name === "kubectl" && subcommand(c) === "delete",
+      (c) => verbIs(c, "kubectl", KUBECTL, ["delete"]),
     ),
     builtin(
       "psql-write",
@@ -200,7 +265,7 @@ export function defaultCommandRules(): DefaultRule[] {
       "Stopping or restarting services needs review",
       "review",
       "stopping or restarting a service waits for an approver",
-      (c) => c.name === "systemctl" && ["stop", "restart"].includes(subcommand(c) ?? ""),
+      (c) => verbIs(c, "systemctl", SYSTEMCTL, SERVICE_STOPS),
     ),
   ];
 }
@@ -235,9 +300,18 @@ function compiledRegex(pattern: string): RegExp | null {
   return regexCache.get(pattern) ?? null;
 }
 
+/** An argument's path (`/etc//shadow`, `of=/dev/../dev/sda`) as normalizePath gives it; other words as they are. */
+function normalizedWord(word: string): string {
+  const at = word.indexOf("/");
+  if (at === -1) return word;
+  const key = /^[A-Za-z][\w-]*=/.exec(word)?.[0] ?? "";
+  return key.length <= at ? `${key}${normalizePath(word.slice(key.length))}` : word;
+}
+
 /**
  * A "command" pattern is the command name (glob) then words the arguments must contain in that order:
- * "kubectl delete" matches `kubectl -n prod delete pod x`; "mkfs*" matches mkfs.ext4.
+ * "kubectl delete" matches `kubectl -n prod delete pod x`; "mkfs*" matches mkfs.ext4. A word matches an
+ * argument as typed or with its path normalised ("cat /etc/shadow" matches `cat //etc/./shadow`).
  */
 export function commandPatternMatches(pattern: string, command: ParsedCommand): boolean {
   const [head, ...rest] = pattern.trim().split(/\s+/);
@@ -245,7 +319,9 @@ export function commandPatternMatches(pattern: string, command: ParsedCommand): 
   let from = 0;
   for (const word of rest) {
     const regex = glob(word);
-    const at = command.args.findIndex((a, i) => i >= from && regex.test(a));
+    const at = command.args.findIndex(
+      (a, i) => i >= from && (regex.test(a) || regex.test(normalizedWord(a))),
+    );
     if (at === -1) return false;
     from = at + 1;
   }
