@@ -131,6 +131,9 @@ function classifyFunctionCall(body: FuncCall, scope: Scope, walk: StatementWalk)
     }
   } else if (sqlArgument !== undefined) {
     classifySqlText(qualified, literalStringOf(args[sqlArgument]), walk);
+  } else if (SQL_TEXT_FUNCTIONS.has(bare)) {
+    // ts_rewrite(tsquery, tsquery, tsquery): the overload that takes no SQL, immutable.
+    walk.note("read", `${qualified}() with ${args.length} arguments runs no SQL`);
   } else if (reach) {
     classifyTableReading(qualified, reach, args[0], walk);
   } else isJudgedByName = false;
