@@ -166,6 +166,7 @@ describe("classification by capability, with the target's catalog", () => {
       fn("definer_read", "s", { definer: true }),
       fn("shell", "i", { language: "plpython3u", trusted: false }),
       fn("lower", "v", { schema: "evil" }),
+      fn("scratch", "s", { schema: "pg_temp_3" }),
     ],
     relations: [
       { schema: "public", name: "payroll", kind: "r", definition: null },
@@ -196,6 +197,8 @@ describe("classification by capability, with the target's catalog", () => {
     ["keeps a materialized view a read (its functions ran at refresh)", "SELECT * FROM snapshot", "read"],
     ["holds a user-defined operator whose function is volatile", "SELECT 1 === 1", "write"],
     ["holds it written with OPERATOR()", "SELECT 1 OPERATOR(public.===) 1", "write"],
+    ["holds it under ORDER BY ... USING", "SELECT 1 AS n ORDER BY n USING ===", "write"],
+    ["finds a pg_temp function in the session's own pg_temp_N schema", "SELECT pg_temp.scratch()", "read"],
     [
       "holds EXECUTE of a prepared statement the catalog says writes",
       "PREPARE p AS SELECT purge_orders(); EXECUTE p",

@@ -1,6 +1,5 @@
 import "server-only";
 import type {
-  A_Expr,
   AlterTableStmt,
   CopyStmt,
   CreateExtensionStmt,
@@ -237,12 +236,13 @@ function classifySqlText(caller: string, sql: string | undefined, walk: Statemen
   }
 }
 
-/** `a OPERATOR(public.===) b`: a user-defined operator runs its function; the catalog says which. */
-function noteOperator(body: A_Expr, scope: Scope, walk: StatementWalk): Scope {
-  if (body.kind === "AEXPR_OP" || body.kind === "AEXPR_OP_ANY" || body.kind === "AEXPR_OP_ALL") {
-    const name = nameOf(body.name);
-    if (!name.startsWith("pg_catalog.")) walk.operators.add(name);
-  }
+/**
+ * `a OPERATOR(public.===) b`, and `=` under IN, LIKE's `~~`, IS DISTINCT FROM, ORDER BY ... USING: a user-defined
+ * operator (also one a search_path puts before pg_catalog's) runs its function; the catalog says which.
+ */
+function noteOperator(names: Node[] | undefined, scope: Scope, walk: StatementWalk): Scope {
+  const name = nameOf(names);
+  if (name !== "" && !name.startsWith("pg_catalog.")) walk.operators.add(name);
   return scope;
 }
 
@@ -433,7 +433,8 @@ const HANDLERS: Handlers = {
   LockStmt: fixed("write", "LOCK takes table locks that block other sessions"),
   NotifyStmt: fixed("write", "NOTIFY signals other sessions"),
   FuncCall: classifyFunctionCall,
-  A_Expr: noteOperator,
+  A_Expr: (body, scope, walk) => noteOperator(body.name, scope, walk),
+  SortBy: (body, scope, walk) => noteOperator(body.useOp, scope, walk),
   ColumnRef: (body, scope, walk) => {
     const fields = body.fields ?? [];
     const last = fields[fields.length - 1];

@@ -182,9 +182,15 @@ async function expandViews(walks: StatementWalk[], catalog: TargetCatalog, parse
   }
 }
 
+/** Whether a name as written can reach an object in `actual` (pg_temp is the session's own pg_temp_N). */
+function isReachable(written: string | undefined, actual: string): boolean {
+  const schema = actual.toLowerCase();
+  if (written === undefined) return !schema.startsWith("pg_temp");
+  return written === "pg_temp" ? schema.startsWith("pg_temp") : schema === written;
+}
+
 function matchesSchema(table: string, facts: RelationFacts): boolean {
-  const schema = schemaOf(table);
-  return schema === undefined ? !facts.schema.startsWith("pg_temp") : facts.schema.toLowerCase() === schema;
+  return isReachable(schemaOf(table), facts.schema);
 }
 
 function addView(walk: StatementWalk, facts: RelationFacts, parser: PgQueryWasm): void {
@@ -220,9 +226,7 @@ function prefix(call: Call): string {
 /** A call resolves to any function of its name the search path may reach: the strictest of them counts. */
 function resolveCall(walk: StatementWalk, call: Call, candidates: FunctionFacts[]): void {
   const reachable = candidates.filter((facts) =>
-    call.schema === undefined
-      ? !facts.schema.startsWith("pg_temp")
-      : facts.schema.toLowerCase() === bareOf(call.schema),
+    isReachable(call.schema === undefined ? undefined : bareOf(call.schema), facts.schema),
   );
   if (reachable.length === 0) {
     const isBuiltinSchema = call.schema === undefined || BUILTIN_SCHEMAS.has(call.schema);
