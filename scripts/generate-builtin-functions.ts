@@ -7,9 +7,8 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import postgres from "postgres";
-import { SAFE_BUILTIN_FUNCTIONS } from "@/server/policy/builtin-functions.generated";
+import { readBuiltinCatalog, renderBuiltinCatalog, SAFE_BUILTIN_FUNCTIONS } from "@/server/policy";
 import { startPostgres } from "@/test/harness/postgres";
-import { readBuiltinCatalog, renderBuiltinCatalog } from "./builtin-functions";
 
 const TARGET = new URL("../server/policy/builtin-functions.generated.ts", import.meta.url);
 

@@ -4,8 +4,8 @@
 import { existsSync } from "node:fs";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readBuiltinCatalog } from "@/scripts/builtin-functions";
 import { type PostgresServer, startPostgres } from "@/test/harness/postgres";
+import { readBuiltinCatalog } from "./builtin-catalog";
 import { SAFE_BUILTIN_FUNCTIONS, SYSTEM_VIEWS } from "./builtin-functions.generated";
 import { SQL_TEXT_FUNCTIONS, TABLE_READING_FUNCTIONS } from "./functions";
 

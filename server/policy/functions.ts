@@ -5,7 +5,7 @@ import type { Verdict } from "./settings";
 
 // What calling a function can do, by capability. A call is a read only when the function is known to be free
 // of side effects: a built-in on the shipped allowlist (generated from PostgreSQL 15's pg_proc by
-// scripts/generate-builtin-functions.ts: immutable and stable functions minus the families below), a volatile
+// scripts/generate-builtin-functions.ts immutable and stable functions minus the families below), a volatile
 // built-in reviewed by hand as a harmless read, or a function the target's own catalog describes as immutable
 // or stable, not SECURITY DEFINER, in a trusted language. Everything else is at least a write.
 // It does not walk statements (classify-statement.ts) and does not query the target (catalog.ts).

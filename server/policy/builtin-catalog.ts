@@ -1,14 +1,15 @@
-/**
- * Reads, from a real PostgreSQL's pg_proc and pg_depend, what the SQL classifier ships about built-ins
- * (server/policy/builtin-functions.generated.ts): the functions safe to call in a read, and the class of the
- * system views behind which lie functions or columns that are not. The families left out of the allowlist are reviewed by
- * hand in server/policy/functions.ts; this file only applies them to the catalog. Used by the generator
- * (scripts/generate-builtin-functions.ts) and by the test that regenerates the file and compares.
- */
-import { createTargetCatalog } from "@/server/policy/catalog";
-import { classifySql } from "@/server/policy/classify-statement";
-import { isExcludedFromAllowlist } from "@/server/policy/functions";
-import type { StatementClass } from "@/server/policy/types";
+import "server-only";
+
+// Reads, from a real PostgreSQL's catalog, what the SQL classifier ships about built-ins
+// (builtin-functions.generated.ts): the functions safe to call in a read (pg_proc), and the class a read of each
+// system view gets (its definition classified with that server as the catalog). The families left out of the
+// allowlist are reviewed by hand in functions.ts; this file only applies them. Used by the generator
+// (scripts/generate-builtin-functions.ts) and by the test that regenerates the file and compares. It runs only
+// its own catalog queries, through the query function it is given.
+import { createTargetCatalog } from "./catalog";
+import { classifySql } from "./classify-statement";
+import { isExcludedFromAllowlist } from "./functions";
+import type { StatementClass } from "./types";
 
 export type Query = (text: string, parameters?: unknown[]) => Promise<Record<string, unknown>[]>;
 
