@@ -96,12 +96,8 @@ async function classifyTree(
     }
     return walk;
   });
-  const catalog = walks.some(needsCatalog) ? options.catalog : undefined;
-  try {
-    await resolveCapabilities(walks, catalog, instance);
-  } catch (error) {
-    throw new CatalogUnavailableError(describeCatalogError(error));
-  }
+  const catalog = walks.some(needsCatalog) && options.catalog ? failingClearly(options.catalog) : undefined;
+  await resolveCapabilities(walks, catalog, instance);
   for (const walk of walks) {
     for (const { name, prepared } of walk.executes) {
       walk.note(prepared.class, `EXECUTE runs ${name}, prepared above as ${prepared.class}`);
@@ -129,6 +125,22 @@ async function classifyTree(
     };
   });
   return { class: strictest(statements), statements, ...(catalog && { consultedCatalog: true }) };
+}
+
+/** The catalog, its failures turned into a refusal that names it (anything else is a classifier bug). */
+function failingClearly(catalog: TargetCatalog): TargetCatalog {
+  const guard =
+    <A extends unknown[], R>(ask: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      ask(...args).catch((error: unknown) => {
+        throw new CatalogUnavailableError(describeCatalogError(error));
+      });
+  return {
+    functions: guard((names: string[]) => catalog.functions(names)),
+    operators: guard((names: string[]) => catalog.operators(names)),
+    relations: guard((names: string[]) => catalog.relations(names)),
+    relationsIn: guard((schema: string | null) => catalog.relationsIn(schema)),
+  };
 }
 
 function describeCatalogError(error: unknown): string {
