@@ -644,6 +644,23 @@ const BYPASSES: string[] = [
   "SELECT * FROM orders, LATERAL (SELECT purge_orders()) z",
   "SELECT no_such_function()",
   "EXPLAIN ANALYZE SELECT purge_orders()",
+  // More relatives: escapes, aliases, cursors, COPY, EXPLAIN and search_path.
+  "SELECT v.salary FROM payroll_view v WHERE v.salary > 0",
+  "SELECT salary FROM (TABLE payroll) p",
+  "COPY payroll TO STDOUT",
+  "COPY (SELECT * FROM payroll_view) TO STDOUT",
+  "EXPLAIN ANALYZE SELECT * FROM payroll",
+  "BEGIN; DECLARE c CURSOR FOR SELECT * FROM payroll_by_dept; FETCH ALL FROM c; COMMIT",
+  "SELECT xmlagg(table_to_xml('payroll', true, false, ''))",
+  "SELECT pg_catalog.ts_stat('SELECT to_tsvector(employee) FROM payroll')",
+  `SELECT * FROM ts_stat($$SELECT to_tsvector(employee) FROM "public"."payroll"$$)`,
+  "SELECT query_to_xml(E'SELECT * FROM pay\\x72oll', true, false, '')",
+  "SELECT query_to_xml(U&'SELECT * FROM pay\\0072oll', true, false, '')",
+  "SET search_path = hr, public; SELECT * FROM people",
+  "SELECT 1 AS n FROM orders ORDER BY id USING ===",
+  "SELECT lo_export(lo_from_bytea(0, 'x'), '/tmp/y')",
+  `SELECT "pg_catalog"."set_config"('default_transaction_read_only', 'off', false)`,
+  "SELECT current_setting('work_mem'), set_config('transaction_read_only', 'of', true)",
 ];
 
 describe("guardrails against a determined analyst", () => {

@@ -25,6 +25,7 @@ import {
   nameOf,
   optionArgs,
   optionsNamed,
+  parseQualifiedName,
   relationName,
   settingValueOf,
   stringOf,
@@ -160,47 +161,6 @@ function classifyTableReading(
     walk.note("read", `${caller}() reads a ${reach} chosen at run time, so it counts as reading every table`);
   } else if (reach === "schema") walk.tableReaches.add(name);
   else walk.tables.add(name);
-}
-
-/**
- * A name as PostgreSQL reads a regclass or schema given as text: dot-separated identifiers, unquoted ones
- * folded to lower case, "quoted" ones kept ("" is a quote). Lower-cased like every table name here.
- */
-function parseQualifiedName(text: string): string | undefined {
-  const parts: string[] = [];
-  let i = 0;
-  const input = trimSqlWhitespace(text);
-  while (i <= input.length) {
-    let part = "";
-    if (input[i] === '"') {
-      i++;
-      for (;;) {
-        if (i >= input.length) return undefined;
-        if (input[i] === '"') {
-          if (input[i + 1] === '"') {
-            part += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        part += input[i];
-        i++;
-      }
-    } else {
-      const match = /^[^."]+/.exec(input.slice(i));
-      if (!match) return undefined;
-      part = trimSqlWhitespace(match[0]);
-      i += match[0].length;
-    }
-    if (part === "") return undefined;
-    parts.push(part.toLowerCase());
-    if (i >= input.length) break;
-    if (input[i] !== ".") return undefined;
-    i++;
-  }
-  return parts.length > 0 && parts.length <= 3 ? parts.join(".") : undefined;
 }
 
 /** query_to_xml('select ...') runs its text: classify that text as if it were written here. */

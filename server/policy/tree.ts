@@ -1,5 +1,6 @@
 import "server-only";
 import type { A_Const, Node, RangeVar } from "libpg-query";
+import { trimSqlWhitespace } from "./parser";
 
 // Small readers of libpg-query parse trees: names, literals, booleans, options. No classification here.
 
@@ -124,4 +125,45 @@ export function optionArgs(options: Node[] | undefined, name: string): Node[] {
 
 export function isSecurityDefiner(options: Node[] | undefined): boolean {
   return optionArgs(options, "security").some((arg) => "Boolean" in arg && arg.Boolean.boolval === true);
+}
+
+/**
+ * A name as PostgreSQL reads a regclass or schema given as text: dot-separated identifiers, unquoted ones
+ * folded to lower case, "quoted" ones kept ("" is a quote). Lower-cased like every table name here.
+ */
+export function parseQualifiedName(text: string): string | undefined {
+  const parts: string[] = [];
+  let i = 0;
+  const input = trimSqlWhitespace(text);
+  while (i <= input.length) {
+    let part = "";
+    if (input[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= input.length) return undefined;
+        if (input[i] === '"') {
+          if (input[i + 1] === '"') {
+            part += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        part += input[i];
+        i++;
+      }
+    } else {
+      const match = /^[^."]+/.exec(input.slice(i));
+      if (!match) return undefined;
+      part = trimSqlWhitespace(match[0]);
+      i += match[0].length;
+    }
+    if (part === "") return undefined;
+    parts.push(part.toLowerCase());
+    if (i >= input.length) break;
+    if (input[i] !== ".") return undefined;
+    i++;
+  }
+  return parts.length > 0 && parts.length <= 3 ? parts.join(".") : undefined;
 }
