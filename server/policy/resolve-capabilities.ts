@@ -40,14 +40,22 @@ export async function resolveCapabilities(
     for (const walk of walks) resolveWithoutCatalog(walk);
     return;
   }
+  // The statement's own calls and operators are asked while views are followed; what views add, after.
+  const lookUpCalls = () => {
+    const callNames = walks.flatMap((walk) => walk.calls.map((call) => call.bare));
+    const operatorNames = walks.flatMap((walk) => [...walk.operators].map(bareOf));
+    return Promise.all([
+      callNames.length > 0 ? catalog.functions(callNames) : new Map<string, FunctionFacts[]>(),
+      operatorNames.length > 0 ? catalog.operators(operatorNames) : new Map<string, FunctionFacts[]>(),
+    ]);
+  };
+  const early = lookUpCalls();
+  // A failure of the early lookup is reported by the await below, not as an unhandled rejection meanwhile.
+  early.catch(() => {});
   await nameReachedTables(walks, catalog);
   await expandViews(walks, catalog, parser);
-  const callNames = walks.flatMap((walk) => walk.calls.map((call) => call.bare));
-  const operatorNames = walks.flatMap((walk) => [...walk.operators].map(bareOf));
-  const [functions, operators] = await Promise.all([
-    callNames.length > 0 ? catalog.functions(callNames) : new Map<string, FunctionFacts[]>(),
-    operatorNames.length > 0 ? catalog.operators(operatorNames) : new Map<string, FunctionFacts[]>(),
-  ]);
+  await early;
+  const [functions, operators] = await lookUpCalls();
   for (const walk of walks) {
     for (const call of walk.calls) resolveCall(walk, call, functions.get(call.bare) ?? []);
     for (const operator of walk.operators) {
