@@ -167,6 +167,9 @@ describe("classification by capability, with the target's catalog", () => {
       fn("shell", "i", { language: "plpython3u", trusted: false }),
       fn("lower", "v", { schema: "evil" }),
       fn("scratch", "s", { schema: "pg_temp_3" }),
+      fn("salaries", "s", { body: "select * from payroll_view" }),
+      fn("payroll_total", "s", { body: "select sum(salary) from salaries()" }),
+      fn("countdown", "s", { body: "select countdown($1 - 1)" }),
     ],
     relations: [
       { schema: "public", name: "payroll", kind: "r", definition: null },
@@ -215,6 +218,20 @@ describe("classification by capability, with the target's catalog", () => {
     expect(result.statements[0]?.tables).toEqual(["by_dept", "payroll_view", "payroll"]);
     expect(result.statements[0]?.reasons).toContain("reads payroll through view public.payroll_view");
     expect((await classify("SELECT * FROM snapshot")).statements[0]?.tables).toContain("payroll");
+  });
+
+  it("sees the tables a function in SQL reads, through the functions and views it calls", async () => {
+    const result = await classify("SELECT payroll_total()");
+    expect(result.class).toBe("read");
+    expect(result.statements[0]?.tables).toEqual(["payroll_view", "payroll"]);
+    expect(result.statements[0]?.reasons).toEqual(
+      expect.arrayContaining([
+        "reads payroll_view through function public.salaries()",
+        "reads payroll through view public.payroll_view",
+      ]),
+    );
+    // A function that calls itself is read once.
+    expect((await classify("SELECT countdown(3)")).class).toBe("read");
   });
 
   it("refuses, naming the catalog, when the catalog cannot be read", async () => {

@@ -17,6 +17,8 @@ export interface FunctionFacts {
   language: string;
   isTrustedLanguage: boolean;
   isSecurityDefiner: boolean;
+  /** A function in SQL: its body as written (absent for SQL-standard bodies and other languages). */
+  body?: string;
 }
 
 export interface RelationFacts {
@@ -47,7 +49,8 @@ export const CATALOG_TTL_MS = 30_000;
 
 const FUNCTIONS_SQL = `
 select p.proname as name, n.nspname as schema, p.provolatile as volatility, l.lanname as language,
-  (l.lanpltrusted or l.lanname in ('sql', 'internal', 'c')) as trusted, p.prosecdef as definer
+  (l.lanpltrusted or l.lanname in ('sql', 'internal', 'c')) as trusted, p.prosecdef as definer,
+  case when l.lanname = 'sql' and n.nspname not in ('pg_catalog', 'information_schema') then p.prosrc end as body
 from pg_catalog.pg_proc p
 join pg_catalog.pg_namespace n on n.oid = p.pronamespace
 join pg_catalog.pg_language l on l.oid = p.prolang
@@ -176,6 +179,7 @@ function functionFacts(row: Record<string, unknown>): FunctionFacts {
     language: String(row.language),
     isTrustedLanguage: row.trusted === true,
     isSecurityDefiner: row.definer === true,
+    ...(typeof row.body === "string" && row.body.trim() !== "" && { body: row.body }),
   };
 }
 

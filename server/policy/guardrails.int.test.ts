@@ -55,6 +55,8 @@ const FIXTURE = `
   create function definer_read() returns int stable security definer language sql as $$ select 1 $$;
   create function evil_eq(int, int) returns boolean language plpgsql as $$ begin delete from order_items; return $1 = $2; end $$;
   create operator === (leftarg = int, rightarg = int, function = evil_eq);
+  create function salaries() returns setof payroll stable language sql as $$ select * from payroll $$;
+  create function payroll_total() returns numeric stable language sql as $$ select sum(salary) from salaries() $$;
   create view purging as select purge_orders() as n;
   create view sneaky_payroll as select employee, salary from payroll_by_dept, payroll where payroll.dept = payroll_by_dept.dept;
   create table sensitive_leak as select 1 as n;
@@ -661,6 +663,10 @@ const BYPASSES: string[] = [
   "SELECT lo_export(lo_from_bytea(0, 'x'), '/tmp/y')",
   `SELECT "pg_catalog"."set_config"('default_transaction_read_only', 'off', false)`,
   "SELECT current_setting('work_mem'), set_config('transaction_read_only', 'of', true)",
+  // Table rules see through functions in SQL too.
+  "SELECT * FROM salaries()",
+  "SELECT payroll_total()",
+  "SELECT query_to_xml('SELECT payroll_total()', true, false, '')",
 ];
 
 describe("guardrails against a determined analyst", () => {

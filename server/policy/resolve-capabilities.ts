@@ -40,28 +40,89 @@ export async function resolveCapabilities(
     for (const walk of walks) resolveWithoutCatalog(walk);
     return;
   }
-  // The statement's own calls and operators are asked while views are followed; what views add, after.
-  const lookUpCalls = () => {
-    const callNames = walks.flatMap((walk) => walk.calls.map((call) => call.bare));
-    const operatorNames = walks.flatMap((walk) => [...walk.operators].map(bareOf));
-    return Promise.all([
-      callNames.length > 0 ? catalog.functions(callNames) : new Map<string, FunctionFacts[]>(),
-      operatorNames.length > 0 ? catalog.operators(operatorNames) : new Map<string, FunctionFacts[]>(),
-    ]);
-  };
-  const early = lookUpCalls();
-  // A failure of the early lookup is reported by the await below, not as an unhandled rejection meanwhile.
-  early.catch(() => {});
-  await nameReachedTables(walks, catalog);
-  await expandViews(walks, catalog, parser);
-  await early;
-  const [functions, operators] = await lookUpCalls();
+  // Views and SQL function bodies can name more tables, calls and schemas to read: followed round by round.
+  const progress = new Map<StatementWalk, Progress>(
+    walks.map((walk) => [walk, { tables: new Set(), reaches: new Set(), calls: 0, bodies: new Set() }]),
+  );
+  for (let round = 0; ; round++) {
+    if (round > MAX_VIEW_DEPTH) {
+      for (const walk of walks)
+        walk.note("dangerous", "reads views or functions nested too deeply to inspect");
+      break;
+    }
+    // The calls known so far are asked while views are followed.
+    const calls = lookUpCalls(walks, catalog);
+    calls.catch(() => {}); // reported by the await below, not as an unhandled rejection meanwhile
+    await nameReachedTables(walks, catalog, progress);
+    await expandViews(walks, catalog, parser, progress);
+    await calls;
+    const [functions] = await lookUpCalls(walks, catalog);
+    if (!expandFunctionBodies(walks, functions, parser, progress)) break;
+  }
+  const [functions, operators] = await lookUpCalls(walks, catalog);
   for (const walk of walks) {
     for (const call of walk.calls) resolveCall(walk, call, functions.get(call.bare) ?? []);
     for (const operator of walk.operators) {
       resolveOperator(walk, operator, operators.get(bareOf(operator)) ?? []);
     }
   }
+}
+
+/** What of a walk has been followed already: tables, schemas read whole, calls, function bodies. */
+interface Progress {
+  tables: Set<string>;
+  reaches: Set<string | null>;
+  calls: number;
+  bodies: Set<string>;
+}
+
+function lookUpCalls(walks: StatementWalk[], catalog: TargetCatalog) {
+  const callNames = walks.flatMap((walk) => walk.calls.map((call) => call.bare));
+  const operatorNames = walks.flatMap((walk) => [...walk.operators].map(bareOf));
+  return Promise.all([
+    callNames.length > 0 ? catalog.functions(callNames) : new Map<string, FunctionFacts[]>(),
+    operatorNames.length > 0 ? catalog.operators(operatorNames) : new Map<string, FunctionFacts[]>(),
+  ]);
+}
+
+/**
+ * A function in SQL has a body the classifier can read: its tables count for table rules and its calls are
+ * calls. Returns whether anything new was added (so views and calls are followed once more).
+ */
+function expandFunctionBodies(
+  walks: StatementWalk[],
+  functions: Map<string, FunctionFacts[]>,
+  parser: PgQueryWasm,
+  progress: Map<StatementWalk, Progress>,
+): boolean {
+  let grew = false;
+  for (const walk of walks) {
+    const done = progress.get(walk) as Progress;
+    const end = walk.calls.length;
+    for (let i = done.calls; i < end; i++) {
+      const call = walk.calls[i] as Call;
+      for (const facts of functions.get(call.bare) ?? []) {
+        const name = `${facts.schema}.${facts.name}`;
+        if (facts.body === undefined || BUILTIN_SCHEMAS.has(facts.schema) || done.bodies.has(name)) continue;
+        if (!isReachable(call.schema === undefined ? undefined : bareOf(call.schema), facts.schema)) continue;
+        done.bodies.add(name);
+        const inner = walkDefinitions(facts.body, parser);
+        if (!inner) continue; // an unreadable body leaves the function judged by its catalog entry alone
+        const via = `calls ${name}(), which`;
+        for (const statement of inner) {
+          for (const table of statement.tables) {
+            if (walk.tables.has(table)) continue;
+            walk.tables.add(table);
+            walk.note("read", `reads ${table} through function ${name}()`);
+          }
+          mergeCalls(walk, statement, via);
+        }
+        grew = true;
+      }
+    }
+    done.calls = end;
+  }
+  return grew;
 }
 
 function bareOf(name: string): string {
@@ -123,13 +184,22 @@ function resolveWithoutCatalog(walk: StatementWalk): void {
 }
 
 /** Tables of schema_to_xml() and database_to_xml(): named, then looked at like any other. */
-async function nameReachedTables(walks: StatementWalk[], catalog: TargetCatalog): Promise<void> {
-  const reaches = [...new Set(walks.flatMap((walk) => [...walk.tableReaches]))];
+async function nameReachedTables(
+  walks: StatementWalk[],
+  catalog: TargetCatalog,
+  progress: Map<StatementWalk, Progress>,
+): Promise<void> {
+  const fresh = (walk: StatementWalk) => {
+    const done = (progress.get(walk) as Progress).reaches;
+    return [...walk.tableReaches].filter((schema) => !done.has(schema));
+  };
+  const reaches = [...new Set(walks.flatMap(fresh))];
   if (reaches.length === 0) return;
   const reached = new Map<string | null, string[]>();
   await Promise.all(reaches.map(async (schema) => reached.set(schema, await catalog.relationsIn(schema))));
   for (const walk of walks) {
-    for (const schema of walk.tableReaches) {
+    for (const schema of fresh(walk)) {
+      (progress.get(walk) as Progress).reaches.add(schema);
       const names = reached.get(schema) ?? [];
       for (const name of names) walk.tables.add(name.toLowerCase());
       const where = schema === null ? "the database" : schema;
@@ -138,32 +208,42 @@ async function nameReachedTables(walks: StatementWalk[], catalog: TargetCatalog)
   }
 }
 
-/** Parsed view definitions, by their text: a view is walked once, not per statement that reads it. */
-const definitionWalks = new Map<string, StatementWalk | null>();
+/** Parsed view definitions and function bodies, by their text: each is walked once, not per statement. */
+const definitionWalks = new Map<string, StatementWalk[] | null>();
 
-function walkDefinition(definition: string, parser: PgQueryWasm): StatementWalk | null {
-  const cached = definitionWalks.get(definition);
+function walkDefinitions(text: string, parser: PgQueryWasm): StatementWalk[] | null {
+  const cached = definitionWalks.get(text);
   if (cached !== undefined) return cached;
-  let walk: StatementWalk | null = null;
-  if (!findTextProblem(definition)) {
-    const outcome = parseBytes(parser, encoder.encode(definition));
-    const raw = outcome.ok ? outcome.tree.stmts?.[0] : undefined;
-    if (raw && outcome.ok && outcome.tree.stmts?.length === 1) {
-      walk = walkStatement(raw, { parser, prepared: new Map(), depth: 1 });
-      noteSensitiveTables(walk);
+  let walks: StatementWalk[] | null = null;
+  if (!findTextProblem(text)) {
+    const outcome = parseBytes(parser, encoder.encode(text));
+    const raws = outcome.ok ? (outcome.tree.stmts ?? []) : [];
+    if (raws.length > 0) {
+      walks = raws.map((raw) => {
+        const walk = walkStatement(raw, { parser, prepared: new Map(), depth: 1 });
+        noteSensitiveTables(walk);
+        return walk;
+      });
     }
   }
   if (definitionWalks.size > 2000) definitionWalks.clear();
-  definitionWalks.set(definition, walk);
-  return walk;
+  definitionWalks.set(text, walks);
+  return walks;
 }
 
 /**
  * Every relation a statement names resolves to every relation of that name the search path may reach; a view
  * adds what its definition does (tables, calls, findings), and the tables it names are looked at in turn.
  */
-async function expandViews(walks: StatementWalk[], catalog: TargetCatalog, parser: PgQueryWasm) {
-  const seen = new Map<StatementWalk, Set<string>>(walks.map((walk) => [walk, new Set<string>()]));
+async function expandViews(
+  walks: StatementWalk[],
+  catalog: TargetCatalog,
+  parser: PgQueryWasm,
+  progress: Map<StatementWalk, Progress>,
+) {
+  const seen = new Map<StatementWalk, Set<string>>(
+    walks.map((walk) => [walk, (progress.get(walk) as Progress).tables]),
+  );
   for (let depth = 0; ; depth++) {
     const pending = new Map<StatementWalk, string[]>();
     for (const walk of walks) {
@@ -205,8 +285,8 @@ function addView(walk: StatementWalk, facts: RelationFacts, parser: PgQueryWasm)
   if (facts.definition === undefined) return;
   const view = `${facts.schema}.${facts.name}`;
   const noun = facts.kind === "m" ? "materialized view" : "view";
-  const inner = walkDefinition(facts.definition, parser);
-  if (!inner) {
+  const [inner, ...rest] = walkDefinitions(facts.definition, parser) ?? [];
+  if (!inner || rest.length > 0) {
     walk.note("dangerous", `reads ${noun} ${view}, whose definition cannot be read`);
     return;
   }
@@ -218,7 +298,11 @@ function addView(walk: StatementWalk, facts: RelationFacts, parser: PgQueryWasm)
   // A materialized view's functions ran when it was refreshed, not when it is read; its rows still come from
   // its tables, so table rules see them.
   if (facts.kind === "m") return;
-  const via = `reads ${noun} ${view}, which`;
+  mergeCalls(walk, inner, `reads ${noun} ${view}, which`);
+}
+
+/** What a view's definition or a function's body does besides reading tables: findings, calls, operators. */
+function mergeCalls(walk: StatementWalk, inner: StatementWalk, via: string): void {
   for (const finding of inner.findings) {
     if (finding.class !== "read") walk.note(finding.class, `${via} ${finding.reason}`);
   }
