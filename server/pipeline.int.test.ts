@@ -35,7 +35,10 @@ beforeAll(async () => {
     insert into orders select g, g * 1.5 from generate_series(1, 25000) g;
     create table bumps (n int);
     create function bump() returns int language sql as $$ insert into bumps values (1) returning n $$;
-    create view bumping as select bump() as n;`);
+    create view bumping as select bump() as n;
+    -- Stable, so the catalog calls it a read; it writes through bump() all the same.
+    create function sneaky() returns int stable language plpgsql as $$ begin return bump(); end $$;
+    create view sneaking as select sneaky() as n;`);
   await target.end();
   dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-pipeline-"));
   process.env.DATABASE_URL = storeUrl;
@@ -291,11 +294,20 @@ describe("SQL pipeline", () => {
       return rows.map((r) => [r.type, (r.data as { status?: string }).status]);
     };
     try {
-      // The default rules hold writes for review: a SELECT of a function that inserts is held, not run.
+      // A volatile function (called, or behind a view) is a write by the target's catalog: held at once.
+      for (const input of ["select bump()", "select * from bumping"]) {
+        const held = await run(input);
+        expect(held.status, input).toBe("pending_review");
+        if (held.status !== "pending_review") continue;
+        expect(held.decision.class).toBe("write");
+        expect(await events(held.sessionId)).toEqual([["statement", "held"]]);
+      }
+      // A function the catalog calls stable that writes anyway: the read-only session refuses it, and the
+      // input is decided again as a write.
       for (const input of [
-        "select bump()",
-        "select * from bumping",
-        "begin; select 1; select bump(); commit",
+        "select sneaky()",
+        "select * from sneaking",
+        "begin; select 1; select sneaky(); commit",
       ]) {
         const held = await run(input);
         expect(held.status, input).toBe("pending_review");
@@ -303,7 +315,7 @@ describe("SQL pipeline", () => {
         expect(held.decision.class).toBe("write");
         // The statement that wrote is the one decided as a write.
         expect(held.reasons.filter((r) => r.class === "write").map((r) => r.statement)).toEqual([
-          input.includes("bumping") ? "select * from bumping" : "select bump()",
+          input.includes("sneaking") ? "select * from sneaking" : "select sneaky()",
         ]);
         expect(await bumps()).toBe(0);
         // The refused attempt stays recorded, then the held statement.

@@ -21,12 +21,15 @@ import {
 import { maskingConfigFor } from "@/server/masking-config";
 import {
   type Classification,
+  catalogFor,
   classifiedAsWrite,
   classifySql,
   type DecisionReason,
   evaluateRules,
+  forgetCatalog,
   loadRules,
   type PolicyDecision,
+  trimSqlWhitespace,
 } from "@/server/policy";
 import {
   appendSessionEvent,
@@ -36,6 +39,7 @@ import {
   startSessionWithEvent,
 } from "@/server/recording";
 import {
+  queryCatalog,
   type ResultColumn,
   runStatements,
   TargetError,
@@ -123,12 +127,20 @@ function validateInput(input: string) {
       `the statement is larger than the limit of ${LIMITS.maxInputBytes} bytes`,
     );
   }
-  if (input.trim().length === 0) throw new GatewayError("bad_request", "the statement is empty");
+  // Only what PostgreSQL itself skips counts as blank: U+00A0 or U+FEFF are part of a statement there.
+  if (trimSqlWhitespace(input).length === 0) throw new GatewayError("bad_request", "the statement is empty");
 }
 
-async function inspect(input: string): Promise<Classification> {
+/**
+ * Classifies with the parser and the target's own catalog (functions, operators, views; cached per connection).
+ * A catalog that cannot be read makes the input unparseable with that reason: nothing runs (fail closed).
+ */
+async function inspect(input: string, connection: ConnectionView): Promise<Classification> {
   try {
-    return await classifySql(input);
+    const catalog = catalogFor(connection.id, connection.updatedAt, (text, parameters) =>
+      queryCatalog(connection.id, text, parameters),
+    );
+    return await classifySql(input, { catalog });
   } catch {
     // The parser failing is not a reason to let a statement through.
     return {
@@ -139,11 +151,14 @@ async function inspect(input: string): Promise<Classification> {
   }
 }
 
+const CONSULTED_CATALOG =
+  "the target's catalog was consulted about the functions, operators and views it names (nothing was run)";
+
 /** Classifies and decides without executing anything (the dry run behind `/check`). */
 export async function checkSql(principal: Principal, connectionName: string, input: string) {
   const connection = await sqlConnection(principal, connectionName);
   validateInput(input);
-  const classification = await inspect(input);
+  const classification = await inspect(input, connection);
   const decision = refuseUnsupported(
     classification,
     evaluateRules(classification, await rulesFor(connection), {
@@ -158,6 +173,7 @@ export async function checkSql(principal: Principal, connectionName: string, inp
       class: s.class,
       kind: s.kind,
       tables: s.tables,
+      reasons: classification.consultedCatalog ? [...s.reasons, CONSULTED_CATALOG] : s.reasons,
     })),
   };
 }
@@ -188,7 +204,7 @@ export async function runSql(request: SqlRequest): Promise<SqlOutcome> {
   );
   timer?.mark("connection");
 
-  const classification = await inspect(request.input);
+  const classification = await inspect(request.input, connection);
   timer?.mark("parse");
   return decideAndRun(request, connection, classification, rowLimit, true);
 }
@@ -349,9 +365,13 @@ export async function runApproved(options: {
     throw new GatewayError("conflict", "the reviewed input does not match what was approved");
   }
   const connection = await sqlConnection(options.requester, options.connectionName);
-  const classification = await inspect(options.input);
+  const classification = await inspect(options.input, connection);
   if (classification.error || classification.class === "unparseable") {
-    throw new GatewayError("blocked", "the approved input no longer parses");
+    const why = classification.error?.message;
+    throw new GatewayError(
+      "blocked",
+      `the approved input can no longer be classified${why ? `: ${why}` : ""}`,
+    );
   }
   const decision: PolicyDecision = {
     decision: "allow",
@@ -461,6 +481,8 @@ async function executeAndRecord(ctx: {
     throw err;
   } finally {
     run?.end();
+    // What the catalog said may have changed (CREATE FUNCTION, CREATE VIEW ...): ask again next time.
+    if (statements.some((s) => s.class !== "read")) forgetCatalog(connection.id);
   }
   const durationMs = Math.round((performance.now() - started) * 10) / 10;
   timings.push(performance.now() - last);

@@ -124,7 +124,15 @@ export const execRefusedSchema = z
 
 export const checkResultSchema = policyDecisionSchema.extend({
   statements: z.array(
-    z.object({ index: z.number().int(), class: z.string(), kind: z.string(), tables: z.array(z.string()) }),
+    z.object({
+      index: z.number().int(),
+      class: z.string(),
+      kind: z.string(),
+      tables: z.array(z.string()).describe("tables it reads or changes, including those behind views"),
+      reasons: z
+        .array(z.string())
+        .describe("why it got its class; the last one says when the target's catalog was consulted"),
+    }),
   ),
 });
 

@@ -1,9 +1,14 @@
 import "server-only";
 
-// Public surface of the policy stage: classify SQL with the real parser, then decide by rules.
+// Public surface of the policy stage: classify SQL with the real parser and the target's catalog, then decide
+// by rules.
 
+export { type BuiltinCatalog, readBuiltinCatalog, renderBuiltinCatalog } from "./builtin-catalog";
+export { SAFE_BUILTIN_FUNCTIONS } from "./builtin-functions.generated";
+export { type CatalogQuery, catalogFor, forgetCatalog, type TargetCatalog } from "./catalog";
 export { classifiedAsWrite, classifySql } from "./classify-statement";
 export { defaultRules, evaluateRules } from "./evaluate-rules";
+export { trimSqlWhitespace } from "./parser";
 export { type RuleInput, ruleInputSchema } from "./rule-schema";
 export { createRule, deleteRule, listRules, loadRules, type RuleView, updateRule } from "./rules-store";
 export {

@@ -32,7 +32,10 @@ export const CLASS_SEVERITY: Record<StatementClass, number> = {
 export interface ClassifiedStatement {
   /** 0-based position of the statement in the input. */
   index: number;
-  /** The statement's own slice of the input, trimmed. */
+  /**
+   * The statement's own slice of the input, exactly as the target will run it: only the whitespace PostgreSQL
+   * itself skips (space, tab, newline, carriage return, form feed) is trimmed.
+   */
   text: string;
   class: StatementClass;
   /** Parse node name of the statement, e.g. "DeleteStmt"; "ParseError" when the input did not parse. */
@@ -58,6 +61,8 @@ export interface Classification {
   class: StatementClass;
   statements: ClassifiedStatement[];
   error?: ClassificationError;
+  /** The target's catalog was asked about functions, operators or views (nothing was run). */
+  consultedCatalog?: boolean;
 }
 
 export type Decision = "allow" | "review" | "deny";

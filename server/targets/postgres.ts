@@ -443,11 +443,18 @@ export async function returnSession(
   return "retired";
 }
 
-/** Runs a catalog query the gateway itself issues (completion): never user input. */
-export async function queryCatalog(connectionId: string, text: string): Promise<Record<string, unknown>[]> {
+/**
+ * Runs a catalog query the gateway itself issues (completion, the classifier's lookups): never user input, which
+ * comes only as bound parameters.
+ */
+export async function queryCatalog(
+  connectionId: string,
+  text: string,
+  parameters: unknown[] = [],
+): Promise<Record<string, unknown>[]> {
   const pool = await poolFor(connectionId);
   try {
-    return (await pool.sql.unsafe(text)) as unknown as Record<string, unknown>[];
+    return (await pool.sql.unsafe(text, parameters as never[])) as unknown as Record<string, unknown>[];
   } catch (err) {
     // The gateway's own query: whatever fails is the target's or the connection's settings' fault (502).
     const failure = toTargetError(err, connectionId);

@@ -1,0 +1,215 @@
+import "server-only";
+import { processSingleton } from "@/server/singleton";
+
+// What the target's own catalog says about the names a statement uses: functions (volatility, language,
+// SECURITY DEFINER, schema), user-defined operators (the function behind each), relations (kind, and for views
+// their definition, which the classifier reads like any statement), and which relations a schema or the
+// database holds.
+// Answers are cached per connection for a short time and forgotten when the gateway runs DDL there.
+// It runs only the gateway's own catalog queries, through the query function it is given (it does not know
+// the driver), and decides nothing: classify-statement.ts and functions.ts do.
+
+export interface FunctionFacts {
+  schema: string;
+  name: string;
+  /** i immutable, s stable, v volatile */
+  volatility: "i" | "s" | "v";
+  language: string;
+  isTrustedLanguage: boolean;
+  isSecurityDefiner: boolean;
+  /** A function in SQL: its body as written (absent for SQL-standard bodies and other languages). */
+  body?: string;
+}
+
+export interface RelationFacts {
+  schema: string;
+  name: string;
+  /** pg_class.relkind: r table, v view, m materialized view, p partitioned, f foreign ... */
+  kind: string;
+  /** For views and materialized views: the query, as pg_get_viewdef() prints it. */
+  definition?: string;
+}
+
+/** The target's catalog, as the classifier asks it. Every method may throw (target down, permission). */
+export interface TargetCatalog {
+  /** Every function of that bare name, in any schema, by lower-case bare name. */
+  functions(names: string[]): Promise<Map<string, FunctionFacts[]>>;
+  /** The functions behind every operator of that name outside pg_catalog (user-defined), by operator name. */
+  operators(names: string[]): Promise<Map<string, FunctionFacts[]>>;
+  /** Every relation of that bare name, in any schema, by lower-case bare name. */
+  relations(names: string[]): Promise<Map<string, RelationFacts[]>>;
+  /** Relations of a schema (or, with null, of every schema but the system ones), as schema.name. */
+  relationsIn(schema: string | null): Promise<string[]>;
+}
+
+/** Runs one of the gateway's own catalog queries on the target. */
+export type CatalogQuery = (text: string, parameters: unknown[]) => Promise<Record<string, unknown>[]>;
+
+export const CATALOG_TTL_MS = 30_000;
+
+const FUNCTIONS_SQL = `
+select p.proname as name, n.nspname as schema, p.provolatile as volatility, l.lanname as language,
+  (l.lanpltrusted or l.lanname in ('sql', 'internal', 'c')) as trusted, p.prosecdef as definer,
+  case when l.lanname = 'sql' and n.nspname not in ('pg_catalog', 'information_schema') then p.prosrc end as body
+from pg_catalog.pg_proc p
+join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+join pg_catalog.pg_language l on l.oid = p.prolang
+where lower(p.proname) = any($1::text[])`;
+
+const OPERATORS_SQL = `
+select o.oprname as operator, p.proname as name, pn.nspname as schema, p.provolatile as volatility,
+  l.lanname as language, (l.lanpltrusted or l.lanname in ('sql', 'internal', 'c')) as trusted, p.prosecdef as definer
+from pg_catalog.pg_operator o
+join pg_catalog.pg_namespace n on n.oid = o.oprnamespace
+join pg_catalog.pg_proc p on p.oid = o.oprcode
+join pg_catalog.pg_namespace pn on pn.oid = p.pronamespace
+join pg_catalog.pg_language l on l.oid = p.prolang
+where o.oprname = any($1::text[]) and n.nspname <> 'pg_catalog'`;
+
+// Relations of a name; for views and materialized views, their definition as the server prints it.
+const RELATIONS_SQL = `
+select n.nspname as schema, c.relname as name, c.relkind as kind,
+  case when c.relkind in ('v', 'm') then pg_catalog.pg_get_viewdef(c.oid) end as definition
+from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+where lower(c.relname) = any($1::text[]) and c.relkind in ('r', 'v', 'm', 'p', 'f')`;
+
+const RELATIONS_IN_SQL = `
+select n.nspname || '.' || c.relname as name
+from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+where c.relkind in ('r', 'v', 'm', 'p', 'f')
+  and ($1::text is null and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%'
+    or n.nspname = $1::text)`;
+
+interface Entry<T> {
+  at: number;
+  value: T;
+}
+
+/**
+ * A catalog over `query` whose answers are kept for `ttlMs`, per name. `now` is the clock (tests pass their own).
+ * Concurrent asks for the same names share one query.
+ */
+export function createTargetCatalog(
+  query: CatalogQuery,
+  options: { ttlMs?: number; now?: () => number } = {},
+): TargetCatalog & { forget(): void } {
+  const ttl = options.ttlMs ?? CATALOG_TTL_MS;
+  const now = options.now ?? Date.now;
+  const functionCache = new Map<string, Entry<FunctionFacts[]>>();
+  const operatorCache = new Map<string, Entry<FunctionFacts[]>>();
+  const relationCache = new Map<string, Entry<RelationFacts[]>>();
+  const schemaCache = new Map<string, Entry<string[]>>();
+
+  async function cached<T>(
+    cache: Map<string, Entry<T[]>>,
+    names: string[],
+    load: (missing: string[]) => Promise<Map<string, T[]>>,
+  ): Promise<Map<string, T[]>> {
+    const answer = new Map<string, T[]>();
+    const missing: string[] = [];
+    const at = now();
+    for (const name of new Set(names)) {
+      const hit = cache.get(name);
+      if (hit && at - hit.at < ttl) answer.set(name, hit.value);
+      else missing.push(name);
+    }
+    if (missing.length === 0) return answer;
+    const loaded = await load(missing);
+    if (cache.size > 20_000) cache.clear();
+    for (const name of missing) {
+      const value = loaded.get(name) ?? [];
+      cache.set(name, { at, value });
+      answer.set(name, value);
+    }
+    return answer;
+  }
+
+  return {
+    functions: (names) =>
+      cached(functionCache, names, async (missing) => {
+        const rows = await query(FUNCTIONS_SQL, [missing]);
+        return groupBy(rows.map(functionFacts));
+      }),
+    operators: (names) =>
+      cached(operatorCache, names, async (missing) => {
+        const byOperator = new Map<string, FunctionFacts[]>();
+        for (const row of await query(OPERATORS_SQL, [missing])) {
+          const key = String(row.operator);
+          byOperator.set(key, [...(byOperator.get(key) ?? []), functionFacts(row)]);
+        }
+        return byOperator;
+      }),
+    relations: (names) =>
+      cached(relationCache, names, async (missing) => {
+        const rows = await query(RELATIONS_SQL, [missing]);
+        return groupBy(
+          rows.map(
+            (row): RelationFacts => ({
+              schema: String(row.schema),
+              name: String(row.name),
+              kind: String(row.kind),
+              ...(typeof row.definition === "string" && { definition: row.definition }),
+            }),
+          ),
+        );
+      }),
+    relationsIn: async (schema) => {
+      const key = schema ?? "";
+      const hit = schemaCache.get(key);
+      if (hit && now() - hit.at < ttl) return hit.value;
+      const rows = await query(RELATIONS_IN_SQL, [schema]);
+      const value = rows.map((row) => String(row.name));
+      schemaCache.set(key, { at: now(), value });
+      return value;
+    },
+    forget: () => {
+      functionCache.clear();
+      operatorCache.clear();
+      relationCache.clear();
+      schemaCache.clear();
+    },
+  };
+}
+
+function functionFacts(row: Record<string, unknown>): FunctionFacts {
+  return {
+    schema: String(row.schema),
+    name: String(row.name),
+    volatility: row.volatility === "i" || row.volatility === "s" ? row.volatility : "v",
+    language: String(row.language),
+    isTrustedLanguage: row.trusted === true,
+    isSecurityDefiner: row.definer === true,
+    ...(typeof row.body === "string" && row.body.trim() !== "" && { body: row.body }),
+  };
+}
+
+/** Keys are lower-case: catalog names are compared with the parser's (which folds unquoted names). */
+function groupBy<T extends { name: string }>(facts: T[]): Map<string, T[]> {
+  const byName = new Map<string, T[]>();
+  for (const fact of facts) {
+    const key = fact.name.toLowerCase();
+    const list = byName.get(key);
+    if (list) list.push(fact);
+    else byName.set(key, [fact]);
+  }
+  return byName;
+}
+
+const catalogs = processSingleton(
+  "targetCatalogs",
+  () => new Map<string, { version: string; catalog: ReturnType<typeof createTargetCatalog> }>(),
+);
+
+/** The cached catalog of one connection; a new one when the connection changed (`version`). */
+export function catalogFor(connectionId: string, version: string, query: CatalogQuery): TargetCatalog {
+  const existing = catalogs.get(connectionId);
+  if (existing && existing.version === version) return existing.catalog;
+  const catalog = createTargetCatalog(query);
+  catalogs.set(connectionId, { version, catalog });
+  return catalog;
+}
+
+/** Forgets what the catalog of a connection said (the gateway ran DDL there). */
+export function forgetCatalog(connectionId: string): void {
+  catalogs.get(connectionId)?.catalog.forget();
+}
