@@ -15,8 +15,11 @@ import {
   BatchMasker,
   type ColumnRef,
   type MaskedCell,
+  type MaskingConfig,
   type MaskRowsResult,
   maskRows,
+  maskTargetError,
+  quotesFailingRow,
 } from "@/server/masking";
 import { maskingConfigFor } from "@/server/masking-config";
 import {
@@ -35,7 +38,7 @@ import {
   startSession,
   startSessionWithEvent,
 } from "@/server/recording";
-import { type ResultColumn, runStatements, TargetError } from "@/server/targets/postgres";
+import { queryCatalog, type ResultColumn, runStatements, TargetError } from "@/server/targets/postgres";
 import { beginRun } from "@/server/targets/runs";
 
 export const LIMITS = {
@@ -99,7 +102,14 @@ export type SqlOutcome =
       sessionId: string;
       decision: PolicyDecision;
       results: StatementOutcome[];
-      error: { code: "target_error" | "cancelled"; message: string; position?: number; sqlState?: string };
+      error: {
+        code: "target_error" | "cancelled";
+        message: string;
+        detail?: string;
+        hint?: string;
+        position?: number;
+        sqlState?: string;
+      };
     };
 
 /** Statements that can return many rows are streamed through a cursor. */
@@ -488,7 +498,10 @@ async function executeAndRecord(ctx: {
       request.input,
       statements.map((s) => s.text),
     )[executed.results.length] ?? 0;
-  const error = executed.error ? describeTargetError(executed.error, failedAt) : undefined;
+  // The target's words pass masking before the reply and the recording see them.
+  const error = executed.error
+    ? await describeTargetError(executed.error, failedAt, masking, connection)
+    : undefined;
   await appendSessionEvent(
     sessionId,
     "result",
@@ -539,16 +552,56 @@ function statementOffsets(input: string, texts: string[]): number[] {
   });
 }
 
-/** PostgreSQL reports positions 1-based within the statement it ran; callers get them within their input. */
-function describeTargetError(err: Error, statementOffset: number) {
+/**
+ * PostgreSQL reports positions 1-based within the statement it ran; callers get them within their input. The
+ * message, detail and hint are masked (server/masking/target-error.ts): a failing row is matched to its table's
+ * columns, looked up here; when that lookup fails every value of the row is masked.
+ */
+async function describeTargetError(
+  err: Error,
+  statementOffset: number,
+  masking: MaskingConfig,
+  connection: ConnectionView,
+) {
   if (err instanceof TargetError) {
+    const { detail, hint, schema, table } = err.fields;
+    const tableColumns =
+      quotesFailingRow(detail) && schema && table
+        ? await columnsOfTable(connection.id, schema, table)
+        : undefined;
+    const masked = maskTargetError(
+      { message: err.message, detail, hint, schema, table, sqlState: err.sqlState },
+      masking,
+      { connection: connection.name, ...(tableColumns && { tableColumns }) },
+    );
     return {
       code: err.sqlState === "57014" ? ("cancelled" as const) : ("target_error" as const),
-      message: err.message,
+      message: masked.message,
+      ...(masked.detail !== undefined && { detail: masked.detail }),
+      ...(masked.hint !== undefined && { hint: masked.hint }),
       ...(err.position !== undefined && { position: err.position + statementOffset }),
       ...(err.sqlState && { sqlState: err.sqlState }),
     };
   }
   if (err instanceof GatewayError) return { code: "target_error" as const, message: err.message };
   throw err;
+}
+
+/** A table's live columns in order, as a failing row lists them; undefined when the catalog cannot say. */
+async function columnsOfTable(connectionId: string, schema: string, table: string) {
+  const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
+  try {
+    const rows = await queryCatalog(
+      connectionId,
+      `select a.attname as name from pg_catalog.pg_attribute a
+         join pg_catalog.pg_class c on c.oid = a.attrelid
+         join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = ${literal(schema)} and c.relname = ${literal(table)}
+         and a.attnum > 0 and not a.attisdropped
+       order by a.attnum`,
+    );
+    return rows.map((r) => String(r.name));
+  } catch {
+    return undefined;
+  }
 }

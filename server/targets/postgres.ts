@@ -26,11 +26,20 @@ export interface StatementResult {
   truncated: boolean;
 }
 
+/** What the target said about an error beyond its message; read only after masking (server/masking). */
+export interface TargetErrorFields {
+  detail?: string;
+  hint?: string;
+  schema?: string;
+  table?: string;
+}
+
 export class TargetError extends Error {
   constructor(
     message: string,
     readonly sqlState: string | undefined,
     readonly position: number | undefined,
+    readonly fields: TargetErrorFields = {},
   ) {
     super(message);
   }
@@ -118,12 +127,26 @@ export function toJsonValue(value: unknown): unknown {
 }
 
 function toTargetError(err: unknown, connectionId: string): Error {
-  const e = err as { code?: string; message?: string; position?: string | number };
+  const e = err as {
+    code?: string;
+    message?: string;
+    position?: string | number;
+    detail?: string;
+    hint?: string;
+    schema_name?: string;
+    table_name?: string;
+  };
   if (e && typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code)) {
     return new TargetError(
       e.message ?? "the target refused the statement",
       e.code,
       e.position ? Number(e.position) : undefined,
+      {
+        ...(e.detail && { detail: e.detail }),
+        ...(e.hint && { hint: e.hint }),
+        ...(e.schema_name && { schema: e.schema_name }),
+        ...(e.table_name && { table: e.table_name }),
+      },
     );
   }
   const network = describeNetworkError(err, "the target", 0);
