@@ -8,6 +8,7 @@
 import "server-only";
 import { createReview } from "@/server/approvals";
 import type { Principal } from "@/server/auth/principal";
+import { learnFromResults } from "@/server/classification";
 import { type ConnectionView, getConnectionForUse } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import type { StageTimer } from "@/server/http/server-timing";
@@ -491,6 +492,13 @@ async function executeAndRecord(ctx: {
       durationMs: Math.round((timings[i + 1] ?? 0) * 10) / 10,
     };
   });
+  // What was masked per source column teaches discovered classifications (counts only), off the reply's path.
+  setImmediate(() =>
+    learnFromResults(
+      connection.id,
+      executed.results.map((r, i) => ({ ...r, masked: maskedResults[i]?.masked ?? [] })),
+    ),
+  );
   const maskedFields = results.reduce((n, r) => n + r.masked.length, 0);
   request.timer?.mark("mask");
   const failedAt =

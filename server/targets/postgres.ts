@@ -24,6 +24,8 @@ export interface StatementResult {
   rows: unknown[][];
   rowCount: number;
   truncated: boolean;
+  /** per column, the attribute number in its table when the target reports one (a plain column), else 0 */
+  attnums?: number[];
 }
 
 /** What the target said about an error beyond its message; read only after masking (server/masking). */
@@ -178,6 +180,12 @@ interface RawColumn {
   name: string;
   type: number;
   table: number;
+  /** attribute number in the table (0 for an expression) */
+  number?: number;
+}
+
+function attnumsOf(raw: RawColumn[] | undefined): number[] {
+  return (raw ?? []).map((c) => (c.table > 0 && (c.number ?? 0) > 0 ? (c.number as number) : 0));
 }
 
 function columnsOf(raw: RawColumn[] | undefined, pool: Pool): ResultColumn[] {
@@ -284,6 +292,7 @@ export async function runStatements(
             rows,
             rowCount,
             truncated,
+            attnums: attnumsOf(raw),
           });
         } else {
           const query = reserved.unsafe(text).values();
@@ -309,6 +318,7 @@ export async function runStatements(
             rows: truncated ? result.slice(0, options.rowLimit) : [...result],
             rowCount: result.count ?? result.length,
             truncated,
+            attnums: attnumsOf(result.columns),
           });
         }
       } catch (err) {
