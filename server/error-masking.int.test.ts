@@ -129,6 +129,24 @@ describe("target errors pass masking", () => {
       "22P02",
     ],
     ["an SSN cast to a number", "select ssn::numeric from customers where id = 1", "22P02"],
+    [
+      "a diagnosis read as a date format",
+      "select to_date(diagnosis, 'YYYY') from employees where id = 1",
+      null,
+    ],
+    ["a diagnosis cast to a uuid", "select diagnosis::uuid from employees where id = 1", "22P02"],
+    ["a diagnosis cast to jsonb", "select diagnosis::jsonb from employees where id = 1", "22P02"],
+    ["a diagnosis in an array cast", "select array[diagnosis]::int[] from employees where id = 1", "22P02"],
+    [
+      "a diagnosis as an array literal",
+      "select ('{' || diagnosis || '}')::int[] from employees where id = 1",
+      "22P02",
+    ],
+    ["a diagnosis cast to a timestamp", "select diagnosis::timestamptz from employees where id = 1", null],
+    ["a diagnosis cast to inet", "select diagnosis::inet from employees where id = 1", "22P02"],
+    ["a whole row cast to a number", "select (e.*)::text::int from employees e where id = 1", "22P02"],
+    ["an email cast to a boolean", "select email::boolean from customers where id = 1", "22P02"],
+    ["a salary squeezed into a smallint", "select salary::text::int2 from employees where id = 1", null],
   ])("hides %s quoted by a data error", async (_what, input, sqlState) => {
     const outcome = await run(input);
     expect(outcome.status).toBe("failed");

@@ -595,7 +595,10 @@ async function describeTargetError(
   throw err;
 }
 
-/** A table's live columns in order, as a failing row lists them; undefined when the catalog cannot say. */
+/**
+ * A table's live columns in order, as a failing row lists them (only those the gateway's role may read, as
+ * PostgreSQL leaves the others out); undefined when the catalog cannot say.
+ */
 async function columnsOfTable(connectionId: string, schema: string, table: string) {
   const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
   try {
@@ -606,6 +609,7 @@ async function columnsOfTable(connectionId: string, schema: string, table: strin
          join pg_catalog.pg_namespace n on n.oid = c.relnamespace
        where n.nspname = ${literal(schema)} and c.relname = ${literal(table)}
          and a.attnum > 0 and not a.attisdropped
+         and pg_catalog.has_column_privilege(c.oid, a.attnum, 'SELECT')
        order by a.attnum`,
     );
     return rows.map((r) => String(r.name));

@@ -69,9 +69,23 @@ export function ClassificationAdmin({
   const router = useRouter();
   const { error, notice, busy, run } = useApiAction();
   const [scan, setScan] = useState<ScanView>(initial.scan);
+  // Shown as asked at once; put back when the change is refused.
+  const [applyProposed, setApplyProposed] = useState(initial.applyProposed);
   const base = `/api/v1/connections/${encodeURIComponent(connection)}/classification`;
 
   useEffect(() => setScan(initial.scan), [initial.scan]);
+  useEffect(() => setApplyProposed(initial.applyProposed), [initial.applyProposed]);
+
+  const changeApplyProposed = async (next: boolean) => {
+    setApplyProposed(next);
+    const isDone = await run(
+      () => callApi(base, { method: "PUT", body: { applyProposed: next } }),
+      next
+        ? "Proposed classifications now mask their columns, as if confirmed."
+        : "Only confirmed classifications mask their columns.",
+    );
+    if (!isDone) setApplyProposed(!next);
+  };
 
   // While a scan runs, its progress is read every second; the page's data is refreshed when it ends.
   useEffect(() => {
@@ -113,16 +127,9 @@ export function ClassificationAdmin({
           <label className="small">
             <input
               type="checkbox"
-              checked={initial.applyProposed}
+              checked={applyProposed}
               disabled={busy}
-              onChange={(e) =>
-                run(
-                  () => callApi(base, { method: "PUT", body: { applyProposed: e.target.checked } }),
-                  e.target.checked
-                    ? "Proposed classifications now mask their columns, as if confirmed."
-                    : "Only confirmed classifications mask their columns.",
-                )
-              }
+              onChange={(e) => changeApplyProposed(e.target.checked)}
             />{" "}
             Apply proposed classifications at once
           </label>
