@@ -255,6 +255,40 @@ describe("data classification", () => {
     expect(learned?.learnedCounts.email).toBe(EMAILS.length);
   });
 
+  it("reads no more than the sample bound of a large table", async () => {
+    await target(`create table subscribers (id int primary key, address text);
+      insert into subscribers select g, 'subscriber' || g || '@mail.example.org' from generate_series(1, 1000) g;`);
+    await call(`${PAGE}/scan`, { method: "POST" });
+    await settle();
+    const { getConfig } = await import("@/server/config");
+    const found = await find("public.subscribers.address");
+    expect(found).toMatchObject({ detectedType: "email", state: "proposed" });
+    expect(found?.sampledValues).toBe(getConfig().classification.sampleRows);
+    expect(found?.sampledValues).toBeLessThan(1000);
+  });
+
+  it("scans in the background a connection never scanned, and not one scanned within the interval", async () => {
+    const { createConnection } = await import("@/server/connections");
+    await createConnection(TEST_ACTOR, {
+      kind: "postgres",
+      name: "shop-copy",
+      host: gateway.pg.host,
+      port: gateway.pg.port,
+      database: "shop",
+      username: gateway.pg.user,
+      password: gateway.pg.password,
+      groups: ["analysts"],
+    });
+    const { scanDueConnections } = await import("@/server/classification");
+    expect(await scanDueConnections()).toBe(1);
+    const copy = await call<Page>("/api/v1/connections/shop-copy/classification");
+    expect(copy.status).toBe(200);
+    expect(copy.body.scan).toMatchObject({ state: "done", tablesSkipped: 0 });
+    expect(copy.body.scan.tablesTotal).toBeGreaterThanOrEqual(3);
+    expect(copy.body.classifications.map((c) => c.pattern)).toContain("public.customers.card");
+    expect(await scanDueConnections()).toBe(0);
+  });
+
   it.each([
     ["an unknown action", { action: "maybe" }, 400, "action"],
     [
