@@ -37,11 +37,19 @@ export interface LearnedResult {
 export function learnFromResults(connectionId: string, results: readonly LearnedResult[]): void {
   for (const result of results) {
     if (!result.attnums || result.rowCount === 0) continue;
-    const perColumn = new Map<number, Counts>();
-    for (const [, col, type] of result.masked) {
-      const counts = perColumn.get(col) ?? {};
+    // A plain indexed loop: a 100,000-row result can carry hundreds of thousands of masked cells.
+    const perColumn: (Counts | undefined)[] = [];
+    const { masked } = result;
+    for (let i = 0; i < masked.length; i++) {
+      const cell = masked[i]!;
+      const col = cell[1];
+      const type = cell[2];
+      let counts = perColumn[col];
+      if (counts === undefined) {
+        counts = {};
+        perColumn[col] = counts;
+      }
       counts[type] = (counts[type] ?? 0) + 1;
-      perColumn.set(col, counts);
     }
     for (const [col, column] of result.columns.entries()) {
       const attnum = result.attnums[col] ?? 0;
@@ -55,7 +63,7 @@ export function learnFromResults(connectionId: string, results: readonly Learned
         counts: {},
       };
       entry.values += result.rowCount;
-      for (const [type, n] of Object.entries(perColumn.get(col) ?? {}))
+      for (const [type, n] of Object.entries(perColumn[col] ?? {}))
         entry.counts[type] = (entry.counts[type] ?? 0) + n;
       state.pending.set(key, entry);
     }
