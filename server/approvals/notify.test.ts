@@ -74,6 +74,15 @@ describe("review webhooks", () => {
     );
   });
 
+  it("passes an approver's comment through the detectors", async () => {
+    const payload = await reviewPayload("review.denied", {
+      ...review,
+      decisions: [{ ...review.decisions[0]!, comment: "not for grace.hopper@navy.example.com" }],
+    });
+    expect(payload.review.decisions[0]?.comment).not.toContain("grace.hopper");
+    expect(payload.review.decisions[0]?.comment).toContain("not for");
+  });
+
   it("withholds a statement the scanner cannot read", async () => {
     const payload = await reviewPayload("review.created", {
       ...review,

@@ -100,7 +100,8 @@ export async function reviewPayload(event: ReviewEvent, review: Review): Promise
         byLabel: d.byLabel,
         at: d.at,
         decision: d.decision,
-        comment: d.comment,
+        // An approver's words can quote a value too (“the card 4111... is wrong”).
+        comment: maskText(d.comment, payloadMasking).text,
       })),
     },
   };

@@ -82,10 +82,13 @@ export function patternOf(row: Pick<DataClassification, "schemaName" | "tableNam
 }
 
 /**
- * A name as one pattern segment: a dot (the segment separator) becomes `*`, which matches it and may match
- * more: a rule can be wider than its column, never narrower.
+ * The column rule pattern of a column: its schema, table and column as three segments, right-aligned. A dot in a
+ * name (the segment separator) becomes `*`, which matches it and may match more: a rule can be wider than its
+ * column, never narrower.
  */
-const segment = (name: string) => name.replaceAll(".", "*");
+export function columnRulePattern(schema: string, table: string, column: string): string {
+  return [schema, table, column].map((name) => name.replaceAll(".", "*")).join(".");
+}
 
 /** The column rules the connection's classifications act as (exact schema.table.column patterns). */
 export async function classifiedColumnRules(connectionId: string): Promise<ColumnRule[]> {
@@ -93,7 +96,7 @@ export async function classifiedColumnRules(connectionId: string): Promise<Colum
   return rows.flatMap((r) => {
     const type = r.state === "confirmed" ? r.type : r.detectedType;
     if (!type) return [];
-    return [{ pattern: [r.schemaName, r.tableName, r.columnName].map(segment).join("."), type }];
+    return [{ pattern: columnRulePattern(r.schemaName, r.tableName, r.columnName), type }];
   });
 }
 
