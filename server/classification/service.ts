@@ -13,6 +13,7 @@ import { GatewayError, notFound } from "@/server/errors";
 import type { ColumnRule } from "@/server/masking";
 import { processSingleton } from "@/server/singleton";
 import { invalidateStoreCaches } from "@/server/store-cache";
+import { judge } from "./judge";
 import { flushLearned } from "./learn";
 import { runScan } from "./scan";
 import type { ClassificationDecision, ClassificationSettingsInput } from "./schema";
@@ -24,6 +25,7 @@ import {
   listClassificationRows,
   readSettings,
   setDecision,
+  updateScan,
   writeApplyProposed,
 } from "./store";
 
@@ -150,6 +152,13 @@ export async function getClassificationOverview(connection: ConnectionRef): Prom
   };
 }
 
+/** A reopened column is judged again at once, from the counts it has. */
+function reopenedState(row: DataClassification): "proposed" | "detected" {
+  const all: Record<string, number> = { ...row.sampledCounts };
+  for (const [type, n] of Object.entries(row.learnedCounts)) all[type] = (all[type] ?? 0) + n;
+  return judge(row.sampledValues + row.learnedValues, all).isProposal ? "proposed" : "detected";
+}
+
 export async function decideClassification(
   actor: Actor,
   connection: ConnectionRef,
@@ -169,7 +178,7 @@ export async function decideClassification(
       ? { state: "confirmed" as const, type: decision.type ?? row.detectedType, decidedBy: actor.label }
       : decision.action === "reject"
         ? { state: "rejected" as const, type: null, decidedBy: actor.label }
-        : { state: "detected" as const, type: null, decidedBy: null };
+        : { state: reopenedState(row), type: null, decidedBy: null };
   const updated = await setDecision(connection.id, id, change);
   if (!updated) throw notFound("no such classification on this connection");
   // Audited, which also clears the masking caches: the decision applies to the next request.
@@ -177,7 +186,6 @@ export async function decideClassification(
     column: patternOf(row),
     ...(change.type && { type: change.type }),
   });
-  // A reopened column is judged again at the next scan; until then it is undecided and not applied.
   const settings = await readSettings(connection.id);
   return toView(updated, settings?.applyProposed ?? false);
 }
@@ -200,7 +208,13 @@ export async function startScan(actor: Actor, connection: ConnectionRef): Promis
   if (!(await claimScan(connection.id, actor.label))) {
     throw new GatewayError("conflict", `a scan of ${connection.name} is already running`);
   }
-  await recordAuditEvent(actor, "classification.scan", connection.name);
+  try {
+    await recordAuditEvent(actor, "classification.scan", connection.name);
+  } catch (err) {
+    // An unaudited scan does not run; the claim is let go so the next "Scan now" may.
+    await updateScan(connection.id, { scanState: "failed", scanError: "the scan could not be audited" });
+    throw err;
+  }
   track(connection.id);
   return scanView(await readSettings(connection.id));
 }
