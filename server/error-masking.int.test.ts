@@ -15,7 +15,7 @@ const EMAIL = "grace.hopper@navy.example.com";
 const SSN = "123-45-6789";
 const SALARY = "187345";
 const DIAGNOSIS = "chronic-xyzzy";
-const SECRETS = [CARD, "4111111111111111", EMAIL, "grace.hopper", SSN, SALARY, DIAGNOSIS, "xyzzy"];
+const SECRETS = [CARD, "4111111111111111", EMAIL, "grace.hopper", SSN, SALARY, "187346", DIAGNOSIS, "xyzzy"];
 
 let gateway: GatewayFixture;
 let analyst: Principal;
@@ -32,7 +32,8 @@ beforeAll(async () => {
     create table employees (
       id int primary key, name text, salary int check (salary > 0), diagnosis text not null);
     create unique index on employees (salary);
-    insert into employees values (1, 'Grace', ${SALARY}, '${DIAGNOSIS}'), (2, 'Alan', 90000, 'none');`,
+    insert into employees values (1, 'Grace', ${SALARY}, '${DIAGNOSIS}'), (2, 'Alan', 90000, 'none');
+    create table grades (salary int references employees (salary));`,
   });
   const { createUser, loadPrincipal, createServiceAccount } = await import("@/server/auth");
   const account = await createServiceAccount(TEST_ACTOR, { name: "error-bot", groups: ["analysts"] });
@@ -168,6 +169,11 @@ describe("target errors pass masking", () => {
       "a unique salary copied onto another row",
       "update employees set salary = (select salary from employees where id = 1) where id = 2",
       /Key \(salary\)=\(\[SALARY\]\) already exists/,
+    ],
+    [
+      "a foreign key given a value derived from a salary",
+      "insert into grades select salary + 1 from employees where id = 1",
+      /Key \(salary\)=\(\[SALARY\]\) is not present in table "employees"/,
     ],
     [
       "a check constraint's failing row",

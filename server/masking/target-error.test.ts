@@ -91,6 +91,21 @@ describe("masking a target's error", () => {
     expect(out.detail).toBe(expected);
   });
 
+  it("masks a foreign key's value by the rules of the table it references", () => {
+    const out = maskTargetError(
+      {
+        message: 'insert or update on table "grades" violates foreign key constraint "grades_salary_fkey"',
+        detail: 'Key (salary)=(187346) is not present in table "employees".',
+        sqlState: "23503",
+        schema: "public",
+        table: "grades",
+      },
+      cfg,
+      ctx,
+    );
+    expect(out.detail).toBe('Key (salary)=([SALARY]) is not present in table "employees".');
+  });
+
   it("masks a detected value of an unruled key column", () => {
     const out = maskTargetError(
       { message: "duplicate key", detail: `Key (note)=(${CARD}) already exists.`, sqlState: "23505" },

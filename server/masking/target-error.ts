@@ -5,7 +5,8 @@
 //   failed; nothing says which column it came from, so the quoted text is always masked (its position still
 //   points at the expression);
 // - a key (`Key (ssn)=(...) already exists`, foreign keys, exclusion, partition keys) names its columns: a value of
-//   a column a rule masks is masked whole with the rule's type, the others pass the detectors;
+//   a column a rule masks (in the error's table, or the other table a foreign key's detail names) is masked whole
+//   with the rule's type, the others pass the detectors;
 // - a failing row (`Failing row contains (...)`, check and not-null constraints) is matched to the table's columns
 //   the caller looked up; when they are unknown or the values cannot be told apart, every value is masked.
 // Not responsible for finding the table's columns (the caller asks the target) nor for where the error goes.
@@ -67,15 +68,21 @@ export function maskTargetError(
     for (const f of out.findings) types.add(f.type);
     return out.text;
   };
-  const columnType = (column: string) =>
-    cc.anyColumnRules
-      ? matchColumnRule(cc.columnRules, {
-          name: column,
-          ...(parts.table && { table: parts.table }),
-          ...(parts.schema && { schema: parts.schema }),
-          connection: ctx.connection,
-        })
-      : undefined;
+  /** Tables a key's columns may belong to: the error's own, and one its detail names (a foreign key's other end). */
+  const tables = [parts.table];
+  const columnType = (column: string) => {
+    if (!cc.anyColumnRules) return undefined;
+    for (const table of tables) {
+      const ruled = matchColumnRule(cc.columnRules, {
+        name: column,
+        ...(table && { table }),
+        ...(parts.schema && { schema: parts.schema }),
+        connection: ctx.connection,
+      });
+      if (ruled) return ruled;
+    }
+    return undefined;
+  };
 
   /** A list of values PostgreSQL joined with ", " for these columns (undefined: columns unknown). */
   const maskValues = (columns: readonly string[] | undefined, values: string): string => {
@@ -110,6 +117,10 @@ export function maskTargetError(
       const m = form.exec(detail);
       if (m) {
         const [, cols, vals, rest] = m as unknown as [string, string, string, string];
+        // `INSERT INTO grades SELECT salary ...`: the value is judged by the referenced table's rules too (a
+        // column of the same name there), as the row's own table may have none.
+        const other = /table "((?:[^"]|"")+)"/.exec(rest)?.[1];
+        if (other) tables.push(other.replaceAll('""', '"'));
         return `Key (${cols})=(${maskValues(keyColumns(cols), vals)}) ${detectors(rest)}`;
       }
     }
