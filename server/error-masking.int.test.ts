@@ -33,7 +33,11 @@ beforeAll(async () => {
       id int primary key, name text, salary int check (salary > 0), diagnosis text not null);
     create unique index on employees (salary);
     insert into employees values (1, 'Grace', ${SALARY}, '${DIAGNOSIS}'), (2, 'Alan', 90000, 'none');
-    create table grades (salary int references employees (salary));`,
+    create table grades (salary int references employees (salary));
+    create table payroll (pay int) partition by range (pay);
+    create table payroll_low partition of payroll for values from (0) to (1000);
+    create table payouts (pay int unique);
+    insert into payouts select salary from employees where id = 1;`,
   });
   const { createUser, loadPrincipal, createServiceAccount } = await import("@/server/auth");
   const account = await createServiceAccount(TEST_ACTOR, { name: "error-bot", groups: ["analysts"] });
@@ -174,6 +178,16 @@ describe("target errors pass masking", () => {
       "a foreign key given a value derived from a salary",
       "insert into grades select salary + 1 from employees where id = 1",
       /Key \(salary\)=\(\[SALARY\]\) is not present in table "employees"/,
+    ],
+    [
+      "a partition key given a salary",
+      "insert into payroll select salary from employees where id = 1",
+      /Partition key of the failing row contains \(pay\) = \(\[VALUE\]\)/,
+    ],
+    [
+      "another table's unique key given a salary",
+      "insert into payouts select salary from employees where id = 1",
+      /Key \(pay\)=\(\[VALUE\]\) already exists/,
     ],
     [
       "a check constraint's failing row",

@@ -508,7 +508,9 @@ async function executeAndRecord(ctx: {
     )[executed.results.length] ?? 0;
   // The target's words pass masking before the reply and the recording see them.
   const error = executed.error
-    ? await describeTargetError(executed.error, failedAt, masking, connection)
+    ? await describeTargetError(executed.error, failedAt, masking, connection, {
+        statementTables: statements[executed.results.length]?.tables ?? [],
+      })
     : undefined;
   await appendSessionEvent(
     sessionId,
@@ -570,6 +572,7 @@ async function describeTargetError(
   statementOffset: number,
   masking: MaskingConfig,
   connection: ConnectionView,
+  failing: { statementTables: readonly string[] },
 ) {
   if (err instanceof TargetError) {
     const { detail, hint, schema, table } = err.fields;
@@ -580,7 +583,11 @@ async function describeTargetError(
     const masked = maskTargetError(
       { message: err.message, detail, hint, schema, table, sqlState: err.sqlState },
       masking,
-      { connection: connection.name, ...(tableColumns && { tableColumns }) },
+      {
+        connection: connection.name,
+        statementTables: failing.statementTables,
+        ...(tableColumns && { tableColumns }),
+      },
     );
     return {
       code: err.sqlState === "57014" ? ("cancelled" as const) : ("target_error" as const),

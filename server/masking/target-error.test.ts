@@ -106,6 +106,40 @@ describe("masking a target's error", () => {
     expect(out.detail).toBe('Key (salary)=([SALARY]) is not present in table "employees".');
   });
 
+  it.each([
+    [
+      "a partition key",
+      "Partition key of the failing row contains (pay) = (187345).",
+      "Partition key of the failing row contains (pay) = ([VALUE]).",
+    ],
+    ["a unique key", "Key (pay)=(187345) already exists.", "Key (pay)=([VALUE]) already exists."],
+  ])(
+    "hides %s of a row built from another table, which no rule on its own table covers",
+    (_what, detail, expected) => {
+      const out = maskTargetError(
+        { message: "refused", detail, sqlState: "23514", schema: "public", table: "payroll" },
+        cfg,
+        { ...ctx, statementTables: ["payroll", "public.employees"] },
+      );
+      expect(out.detail).toBe(expected);
+    },
+  );
+
+  it("shows an unruled key value when the statement names only the error's own table", () => {
+    const out = maskTargetError(
+      {
+        message: "dup",
+        detail: "Key (id)=(7) already exists.",
+        sqlState: "23505",
+        schema: "public",
+        table: "payroll",
+      },
+      cfg,
+      { ...ctx, statementTables: ["public.payroll"] },
+    );
+    expect(out.detail).toBe("Key (id)=(7) already exists.");
+  });
+
   it("masks a detected value of an unruled key column", () => {
     const out = maskTargetError(
       { message: "duplicate key", detail: `Key (note)=(${CARD}) already exists.`, sqlState: "23505" },

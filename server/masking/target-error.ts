@@ -6,7 +6,8 @@
 //   points at the expression);
 // - a key (`Key (ssn)=(...) already exists`, foreign keys, exclusion, partition keys) names its columns: a value of
 //   a column a rule masks (in the error's table, or the other table a foreign key's detail names) is masked whole
-//   with the rule's type, the others pass the detectors;
+//   with the rule's type, the others pass the detectors, unless the statement reads another table (then a value
+//   may derive from a masked column there, and none is shown);
 // - a failing row (`Failing row contains (...)`, check and not-null constraints) is matched to the table's columns
 //   the caller looked up; when they are unknown or the values cannot be told apart, every value is masked.
 // Not responsible for finding the table's columns (the caller asks the target) nor for where the error goes.
@@ -32,6 +33,12 @@ export interface TargetErrorContext {
   connection: string;
   /** the table's columns in order (attnum), for a failing row; undefined when unknown */
   tableColumns?: readonly string[];
+  /**
+   * Tables the failing statement names. When it names one besides the error's table (`INSERT INTO grades SELECT
+   * salary + 1 FROM employees`), a key's or row's value may be derived from a masked column there, which no rule
+   * on the error's table covers: then values no rule masks are not shown either.
+   */
+  statementTables?: readonly string[];
 }
 
 /** What replaces a quoted value whose source is not known. */
@@ -84,6 +91,10 @@ export function maskTargetError(
     return undefined;
   };
 
+  const lastSegment = (name: string) => name.slice(name.lastIndexOf(".") + 1).toLowerCase();
+  const readsOtherTables =
+    ctx.statementTables?.some((t) => lastSegment(t) !== (parts.table ?? "").toLowerCase()) ?? false;
+
   /** A list of values PostgreSQL joined with ", " for these columns (undefined: columns unknown). */
   const maskValues = (columns: readonly string[] | undefined, values: string): string => {
     const pieces = values.split(", ");
@@ -100,6 +111,10 @@ export function maskTargetError(
         if (ruled) {
           types.add(ruled);
           return fullLabel(ruled);
+        }
+        if (readsOtherTables) {
+          types.add("value");
+          return VALUE_LABEL;
         }
         return detectors(value, column);
       })
