@@ -33,8 +33,16 @@ export interface LearnedResult {
   masked: readonly (readonly [number, number, string])[];
 }
 
-/** Notes what was masked in results (called once per request, after masking); cheap and synchronous. */
+/** Notes what was masked in results (called once per request, after masking); never throws. */
 export function learnFromResults(connectionId: string, results: readonly LearnedResult[]): void {
+  try {
+    noteResults(connectionId, results);
+  } catch (err) {
+    console.error("[portcullis] learning from a result failed:", err instanceof Error ? err.message : err);
+  }
+}
+
+function noteResults(connectionId: string, results: readonly LearnedResult[]): void {
   for (const result of results) {
     if (!result.attnums || result.rowCount === 0) continue;
     // A plain indexed loop: a 100,000-row result can carry hundreds of thousands of masked cells.
