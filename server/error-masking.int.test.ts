@@ -230,6 +230,41 @@ describe("target errors pass masking", () => {
   });
 });
 
+describe("over HTTP", () => {
+  it("answers a data error with 422 and no value, in the reply, the session, its export and its evidence bundle", async () => {
+    const { startRouteServer } = await import("@/server/http/route-server.fixture");
+    const { createServiceAccount } = await import("@/server/auth");
+    const server = await startRouteServer();
+    const { token } = await createServiceAccount(TEST_ACTOR, { name: "http-bot", groups: ["analysts"] });
+    const get = async (path: string) => {
+      const response = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: response.status, text: await response.text() };
+    };
+    try {
+      const response = await fetch(`${server.url}/api/v1/connections/shop/exec`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          input: "select card::int, (salary::text || 'x')::int from customers, employees",
+        }),
+      });
+      const text = await response.text();
+      expect(response.status).toBe(422);
+      expect(text).toContain("[VALUE]");
+      expectNoSecret("the reply", text);
+      const { sessionId } = JSON.parse(text) as { sessionId: string };
+      for (const path of ["", "/export", "/evidence"]) {
+        const reply = await get(`/api/v1/sessions/${sessionId}${path}`);
+        expect(reply.status, path).toBe(200);
+        expect(reply.text, path).toContain("[VALUE]");
+        expectNoSecret(`the session${path}`, reply.text);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 interface Received {
   body: string;
 }
