@@ -33,6 +33,10 @@ beforeAll(async () => {
       id int primary key, name text, salary int check (salary > 0), diagnosis text not null);
     create unique index on employees (salary);
     insert into employees values (1, 'Grace', ${SALARY}, '${DIAGNOSIS}'), (2, 'Alan', 90000, 'none');
+    create function card_notice() returns int language plpgsql as $f$
+      begin raise notice 'card %', (select card from customers where id = 1); return 1; end $f$;
+    create function card_exception() returns int language plpgsql as $f$
+      begin raise exception 'no luck with %', (select card from customers where id = 1); end $f$;
     create table grades (salary int references employees (salary));
     create table payroll (pay int) partition by range (pay);
     create table payroll_low partition of payroll for values from (0) to (1000);
@@ -209,6 +213,19 @@ describe("target errors pass masking", () => {
       expectNoSecret("the store", await storedText());
       expectNoSecret("the log", logged.join("\n"));
     });
+  });
+
+  it("masks a value a function raises in its own exception, and passes on no notice", async () => {
+    const raised = await run("select card_exception()");
+    expect(raised.status).toBe("failed");
+    if (raised.status !== "failed") return;
+    expect(raised.error).toMatchObject({ sqlState: "P0001" });
+    expect(raised.error.message).toMatch(/^no luck with /);
+    const noticed = await run("select card_notice()");
+    expect(noticed.status).toBe("done");
+    for (const outcome of [raised, noticed]) expectNoSecret("the reply", JSON.stringify(outcome));
+    expectNoSecret("the store", await storedText());
+    expectNoSecret("the log", logged.join("\n"));
   });
 
   it("leaves an everyday error as the target said it, with its hint", async () => {
