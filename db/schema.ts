@@ -13,6 +13,7 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  real,
   text,
   timestamp,
   uniqueIndex,
@@ -567,3 +568,69 @@ export const accessRollupState = pgTable("access_rollup_state", {
 export type AccessReviewCampaign = typeof accessReviewCampaigns.$inferSelect;
 export type AccessReviewItem = typeof accessReviewItems.$inferSelect;
 export type AccessRevocation = typeof accessRevocations.$inferSelect;
+
+/**
+ * Discovered sensitive columns of a connection (server/classification): the detector types found in a column's
+ * sampled values and in the results masked from it, as counts (never a value), and an admin's decision. A
+ * confirmed row (or a proposed one, when the connection applies proposals at once) acts as a column rule.
+ */
+export const dataClassifications = pgTable(
+  "data_classifications",
+  {
+    id: text("id").primaryKey(),
+    connectionId: text("connection_id")
+      .notNull()
+      .references(() => connections.id, { onDelete: "cascade" }),
+    schemaName: text("schema_name").notNull(),
+    tableName: text("table_name").notNull(),
+    columnName: text("column_name").notNull(),
+    /** values examined by the last scan that sampled this column, and per type how many held one */
+    sampledValues: integer("sampled_values").notNull().default(0),
+    sampledCounts: jsonb("sampled_counts").$type<Record<string, number>>().notNull().default({}),
+    /** cells of results read from this column, and per type how many were masked as it */
+    learnedValues: bigint("learned_values", { mode: "number" }).notNull().default(0),
+    learnedCounts: jsonb("learned_counts").$type<Record<string, number>>().notNull().default({}),
+    /** the type most found and its share of the values examined (0..1) */
+    detectedType: text("detected_type"),
+    confidence: real("confidence").notNull().default(0),
+    state: text("state", { enum: ["detected", "proposed", "confirmed", "rejected"] })
+      .notNull()
+      .default("detected"),
+    /** the type it is masked as once confirmed (an admin may change it) */
+    type: text("type"),
+    decidedBy: text("decided_by"),
+    decidedAt: timestamp("decided_at", { withTimezone: true }),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("data_classifications_column_key").on(
+      t.connectionId,
+      t.schemaName,
+      t.tableName,
+      t.columnName,
+    ),
+  ],
+);
+
+/** Per connection: whether proposals apply at once, and the last (or running) scan with its progress. */
+export const dataClassificationSettings = pgTable("data_classification_settings", {
+  connectionId: text("connection_id")
+    .primaryKey()
+    .references(() => connections.id, { onDelete: "cascade" }),
+  applyProposed: boolean("apply_proposed").notNull().default(false),
+  scanState: text("scan_state", { enum: ["idle", "running", "done", "failed"] })
+    .notNull()
+    .default("idle"),
+  scanTablesDone: integer("scan_tables_done").notNull().default(0),
+  scanTablesTotal: integer("scan_tables_total").notNull().default(0),
+  scanTablesSkipped: integer("scan_tables_skipped").notNull().default(0),
+  scanError: text("scan_error"),
+  scanBy: text("scan_by"),
+  scanStartedAt: timestamp("scan_started_at", { withTimezone: true }),
+  scanFinishedAt: timestamp("scan_finished_at", { withTimezone: true }),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type DataClassification = typeof dataClassifications.$inferSelect;
+export type DataClassificationSettings = typeof dataClassificationSettings.$inferSelect;

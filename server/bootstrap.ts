@@ -12,6 +12,7 @@ import { startReviewSignals, startWebhookDelivery, stopReviewSignals } from "@/s
 import { SYSTEM_ACTOR } from "@/server/audit";
 import { startAuditCheckpoints } from "@/server/audit/checkpoint";
 import { countPeople, createUser } from "@/server/auth/users";
+import { startClassificationScans } from "@/server/classification";
 import { getConfig } from "@/server/config";
 import { registerDemoConnection, startDemoTarget } from "@/server/demo/demo-target";
 import { startRetentionJob } from "@/server/recording";
@@ -48,6 +49,8 @@ export async function startGateway(): Promise<Started> {
     startWebhookDelivery(),
     startAuditCheckpoints(),
     startCampaignReminders(),
+    // Connections are sampled for sensitive columns in the background (CLASSIFICATION_SCAN_INTERVAL_MINUTES).
+    startClassificationScans(),
     // Terminals left live by a console process that stopped are ended (a notice, then failed).
     startTerminalSweep(),
   ];

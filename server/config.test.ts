@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseRetentionDays } from "./config";
+import { parseCount, parseRetentionDays, parseScanInterval } from "./config";
 
 describe("RETENTION_DAYS", () => {
   it.each([
@@ -16,5 +16,22 @@ describe("RETENTION_DAYS", () => {
 
   it.each(["-1", "ninety", "1e400"])("refuses %j with a message naming the variable", (value) => {
     expect(() => parseRetentionDays(value)).toThrow(/RETENTION_DAYS/);
+  });
+});
+
+describe("classification settings", () => {
+  it.each([
+    [undefined, 1440],
+    ["", 1440],
+    ["60", 60],
+    ["off", undefined],
+    ["0", undefined],
+  ])("reads CLASSIFICATION_SCAN_INTERVAL_MINUTES=%s as %s", (value, expected) => {
+    expect(parseScanInterval(value)).toBe(expected);
+  });
+
+  it.each(["-5", "1.5", "soon"])("refuses %s with a message naming the variable", (value) => {
+    expect(() => parseScanInterval(value)).toThrow(/CLASSIFICATION_SCAN_INTERVAL_MINUTES/);
+    expect(() => parseCount("CLASSIFICATION_SAMPLE_ROWS", value, 200)).toThrow(/CLASSIFICATION_SAMPLE_ROWS/);
   });
 });

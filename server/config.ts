@@ -20,6 +20,14 @@ export interface GatewayConfig {
   sessionMaxAgeSeconds: number;
   /** recordings of sessions that ended longer ago than this are deleted; undefined keeps them forever */
   retentionDays: number | undefined;
+  /** discovered sensitive columns: how much a scan samples, and how often it runs in the background */
+  classification: {
+    sampleRows: number;
+    maxTables: number;
+    statementTimeoutMs: number;
+    /** minutes between background scans of each connection; undefined: only "Scan now" */
+    intervalMinutes: number | undefined;
+  };
   oidc:
     | { issuer: string; clientId: string; clientSecret: string; groupsClaim: string; name: string }
     | undefined;
@@ -60,6 +68,23 @@ export function parseRetentionDays(value: string | undefined): number | undefine
   return days;
 }
 
+/** A whole number at least `min` (default `fallback` when unset or empty), or a clear start-up error. */
+export function parseCount(name: string, value: string | undefined, fallback: number, min = 1): number {
+  const text = value?.trim() ?? "";
+  if (text === "") return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`${name} must be a whole number of at least ${min} (got "${value}")`);
+  return n;
+}
+
+/** CLASSIFICATION_SCAN_INTERVAL_MINUTES: minutes between background scans; "off" or 0 turns them off. */
+export function parseScanInterval(value: string | undefined): number | undefined {
+  const text = value?.trim().toLowerCase() ?? "";
+  if (text === "off" || text === "0") return undefined;
+  return parseCount("CLASSIFICATION_SCAN_INTERVAL_MINUTES", text, 1440);
+}
+
 export function getConfig(): GatewayConfig {
   const holder = globalThis as Holder;
   const cached = holder[CONFIG];
@@ -82,6 +107,16 @@ export function getConfig(): GatewayConfig {
     demoTarget: env.DEMO_TARGET !== "off",
     sessionMaxAgeSeconds: Number(env.SESSION_MAX_AGE ?? 8 * 3600),
     retentionDays: parseRetentionDays(env.RETENTION_DAYS),
+    classification: {
+      sampleRows: parseCount("CLASSIFICATION_SAMPLE_ROWS", env.CLASSIFICATION_SAMPLE_ROWS, 200),
+      maxTables: parseCount("CLASSIFICATION_MAX_TABLES", env.CLASSIFICATION_MAX_TABLES, 100),
+      statementTimeoutMs: parseCount(
+        "CLASSIFICATION_STATEMENT_TIMEOUT_MS",
+        env.CLASSIFICATION_STATEMENT_TIMEOUT_MS,
+        5000,
+      ),
+      intervalMinutes: parseScanInterval(env.CLASSIFICATION_SCAN_INTERVAL_MINUTES),
+    },
     oidc:
       oidcIssuer && env.OIDC_CLIENT_ID && env.OIDC_CLIENT_SECRET
         ? {

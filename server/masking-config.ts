@@ -1,6 +1,8 @@
 /**
  * Which masking configuration applies to a connection: its own settings from the Policies page, or the shipped
- * defaults (every detector on, default column rules). Cached until the next change (server/store-cache.ts), so
+ * defaults (every detector on, default column rules), plus the column rules its confirmed classifications (and
+ * applied proposals) act as (server/classification), ahead of the hand-written ones. Cached until the next
+ * change (server/store-cache.ts), so
  * a change applies at once; the returned object is reused while the settings are unchanged, so the masker's
  * compiled form is reused too.
  */
@@ -11,6 +13,7 @@ import { z } from "zod";
 import { maskingSettings } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
+import { classifiedColumnRules } from "@/server/classification";
 import { getConfig } from "@/server/config";
 import { columnRuleSchema, DETECTOR_TYPES, defaultMaskingConfig, type MaskingConfig } from "@/server/masking";
 import { processSingleton } from "@/server/singleton";
@@ -30,7 +33,7 @@ export type MaskingSettings = z.output<typeof maskingSettingsSchema>;
 
 const cache = processSingleton(
   "maskingConfigs",
-  () => new Map<string, { version: number; config: MaskingConfig }>(),
+  () => new Map<string, { version: string; config: MaskingConfig }>(),
 );
 
 function pseudonymKey(): string {
@@ -53,15 +56,18 @@ const configs = storeCache<MaskingConfig | "default">("maskingConfigFor");
 export async function maskingConfigFor(connectionId: string): Promise<MaskingConfig> {
   const found = await configs.get(connectionId, async () => {
     const db = await getDb();
-    const [row] = await db
-      .select()
-      .from(maskingSettings)
-      .where(eq(maskingSettings.connectionId, connectionId));
-    if (!row) return "default";
-    const version = row.updatedAt.getTime();
+    const [[row], classified] = await Promise.all([
+      db.select().from(maskingSettings).where(eq(maskingSettings.connectionId, connectionId)),
+      classifiedColumnRules(connectionId),
+    ]);
+    if (!row && classified.length === 0) return "default";
+    const version = `${row?.updatedAt.getTime() ?? "default"} ${JSON.stringify(classified)}`;
     const hit = cache.get(connectionId);
     if (hit && hit.version === version) return hit.config;
-    const config: MaskingConfig = { ...row.settings, pseudonymKey: pseudonymKey() };
+    const base: MaskingConfig = row
+      ? { ...row.settings, pseudonymKey: pseudonymKey() }
+      : defaultConnectionMasking();
+    const config: MaskingConfig = { ...base, columnRules: [...classified, ...base.columnRules] };
     cache.set(connectionId, { version, config });
     return config;
   });

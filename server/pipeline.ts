@@ -8,6 +8,7 @@
 import "server-only";
 import { createReview } from "@/server/approvals";
 import type { Principal } from "@/server/auth/principal";
+import { learnFromResults } from "@/server/classification";
 import { type ConnectionView, getConnectionForUse } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import type { StageTimer } from "@/server/http/server-timing";
@@ -15,8 +16,11 @@ import {
   BatchMasker,
   type ColumnRef,
   type MaskedCell,
+  type MaskingConfig,
   type MaskRowsResult,
   maskRows,
+  maskTargetError,
+  quotesFailingRow,
 } from "@/server/masking";
 import { maskingConfigFor } from "@/server/masking-config";
 import {
@@ -108,7 +112,14 @@ export type SqlOutcome =
       sessionId: string;
       decision: PolicyDecision;
       results: StatementOutcome[];
-      error: { code: "target_error" | "cancelled"; message: string; position?: number; sqlState?: string };
+      error: {
+        code: "target_error" | "cancelled";
+        message: string;
+        detail?: string;
+        hint?: string;
+        position?: number;
+        sqlState?: string;
+      };
     };
 
 /** Statements that can return many rows are streamed through a cursor. */
@@ -526,6 +537,13 @@ async function executeAndRecord(ctx: {
       durationMs: Math.round((timings[i + 1] ?? 0) * 10) / 10,
     };
   });
+  // What was masked per source column teaches discovered classifications (counts only), off the reply's path.
+  setImmediate(() =>
+    learnFromResults(
+      connection.id,
+      executed.results.map((r, i) => ({ ...r, masked: maskedResults[i]?.masked ?? [] })),
+    ),
+  );
   const maskedFields = results.reduce((n, r) => n + r.masked.length, 0);
   request.timer?.mark("mask");
   const failedAt =
@@ -533,7 +551,12 @@ async function executeAndRecord(ctx: {
       request.input,
       statements.map((s) => s.text),
     )[executed.results.length] ?? 0;
-  const error = executed.error ? describeTargetError(executed.error, failedAt) : undefined;
+  // The target's words pass masking before the reply and the recording see them.
+  const error = executed.error
+    ? await describeTargetError(executed.error, failedAt, masking, connection, {
+        statementTables: statements[executed.results.length]?.tables ?? [],
+      })
+    : undefined;
   await appendSessionEvent(
     sessionId,
     "result",
@@ -584,16 +607,65 @@ function statementOffsets(input: string, texts: string[]): number[] {
   });
 }
 
-/** PostgreSQL reports positions 1-based within the statement it ran; callers get them within their input. */
-function describeTargetError(err: Error, statementOffset: number) {
+/**
+ * PostgreSQL reports positions 1-based within the statement it ran; callers get them within their input. The
+ * message, detail and hint are masked (server/masking/target-error.ts): a failing row is matched to its table's
+ * columns, looked up here; when that lookup fails every value of the row is masked.
+ */
+async function describeTargetError(
+  err: Error,
+  statementOffset: number,
+  masking: MaskingConfig,
+  connection: ConnectionView,
+  failing: { statementTables: readonly string[] },
+) {
   if (err instanceof TargetError) {
+    const { detail, hint, schema, table } = err.fields;
+    const tableColumns =
+      quotesFailingRow(detail) && schema && table
+        ? await columnsOfTable(connection.id, schema, table)
+        : undefined;
+    const masked = maskTargetError(
+      { message: err.message, detail, hint, schema, table, sqlState: err.sqlState },
+      masking,
+      {
+        connection: connection.name,
+        statementTables: failing.statementTables,
+        ...(tableColumns && { tableColumns }),
+      },
+    );
     return {
       code: err.sqlState === "57014" ? ("cancelled" as const) : ("target_error" as const),
-      message: err.message,
+      message: masked.message,
+      ...(masked.detail !== undefined && { detail: masked.detail }),
+      ...(masked.hint !== undefined && { hint: masked.hint }),
       ...(err.position !== undefined && { position: err.position + statementOffset }),
       ...(err.sqlState && { sqlState: err.sqlState }),
     };
   }
   if (err instanceof GatewayError) return { code: "target_error" as const, message: err.message };
   throw err;
+}
+
+/**
+ * A table's live columns in order, as a failing row lists them (only those the gateway's role may read, as
+ * PostgreSQL leaves the others out); undefined when the catalog cannot say.
+ */
+async function columnsOfTable(connectionId: string, schema: string, table: string) {
+  const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
+  try {
+    const rows = await queryCatalog(
+      connectionId,
+      `select a.attname as name from pg_catalog.pg_attribute a
+         join pg_catalog.pg_class c on c.oid = a.attrelid
+         join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = ${literal(schema)} and c.relname = ${literal(table)}
+         and a.attnum > 0 and not a.attisdropped
+         and pg_catalog.has_column_privilege(c.oid, a.attnum, 'SELECT')
+       order by a.attnum`,
+    );
+    return rows.map((r) => String(r.name));
+  } catch {
+    return undefined;
+  }
 }

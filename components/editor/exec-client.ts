@@ -96,6 +96,8 @@ function readError(value: unknown, httpStatus: number): ApiErrorBody {
     message: asString(e.message, `The request failed (HTTP ${httpStatus}).`),
     position: asNumber(e.position),
     sqlState: typeof e.sqlState === "string" ? e.sqlState : undefined,
+    detail: typeof e.detail === "string" ? e.detail : undefined,
+    hint: typeof e.hint === "string" ? e.hint : undefined,
   };
 }
 

@@ -154,6 +154,8 @@ export function OutcomeView({
               )}
             </strong>
             <div className="mono error-message">{outcome.error.message}</div>
+            {outcome.error.detail && <div className="mono small error-detail">{outcome.error.detail}</div>}
+            {outcome.error.hint && <div className="small error-hint">Hint: {outcome.error.hint}</div>}
             {errorLocation && (
               <div className="small error-location">
                 At line {errorLocation.line}, column {errorLocation.column}: marked in the editor.

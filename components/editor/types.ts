@@ -47,6 +47,9 @@ export interface ApiErrorBody {
   /** 1-based character offset into the input, as PostgreSQL reports it. */
   position?: number;
   sqlState?: string;
+  /** the target's detail and hint, masked like results */
+  detail?: string;
+  hint?: string;
 }
 
 /** What one run ended in, as the editor shows it. */

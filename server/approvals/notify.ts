@@ -5,8 +5,11 @@
  * delivery, the same at every attempt, so a receiver can drop a repeat). Each event owed to an endpoint is a row
  * in `webhook_deliveries`, written when the event happens and sent in the background with exponential backoff,
  * so the request that caused it never waits, and a restart (or another replica) picks up what was not sent.
- * Delivery is at least once. Payloads carry what a reviewer sees in the inbox and never credentials. Not
- * responsible for which endpoints exist (see webhooks.ts).
+ * Delivery is at least once. Payloads carry what a reviewer sees in the inbox, except values: a statement's
+ * literals and comments are replaced (server/masking/statement-literals.ts) and a command line passes the
+ * detectors, because a receiver (a chat channel, a ticket) is read by more people than the approvers, and the
+ * approvers read the whole statement in the console. Never credentials. Not responsible for which endpoints
+ * exist (see webhooks.ts).
  */
 import "server-only";
 import { createHmac, randomUUID } from "node:crypto";
@@ -15,6 +18,7 @@ import { type Review, type WebhookDelivery, webhookDeliveries } from "@/db/schem
 import { getDb } from "@/db/store";
 import { recordAuditEvent } from "@/server/audit";
 import { notFound } from "@/server/errors";
+import { defaultMaskingConfig, type MaskingConfig, maskStatementLiterals, maskText } from "@/server/masking";
 import { processSingleton } from "@/server/singleton";
 import {
   getWebhook,
@@ -69,12 +73,19 @@ export interface ReviewPayload {
   };
 }
 
-/** Password literals in the statement itself (ALTER ROLE ... PASSWORD '...') are not sent anywhere. */
-function redactInput(input: string): string {
-  return input.replace(/\b(password)(\s+)'(?:[^']|'')*'/gi, "$1$2'[redacted]'");
+/** The detectors for payloads: every type on, values shown as labels (no key material needed). */
+const payloadMasking: MaskingConfig = { ...defaultMaskingConfig(""), styles: {} };
+
+/**
+ * The reviewed input as a payload carries it: a SQL statement without its literals and comments (a password in
+ * ALTER ROLE, a card in a WHERE, a salary in an UPDATE), a terminal command line through the detectors.
+ */
+async function payloadInput(review: Review): Promise<string> {
+  if (review.channel === "terminal") return maskText(review.input, payloadMasking).text;
+  return maskStatementLiterals(review.input, payloadMasking);
 }
 
-export function reviewPayload(event: ReviewEvent, review: Review): ReviewPayload {
+export async function reviewPayload(event: ReviewEvent, review: Review): Promise<ReviewPayload> {
   return {
     event,
     review: {
@@ -83,13 +94,14 @@ export function reviewPayload(event: ReviewEvent, review: Review): ReviewPayload
       requester: review.requesterLabel,
       connection: review.connectionName,
       class: review.class,
-      input: redactInput(review.input),
+      input: await payloadInput(review),
       createdAt: review.createdAt.toISOString(),
       decisions: review.decisions.map((d) => ({
         byLabel: d.byLabel,
         at: d.at,
         decision: d.decision,
-        comment: d.comment,
+        // An approver's words can quote a value too (“the card 4111... is wrong”).
+        comment: maskText(d.comment, payloadMasking).text,
       })),
     },
   };
@@ -369,9 +381,18 @@ export async function settleWebhookDeliveries(): Promise<void> {
  * endpoint wants one.
  */
 export function notifyWebhookEvent(event: WebhookEvent, payload: unknown, slack: () => unknown): void {
+  enqueueEvent(event, async () => ({ payload, slack }));
+}
+
+/** Writes the deliveries of one event, its payload built in the background (settle() waits for it too). */
+function enqueueEvent(
+  event: WebhookEvent,
+  build: () => Promise<{ payload: unknown; slack: () => unknown }>,
+): void {
   const task = (async () => {
     const targets = await webhooksFor(event);
     if (targets.length === 0) return;
+    const { payload, slack } = await build();
     const jsonBody = JSON.stringify(payload);
     const slackBody = targets.some((t) => t.format === "slack") ? JSON.stringify(slack()) : "";
     const db = await getDb();
@@ -472,6 +493,8 @@ export async function listWebhookDeliveries(webhookId: string, limit = 50): Prom
 }
 
 export function notifyReviewEvent(event: ReviewEvent, review: Review): void {
-  const payload = reviewPayload(event, review);
-  notifyWebhookEvent(event, payload, () => slackMessage(payload));
+  enqueueEvent(event, async () => {
+    const payload = await reviewPayload(event, review);
+    return { payload, slack: () => slackMessage(payload) };
+  });
 }

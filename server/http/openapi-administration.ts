@@ -7,6 +7,7 @@ import "server-only";
 import { createWebhookSchema, requestGrantSchema, updateWebhookSchema } from "@/server/approvals";
 import { decisionSchema } from "@/server/approvals/schema";
 import { createGroupSchema, createUserSchema, groupMemberSchema, updateUserSchema } from "@/server/auth";
+import { classificationDecisionSchema, classificationSettingsSchema } from "@/server/classification";
 import { maskingSettingsSchema } from "@/server/masking-config";
 import type { ApiPath } from "./openapi";
 
@@ -51,6 +52,38 @@ export const ADMINISTRATION_PATHS: ApiPath[] = [
     },
   ),
   crud("/api/v1/connections/{name}/masking", "delete", "Back to the default masking", "policies:manage"),
+  crud(
+    "/api/v1/connections/{name}/classification",
+    "get",
+    "Discovered sensitive columns (types found, counts per type, confidence, decision; never a value), the scan's progress and the hand-written column rules",
+    "policies:manage",
+  ),
+  crud(
+    "/api/v1/connections/{name}/classification",
+    "put",
+    "Whether proposed classifications apply at once, as if confirmed",
+    "policies:manage",
+    { body: classificationSettingsSchema },
+  ),
+  crud(
+    "/api/v1/connections/{name}/classification/scan",
+    "post",
+    "Sample the target now (bounded: rows per table, tables per scan, statement timeout): 202 with { scan }; 409 while one runs",
+    "policies:manage",
+    {
+      responses: {
+        "202": "the scan started; GET the classification for its progress",
+        "409": "a scan is already running",
+      },
+    },
+  ),
+  crud(
+    "/api/v1/connections/{name}/classification/{id}",
+    "post",
+    "Decide a discovered column: confirm (optionally with another type: it is then masked by that column rule), reject, or reopen",
+    "policies:manage",
+    { body: classificationDecisionSchema },
+  ),
   crud(
     "/api/v1/runs/{id}/cancel",
     "post",

@@ -9,7 +9,9 @@ export { maskRows, maskValue } from "./mask-rows";
 export { type MaskTextOptions, maskText } from "./mask-text";
 export { BatchMasker, closeMaskWorkers, warmMaskWorkers } from "./pool";
 export { columnRuleSchema, maskingConfigSchema } from "./schema";
+export { maskStatementLiterals, WITHHELD_STATEMENT } from "./statement-literals";
 export { createStreamMasker } from "./stream-masker";
+export { maskTargetError, quotesFailingRow, VALUE_LABEL } from "./target-error";
 export type {
   ColumnRef,
   ColumnRule,

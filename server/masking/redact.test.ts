@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { type MaskingConfig, maskText } from "./index";
+import { type MaskingConfig, maskText, maskValue } from "./index";
 
 const KEY = "test-pseudonym-key-0123456789abcdef";
 const withStyle = (defaultStyle: MaskingConfig["defaultStyle"], pseudonymKey = KEY): MaskingConfig => ({
@@ -64,5 +64,34 @@ describe("redaction styles", () => {
     for (const style of ["full", "partial", "pseudonym"] as const) {
       expect(maskText(pem, withStyle(style)).text).toBe("[PRIVATE_KEY]");
     }
+  });
+});
+
+describe("a column rule's partial style on a value of another shape", () => {
+  const cfg: MaskingConfig = { ...withStyle("partial"), columnRules: [{ pattern: "v", type: "x" }] };
+  const ruled = (type: string, value: string) =>
+    maskValue(value, { ...cfg, columnRules: [{ pattern: "v", type }] }, { name: "v" }).value;
+
+  it.each([
+    ["credit_card", "not on file 0042", "not on file"],
+    ["credit_card", "diagnosis: flu 12", "flu"],
+    ["phone", "call Grace after 5", "Grace"],
+    ["ipv4", "chronic.flu.case.12", "chronic"],
+    ["ipv6", "secret:plan:b", "secret"],
+    ["mac_address", "ab:cd:ef is the code", "ab:cd"],
+    ["iban", "DE is where she lives", "where she lives"],
+  ])("a %s rule shows nothing of %j", (type, value, secret) => {
+    expect(String(ruled(type, value))).not.toContain(secret);
+  });
+
+  it.each([
+    ["credit_card", "4242 4242 4242 4242", "**** **** **** 4242"],
+    ["phone", "(555) 123-4567", "(***) ***-4567"],
+    ["ipv4", "10.20.30.40", "10.20.***.***"],
+    ["iban", "DE89 3704 0044 0532 0130 00", "DE** **** **** **** **30 00"],
+  ])("a %s rule keeps the partial form of a value of its shape", (type, value, shown) => {
+    expect(ruled(type, value)).toBe(shown);
+    // and a second pass over the masked value changes nothing
+    expect(ruled(type, shown)).toBe(shown);
   });
 });

@@ -150,7 +150,8 @@ function partial(type: string, value: string): string {
     case "credit_card":
       return maskAllBut(value, 4, isDigit);
     case "phone":
-      return maskAllBut(value, countOf(value, isDigit) >= 10 ? 4 : 2, isDigit);
+      // Counting masked digits too, so a second pass keeps what the first showed.
+      return maskAllBut(value, countOf(value, (c) => isDigit(c) || c === 42) >= 10 ? 4 : 2, isDigit);
     case "email": {
       const at = value.lastIndexOf("@");
       if (at <= 0) return "***";
@@ -204,5 +205,21 @@ export function renderWhole(r: Renderer, type: string, value: string): string {
   if (style === "full") return fullLabel(type);
   if (style === "pseudonym")
     return isPseudonymOf(type, value) ? value : r.pseudonym(type, normalizeValue(type, value));
+  // A rule masks a column whatever it holds: a partial form that keeps characters of a value that is not of the
+  // rule's shape (a note in a card column) would show them, so such a value is shown as a label.
+  const shape = PARTIAL_SHAPES[type];
+  if (shape && !shape.test(value)) return fullLabel(type);
   return partial(type, value);
 }
+
+/**
+ * The shapes of the values whose partial form keeps characters other than the last few letters and digits (and
+ * of those partial forms, so a second pass changes nothing).
+ */
+const PARTIAL_SHAPES: Readonly<Record<string, RegExp>> = {
+  credit_card: /^(?:[\d*][ -]?){12,19}$/,
+  phone: /^\+?\(?[\d*]+(?:[ ().-]+[\d*]+)*\)?$/,
+  ipv4: /^[\d*]{1,3}(?:\.(?:[\d*]{1,3}|\*\*\*)){3}$/,
+  ipv6: /^[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}$|^[0-9a-f]{1,4}:\*{4}$/i,
+  mac_address: /^[0-9a-f]{2}(?:[:-][0-9a-f]{2}){2}[:-](?:[0-9a-f]{2}[:-][0-9a-f]{2}[:-][0-9a-f]{2}|\*\*\*)$/i,
+};

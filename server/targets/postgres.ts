@@ -24,6 +24,16 @@ export interface StatementResult {
   rows: unknown[][];
   rowCount: number;
   truncated: boolean;
+  /** per column, the attribute number in its table when the target reports one (a plain column), else 0 */
+  attnums?: number[];
+}
+
+/** What the target said about an error beyond its message; read only after masking (server/masking). */
+export interface TargetErrorFields {
+  detail?: string;
+  hint?: string;
+  schema?: string;
+  table?: string;
 }
 
 export class TargetError extends Error {
@@ -31,6 +41,7 @@ export class TargetError extends Error {
     message: string,
     readonly sqlState: string | undefined,
     readonly position: number | undefined,
+    readonly fields: TargetErrorFields = {},
   ) {
     super(message);
   }
@@ -126,12 +137,26 @@ export function toJsonValue(value: unknown): unknown {
 }
 
 function toTargetError(err: unknown, connectionId: string): Error {
-  const e = err as { code?: string; message?: string; position?: string | number };
+  const e = err as {
+    code?: string;
+    message?: string;
+    position?: string | number;
+    detail?: string;
+    hint?: string;
+    schema_name?: string;
+    table_name?: string;
+  };
   if (e && typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code)) {
     return new TargetError(
       e.message ?? "the target refused the statement",
       e.code,
       e.position ? Number(e.position) : undefined,
+      {
+        ...(e.detail && { detail: e.detail }),
+        ...(e.hint && { hint: e.hint }),
+        ...(e.schema_name && { schema: e.schema_name }),
+        ...(e.table_name && { table: e.table_name }),
+      },
     );
   }
   const network = describeNetworkError(err, "the target", 0);
@@ -185,6 +210,12 @@ interface RawColumn {
   name: string;
   type: number;
   table: number;
+  /** attribute number in the table (0 for an expression) */
+  number?: number;
+}
+
+function attnumsOf(raw: RawColumn[] | undefined): number[] {
+  return (raw ?? []).map((c) => (c.table > 0 && (c.number ?? 0) > 0 ? (c.number as number) : 0));
 }
 
 function columnsOf(raw: RawColumn[] | undefined, pool: Pool): ResultColumn[] {
@@ -303,6 +334,7 @@ export async function runStatements(
             rows,
             rowCount,
             truncated,
+            attnums: attnumsOf(raw),
           });
         } else {
           const query = reserved.unsafe(text).values();
@@ -328,6 +360,7 @@ export async function runStatements(
             rows: truncated ? result.slice(0, options.rowLimit) : [...result],
             rowCount: result.count ?? result.length,
             truncated,
+            attnums: attnumsOf(result.columns),
           });
         }
       } catch (err) {

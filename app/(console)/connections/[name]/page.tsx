@@ -33,6 +33,14 @@ export default async function EditConnectionPage({
       <p className="lead">
         {connection.kind === "postgres" ? "PostgreSQL" : "SSH"} · {connection.host}:{connection.port}
       </p>
+      {connection.kind === "postgres" && (
+        <p className="small">
+          <Link href={`/connections/${encodeURIComponent(connection.name)}/classification`}>
+            Data classification
+          </Link>{" "}
+          — sensitive columns found in this database
+        </p>
+      )}
       {created && (
         <p className="alert ok">
           Connection created. Use “Test connection” to check that the gateway can reach it.

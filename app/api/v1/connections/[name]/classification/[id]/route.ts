@@ -1,0 +1,14 @@
+import { actorOf } from "@/server/auth";
+import { classificationDecisionSchema, decideClassification } from "@/server/classification";
+import { classificationTarget } from "@/server/classification-page";
+import { withAuth } from "@/server/http/route";
+
+export const POST = withAuth(
+  { permission: "policies:manage", body: classificationDecisionSchema },
+  async ({ principal, params, body }) => {
+    const connection = await classificationTarget(principal, params.name ?? "");
+    return {
+      classification: await decideClassification(actorOf(principal), connection, params.id ?? "", body),
+    };
+  },
+);
