@@ -62,6 +62,18 @@ async function exec(connection: string, input: string) {
   return { status: response.status, text, body: JSON.parse(text) as ExecReply };
 }
 
+/** Every event recorded in a session, or in all sessions when the reply named none. */
+async function recordedEvents(sessionId: string) {
+  const store = postgres(gateway.storeUrl, { max: 1, onnotice: () => {} });
+  try {
+    return sessionId
+      ? await store`select type, data from session_events where session_id = ${sessionId} order by id`
+      : await store`select type, data from session_events order by id`;
+  } finally {
+    await store.end();
+  }
+}
+
 /** The statement events recorded in a session, oldest first. */
 async function recordedStatements(sessionId: string) {
   const store = postgres(gateway.storeUrl, { max: 1, onnotice: () => {} });
@@ -125,6 +137,11 @@ describe("a connection whose login the target refuses", () => {
     expect(reply.body.error.message).toMatch(problem);
     expect(reply.text).not.toContain(gateway.pg.password);
     expect(reply.text).not.toContain(WRONG_PASSWORD);
+    // The attempt is recorded as failed, in the same words, and with no credential either.
+    const recorded = JSON.stringify(await recordedEvents(reply.body.sessionId ?? ""));
+    expect(recorded).toMatch(problem);
+    expect(recorded).not.toContain(gateway.pg.password);
+    expect(recorded).not.toContain(WRONG_PASSWORD);
   });
 
   it("answers 502 for its table list (completion) as well", async () => {

@@ -1,13 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  functionDefinitions,
-  isIncompleteLine,
-  normalizePath,
-  type OptionSpec,
-  parseCommandLine,
-  readOptions,
-} from "./command-line";
+import { functionDefinitions, isIncompleteLine, parseCommandLine } from "./command-line";
 import { type CommandRule, commandPatternMatches, evaluateCommandLine } from "./command-policy";
+import { normalizePath, type OptionSpec, readOptions } from "./read-options";
 
 const context = { connectionId: "conn-1", groups: ["ops"] };
 const names = (line: string) => parseCommandLine(line).map((c) => c.name);

@@ -12,15 +12,12 @@ import { classifySql, DECISION_SEVERITY, type Decision } from "@/server/policy";
 import {
   functionDefinitions,
   isIncompleteLine,
-  normalizePath,
-  type OptionReading,
-  type OptionSpec,
   type ParsedCommand,
   parseCommandLine,
-  readOptions,
   shellScriptOf,
 } from "./command-line";
 import { KUBECTL, PSQL, RM, SYSTEMCTL } from "./known-options";
+import { normalizePath, type OptionReading, type OptionSpec, readOptions } from "./read-options";
 
 export interface CommandRule {
   id: string;

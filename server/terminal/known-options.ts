@@ -1,10 +1,10 @@
 /**
  * The options of the programs the built-in command rules know (rm, psql, kubectl, systemctl), as those programs
  * declare them to getopt_long or pflag, so their arguments are read as the programs read them. A table, no
- * logic; an option missing here is still handled (command-line.ts reads it both with and without a value).
+ * logic; an option missing here is still handled (read-options.ts reads it both with and without a value).
  */
 import "server-only";
-import type { OptionDef, OptionSpec } from "./command-line";
+import type { OptionDef, OptionSpec } from "./read-options";
 
 const none = (short: string | undefined, long?: string): OptionDef => ({ short, long, value: "none" });
 const needs = (short: string | undefined, long?: string): OptionDef => ({ short, long, value: "required" });
