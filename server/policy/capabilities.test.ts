@@ -234,6 +234,11 @@ describe("classification by capability, with the target's catalog", () => {
     expect((await classify("SELECT countdown(3)")).class).toBe("read");
   });
 
+  it("names the functions a view calls among the statement's, so an allow rule by function must name them", async () => {
+    const result = await classify("SELECT order_total(1) FROM purging");
+    expect(result.statements[0]?.functions).toEqual(["order_total", "purge_orders"]);
+  });
+
   it("refuses, naming the catalog, when the catalog cannot be read", async () => {
     const broken = createTargetCatalog(async () => {
       throw new Error("permission denied for table pg_class");
