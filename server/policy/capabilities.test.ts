@@ -271,6 +271,27 @@ describe("the catalog cache", () => {
     expect(asked).toEqual(["functions", "functions", "functions"]);
   });
 
+  it("shares one query between concurrent asks for the same name", async () => {
+    const { catalog, asked } = fakeCatalog({ functions: [fn("order_total", "s")] });
+    clock = 0;
+    const [first, second] = await Promise.all([
+      catalog.functions(["order_total"]),
+      catalog.functions(["order_total"]),
+    ]);
+    expect(asked).toEqual(["functions"]);
+    expect(second.get("order_total")).toEqual(first.get("order_total"));
+  });
+
+  it("does not keep an answer that was on its way when it was told to forget", async () => {
+    const { catalog, asked } = fakeCatalog({ functions: [fn("order_total", "s")] });
+    clock = 0;
+    const answering = catalog.functions(["order_total"]);
+    catalog.forget();
+    await answering;
+    await catalog.functions(["order_total"]);
+    expect(asked).toEqual(["functions", "functions"]);
+  });
+
   it("remembers that a name is unknown too, and asks only for new names", async () => {
     const { catalog, asked } = fakeCatalog({});
     clock = 0;
