@@ -234,6 +234,20 @@ describe("classification by capability, with the target's catalog", () => {
     expect((await classify("SELECT countdown(3)")).class).toBe("read");
   });
 
+  it("reads every table of the schema schema_to_xml() names, spelled exactly (a name, not an identifier)", async () => {
+    const asked: unknown[] = [];
+    const catalog = createTargetCatalog(async (text, parameters) => {
+      if (text.includes("nspname = $1")) {
+        asked.push(parameters[0]);
+        return parameters[0] === "HR" ? [{ name: "HR.payroll_copy" }] : [];
+      }
+      return [];
+    });
+    const result = await classifySql("SELECT schema_to_xml('HR', true, false, '')", { catalog });
+    expect(asked).toEqual(["HR"]);
+    expect(result.statements[0]?.tables).toEqual(["hr.payroll_copy"]);
+  });
+
   it("names the functions a view calls among the statement's, so an allow rule by function must name them", async () => {
     const result = await classify("SELECT order_total(1) FROM purging");
     expect(result.statements[0]?.functions).toEqual(["order_total", "purge_orders"]);
