@@ -234,6 +234,25 @@ describe("classification by capability, with the target's catalog", () => {
     expect((await classify("SELECT countdown(3)")).class).toBe("read");
   });
 
+  it("reads every table of the schema schema_to_xml() names, spelled exactly (a name, not an identifier)", async () => {
+    const asked: unknown[] = [];
+    const catalog = createTargetCatalog(async (text, parameters) => {
+      if (text.includes("nspname = $1")) {
+        asked.push(parameters[0]);
+        return parameters[0] === "HR" ? [{ name: "HR.payroll_copy" }] : [];
+      }
+      return [];
+    });
+    const result = await classifySql("SELECT schema_to_xml('HR', true, false, '')", { catalog });
+    expect(asked).toEqual(["HR"]);
+    expect(result.statements[0]?.tables).toEqual(["hr.payroll_copy"]);
+  });
+
+  it("names the functions a view calls among the statement's, so an allow rule by function must name them", async () => {
+    const result = await classify("SELECT order_total(1) FROM purging");
+    expect(result.statements[0]?.functions).toEqual(["order_total", "purge_orders"]);
+  });
+
   it("refuses, naming the catalog, when the catalog cannot be read", async () => {
     const broken = createTargetCatalog(async () => {
       throw new Error("permission denied for table pg_class");
@@ -264,6 +283,27 @@ describe("the catalog cache", () => {
     catalog.forget();
     await catalog.functions(["order_total"]);
     expect(asked).toEqual(["functions", "functions", "functions"]);
+  });
+
+  it("shares one query between concurrent asks for the same name", async () => {
+    const { catalog, asked } = fakeCatalog({ functions: [fn("order_total", "s")] });
+    clock = 0;
+    const [first, second] = await Promise.all([
+      catalog.functions(["order_total"]),
+      catalog.functions(["order_total"]),
+    ]);
+    expect(asked).toEqual(["functions"]);
+    expect(second.get("order_total")).toEqual(first.get("order_total"));
+  });
+
+  it("does not keep an answer that was on its way when it was told to forget", async () => {
+    const { catalog, asked } = fakeCatalog({ functions: [fn("order_total", "s")] });
+    clock = 0;
+    const answering = catalog.functions(["order_total"]);
+    catalog.forget();
+    await answering;
+    await catalog.functions(["order_total"]);
+    expect(asked).toEqual(["functions", "functions"]);
   });
 
   it("remembers that a name is unknown too, and asks only for new names", async () => {

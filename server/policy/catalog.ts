@@ -100,27 +100,50 @@ export function createTargetCatalog(
   const relationCache = new Map<string, Entry<RelationFacts[]>>();
   const schemaCache = new Map<string, Entry<string[]>>();
 
+  // Loads under way, by cache and name: concurrent asks for the same names share one query.
+  const inFlight = new Map<Map<string, unknown>, Map<string, Promise<unknown[]>>>();
+  // Bumped by forget(): an answer that was on its way when the catalog was told to forget is not kept.
+  let generation = 0;
+
   async function cached<T>(
     cache: Map<string, Entry<T[]>>,
     names: string[],
     load: (missing: string[]) => Promise<Map<string, T[]>>,
   ): Promise<Map<string, T[]>> {
     const answer = new Map<string, T[]>();
+    const waiting: [string, Promise<unknown[]>][] = [];
     const missing: string[] = [];
     const at = now();
+    const loading = inFlight.get(cache) ?? new Map<string, Promise<unknown[]>>();
+    inFlight.set(cache, loading);
     for (const name of new Set(names)) {
       const hit = cache.get(name);
+      const pending = loading.get(name);
       if (hit && at - hit.at < ttl) answer.set(name, hit.value);
+      else if (pending) waiting.push([name, pending]);
       else missing.push(name);
     }
-    if (missing.length === 0) return answer;
-    const loaded = await load(missing);
-    if (cache.size > 20_000) cache.clear();
-    for (const name of missing) {
-      const value = loaded.get(name) ?? [];
-      cache.set(name, { at, value });
-      answer.set(name, value);
+    if (missing.length > 0) {
+      const started = generation;
+      const loaded = load(missing);
+      for (const name of missing) {
+        const one = loaded.then((found) => found.get(name) ?? []);
+        one.catch(() => {}); // the asker below reports it
+        loading.set(name, one);
+      }
+      try {
+        const found = await loaded;
+        if (cache.size > 20_000) cache.clear();
+        for (const name of missing) {
+          const value = found.get(name) ?? [];
+          if (generation === started) cache.set(name, { at, value });
+          answer.set(name, value);
+        }
+      } finally {
+        for (const name of missing) loading.delete(name);
+      }
     }
+    for (const [name, pending] of waiting) answer.set(name, (await pending) as T[]);
     return answer;
   }
 
@@ -163,6 +186,8 @@ export function createTargetCatalog(
       return value;
     },
     forget: () => {
+      generation++;
+      inFlight.clear();
       functionCache.clear();
       operatorCache.clear();
       relationCache.clear();

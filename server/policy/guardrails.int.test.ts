@@ -743,6 +743,23 @@ describe("guardrails against a determined analyst", () => {
     }
   });
 
+  it("lets a rule that allows one function by name run it, but not a view's other functions with it", async () => {
+    const { createRule, deleteRule } = await import("@/server/policy");
+    const id = await createRule(actor, {
+      name: "Analysts may call definer_read",
+      functions: ["definer_read"],
+      action: "allow",
+    });
+    try {
+      expect((await run("SELECT definer_read()")).status).toBe("done");
+      const before = await targetCount("select count(*) as n from order_items");
+      expect((await run("SELECT definer_read() FROM purging")).status).toBe("pending_review");
+      expect(await targetCount("select count(*) as n from order_items")).toBe(before);
+    } finally {
+      await deleteRule(actor, id);
+    }
+  });
+
   it("refuses with a clear reason when the target's catalog cannot be read (down, or no permission)", async () => {
     const { createConnection } = await import("@/server/connections");
     const { getFreePort } = await import("@/test/harness/free-port");

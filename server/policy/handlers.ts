@@ -154,7 +154,8 @@ function classifyTableReading(
     return;
   }
   const text = literalStringOf(argument);
-  const name = text === undefined ? undefined : parseQualifiedName(text);
+  // A schema is given as a name, taken exactly as written; a table as a regclass, read like an identifier.
+  const name = text === undefined ? undefined : reach === "schema" ? text : parseQualifiedName(text);
   if (name === undefined) {
     // A name computed at run time may be any table.
     walk.tableReaches.add(null);

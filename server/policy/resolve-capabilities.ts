@@ -301,8 +301,12 @@ function addView(walk: StatementWalk, facts: RelationFacts, parser: PgQueryWasm)
   mergeCalls(walk, inner, `reads ${noun} ${view}, which`);
 }
 
-/** What a view's definition or a function's body does besides reading tables: findings, calls, operators. */
+/**
+ * What a view's definition or a function's body does besides reading tables: findings, calls, operators. Its
+ * functions join the statement's, so a rule that allows by function must name them too.
+ */
 function mergeCalls(walk: StatementWalk, inner: StatementWalk, via: string): void {
+  for (const name of inner.functions) walk.functions.add(name);
   for (const finding of inner.findings) {
     if (finding.class !== "read") walk.note(finding.class, `${via} ${finding.reason}`);
   }
