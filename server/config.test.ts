@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseRetentionDays } from "./config";
+import { parseRetentionDays, parseTrustProxy } from "./config";
 
 describe("RETENTION_DAYS", () => {
   it.each([
@@ -16,5 +16,24 @@ describe("RETENTION_DAYS", () => {
 
   it.each(["-1", "ninety", "1e400"])("refuses %j with a message naming the variable", (value) => {
     expect(() => parseRetentionDays(value)).toThrow(/RETENTION_DAYS/);
+  });
+});
+
+describe("TRUST_PROXY", () => {
+  it.each([
+    [undefined, 0],
+    ["", 0],
+    ["off", 0],
+    ["false", 0],
+    ["0", 0],
+    ["on", 1],
+    ["true", 1],
+    ["2", 2],
+  ])("reads %j as %j proxies", (value, expected) => {
+    expect(parseTrustProxy(value)).toBe(expected);
+  });
+
+  it.each(["-1", "yes please", "1.5", "11"])("refuses %j with a message naming the variable", (value) => {
+    expect(() => parseTrustProxy(value)).toThrow(/TRUST_PROXY/);
   });
 });

@@ -18,6 +18,11 @@ export interface GatewayConfig {
   adminPassword: string | undefined;
   demoTarget: boolean;
   sessionMaxAgeSeconds: number;
+  /**
+   * How many reverse proxies in front of the console append to X-Forwarded-For (TRUST_PROXY); 0 trusts none
+   * and uses the connection's own address (sign-in throttling, audit).
+   */
+  trustProxyHops: number;
   /** recordings of sessions that ended longer ago than this are deleted; undefined keeps them forever */
   retentionDays: number | undefined;
   oidc:
@@ -60,6 +65,18 @@ export function parseRetentionDays(value: string | undefined): number | undefine
   return days;
 }
 
+/** TRUST_PROXY: unset, "off", "false" or 0 trust no proxy; "true" or "on" one; a number that many hops. */
+export function parseTrustProxy(value: string | undefined): number {
+  const text = value?.trim().toLowerCase() ?? "";
+  if (text === "" || text === "off" || text === "false" || text === "0") return 0;
+  if (text === "true" || text === "on") return 1;
+  const hops = Number(text);
+  if (!Number.isInteger(hops) || hops < 0 || hops > 10) {
+    throw new Error(`TRUST_PROXY must be "off", "on" or a number of proxies from 0 to 10 (got "${value}")`);
+  }
+  return hops;
+}
+
 export function getConfig(): GatewayConfig {
   const holder = globalThis as Holder;
   const cached = holder[CONFIG];
@@ -81,6 +98,7 @@ export function getConfig(): GatewayConfig {
     adminPassword: env.ADMIN_PASSWORD || undefined,
     demoTarget: env.DEMO_TARGET !== "off",
     sessionMaxAgeSeconds: Number(env.SESSION_MAX_AGE ?? 8 * 3600),
+    trustProxyHops: parseTrustProxy(env.TRUST_PROXY),
     retentionDays: parseRetentionDays(env.RETENTION_DAYS),
     oidc:
       oidcIssuer && env.OIDC_CLIENT_ID && env.OIDC_CLIENT_SECRET

@@ -13,14 +13,19 @@ const ERRORS: Record<string, string> = {
   SessionRequired: "Please sign in to continue.",
 };
 
+/** next-auth passes the throttle's refusal as the error code "Throttled:<seconds>" (server/auth). */
+function messageOf(code: string): string {
+  const throttled = /^Throttled:(\d{1,5})$/.exec(code);
+  if (throttled) return `Too many sign-in attempts: try again in ${throttled[1]} s.`;
+  return ERRORS[code] ?? "Sign-in failed.";
+}
+
 export function SignInForm({ sso }: { sso: { name: string } | null }) {
   const router = useRouter();
   const params = useSearchParams();
   const callbackUrl = params.get("callbackUrl")?.startsWith("/") ? (params.get("callbackUrl") ?? "/") : "/";
   const initialError = params.get("error");
-  const [error, setError] = useState<string | null>(
-    initialError ? (ERRORS[initialError] ?? "Sign-in failed.") : null,
-  );
+  const [error, setError] = useState<string | null>(initialError ? messageOf(initialError) : null);
   const [busy, setBusy] = useState(false);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -35,7 +40,7 @@ export function SignInForm({ sso }: { sso: { name: string } | null }) {
     });
     setBusy(false);
     if (!result || result.error) {
-      setError(ERRORS.CredentialsSignin ?? "Sign-in failed.");
+      setError(messageOf(result?.error ?? "CredentialsSignin"));
       return;
     }
     router.push(callbackUrl);

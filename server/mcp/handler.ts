@@ -6,6 +6,7 @@
 import "server-only";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { hasPermission, principalFromRequest, rateLimitKey } from "@/server/auth";
+import { refuseCrossSiteCookieRequest } from "@/server/http/cross-site";
 import { takeTokenRequest } from "@/server/http/rate-limit";
 import { errorResponse, rateLimitedResponse, toErrorResponse } from "@/server/http/route";
 import { createMcpServer } from "./tools";
@@ -22,6 +23,7 @@ export async function handleMcpRequest(request: Request): Promise<Response> {
           : "send Authorization: Bearer <token>",
       );
     }
+    if (principal.via === "session") refuseCrossSiteCookieRequest(request);
     if (principal.via === "token") {
       const limit = takeTokenRequest(rateLimitKey(principal));
       if (!limit.allowed) return rateLimitedResponse(limit.retryAfterSeconds);
