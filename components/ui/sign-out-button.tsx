@@ -25,7 +25,7 @@ export function SignOutEverywhereButton() {
       <button
         className="btn small"
         type="button"
-        style={{ marginTop: "0.5rem", marginLeft: "0.25rem" }}
+        style={{ marginTop: "0.5rem" }}
         onClick={async () => {
           if (!window.confirm("Sign out of the console on every browser and device?")) return;
           try {
