@@ -10,6 +10,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
+import { type SshdServer, startSshd } from "@/test/harness/sshd";
 import type { DataRoute, WebRouteHandler } from "./node-adapter";
 
 const PUBLIC_URL = "http://console.test:8080";
@@ -589,5 +590,52 @@ describe("a session that ends", () => {
       `select action from audit_events where action = 'user.sessions_ended'`,
     );
     expect(rows.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("an open terminal whose session ends", () => {
+  let sshd: SshdServer;
+  beforeAll(async () => {
+    sshd = await startSshd();
+    const { addTestBox } = await import("@/server/terminal/terminal-fixtures");
+    await addTestBox(sshd, "analysts");
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it("runs nothing more once the person's sessions are ended, and says why", async () => {
+    const { createUser } = await import("@/server/auth");
+    const userId = await createUser(TEST_ACTOR, {
+      email: "dave@example.com",
+      password: "dave-password-1",
+      groups: ["analysts"],
+    });
+    const ws = new WebSocket(`${base.replace("http", "ws")}/ws/terminal?connection=box&cols=80&rows=24`, {
+      headers: { cookie: await signedInCookie(userId), origin: base },
+    });
+    let output = "";
+    const controls: { type: string; message?: string }[] = [];
+    const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) output += Buffer.from(data as Buffer).toString("utf8");
+      else controls.push(JSON.parse(data.toString()));
+    });
+    const until = async (what: () => boolean) => {
+      for (let i = 0; i < 400 && !what(); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(what()).toBe(true);
+    };
+    await until(() => controls.some((c) => c.type === "ready"));
+    ws.send(JSON.stringify({ type: "input", data: "echo before-$((40+2))\r" }));
+    await until(() => output.includes("before-42"));
+
+    const ended = await call(`/api/v1/users/${userId}/sign-out-everywhere`, {
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    });
+    expect(ended.status).toBe(200);
+    ws.send(JSON.stringify({ type: "input", data: "echo after-$((40+3))\r" }));
+    expect(await closed).toBe(1008);
+    expect(controls.at(-1)).toMatchObject({ type: "error", message: expect.stringContaining("ended") });
+    expect(output).not.toContain("after-43");
   });
 });
