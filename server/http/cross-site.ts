@@ -32,12 +32,10 @@ export function consoleOrigin(): string {
  * Why a request from a browser is not from the console's own pages, or undefined when it is (or when it carries
  * no browser marks at all: neither Origin nor Sec-Fetch-Site).
  */
-export function foreignOriginReason(
-  headers: Headers,
-  expected: string = consoleOrigin(),
-): string | undefined {
+export function foreignOriginReason(headers: Headers, expected?: string): string | undefined {
   const origin = headers.get("origin");
   if (origin !== null) {
+    expected ??= consoleOrigin();
     if (origin === expected) return undefined;
     return `this request comes from ${origin.slice(0, 200)}, not from the console (${expected}): cross-site requests are refused`;
   }

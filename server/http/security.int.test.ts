@@ -13,7 +13,9 @@ import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/har
 import { type SshdServer, startSshd } from "@/test/harness/sshd";
 import type { DataRoute, WebRouteHandler } from "./node-adapter";
 
-const PUBLIC_URL = "http://console.test:8080";
+const PUBLIC_URL = "https://console.test:8443";
+/** Under an https PUBLIC_URL, next-auth names its session cookie with the __Secure- prefix (and marks it Secure). */
+const SESSION_COOKIE = "__Secure-next-auth.session-token";
 const EVIL = "http://evil.example";
 const ADMIN = { email: "ada@example.com", password: "ada-password-1" };
 const MEMBER = { email: "bob@example.com", password: "bob-password-1" };
@@ -112,7 +114,7 @@ async function signedInCookie(userId: string): Promise<string> {
     token: { uid: userId, epoch: await currentSessionEpoch(userId) },
     secret: getConfig().authSecret,
   });
-  return `next-auth.session-token=${token}`;
+  return `${SESSION_COOKIE}=${token}`;
 }
 
 interface Reply {
@@ -281,6 +283,15 @@ describe("a cross-site request riding on a person's cookie", () => {
       ws.on("error", () => {});
     });
     expect(status).toBe(403);
+  });
+
+  it("marks session cookies Secure when PUBLIC_URL is https, and reads no plain-named one", async () => {
+    const { getAuthOptions } = await import("@/server/auth");
+    expect(getAuthOptions().useSecureCookies).toBe(true);
+    const valid = await signedInCookie(memberId);
+    expect((await call("/api/v1/me", { method: "GET", headers: { cookie: valid } })).status).toBe(200);
+    const plain = valid.replace(`${SESSION_COOKIE}=`, "next-auth.session-token=");
+    expect((await call("/api/v1/me", { method: "GET", headers: { cookie: plain } })).status).toBe(401);
   });
 
   it("sends the security headers with every reply, refusals included", async () => {
@@ -564,7 +575,7 @@ describe("a session that ends", () => {
   it("refuses a cookie issued before sessions could end (no epoch in it)", async () => {
     const { getConfig } = await import("@/server/config");
     const token = await encode({ token: { uid: memberId }, secret: getConfig().authSecret });
-    expect((await me(`next-auth.session-token=${token}`)).status).toBe(401);
+    expect((await me(`${SESSION_COOKIE}=${token}`)).status).toBe(401);
   });
 
   it("refuses the old cookie once the person is disabled or deleted", async () => {
