@@ -135,7 +135,7 @@ export function getAuthOptions(): NextAuthOptions {
       async signOut({ token }) {
         const uid = typeof token?.uid === "string" ? token.uid : null;
         const email = typeof token?.email === "string" ? token.email : "unknown";
-        if (uid) await endSessionsOnSignOut(uid);
+        if (uid) await endSessionsOnSignOut(uid, token?.epoch);
         await recordAuditEvent({ id: uid, label: email }, "auth.signout", "");
       },
     },

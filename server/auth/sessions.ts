@@ -7,7 +7,7 @@
  * Not responsible for reading cookies (authenticate.ts) or for the sign-in flow (next-auth.ts).
  */
 import "server-only";
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { users } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
@@ -21,12 +21,13 @@ export async function currentSessionEpoch(userId: string): Promise<number> {
   return user?.sessionEpoch ?? 0;
 }
 
-async function raiseEpoch(userId: string): Promise<boolean> {
+/** Raises the person's epoch; with `from`, only when it is still that one (an older session cannot end newer ones). */
+async function raiseEpoch(userId: string, from?: number): Promise<boolean> {
   const db = await getDb();
   const rows = await db
     .update(users)
     .set({ sessionEpoch: sql`${users.sessionEpoch} + 1` })
-    .where(eq(users.id, userId))
+    .where(and(eq(users.id, userId), from === undefined ? undefined : eq(users.sessionEpoch, from)))
     .returning({ id: users.id });
   return rows.length > 0;
 }
@@ -41,7 +42,11 @@ export async function endSessions(actor: Actor, userId: string): Promise<void> {
   await recordAuditEvent(actor, "user.sessions_ended", user.email);
 }
 
-/** Sign-out: every session of the person ends with this one (next-auth's signOut event audits it). */
-export async function endSessionsOnSignOut(userId: string): Promise<void> {
-  if (await raiseEpoch(userId)) await invalidateStoreCaches();
+/**
+ * Sign-out: every session of the person ends with this one (next-auth's signOut event audits it). A cookie
+ * that had already ended (say, a stolen one) signs nobody out.
+ */
+export async function endSessionsOnSignOut(userId: string, epoch: unknown): Promise<void> {
+  if (typeof epoch !== "number") return;
+  if (await raiseEpoch(userId, epoch)) await invalidateStoreCaches();
 }

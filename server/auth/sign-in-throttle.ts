@@ -27,6 +27,9 @@ export const SIGN_IN_THROTTLE: Record<"account" | "address", ThrottleRule> = {
   address: { free: 20, capSeconds: 900 },
 };
 const FORGET_AFTER_SECONDS = 900;
+/** Rows of keys nobody has failed with for a day are deleted now and then (every SWEEP_EVERY attempts). */
+const SWEEP_EVERY = 200;
+let attemptsSinceSweep = 0;
 
 export type SignInAttempt =
   | { allowed: true /** the waits this attempt starts, if it fails */; waits: ThrottleWait[] }
@@ -68,6 +71,11 @@ const addressKey = (address: string) => `address:${address}`;
 
 /** Counts a password sign-in attempt; refused while the address or the account must wait. */
 export async function takeSignInAttempt(email: string, address: string): Promise<SignInAttempt> {
+  if (++attemptsSinceSweep >= SWEEP_EVERY) {
+    attemptsSinceSweep = 0;
+    const db = await getDb();
+    await db.delete(signInFailures).where(sql`${signInFailures.lastFailureAt} < now() - interval '1 day'`);
+  }
   const waits: ThrottleWait[] = [];
   for (const [by, key] of [
     ["address", addressKey(address)],

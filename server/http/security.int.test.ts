@@ -506,6 +506,14 @@ describe("password guessing", () => {
   });
 });
 
+/** next-auth's sign-out event for a session of `userId` signed in under `epoch` (default: the current one). */
+async function signOutWith(userId: string, epoch?: number) {
+  const { getAuthOptions } = await import("@/server/auth");
+  const { currentSessionEpoch } = await import("@/server/auth/sessions");
+  const token = { uid: userId, epoch: epoch ?? (await currentSessionEpoch(userId)) };
+  await getAuthOptions().events?.signOut?.({ token, session: {} } as never);
+}
+
 describe("a session that ends", () => {
   const me = (cookie: string) => call("/api/v1/me", { method: "GET", headers: { cookie } });
   const execAs = (cookie: string) =>
@@ -535,10 +543,7 @@ describe("a session that ends", () => {
     },
     {
       name: "they sign out (in another browser)",
-      change: async () => {
-        const { getAuthOptions } = await import("@/server/auth");
-        await getAuthOptions().events?.signOut?.({ token: { uid: memberId }, session: {} } as never);
-      },
+      change: () => signOutWith(memberId),
     },
     {
       name: "they sign out everywhere themselves",
@@ -571,6 +576,14 @@ describe("a session that ends", () => {
       expect((await me(await signedInCookie(memberId))).status).toBe(200);
     },
   );
+
+  it("signs nobody out with a cookie that had already ended (a stolen old one)", async () => {
+    const { currentSessionEpoch } = await import("@/server/auth/sessions");
+    const stale = (await currentSessionEpoch(memberId)) - 1;
+    const current = await signedInCookie(memberId);
+    await signOutWith(memberId, stale);
+    expect((await me(current)).status).toBe(200);
+  });
 
   it("refuses a cookie issued before sessions could end (no epoch in it)", async () => {
     const { getConfig } = await import("@/server/config");
