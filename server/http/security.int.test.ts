@@ -2,12 +2,13 @@
 // same Node adapter and header/address stamping server.ts uses): cross-site requests riding on a person's
 // cookie, bodies without Content-Length, password guessing, and sessions that must end. Each case is the
 // attack first; the control cases show the same request passes when it is legitimate.
+import { execFileSync } from "node:child_process";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { NextRequest } from "next/server";
 import { encode } from "next-auth/jwt";
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
 import { type SshdServer, startSshd } from "@/test/harness/sshd";
@@ -42,6 +43,9 @@ beforeAll(async () => {
   const ops = await createServiceAccount(TEST_ACTOR, { name: "ops" });
   await updateUser(TEST_ACTOR, ops.id, { role: "admin" });
   adminToken = ops.token;
+  // Caches on, as in the console: an ended session must be refused because the cache was cleared, not missed.
+  const { startStoreCacheSignals } = await import("@/server/store-cache");
+  await startStoreCacheSignals();
 
   // The routes under test, served the way server.ts serves the data path: streamed bodies, security headers,
   // the client's address stamped by the server.
@@ -101,6 +105,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  const { stopStoreCacheSignals } = await import("@/server/store-cache");
+  await stopStoreCacheSignals();
   server?.closeAllConnections();
   await new Promise((resolve) => server?.close(resolve));
   await gateway?.stop();
@@ -583,6 +589,33 @@ describe("a session that ends", () => {
     const current = await signedInCookie(memberId);
     await signOutWith(memberId, stale);
     expect((await me(current)).status).toBe(200);
+  });
+
+  it("refuses the old cookie when another replica ends the sessions (NOTIFY clears this one's cache)", async () => {
+    const cookie = await signedInCookie(memberId);
+    expect((await me(cookie)).status).toBe(200);
+    expect((await me(cookie)).status).toBe(200); // now served from this process's cache
+    // Another process on the same store ends the sessions, as a second replica would.
+    execFileSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--import",
+        "./scripts/server-only-hook.mjs",
+        "--input-type=module",
+        "-e",
+        `const { endSessions } = await import("@/server/auth");
+         await endSessions({ id: null, label: "replica-b" }, ${JSON.stringify(memberId)});
+         process.exit(0);`,
+      ],
+      {
+        env: { ...process.env, DATABASE_URL: gateway.storeUrl, DATA_DIR: gateway.dataDir },
+        stdio: "inherit",
+      },
+    );
+    // Well within the cache's 10 s lifetime: only the notification explains the refusal.
+    await vi.waitFor(async () => expect((await me(cookie)).status).toBe(401), { timeout: 5000 });
   });
 
   it("refuses a cookie issued before sessions could end (no epoch in it)", async () => {
