@@ -358,13 +358,21 @@ function sendChunked(
 describe("a body without Content-Length", () => {
   const TOTAL = 300 * 1024 * 1024;
   const LIMIT = 16 * 1024 * 1024;
-  const cases = [
+  const cases: { path: string; headers: Record<string, string> }[] = [
     { path: "/api/v1/oauth/token", headers: { "content-type": "application/x-www-form-urlencoded" } },
     { path: "/api/setup", headers: { "content-type": "application/json" } },
     { path: "/api/v1/users", headers: { "content-type": "application/json", authorization: "bearer:admin" } },
     {
       path: "/api/v1/connections/shop/exec",
       headers: { "content-type": "application/json", authorization: "bearer:service" },
+    },
+    {
+      path: "/mcp",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        authorization: "bearer:service",
+      },
     },
   ];
 
