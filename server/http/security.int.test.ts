@@ -247,6 +247,19 @@ describe("a cross-site request riding on a person's cookie", () => {
     expect(reply.status).not.toBe(415);
   });
 
+  it("refuses a DELETE from another origin (a script there gets no CORS preflight, but refuse it anyway)", async () => {
+    const { createUser } = await import("@/server/auth");
+    const victimId = await createUser(TEST_ACTOR, { email: "erin@example.com", password: "erin-password-1" });
+    const reply = await call(`/api/v1/users/${victimId}`, {
+      method: "DELETE",
+      headers: { cookie: await signedInCookie(adminId), origin: EVIL },
+    });
+    expect(reply.status).toBe(403);
+    expect(reply.body.error?.code).toBe("cross_site");
+    const rows = await storeSql<{ id: string }>(`select id from users where id = '${victimId}'`);
+    expect(rows).toHaveLength(1);
+  });
+
   it("refuses the fast data path (exec) from another origin", async () => {
     const reply = await call("/api/v1/connections/shop/exec", {
       headers: { cookie: await signedInCookie(memberId), origin: EVIL, "content-type": "application/json" },
@@ -475,6 +488,18 @@ describe("password guessing", () => {
       `select key from sign_in_failures where key like 'account:%'`,
     );
     expect(rows).toEqual([]);
+  });
+
+  it("counts an account's guesses together whatever the email's case", async () => {
+    const email = "Case.Sensitive@Example.com";
+    const results: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const spelled = i % 2 === 0 ? email.toLowerCase() : email.toUpperCase();
+      results.push(await signIn(spelled, `guess-${i}`, `203.0.113.${10 + i}`));
+    }
+    expect(results.slice(0, 6)).toEqual(Array(6).fill("wrong"));
+    expect(results[6]).toMatch(/^Throttled:/);
+    await waitRunsOut();
   });
 
   it("admits only the free attempts of a burst of parallel guesses", async () => {
