@@ -4,9 +4,10 @@
 // other tabs' and devices' sessions, which are sent to sign in when used; an admin ends a person's sessions;
 // guessed passwords meet a growing wait with a message on the sign-in page; a 300 MB body without
 // Content-Length is refused early.
-import { createServer, request as httpRequest, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Browser, expect, type Page, test } from "@playwright/test";
+import { sendChunked } from "../test/harness/chunked-body";
 import { adminRequest } from "./support/admin-api";
 import { type RunningConsole, startConsole } from "./support/console";
 import { ADMIN, e2eEnv } from "./support/env";
@@ -148,39 +149,6 @@ test("an admin ends a person's sessions from the Users page", async ({ browser }
   await person.context().close();
   await admin.context().close();
 });
-
-/** Sends `total` bytes chunked; resolves with the status and how many bytes were sent when the reply came. */
-function sendChunked(url: string, total: number, headers: Record<string, string>) {
-  return new Promise<{ status: number; sentBeforeReply: number }>((resolve, reject) => {
-    const chunk = Buffer.alloc(64 * 1024, "a");
-    let sent = 0;
-    let replied = false;
-    const req = httpRequest(url, { method: "POST", headers: { ...headers, "transfer-encoding": "chunked" } });
-    req.on("response", (res) => {
-      replied = true;
-      const sentBeforeReply = sent;
-      res.resume();
-      res.on("end", () => {
-        req.destroy();
-        resolve({ status: res.statusCode ?? 0, sentBeforeReply });
-      });
-    });
-    req.on("error", (err) => {
-      if (!replied) reject(err);
-    });
-    const pump = () => {
-      while (!replied && sent < total) {
-        sent += chunk.length;
-        if (!req.write(chunk)) {
-          req.once("drain", pump);
-          return;
-        }
-      }
-      if (!replied) req.end();
-    };
-    pump();
-  });
-}
 
 test("a 300 MB body without Content-Length is refused early, on every kind of route", async () => {
   const admin = await adminRequest(e2eEnv.consoleUrl);

@@ -3,13 +3,14 @@
 // cookie, bodies without Content-Length, password guessing, and sessions that must end. Each case is the
 // attack first; the control cases show the same request passes when it is legitimate.
 import { execFileSync } from "node:child_process";
-import { createServer, request as httpRequest, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { NextRequest } from "next/server";
 import { encode } from "next-auth/jwt";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
+import { sendChunked } from "@/test/harness/chunked-body";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
 import { type SshdServer, startSshd } from "@/test/harness/sshd";
 import type { DataRoute, WebRouteHandler } from "./node-adapter";
@@ -322,52 +323,6 @@ describe("a cross-site request riding on a person's cookie", () => {
   });
 });
 
-/**
- * Sends `total` bytes chunked (no Content-Length), made as the socket takes them, and resolves with the reply
- * and how many bytes had been handed to the socket when the reply arrived.
- */
-function sendChunked(
-  path: string,
-  total: number,
-  headers: Record<string, string>,
-): Promise<{ status: number; body: string; sentBeforeReply: number }> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(path, base);
-    const chunk = Buffer.alloc(64 * 1024, "a");
-    let sent = 0;
-    let replied = false;
-    const req = httpRequest(url, { method: "POST", headers: { ...headers, "transfer-encoding": "chunked" } });
-    req.on("response", (res) => {
-      replied = true;
-      const sentBeforeReply = sent;
-      const parts: Buffer[] = [];
-      res.on("data", (part: Buffer) => parts.push(part));
-      res.on("end", () => {
-        req.destroy();
-        resolve({
-          status: res.statusCode ?? 0,
-          body: Buffer.concat(parts).toString("utf8"),
-          sentBeforeReply,
-        });
-      });
-    });
-    req.on("error", (err) => {
-      if (!replied) reject(err);
-    });
-    const pump = () => {
-      while (!replied && sent < total) {
-        sent += chunk.length;
-        if (!req.write(chunk)) {
-          req.once("drain", pump);
-          return;
-        }
-      }
-      if (!replied) req.end();
-    };
-    pump();
-  });
-}
-
 describe("a body without Content-Length", () => {
   const TOTAL = 300 * 1024 * 1024;
   const LIMIT = 16 * 1024 * 1024;
@@ -397,7 +352,7 @@ describe("a body without Content-Length", () => {
           ? `Bearer ${serviceToken}`
           : undefined;
     const before = process.memoryUsage().arrayBuffers;
-    const reply = await sendChunked(path, TOTAL, {
+    const reply = await sendChunked(`${base}${path}`, TOTAL, {
       ...headers,
       ...(authorization ? { authorization } : {}),
     });
