@@ -5,6 +5,7 @@
  * server/http/node-adapter.ts) beside its web Request instead of inside it, so reading it costs no web stream.
  * Not responsible for parsing (withAuth's readJsonBody, the OAuth token endpoint, the sign-in routes do that).
  */
+import "server-only";
 import { GatewayError } from "@/server/errors";
 
 const bodies = new WeakMap<Request, Buffer>();
