@@ -95,6 +95,19 @@ test("a page on another origin cannot act with the person's cookie, nor frame th
   await page.context().close();
 });
 
+test("a console opened at another address than PUBLIC_URL refuses to sign in, and says why", async ({
+  page,
+}) => {
+  const elsewhere = e2eEnv.consoleUrl.replace("//localhost:", "//127.0.0.1:");
+  expect(elsewhere).not.toBe(e2eEnv.consoleUrl);
+  await page.goto(`${elsewhere}/signin`);
+  await page.getByLabel("Email", { exact: true }).fill(PERSON.email);
+  await page.getByLabel("Password", { exact: true }).fill(PERSON.password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(page.locator(".alert.error")).toContainText("Open it at its own address");
+  await snap(page, "security-signin-other-address");
+});
+
 test("the editor and the terminal page run under the Content-Security-Policy", async ({ browser }) => {
   const page = await signedIn(browser, ADMIN);
   const violations: string[] = [];

@@ -11,6 +11,8 @@ const ERRORS: Record<string, string> = {
   OAuthCallback: "The identity provider's answer could not be verified.",
   Callback: "Single sign-on failed: the identity provider sent no usable email, or the account is disabled.",
   SessionRequired: "Please sign in to continue.",
+  Refused:
+    "The console refused this sign-in. Open it at its own address (its PUBLIC_URL), not at another name for it.",
 };
 
 /** next-auth passes the throttle's refusal as the error code "Throttled:<seconds>" (server/auth). */
@@ -33,11 +35,13 @@ export function SignInForm({ sso }: { sso: { name: string } | null }) {
     const form = new FormData(event.currentTarget);
     setBusy(true);
     setError(null);
+    // next-auth throws when the console refuses the form outright (a page opened at another address than
+    // PUBLIC_URL: server/http/cross-site.ts).
     const result = await signIn("credentials", {
       email: String(form.get("email") ?? ""),
       password: String(form.get("password") ?? ""),
       redirect: false,
-    });
+    }).catch(() => ({ error: "Refused", ok: false, status: 403, url: null }));
     setBusy(false);
     if (!result || result.error) {
       setError(messageOf(result?.error ?? "CredentialsSignin"));

@@ -37,7 +37,7 @@ export function foreignOriginReason(headers: Headers, expected?: string): string
   if (origin !== null) {
     expected ??= consoleOrigin();
     if (origin === expected) return undefined;
-    return `this request comes from ${origin.slice(0, 200)}, not from the console (${expected}): cross-site requests are refused`;
+    return `this request comes from ${origin.slice(0, 200)}, not from the console (${expected}): cross-site requests are refused (if people reach the console at that address, set PUBLIC_URL to it)`;
   }
   const site = headers.get("sec-fetch-site");
   if (site === null || site === "same-origin") return undefined;
