@@ -23,6 +23,9 @@ async function main() {
   // The SQL data path skips Next's router (docs/decisions/0004-sql-data-path.md): the same route modules,
   // the same withAuth wrapper, called directly. Everything else goes to Next.
   const { dispatchDataRoute } = await import("@/server/http/node-adapter");
+  const { applySecurityHeaders, securityHeaders } = await import("@/server/http/security-headers");
+  const { stampClientAddress } = await import("@/server/http/client-address");
+  const headers = securityHeaders({ dev });
   const exec = await import("@/app/api/v1/connections/[name]/exec/route");
   const check = await import("@/app/api/v1/connections/[name]/check/route");
   // DATA_PATH_DISPATCH=off sends these through Next as well (to compare, or to rule the dispatch out).
@@ -34,6 +37,9 @@ async function main() {
           { method: "POST", pattern: /^\/api\/v1\/connections\/(?<name>[^/]+)\/check$/, handler: check.POST },
         ];
   const server = createServer((req, res) => {
+    // Every reply carries the security headers; every handler sees the client's address as worked out here.
+    applySecurityHeaders(res, headers);
+    stampClientAddress(req, config.trustProxyHops);
     if (dispatchDataRoute(dataRoutes, req, res)) return;
     handle(req, res).catch((err) => {
       console.error("[portcullis] request failed:", err);

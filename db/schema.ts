@@ -39,11 +39,27 @@ export const users = pgTable(
       .notNull()
       .default("local"),
     disabled: boolean("disabled").notNull().default(false),
+    /**
+     * Console sessions carry the epoch they were signed in under; raising it (sign-out, password, role,
+     * disable, "sign out everywhere") ends every session of the person at once (server/auth/sessions.ts).
+     */
+    sessionEpoch: integer("session_epoch").notNull().default(0),
     createdAt: createdAt(),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
   },
   (t) => [uniqueIndex("users_email_key").on(sql`lower(${t.email})`)],
 );
+
+/**
+ * Failed sign-ins per key ("account:<email>" or "address:<ip>"), shared by every replica: each failure past
+ * a few free ones delays the next attempt a little longer, up to a cap (server/auth/sign-in-throttle.ts).
+ */
+export const signInFailures = pgTable("sign_in_failures", {
+  key: text("key").primaryKey(),
+  failures: integer("failures").notNull().default(0),
+  blockedUntil: timestamp("blocked_until", { withTimezone: true }),
+  lastFailureAt: timestamp("last_failure_at", { withTimezone: true }).notNull().defaultNow(),
+});
 
 export const groups = pgTable(
   "groups",

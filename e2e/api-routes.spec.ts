@@ -33,6 +33,7 @@ const MEMBER_ALLOWED = new Set([
   "GET /api/v1/sessions/[id]/verify",
   "GET /api/v1/sessions/[id]/evidence",
   "GET /api/v1/me",
+  "POST /api/v1/me/sign-out-everywhere",
   "GET /api/v1/reviews",
   "GET /api/v1/reviews/[id]",
   "POST /api/v1/reviews/[id]/approve",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCount, parseRetentionDays, parseScanInterval } from "./config";
+import { parseCount, parseRetentionDays, parseScanInterval, parseTrustProxy } from "./config";
 
 describe("RETENTION_DAYS", () => {
   it.each([
@@ -33,5 +33,24 @@ describe("classification settings", () => {
   it.each(["-5", "1.5", "soon"])("refuses %s with a message naming the variable", (value) => {
     expect(() => parseScanInterval(value)).toThrow(/CLASSIFICATION_SCAN_INTERVAL_MINUTES/);
     expect(() => parseCount("CLASSIFICATION_SAMPLE_ROWS", value, 200)).toThrow(/CLASSIFICATION_SAMPLE_ROWS/);
+  });
+});
+
+describe("TRUST_PROXY", () => {
+  it.each([
+    [undefined, 0],
+    ["", 0],
+    ["off", 0],
+    ["false", 0],
+    ["0", 0],
+    ["on", 1],
+    ["true", 1],
+    ["2", 2],
+  ])("reads %j as %j proxies", (value, expected) => {
+    expect(parseTrustProxy(value)).toBe(expected);
+  });
+
+  it.each(["-1", "yes please", "1.5", "11"])("refuses %j with a message naming the variable", (value) => {
+    expect(() => parseTrustProxy(value)).toThrow(/TRUST_PROXY/);
   });
 });

@@ -18,6 +18,11 @@ export interface GatewayConfig {
   adminPassword: string | undefined;
   demoTarget: boolean;
   sessionMaxAgeSeconds: number;
+  /**
+   * How many reverse proxies in front of the console append to X-Forwarded-For (TRUST_PROXY); 0 trusts none
+   * and uses the connection's own address (sign-in throttling, audit).
+   */
+  trustProxyHops: number;
   /** recordings of sessions that ended longer ago than this are deleted; undefined keeps them forever */
   retentionDays: number | undefined;
   /** discovered sensitive columns: how much a scan samples, and how often it runs in the background */
@@ -85,6 +90,18 @@ export function parseScanInterval(value: string | undefined): number | undefined
   return parseCount("CLASSIFICATION_SCAN_INTERVAL_MINUTES", text, 1440);
 }
 
+/** TRUST_PROXY: unset, "off", "false" or 0 trust no proxy; "true" or "on" one; a number that many hops. */
+export function parseTrustProxy(value: string | undefined): number {
+  const text = value?.trim().toLowerCase() ?? "";
+  if (text === "" || text === "off" || text === "false" || text === "0") return 0;
+  if (text === "true" || text === "on") return 1;
+  const hops = Number(text);
+  if (!Number.isInteger(hops) || hops < 0 || hops > 10) {
+    throw new Error(`TRUST_PROXY must be "off", "on" or a number of proxies from 0 to 10 (got "${value}")`);
+  }
+  return hops;
+}
+
 export function getConfig(): GatewayConfig {
   const holder = globalThis as Holder;
   const cached = holder[CONFIG];
@@ -106,6 +123,7 @@ export function getConfig(): GatewayConfig {
     adminPassword: env.ADMIN_PASSWORD || undefined,
     demoTarget: env.DEMO_TARGET !== "off",
     sessionMaxAgeSeconds: Number(env.SESSION_MAX_AGE ?? 8 * 3600),
+    trustProxyHops: parseTrustProxy(env.TRUST_PROXY),
     retentionDays: parseRetentionDays(env.RETENTION_DAYS),
     classification: {
       sampleRows: parseCount("CLASSIFICATION_SAMPLE_ROWS", env.CLASSIFICATION_SAMPLE_ROWS, 200),

@@ -8,6 +8,7 @@ export type ErrorCode =
   | "bad_request"
   | "unauthenticated"
   | "forbidden"
+  | "cross_site"
   | "not_found"
   | "conflict"
   | "payload_too_large"
@@ -21,6 +22,7 @@ const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
   unauthenticated: 401,
   forbidden: 403,
+  cross_site: 403,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,

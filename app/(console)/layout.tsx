@@ -1,6 +1,6 @@
 import type { ReactNode } from "react";
 import { type NavItem, NavLinks } from "@/components/ui/nav-links";
-import { SignOutButton } from "@/components/ui/sign-out-button";
+import { SignOutButton, SignOutEverywhereButton } from "@/components/ui/sign-out-button";
 import { countInbox } from "@/server/approvals";
 import { hasPermission, requirePrincipal } from "@/server/auth";
 
@@ -56,6 +56,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
             ))}
           </div>
           <SignOutButton />
+          <SignOutEverywhereButton />
         </div>
       </nav>
       <main className="console-main">{children}</main>

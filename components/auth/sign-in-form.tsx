@@ -11,16 +11,23 @@ const ERRORS: Record<string, string> = {
   OAuthCallback: "The identity provider's answer could not be verified.",
   Callback: "Single sign-on failed: the identity provider sent no usable email, or the account is disabled.",
   SessionRequired: "Please sign in to continue.",
+  Refused:
+    "The console refused this sign-in. Open it at its own address (its PUBLIC_URL), not at another name for it.",
 };
+
+/** next-auth passes the throttle's refusal as the error code "Throttled:<seconds>" (server/auth). */
+function messageOf(code: string): string {
+  const throttled = /^Throttled:(\d{1,5})$/.exec(code);
+  if (throttled) return `Too many sign-in attempts: try again in ${throttled[1]} s.`;
+  return ERRORS[code] ?? "Sign-in failed.";
+}
 
 export function SignInForm({ sso }: { sso: { name: string } | null }) {
   const router = useRouter();
   const params = useSearchParams();
   const callbackUrl = params.get("callbackUrl")?.startsWith("/") ? (params.get("callbackUrl") ?? "/") : "/";
   const initialError = params.get("error");
-  const [error, setError] = useState<string | null>(
-    initialError ? (ERRORS[initialError] ?? "Sign-in failed.") : null,
-  );
+  const [error, setError] = useState<string | null>(initialError ? messageOf(initialError) : null);
   const [busy, setBusy] = useState(false);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -28,14 +35,16 @@ export function SignInForm({ sso }: { sso: { name: string } | null }) {
     const form = new FormData(event.currentTarget);
     setBusy(true);
     setError(null);
+    // next-auth throws when the console refuses the form outright (a page opened at another address than
+    // PUBLIC_URL: server/http/cross-site.ts).
     const result = await signIn("credentials", {
       email: String(form.get("email") ?? ""),
       password: String(form.get("password") ?? ""),
       redirect: false,
-    });
+    }).catch(() => ({ error: "Refused", ok: false, status: 403, url: null }));
     setBusy(false);
     if (!result || result.error) {
-      setError(ERRORS.CredentialsSignin ?? "Sign-in failed.");
+      setError(messageOf(result?.error ?? "CredentialsSignin"));
       return;
     }
     router.push(callbackUrl);

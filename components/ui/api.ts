@@ -13,9 +13,11 @@ export async function callApi<T = unknown>(
   path: string,
   options: { method?: string; body?: unknown } = {},
 ): Promise<T> {
+  const method = options.method ?? (options.body === undefined ? "GET" : "POST");
   const response = await fetch(path, {
-    method: options.method ?? (options.body === undefined ? "GET" : "POST"),
-    headers: options.body === undefined ? {} : { "content-type": "application/json" },
+    method,
+    // The console refuses a signed-in change that is not typed JSON, even with no body (cross-site forms).
+    headers: method === "GET" ? {} : { "content-type": "application/json" },
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
     credentials: "same-origin",
   });

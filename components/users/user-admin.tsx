@@ -110,6 +110,7 @@ export function UserTable({
 }) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
 
   async function update(id: string, body: Record<string, unknown>) {
@@ -118,6 +119,17 @@ export function UserTable({
       await callApi(`/api/v1/users/${id}`, { method: "PATCH", body });
       setEditing(null);
       router.refresh();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }
+
+  async function signOutEverywhere(user: UserRow) {
+    setError(null);
+    setNotice(null);
+    try {
+      await callApi(`/api/v1/users/${user.id}/sign-out-everywhere`, { method: "POST" });
+      setNotice(`Every session of ${user.email} has ended.`);
     } catch (err) {
       setError((err as Error).message);
     }
@@ -135,7 +147,7 @@ export function UserTable({
 
   return (
     <>
-      <Alerts error={error} />
+      <Alerts error={error} notice={notice} />
       <table className="data">
         <thead>
           <tr>
@@ -210,6 +222,9 @@ export function UserTable({
                       onClick={() => update(u.id, { disabled: !u.disabled })}
                     >
                       {u.disabled ? "Enable" : "Disable"}
+                    </button>
+                    <button className="btn small" type="button" onClick={() => signOutEverywhere(u)}>
+                      Sign out everywhere
                     </button>
                     <button className="btn small danger" type="button" onClick={() => remove(u)}>
                       Delete

@@ -8,10 +8,15 @@ import { getConfig } from "@/server/config";
 import { storeCache } from "@/server/store-cache";
 import type { Principal } from "./principal";
 import { principalFromToken } from "./tokens";
-import { loadPrincipal } from "./users";
+import { loadPrincipalWithEpoch } from "./users";
 
-/** Console sessions' principals by user id; cleared on every change (server/store-cache.ts). */
-const sessionPrincipals = storeCache<Principal | null>("sessionPrincipals");
+/**
+ * Console sessions' principals and session epochs by user id; cleared on every change (server/store-cache.ts),
+ * so an ended session (server/auth/sessions.ts) is refused on the next request on every replica.
+ */
+const sessionPrincipals = storeCache<{ principal: Principal; sessionEpoch: number } | null>(
+  "sessionPrincipalsWithEpoch",
+);
 
 export async function principalFromRequest(request: Request): Promise<Principal | null> {
   const authorization = request.headers.get("authorization");
@@ -41,5 +46,9 @@ export async function principalFromCookieHeader(cookieHeader: string): Promise<P
     secureCookie: config.publicUrl.startsWith("https://"),
   });
   const uid = jwt && typeof jwt.uid === "string" ? jwt.uid : undefined;
-  return uid ? sessionPrincipals.get(uid, () => loadPrincipal(uid, "session")) : null;
+  // A token without an epoch predates ending sessions: it is refused like an ended one.
+  const epoch = jwt && typeof jwt.epoch === "number" ? jwt.epoch : undefined;
+  if (!uid || epoch === undefined) return null;
+  const session = await sessionPrincipals.get(uid, () => loadPrincipalWithEpoch(uid, "session"));
+  return session && session.sessionEpoch === epoch ? session.principal : null;
 }

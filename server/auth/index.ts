@@ -42,6 +42,7 @@ export {
   tokenRequestSchema,
   updateUserSchema,
 } from "./schema";
+export { endSessions } from "./sessions";
 export { createServiceAccount, issueToken, principalFromToken, revokeToken, rotateToken } from "./tokens";
 export {
   addGroupMember,

@@ -1,7 +1,9 @@
 /**
  * next-auth configuration: local accounts (credentials) and, when OIDC_* is set, single sign-on with any
  * OpenID Connect provider whose groups claim becomes group memberships. Sessions are signed JWT cookies that
- * expire; every request re-loads the user, so a disabled or deleted account loses access at once.
+ * expire and carry the person's session epoch (server/auth/sessions.ts): every request re-loads the user, so
+ * a disabled or deleted account, or one whose sessions were ended, loses access at once. Password sign-ins
+ * are throttled per account and per address (sign-in-throttle.ts); cookies are Secure when PUBLIC_URL is https.
  */
 import "server-only";
 import type { NextAuthOptions } from "next-auth";
@@ -10,6 +12,9 @@ import type { OAuthConfig } from "next-auth/providers/oauth";
 import { getDb } from "@/db/store";
 import { recordAuditEvent } from "@/server/audit";
 import { getConfig } from "@/server/config";
+import { clientAddressFrom } from "@/server/http/client-address";
+import { currentSessionEpoch, endSessionsOnSignOut } from "./sessions";
+import { forgiveSignIn, THROTTLED_PREFIX, takeSignInAttempt } from "./sign-in-throttle";
 import { findUserByEmail, findUserById } from "./store";
 import { touchLastSeen, upsertOidcUser, verifyLocalSignIn } from "./users";
 
@@ -34,18 +39,26 @@ export function getAuthOptions(): NextAuthOptions {
         email: { label: "Email", type: "email" },
         password: { label: "Password", type: "password" },
       },
-      async authorize(credentials) {
+      async authorize(credentials, req) {
         if (!credentials?.email || !credentials.password) return null;
-        const userId = await verifyLocalSignIn(credentials.email, credentials.password);
+        const email = credentials.email.slice(0, 320);
+        const address = clientAddressFrom(req?.headers ?? {});
+        const actor = { id: null, label: email.slice(0, 200) };
+        const attempt = await takeSignInAttempt(email, address);
+        if (!attempt.allowed) {
+          // next-auth hands the message to the sign-in page as the error code.
+          throw new Error(`${THROTTLED_PREFIX}${attempt.retryAfterSeconds}`);
+        }
+        const userId = await verifyLocalSignIn(email, credentials.password);
         if (!userId) {
-          await recordAuditEvent(
-            { id: null, label: credentials.email.slice(0, 200) },
-            "auth.signin_failed",
-            "local",
-          );
+          await recordAuditEvent(actor, "auth.signin_failed", "local", { address });
+          for (const wait of attempt.waits) {
+            await recordAuditEvent(actor, "auth.signin_throttled", "local", { address, ...wait });
+          }
           return null;
         }
-        return { id: userId, email: credentials.email };
+        await forgiveSignIn(email, address);
+        return { id: userId, email };
       },
     }),
   ];
@@ -75,6 +88,7 @@ export function getAuthOptions(): NextAuthOptions {
     secret: config.authSecret,
     providers,
     session: { strategy: "jwt", maxAge: config.sessionMaxAgeSeconds },
+    useSecureCookies: config.publicUrl.startsWith("https://"),
     jwt: { maxAge: config.sessionMaxAgeSeconds },
     pages: { signIn: "/signin", error: "/signin" },
     callbacks: {
@@ -91,14 +105,19 @@ export function getAuthOptions(): NextAuthOptions {
         } else if (user) {
           token.uid = user.id;
         }
-        if (account && typeof token.uid === "string") await touchLastSeen([token.uid]);
+        if (account && typeof token.uid === "string") {
+          token.epoch = await currentSessionEpoch(token.uid);
+          await touchLastSeen([token.uid]);
+        }
         return token;
       },
       async session({ session, token }) {
         const uid = typeof token.uid === "string" ? token.uid : undefined;
         const user = uid ? await findUserById(await getDb(), uid) : undefined;
-        if (user && !user.disabled) {
+        if (user && !user.disabled && user.sessionEpoch === token.epoch) {
           session.user = { name: user.name, email: user.email };
+        } else {
+          session.user = undefined;
         }
         return session;
       },
@@ -116,6 +135,7 @@ export function getAuthOptions(): NextAuthOptions {
       async signOut({ token }) {
         const uid = typeof token?.uid === "string" ? token.uid : null;
         const email = typeof token?.email === "string" ? token.email : "unknown";
+        if (uid) await endSessionsOnSignOut(uid, token?.epoch);
         await recordAuditEvent({ id: uid, label: email }, "auth.signout", "");
       },
     },

@@ -6,6 +6,7 @@
  */
 import "server-only";
 import { failedClientAttempts, takeTokenRequest } from "@/server/http/rate-limit";
+import { requestText } from "@/server/http/request-body";
 import { mintAccessToken, OAuthError } from "./client-secrets";
 import { tokenRequestSchema } from "./schema";
 
@@ -36,9 +37,8 @@ function formDecode(value: string): string {
 /** Parameters of the body; a parameter sent twice is an error, one sent empty counts as omitted (§3.1). */
 async function readParameters(request: Request): Promise<Map<string, string>> {
   const type = (request.headers.get("content-type") ?? "").toLowerCase();
-  const text = await request.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES)
-    throw new OAuthError("invalid_request", "the body is too large");
+  // Over the limit: a 413 in the API's error shape (withoutAuth answers it), with at most the limit read.
+  const text = await requestText(request, MAX_BODY_BYTES);
   const pairs: [string, unknown][] = [];
   if (text.length === 0) {
     // no body: everything missing is reported below

@@ -4,7 +4,7 @@
  */
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { and, count, eq, inArray, notInArray } from "drizzle-orm";
+import { and, count, eq, inArray, notInArray, sql } from "drizzle-orm";
 import { groupMembers, groups, users } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
@@ -75,6 +75,10 @@ export async function updateUser(actor: Actor, id: string, input: UpdateUserInpu
       ...(data.role !== undefined && { role: data.role }),
       ...(data.disabled !== undefined && { disabled: data.disabled }),
       ...(data.password !== undefined && { passwordHash: await hashPassword(data.password) }),
+      // A new password, role or disabled flag ends the person's sessions (server/auth/sessions.ts).
+      ...((data.password !== undefined || data.role !== undefined || data.disabled !== undefined) && {
+        sessionEpoch: sql`${users.sessionEpoch} + 1`,
+      }),
     })
     .where(eq(users.id, id));
   if (data.groups !== undefined) await setLocalGroups(id, data.groups);
@@ -227,6 +231,15 @@ export async function loadPrincipal(
   via: Principal["via"],
   tokenId?: string,
 ): Promise<Principal | null> {
+  return (await loadPrincipalWithEpoch(userId, via, tokenId))?.principal ?? null;
+}
+
+/** loadPrincipal, with the person's current session epoch (a session cookie must carry the same). */
+export async function loadPrincipalWithEpoch(
+  userId: string,
+  via: Principal["via"],
+  tokenId?: string,
+): Promise<{ principal: Principal; sessionEpoch: number } | null> {
   const db = await getDb();
   // One round trip: the user with one row per group (or one row with no group).
   const rows = await db
@@ -244,7 +257,7 @@ export async function loadPrincipal(
     )
     .map((r) => ({ id: r.groupId, name: r.groupName }))
     .sort((a, b) => a.name.localeCompare(b.name));
-  return {
+  const principal: Principal = {
     id: user.id,
     email: user.email,
     name: user.name,
@@ -254,6 +267,7 @@ export async function loadPrincipal(
     via,
     ...(tokenId && { tokenId }),
   };
+  return { principal, sessionEpoch: user.sessionEpoch };
 }
 
 export async function touchLastSeen(userIds: string[]) {

@@ -2,13 +2,14 @@
  * Serves a web route handler (`(Request, { params }) => Response`, the shape of a Next.js route module's
  * exports) straight from Node's HTTP server, for the few data-path routes the custom server dispatches itself
  * (see docs/decisions/0004-sql-data-path.md). Converts the Node request to a web Request (the body
- * stays a stream: withAuth still refuses an oversized body before reading it) and streams the Response back.
+ * stays a stream: withAuth counts it while reading and stops at its limit) and streams the Response back.
  * Not responsible for authentication or parsing: the handler (withAuth) does that exactly as under Next.
  */
 import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { CLIENT_ADDRESS_HEADER } from "./client-address";
 import { jsonChunks, jsonValueOf } from "./json-stream";
 import { attachBody } from "./request-body";
 import { noteArrival } from "./server-timing";
@@ -75,9 +76,12 @@ async function toWebRequest(req: IncomingMessage, pathAndQuery: string): Promise
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;
     // HTTP/2 pseudo-headers and hop-by-hop headers are not part of a web Request.
-    if (name.startsWith(":")) continue;
+    if (name.startsWith(":") || name.toLowerCase() === CLIENT_ADDRESS_HEADER) continue;
     headers.append(name, req.rawHeaders[i + 1]!);
   }
+  // Stamped by the custom server (server/http/client-address.ts), never taken from the client.
+  const address = req.headers[CLIENT_ADDRESS_HEADER];
+  if (typeof address === "string") headers.set(CLIENT_ADDRESS_HEADER, address);
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
   // The handlers never read the origin; a Host header that makes no URL must not turn into a 500.
   const host =
@@ -139,9 +143,9 @@ async function writeWebResponse(response: Response, res: ServerResponse): Promis
 }
 
 /**
- * A reply sent before the body was read (401, 413...): read the rest and drop it, as Node does for a request
+ * A reply sent before the body was read (401, 403...): read the rest and drop it, as Node does for a request
  * nobody reads, so the client sees the reply instead of a reset connection. The web stream over the request
- * stops listening first, so nothing is buffered.
+ * stops listening first, so nothing is buffered. A 413 is the exception: its connection is closed instead.
  */
 function discardUnreadBody(req: IncomingMessage): void {
   if (req.readableEnded) return;
@@ -174,8 +178,10 @@ export function dispatchDataRoute(
       const request = await toWebRequest(req, url);
       noteArrival(request, arrived);
       const response = await route.handler(request, { params: Promise.resolve(params) });
+      // A body refused as too large is not read to its end either: the connection closes after the reply.
+      if (response.status === 413) response.headers.set("connection", "close");
       await writeWebResponse(response, res);
-      discardUnreadBody(req);
+      if (response.status !== 413) discardUnreadBody(req);
     })().catch((err: unknown) => {
       // withAuth maps every error to a reply; what lands here is a client that went away (mid-body or
       // mid-reply), which needs no log line.

@@ -92,6 +92,12 @@ export const ADMINISTRATION_PATHS: ApiPath[] = [
   ),
   crud("/api/v1/me", "get", "Who the caller is", "connections:use"),
   crud(
+    "/api/v1/me/sign-out-everywhere",
+    "post",
+    "End every console session of mine (people), this one included",
+    "connections:use",
+  ),
+  crud(
     "/api/v1/access/grants",
     "get",
     "Access grants: mine, or all (audit:read) with scope=all",
@@ -137,6 +143,12 @@ export const ADMINISTRATION_PATHS: ApiPath[] = [
     },
   ),
   crud("/api/v1/users/{id}", "delete", "Delete a person or a service account", "users:manage"),
+  crud(
+    "/api/v1/users/{id}/sign-out-everywhere",
+    "post",
+    "End every console session of a person",
+    "users:manage",
+  ),
   crud("/api/v1/groups", "get", "Groups with their members", "users:manage"),
   crud("/api/v1/groups", "post", "Add a group", "users:manage", {
     body: createGroupSchema,

@@ -2,19 +2,24 @@
  * The one wrapper every API route handler goes through: identifies the caller (bearer token or session
  * cookie), checks the permission, parses the JSON body with zod, and maps errors to JSON replies
  * `{ error: { code, message } }`. Unexpected errors become a 500 with an id that is logged with the stack.
- * A handler cannot be exported without it: the route walk test calls every route without credentials.
+ * A person's session cookie changes nothing from another site (server/http/cross-site.ts), and no body is read
+ * past its limit. A handler cannot be exported without it: the route walk test calls every route without
+ * credentials.
  */
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { NextResponse } from "next/server";
+import { NextRequest, NextResponse } from "next/server";
 import { ZodError, type z } from "zod";
 import { principalFromRequest } from "@/server/auth/authenticate";
 import { hasPermission, type Permission, type Principal, rateLimitKey } from "@/server/auth/principal";
 import { GatewayError } from "@/server/errors";
+import { refuseCrossSiteCookieRequest, refuseForeignBrowserRequest } from "./cross-site";
 import { takeTokenRequest } from "./rate-limit";
-import { requestText } from "./request-body";
+import { readBodyLimited, requestText } from "./request-body";
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/** next-auth's sign-in, sign-out and callback forms are a few hundred bytes. */
+const MAX_AUTH_FORM_BYTES = 64 * 1024;
 
 type Params = Record<string, string | string[]>;
 type RouteContext = { params: Promise<Params> };
@@ -63,10 +68,7 @@ export function toErrorResponse(err: unknown): Response {
 
 async function readJsonBody(request: Request): Promise<unknown> {
   const type = request.headers.get("content-type") ?? "";
-  const declared = Number(request.headers.get("content-length") ?? 0);
-  if (declared > MAX_BODY_BYTES)
-    throw new GatewayError("payload_too_large", "the request body is larger than 1 MiB");
-  const text = await requestText(request);
+  const text = await requestText(request, MAX_BODY_BYTES);
   if (text.length === 0) return {};
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
     throw new GatewayError(
@@ -74,8 +76,6 @@ async function readJsonBody(request: Request): Promise<unknown> {
       "send the body as JSON with Content-Type: application/json",
     );
   }
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES)
-    throw new GatewayError("payload_too_large", "the request body is larger than 1 MiB");
   try {
     return JSON.parse(text);
   } catch {
@@ -146,6 +146,7 @@ export function withAuth<S extends z.ZodType = z.ZodUndefined>(
             : "sign in, or send Authorization: Bearer <token>",
         );
       }
+      if (principal.via === "session") refuseCrossSiteCookieRequest(request);
       if (principal.via === "token") {
         const limit = takeTokenRequest(rateLimitKey(principal));
         if (!limit.allowed) return rateLimitedResponse(limit.retryAfterSeconds);
@@ -170,6 +171,7 @@ export function withoutAuth<S extends z.ZodType = z.ZodUndefined>(
 ) {
   return async (request: Request, context?: RouteContext): Promise<Response> => {
     try {
+      refuseForeignBrowserRequest(request);
       const body = options.body ? options.body.parse(await readJsonBody(request)) : undefined;
       return toResponse(
         await handler({ request, body: body as z.output<S>, params: await flatParams(context) }),
@@ -177,5 +179,29 @@ export function withoutAuth<S extends z.ZodType = z.ZodUndefined>(
     } catch (err) {
       return toErrorResponse(err);
     }
+  };
+}
+
+/**
+ * next-auth's own routes (sign-in, sign-out, callbacks), which read their form themselves: a browser on another
+ * origin is refused, and the body is read here with a limit and handed over in memory. next-auth's CSRF token
+ * still guards every form it accepts.
+ */
+export function withBoundedAuthForm<C>(handler: (request: NextRequest, context: C) => Promise<Response>) {
+  return async (request: NextRequest, context: C): Promise<Response> => {
+    try {
+      if (request.method === "POST") {
+        refuseForeignBrowserRequest(request);
+        const body = await readBodyLimited(request, MAX_AUTH_FORM_BYTES);
+        request = new NextRequest(request.url, {
+          method: "POST",
+          headers: request.headers,
+          body: new Uint8Array(body),
+        });
+      }
+    } catch (err) {
+      return toErrorResponse(err);
+    }
+    return handler(request, context);
   };
 }

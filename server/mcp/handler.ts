@@ -1,12 +1,18 @@
 /**
  * The `/mcp` endpoint: MCP over Streamable HTTP in stateless mode (a fresh server and transport per request,
  * JSON replies), authenticated with the same bearer tokens as the API and rate limited per token. It does
- * not use withAuth because it lives outside app/api, so it answers 401/429 in the same JSON shape itself.
+ * not use withAuth because it lives outside app/api, so it answers 401/429 in the same JSON shape itself, and
+ * reads the body with the API's limit before the SDK's transport sees it (413 past it).
  */
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
 import "server-only";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { hasPermission, principalFromRequest, rateLimitKey } from "@/server/auth";
+import { refuseCrossSiteCookieRequest } from "@/server/http/cross-site";
 import { takeTokenRequest } from "@/server/http/rate-limit";
+import { readBodyLimited } from "@/server/http/request-body";
 import { errorResponse, rateLimitedResponse, toErrorResponse } from "@/server/http/route";
 import { createMcpServer } from "./tools";
 
@@ -22,6 +28,7 @@ export async function handleMcpRequest(request: Request): Promise<Response> {
           : "send Authorization: Bearer <token>",
       );
     }
+    if (principal.via === "session") refuseCrossSiteCookieRequest(request);
     if (principal.via === "token") {
       const limit = takeTokenRequest(rateLimitKey(principal));
       if (!limit.allowed) return rateLimitedResponse(limit.retryAfterSeconds);
@@ -39,6 +46,15 @@ export async function handleMcpRequest(request: Request): Promise<Response> {
       response.headers.set("Allow", "POST, DELETE");
       return response;
     }
+    const bounded =
+      request.method === "POST"
+        ? new Request(request.url, {
+            method: "POST",
+            headers: request.headers,
+            body: new Uint8Array(await readBodyLimited(request, MAX_BODY_BYTES)),
+            signal: request.signal,
+          })
+        : request;
     const server = createMcpServer(principal, request.signal);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
@@ -46,7 +62,7 @@ export async function handleMcpRequest(request: Request): Promise<Response> {
     });
     await server.connect(transport);
     try {
-      return await transport.handleRequest(request);
+      return await transport.handleRequest(bounded);
     } finally {
       await server.close();
     }

@@ -10,7 +10,16 @@ import { reviewSignals } from "@/server/approvals";
 import { principalFromCookieHeader } from "@/server/auth/authenticate";
 import type { Principal } from "@/server/auth/principal";
 
-export type SocketHandler = (socket: WebSocket, principal: Principal, url: URL) => void | Promise<void>;
+/**
+ * `isSessionCurrent` answers whether the console session that opened the socket still holds (not signed out,
+ * ended everywhere, disabled...): a long-lived socket asks it before acting on the person's behalf again.
+ */
+export type SocketHandler = (
+  socket: WebSocket,
+  principal: Principal,
+  url: URL,
+  isSessionCurrent: () => Promise<boolean>,
+) => void | Promise<void>;
 
 const handlers = new Map<string, SocketHandler>();
 const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
@@ -46,8 +55,11 @@ export function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Bu
   principalFromCookieHeader(request.headers.cookie ?? "")
     .then((principal) => {
       if (!principal) return refuse(socket, 401, "Unauthorized");
+      const cookie = request.headers.cookie ?? "";
+      // Cached per person and cleared on every change (server/store-cache.ts): cheap enough for every line.
+      const isSessionCurrent = async () => (await principalFromCookieHeader(cookie))?.id === principal.id;
       wss.handleUpgrade(request, socket, head, (ws) => {
-        Promise.resolve(handler(ws, principal, url)).catch((err) => {
+        Promise.resolve(handler(ws, principal, url, isSessionCurrent)).catch((err) => {
           console.error("[portcullis] socket handler failed:", err);
           ws.close(1011, "internal error");
         });

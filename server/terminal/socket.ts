@@ -2,7 +2,9 @@
  * The browser terminal's WebSocket endpoint, /ws/terminal?connection=<name>&cols=<n>&rows=<n>.
  * Frames from the browser are JSON: {type:"input", data} and {type:"resize", cols, rows}. Frames to the browser
  * are binary (terminal output, UTF-8, already masked and recorded) or JSON text (ready, ended, error).
- * The caller is authenticated by server/realtime before this handler runs.
+ * The caller is authenticated by server/realtime before this handler runs; every line sent (a frame with a
+ * newline) first checks that the console session still holds, so an ended session's open terminal runs nothing
+ * more: the terminal ends with a message.
  */
 import "server-only";
 import type { WebSocket } from "ws";
@@ -28,7 +30,7 @@ function parseMessage(raw: string): ClientMessage | undefined {
   return undefined;
 }
 
-registerSocketHandler(TERMINAL_SOCKET_PATH, async (ws: WebSocket, principal, url) => {
+registerSocketHandler(TERMINAL_SOCKET_PATH, async (ws: WebSocket, principal, url, isSessionCurrent) => {
   const sendError = (message: string) => {
     ws.send(JSON.stringify({ type: "error", message }));
     ws.close(1008, "refused");
@@ -41,15 +43,33 @@ registerSocketHandler(TERMINAL_SOCKET_PATH, async (ws: WebSocket, principal, url
   const early: ClientMessage[] = [];
   let session: TerminalSession | undefined;
   let isClosed = false;
-  ws.on("message", (data, isBinary) => {
-    const message = parseMessage(isBinary ? Buffer.from(data as Buffer).toString("utf8") : data.toString());
-    if (!message) return;
+  let hasSessionEnded = false;
+  // Frames are handled in order; a line waits for the session check before it reaches the shell.
+  let queue = Promise.resolve();
+  const handle = async (message: ClientMessage) => {
+    if (hasSessionEnded) return;
+    if (message.type === "input" && /[\r\n]/.test(message.data) && !(await isSessionCurrent())) {
+      hasSessionEnded = true;
+      sendError("your console session has ended: sign in again");
+      await session?.end("the console session ended");
+      return;
+    }
     if (!session) {
       if (early.length < 1000) early.push(message);
       return;
     }
     if (message.type === "input") session.input(message.data);
     else session.resize(message);
+  };
+  ws.on("message", (data, isBinary) => {
+    const message = parseMessage(isBinary ? Buffer.from(data as Buffer).toString("utf8") : data.toString());
+    if (!message) return;
+    queue = queue
+      .then(() => handle(message))
+      .catch((err: unknown) => {
+        console.error("[portcullis] terminal input failed:", err);
+        ws.close(1011, "internal error");
+      });
   });
   ws.on("close", () => {
     isClosed = true;

@@ -1,0 +1,8 @@
+import { actorOf, endSessions } from "@/server/auth";
+import { withAuth } from "@/server/http/route";
+
+/** Ends every console session of the caller, this one included. */
+export const POST = withAuth({ permission: "connections:use" }, async ({ principal }) => {
+  await endSessions(actorOf(principal), principal.id);
+  return { ok: true };
+});
