@@ -35,6 +35,7 @@ import {
   startSession,
   startSessionWithEvent,
 } from "@/server/recording";
+import { escapeUnstorable, unstorableTextProblem } from "@/server/storable-text";
 import { type ResultColumn, runStatements, TargetError } from "@/server/targets/postgres";
 import { beginRun } from "@/server/targets/runs";
 
@@ -111,7 +112,8 @@ const ROW_RETURNING_KINDS = new Set([
   "ExecuteStmt",
 ]);
 
-function validateInput(input: string) {
+/** Refuses an oversized or empty input; returns the problem of text that is refused but still recorded. */
+function validateInput(input: string): string | undefined {
   if (Buffer.byteLength(input, "utf8") > LIMITS.maxInputBytes) {
     throw new GatewayError(
       "payload_too_large",
@@ -119,6 +121,49 @@ function validateInput(input: string) {
     );
   }
   if (input.trim().length === 0) throw new GatewayError("bad_request", "the statement is empty");
+  // NUL or half a surrogate pair: the parser and the target would each read it their own way (the bytes
+  // classified would not be the bytes executed), and the store cannot hold it: refused, and recorded escaped.
+  const problem = unstorableTextProblem(input);
+  return problem && `the statement ${problem}`;
+}
+
+/** Records an attempt refused before classification (escaped, blocked) and answers 400 naming the problem. */
+async function refuseInput(request: SqlRequest, connection: ConnectionView, problem: string): Promise<never> {
+  const data = {
+    input: escapeUnstorable(request.input),
+    class: "unparseable",
+    decision: "deny",
+    reasons: [
+      {
+        statementIndex: 0,
+        statement: "",
+        class: "unparseable",
+        ruleId: null,
+        ruleName: "input",
+        action: "deny",
+        message: problem,
+      },
+    ],
+    status: "blocked",
+  };
+  const counters = { statements: 1, blocked: 1 };
+  let sessionId = request.sessionId;
+  if (sessionId) {
+    await appendSessionEvent(sessionId, "statement", data, counters, {
+      principal: request.principal,
+      connectionId: connection.id,
+    });
+  } else {
+    const event = { type: "statement", data, counters };
+    ({ sessionId } = await startSessionWithEvent(
+      request.principal,
+      connection,
+      "sql",
+      request.channel,
+      event,
+    ));
+  }
+  throw new GatewayError("bad_request", problem, { sessionId });
 }
 
 async function inspect(input: string): Promise<Classification> {
@@ -137,7 +182,8 @@ async function inspect(input: string): Promise<Classification> {
 /** Classifies and decides without executing anything (the dry run behind `/check`). */
 export async function checkSql(principal: Principal, connectionName: string, input: string) {
   const connection = await sqlConnection(principal, connectionName);
-  validateInput(input);
+  const refused = validateInput(input);
+  if (refused) throw new GatewayError("bad_request", refused);
   const classification = await inspect(input);
   const decision = evaluateRules(classification, await rulesFor(connection), {
     connectionId: connection.id,
@@ -173,7 +219,8 @@ async function rulesFor(_connection: ConnectionView) {
 export async function runSql(request: SqlRequest): Promise<SqlOutcome> {
   const { principal, timer } = request;
   const connection = await sqlConnection(principal, request.connectionName);
-  validateInput(request.input);
+  const refused = validateInput(request.input);
+  if (refused) await refuseInput(request, connection, refused);
   const rowLimit = Math.min(
     Math.max(1, Math.floor(request.rowLimit ?? LIMITS.defaultRowLimit)),
     LIMITS.maxRowLimit,

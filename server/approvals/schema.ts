@@ -1,7 +1,7 @@
 /** Request shapes of the approvals API: a decision's body and the history filters (query string). */
 import { z } from "zod";
 
-export const decisionSchema = z.object({ comment: z.string().trim().max(1000).default("") });
+export const decisionSchema = z.strictObject({ comment: z.string().trim().max(1000).default("") });
 
 const REVIEW_STATES = [
   "pending",
