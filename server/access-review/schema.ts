@@ -8,7 +8,7 @@ const flag = z
   .transform((v) => v === true || v === "1" || v === "true");
 
 /** Matrix filters, as they arrive in a query string; empty fields mean "any". */
-export const matrixFiltersSchema = z.object({
+export const matrixFiltersSchema = z.strictObject({
   /** email or name contains */
   principal: filterText,
   /** group name, exactly */

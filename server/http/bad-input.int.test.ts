@@ -118,6 +118,18 @@ describe("unknown fields", () => {
     expect(reply.body.error?.message).toContain(`unknown field "${field}"`);
   });
 
+  it.each([
+    ["/api/v1/sessions?usr=ana", "usr"],
+    ["/api/v1/audit?actr=ana", "actr"],
+    ["/api/v1/reviews?scope=history&stat=pending", "stat"],
+    ["/api/v1/access?principl=ana", "principl"],
+    ["/api/v1/access?format=json", "format"],
+  ])("refuses an unknown query parameter: %s", async (path, field) => {
+    const reply = await call(path);
+    expect(reply.status).toBe(400);
+    expect(reply.body.error?.message).toContain(`unknown field "${field}"`);
+  });
+
   it("says additionalProperties: false for every request body object in the OpenAPI document", async () => {
     const doc = (await call("/api/v1/openapi.json")).body as {
       paths: Record<string, Record<string, unknown>>;
