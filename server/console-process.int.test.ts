@@ -117,6 +117,32 @@ describe("the admin command line against a running console", () => {
   });
 });
 
+describe("odd path parameters on the running console", () => {
+  it.each([
+    ["POST", "/api/v1/connections/%00/exec"],
+    ["POST", "/api/v1/connections/%00/check"],
+    ["POST", "/api/v1/connections/%/exec"],
+    ["POST", "/api/v1/connections/%ED%A0%80/exec"],
+    ["GET", "/api/v1/connections/%00"],
+    ["GET", "/api/v1/connections/%"],
+    ["GET", "/api/v1/sessions/%00"],
+    ["GET", "/api/v1/sessions/%C0%AF"],
+  ])("answers %s %s with a 4xx, on the data path and through Next", async (method, path_) => {
+    token ??= (await runAdmin(dataDir, ["token", "create", "--name", "path-prober"])).stdout.trim();
+    expect(token).toMatch(/^pt/);
+    const response = await fetch(`${console_.url}${path_}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      ...(method === "POST" && { body: JSON.stringify({ input: "select 1" }) }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    await response.arrayBuffer();
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+  });
+});
+let token: string | undefined;
+
 describe("a closed log pipe", () => {
   it("keeps answering, writes its lines to DATA_DIR/portcullis.log, and does not spin", async () => {
     const requests = 40;
