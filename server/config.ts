@@ -41,7 +41,7 @@ function octal(mode: number): string {
  * in it, can be read, written or entered by other users: the store inside holds recordings and raw values
  * before masking. The message says how to fix it.
  */
-export function preparePrivateDataDir(dataDir: string): void {
+function preparePrivateDataDir(dataDir: string): void {
   if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const fix = `run: chmod -R go-rwx ${JSON.stringify(dataDir)} (and start again)`;
   const dir = statSync(dataDir);
