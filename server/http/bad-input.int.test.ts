@@ -2,6 +2,8 @@
 // handlers): unknown fields are refused by name instead of silently dropped (a typo must not weaken a setting),
 // text PostgreSQL cannot hold (NUL, lone UTF-16 surrogates) is a 400 naming the problem and the attempt is still
 // recorded, and a bounded fuzz over every route finds no 500.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listApiRoutes } from "@/e2e/support/routes";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
@@ -128,6 +130,29 @@ describe("unknown fields", () => {
     const reply = await call(path);
     expect(reply.status).toBe(400);
     expect(reply.body.error?.message).toContain(`unknown field "${field}"`);
+  });
+
+  it("refuses an argument an MCP tool does not take, and says which", async () => {
+    const client = new Client({ name: "bad-input", version: "1.0.0" });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+        requestInit: { headers: { Authorization: `Bearer ${analystToken}` } },
+      }),
+    );
+    try {
+      const reply = await client.callTool({
+        name: "run_query",
+        arguments: { connection: "shop", sql: "select 1", approved: true },
+      });
+      expect(reply.isError).toBe(true);
+      expect(JSON.stringify(reply.content)).toContain("approved");
+      const tools = await client.listTools();
+      for (const tool of tools.tools.filter((t) => Object.keys(t.inputSchema.properties ?? {}).length > 0)) {
+        expect(tool.inputSchema.additionalProperties, tool.name).toBe(false);
+      }
+    } finally {
+      await client.close();
+    }
   });
 
   it("says additionalProperties: false for every request body object in the OpenAPI document", async () => {
