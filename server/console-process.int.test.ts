@@ -146,6 +146,9 @@ let token: string | undefined;
 describe("a closed log pipe", () => {
   it("keeps answering, writes its lines to DATA_DIR/portcullis.log, and does not spin", async () => {
     const requests = 40;
+    // Both kinds of request once while the pipes are open: dev mode compiles a route on its first request.
+    for (const warm of ["/api/health", "/api/v1/nothing-here"])
+      await (await fetch(`${console_.url}${warm}`)).arrayBuffer();
     // Whatever read the console's output goes away (a supervisor restarted): its writes now fail with EPIPE.
     console_.child.stdout?.destroy();
     console_.child.stderr?.destroy();
