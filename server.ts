@@ -5,10 +5,15 @@
 import { createServer } from "node:http";
 import next from "next";
 import { getConfig } from "@/server/config";
+import { keepLoggingSafe } from "@/server/log-streams";
 
 const dev = process.argv.includes("--dev");
 
 async function main() {
+  // Files this process creates (the embedded store, keys, the store socket, logs) are its user's alone.
+  process.umask(0o077);
+  // A closed stdout or stderr must not stop the console (server/log-streams.ts).
+  keepLoggingSafe(() => getConfig().dataDir);
   const config = getConfig();
   process.env.NEXTAUTH_URL ??= config.publicUrl;
   const app = next({ dev, hostname: "localhost", port: config.port });

@@ -4,6 +4,7 @@
  * the Next.js bundle load this module separately.
  */
 import "server-only";
+import { chmodSync, lstatSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PgliteDatabase } from "drizzle-orm/pglite";
@@ -50,7 +51,13 @@ export async function openStore(options: {
           database: "postgres",
         });
     const db = drizzle(client, { schema });
-    await migrate(db, { migrationsFolder: migrationsFolder() });
+    try {
+      await migrate(db, { migrationsFolder: migrationsFolder() });
+    } catch (err) {
+      // A store that cannot be reached (or is busy) leaves no connection behind to keep the process alive.
+      await client.end({ timeout: 0 }).catch(() => {});
+      throw err;
+    }
     return { db, kind: "postgres", close: () => client.end() };
   }
   const { PGlite } = await import("@electric-sql/pglite");
@@ -58,11 +65,26 @@ export async function openStore(options: {
   const { migrate } = await import("drizzle-orm/pglite/migrator");
   // pg_trgm backs the sessions list's text search (a trigram index over statements and commands).
   const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
-  const pglite = await PGlite.create(path.join(options.dataDir, "store"), { extensions: { pg_trgm } });
+  const storeDir = path.join(options.dataDir, "store");
+  const pglite = await PGlite.create(storeDir, { extensions: { pg_trgm } });
+  // PGlite unpacks a new store with files open to everyone (0666): they are made the owner's alone, as are
+  // those of a store an earlier version left open. Files it creates later follow the process umask (077).
+  keepPrivate(storeDir);
   const db: PgliteDatabase<typeof schema> = drizzle(pglite, { schema });
   await migrate(db, { migrationsFolder: migrationsFolder() });
   // The two drivers expose the same query builder; callers use one type.
   return { db: db as unknown as Db, kind: "pglite", pglite, close: () => pglite.close() };
+}
+
+/** Removes group and other permissions from a folder and everything in it. */
+function keepPrivate(dir: string) {
+  const entries = [dir];
+  for (let entry = entries.pop(); entry !== undefined; entry = entries.pop()) {
+    const stat = lstatSync(entry);
+    if (stat.isSymbolicLink()) continue;
+    if (stat.mode & 0o077) chmodSync(entry, stat.mode & 0o700);
+    if (stat.isDirectory()) for (const name of readdirSync(entry)) entries.push(path.join(entry, name));
+  }
 }
 
 /** Makes an already opened store the process's store (the admin command line chooses how to open it). */

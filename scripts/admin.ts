@@ -63,12 +63,42 @@ function socketAnswers(socketPath: string): Promise<boolean> {
   });
 }
 
+/** Errors of a store socket that is busy or went away mid-start: worth another try after a pause. */
+function isBusy(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  const code = e?.code ?? e?.cause?.code;
+  return ["ECONNRESET", "ECONNREFUSED", "EPIPE", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "53300"].includes(
+    code ?? "",
+  );
+}
+
+/** Through the running console's socket; it serves one command at a time, so a busy one is tried again. */
+async function openThroughConsole(socketPath: string, dataDir: string) {
+  const pauses = [250, 500, 1000, 2000, 4000];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await openStore({ socketPath, dataDir });
+    } catch (err) {
+      const pause = pauses[attempt];
+      if (!isBusy(err)) throw err;
+      if (pause === undefined) {
+        throw new GatewayError(
+          "unavailable",
+          `the running console's store is busy (other admin commands hold it, or it is stopping): tried ${pauses.length + 1} times; try again in a moment`,
+        );
+      }
+      console.error(`the console's store is busy; trying again in ${pause / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
 async function open() {
   const config = getConfig();
   if (config.databaseUrl) return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const socketPath = path.join(config.dataDir, ".store.sock");
   if (existsSync(socketPath) && (await socketAnswers(socketPath)))
-    return openStore({ socketPath, dataDir: config.dataDir });
+    return openThroughConsole(socketPath, config.dataDir);
   return openStore({ dataDir: config.dataDir });
 }
 
@@ -328,6 +358,8 @@ function reportVerification(what: string, result: ChainVerification) {
   process.exitCode = 1;
 }
 
+// The embedded store opened here, and keys written, are this user's alone (as the console makes them).
+process.umask(0o077);
 main(process.argv.slice(2)).catch((err) => {
   if (err instanceof GatewayError) console.error(`error: ${err.message}`);
   else if (err instanceof ZodError)

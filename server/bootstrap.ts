@@ -4,7 +4,6 @@
  * admin command line can reach the same database while the console runs.
  */
 import "server-only";
-import { rmSync } from "node:fs";
 import path from "node:path";
 import { getStore } from "@/db/store";
 import { startCampaignReminders } from "@/server/access-review";
@@ -79,16 +78,12 @@ export async function startGateway(): Promise<Started> {
   }
 
   if (store.kind === "pglite" && store.pglite) {
-    const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
+    // Admin commands run at the same time wait their turn on the socket (server/store-socket.ts).
+    const { serveStoreSocket } = await import("@/server/store-socket");
     const socketPath = path.join(config.dataDir, ".store.sock");
-    rmSync(socketPath, { force: true });
     const { invalidateOnSocketQueries } = await import("@/server/store-cache");
-    const server = new PGLiteSocketServer({ db: invalidateOnSocketQueries(store.pglite), path: socketPath });
-    await server.start();
-    stops.push(async () => {
-      await server.stop();
-      rmSync(socketPath, { force: true });
-    });
+    const socket = await serveStoreSocket(invalidateOnSocketQueries(store.pglite), socketPath);
+    stops.push(socket.stop);
     started.storeSocket = socketPath;
   }
   return started;

@@ -4,7 +4,7 @@
  */
 import "server-only";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 export interface GatewayConfig {
@@ -40,6 +40,39 @@ export interface GatewayConfig {
 
 const CONFIG = Symbol.for("portcullis.config");
 type Holder = { [CONFIG]?: GatewayConfig };
+
+/** Group and other bits: none may be set on DATA_DIR or a key file (the store and keys are private). */
+const SHARED_BITS = 0o077;
+const KEY_FILES = ["master.key", "auth.key"];
+
+function octal(mode: number): string {
+  return (mode & 0o777).toString(8).padStart(4, "0");
+}
+
+/**
+ * Creates DATA_DIR private (0700) when it is missing, and refuses to start when an existing one, or a key file
+ * in it, can be read, written or entered by other users: the store inside holds recordings and raw values
+ * before masking. The message says how to fix it.
+ */
+function preparePrivateDataDir(dataDir: string): void {
+  if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const fix = `run: chmod -R go-rwx ${JSON.stringify(dataDir)} (and start again)`;
+  const dir = statSync(dataDir);
+  if (!dir.isDirectory()) throw new Error(`DATA_DIR ${dataDir} is not a directory`);
+  if (dir.mode & SHARED_BITS) {
+    throw new Error(
+      `DATA_DIR ${dataDir} is open to other users (mode ${octal(dir.mode)}); it holds the store and keys: ${fix}`,
+    );
+  }
+  for (const file of KEY_FILES) {
+    const keyPath = path.join(dataDir, file);
+    if (!existsSync(keyPath)) continue;
+    const mode = statSync(keyPath).mode;
+    if (mode & SHARED_BITS) {
+      throw new Error(`${keyPath} is open to other users (mode ${octal(mode)}): ${fix}`);
+    }
+  }
+}
 
 /** Reads a 32-byte key from the environment (hex or base64) or from a file in DATA_DIR, creating it. */
 function loadKey(envValue: string | undefined, dataDir: string, file: string, what: string): Buffer {
@@ -108,7 +141,7 @@ export function getConfig(): GatewayConfig {
   if (cached) return cached;
   const env = process.env;
   const dataDir = path.resolve(env.DATA_DIR ?? "./data");
-  mkdirSync(dataDir, { recursive: true });
+  preparePrivateDataDir(dataDir);
   const port = Number(env.PORT ?? 3000);
   const oidcIssuer = env.OIDC_ISSUER;
   const config: GatewayConfig = {

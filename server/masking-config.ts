@@ -21,7 +21,7 @@ import { storeCache } from "@/server/store-cache";
 
 const style = z.enum(["full", "partial", "pseudonym"]);
 
-export const maskingSettingsSchema = z.object({
+export const maskingSettingsSchema = z.strictObject({
   enabledTypes: z
     .array(z.string().refine((t) => DETECTOR_TYPES.includes(t), { message: "unknown detector type" }))
     .optional(),

@@ -42,6 +42,7 @@ import {
   startSession,
   startSessionWithEvent,
 } from "@/server/recording";
+import { escapeUnstorable, unstorableTextProblem } from "@/server/storable-text";
 import {
   queryCatalog,
   type ResultColumn,
@@ -131,7 +132,8 @@ const ROW_RETURNING_KINDS = new Set([
   "ExecuteStmt",
 ]);
 
-function validateInput(input: string) {
+/** Refuses an oversized or empty input; returns the problem of text that is refused but still recorded. */
+function validateInput(input: string): string | undefined {
   if (Buffer.byteLength(input, "utf8") > LIMITS.maxInputBytes) {
     throw new GatewayError(
       "payload_too_large",
@@ -140,6 +142,49 @@ function validateInput(input: string) {
   }
   // Only what PostgreSQL itself skips counts as blank: U+00A0 or U+FEFF are part of a statement there.
   if (trimSqlWhitespace(input).length === 0) throw new GatewayError("bad_request", "the statement is empty");
+  // NUL or half a surrogate pair: the parser and the target would each read it their own way (the bytes
+  // classified would not be the bytes executed), and the store cannot hold it: refused, and recorded escaped.
+  const problem = unstorableTextProblem(input);
+  return problem && `the statement ${problem}`;
+}
+
+/** Records an attempt refused before classification (escaped, blocked) and answers 400 naming the problem. */
+async function refuseInput(request: SqlRequest, connection: ConnectionView, problem: string): Promise<never> {
+  const data = {
+    input: escapeUnstorable(request.input),
+    class: "unparseable",
+    decision: "deny",
+    reasons: [
+      {
+        statementIndex: 0,
+        statement: "",
+        class: "unparseable",
+        ruleId: null,
+        ruleName: "input",
+        action: "deny",
+        message: problem,
+      },
+    ],
+    status: "blocked",
+  };
+  const counters = { statements: 1, blocked: 1 };
+  let sessionId = request.sessionId;
+  if (sessionId) {
+    await appendSessionEvent(sessionId, "statement", data, counters, {
+      principal: request.principal,
+      connectionId: connection.id,
+    });
+  } else {
+    const event = { type: "statement", data, counters };
+    ({ sessionId } = await startSessionWithEvent(
+      request.principal,
+      connection,
+      "sql",
+      request.channel,
+      event,
+    ));
+  }
+  throw new GatewayError("bad_request", problem, { sessionId });
 }
 
 /**
@@ -168,7 +213,8 @@ const CONSULTED_CATALOG =
 /** Classifies and decides without executing anything (the dry run behind `/check`). */
 export async function checkSql(principal: Principal, connectionName: string, input: string) {
   const connection = await sqlConnection(principal, connectionName);
-  validateInput(input);
+  const refused = validateInput(input);
+  if (refused) throw new GatewayError("bad_request", refused);
   const classification = await inspect(input, connection);
   const decision = refuseUnsupported(
     classification,
@@ -208,7 +254,8 @@ async function rulesFor(_connection: ConnectionView) {
 export async function runSql(request: SqlRequest): Promise<SqlOutcome> {
   const { principal, timer } = request;
   const connection = await sqlConnection(principal, request.connectionName);
-  validateInput(request.input);
+  const refused = validateInput(request.input);
+  if (refused) await refuseInput(request, connection, refused);
   const rowLimit = Math.min(
     Math.max(1, Math.floor(request.rowLimit ?? LIMITS.defaultRowLimit)),
     LIMITS.maxRowLimit,

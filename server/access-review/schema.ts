@@ -8,7 +8,7 @@ const flag = z
   .transform((v) => v === true || v === "1" || v === "true");
 
 /** Matrix filters, as they arrive in a query string; empty fields mean "any". */
-export const matrixFiltersSchema = z.object({
+export const matrixFiltersSchema = z.strictObject({
   /** email or name contains */
   principal: filterText,
   /** group name, exactly */
@@ -26,7 +26,7 @@ export const matrixFiltersSchema = z.object({
 export type MatrixFilters = z.output<typeof matrixFiltersSchema>;
 
 export const createCampaignSchema = z
-  .object({
+  .strictObject({
     name: z.string().trim().min(1).max(200),
     /** connection names the campaign covers (empty: all) */
     connections: z.array(z.string().trim().min(1).max(200)).max(1000).default([]),
@@ -45,13 +45,13 @@ export const createCampaignSchema = z
   });
 export type CreateCampaignInput = z.input<typeof createCampaignSchema>;
 
-export const decideItemSchema = z.object({
+export const decideItemSchema = z.strictObject({
   decision: z.enum(["keep", "revoke"]),
   comment: z.string().trim().max(2000).default(""),
 });
 export type DecideItemInput = z.input<typeof decideItemSchema>;
 
-export const bulkDecideSchema = z.object({
+export const bulkDecideSchema = z.strictObject({
   decision: z.enum(["keep", "revoke"]),
   comment: z.string().trim().max(2000).default(""),
   /** the items to decide; omitted: every undecided item of mine flagged unused */
@@ -59,26 +59,26 @@ export const bulkDecideSchema = z.object({
 });
 export type BulkDecideInput = z.input<typeof bulkDecideSchema>;
 
-export const setOwnerSchema = z.object({
+export const setOwnerSchema = z.strictObject({
   /** group name; null clears it (admins review the connection) */
   group: z.string().trim().min(1).max(200).nullable(),
 });
 
 /** The auditor's canned questions, each with its parameters. */
 export const questionSchema = z.discriminatedUnion("question", [
-  z.object({
+  z.strictObject({
     question: z.literal("touched"),
     /** a masked type (card-number) or a column name (card_number) */
     field: z.string().trim().min(1).max(200),
     connection: z.string().trim().min(1).max(200),
     since: z.string().trim().min(10).max(40),
   }),
-  z.object({
+  z.strictObject({
     question: z.literal("unapproved-writes"),
     connection: filterText,
     since: filterText,
   }),
-  z.object({
+  z.strictObject({
     question: z.literal("approvals-by"),
     user: z.string().trim().min(1).max(200),
     since: filterText,

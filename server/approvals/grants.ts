@@ -15,7 +15,7 @@ import { actorOf, hasPermission, type Principal } from "@/server/auth/principal"
 import { GatewayError, notFound } from "@/server/errors";
 import { signalReviewsChanged } from "./signals";
 
-export const requestGrantSchema = z.object({
+export const requestGrantSchema = z.strictObject({
   connection: z.string().trim().min(1).max(200),
   durationMinutes: z.number().int().min(15).max(1440),
   reason: z.string().trim().max(1000).default(""),

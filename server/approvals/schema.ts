@@ -1,7 +1,7 @@
 /** Request shapes of the approvals API: a decision's body and the history filters (query string). */
 import { z } from "zod";
 
-export const decisionSchema = z.object({ comment: z.string().trim().max(1000).default("") });
+export const decisionSchema = z.strictObject({ comment: z.string().trim().max(1000).default("") });
 
 const REVIEW_STATES = [
   "pending",
@@ -18,7 +18,7 @@ const day = z
   .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)), "not a calendar date");
 
 /** Filters of the inbox history and `GET /api/v1/reviews?scope=history`; every field optional. */
-export const reviewFiltersSchema = z.object({
+export const reviewFiltersSchema = z.strictObject({
   state: z.enum(REVIEW_STATES, { message: `state is one of ${REVIEW_STATES.join(", ")}` }).optional(),
   connection: z.string().trim().max(120).optional(),
   requester: z.string().trim().max(200).optional(),

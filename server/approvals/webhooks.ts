@@ -43,7 +43,7 @@ const urlSchema = z
   .max(2000)
   .refine((u) => /^https?:\/\//i.test(u), "the URL must start with http:// or https://");
 
-export const createWebhookSchema = z.object({
+export const createWebhookSchema = z.strictObject({
   url: urlSchema,
   /** omitted: the gateway generates one and returns it once */
   secret: z.string().min(16).max(200).optional(),
@@ -56,7 +56,7 @@ export const createWebhookSchema = z.object({
 });
 export type CreateWebhookInput = z.input<typeof createWebhookSchema>;
 
-export const updateWebhookSchema = z.object({
+export const updateWebhookSchema = z.strictObject({
   url: urlSchema.optional(),
   secret: z.string().min(16).max(200).optional(),
   events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).optional(),

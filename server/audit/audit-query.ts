@@ -30,7 +30,7 @@ export const AUDIT_KINDS = {
 
 export type AuditKind = keyof typeof AUDIT_KINDS;
 
-export const auditFiltersSchema = z.object({
+export const auditFiltersSchema = z.strictObject({
   /** text in the actor's label (email, service account, "system") */
   actor: filterText,
   kind: z

@@ -24,7 +24,7 @@ export const groupNameSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9 ._:@/-]*$/, "a group name uses letters, digits, spaces and . _ : @ / -");
 export const roleSchema = z.enum(["admin", "member"]);
 
-export const createUserSchema = z.object({
+export const createUserSchema = z.strictObject({
   email: emailSchema,
   name: nameSchema.optional(),
   password: passwordSchema,
@@ -33,7 +33,7 @@ export const createUserSchema = z.object({
 });
 export type CreateUserInput = z.input<typeof createUserSchema>;
 
-export const updateUserSchema = z.object({
+export const updateUserSchema = z.strictObject({
   name: nameSchema.optional(),
   role: roleSchema.optional(),
   disabled: z.boolean().optional(),
@@ -42,13 +42,13 @@ export const updateUserSchema = z.object({
 });
 export type UpdateUserInput = z.input<typeof updateUserSchema>;
 
-export const createGroupSchema = z.object({
+export const createGroupSchema = z.strictObject({
   name: groupNameSchema,
   description: z.string().trim().max(500).default(""),
 });
 export type CreateGroupInput = z.input<typeof createGroupSchema>;
 
-export const createServiceAccountSchema = z.object({
+export const createServiceAccountSchema = z.strictObject({
   name: z
     .string()
     .trim()
@@ -64,7 +64,7 @@ export type CreateServiceAccountInput = z.input<typeof createServiceAccountSchem
 const tokenNameSchema = z.string().trim().min(1).max(64);
 const expiresInDaysSchema = z.number().int().positive().max(3650);
 
-export const issueTokenSchema = z.object({
+export const issueTokenSchema = z.strictObject({
   name: tokenNameSchema.default("token"),
   expiresInDays: expiresInDaysSchema.optional(),
 });
@@ -72,7 +72,7 @@ export const issueTokenSchema = z.object({
 /** Longest overlap in which a rotated token still works: one week. */
 export const MAX_ROTATION_GRACE_SECONDS = 7 * 86_400;
 
-export const rotateTokenSchema = z.object({
+export const rotateTokenSchema = z.strictObject({
   graceSeconds: z
     .number()
     .int()
@@ -82,7 +82,7 @@ export const rotateTokenSchema = z.object({
     .describe("seconds the old token keeps working; 0 revokes it now"),
 });
 
-export const createClientSecretSchema = z.object({
+export const createClientSecretSchema = z.strictObject({
   name: tokenNameSchema.default("client secret"),
   expiresInDays: expiresInDaysSchema.optional(),
 });
@@ -95,4 +95,4 @@ export const tokenRequestSchema = z.object({
   client_secret: z.string().optional().describe("a client secret (pcs_…), unless sent by HTTP Basic"),
 });
 
-export const groupMemberSchema = z.object({ userId: z.string().min(1, "userId is required") });
+export const groupMemberSchema = z.strictObject({ userId: z.string().min(1, "userId is required") });

@@ -25,7 +25,7 @@ const portSchema = z.coerce
   .max(65535, "ports go up to 65535");
 
 /** Who approves held requests on this connection (admins always may), and how many approvals it takes. */
-export const approvalSettingsSchema = z.object({
+export const approvalSettingsSchema = z.strictObject({
   approverGroups: z.array(groupNameSchema).max(20).default([]),
   approvalsRequired: z
     .number()
@@ -49,7 +49,7 @@ const limitSeconds = (what: string, max: number, maxText: string) =>
  * (TERMINAL_IDLE_TIMEOUT, TERMINAL_MAX_DURATION).
  */
 export const terminalLimitsSchema = z
-  .object({
+  .strictObject({
     idleTimeoutSeconds: limitSeconds("the idle timeout", 24 * 3600, "24 hours"),
     maxDurationSeconds: limitSeconds("the maximum duration", 7 * 24 * 3600, "7 days"),
   })
@@ -59,7 +59,7 @@ export const terminalLimitsSchema = z
   );
 
 /** A fingerprint an admin trusts for an SSH connection, as OpenSSH prints it. */
-export const trustHostKeySchema = z.object({
+export const trustHostKeySchema = z.strictObject({
   fingerprint: z
     .string()
     .trim()
@@ -89,16 +89,16 @@ const common = {
 };
 
 export const createConnectionSchema = z.discriminatedUnion("kind", [
-  z.object({
+  z.strictObject({
     kind: z.literal("postgres"),
     database: z.string().trim().min(1, "a database is required").max(128),
     ...common,
   }),
-  z.object({ kind: z.literal("ssh"), database: z.undefined().optional(), ...common }),
+  z.strictObject({ kind: z.literal("ssh"), database: z.undefined().optional(), ...common }),
 ]);
 export type CreateConnectionInput = z.input<typeof createConnectionSchema>;
 
-export const updateConnectionSchema = z.object({
+export const updateConnectionSchema = z.strictObject({
   name: connectionNameSchema.optional(),
   description: z.string().trim().max(500).optional(),
   host: hostSchema.optional(),

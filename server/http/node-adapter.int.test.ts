@@ -128,6 +128,21 @@ describe("data-path dispatch", () => {
     expect(r).toMatchObject({ status: 404, body: { error: { message: "no connection named no such" } } });
   });
 
+  it.each(["%", "%zz", "%ED%A0%80", "%C0%AF"])(
+    "answers 400 in the API's error shape for a malformed escape in the name (%s), itself",
+    async (name) => {
+      const r = await fetch(`${base}/api/v1/connections/${name}/exec`, {
+        method: "POST",
+        headers: json(await newToken()),
+        body: JSON.stringify({ input: "select 1" }),
+      });
+      expect(r.status).toBe(400);
+      expect(await r.json()).toEqual({
+        error: { code: "bad_request", message: "the name in the path is not valid percent-encoded UTF-8" },
+      });
+    },
+  );
+
   it("answers 413 for a body over 1 MiB and 415 for a body that is not JSON", async () => {
     const token = await newToken();
     const big = await both({

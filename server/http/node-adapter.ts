@@ -26,16 +26,27 @@ export interface DataRoute {
   handler: WebRouteHandler;
 }
 
-function paramsOf(match: RegExpExecArray): Record<string, string> | undefined {
+/** The decoded params, or the name of the one whose percent-escapes are malformed (`%`, `%zz`, `%ED%A0%80`). */
+function paramsOf(match: RegExpExecArray): { params: Record<string, string> } | { malformed: string } {
   const params: Record<string, string> = {};
   for (const [key, raw] of Object.entries(match.groups ?? {})) {
     try {
       params[key] = decodeURIComponent(raw);
     } catch {
-      return undefined; // a malformed escape: let Next answer it as it always did
+      return { malformed: key };
     }
   }
-  return params;
+  return { params };
+}
+
+/** 400 in the API's error shape, for a request the handler cannot even be given. */
+function answerBadPath(req: IncomingMessage, res: ServerResponse, param: string) {
+  const body = JSON.stringify({
+    error: { code: "bad_request", message: `the ${param} in the path is not valid percent-encoded UTF-8` },
+  });
+  res.writeHead(400, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+  discardUnreadBody(req);
 }
 
 /**
@@ -171,8 +182,12 @@ export function dispatchDataRoute(
     if (req.method !== route.method) continue;
     const match = route.pattern.exec(pathname);
     if (!match) continue;
-    const params = paramsOf(match);
-    if (!params) return false;
+    const decoded = paramsOf(match);
+    if ("malformed" in decoded) {
+      answerBadPath(req, res, decoded.malformed);
+      return true;
+    }
+    const { params } = decoded;
     const arrived = performance.now();
     void (async () => {
       const request = await toWebRequest(req, url);

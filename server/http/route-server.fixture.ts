@@ -39,6 +39,15 @@ function match(route: RouteFile, parts: string[]): Record<string, string> | unde
   return params;
 }
 
+function isDecodable(part: string): boolean {
+  try {
+    decodeURIComponent(part);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface RouteServer {
   url: string;
   close(): Promise<void>;
@@ -51,6 +60,11 @@ export async function startRouteServer(): Promise<RouteServer> {
   async function dispatch(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? "/", base);
     const parts = url.pathname.split("/").filter(Boolean);
+    // Like Next.js: a path segment that is not a valid percent-encoding is answered 400 before any route.
+    if (!parts.every((part) => URL.canParse(`http://x/${part}`) && isDecodable(part))) {
+      res.writeHead(400).end();
+      return;
+    }
     let found: { route: RouteFile; params: Record<string, string> } | undefined;
     for (const route of routes) {
       const params = match(route, parts);

@@ -13,9 +13,11 @@ import { ZodError, type z } from "zod";
 import { principalFromRequest } from "@/server/auth/authenticate";
 import { hasPermission, type Permission, type Principal, rateLimitKey } from "@/server/auth/principal";
 import { GatewayError } from "@/server/errors";
+import { findUnstorableText, unstorableTextProblem } from "@/server/storable-text";
 import { refuseCrossSiteCookieRequest, refuseForeignBrowserRequest } from "./cross-site";
 import { takeTokenRequest } from "./rate-limit";
 import { readBodyLimited, requestText } from "./request-body";
+import { assertStrictSchema } from "./strict-schema";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 /** next-auth's sign-in, sign-out and callback forms are a few hundred bytes. */
@@ -54,7 +56,14 @@ export function rateLimitedResponse(retryAfterSeconds: number): Response {
 function formatZodError(error: ZodError): string {
   return error.issues
     .slice(0, 5)
-    .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
+    .map((issue) => {
+      // A strict schema's refusal, said in the API's words: `unknown field "approverGroup"`.
+      const message =
+        issue.code === "unrecognized_keys"
+          ? `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`
+          : issue.message;
+      return issue.path.length > 0 ? `${issue.path.join(".")}: ${message}` : message;
+    })
     .join("; ");
 }
 
@@ -85,7 +94,35 @@ async function readJsonBody(request: Request): Promise<unknown> {
 
 async function flatParams(context: RouteContext | undefined): Promise<Record<string, string>> {
   const raw = (await context?.params) ?? {};
-  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) ? v.join("/") : v]));
+  const params = Object.fromEntries(
+    Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) ? v.join("/") : v]),
+  );
+  // A name or id that the store cannot even be asked about (`%00` in the path) is bad input, not a 500.
+  for (const [key, value] of Object.entries(params)) {
+    const problem = unstorableTextProblem(value);
+    if (problem) throw new GatewayError("bad_request", `the ${key} in the path ${problem}`);
+  }
+  return params;
+}
+
+/**
+ * The JSON body parsed by the route's schema. Text the store cannot hold is refused by field name first;
+ * `ownText` names top-level fields whose handler checks (and records) such text itself.
+ */
+async function parseBody<S extends z.ZodType>(
+  request: Request,
+  schema: S,
+  ownText: readonly string[] | undefined,
+): Promise<z.output<S>> {
+  const raw = await readJsonBody(request);
+  const found = findUnstorableText(raw, ownText);
+  if (found) {
+    throw new GatewayError(
+      "bad_request",
+      found.path ? `${found.path}: ${found.problem}` : `the body ${found.problem}`,
+    );
+  }
+  return schema.parse(raw);
 }
 
 /** A download: the body with its type, as an attachment with a safe file name, never cached. */
@@ -131,9 +168,10 @@ function toResponse(result: unknown): Response {
 
 /** Authenticated route: the permission is checked before the body is even read. */
 export function withAuth<S extends z.ZodType = z.ZodUndefined>(
-  options: { permission: Permission; body?: S },
+  options: { permission: Permission; body?: S; ownText?: readonly string[] },
   handler: (ctx: HandlerContext<z.output<S>>) => Promise<unknown>,
 ) {
+  if (options.body) assertStrictSchema(options.body);
   return async (request: Request, context?: RouteContext): Promise<Response> => {
     try {
       const principal = await principalFromRequest(request);
@@ -154,7 +192,7 @@ export function withAuth<S extends z.ZodType = z.ZodUndefined>(
       if (!hasPermission(principal, options.permission)) {
         return errorResponse(403, "forbidden", `missing permission ${options.permission}`);
       }
-      const body = options.body ? options.body.parse(await readJsonBody(request)) : undefined;
+      const body = options.body ? await parseBody(request, options.body, options.ownText) : undefined;
       return toResponse(
         await handler({ request, principal, body: body as z.output<S>, params: await flatParams(context) }),
       );
@@ -169,10 +207,11 @@ export function withoutAuth<S extends z.ZodType = z.ZodUndefined>(
   options: { body?: S },
   handler: (ctx: Omit<HandlerContext<z.output<S>>, "principal">) => Promise<unknown>,
 ) {
+  if (options.body) assertStrictSchema(options.body);
   return async (request: Request, context?: RouteContext): Promise<Response> => {
     try {
       refuseForeignBrowserRequest(request);
-      const body = options.body ? options.body.parse(await readJsonBody(request)) : undefined;
+      const body = options.body ? await parseBody(request, options.body, undefined) : undefined;
       return toResponse(
         await handler({ request, body: body as z.output<S>, params: await flatParams(context) }),
       );

@@ -11,7 +11,7 @@ const detectorType = z
   .refine((t) => DETECTOR_TYPES.includes(t), { message: "unknown detector type" });
 const maskStyle = z.enum(["full", "partial", "pseudonym"]);
 
-export const columnRuleSchema = z.object({
+export const columnRuleSchema = z.strictObject({
   pattern: z
     .string()
     .min(1)
@@ -28,7 +28,7 @@ export const columnRuleSchema = z.object({
 });
 
 export const maskingConfigSchema = z
-  .object({
+  .strictObject({
     enabledTypes: z.array(detectorType).optional(),
     styles: z.record(z.string(), maskStyle).optional(),
     defaultStyle: maskStyle,

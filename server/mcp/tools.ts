@@ -95,7 +95,10 @@ export function createMcpServer(principal: Principal, signal?: AbortSignal): Mcp
     "describe_schema",
     {
       description: "Tables and columns of a PostgreSQL connection.",
-      inputSchema: { connection: z.string().describe("connection name from list_connections") },
+      // Strict, like every request schema: an argument the tool does not take is refused by name.
+      inputSchema: z.strictObject({
+        connection: z.string().describe("connection name from list_connections"),
+      }),
     },
     ({ connection }) => guarded(async () => text(await describeSchema(principal, connection))),
   );
@@ -105,10 +108,10 @@ export function createMcpServer(principal: Principal, signal?: AbortSignal): Mcp
     {
       description:
         "Run SQL on a connection. Policy decides: reads run and return masked rows; writes may be held for a person's approval (you get a reviewId); some statements are refused with reasons.",
-      inputSchema: {
+      inputSchema: z.strictObject({
         connection: z.string().describe("connection name from list_connections"),
         sql: z.string().describe("the SQL to run"),
-      },
+      }),
     },
     ({ connection, sql }) =>
       guarded(async () =>
@@ -121,7 +124,7 @@ export function createMcpServer(principal: Principal, signal?: AbortSignal): Mcp
     {
       description:
         "State of a held statement's review, and its masked result once approved and run. With waitSeconds, waits up to that long for the review to be decided and run.",
-      inputSchema: {
+      inputSchema: z.strictObject({
         reviewId: z.uuid().describe("reviewId returned by run_query"),
         waitSeconds: z
           .number()
@@ -130,7 +133,7 @@ export function createMcpServer(principal: Principal, signal?: AbortSignal): Mcp
           .max(MAX_WAIT_SECONDS)
           .optional()
           .describe(`wait up to this many seconds (at most ${MAX_WAIT_SECONDS}) for a decision`),
-      },
+      }),
     },
     ({ reviewId, waitSeconds }) =>
       guarded(async () => {

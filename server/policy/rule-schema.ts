@@ -21,7 +21,7 @@ export const approverFields = {
     .default(null),
 };
 
-export const ruleInputSchema = z.object({
+export const ruleInputSchema = z.strictObject({
   name: z.string().trim().min(1, "a rule needs a name").max(120),
   connection: z.string().trim().min(1).nullable().default(null),
   groups: z.array(z.string().trim().min(1).max(64)).default([]),

@@ -20,7 +20,7 @@ import { filterText } from "@/server/http/filter-text";
 export const SESSION_PAGE_SIZE = 50;
 
 /** Filters as they arrive in a query string; empty fields mean "any". */
-export const sessionFiltersSchema = z.object({
+export const sessionFiltersSchema = z.strictObject({
   user: filterText,
   connection: filterText,
   kind: z

@@ -17,7 +17,7 @@ import { approverFields } from "@/server/policy/rule-schema";
 import type { CommandRule } from "./command-policy";
 
 export const commandRuleInputSchema = z
-  .object({
+  .strictObject({
     name: z.string().trim().min(1, "a rule needs a name").max(120),
     connection: z.string().trim().min(1).nullable().default(null),
     groups: z.array(z.string().trim().min(1).max(64)).default([]),

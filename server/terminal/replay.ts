@@ -290,8 +290,8 @@ export async function searchReplay(
 
 /** `?at=` (seconds) to seek, or `?after=<next>&from=` (seconds) to play on. */
 export const replayQuerySchema = z.union([
-  z.object({ after: z.coerce.number().int().min(0), from: z.coerce.number().min(0).default(0) }),
-  z.object({ at: z.coerce.number().min(0).default(0) }),
+  z.strictObject({ after: z.coerce.number().int().min(0), from: z.coerce.number().min(0).default(0) }),
+  z.strictObject({ at: z.coerce.number().min(0).default(0) }),
 ]);
 
 /** The replay route's answer: a seek or a continuation, by the query. */

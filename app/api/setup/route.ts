@@ -3,7 +3,7 @@ import { createFirstAdmin } from "@/server/auth";
 import { emailSchema, passwordSchema } from "@/server/auth/schema";
 import { withoutAuth } from "@/server/http/route";
 
-const setupSchema = z.object({
+const setupSchema = z.strictObject({
   email: emailSchema,
   password: passwordSchema,
   name: z.string().trim().max(120).optional(),

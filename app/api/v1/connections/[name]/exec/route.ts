@@ -9,7 +9,7 @@ import { runSql } from "@/server/pipeline";
 import { execSchema } from "@/server/pipeline-schema";
 
 export const POST = withAuth(
-  { permission: "connections:use", body: execSchema },
+  { permission: "connections:use", body: execSchema, ownText: ["input"] },
   async ({ principal, params, body, request }) => {
     // From the request's arrival: the first stage is reading, authenticating and parsing it.
     const timer = StageTimer.since(request);
