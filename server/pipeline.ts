@@ -13,12 +13,17 @@ import { GatewayError } from "@/server/errors";
 import type { StageTimer } from "@/server/http/server-timing";
 import {
   BatchMasker,
+  type ColumnLineage,
   type ColumnRef,
   type MaskedCell,
+  type MaskingConfig,
   type MaskRowsResult,
   maskRows,
+  type StatementLineage,
+  untracedLineage,
 } from "@/server/masking";
 import { maskingConfigFor } from "@/server/masking-config";
+import { forgetLineage, type LineageAnswer, lineageKind, statementLineage } from "@/server/masking-lineage";
 import {
   type Classification,
   classifiedAsWrite,
@@ -27,6 +32,7 @@ import {
   evaluateRules,
   loadRules,
   type PolicyDecision,
+  type PolicyRule,
 } from "@/server/policy";
 import {
   appendSessionEvent,
@@ -35,7 +41,12 @@ import {
   startSession,
   startSessionWithEvent,
 } from "@/server/recording";
-import { type ResultColumn, runStatements, TargetError } from "@/server/targets/postgres";
+import {
+  readOnlyQuery,
+  runStatements,
+  type ResultColumn as TargetColumn,
+  TargetError,
+} from "@/server/targets/postgres";
 import { beginRun } from "@/server/targets/runs";
 
 export const LIMITS = {
@@ -56,6 +67,14 @@ export interface SqlRequest {
   note?: string;
   /** stage timings for the Server-Timing header */
   timer?: StageTimer;
+}
+
+/**
+ * A result column; `lineage` is set when the column is masked by what it derives from: the type it is masked
+ * as, the masked source columns (schema.table.column), and why it is masked whole when lineage was not traced.
+ */
+export interface ResultColumn extends TargetColumn {
+  lineage?: { type: string; sources: string[]; reason?: string };
 }
 
 export interface StatementOutcome {
@@ -139,9 +158,13 @@ export async function checkSql(principal: Principal, connectionName: string, inp
   const connection = await sqlConnection(principal, connectionName);
   validateInput(input);
   const classification = await inspect(input);
+  const known = classification.error
+    ? undefined
+    : await lineageBeforeRun(connection, classification, await maskingFor(connection));
   const decision = evaluateRules(classification, await rulesFor(connection), {
     connectionId: connection.id,
     groups: principal.groups.map((g) => g.name),
+    ...(known && { maskedPredicates: known.predicates }),
   });
   return {
     ...decision,
@@ -160,6 +183,58 @@ async function sqlConnection(principal: Principal, name: string): Promise<Connec
     throw new GatewayError("bad_request", `${name} is an SSH connection; open it in a terminal instead`);
   }
   return connection;
+}
+
+/** What lineage found before the run, by statement index, and the masked predicates among it. */
+interface KnownLineage {
+  answers: Map<number, LineageAnswer>;
+  predicates: Map<number, { column: string; type: string }[]>;
+}
+
+async function maskingFor(connection: ConnectionView): Promise<MaskingConfig> {
+  try {
+    return await maskingConfigFor(connection.id);
+  } catch {
+    throw new GatewayError(
+      "unavailable",
+      "the masking settings cannot be read, so nothing runs (fail closed)",
+    );
+  }
+}
+
+/**
+ * Lineage of the statements that can be explained before anything runs: the first ones, up to and including the
+ * first that is not a SELECT (what follows may use what it creates; those are traced in the run's own session,
+ * just before they run). Warm statements come from the cache without a round trip.
+ */
+async function lineageBeforeRun(
+  connection: ConnectionView,
+  classification: Classification,
+  masking: MaskingConfig,
+): Promise<KnownLineage> {
+  const known: KnownLineage = { answers: new Map(), predicates: new Map() };
+  let query: Awaited<ReturnType<typeof readOnlyQuery>> | undefined;
+  for (const s of classification.statements) {
+    if (lineageKind(s.kind) === "explain" && s.kind !== "ExecuteStmt") {
+      const answer = await statementLineage({
+        connectionId: connection.id,
+        connectionName: connection.name,
+        version: connection.updatedAt,
+        statement: s.text,
+        masking,
+        query: async (text, params) => {
+          query ??= await readOnlyQuery(connection.id, connection.updatedAt);
+          return query(text, params);
+        },
+        cacheable: true,
+      });
+      known.answers.set(s.index, answer);
+      if (!("untraced" in answer) && answer.predicates.length > 0)
+        known.predicates.set(s.index, answer.predicates);
+    }
+    if (s.kind !== "SelectStmt") break;
+  }
+  return known;
 }
 
 async function rulesFor(_connection: ConnectionView) {
@@ -209,9 +284,15 @@ async function decideAndRun(
   mayRunReadOnly: boolean,
 ): Promise<SqlOutcome> {
   const { principal, timer } = request;
-  const decision = evaluateRules(classification, await rulesFor(connection), {
+  const known = classification.error
+    ? undefined
+    : await lineageBeforeRun(connection, classification, await maskingFor(connection));
+  timer?.mark("lineage");
+  const rules = await rulesFor(connection);
+  const decision = evaluateRules(classification, rules, {
     connectionId: connection.id,
     groups: principal.groups.map((g) => g.name),
+    ...(known && { maskedPredicates: known.predicates }),
   });
   timer?.mark("policy");
 
@@ -295,6 +376,8 @@ async function decideAndRun(
     statementEventId,
     rowLimit,
     readOnly,
+    ...(known && { known }),
+    rules,
   });
   if (readOnly && outcome.status === "failed" && outcome.error.sqlState === READ_ONLY_VIOLATION) {
     // Nothing was changed (the transaction refused it and was rolled back); the attempt stays recorded as failed.
@@ -384,6 +467,13 @@ async function executeAndRecord(ctx: {
   reviewId?: string;
   /** run in a read-only transaction (see decideAndRun) */
   readOnly?: boolean;
+  /** lineage found before the run (decideAndRun) */
+  known?: KnownLineage;
+  /**
+   * The rules, to decide masked predicates found only in the run's session (after earlier statements ran);
+   * absent when the input was approved in review as it is.
+   */
+  rules?: PolicyRule[];
 }): Promise<SqlOutcome> {
   const { request, connection, classification, sessionId, rowLimit } = ctx;
   const statements = classification.statements;
@@ -404,6 +494,7 @@ async function executeAndRecord(ctx: {
     );
   });
   const maskers = new Map<number, BatchMasker>();
+  const lineages = new Map<number, LineageAnswer>();
   const started = performance.now();
   let executed: Awaited<ReturnType<typeof runStatements>>;
   const timings: number[] = [];
@@ -420,8 +511,36 @@ async function executeAndRecord(ctx: {
         throughCursor: (i) =>
           ROW_RETURNING_KINDS.has(statements[i]?.kind ?? "") &&
           !((statements[i]?.maxRows ?? Number.POSITIVE_INFINITY) <= rowLimit),
+        beforeStatement: async (i, query) => {
+          const s = statements[i];
+          if (!s) return;
+          const kind = lineageKind(s.kind);
+          if (kind === "none") return;
+          if (kind === "untraced") {
+            lineages.set(i, { untraced: `the columns of a ${s.kind} cannot be traced` });
+            return;
+          }
+          const before = ctx.known?.answers.get(s.index);
+          if (before && !("untraced" in before)) {
+            lineages.set(i, before);
+            return;
+          }
+          const answer = await statementLineage({
+            connectionId: connection.id,
+            connectionName: connection.name,
+            version: connection.updatedAt,
+            statement: s.text,
+            masking,
+            query,
+            cacheable: statements.slice(0, i).every((p) => p.kind === "SelectStmt"),
+          });
+          lineages.set(i, answer);
+          if (ctx.rules && !("untraced" in answer) && answer.predicates.length > 0) {
+            refuseUnallowedPredicates(s, answer, ctx.rules, request.principal, connection);
+          }
+        },
         rowSink: (i, columns) => {
-          const masker = new BatchMasker(columnRefs(columns, connection.name), masking);
+          const masker = new BatchMasker(columnRefs(columns, connection.name, lineages.get(i)), masking);
           maskers.set(i, masker);
           return (rows) => masker.push(rows);
         },
@@ -454,7 +573,9 @@ async function executeAndRecord(ctx: {
         (r, i) =>
           // Rows read without a sink are the pipeline's own too: masked in place.
           maskers.get(i)?.result() ??
-          maskRows(columnRefs(r.columns, connection.name), r.rows, masking, { inPlace: true }),
+          maskRows(columnRefs(r.columns, connection.name, lineages.get(i)), r.rows, masking, {
+            inPlace: true,
+          }),
       ),
     );
   } catch (err) {
@@ -468,11 +589,19 @@ async function executeAndRecord(ctx: {
   }
   const results: StatementOutcome[] = executed.results.map((r, i) => {
     const masked = maskedResults[i]!;
+    const lineage = columnLineage(lineages.get(i), r.columns.length);
     return {
       statementIndex: statements[i]?.index ?? i,
       statement: statements[i]?.text ?? "",
       command: r.command,
-      columns: r.columns,
+      columns: r.columns.map((c, k) => {
+        const l = lineage?.[k];
+        if (!l?.maskAs) return c;
+        return {
+          ...c,
+          lineage: { type: l.maskAs, sources: l.sources, ...(l.unknown && { reason: l.unknown }) },
+        };
+      }),
       rows: masked.rows,
       masked: masked.masked,
       rowCount: r.rowCount,
@@ -511,20 +640,60 @@ async function executeAndRecord(ctx: {
     { maskedFields },
   );
   request.timer?.mark("record");
+  // A schema change through the gateway may change what a view or a table name means: trace anew.
+  if (statements.some((st) => !["read", "write", "unbounded-write"].includes(st.class)))
+    forgetLineage(connection.id);
   if (error) return { status: "failed", sessionId, decision: ctx.decision, results, error };
   return { status: "done", sessionId, decision: ctx.decision, results, durationMs };
 }
 
-/** The masking stage's view of result columns: name, type, schema and table, and the connection. */
-function columnRefs(columns: ResultColumn[], connectionName: string): ColumnRef[] {
-  return columns.map((c) => {
+/**
+ * A statement whose masked predicates only showed in the run's session (earlier statements of the input had to
+ * run first) is refused there unless a rule allows them: it cannot be held half-way through an input.
+ */
+function refuseUnallowedPredicates(
+  statement: Classification["statements"][number],
+  lineage: StatementLineage,
+  rules: PolicyRule[],
+  principal: Principal,
+  connection: ConnectionView,
+) {
+  const decision = evaluateRules({ class: statement.class, statements: [statement] }, rules, {
+    connectionId: connection.id,
+    groups: principal.groups.map((g) => g.name),
+    maskedPredicates: new Map([[statement.index, lineage.predicates]]),
+  });
+  if (decision.decision === "allow") return;
+  const why = decision.reasons[0]?.message ?? "it filters on a masked column";
+  throw new GatewayError(
+    "blocked",
+    `statement ${statement.index + 1} was not run: ${why}; this was found only once the statements before it ran, so run it on its own to send it for review`,
+  );
+}
+
+/** Per result column, its lineage; every column untraced when lineage failed or does not cover them all. */
+function columnLineage(answer: LineageAnswer | undefined, count: number): ColumnLineage[] | undefined {
+  if (!answer) return undefined;
+  if ("untraced" in answer) return untracedLineage(count, answer.untraced).columns;
+  // The plan may print more outputs than the result has (sort keys at the end), never fewer.
+  if (answer.columns.length < count)
+    return untracedLineage(count, "the plan does not account for every column").columns;
+  return answer.columns.slice(0, count);
+}
+
+/** The masking stage's view of result columns: name, type, schema and table, the connection, and lineage. */
+function columnRefs(columns: TargetColumn[], connectionName: string, lineage?: LineageAnswer): ColumnRef[] {
+  const traced = columnLineage(lineage, columns.length);
+  return columns.map((c, i) => {
     const [schema, table] = c.table?.split(".") ?? [];
+    const l = traced?.[i];
     return {
       name: c.name,
       type: c.type,
       ...(table && { table }),
       ...(schema && { schema }),
       connection: connectionName,
+      ...(l?.maskAs && { maskAs: l.maskAs, ...(!l.plain && { labelOnly: true }) }),
     };
   });
 }

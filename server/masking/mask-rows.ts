@@ -177,6 +177,18 @@ function maskNumber(
   return masked === s ? value : masked;
 }
 
+const labelOnlyConfigs = new WeakMap<CompiledConfig, CompiledConfig>();
+
+/** The config with every type shown as its full label (for values computed from a masked column). */
+function labelsOnly(cc: CompiledConfig): CompiledConfig {
+  let out = labelOnlyConfigs.get(cc);
+  if (!out) {
+    out = { ...cc, styleOf: () => "full" };
+    labelOnlyConfigs.set(cc, out);
+  }
+  return out;
+}
+
 function columnHint(column: ColumnRef): string {
   return hintFromName(column.table ? `${column.table} ${column.name}` : column.name);
 }
@@ -189,9 +201,10 @@ function distinct(types: string[]): string[] {
 export function maskValue(value: unknown, cfg: MaskingConfig, column?: ColumnRef): MaskValueResult {
   const cc = compileConfig(cfg);
   const types: string[] = [];
-  const ruled = column && cc.anyColumnRules ? matchColumnRule(cc.columnRules, column) : undefined;
+  const ruled =
+    column?.maskAs ?? (column && cc.anyColumnRules ? matchColumnRule(cc.columnRules, column) : undefined);
   const masked = ruled
-    ? maskWholeValue(cc, value, ruled, types)
+    ? maskWholeValue(column?.maskAs && column.labelOnly ? labelsOnly(cc) : cc, value, ruled, types)
     : walk(cc, value, column ? columnHint(column) : "", types);
   return { value: masked, types: distinct(types) };
 }
@@ -207,6 +220,10 @@ export type ScannedStringSink = (value: string, row: number, col: number) => voi
 export class ResultMasker {
   private readonly cc: CompiledConfig;
   private readonly ruled: (string | undefined)[];
+  /** The config a ruled column renders with (label only for lineage of computed values). */
+  private readonly ruledCc: CompiledConfig[];
+  /** Lineage-masked columns hide true/false too (`salary > 100000` says something of a salary). */
+  private readonly masksBooleans: boolean[];
   private readonly isScanned: boolean[];
   private readonly isNumber: boolean[];
   private readonly hints: string[];
@@ -223,7 +240,11 @@ export class ResultMasker {
   constructor(columns: readonly ColumnRef[], cfg: MaskingConfig) {
     const cc = compileConfig(cfg);
     this.cc = cc;
-    this.ruled = columns.map((c) => (cc.anyColumnRules ? matchColumnRule(cc.columnRules, c) : undefined));
+    this.ruled = columns.map(
+      (c) => c.maskAs ?? (cc.anyColumnRules ? matchColumnRule(cc.columnRules, c) : undefined),
+    );
+    this.ruledCc = columns.map((c) => (c.maskAs && c.labelOnly ? labelsOnly(cc) : cc));
+    this.masksBooleans = columns.map((c) => c.maskAs !== undefined);
     this.isScanned = columns.map((c) => c.type === undefined || !UNSCANNED_TYPES.has(c.type));
     this.isNumber = columns.map((c) => c.type !== undefined && NUMBER_TYPES.has(c.type));
     this.hints = columns.map(columnHint);
@@ -251,12 +272,17 @@ export class ResultMasker {
    */
   cell(c: number, v: unknown): unknown {
     this.found = NO_TYPES;
-    if (v === null || v === undefined || typeof v === "boolean") return v;
-    const types = this.types;
+    if (v === null || v === undefined) return v;
     const rule = this.ruled[c];
+    if (typeof v === "boolean") {
+      if (!rule || this.masksBooleans[c] !== true) return v;
+      this.found = [rule];
+      return renderWhole(labelsOnly(this.cc), rule, String(v));
+    }
+    const types = this.types;
     if (rule) {
       types.length = 0;
-      const w = maskWholeValue(this.cc, v, rule, types);
+      const w = maskWholeValue(this.ruledCc[c] ?? this.cc, v, rule, types);
       this.found = distinct(types).slice();
       return w;
     }
@@ -303,7 +329,8 @@ export class ResultMasker {
       let copy: unknown[] | null = null;
       for (let c = 0; c < row.length; c++) {
         const v = row[c];
-        if (v === null || v === undefined || typeof v === "boolean") continue;
+        if (v === null || v === undefined || (typeof v === "boolean" && this.masksBooleans[c] !== true))
+          continue;
         if (sink !== undefined && this.isScannedString(c, v)) {
           sink(v, r, c);
           continue;

@@ -35,6 +35,13 @@ export interface ColumnRef {
   table?: string;
   schema?: string;
   connection?: string;
+  /** Mask every value of the column whole as this type, whatever its name: set by lineage (./lineage.ts). */
+  maskAs?: string;
+  /**
+   * With maskAs: show only the type's label, never a partial form or a pseudonym (the value is computed from
+   * the source, so its last digits or its pseudonym could still say something about the source).
+   */
+  labelOnly?: boolean;
 }
 
 /** A detected value: its type and where it was in the original text (never the value itself). */

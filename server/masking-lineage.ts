@@ -1,0 +1,127 @@
+/**
+ * Lineage of a statement on a connection: explains it on the target (server/targets/explain.ts), reads the plan
+ * (server/masking/lineage.ts) against the connection's column rules, and caches the answer per connection and
+ * statement text for a minute, forgotten at once when DDL runs through the gateway. Fails closed: when the
+ * statement cannot be explained, every column it returns is masked and the reason says so.
+ * Not responsible for masking cells or deciding anything: the pipeline does both with what this returns.
+ */
+import "server-only";
+import {
+  derivePlanColumns,
+  type LineageCatalog,
+  lineageFromPlan,
+  type MaskingConfig,
+  type PlanNode,
+  planReferences,
+  type RelationInfo,
+  type StatementLineage,
+} from "@/server/masking";
+import { processSingleton } from "@/server/singleton";
+import { catalogFacts, explainPlan, type TargetQuery } from "@/server/targets/explain";
+
+/** Statements whose result columns lineage reads from the plan (EXPLAIN accepts them and never runs them). */
+const EXPLAINABLE = new Set([
+  "SelectStmt",
+  "InsertStmt",
+  "UpdateStmt",
+  "DeleteStmt",
+  "MergeStmt",
+  "ExecuteStmt",
+]);
+/** Statements whose rows hold no table data (settings, plans): nothing to trace. */
+const NO_TABLE_DATA = new Set(["VariableShowStmt", "ExplainStmt"]);
+
+/** How lineage treats a statement of this parse node kind. */
+export function lineageKind(kind: string): "explain" | "none" | "untraced" {
+  if (EXPLAINABLE.has(kind)) return "explain";
+  if (NO_TABLE_DATA.has(kind)) return "none";
+  return "untraced";
+}
+
+const TTL_MS = 60_000;
+/** Statements remembered per connection; the oldest go first. */
+const MAX_ENTRIES = 2_000;
+/** Materialized views defined over materialized views are followed this deep. */
+const MAX_MATVIEW_DEPTH = 4;
+
+interface Entry {
+  at: number;
+  version: string;
+  rules: MaskingConfig["columnRules"];
+  lineage: StatementLineage;
+}
+
+const cache = processSingleton("statementLineage", () => new Map<string, Map<string, Entry>>());
+
+/** Forget what is known about a connection's statements (DDL ran: a view or a table may have changed). */
+export function forgetLineage(connectionId: string) {
+  cache.delete(connectionId);
+}
+
+/** Counts cold look-ups (for tests and the benchmark: a warm statement never explains again). */
+export const lineageStats = processSingleton("statementLineageStats", () => ({ explained: 0 }));
+
+async function relationInfo(query: TargetQuery, plan: PlanNode, depth: number): Promise<LineageCatalog> {
+  const refs = planReferences(plan);
+  const facts = await catalogFacts(query, refs.relations, refs.functions);
+  const catalog = { relations: new Map<string, RelationInfo>(), ownFunctions: new Set(facts.ownFunctions) };
+  for (const r of facts.relations) {
+    const info: RelationInfo = { kind: r.kind, columns: r.columns };
+    if (r.kind === "m" && r.definition && depth < MAX_MATVIEW_DEPTH) {
+      // A materialized view stores rows: its columns derive from what its definition selects.
+      try {
+        const definition = r.definition.trim().replace(/;$/, "");
+        const inner = (await explainPlan(query, definition)) as PlanNode;
+        info.derived = derivePlanColumns(inner, await relationInfo(query, inner, depth + 1));
+      } catch {
+        // left without `derived`: its columns are then untraced, so masked
+      }
+    }
+    catalog.relations.set(r.name, info);
+  }
+  return catalog;
+}
+
+export type LineageAnswer = StatementLineage | { untraced: string };
+
+/**
+ * The lineage of one statement. `query` runs on the target (the run's own session, or a read-only one before
+ * the run); `cacheable` is false when earlier statements of the input may have changed what names mean.
+ */
+export async function statementLineage(options: {
+  connectionId: string;
+  connectionName: string;
+  version: string;
+  statement: string;
+  masking: MaskingConfig;
+  query: TargetQuery;
+  cacheable: boolean;
+}): Promise<LineageAnswer> {
+  const { connectionId, statement, masking } = options;
+  const byText = cache.get(connectionId);
+  const hit = options.cacheable ? byText?.get(statement) : undefined;
+  if (
+    hit &&
+    hit.version === options.version &&
+    hit.rules === masking.columnRules &&
+    Date.now() - hit.at < TTL_MS
+  )
+    return hit.lineage;
+  lineageStats.explained++;
+  let lineage: StatementLineage;
+  try {
+    const plan = (await explainPlan(options.query, statement)) as PlanNode;
+    const catalog = await relationInfo(options.query, plan, 0);
+    lineage = lineageFromPlan(plan, catalog, masking.columnRules, options.connectionName);
+  } catch {
+    // The target's message is not repeated: it could quote a value.
+    return { untraced: "the gateway could not explain this statement to trace its columns" };
+  }
+  if (options.cacheable) {
+    const map = byText ?? new Map<string, Entry>();
+    if (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value as string);
+    map.set(statement, { at: Date.now(), version: options.version, rules: masking.columnRules, lineage });
+    cache.set(connectionId, map);
+  }
+  return lineage;
+}

@@ -1,0 +1,524 @@
+// Lineage of result columns, read from the planner's own answer: `EXPLAIN (VERBOSE, FORMAT JSON)` of a
+// statement gives each plan node's output expressions with qualified source columns, views and inlinable SQL
+// functions already expanded. This module turns such a plan (plus a little catalog: the columns of the relations
+// it scans, which functions are the target's own) into, per output column, the masked source columns it derives
+// from, and the masked columns the statement filters, joins, groups or orders on. Pure: no I/O. It does not run
+// EXPLAIN (server/targets/explain.ts does) and does not mask cells (mask-rows.ts does, with `maskAs`).
+//
+// Fail closed: whatever it cannot trace (a function of the target's own that is not inlined, a built-in that runs
+// SQL text, an unresolved reference, a node it does not know) makes the column `unknown`, which masks it.
+import "server-only";
+
+import { type CompiledRule, compileColumnRules, matchColumnRule } from "./column-rules";
+import type { ColumnRule } from "./types";
+
+/** One node of `EXPLAIN (VERBOSE, FORMAT JSON)`'s plan, as far as lineage reads it. */
+export interface PlanNode {
+  "Node Type": string;
+  Output?: string[];
+  Plans?: PlanNode[];
+  Alias?: string;
+  "Relation Name"?: string;
+  Schema?: string;
+  "Subplan Name"?: string;
+  "CTE Name"?: string;
+  "Function Name"?: string;
+  "Function Call"?: string;
+  [field: string]: unknown;
+}
+
+/** What the catalog says about a relation a plan scans. */
+export interface RelationInfo {
+  /** pg_class.relkind: r table, v view, m materialized view, f foreign table, p partitioned table */
+  kind: string;
+  columns: string[];
+  /** For a materialized view: the lineage of each of its columns, from its definition (same order). */
+  derived?: Derivation[];
+}
+
+export interface LineageCatalog {
+  /** by "schema.name" */
+  relations: ReadonlyMap<string, RelationInfo>;
+  /** Names (lower case) of functions that live outside pg_catalog and information_schema. */
+  ownFunctions: ReadonlySet<string>;
+}
+
+/** What a value derives from: source columns ("schema.table.column"), or why that cannot be known. */
+export interface Derivation {
+  sources: Set<string>;
+  unknown?: string;
+}
+
+export interface ColumnLineage {
+  /** The type label the column is masked as (the first masked source's type), when it is masked. */
+  maskAs?: string;
+  /** The masked source columns ("schema.table.column") it derives from. */
+  sources: string[];
+  /** Why the lineage could not be worked out (the column is then masked whole). */
+  unknown?: string;
+  /** True when the column is a source column as it is (not computed): its masking style applies as usual. */
+  plain?: boolean;
+}
+
+export interface MaskedPredicate {
+  column: string;
+  type: string;
+}
+
+export interface StatementLineage {
+  columns: ColumnLineage[];
+  /** Masked source columns the statement filters, joins, groups or orders on. */
+  predicates: MaskedPredicate[];
+}
+
+/** The label of a column whose lineage the gateway could not work out. */
+export const UNTRACED_TYPE = "untraced";
+
+/**
+ * Built-ins in pg_catalog that read data the expression does not name: SQL text they run, or a table they dump
+ * by name. Whatever they return cannot be traced.
+ */
+const OPAQUE_BUILTINS = new Set([
+  "query_to_xml",
+  "query_to_xmlschema",
+  "query_to_xml_and_xmlschema",
+  "table_to_xml",
+  "table_to_xmlschema",
+  "table_to_xml_and_xmlschema",
+  "schema_to_xml",
+  "schema_to_xmlschema",
+  "schema_to_xml_and_xmlschema",
+  "database_to_xml",
+  "database_to_xmlschema",
+  "database_to_xml_and_xmlschema",
+  "cursor_to_xml",
+  "cursor_to_xmlschema",
+  "ts_stat",
+  "ts_rewrite",
+]);
+
+/** Plan fields that hold a condition or key: what a statement filters, joins, groups or orders on. */
+const PREDICATE_FIELDS = [
+  "Filter",
+  "Join Filter",
+  "Hash Cond",
+  "Merge Cond",
+  "Index Cond",
+  "Recheck Cond",
+  "TID Cond",
+  "One-Time Filter",
+  "Run Condition",
+  "Order By",
+  "Sort Key",
+  "Presorted Key",
+  "Group Key",
+  "Hash Key",
+  "Cache Key",
+  "Grouping Sets",
+];
+
+/** Nodes that pass their only child's columns through unchanged when they print no Output. */
+const PASS_THROUGH = new Set([
+  "Hash",
+  "Sort",
+  "Incremental Sort",
+  "Limit",
+  "Materialize",
+  "Memoize",
+  "Unique",
+  "Gather",
+  "Gather Merge",
+  "LockRows",
+  "SetOp",
+]);
+/** Nodes whose column i is the union of their children's column i. */
+const UNION_NODES = new Set(["Append", "Merge Append", "Recursive Union"]);
+
+// ---- expressions as EXPLAIN prints them -------------------------------------------------------------------
+
+const IDENT = `(?:"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_$]*)`;
+const REF = `${IDENT}(?:\\.(?:${IDENT}|\\*))*`;
+/**
+ * Expressions that reveal nothing of a value: whether it is null, and how many are not. Kept short on purpose.
+ * `count(x) FILTER (...)` is not here: its filter reads the value.
+ */
+const REVEALS_NOTHING = [
+  new RegExp(`\\bcount\\((?:\\*|${REF})\\)(?!\\s*FILTER)`, "g"),
+  new RegExp(`\\(${REF} IS (?:NOT )?NULL\\)`, "g"),
+];
+
+export function withoutRevealingNothing(expr: string): string {
+  let out = expr;
+  for (const re of REVEALS_NOTHING) out = out.replace(re, "");
+  return out;
+}
+
+type Token =
+  | { kind: "name"; parts: string[]; call: boolean; type: boolean }
+  | { kind: "param"; name: string }
+  | { kind: "subplan"; name: string };
+
+function unquote(ident: string): string {
+  return ident.startsWith('"') ? ident.slice(1, -1).replace(/""/g, '"') : ident;
+}
+
+/** The names, parameters and subplan references in an expression (string literals skipped). */
+export function scanExpression(expr: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  let afterCast = false;
+  const n = expr.length;
+  while (i < n) {
+    const ch = expr[i]!;
+    if (ch === "'" || ((ch === "E" || ch === "e") && expr[i + 1] === "'")) {
+      const escapes = ch !== "'";
+      i += escapes ? 2 : 1;
+      while (i < n) {
+        if (escapes && expr[i] === "\\") i += 2;
+        else if (expr[i] === "'" && expr[i + 1] === "'") i += 2;
+        else if (expr[i] === "'") break;
+        else i++;
+      }
+      i++;
+      afterCast = false;
+      continue;
+    }
+    if (ch === ":" && expr[i + 1] === ":") {
+      afterCast = true;
+      i += 2;
+      continue;
+    }
+    if (ch === "$" && /[0-9]/.test(expr[i + 1] ?? "")) {
+      let j = i + 1;
+      while (j < n && /[0-9]/.test(expr[j]!)) j++;
+      out.push({ kind: "param", name: expr.slice(i, j) });
+      i = j;
+      continue;
+    }
+    if (ch === '"' || /[A-Za-z_]/.test(ch)) {
+      const parts: string[] = [];
+      let j = i;
+      for (;;) {
+        const m = new RegExp(`^${IDENT}`).exec(expr.slice(j));
+        if (!m) break;
+        parts.push(unquote(m[0]));
+        j += m[0].length;
+        if (expr[j] === "." && expr[j + 1] === "*") {
+          parts.push("*");
+          j += 2;
+          break;
+        }
+        if (expr[j] === "." && /["A-Za-z_]/.test(expr[j + 1] ?? "")) {
+          j++;
+          continue;
+        }
+        break;
+      }
+      let k = j;
+      while (expr[k] === " ") k++;
+      const word = parts.length === 1 ? parts[0]! : "";
+      if ((word === "SubPlan" || word === "InitPlan") && /[0-9]/.test(expr[k] ?? "")) {
+        let e = k;
+        while (e < n && /[0-9]/.test(expr[e]!)) e++;
+        out.push({ kind: "subplan", name: `${word} ${expr.slice(k, e)}` });
+        i = e;
+        continue;
+      }
+      // Only a cast's first word is taken for a type: a later one (`character varying`) is read as a name,
+      // which at worst masks a column that did not need it.
+      out.push({ kind: "name", parts, call: expr[k] === "(", type: afterCast });
+      afterCast = false;
+      i = j;
+      continue;
+    }
+    if (ch !== " ") afterCast = false;
+    i++;
+  }
+  return out;
+}
+
+// ---- the plan ---------------------------------------------------------------------------------------------
+
+function walkPlan(node: PlanNode, visit: (node: PlanNode) => void) {
+  visit(node);
+  for (const child of node.Plans ?? []) walkPlan(child, visit);
+}
+
+function stringsOf(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(stringsOf);
+  if (value && typeof value === "object") return Object.values(value).flatMap(stringsOf);
+  return [];
+}
+
+/** Relations ("schema.name") and function names a plan mentions: what the catalog lookup needs. */
+export function planReferences(plan: PlanNode): { relations: string[]; functions: string[] } {
+  const relations = new Set<string>();
+  const functions = new Set<string>();
+  walkPlan(plan, (node) => {
+    if (node["Relation Name"] && node.Schema) relations.add(`${node.Schema}.${node["Relation Name"]}`);
+    if (node["Function Name"]) functions.add(String(node["Function Name"]).toLowerCase());
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "Plans") continue;
+      for (const s of stringsOf(value)) {
+        for (const t of scanExpression(s)) {
+          if (t.kind === "name" && t.call) functions.add(t.parts[t.parts.length - 1]!.toLowerCase());
+        }
+      }
+    }
+  });
+  return { relations: [...relations], functions: [...functions] };
+}
+
+const EMPTY: Derivation = { sources: new Set() };
+
+function union(into: Derivation, from: Derivation) {
+  for (const s of from.sources) into.sources.add(s);
+  if (from.unknown && !into.unknown) into.unknown = from.unknown;
+}
+
+class PlanResolver {
+  private readonly aliases = new Map<string, PlanNode[]>();
+  private readonly subplans = new Map<string, PlanNode>();
+  private readonly params = new Map<string, { node: PlanNode; index: number }>();
+  private readonly relationScans: { node: PlanNode; relation: string }[] = [];
+  private readonly otherScans: PlanNode[] = [];
+  private readonly columnsMemo = new Map<PlanNode, Derivation[] | "busy">();
+
+  constructor(
+    plan: PlanNode,
+    private readonly catalog: LineageCatalog,
+  ) {
+    walkPlan(plan, (node) => {
+      if (node.Alias !== undefined) {
+        const list = this.aliases.get(node.Alias) ?? [];
+        list.push(node);
+        this.aliases.set(node.Alias, list);
+        if (node["Relation Name"] && node.Schema) {
+          this.relationScans.push({ node, relation: `${node.Schema}.${node["Relation Name"]}` });
+        } else this.otherScans.push(node);
+      }
+      const sub = node["Subplan Name"];
+      if (typeof sub === "string") {
+        const cte = /^CTE (.+)$/.exec(sub);
+        this.subplans.set(
+          cte ? `CTE ${cte[1]}` : (/^(SubPlan \d+|InitPlan \d+)/.exec(sub)?.[1] ?? sub),
+          node,
+        );
+        const returns = /\(returns (.+)\)$/.exec(sub);
+        if (returns)
+          returns[1]!.split(",").forEach((p, index) => {
+            this.params.set(p.trim(), { node, index });
+          });
+      }
+    });
+  }
+
+  /** The derivation of each output column of `node`. */
+  columns(node: PlanNode): Derivation[] {
+    const memo = this.columnsMemo.get(node);
+    if (memo === "busy") return []; // a recursive CTE reading itself adds no new source
+    if (memo) return memo;
+    this.columnsMemo.set(node, "busy");
+    let result: Derivation[];
+    const children =
+      node.Plans?.filter(
+        (p) => p["Parent Relationship"] !== "InitPlan" && p["Parent Relationship"] !== "SubPlan",
+      ) ?? [];
+    if (node.Output) result = node.Output.map((e) => this.expression(e));
+    else if (UNION_NODES.has(node["Node Type"])) {
+      result = [];
+      for (const child of children) {
+        this.columns(child).forEach((d, i) => {
+          result[i] ??= { sources: new Set() };
+          union(result[i]!, d);
+        });
+      }
+    } else if (PASS_THROUGH.has(node["Node Type"]) && children.length === 1)
+      result = this.columns(children[0]!);
+    else result = [{ sources: new Set(), unknown: `the plan node ${node["Node Type"]} shows no output` }];
+    this.columnsMemo.set(node, result);
+    return result;
+  }
+
+  private all(node: PlanNode): Derivation {
+    const out: Derivation = { sources: new Set() };
+    for (const d of this.columns(node)) union(out, d);
+    return out;
+  }
+
+  private relationColumn(relation: string, column: string): Derivation {
+    const info = this.catalog.relations.get(relation);
+    if (!info)
+      return { sources: new Set(), unknown: `the gateway could not read the columns of ${relation}` };
+    if (relation.startsWith("pg_catalog.pg_statistic"))
+      return { sources: new Set(), unknown: `${relation} holds samples of every table's values` };
+    if (column === "*") {
+      const out: Derivation = { sources: new Set() };
+      for (const c of info.columns) union(out, this.relationColumn(relation, c));
+      return out;
+    }
+    const at = info.columns.indexOf(column);
+    if (at < 0) return EMPTY; // a system column (ctid, xmin...): where a row is, not what it holds
+    if (info.kind === "m") {
+      return (
+        info.derived?.[at] ?? {
+          sources: new Set(),
+          unknown: `the definition of ${relation} could not be read`,
+        }
+      );
+    }
+    return { sources: new Set([`${relation}.${column}`]) };
+  }
+
+  /** What `alias.column` (`*` for the whole row) of a scan node derives from. */
+  private scanColumn(node: PlanNode, column: string): Derivation {
+    const relation =
+      node["Relation Name"] && node.Schema ? `${node.Schema}.${node["Relation Name"]}` : undefined;
+    if (relation) return this.relationColumn(relation, column);
+    const type = node["Node Type"];
+    if (type === "Subquery Scan") {
+      const child = node.Plans?.find((p) => p["Parent Relationship"] === "Subquery");
+      return child ? this.all(child) : { sources: new Set(), unknown: "a subquery without a plan" };
+    }
+    if (type === "CTE Scan" || type === "WorkTable Scan") {
+      const cte = this.subplans.get(`CTE ${node["CTE Name"]}`);
+      return cte
+        ? this.all(cte)
+        : { sources: new Set(), unknown: `the CTE ${node["CTE Name"]} was not found` };
+    }
+    if (type === "Function Scan") {
+      const name = String(node["Function Name"] ?? "").toLowerCase();
+      if (node.Schema !== "pg_catalog" || OPAQUE_BUILTINS.has(name))
+        return {
+          sources: new Set(),
+          unknown: `the function ${node["Function Name"]} returns rows the gateway cannot trace`,
+        };
+      return this.expression(String(node["Function Call"] ?? ""));
+    }
+    if (type === "Values Scan" || type === "Result") return EMPTY;
+    if (type === "Table Function Scan")
+      return this.expression(stringsOf(node["Table Function Call"]).join(" "));
+    return { sources: new Set(), unknown: `a ${type} the gateway cannot trace` };
+  }
+
+  /** What one printed expression derives from. */
+  expression(printed: string): Derivation {
+    const out: Derivation = { sources: new Set() };
+    for (const token of scanExpression(withoutRevealingNothing(printed))) {
+      if (token.kind === "param") {
+        const p = this.params.get(token.name);
+        if (!p) out.unknown ??= `the parameter ${token.name} cannot be traced`;
+        else union(out, this.columns(p.node)[p.index] ?? { sources: new Set(), unknown: "a subplan output" });
+        continue;
+      }
+      if (token.kind === "subplan") {
+        const node = this.subplans.get(token.name);
+        if (!node) out.unknown ??= `${token.name} cannot be traced`;
+        else union(out, this.all(node));
+        continue;
+      }
+      if (token.type) continue;
+      const name = token.parts[token.parts.length - 1]!;
+      if (token.call) {
+        const fn = name.toLowerCase();
+        if (this.catalog.ownFunctions.has(fn))
+          out.unknown ??= `the function ${name} is the target's own and can read any table`;
+        else if (OPAQUE_BUILTINS.has(fn)) out.unknown ??= `${name} runs SQL the gateway cannot trace`;
+        continue;
+      }
+      if (token.parts.length === 1) {
+        const whole = this.aliases.get(name);
+        if (whole) for (const node of whole) union(out, this.scanColumn(node, "*"));
+        for (const { node, relation } of this.relationScans) {
+          if (this.catalog.relations.get(relation)?.columns.includes(name))
+            union(out, this.scanColumn(node, name));
+        }
+        // A bare name may be a column of a function, VALUES or subquery scan when it is the plan's only one.
+        if (!whole && this.relationScans.length === 0)
+          for (const node of this.otherScans) union(out, this.scanColumn(node, name));
+        continue;
+      }
+      const nodes = this.aliases.get(token.parts[0]!);
+      if (!nodes) {
+        out.unknown ??= `the reference ${token.parts.join(".")} cannot be traced`;
+        continue;
+      }
+      for (const node of nodes) union(out, this.scanColumn(node, token.parts[1]!));
+    }
+    return out;
+  }
+
+  /** Every condition and key of every node: what the statement filters, joins, groups or orders on. */
+  predicates(plan: PlanNode): Derivation {
+    const out: Derivation = { sources: new Set() };
+    walkPlan(plan, (node) => {
+      for (const field of PREDICATE_FIELDS) {
+        for (const s of stringsOf(node[field])) union(out, this.expression(s));
+      }
+    });
+    return out;
+  }
+}
+
+/** The derivation of every output column of a plan (used for a materialized view's definition). */
+export function derivePlanColumns(plan: PlanNode, catalog: LineageCatalog): Derivation[] {
+  return new PlanResolver(plan, catalog).columns(plan);
+}
+
+const compiledRules = new WeakMap<readonly ColumnRule[], CompiledRule[]>();
+
+/** The type a column rule masks a source column ("schema.table.column") as, if any. */
+function ruleFor(rules: readonly CompiledRule[], source: string, connection: string): string | undefined {
+  const [schema, table, ...rest] = source.split(".");
+  return matchColumnRule(rules, { connection, schema, table, name: rest.join(".") });
+}
+
+/**
+ * Lineage of a statement from its plan: which output columns derive from masked source columns (every column
+ * rule of the connection's masking config), and which masked columns it filters, joins, groups or orders on.
+ */
+export function lineageFromPlan(
+  plan: PlanNode,
+  catalog: LineageCatalog,
+  columnRules: readonly ColumnRule[],
+  connection: string,
+): StatementLineage {
+  let rules = compiledRules.get(columnRules);
+  if (!rules) {
+    rules = compileColumnRules(columnRules);
+    compiledRules.set(columnRules, rules);
+  }
+  const resolver = new PlanResolver(plan, catalog);
+  const masked = (d: Derivation) =>
+    [...d.sources]
+      .sort()
+      .map((column) => ({ column, type: ruleFor(rules, column, connection) }))
+      .filter((m): m is MaskedPredicate => m.type !== undefined);
+  const plainRef = new RegExp(`^(?:${IDENT}\\.)?(${IDENT})$`);
+  const columns = resolver.columns(plan).map((d, i): ColumnLineage => {
+    const sources = masked(d);
+    if (d.unknown)
+      return {
+        maskAs: sources[0]?.type ?? UNTRACED_TYPE,
+        sources: sources.map((s) => s.column),
+        unknown: d.unknown,
+      };
+    if (sources.length === 0) return { sources: [] };
+    const printed = plan.Output?.[i];
+    const name = printed === undefined ? undefined : plainRef.exec(printed)?.[1];
+    const plain =
+      sources.length === 1 && name !== undefined && sources[0]!.column.endsWith(`.${unquote(name)}`);
+    return { maskAs: sources[0]!.type, sources: sources.map((s) => s.column), ...(plain && { plain }) };
+  });
+  const predicates = masked(resolver.predicates(plan));
+  return { columns, predicates };
+}
+
+/** Lineage when nothing could be traced: every one of `count` columns masked, with the reason. */
+export function untracedLineage(count: number, reason: string): StatementLineage {
+  return {
+    columns: Array.from({ length: count }, () => ({ maskAs: UNTRACED_TYPE, sources: [], unknown: reason })),
+    predicates: [],
+  };
+}
