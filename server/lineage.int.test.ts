@@ -314,6 +314,12 @@ const ORACLES: [input: string, column: string][] = [
   ["select exists (select 1 from employees where upper(diagnosis) = 'ASTHMA')", "public.employees.diagnosis"],
   ["select id from emp_m where s1 = 187346", "public.employees.salary"],
   ["update employees set dept = dept where salary = 187345", "public.employees.salary"],
+  [
+    "begin; declare c cursor for select id from employees where salary = 187345; fetch all from c; commit",
+    "public.employees.salary",
+  ],
+  ["explain analyze select id from employees where salary = 187345", "public.employees.salary"],
+  ["copy (select id from employees where salary = 187345) to stdout", "public.employees.salary"],
 ];
 
 describe("predicates on masked columns", () => {

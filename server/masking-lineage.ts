@@ -28,14 +28,73 @@ const EXPLAINABLE = new Set([
   "MergeStmt",
   "ExecuteStmt",
 ]);
-/** Statements whose rows hold no table data (settings, plans): nothing to trace. */
-const NO_TABLE_DATA = new Set(["VariableShowStmt", "ExplainStmt"]);
+/** Statements whose rows hold no table data (settings, plans). */
+const NO_TABLE_DATA = new Set(["VariableShowStmt", "ExplainStmt", "TransactionStmt", "ClosePortalStmt"]);
+/** Statements after which names still mean what they meant before the input ran (a cached answer holds). */
+const KEEPS_NAMES = new Set([
+  "SelectStmt",
+  "TransactionStmt",
+  "VariableShowStmt",
+  "ExplainStmt",
+  "DeclareCursorStmt",
+  "FetchStmt",
+  "ClosePortalStmt",
+]);
 
-/** How lineage treats a statement of this parse node kind. */
-export function lineageKind(kind: string): "explain" | "none" | "untraced" {
-  if (EXPLAINABLE.has(kind)) return "explain";
-  if (NO_TABLE_DATA.has(kind)) return "none";
-  return "untraced";
+const LEADING_COMMENTS = String.raw`^(?:\s|--[^\n]*\n|/\*[\s\S]*?\*/)*`;
+/** The query inside a statement that wraps one: `EXPLAIN ...`, `DECLARE c CURSOR FOR ...`, `COPY (...) TO`. */
+const WRAPPERS: Record<string, RegExp> = {
+  ExplainStmt: new RegExp(
+    `${LEADING_COMMENTS}explain\\s+(?:\\((?:[^()'"]|'[^']*'|"[^"]*")*\\)\\s*)?(?:(?:analy[sz]e|verbose)\\s+)*`,
+    "i",
+  ),
+  DeclareCursorStmt: new RegExp(
+    `${LEADING_COMMENTS}declare\\s+(?:"(?:[^"]|"")*"|[\\w$]+)\\s+(?:(?:binary|asensitive|insensitive|no\\s+scroll|scroll)\\s+)*cursor\\s+(?:(?:with|without)\\s+hold\\s+)?for\\s+`,
+    "i",
+  ),
+};
+
+/** `COPY (query) TO ...`: the query between the first parenthesis and its match (quotes respected). */
+function copiedQuery(text: string): string | undefined {
+  const m = new RegExp(`${LEADING_COMMENTS}copy\\s*\\(`, "i").exec(text);
+  if (!m) return undefined;
+  let depth = 1;
+  for (let i = m[0].length; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "'" || ch === '"') {
+      const end = text.indexOf(ch, i + 1);
+      if (end < 0) return undefined;
+      i = end;
+    } else if (ch === "(") depth++;
+    else if (ch === ")" && --depth === 0) return text.slice(m[0].length, i);
+  }
+  return undefined;
+}
+
+/**
+ * How lineage treats a statement: explain `text` (its result columns traced when `columns`; otherwise only what
+ * it filters on is read), nothing to trace, or untraced (its result columns are masked).
+ */
+export type LineagePlan =
+  | { kind: "explain"; text: string; columns: boolean }
+  | { kind: "none" }
+  | { kind: "untraced"; reason: string };
+
+export function lineagePlan(statementKind: string, text: string): LineagePlan {
+  if (EXPLAINABLE.has(statementKind)) return { kind: "explain", text, columns: true };
+  const wrapper = WRAPPERS[statementKind];
+  const inner = wrapper ? (wrapper.exec(text) ? text.replace(wrapper, "") : undefined) : undefined;
+  const copied = statementKind === "CopyStmt" ? copiedQuery(text) : undefined;
+  if (inner ?? copied) return { kind: "explain", text: (inner ?? copied)!, columns: false };
+  if (wrapper)
+    return { kind: "untraced", reason: "the gateway could not find the query this statement wraps" };
+  if (NO_TABLE_DATA.has(statementKind)) return { kind: "none" };
+  return { kind: "untraced", reason: `the columns of a ${statementKind} cannot be traced` };
+}
+
+/** Whether names mean what they meant before `kinds` ran (so a cached or pre-run answer holds). */
+export function keepsNames(kinds: readonly string[]): boolean {
+  return kinds.every((k) => KEEPS_NAMES.has(k));
 }
 
 const TTL_MS = 60_000;

@@ -23,7 +23,13 @@ import {
   untracedLineage,
 } from "@/server/masking";
 import { maskingConfigFor } from "@/server/masking-config";
-import { forgetLineage, type LineageAnswer, lineageKind, statementLineage } from "@/server/masking-lineage";
+import {
+  forgetLineage,
+  keepsNames,
+  type LineageAnswer,
+  lineagePlan,
+  statementLineage,
+} from "@/server/masking-lineage";
 import {
   type Classification,
   classifiedAsWrite,
@@ -215,12 +221,13 @@ async function lineageBeforeRun(
   const known: KnownLineage = { answers: new Map(), predicates: new Map() };
   let query: Awaited<ReturnType<typeof readOnlyQuery>> | undefined;
   for (const s of classification.statements) {
-    if (lineageKind(s.kind) === "explain" && s.kind !== "ExecuteStmt") {
+    const plan = lineagePlan(s.kind, s.text);
+    if (plan.kind === "explain" && s.kind !== "ExecuteStmt") {
       const answer = await statementLineage({
         connectionId: connection.id,
         connectionName: connection.name,
         version: connection.updatedAt,
-        statement: s.text,
+        statement: plan.text,
         masking,
         query: async (text, params) => {
           query ??= await readOnlyQuery(connection.id, connection.updatedAt);
@@ -232,7 +239,7 @@ async function lineageBeforeRun(
       if (!("untraced" in answer) && answer.predicates.length > 0)
         known.predicates.set(s.index, answer.predicates);
     }
-    if (s.kind !== "SelectStmt") break;
+    if (!keepsNames([s.kind])) break;
   }
   return known;
 }
@@ -514,30 +521,30 @@ async function executeAndRecord(ctx: {
         beforeStatement: async (i, query) => {
           const s = statements[i];
           if (!s) return;
-          const kind = lineageKind(s.kind);
-          if (kind === "none") return;
-          if (kind === "untraced") {
-            lineages.set(i, { untraced: `the columns of a ${s.kind} cannot be traced` });
+          const plan = lineagePlan(s.kind, s.text);
+          if (plan.kind === "none") return;
+          if (plan.kind === "untraced") {
+            lineages.set(i, { untraced: plan.reason });
             return;
           }
-          const before = ctx.known?.answers.get(s.index);
-          if (before && !("untraced" in before)) {
-            lineages.set(i, before);
-            return;
+          let answer = ctx.known?.answers.get(s.index);
+          if (!answer || "untraced" in answer) {
+            answer = await statementLineage({
+              connectionId: connection.id,
+              connectionName: connection.name,
+              version: connection.updatedAt,
+              statement: plan.text,
+              masking,
+              query,
+              cacheable: keepsNames(statements.slice(0, i).map((p) => p.kind)),
+            });
+            if (ctx.rules && !("untraced" in answer) && answer.predicates.length > 0) {
+              refuseUnallowedPredicates(s, answer, ctx.rules, request.principal, connection);
+            }
           }
-          const answer = await statementLineage({
-            connectionId: connection.id,
-            connectionName: connection.name,
-            version: connection.updatedAt,
-            statement: s.text,
-            masking,
-            query,
-            cacheable: statements.slice(0, i).every((p) => p.kind === "SelectStmt"),
-          });
-          lineages.set(i, answer);
-          if (ctx.rules && !("untraced" in answer) && answer.predicates.length > 0) {
-            refuseUnallowedPredicates(s, answer, ctx.rules, request.principal, connection);
-          }
+          if (plan.columns) lineages.set(i, answer);
+          else if (s.kind === "CopyStmt")
+            lineages.set(i, { untraced: "COPY sends rows the gateway does not trace column by column" });
         },
         rowSink: (i, columns) => {
           const masker = new BatchMasker(columnRefs(columns, connection.name, lineages.get(i)), masking);
