@@ -226,7 +226,9 @@ export function scanExpression(expr: string): Token[] {
       }
       // Only a cast's first word is taken for a type: a later one (`character varying`) is read as a name,
       // which at worst masks a column that did not need it.
-      out.push({ kind: "name", parts, call: expr[k] === "(", type: afterCast });
+      // PostgreSQL prints a call with its parenthesis right after the name (`upper(`); a keyword before one
+      // has a space (`ANY (`, `OVER (`), and stays a name.
+      out.push({ kind: "name", parts, call: expr[j] === "(", type: afterCast });
       afterCast = false;
       i = j;
       continue;
@@ -371,8 +373,21 @@ class PlanResolver {
     return { sources: new Set([`${relation}.${column}`]) };
   }
 
+  private readonly scanning = new Set<PlanNode>();
+
   /** What `alias.column` (`*` for the whole row) of a scan node derives from. */
   private scanColumn(node: PlanNode, column: string): Derivation {
+    // A function scan's arguments may name the scan's own columns only through itself: nothing new.
+    if (this.scanning.has(node)) return EMPTY;
+    this.scanning.add(node);
+    try {
+      return this.scanColumnOnce(node, column);
+    } finally {
+      this.scanning.delete(node);
+    }
+  }
+
+  private scanColumnOnce(node: PlanNode, column: string): Derivation {
     const relation =
       node["Relation Name"] && node.Schema ? `${node.Schema}.${node["Relation Name"]}` : undefined;
     if (relation) return this.relationColumn(relation, column);
