@@ -64,7 +64,8 @@ beforeAll(async () => {
     create view flip as select id as v from employees;
     create type pay_row as (who text, pay int);
     create function pay_rows() returns setof pay_row language sql as
-      $$ select name, salary from employees $$;`);
+      $$ select name, salary from employees $$;
+    analyze employees;`);
   await target.end();
   dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-lineage-"));
   process.env.DATABASE_URL = storeUrl;
@@ -215,6 +216,7 @@ const EXTRACTIONS: string[] = [
   "select pay from pay_rows()",
   "select query_to_xml('select salary from employees', true, false, '')",
   "select table_to_xml('employees', true, false, '')",
+  "select histogram_bounds::text from pg_stats where tablename = 'employees' and attname = 'salary'",
   // a cursor, a multi-statement input
   "begin; declare c cursor for select salary as s from employees; fetch all from c; commit",
   "set search_path = public; select salary as hidden from employees",
