@@ -65,7 +65,12 @@ beforeAll(async () => {
     create type pay_row as (who text, pay int);
     create function pay_rows() returns setof pay_row language sql as
       $$ select name, salary from employees $$;
-    analyze employees;`);
+    analyze employees;
+    create table big_staff (id int primary key, name text, pay int);
+    insert into big_staff select g, 'n' || g, 100000 + (g * 7919) % 150000 from generate_series(1, 20000) g;
+    create index big_staff_pay_idx on big_staff (pay);
+    create index big_staff_rich_idx on big_staff (id) where pay > 240000;
+    analyze big_staff;`);
   await target.end();
   dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-lineage-"));
   process.env.DATABASE_URL = storeUrl;
@@ -95,6 +100,7 @@ beforeAll(async () => {
       { pattern: "employees.diagnosis", type: "health" },
       { pattern: "customers.card", type: "credit_card" },
       { pattern: "customers.email", type: "email" },
+      { pattern: "big_staff.pay", type: "salary" },
     ],
   });
 });
@@ -217,6 +223,7 @@ const EXTRACTIONS: string[] = [
   "select query_to_xml('select salary from employees', true, false, '')",
   "select table_to_xml('employees', true, false, '')",
   "select histogram_bounds::text from pg_stats where tablename = 'employees' and attname = 'salary'",
+  "select max(pay) from big_staff",
   // a cursor, a multi-statement input
   "begin; declare c cursor for select salary as s from employees; fetch all from c; commit",
   "set search_path = public; select salary as hidden from employees",
@@ -322,6 +329,10 @@ const ORACLES: [input: string, column: string][] = [
   ],
   ["explain analyze select id from employees where salary = 187345", "public.employees.salary"],
   ["copy (select id from employees where salary = 187345) to stdout", "public.employees.salary"],
+  // An index does the ordering or the filtering without printing it (no Sort Key; a partial index's WHERE).
+  ["select id from big_staff order by pay limit 3", "public.big_staff.pay"],
+  ["select id, row_number() over (order by pay) from big_staff limit 3", "public.big_staff.pay"],
+  ["select id from big_staff where pay > 240000 and id < 100", "public.big_staff.pay"],
 ];
 
 describe("predicates on masked columns", () => {
@@ -414,6 +425,7 @@ const EVERYDAY: string[] = [
   "select title, (select count(*) from employees e where e.dept = d.id) from depts d",
   "select id from emp_v",
   "select id from emp_m",
+  "select id, name from big_staff where id < 5",
   "show search_path",
   "explain select * from employees",
 ];

@@ -8,6 +8,7 @@
 import "server-only";
 import {
   derivePlanColumns,
+  type IndexInfo,
   type LineageCatalog,
   lineageFromPlan,
   type MaskingConfig,
@@ -122,8 +123,14 @@ export const lineageStats = processSingleton("statementLineageStats", () => ({ e
 
 async function relationInfo(query: TargetQuery, plan: PlanNode, depth: number): Promise<LineageCatalog> {
   const refs = planReferences(plan);
-  const facts = await catalogFacts(query, refs.relations, refs.functions);
-  const catalog = { relations: new Map<string, RelationInfo>(), ownFunctions: new Set(facts.ownFunctions) };
+  const facts = await catalogFacts(query, refs.relations, refs.functions, refs.indexes);
+  const indexes = new Map<string, IndexInfo[]>();
+  for (const { name, ...index } of facts.indexes) indexes.set(name, [...(indexes.get(name) ?? []), index]);
+  const catalog = {
+    relations: new Map<string, RelationInfo>(),
+    ownFunctions: new Set(facts.ownFunctions),
+    indexes,
+  };
   for (const r of facts.relations) {
     const info: RelationInfo = { kind: r.kind, columns: r.columns };
     if (r.kind === "m" && r.definition && depth < MAX_MATVIEW_DEPTH) {

@@ -8,6 +8,7 @@ export { DETECTOR_INFO, DETECTOR_TYPES } from "./detectors";
 export {
   type ColumnLineage,
   derivePlanColumns,
+  type IndexInfo,
   type LineageCatalog,
   lineageFromPlan,
   type MaskedPredicate,

@@ -182,6 +182,34 @@ describe("lineage of conditions", () => {
   });
 });
 
+describe("conditions an index scan does not print", () => {
+  const withIndexes: LineageCatalog = {
+    ...catalog,
+    indexes: new Map([
+      ["emp_salary_idx", [{ relation: "public.employees", keys: ["salary"], others: [] }]],
+      ["emp_rich_idx", [{ relation: "public.employees", keys: ["id"], others: ["salary"] }]],
+    ]),
+  };
+  const indexScan = (index: string, cond?: string): PlanNode => ({
+    ...scan("e", ["e.id"]),
+    "Node Type": "Index Scan",
+    "Index Name": index,
+    ...(cond && { "Index Cond": cond }),
+  });
+  it.each([
+    ["an index read in its keys' order", indexScan("emp_salary_idx"), ["public.employees.salary"]],
+    ["an index whose condition names its keys", indexScan("emp_salary_idx", "(e.salary IS NOT NULL)"), []],
+    ["a partial index's predicate", indexScan("emp_rich_idx", "(e.id < 100)"), ["public.employees.salary"]],
+    [
+      "an index the catalog does not know, as any column of its table",
+      indexScan("gone_idx"),
+      ["public.employees.diagnosis", "public.employees.salary"],
+    ],
+  ] as [string, PlanNode, string[]][])("reads %s", (_name, plan, columns) => {
+    expect(lineageFromPlan(plan, withIndexes, rules, "hr").predicates.map((p) => p.column)).toEqual(columns);
+  });
+});
+
 describe("reading printed expressions", () => {
   it("skips literals, and marks calls, casts, parameters and subplans", () => {
     const tokens = scanExpression(
@@ -206,6 +234,10 @@ describe("reading printed expressions", () => {
 
   it("lists the relations and functions a plan mentions", () => {
     const refs = planReferences({ ...scan("e", ["opaque_pay(e.id)", "pg_catalog.upper(e.name)"]) });
-    expect(refs).toEqual({ relations: ["public.employees"], functions: ["opaque_pay", "upper"] });
+    expect(refs).toEqual({
+      relations: ["public.employees"],
+      functions: ["opaque_pay", "upper"],
+      indexes: [],
+    });
   });
 });

@@ -36,11 +36,22 @@ export interface RelationInfo {
   derived?: Derivation[];
 }
 
+export interface IndexInfo {
+  /** "schema.table" */
+  relation: string;
+  /** key columns (plain ones; an expression key's columns are in `others`) */
+  keys: string[];
+  /** columns its key expressions and its predicate (a partial index's WHERE) read */
+  others: string[];
+}
+
 export interface LineageCatalog {
   /** by "schema.name" */
   relations: ReadonlyMap<string, RelationInfo>;
   /** Names (lower case) of functions that live outside pg_catalog and information_schema. */
   ownFunctions: ReadonlySet<string>;
+  /** Indexes a plan scans, by name (several when schemas reuse a name). */
+  indexes?: ReadonlyMap<string, readonly IndexInfo[]>;
 }
 
 /** What a value derives from: source columns ("schema.table.column"), or why that cannot be known. */
@@ -253,12 +264,18 @@ function stringsOf(value: unknown): string[] {
   return [];
 }
 
-/** Relations ("schema.name") and function names a plan mentions: what the catalog lookup needs. */
-export function planReferences(plan: PlanNode): { relations: string[]; functions: string[] } {
+/** Relations ("schema.name"), function and index names a plan mentions: what the catalog lookup needs. */
+export function planReferences(plan: PlanNode): {
+  relations: string[];
+  functions: string[];
+  indexes: string[];
+} {
   const relations = new Set<string>();
   const functions = new Set<string>();
+  const indexes = new Set<string>();
   walkPlan(plan, (node) => {
     if (node["Relation Name"] && node.Schema) relations.add(`${node.Schema}.${node["Relation Name"]}`);
+    if (typeof node["Index Name"] === "string") indexes.add(node["Index Name"]);
     if (node["Function Name"]) functions.add(String(node["Function Name"]).toLowerCase());
     for (const [key, value] of Object.entries(node)) {
       if (key === "Plans") continue;
@@ -269,7 +286,7 @@ export function planReferences(plan: PlanNode): { relations: string[]; functions
       }
     }
   });
-  return { relations: [...relations], functions: [...functions] };
+  return { relations: [...relations], functions: [...functions], indexes: [...indexes] };
 }
 
 const EMPTY: Derivation = { sources: new Set() };
@@ -349,7 +366,7 @@ class PlanResolver {
     return out;
   }
 
-  private relationColumn(relation: string, column: string): Derivation {
+  relationColumn(relation: string, column: string): Derivation {
     const info = this.catalog.relations.get(relation);
     if (!info)
       return { sources: new Set(), unknown: `the gateway could not read the columns of ${relation}` };
@@ -417,10 +434,10 @@ class PlanResolver {
     return { sources: new Set(), unknown: `a ${type} the gateway cannot trace` };
   }
 
-  /** What one printed expression derives from. */
-  expression(printed: string): Derivation {
+  /** What one printed expression derives from; `everyReference` keeps what reveals nothing (`x IS NULL`) too. */
+  expression(printed: string, everyReference = false): Derivation {
     const out: Derivation = { sources: new Set() };
-    for (const token of scanExpression(withoutRevealingNothing(printed))) {
+    for (const token of scanExpression(everyReference ? printed : withoutRevealingNothing(printed))) {
       if (token.kind === "param") {
         const p = this.params.get(token.name);
         if (!p) out.unknown ??= `the parameter ${token.name} cannot be traced`;
@@ -464,12 +481,33 @@ class PlanResolver {
     return out;
   }
 
-  /** Every condition and key of every node: what the statement filters, joins, groups or orders on. */
+  /**
+   * Every condition and key of every node: what the statement filters, joins, groups or orders on. An index scan
+   * can do either without printing it: the order of an index read without a condition on its keys is the
+   * order of its keys, and a partial index's WHERE is dropped from the plan's conditions it implies. So the
+   * columns of a partial index's predicate and expressions count, and its key columns do unless the index
+   * condition names them all.
+   */
   predicates(plan: PlanNode): Derivation {
     const out: Derivation = { sources: new Set() };
     walkPlan(plan, (node) => {
       for (const field of PREDICATE_FIELDS) {
         for (const s of stringsOf(node[field])) union(out, this.expression(s));
+      }
+      const indexName = node["Index Name"];
+      if (typeof indexName !== "string") return;
+      const known = this.catalog.indexes?.get(indexName);
+      if (!known?.length) {
+        // Not in the catalog any more (dropped meanwhile): every column of the table it indexes may be in it.
+        if (node["Relation Name"]) union(out, this.scanColumn(node, "*"));
+        return;
+      }
+      const cond = this.expression(stringsOf(node["Index Cond"]).join(" "), true);
+      for (const index of known) {
+        for (const c of index.others) union(out, this.relationColumn(index.relation, c));
+        const keys = index.keys.map((c) => this.relationColumn(index.relation, c));
+        if (keys.some((k) => [...k.sources].some((s) => !cond.sources.has(s))))
+          for (const k of keys) union(out, k);
       }
     });
     return out;

@@ -21,6 +21,8 @@ export async function explainPlan(query: TargetQuery, statement: string): Promis
 export interface CatalogFacts {
   relations: { name: string; kind: string; columns: string[]; definition: string | null }[];
   ownFunctions: string[];
+  /** Indexes by name: their table, key columns, and the columns their expressions and predicate read. */
+  indexes: { name: string; relation: string; keys: string[]; others: string[] }[];
 }
 
 const FACTS_SQL = `
@@ -36,18 +38,39 @@ select
    where n.nspname || '.' || c.relname = any($1::text[])) as relations,
   (select coalesce(json_agg(distinct lower(p.proname)), '[]'::json)
    from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-   where n.nspname not in ('pg_catalog', 'information_schema') and lower(p.proname) = any($2::text[])) as functions`;
+   where n.nspname not in ('pg_catalog', 'information_schema') and lower(p.proname) = any($2::text[])) as functions,
+  (select coalesce(json_agg(json_build_object(
+      'name', ci.relname,
+      'relation', n.nspname || '.' || ct.relname,
+      'keys', (select coalesce(json_agg(a.attname), '[]'::json) from pg_catalog.pg_attribute a
+               where a.attrelid = i.indrelid and a.attnum > 0 and a.attnum = any(i.indkey::int2[])),
+      'others', (select coalesce(json_agg(distinct a.attname), '[]'::json)
+                 from pg_catalog.pg_depend d
+                 join pg_catalog.pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
+                 where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = i.indexrelid
+                   and d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = i.indrelid
+                   and d.refobjsubid > 0 and not (d.refobjsubid = any(i.indkey::int2[]))))), '[]'::json)
+   from pg_catalog.pg_index i
+   join pg_catalog.pg_class ci on ci.oid = i.indexrelid
+   join pg_catalog.pg_class ct on ct.oid = i.indrelid
+   join pg_catalog.pg_namespace n on n.oid = ct.relnamespace
+   where ci.relname = any($3::text[])) as indexes`;
 
-/** Columns and kind of the named relations ("schema.name"), and which of the function names are the target's own. */
+/**
+ * Columns and kind of the named relations ("schema.name"), which of the function names are the target's own, and
+ * the columns of the named indexes.
+ */
 export async function catalogFacts(
   query: TargetQuery,
   relations: string[],
   functions: string[],
+  indexes: string[] = [],
 ): Promise<CatalogFacts> {
-  const [row] = await query(FACTS_SQL, [relations, functions]);
+  const [row] = await query(FACTS_SQL, [relations, functions, indexes]);
   const parse = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v);
   return {
     relations: (parse(row?.relations) ?? []) as CatalogFacts["relations"],
     ownFunctions: (parse(row?.functions) ?? []) as string[],
+    indexes: (parse(row?.indexes) ?? []) as CatalogFacts["indexes"],
   };
 }
