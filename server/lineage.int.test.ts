@@ -270,6 +270,28 @@ describe("masking by lineage", () => {
     expect(outcome.results[0]!.masked).toContainEqual([0, 0, "salary"]);
   });
 
+  it("masks only the masked columns' keys inside JSON built from a table's rows", async () => {
+    const one = await run("select row_to_json(e) as one from employees e order by id limit 1");
+    if (one.status !== "done") throw new Error(one.status);
+    expect(one.results[0]!.columns[0]?.lineage?.keys).toEqual(["salary", "diagnosis"]);
+    expect(one.results[0]!.rows[0]?.[0]).toEqual({
+      id: 1,
+      name: "Ada",
+      dept: 1,
+      salary: "[SALARY]",
+      diagnosis: "[HEALTH]",
+    });
+    const many = await run("select json_agg(e) as many from employees e");
+    if (many.status !== "done") throw new Error(many.status);
+    const text = JSON.stringify(many.results[0]!.rows);
+    expect(text).toContain('"name":"Alan"');
+    expect(text).toContain('"salary":"[SALARY]"');
+    expectNoSecret(text, "json_agg");
+    // Over a window the plan prints no row it can key: the whole document is masked.
+    const windowed = await run("select json_agg(e) over () from employees e");
+    expect(JSON.stringify(windowed.status === "done" && windowed.results[0]!.rows)).not.toContain("Alan");
+  });
+
   it("says why a column whose lineage cannot be traced is masked", async () => {
     const outcome = await run("select opaque_pay(id) as p from employees");
     if (outcome.status !== "done") throw new Error(outcome.status);

@@ -80,7 +80,8 @@ export interface SqlRequest {
  * as, the masked source columns (schema.table.column), and why it is masked whole when lineage was not traced.
  */
 export interface ResultColumn extends TargetColumn {
-  lineage?: { type: string; sources: string[]; reason?: string };
+  /** `keys`: for JSON built from rows, the keys masked inside it (the rest of the document is scanned). */
+  lineage?: { type: string; sources: string[]; keys?: string[]; reason?: string };
 }
 
 export interface StatementOutcome {
@@ -606,7 +607,12 @@ async function executeAndRecord(ctx: {
         if (!l?.maskAs) return c;
         return {
           ...c,
-          lineage: { type: l.maskAs, sources: l.sources, ...(l.unknown && { reason: l.unknown }) },
+          lineage: {
+            type: l.maskAs,
+            sources: l.sources,
+            ...(l.keys && { keys: Object.keys(l.keys) }),
+            ...(l.unknown && { reason: l.unknown }),
+          },
         };
       }),
       rows: masked.rows,
@@ -700,7 +706,9 @@ function columnRefs(columns: TargetColumn[], connectionName: string, lineage?: L
       ...(table && { table }),
       ...(schema && { schema }),
       connection: connectionName,
-      ...(l?.maskAs && { maskAs: l.maskAs, ...(!l.plain && { labelOnly: true }) }),
+      ...(l?.keys
+        ? { maskKeys: l.keys }
+        : l?.maskAs && { maskAs: l.maskAs, ...(!l.plain && { labelOnly: true }) }),
     };
   });
 }

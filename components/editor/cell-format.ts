@@ -63,8 +63,15 @@ export function maskLabel(type: string): string {
 }
 
 /** What a lineage-masked column's tooltip says: its label and where it came from. */
-export function lineageNote(lineage: { type: string; sources: string[]; reason?: string }): string {
+export function lineageNote(lineage: {
+  type: string;
+  sources: string[];
+  keys?: string[];
+  reason?: string;
+}): string {
   const label = maskLabel(lineage.type);
+  if (lineage.keys)
+    return `Keys ${lineage.keys.join(", ")} masked inside: from ${lineage.sources.join(", ")}`;
   if (lineage.reason)
     return lineage.sources.length > 0
       ? `Masked as ${label}: derived from ${lineage.sources.join(", ")}, and ${lineage.reason}`

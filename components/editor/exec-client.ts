@@ -41,6 +41,7 @@ function readColumns(value: unknown): ResultColumn[] {
       read.lineage = {
         type: asString(lineage.type, "masked"),
         sources: asArray(lineage.sources).map((s) => asString(s)),
+        ...(Array.isArray(lineage.keys) && { keys: lineage.keys.map((k) => asString(k)) }),
         ...(typeof lineage.reason === "string" && { reason: lineage.reason }),
       };
     }

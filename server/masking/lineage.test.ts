@@ -164,6 +164,17 @@ describe("lineage of output columns", () => {
     expect(computed).toEqual({ maskAs: "salary", sources: ["public.employees.salary"] });
   });
 
+  it("keys the masked columns of JSON built from a table's rows, also under an upper node's parentheses", () => {
+    for (const printed of ["row_to_json(e.*)", "(to_jsonb(e.*))", "json_agg(e.*)"]) {
+      expect(lineage(scan("e", [printed])).columns[0]?.keys, printed).toEqual({
+        salary: "salary",
+        diagnosis: "health",
+      });
+    }
+    expect(lineage(scan("e", ["json_agg(e.*) OVER (?)"])).columns[0]?.keys).toBeUndefined();
+    expect(lineage(scan("e", ["json_build_object('s', e.salary)"])).columns[0]?.keys).toBeUndefined();
+  });
+
   it("says why a column is untraced", () => {
     expect(lineage(scan("e", ["opaque_pay(e.id)"])).columns[0]?.unknown).toContain("opaque_pay");
   });

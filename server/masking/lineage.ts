@@ -69,6 +69,11 @@ export interface ColumnLineage {
   unknown?: string;
   /** True when the column is a source column as it is (not computed): its masking style applies as usual. */
   plain?: boolean;
+  /**
+   * For JSON built from a table's whole rows (`row_to_json(e)`, `to_jsonb(e.*)`, `json_agg(e)`): the keys that
+   * hold masked columns, with their types; only those values are masked inside the document.
+   */
+  keys?: Record<string, string>;
 }
 
 export interface MaskedPredicate {
@@ -392,6 +397,16 @@ class PlanResolver {
 
   private readonly scanning = new Set<PlanNode>();
 
+  /** The columns of the table row `alias` stands for, and what each derives from; undefined if not one table. */
+  tableRow(alias: string): [string, Derivation][] | undefined {
+    const nodes = this.aliases.get(alias);
+    const node = nodes?.length === 1 ? nodes[0] : undefined;
+    if (!node?.["Relation Name"] || !node.Schema) return undefined;
+    const relation = `${node.Schema}.${node["Relation Name"]}`;
+    const info = this.catalog.relations.get(relation);
+    return info?.columns.map((c) => [c, this.relationColumn(relation, c)]);
+  }
+
   /** What `alias.column` (`*` for the whole row) of a scan node derives from. */
   private scanColumn(node: PlanNode, column: string): Derivation {
     // A function scan's arguments may name the scan's own columns only through itself: nothing new.
@@ -549,6 +564,24 @@ export function lineageFromPlan(
       .map((column) => ({ column, type: ruleFor(rules, column, connection) }))
       .filter((m): m is MaskedPredicate => m.type !== undefined);
   const plainRef = new RegExp(`^(?:${IDENT}\\.)?(${IDENT})$`);
+  const rowJson = new RegExp(
+    `^(?:pg_catalog\\.)?(?:row_to_json|to_json|to_jsonb|json_agg|jsonb_agg)\\((${IDENT})\\.\\*\\)$`,
+  );
+  /** The masked keys of JSON built from a table's rows, when the column is exactly that. */
+  const maskedKeys = (printed: string | undefined): Record<string, string> | undefined => {
+    // An upper node (Limit, Sort) prints its child's expression in parentheses.
+    const bare = printed?.startsWith("(") && printed.endsWith(")") ? printed.slice(1, -1) : printed;
+    const alias =
+      printed === undefined ? undefined : (rowJson.exec(printed) ?? rowJson.exec(bare ?? ""))?.[1];
+    const row = alias === undefined ? undefined : resolver.tableRow(unquote(alias));
+    if (!row || row.some(([, d]) => d.unknown)) return undefined;
+    const keys: Record<string, string> = {};
+    for (const [column, d] of row) {
+      const type = masked(d)[0]?.type;
+      if (type) keys[column] = type;
+    }
+    return keys;
+  };
   const columns = resolver.columns(plan).map((d, i): ColumnLineage => {
     const sources = masked(d);
     if (d.unknown)
@@ -562,7 +595,13 @@ export function lineageFromPlan(
     const name = printed === undefined ? undefined : plainRef.exec(printed)?.[1];
     const plain =
       sources.length === 1 && name !== undefined && sources[0]!.column.endsWith(`.${unquote(name)}`);
-    return { maskAs: sources[0]!.type, sources: sources.map((s) => s.column), ...(plain && { plain }) };
+    const keys = maskedKeys(printed);
+    return {
+      maskAs: sources[0]!.type,
+      sources: sources.map((s) => s.column),
+      ...(plain && { plain }),
+      ...(keys && { keys }),
+    };
   });
   const predicates = masked(resolver.predicates(plan));
   return { columns, predicates };

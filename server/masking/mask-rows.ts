@@ -189,6 +189,37 @@ function labelsOnly(cc: CompiledConfig): CompiledConfig {
   return out;
 }
 
+/**
+ * A JSON document built from rows: the values of `keys` (its masked columns) masked whole as their types, only
+ * the label shown; every other value scanned as any JSON is. Anything else in the column is masked whole.
+ */
+function maskKeyed(
+  cc: CompiledConfig,
+  value: unknown,
+  keys: Readonly<Record<string, string>>,
+  types: string[],
+): unknown {
+  if (value === null || value === undefined) return value;
+  if (typeof value === "string") {
+    const doc = parseJsonDocument(value);
+    if (doc !== undefined) return JSON.stringify(maskKeyed(cc, doc, keys, types));
+  } else if (Array.isArray(value)) return value.map((v) => maskKeyed(cc, v, keys, types));
+  else if (typeof value === "object" && isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const type = Object.hasOwn(keys, k) ? keys[k] : undefined;
+      if (type) out[k] = maskWholeValue(labelsOnly(cc), v, type, types);
+      else {
+        const key = cc.keyInfo(k);
+        out[k] = key.type ? maskWholeValue(cc, v, key.type, types) : walk(cc, v, key.hint, types);
+      }
+    }
+    return out;
+  }
+  const first = Object.values(keys)[0] ?? "masked";
+  return maskWholeValue(labelsOnly(cc), value, first, types);
+}
+
 function columnHint(column: ColumnRef): string {
   return hintFromName(column.table ? `${column.table} ${column.name}` : column.name);
 }
@@ -201,6 +232,10 @@ function distinct(types: string[]): string[] {
 export function maskValue(value: unknown, cfg: MaskingConfig, column?: ColumnRef): MaskValueResult {
   const cc = compileConfig(cfg);
   const types: string[] = [];
+  if (column?.maskKeys) {
+    const masked = maskKeyed(cc, value, column.maskKeys, types);
+    return { value: masked, types: distinct(types) };
+  }
   const ruled =
     column?.maskAs ?? (column && cc.anyColumnRules ? matchColumnRule(cc.columnRules, column) : undefined);
   const masked = ruled
@@ -224,6 +259,8 @@ export class ResultMasker {
   private readonly ruledCc: CompiledConfig[];
   /** Lineage-masked columns hide true/false too (`salary > 100000` says something of a salary). */
   private readonly masksBooleans: boolean[];
+  /** JSON built from rows: the keys masked whole (ColumnRef.maskKeys). */
+  private readonly keys: (Readonly<Record<string, string>> | undefined)[];
   private readonly isScanned: boolean[];
   private readonly isNumber: boolean[];
   private readonly hints: string[];
@@ -245,6 +282,7 @@ export class ResultMasker {
     );
     this.ruledCc = columns.map((c) => (c.maskAs && c.labelOnly ? labelsOnly(cc) : cc));
     this.masksBooleans = columns.map((c) => c.maskAs !== undefined);
+    this.keys = columns.map((c) => c.maskKeys);
     this.isScanned = columns.map((c) => c.type === undefined || !UNSCANNED_TYPES.has(c.type));
     this.isNumber = columns.map((c) => c.type !== undefined && NUMBER_TYPES.has(c.type));
     this.hints = columns.map(columnHint);
@@ -261,6 +299,7 @@ export class ResultMasker {
       typeof v === "string" &&
       v.length >= 4 &&
       this.ruled[c] === undefined &&
+      this.keys[c] === undefined &&
       this.isScanned[c] === true &&
       !(this.isNumber[c] === true && isShortNumber(v))
     );
@@ -273,6 +312,13 @@ export class ResultMasker {
   cell(c: number, v: unknown): unknown {
     this.found = NO_TYPES;
     if (v === null || v === undefined) return v;
+    const keys = this.keys[c];
+    if (keys) {
+      this.types.length = 0;
+      const w = maskKeyed(this.cc, v, keys, this.types);
+      this.found = distinct(this.types).slice();
+      return w;
+    }
     const rule = this.ruled[c];
     if (typeof v === "boolean") {
       if (!rule || this.masksBooleans[c] !== true) return v;

@@ -42,6 +42,12 @@ export interface ColumnRef {
    * the source, so its last digits or its pseudonym could still say something about the source).
    */
   labelOnly?: boolean;
+  /**
+   * JSON built from whole rows (`row_to_json(e)`, `json_agg(e)`): the keys whose values are masked whole, with
+   * their types (lineage: the row's masked columns); the rest of the document is scanned as usual. A value of
+   * this column that is not a JSON object or array is masked whole.
+   */
+  maskKeys?: Readonly<Record<string, string>>;
 }
 
 /** A detected value: its type and where it was in the original text (never the value itself). */
