@@ -62,6 +62,7 @@ beforeAll(async () => {
     create function all_employees() returns setof employees language plpgsql as
       $$ begin return query select * from employees; end $$;
     create view flip as select id as v from employees;
+    create table scratch (v int);
     create type pay_row as (who text, pay int);
     create function pay_rows() returns setof pay_row language sql as
       $$ select name, salary from employees $$;
@@ -292,6 +293,30 @@ describe("masking by lineage", () => {
     expect(JSON.stringify(windowed.status === "done" && windowed.results[0]!.rows)).not.toContain("Alan");
   });
 
+  it("masks what RETURNING gives back of a row written from a masked column", async () => {
+    await withRule(
+      { name: "scratch writes", action: "allow", classes: ["write", "unbounded-write"] },
+      async () => {
+        for (const input of [
+          "insert into scratch (v) select salary from employees returning v",
+          "update scratch set v = (select max(salary) from employees) returning v, v + 1",
+          "update employees set dept = dept where id = 1 returning salary * 2, upper(diagnosis)",
+        ]) {
+          const outcome = await run(input);
+          expect(outcome.status, input).toBe("done");
+          if (outcome.status !== "done") continue;
+          expect(
+            outcome.results[0]!.columns.every((c) => c.lineage),
+            input,
+          ).toBe(true);
+          expectNoSecret(JSON.stringify(withoutStatements(outcome)), input);
+        }
+        const plain = await run("insert into scratch (v) values (7) returning v");
+        expect(plain.status === "done" && plain.results[0]!.rows).toEqual([[7]]);
+      },
+    );
+  });
+
   it("says why a column whose lineage cannot be traced is masked", async () => {
     const outcome = await run("select opaque_pay(id) as p from employees");
     if (outcome.status !== "done") throw new Error(outcome.status);
@@ -316,7 +341,7 @@ async function withRule(
     name: string;
     action: "allow" | "review" | "deny";
     columns?: string[];
-    classes?: ("ddl" | "read")[];
+    classes?: ("ddl" | "read" | "write" | "unbounded-write")[];
   },
   body: () => Promise<void>,
 ) {

@@ -422,6 +422,13 @@ class PlanResolver {
   private scanColumnOnce(node: PlanNode, column: string): Derivation {
     const relation =
       node["Relation Name"] && node.Schema ? `${node.Schema}.${node["Relation Name"]}` : undefined;
+    if (relation && node["Node Type"] === "ModifyTable") {
+      // RETURNING reads the new row: what the statement writes into it (its subplan's outputs) and what was there.
+      const out: Derivation = { sources: new Set() };
+      union(out, this.relationColumn(relation, column));
+      for (const child of node.Plans ?? []) union(out, this.all(child));
+      return out;
+    }
     if (relation) return this.relationColumn(relation, column);
     const type = node["Node Type"];
     if (type === "Subquery Scan") {
