@@ -7,6 +7,7 @@
  */
 import "server-only";
 import {
+  type ColumnLineage,
   derivePlanColumns,
   type IndexInfo,
   type LineageCatalog,
@@ -16,9 +17,11 @@ import {
   planReferences,
   type RelationInfo,
   type StatementLineage,
+  untracedLineage,
 } from "@/server/masking";
 import { processSingleton } from "@/server/singleton";
 import { catalogFacts, explainPlan, type TargetQuery } from "@/server/targets/explain";
+import { readOnlyQuery } from "@/server/targets/postgres";
 
 /** Statements whose result columns lineage reads from the plan (EXPLAIN accepts them and never runs them). */
 const EXPLAINABLE = new Set([
@@ -190,4 +193,56 @@ export async function statementLineage(options: {
     cache.set(connectionId, map);
   }
   return lineage;
+}
+
+/** What lineage found before the run, by statement index, and the masked predicates among it. */
+export interface KnownLineage {
+  answers: Map<number, LineageAnswer>;
+  predicates: Map<number, { column: string; type: string }[]>;
+}
+
+/**
+ * Lineage of the statements that can be explained before anything runs, on a read-only session: the first ones,
+ * up to and including the first after which names may mean something else (what follows may use what it
+ * creates; those are traced in the run's own session, just before they run). Warm ones come from the cache.
+ */
+export async function lineageBeforeRun(
+  connection: { id: string; name: string; updatedAt: string },
+  statements: readonly { index: number; kind: string; text: string }[],
+  masking: MaskingConfig,
+): Promise<KnownLineage> {
+  const known: KnownLineage = { answers: new Map(), predicates: new Map() };
+  let query: TargetQuery | undefined;
+  for (const s of statements) {
+    const plan = lineagePlan(s.kind, s.text);
+    if (plan.kind === "explain" && s.kind !== "ExecuteStmt") {
+      const answer = await statementLineage({
+        connectionId: connection.id,
+        connectionName: connection.name,
+        version: connection.updatedAt,
+        statement: plan.text,
+        masking,
+        query: async (text, params) => {
+          query ??= await readOnlyQuery(connection.id, connection.updatedAt);
+          return query(text, params);
+        },
+        cacheable: true,
+      });
+      known.answers.set(s.index, answer);
+      if (!("untraced" in answer) && answer.predicates.length > 0)
+        known.predicates.set(s.index, answer.predicates);
+    }
+    if (!keepsNames([s.kind])) break;
+  }
+  return known;
+}
+
+/** Per result column, its lineage; every column untraced when lineage failed or does not cover them all. */
+export function columnLineage(answer: LineageAnswer | undefined, count: number): ColumnLineage[] | undefined {
+  if (!answer) return undefined;
+  if ("untraced" in answer) return untracedLineage(count, answer.untraced).columns;
+  // The plan may print more outputs than the result has (sort keys at the end), never fewer.
+  if (answer.columns.length < count)
+    return untracedLineage(count, "the plan does not account for every column").columns;
+  return answer.columns.slice(0, count);
 }

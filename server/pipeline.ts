@@ -13,20 +13,21 @@ import { GatewayError } from "@/server/errors";
 import type { StageTimer } from "@/server/http/server-timing";
 import {
   BatchMasker,
-  type ColumnLineage,
   type ColumnRef,
   type MaskedCell,
   type MaskingConfig,
   type MaskRowsResult,
   maskRows,
   type StatementLineage,
-  untracedLineage,
 } from "@/server/masking";
 import { maskingConfigFor } from "@/server/masking-config";
 import {
+  columnLineage,
   forgetLineage,
+  type KnownLineage,
   keepsNames,
   type LineageAnswer,
+  lineageBeforeRun,
   lineagePlan,
   statementLineage,
 } from "@/server/masking-lineage";
@@ -47,12 +48,7 @@ import {
   startSession,
   startSessionWithEvent,
 } from "@/server/recording";
-import {
-  readOnlyQuery,
-  runStatements,
-  type ResultColumn as TargetColumn,
-  TargetError,
-} from "@/server/targets/postgres";
+import { runStatements, type ResultColumn as TargetColumn, TargetError } from "@/server/targets/postgres";
 import { beginRun } from "@/server/targets/runs";
 
 export const LIMITS = {
@@ -167,7 +163,7 @@ export async function checkSql(principal: Principal, connectionName: string, inp
   const classification = await inspect(input);
   const known = classification.error
     ? undefined
-    : await lineageBeforeRun(connection, classification, await maskingFor(connection));
+    : await lineageBeforeRun(connection, classification.statements, await maskingFor(connection));
   const decision = evaluateRules(classification, await rulesFor(connection), {
     connectionId: connection.id,
     groups: principal.groups.map((g) => g.name),
@@ -192,12 +188,6 @@ async function sqlConnection(principal: Principal, name: string): Promise<Connec
   return connection;
 }
 
-/** What lineage found before the run, by statement index, and the masked predicates among it. */
-interface KnownLineage {
-  answers: Map<number, LineageAnswer>;
-  predicates: Map<number, { column: string; type: string }[]>;
-}
-
 async function maskingFor(connection: ConnectionView): Promise<MaskingConfig> {
   try {
     return await maskingConfigFor(connection.id);
@@ -207,42 +197,6 @@ async function maskingFor(connection: ConnectionView): Promise<MaskingConfig> {
       "the masking settings cannot be read, so nothing runs (fail closed)",
     );
   }
-}
-
-/**
- * Lineage of the statements that can be explained before anything runs: the first ones, up to and including the
- * first that is not a SELECT (what follows may use what it creates; those are traced in the run's own session,
- * just before they run). Warm statements come from the cache without a round trip.
- */
-async function lineageBeforeRun(
-  connection: ConnectionView,
-  classification: Classification,
-  masking: MaskingConfig,
-): Promise<KnownLineage> {
-  const known: KnownLineage = { answers: new Map(), predicates: new Map() };
-  let query: Awaited<ReturnType<typeof readOnlyQuery>> | undefined;
-  for (const s of classification.statements) {
-    const plan = lineagePlan(s.kind, s.text);
-    if (plan.kind === "explain" && s.kind !== "ExecuteStmt") {
-      const answer = await statementLineage({
-        connectionId: connection.id,
-        connectionName: connection.name,
-        version: connection.updatedAt,
-        statement: plan.text,
-        masking,
-        query: async (text, params) => {
-          query ??= await readOnlyQuery(connection.id, connection.updatedAt);
-          return query(text, params);
-        },
-        cacheable: true,
-      });
-      known.answers.set(s.index, answer);
-      if (!("untraced" in answer) && answer.predicates.length > 0)
-        known.predicates.set(s.index, answer.predicates);
-    }
-    if (!keepsNames([s.kind])) break;
-  }
-  return known;
 }
 
 async function rulesFor(_connection: ConnectionView) {
@@ -294,7 +248,7 @@ async function decideAndRun(
   const { principal, timer } = request;
   const known = classification.error
     ? undefined
-    : await lineageBeforeRun(connection, classification, await maskingFor(connection));
+    : await lineageBeforeRun(connection, classification.statements, await maskingFor(connection));
   timer?.mark("lineage");
   const rules = await rulesFor(connection);
   const decision = evaluateRules(classification, rules, {
@@ -682,16 +636,6 @@ function refuseUnallowedPredicates(
     "blocked",
     `statement ${statement.index + 1} was not run: ${why}; this was found only once the statements before it ran, so run it on its own to send it for review`,
   );
-}
-
-/** Per result column, its lineage; every column untraced when lineage failed or does not cover them all. */
-function columnLineage(answer: LineageAnswer | undefined, count: number): ColumnLineage[] | undefined {
-  if (!answer) return undefined;
-  if ("untraced" in answer) return untracedLineage(count, answer.untraced).columns;
-  // The plan may print more outputs than the result has (sort keys at the end), never fewer.
-  if (answer.columns.length < count)
-    return untracedLineage(count, "the plan does not account for every column").columns;
-  return answer.columns.slice(0, count);
 }
 
 /** The masking stage's view of result columns: name, type, schema and table, the connection, and lineage. */

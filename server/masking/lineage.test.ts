@@ -2,14 +2,8 @@
 // to the fields lineage reads). The end-to-end table of extraction attempts on a real target is in
 // server/lineage.int.test.ts; this checks the reader's own rules, one per row.
 import { describe, expect, it } from "vitest";
-import {
-  type LineageCatalog,
-  lineageFromPlan,
-  type PlanNode,
-  planReferences,
-  scanExpression,
-  withoutRevealingNothing,
-} from "./lineage";
+import { type LineageCatalog, lineageFromPlan, type PlanNode, planReferences } from "./lineage";
+import { scanExpression, withoutRevealingNothing } from "./lineage-expression";
 
 const catalog: LineageCatalog = {
   relations: new Map([
