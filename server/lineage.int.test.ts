@@ -375,6 +375,12 @@ const ORACLES: [input: string, column: string][] = [
     "public.employees.salary",
   ],
   ["explain analyze select id from employees where salary = 187345", "public.employees.salary"],
+  ["explain(analyze)select id from employees where salary = 187345", "public.employees.salary"],
+  [
+    "begin; declare c /* odd */ no scroll cursor -- note\n with hold for (select id from employees where salary = 187345); commit",
+    "public.employees.salary",
+  ],
+  ["/* first */ copy(select id from employees where salary = 187345) to stdout", "public.employees.salary"],
   ["copy (select id from employees where salary = 187345) to stdout", "public.employees.salary"],
   // An index does the ordering or the filtering without printing it (no Sort Key; a partial index's WHERE).
   ["select id from big_staff order by pay limit 3", "public.big_staff.pay"],

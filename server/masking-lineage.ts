@@ -45,22 +45,26 @@ const KEEPS_NAMES = new Set([
   "ClosePortalStmt",
 ]);
 
-const LEADING_COMMENTS = String.raw`^(?:\s|--[^\n]*\n|/\*[\s\S]*?\*/)*`;
+/** White space or a comment, as the lexer skips them between tokens. */
+const GAP = String.raw`(?:\s|--[^\n]*(?:\n|$)|/\*[\s\S]*?\*/)`;
+const OPTIONS = String.raw`\((?:[^()'"]|'[^']*'|"[^"]*")*\)`;
 /** The query inside a statement that wraps one: `EXPLAIN ...`, `DECLARE c CURSOR FOR ...`, `COPY (...) TO`. */
 const WRAPPERS: Record<string, RegExp> = {
   ExplainStmt: new RegExp(
-    `${LEADING_COMMENTS}explain\\s+(?:\\((?:[^()'"]|'[^']*'|"[^"]*")*\\)\\s*)?(?:(?:analy[sz]e|verbose)\\s+)*`,
+    `^${GAP}*explain(?:${GAP}*${OPTIONS}${GAP}*|${GAP}+)(?:(?:analy[sz]e|verbose)${GAP}+)*`,
     "i",
   ),
   DeclareCursorStmt: new RegExp(
-    `${LEADING_COMMENTS}declare\\s+(?:"(?:[^"]|"")*"|[\\w$]+)\\s+(?:(?:binary|asensitive|insensitive|no\\s+scroll|scroll)\\s+)*cursor\\s+(?:(?:with|without)\\s+hold\\s+)?for\\s+`,
+    `^${GAP}*declare${GAP}+(?:"(?:[^"]|"")*"|[\\w$]+)${GAP}+` +
+      `(?:(?:binary|asensitive|insensitive|no${GAP}+scroll|scroll)${GAP}+)*cursor${GAP}+` +
+      `(?:(?:with|without)${GAP}+hold${GAP}+)?for\\b${GAP}*`,
     "i",
   ),
 };
 
 /** `COPY (query) TO ...`: the query between the first parenthesis and its match (quotes respected). */
 function copiedQuery(text: string): string | undefined {
-  const m = new RegExp(`${LEADING_COMMENTS}copy\\s*\\(`, "i").exec(text);
+  const m = new RegExp(`^${GAP}*copy${GAP}*\\(`, "i").exec(text);
   if (!m) return undefined;
   let depth = 1;
   for (let i = m[0].length; i < text.length; i++) {
