@@ -432,6 +432,25 @@ describe("predicates on masked columns", () => {
     }
   });
 
+  it("runs a held condition once it is approved, its columns still masked by lineage", async () => {
+    const input = "select id, salary + 1 as raise from employees where salary = 187345";
+    const held = await run(input);
+    if (held.status !== "pending_review") throw new Error(held.status);
+    const { createHash } = await import("node:crypto");
+    const { runApproved } = await import("./pipeline");
+    const approved = await runApproved({
+      requester: analyst,
+      connectionName: "hr",
+      input,
+      inputHash: createHash("sha256").update(input, "utf8").digest("hex"),
+      sessionId: held.sessionId,
+      reviewId: held.reviewId,
+      channel: "api",
+    });
+    expect(approved.status).toBe("done");
+    expect(approved.status === "done" && approved.results[0]?.rows).toEqual([[1, "[SALARY]"]]);
+  });
+
   it("says so in the dry run", async () => {
     const { checkSql } = await import("./pipeline");
     const checked = await checkSql(analyst, "hr", "select id from employees where salary = 187345");
