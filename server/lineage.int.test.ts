@@ -382,6 +382,17 @@ const ORACLES: [input: string, column: string][] = [
   ],
   ["/* first */ copy(select id from employees where salary = 187345) to stdout", "public.employees.salary"],
   ["copy (select id from employees where salary = 187345) to stdout", "public.employees.salary"],
+  // How many rows come back, decided by a masked value.
+  ["select 1 from employees, generate_series(1, salary / 100000)", "public.employees.salary"],
+  ["select id, generate_series(1, salary / 100000) from employees", "public.employees.salary"],
+  [
+    "select id from employees limit (select salary / 100000 from employees where id = 1)",
+    "public.employees.salary",
+  ],
+  [
+    "select id from employees offset (select salary / 200000 from employees where id = 2)",
+    "public.employees.salary",
+  ],
   // An index does the ordering or the filtering without printing it (no Sort Key; a partial index's WHERE).
   ["select id from big_staff order by pay limit 3", "public.big_staff.pay"],
   ["select id, row_number() over (order by pay) from big_staff limit 3", "public.big_staff.pay"],

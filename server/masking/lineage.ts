@@ -134,6 +134,9 @@ const PREDICATE_FIELDS = [
   "Hash Key",
   "Cache Key",
   "Grouping Sets",
+  // A set-returning function's arguments decide how many rows come back (generate_series(1, salary / 1000)).
+  "Function Call",
+  "Table Function Call",
 ];
 
 /** Nodes that pass their only child's columns through unchanged when they print no Output. */
@@ -408,10 +411,26 @@ class PlanResolver {
    */
   predicates(plan: PlanNode): Derivation {
     const out: Derivation = { sources: new Set() };
+    // Parameters an InitPlan returns that nothing printed uses are used where EXPLAIN does not print (a LIMIT or
+    // OFFSET count): what they derive from decides how many rows come back.
+    const printed = new Set<string>();
+    walkPlan(plan, (node) => {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === "Plans" || key === "Subplan Name") continue;
+        for (const s of stringsOf(value))
+          for (const t of scanExpression(s)) if (t.kind === "param") printed.add(t.name);
+      }
+    });
+    for (const [param, { node, index }] of this.params) {
+      if (!printed.has(param)) union(out, this.columns(node)[index] ?? { sources: new Set() });
+    }
     walkPlan(plan, (node) => {
       for (const field of PREDICATE_FIELDS) {
         for (const s of stringsOf(node[field])) union(out, this.expression(s));
       }
+      // A set-returning function in the select list multiplies rows by what its arguments say.
+      if (node["Node Type"] === "ProjectSet")
+        for (const s of node.Output ?? []) union(out, this.expression(s));
       const indexName = node["Index Name"];
       if (typeof indexName !== "string") return;
       const known = this.catalog.indexes?.get(indexName);
