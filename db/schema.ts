@@ -349,6 +349,8 @@ export const policyRules = pgTable(
     classes: jsonb("classes").$type<string[]>().notNull().default([]),
     tables: jsonb("tables").$type<string[]>().notNull().default([]),
     functions: jsonb("functions").$type<string[]>().notNull().default([]),
+    /** masked-column patterns: the rule decides statements that filter, join, group or order on them */
+    columns: jsonb("columns").$type<string[]>().notNull().default([]),
     action: text("action", { enum: ["allow", "review", "deny"] }).notNull(),
     message: text("message").notNull().default(""),
     /** for review rules: who approves (group names; empty = the connection's approvers) and how many must */

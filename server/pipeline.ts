@@ -21,8 +21,19 @@ import {
   maskRows,
   maskTargetError,
   quotesFailingRow,
+  type StatementLineage,
 } from "@/server/masking";
 import { maskingConfigFor } from "@/server/masking-config";
+import {
+  columnLineage,
+  forgetLineage,
+  type KnownLineage,
+  keepsNames,
+  type LineageAnswer,
+  lineageBeforeRun,
+  lineagePlan,
+  statementLineage,
+} from "@/server/masking-lineage";
 import {
   type Classification,
   catalogFor,
@@ -33,6 +44,7 @@ import {
   forgetCatalog,
   loadRules,
   type PolicyDecision,
+  type PolicyRule,
   trimSqlWhitespace,
 } from "@/server/policy";
 import {
@@ -45,8 +57,8 @@ import {
 import { escapeUnstorable, unstorableTextProblem } from "@/server/storable-text";
 import {
   queryCatalog,
-  type ResultColumn,
   runStatements,
+  type ResultColumn as TargetColumn,
   TargetError,
   unsupportedStatement,
 } from "@/server/targets/postgres";
@@ -70,6 +82,15 @@ export interface SqlRequest {
   note?: string;
   /** stage timings for the Server-Timing header */
   timer?: StageTimer;
+}
+
+/**
+ * A result column; `lineage` is set when the column is masked by what it derives from: the type it is masked
+ * as, the masked source columns (schema.table.column), and why it is masked whole when lineage was not traced.
+ */
+export interface ResultColumn extends TargetColumn {
+  /** `keys`: for JSON built from rows, the keys masked inside it (the rest of the document is scanned). */
+  lineage?: { type: string; sources: string[]; keys?: string[]; reason?: string };
 }
 
 export interface StatementOutcome {
@@ -216,11 +237,15 @@ export async function checkSql(principal: Principal, connectionName: string, inp
   const refused = validateInput(input);
   if (refused) throw new GatewayError("bad_request", refused);
   const classification = await inspect(input, connection);
+  const known = classification.error
+    ? undefined
+    : await lineageBeforeRun(connection, classification.statements, await maskingFor(connection));
   const decision = refuseUnsupported(
     classification,
     evaluateRules(classification, await rulesFor(connection), {
       connectionId: connection.id,
       groups: principal.groups.map((g) => g.name),
+      ...(known && { maskedPredicates: known.predicates }),
     }),
   );
   return {
@@ -241,6 +266,17 @@ async function sqlConnection(principal: Principal, name: string): Promise<Connec
     throw new GatewayError("bad_request", `${name} is an SSH connection; open it in a terminal instead`);
   }
   return connection;
+}
+
+async function maskingFor(connection: ConnectionView): Promise<MaskingConfig> {
+  try {
+    return await maskingConfigFor(connection.id);
+  } catch {
+    throw new GatewayError(
+      "unavailable",
+      "the masking settings cannot be read, so nothing runs (fail closed)",
+    );
+  }
 }
 
 async function rulesFor(_connection: ConnectionView) {
@@ -303,11 +339,17 @@ async function decideAndRun(
   mayRunReadOnly: boolean,
 ): Promise<SqlOutcome> {
   const { principal, timer } = request;
+  const known = classification.error
+    ? undefined
+    : await lineageBeforeRun(connection, classification.statements, await maskingFor(connection));
+  timer?.mark("lineage");
+  const rules = await rulesFor(connection);
   const decision = refuseUnsupported(
     classification,
-    evaluateRules(classification, await rulesFor(connection), {
+    evaluateRules(classification, rules, {
       connectionId: connection.id,
       groups: principal.groups.map((g) => g.name),
+      ...(known && { maskedPredicates: known.predicates }),
     }),
   );
   timer?.mark("policy");
@@ -392,6 +434,8 @@ async function decideAndRun(
     statementEventId,
     rowLimit,
     readOnly,
+    ...(known && { known }),
+    rules,
   });
   if (readOnly && outcome.status === "failed" && outcome.error.sqlState === READ_ONLY_VIOLATION) {
     // Nothing was changed (the transaction refused it and was rolled back); the attempt stays recorded as failed.
@@ -485,6 +529,13 @@ async function executeAndRecord(ctx: {
   reviewId?: string;
   /** run in a read-only transaction (see decideAndRun) */
   readOnly?: boolean;
+  /** lineage found before the run (decideAndRun) */
+  known?: KnownLineage;
+  /**
+   * The rules, to decide masked predicates found only in the run's session (after earlier statements ran);
+   * absent when the input was approved in review as it is.
+   */
+  rules?: PolicyRule[];
 }): Promise<SqlOutcome> {
   const { request, connection, classification, sessionId, rowLimit } = ctx;
   const statements = classification.statements;
@@ -505,6 +556,7 @@ async function executeAndRecord(ctx: {
     );
   });
   const maskers = new Map<number, BatchMasker>();
+  const lineages = new Map<number, LineageAnswer>();
   const started = performance.now();
   let executed: Awaited<ReturnType<typeof runStatements>>;
   const timings: number[] = [];
@@ -521,8 +573,36 @@ async function executeAndRecord(ctx: {
         throughCursor: (i) =>
           ROW_RETURNING_KINDS.has(statements[i]?.kind ?? "") &&
           !((statements[i]?.maxRows ?? Number.POSITIVE_INFINITY) <= rowLimit),
+        beforeStatement: async (i, query) => {
+          const s = statements[i];
+          if (!s) return;
+          const plan = lineagePlan(s.kind, s.text);
+          if (plan.kind === "none") return;
+          if (plan.kind === "untraced") {
+            lineages.set(i, { untraced: plan.reason });
+            return;
+          }
+          let answer = ctx.known?.answers.get(s.index);
+          if (!answer || "untraced" in answer) {
+            answer = await statementLineage({
+              connectionId: connection.id,
+              connectionName: connection.name,
+              version: connection.updatedAt,
+              statement: plan.text,
+              masking,
+              query,
+              cacheable: keepsNames(statements.slice(0, i).map((p) => p.kind)),
+            });
+            if (ctx.rules && !("untraced" in answer) && answer.predicates.length > 0) {
+              refuseUnallowedPredicates(s, answer, ctx.rules, request.principal, connection);
+            }
+          }
+          if (plan.columns) lineages.set(i, answer);
+          else if (s.kind === "CopyStmt")
+            lineages.set(i, { untraced: "COPY sends rows the gateway does not trace column by column" });
+        },
         rowSink: (i, columns) => {
-          const masker = new BatchMasker(columnRefs(columns, connection.name), masking);
+          const masker = new BatchMasker(columnRefs(columns, connection.name, lineages.get(i)), masking);
           maskers.set(i, masker);
           return (rows) => masker.push(rows);
         },
@@ -557,7 +637,9 @@ async function executeAndRecord(ctx: {
         (r, i) =>
           // Rows read without a sink are the pipeline's own too: masked in place.
           maskers.get(i)?.result() ??
-          maskRows(columnRefs(r.columns, connection.name), r.rows, masking, { inPlace: true }),
+          maskRows(columnRefs(r.columns, connection.name, lineages.get(i)), r.rows, masking, {
+            inPlace: true,
+          }),
       ),
     );
   } catch (err) {
@@ -571,11 +653,24 @@ async function executeAndRecord(ctx: {
   }
   const results: StatementOutcome[] = executed.results.map((r, i) => {
     const masked = maskedResults[i]!;
+    const lineage = columnLineage(lineages.get(i), r.columns.length);
     return {
       statementIndex: statements[i]?.index ?? i,
       statement: statements[i]?.text ?? "",
       command: r.command,
-      columns: r.columns,
+      columns: r.columns.map((c, k) => {
+        const l = lineage?.[k];
+        if (!l?.maskAs) return c;
+        return {
+          ...c,
+          lineage: {
+            type: l.maskAs,
+            sources: l.sources,
+            ...(l.keys && { keys: Object.keys(l.keys) }),
+            ...(l.unknown && { reason: l.unknown }),
+          },
+        };
+      }),
       rows: masked.rows,
       masked: masked.masked,
       rowCount: r.rowCount,
@@ -626,20 +721,52 @@ async function executeAndRecord(ctx: {
     { maskedFields },
   );
   request.timer?.mark("record");
+  // A schema change through the gateway may change what a view or a table name means: trace anew.
+  if (statements.some((st) => !["read", "write", "unbounded-write"].includes(st.class)))
+    forgetLineage(connection.id);
   if (error) return { status: "failed", sessionId, decision: ctx.decision, results, error };
   return { status: "done", sessionId, decision: ctx.decision, results, durationMs };
 }
 
-/** The masking stage's view of result columns: name, type, schema and table, and the connection. */
-function columnRefs(columns: ResultColumn[], connectionName: string): ColumnRef[] {
-  return columns.map((c) => {
+/**
+ * A statement whose masked predicates only showed in the run's session (earlier statements of the input had to
+ * run first) is refused there unless a rule allows them: it cannot be held half-way through an input.
+ */
+function refuseUnallowedPredicates(
+  statement: Classification["statements"][number],
+  lineage: StatementLineage,
+  rules: PolicyRule[],
+  principal: Principal,
+  connection: ConnectionView,
+) {
+  const decision = evaluateRules({ class: statement.class, statements: [statement] }, rules, {
+    connectionId: connection.id,
+    groups: principal.groups.map((g) => g.name),
+    maskedPredicates: new Map([[statement.index, lineage.predicates]]),
+  });
+  if (decision.decision === "allow") return;
+  const why = decision.reasons[0]?.message ?? "it filters on a masked column";
+  throw new GatewayError(
+    "blocked",
+    `statement ${statement.index + 1} was not run: ${why}; this was found only once the statements before it ran, so run it on its own to send it for review`,
+  );
+}
+
+/** The masking stage's view of result columns: name, type, schema and table, the connection, and lineage. */
+function columnRefs(columns: TargetColumn[], connectionName: string, lineage?: LineageAnswer): ColumnRef[] {
+  const traced = columnLineage(lineage, columns.length);
+  return columns.map((c, i) => {
     const [schema, table] = c.table?.split(".") ?? [];
+    const l = traced?.[i];
     return {
       name: c.name,
       type: c.type,
       ...(table && { table }),
       ...(schema && { schema }),
       connection: connectionName,
+      ...(l?.keys
+        ? { maskKeys: l.keys }
+        : l?.maskAs && { maskAs: l.maskAs, ...(!l.plain && { labelOnly: true }) }),
     };
   });
 }

@@ -62,6 +62,23 @@ export function maskLabel(type: string): string {
   return (short[type] ?? type).replace(/_/g, " ").toUpperCase();
 }
 
+/** What a lineage-masked column's tooltip says: its label and where it came from. */
+export function lineageNote(lineage: {
+  type: string;
+  sources: string[];
+  keys?: string[];
+  reason?: string;
+}): string {
+  const label = maskLabel(lineage.type);
+  if (lineage.keys)
+    return `Keys ${lineage.keys.join(", ")} masked inside: from ${lineage.sources.join(", ")}`;
+  if (lineage.reason)
+    return lineage.sources.length > 0
+      ? `Masked as ${label}: derived from ${lineage.sources.join(", ")}, and ${lineage.reason}`
+      : `Masked as ${label}: ${lineage.reason}`;
+  return `Masked as ${label}: derived from ${lineage.sources.join(", ")}`;
+}
+
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined) return "";
   if (ms < 1000) return `${Math.round(ms)} ms`;

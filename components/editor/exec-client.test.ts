@@ -37,6 +37,29 @@ describe("readExecReply", () => {
     });
   });
 
+  it("keeps a column's lineage: the type it is masked as, its sources and why it is untraced", () => {
+    const outcome = readExecReply(200, {
+      status: "done",
+      columns: [
+        { name: "raise", type: "int4", lineage: { type: "salary", sources: ["public.employees.salary"] } },
+        { name: "p", type: "int4", lineage: { type: "untraced", sources: [], reason: "the function f" } },
+        { name: "id", type: "int4" },
+      ],
+      rows: [["[SALARY]", "[UNTRACED]", 1]],
+      masked: [
+        [0, 0, "salary"],
+        [0, 1, "untraced"],
+      ],
+      rowCount: 1,
+      truncated: false,
+    });
+    expect(outcome.status === "done" && outcome.results[0]?.columns).toEqual([
+      { name: "raise", type: "int4", lineage: { type: "salary", sources: ["public.employees.salary"] } },
+      { name: "p", type: "int4", lineage: { type: "untraced", sources: [], reason: "the function f" } },
+      { name: "id", type: "int4" },
+    ]);
+  });
+
   it("reads every statement of a several-statement reply from its results list", () => {
     const one = (statement: string, rows: unknown[][]) => ({
       statement,

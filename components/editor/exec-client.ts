@@ -35,7 +35,17 @@ function asNumber(value: unknown): number | undefined {
 function readColumns(value: unknown): ResultColumn[] {
   return asArray(value).map((c) => {
     const column = asRecord(c);
-    return { name: asString(column.name, "?column?"), type: asString(column.type) };
+    const read: ResultColumn = { name: asString(column.name, "?column?"), type: asString(column.type) };
+    if (column.lineage !== undefined) {
+      const lineage = asRecord(column.lineage);
+      read.lineage = {
+        type: asString(lineage.type, "masked"),
+        sources: asArray(lineage.sources).map((s) => asString(s)),
+        ...(Array.isArray(lineage.keys) && { keys: lineage.keys.map((k) => asString(k)) }),
+        ...(typeof lineage.reason === "string" && { reason: lineage.reason }),
+      };
+    }
+    return read;
   });
 }
 

@@ -16,7 +16,7 @@ import {
   useRef,
   useState,
 } from "react";
-import { cellText, isNumericType, maskIndex, maskLabel } from "./cell-format";
+import { cellText, isNumericType, lineageNote, maskIndex, maskLabel } from "./cell-format";
 import { copyText } from "./export";
 import type { StatementResult } from "./types";
 
@@ -36,7 +36,10 @@ interface Cell {
 function columnWidths(result: StatementResult, masks: Map<number, string[]>): number[] {
   const count = result.columns.length;
   return result.columns.map((column, col) => {
-    let chars = Math.max(column.name.length + 2, column.type.length + 1);
+    let chars = Math.max(
+      column.name.length + 2,
+      column.type.length + 1 + (column.lineage ? maskLabel(column.lineage.type).length + 3 : 0),
+    );
     let tag = 0;
     const sample = Math.min(result.rows.length, SAMPLE_ROWS);
     for (let row = 0; row < sample; row++) {
@@ -145,6 +148,8 @@ export function ResultsGrid({
   const [firstRow, setFirstRow] = useState(0);
   const [selected, setSelected] = useState<Cell | null>(null);
   const [copyNote, setCopyNote] = useState("");
+  /** The lineage tooltip shown for a header: its column and where (fixed, so no scroll box clips it). */
+  const [tip, setTip] = useState<{ col: number; left: number; top: number } | null>(null);
   const rowCount = result.rows.length;
   const colCount = result.columns.length;
 
@@ -324,11 +329,31 @@ export function ResultsGrid({
                   key={col}
                   scope="col"
                   aria-colindex={col + 2}
-                  className={`rg-hcell${isNumericType(column.type) ? " num" : ""}`}
-                  title={`${column.name} (${column.type})`}
+                  className={`rg-hcell${isNumericType(column.type) ? " num" : ""}${column.lineage ? " lineage" : ""}`}
+                  title={column.lineage ? undefined : `${column.name} (${column.type})`}
+                  aria-describedby={tip?.col === col ? `${gridId}-tip` : undefined}
+                  onMouseEnter={
+                    column.lineage
+                      ? (e) => {
+                          const box = e.currentTarget.getBoundingClientRect();
+                          setTip({ col, left: box.left, top: box.bottom + 4 });
+                        }
+                      : undefined
+                  }
+                  onMouseLeave={column.lineage ? () => setTip(null) : undefined}
                 >
                   <span className="rg-hname">{column.name}</span>
-                  <span className="rg-htype">{column.type}</span>
+                  <span className="rg-htype">
+                    {column.type}
+                    {column.lineage && (
+                      <>
+                        <span className="mask-tag" aria-hidden="true">
+                          {maskLabel(column.lineage.type)}
+                        </span>
+                        <span className="rg-hidden-note">{lineageNote(column.lineage)}</span>
+                      </>
+                    )}
+                  </span>
                 </th>
               ))}
             </tr>
@@ -336,12 +361,24 @@ export function ResultsGrid({
           <tbody>{rows}</tbody>
         </table>
       </div>
+      {tip && result.columns[tip.col]?.lineage && (
+        <div
+          id={`${gridId}-tip`}
+          role="tooltip"
+          className="lineage-tip"
+          style={{ left: tip.left, top: tip.top }}
+        >
+          {lineageNote(result.columns[tip.col]!.lineage!)}
+        </div>
+      )}
       <div className="rg-footer small">
         {summary}
         <span className="rg-selection">
           <span className="muted">
             {selected && selectedColumn
-              ? `Row ${(selected.row + 1).toLocaleString("en-US")}, ${selectedColumn.name}`
+              ? `Row ${(selected.row + 1).toLocaleString("en-US")}, ${selectedColumn.name}${
+                  selectedColumn.lineage ? ` · ${lineageNote(selectedColumn.lineage)}` : ""
+                }`
               : "Select a cell to copy it"}
           </span>
           <button

@@ -12,6 +12,12 @@ export interface EditorConnection {
 export interface ResultColumn {
   name: string;
   type: string;
+  /**
+   * Set when the column is masked by what it derives from (lineage): the type it is masked as, the masked
+   * source columns (schema.table.column), the keys masked inside JSON built from rows, and why it is masked
+   * whole when its lineage could not be traced.
+   */
+  lineage?: { type: string; sources: string[]; keys?: string[]; reason?: string };
 }
 
 /** One masked cell: row index, column index, detector type ("email", "credit_card" ...). */

@@ -16,6 +16,8 @@ export interface RuleRow {
   classes: string[];
   tables: string[];
   functions: string[];
+  /** masked columns whose conditions (WHERE, JOIN, GROUP BY, ORDER BY) this rule decides */
+  columns?: string[];
   action: "allow" | "review" | "deny";
   message: string;
   approverGroups?: string[];
@@ -60,6 +62,7 @@ export function RuleForm({
       classes: form.getAll("classes").map(String),
       tables: list(form.get("tables")),
       functions: list(form.get("functions")),
+      columns: list(form.get("columns")),
       action: String(form.get("action") ?? "review"),
       message: String(form.get("message") ?? ""),
       approverGroups: action === "review" ? form.getAll("approverGroups").map(String) : [],
@@ -138,6 +141,22 @@ export function RuleForm({
             defaultValue={existing?.functions.join(", ")}
             placeholder="pg_sleep"
           />
+        </div>
+      </div>
+      <div className="field">
+        <label htmlFor="rule-columns">Conditions on masked columns (optional)</label>
+        <input
+          id="rule-columns"
+          name="columns"
+          type="text"
+          defaultValue={existing?.columns?.join(", ")}
+          placeholder="employees.salary, hr.*.*"
+          aria-describedby="rule-columns-help"
+        />
+        <div id="rule-columns-help" className="muted small">
+          A statement that filters, joins, groups or orders on a masked column can confirm a value it never
+          shows, so it is held for review by default. With columns here, this rule decides those statements
+          instead (and nothing else).
         </div>
       </div>
       <div className="grid-2">
@@ -277,6 +296,9 @@ export function RuleTable({
                   <div>classes: {r.classes.length ? r.classes.join(", ") : "any"}</div>
                   {r.tables.length > 0 && <div>tables: {r.tables.join(", ")}</div>}
                   {r.functions.length > 0 && <div>functions: {r.functions.join(", ")}</div>}
+                  {(r.columns?.length ?? 0) > 0 && (
+                    <div>conditions on masked columns: {r.columns?.join(", ")}</div>
+                  )}
                   {r.action === "review" && (r.approverGroups?.length || r.approvalsRequired) ? (
                     <div>
                       approved by:{" "}

@@ -65,7 +65,23 @@ const statementResultSchema = z.object({
   statementIndex: z.number().int().optional(),
   statement: z.string(),
   command: z.string(),
-  columns: z.array(z.object({ name: z.string(), type: z.string(), table: z.string().optional() })),
+  columns: z.array(
+    z.object({
+      name: z.string(),
+      type: z.string(),
+      table: z.string().optional(),
+      lineage: z
+        .object({
+          type: z.string().describe("the type the column is masked as (its masked source's, or untraced)"),
+          sources: z
+            .array(z.string())
+            .describe("masked source columns it derives from (schema.table.column)"),
+          reason: z.string().optional().describe("why its lineage could not be traced, when it could not"),
+        })
+        .optional()
+        .describe("set when the column is masked by what it derives from, whatever its name"),
+    }),
+  ),
   rows: z.array(z.array(z.unknown())).describe("masked values"),
   masked: z.array(maskedCellSchema),
   rowCount: z.number().int(),

@@ -5,6 +5,20 @@ import "server-only";
 export { DEFAULT_COLUMN_RULES } from "./column-rules";
 export { defaultMaskingConfig } from "./config";
 export { DETECTOR_INFO, DETECTOR_TYPES } from "./detectors";
+export {
+  type ColumnLineage,
+  derivePlanColumns,
+  type IndexInfo,
+  type LineageCatalog,
+  lineageFromPlan,
+  type MaskedPredicate,
+  type PlanNode,
+  planReferences,
+  type RelationInfo,
+  type StatementLineage,
+  UNTRACED_TYPE,
+  untracedLineage,
+} from "./lineage";
 export { maskRows, maskValue } from "./mask-rows";
 export { type MaskTextOptions, maskText } from "./mask-text";
 export { BatchMasker, closeMaskWorkers, warmMaskWorkers } from "./pool";

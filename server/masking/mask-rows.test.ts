@@ -121,3 +121,45 @@ describe("maskValue", () => {
     expect(maskValue(undefined, cfg).value).toBeUndefined();
   });
 });
+
+describe("columns masked by lineage", () => {
+  const partialCards: MaskingConfig = { ...cfg, styles: { credit_card: "partial" } };
+
+  it("masks a computed column whole with only its label, and a plain one in its style", () => {
+    const columns: ColumnRef[] = [
+      { name: "r", maskAs: "credit_card", labelOnly: true },
+      { name: "c", maskAs: "credit_card" },
+      { name: "rich", maskAs: "salary", labelOnly: true },
+    ];
+    const r = maskRows(columns, [["1111 1111 1111 1114", "4111 1111 1111 1111", true]], partialCards);
+    expect(r.rows[0]?.[0]).toBe("[CREDIT_CARD]");
+    expect(String(r.rows[0]?.[1])).toMatch(/1111$/);
+    expect(r.rows[0]?.[1]).not.toContain("4111");
+    expect(r.rows[0]?.[2]).toBe("[SALARY]");
+    expect(r.masked).toEqual([
+      [0, 0, "credit_card"],
+      [0, 1, "credit_card"],
+      [0, 2, "salary"],
+    ]);
+  });
+
+  it("masks only the named keys of JSON built from rows, and anything else in the column whole", () => {
+    const columns: ColumnRef[] = [{ name: "doc", maskKeys: { salary: "salary" } }];
+    const rows = [
+      [{ id: 1, salary: 187345, note: "mail jane@example.com" }],
+      [[{ id: 2, salary: 234567 }]],
+      ['{"id":3,"salary":99}'],
+      ["(4,187345)"],
+      [null],
+    ];
+    const r = maskRows(columns, rows, cfg);
+    expect(r.rows.map((row) => row[0])).toEqual([
+      { id: 1, salary: "[SALARY]", note: "mail [EMAIL]" },
+      [{ id: 2, salary: "[SALARY]" }],
+      '{"id":3,"salary":"[SALARY]"}',
+      "[SALARY]",
+      null,
+    ]);
+    expect(maskValue({ salary: 5, id: 1 }, cfg, columns[0]).value).toEqual({ salary: "[SALARY]", id: 1 });
+  });
+});

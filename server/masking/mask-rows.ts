@@ -177,6 +177,49 @@ function maskNumber(
   return masked === s ? value : masked;
 }
 
+const labelOnlyConfigs = new WeakMap<CompiledConfig, CompiledConfig>();
+
+/** The config with every type shown as its full label (for values computed from a masked column). */
+function labelsOnly(cc: CompiledConfig): CompiledConfig {
+  let out = labelOnlyConfigs.get(cc);
+  if (!out) {
+    out = { ...cc, styleOf: () => "full" };
+    labelOnlyConfigs.set(cc, out);
+  }
+  return out;
+}
+
+/**
+ * A JSON document built from rows: the values of `keys` (its masked columns) masked whole as their types, only
+ * the label shown; every other value scanned as any JSON is. Anything else in the column is masked whole.
+ */
+function maskKeyed(
+  cc: CompiledConfig,
+  value: unknown,
+  keys: Readonly<Record<string, string>>,
+  types: string[],
+): unknown {
+  if (value === null || value === undefined) return value;
+  if (typeof value === "string") {
+    const doc = parseJsonDocument(value);
+    if (doc !== undefined) return JSON.stringify(maskKeyed(cc, doc, keys, types));
+  } else if (Array.isArray(value)) return value.map((v) => maskKeyed(cc, v, keys, types));
+  else if (typeof value === "object" && isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const type = Object.hasOwn(keys, k) ? keys[k] : undefined;
+      if (type) out[k] = maskWholeValue(labelsOnly(cc), v, type, types);
+      else {
+        const key = cc.keyInfo(k);
+        out[k] = key.type ? maskWholeValue(cc, v, key.type, types) : walk(cc, v, key.hint, types);
+      }
+    }
+    return out;
+  }
+  const first = Object.values(keys)[0] ?? "masked";
+  return maskWholeValue(labelsOnly(cc), value, first, types);
+}
+
 function columnHint(column: ColumnRef): string {
   return hintFromName(column.table ? `${column.table} ${column.name}` : column.name);
 }
@@ -189,9 +232,14 @@ function distinct(types: string[]): string[] {
 export function maskValue(value: unknown, cfg: MaskingConfig, column?: ColumnRef): MaskValueResult {
   const cc = compileConfig(cfg);
   const types: string[] = [];
-  const ruled = column && cc.anyColumnRules ? matchColumnRule(cc.columnRules, column) : undefined;
+  if (column?.maskKeys) {
+    const masked = maskKeyed(cc, value, column.maskKeys, types);
+    return { value: masked, types: distinct(types) };
+  }
+  const ruled =
+    column?.maskAs ?? (column && cc.anyColumnRules ? matchColumnRule(cc.columnRules, column) : undefined);
   const masked = ruled
-    ? maskWholeValue(cc, value, ruled, types)
+    ? maskWholeValue(column?.maskAs && column.labelOnly ? labelsOnly(cc) : cc, value, ruled, types)
     : walk(cc, value, column ? columnHint(column) : "", types);
   return { value: masked, types: distinct(types) };
 }
@@ -207,6 +255,12 @@ export type ScannedStringSink = (value: string, row: number, col: number) => voi
 export class ResultMasker {
   private readonly cc: CompiledConfig;
   private readonly ruled: (string | undefined)[];
+  /** The config a ruled column renders with (label only for lineage of computed values). */
+  private readonly ruledCc: CompiledConfig[];
+  /** Lineage-masked columns hide true/false too (`salary > 100000` says something of a salary). */
+  private readonly masksBooleans: boolean[];
+  /** JSON built from rows: the keys masked whole (ColumnRef.maskKeys). */
+  private readonly keys: (Readonly<Record<string, string>> | undefined)[];
   private readonly isScanned: boolean[];
   private readonly isNumber: boolean[];
   private readonly hints: string[];
@@ -223,7 +277,12 @@ export class ResultMasker {
   constructor(columns: readonly ColumnRef[], cfg: MaskingConfig) {
     const cc = compileConfig(cfg);
     this.cc = cc;
-    this.ruled = columns.map((c) => (cc.anyColumnRules ? matchColumnRule(cc.columnRules, c) : undefined));
+    this.ruled = columns.map(
+      (c) => c.maskAs ?? (cc.anyColumnRules ? matchColumnRule(cc.columnRules, c) : undefined),
+    );
+    this.ruledCc = columns.map((c) => (c.maskAs && c.labelOnly ? labelsOnly(cc) : cc));
+    this.masksBooleans = columns.map((c) => c.maskAs !== undefined);
+    this.keys = columns.map((c) => c.maskKeys);
     this.isScanned = columns.map((c) => c.type === undefined || !UNSCANNED_TYPES.has(c.type));
     this.isNumber = columns.map((c) => c.type !== undefined && NUMBER_TYPES.has(c.type));
     this.hints = columns.map(columnHint);
@@ -240,6 +299,7 @@ export class ResultMasker {
       typeof v === "string" &&
       v.length >= 4 &&
       this.ruled[c] === undefined &&
+      this.keys[c] === undefined &&
       this.isScanned[c] === true &&
       !(this.isNumber[c] === true && isShortNumber(v))
     );
@@ -251,12 +311,24 @@ export class ResultMasker {
    */
   cell(c: number, v: unknown): unknown {
     this.found = NO_TYPES;
-    if (v === null || v === undefined || typeof v === "boolean") return v;
-    const types = this.types;
+    if (v === null || v === undefined) return v;
+    const keys = this.keys[c];
+    if (keys) {
+      this.types.length = 0;
+      const w = maskKeyed(this.cc, v, keys, this.types);
+      this.found = distinct(this.types).slice();
+      return w;
+    }
     const rule = this.ruled[c];
+    if (typeof v === "boolean") {
+      if (!rule || this.masksBooleans[c] !== true) return v;
+      this.found = [rule];
+      return renderWhole(labelsOnly(this.cc), rule, String(v));
+    }
+    const types = this.types;
     if (rule) {
       types.length = 0;
-      const w = maskWholeValue(this.cc, v, rule, types);
+      const w = maskWholeValue(this.ruledCc[c] ?? this.cc, v, rule, types);
       this.found = distinct(types).slice();
       return w;
     }
@@ -303,7 +375,8 @@ export class ResultMasker {
       let copy: unknown[] | null = null;
       for (let c = 0; c < row.length; c++) {
         const v = row[c];
-        if (v === null || v === undefined || typeof v === "boolean") continue;
+        if (v === null || v === undefined || (typeof v === "boolean" && this.masksBooleans[c] !== true))
+          continue;
         if (sink !== undefined && this.isScannedString(c, v)) {
           sink(v, r, c);
           continue;

@@ -35,6 +35,19 @@ export interface ColumnRef {
   table?: string;
   schema?: string;
   connection?: string;
+  /** Mask every value of the column whole as this type, whatever its name: set by lineage (./lineage.ts). */
+  maskAs?: string;
+  /**
+   * With maskAs: show only the type's label, never a partial form or a pseudonym (the value is computed from
+   * the source, so its last digits or its pseudonym could still say something about the source).
+   */
+  labelOnly?: boolean;
+  /**
+   * JSON built from whole rows (`row_to_json(e)`, `json_agg(e)`): the keys whose values are masked whole, with
+   * their types (lineage: the row's masked columns); the rest of the document is scanned as usual. A value of
+   * this column that is not a JSON object or array is masked whole.
+   */
+  maskKeys?: Readonly<Record<string, string>>;
 }
 
 /** A detected value: its type and where it was in the original text (never the value itself). */

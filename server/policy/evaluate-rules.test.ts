@@ -449,3 +449,82 @@ describe("with the classifier", () => {
     expect(held.decision).toBe("review");
   });
 });
+
+describe("conditions on masked columns", () => {
+  const salary = { column: "hr.employees.salary", type: "salary" };
+  const card = { column: "public.customers.card", type: "credit_card" };
+  const on = (...predicates: { column: string; type: string }[]) => ({
+    ...ctx,
+    maskedPredicates: new Map([[0, predicates]]),
+  });
+
+  it.each<[string, PolicyRule[], { column: string; type: string }[], Decision, string]>([
+    [
+      "holds a read that filters on a masked column, naming it",
+      [],
+      [salary],
+      "review",
+      "hr.employees.salary",
+    ],
+    ["runs it when no masked column is in its conditions", [], [], "allow", "reads run"],
+    [
+      "runs it when a rule allows that column",
+      [rule("pay", "allow", { columns: ["employees.salary"] })],
+      [salary],
+      "allow",
+      "reads run",
+    ],
+    [
+      "matches a bare column name in any table and a schema glob",
+      [rule("pay", "allow", { columns: ["salary"] }), rule("hr", "allow", { columns: ["hr.*.*"] })],
+      [salary],
+      "allow",
+      "reads run",
+    ],
+    [
+      "allows only when every masked column it conditions on is allowed",
+      [rule("pay", "allow", { columns: ["employees.salary"] })],
+      [salary, card],
+      "review",
+      "public.customers.card",
+    ],
+    [
+      "denies what a deny rule names",
+      [rule("cards", "deny", { columns: ["customers.card"] })],
+      [salary, card],
+      "deny",
+      "cards says deny",
+    ],
+    [
+      "ignores a rule for other groups",
+      [rule("pay", "allow", { columns: ["salary"], groups: ["finance"] })],
+      [salary],
+      "review",
+      "hr.employees.salary",
+    ],
+    [
+      "ignores a rule for another connection",
+      [rule("pay", "allow", { columns: ["salary"], connectionId: "staging" })],
+      [salary],
+      "review",
+      "hr.employees.salary",
+    ],
+  ])("%s", (_behaviour, rules, predicates, decision, message) => {
+    const result = evaluateRules(classification(statement("read")), rules, on(...predicates));
+    expect(result.decision).toBe(decision);
+    expect(result.reasons[0]?.message).toContain(message);
+  });
+
+  it("never lets a column rule decide a statement's class", () => {
+    const allowAll = rule("pay", "allow", { columns: ["salary"] });
+    expect(evaluateRules(classification(statement("ddl")), [allowAll], on(salary)).decision).toBe("review");
+    expect(evaluateRules(classification(statement("privilege")), [allowAll], ctx).decision).toBe("deny");
+  });
+
+  it("keeps a write's approvers and gives the reviewer both reasons", () => {
+    const writes = rule("writes", "review", { classes: ["write"], approverGroups: ["dba"] });
+    const result = evaluateRules(classification(statement("write")), [writes], on(salary));
+    expect(result.reasons[0]).toMatchObject({ ruleId: "writes", approverGroups: ["dba"] });
+    expect(result.reasons[0]?.message).toContain("hr.employees.salary");
+  });
+});

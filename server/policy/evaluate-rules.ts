@@ -24,6 +24,10 @@ import {
 //   to the stricter action (deny > review > allow).
 // - No matching rule: the default rules decide; if even they do not match, deny.
 // - Unparseable input is denied with the parser's message, whatever the rules say.
+// - A statement that filters, joins, groups or orders on a masked column (RuleContext.maskedPredicates, from
+//   lineage) can confirm a value it never shows: it is also decided by the rules that set `columns` (an allow
+//   rule only when every such column matches), by default held for review naming the column; the statement
+//   takes the stricter of that and its ordinary decision. Rules with `columns` decide nothing else.
 
 const DEFAULT_TABLE_SCHEMAS = ["public"];
 // Unqualified calls resolve in pg_catalog first, then (by default) public.
@@ -136,7 +140,24 @@ function functionsMatch(rule: PolicyRule, statement: ClassifiedStatement): boole
   return statement.functions.some(matches);
 }
 
+/** `employees.salary`, `salary`, `hr.*.*`: right-aligned on schema.table.column, `*` within a segment. */
+function matchesColumn(rawPattern: string, column: string): boolean {
+  const pattern = rawPattern.trim().toLowerCase().split(".");
+  const parts = column.toLowerCase().split(".");
+  if (pattern.length > parts.length) return false;
+  const offset = parts.length - pattern.length;
+  return pattern.every((p, i) => patternRegex(p).test(parts[offset + i] ?? ""));
+}
+
+function columnsMatch(rule: PolicyRule, predicates: readonly { column: string }[]): boolean {
+  const patterns = rule.columns ?? [];
+  const matches = (p: { column: string }) => patterns.some((pattern) => matchesColumn(pattern, p.column));
+  if (rule.action === "allow") return predicates.length > 0 && predicates.every(matches);
+  return predicates.some(matches);
+}
+
 function ruleMatches(rule: PolicyRule, statement: ClassifiedStatement, context: RuleContext): boolean {
+  if ((rule.columns?.length ?? 0) > 0) return false;
   return (
     (rule.connectionId === null || rule.connectionId === context.connectionId) &&
     (rule.groups.length === 0 || rule.groups.some((group) => context.groups.includes(group))) &&
@@ -189,7 +210,64 @@ const ACTION_WORDS: Record<Decision, string> = {
   deny: "denies",
 };
 
+/** The decision on a statement's masked predicates: the most specific rule with `columns`, else review. */
+function decidePredicates(
+  statement: ClassifiedStatement,
+  predicates: readonly { column: string; type: string }[],
+  rules: PolicyRule[],
+  context: RuleContext,
+): DecisionReason {
+  const base = { statementIndex: statement.index, statement: statement.text, class: statement.class };
+  let best: PolicyRule | undefined;
+  for (const rule of rules) {
+    if (
+      (rule.columns?.length ?? 0) > 0 &&
+      (rule.connectionId === null || rule.connectionId === context.connectionId) &&
+      (rule.groups.length === 0 || rule.groups.some((group) => context.groups.includes(group))) &&
+      columnsMatch(rule, predicates) &&
+      (!best || compareRules(rule, best) > 0)
+    )
+      best = rule;
+  }
+  const named = predicates.map((p) => `${p.column} (${p.type})`).join(", ");
+  if (!best) {
+    return {
+      ...base,
+      ruleId: "default-masked-predicate",
+      ruleName: "Conditions on masked columns need review",
+      action: "review",
+      message: `it filters, joins, groups or orders on the masked column ${named}, which can confirm a value it never shows`,
+    };
+  }
+  return {
+    ...base,
+    ruleId: best.id,
+    ruleName: best.name,
+    action: best.action,
+    message:
+      best.message || `${best.name} ${ACTION_WORDS[best.action]} conditions on the masked column ${named}`,
+    ...(best.action === "review" && approversOf(best)),
+  };
+}
+
 function decideStatement(
+  statement: ClassifiedStatement,
+  rules: PolicyRule[],
+  context: RuleContext,
+): DecisionReason {
+  const ordinary = decideOrdinary(statement, rules, context);
+  const predicates = context.maskedPredicates?.get(statement.index);
+  if (!predicates?.length || ordinary.action === "deny" || statement.class === "unparseable") return ordinary;
+  const onPredicates = decidePredicates(statement, predicates, rules, context);
+  const [a, b] = [DECISION_SEVERITY[onPredicates.action], DECISION_SEVERITY[ordinary.action]];
+  if (a > b) return onPredicates;
+  // Both hold it: the ordinary rule's approvers apply, and the reviewer reads both reasons.
+  if (a === b && ordinary.action === "review")
+    return { ...ordinary, message: `${ordinary.message}; ${onPredicates.message}` };
+  return ordinary;
+}
+
+function decideOrdinary(
   statement: ClassifiedStatement,
   rules: PolicyRule[],
   context: RuleContext,

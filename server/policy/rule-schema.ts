@@ -28,6 +28,8 @@ export const ruleInputSchema = z.strictObject({
   classes: z.array(z.enum(STATEMENT_CLASSES)).default([]),
   tables: z.array(pattern).default([]),
   functions: z.array(pattern).default([]),
+  /** masked columns (schema.table.column globs) this rule decides predicates on */
+  columns: z.array(pattern).default([]),
   action: z.enum(["allow", "review", "deny"], { message: "action is allow, review or deny" }),
   message: z.string().trim().max(500).default(""),
   ...approverFields,

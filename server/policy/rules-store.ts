@@ -30,6 +30,7 @@ function toRule(row: PolicyRuleRow): PolicyRule {
     classes: row.classes as StatementClass[],
     tables: row.tables,
     functions: row.functions,
+    columns: row.columns,
     action: row.action,
     message: row.message,
     approverGroups: row.approverGroups,

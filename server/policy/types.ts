@@ -82,6 +82,11 @@ export interface PolicyRule {
   tables: string[];
   /** Function patterns; empty matches any. Same pattern rules as tables. */
   functions: string[];
+  /**
+   * Masked-column patterns (`employees.salary`, `salary`, `hr.*.*`): a rule that sets them decides only statements
+   * that filter, join, group or order on a masked column they match (see evaluate-rules.ts). Absent: none.
+   */
+  columns?: string[];
   action: Decision;
   message: string;
   /** For review rules: the groups whose members approve (empty: the connection's approvers). */
@@ -93,6 +98,12 @@ export interface PolicyRule {
 export interface RuleContext {
   connectionId: string;
   groups: string[];
+  /**
+   * By statement index: the masked source columns ("schema.table.column", with their masking type) the
+   * statement filters, joins, groups or orders on, from its lineage. Such a statement can confirm a value it
+   * never shows.
+   */
+  maskedPredicates?: ReadonlyMap<number, readonly { column: string; type: string }[]>;
 }
 
 export interface DecisionReason {

@@ -261,6 +261,14 @@ export interface RunOptions {
    * lookup cannot run on the session while its cursor is open).
    */
   rowSink?: (index: number, columns: ResultColumn[]) => ((rows: unknown[][]) => void) | undefined;
+  /**
+   * Called before each statement runs, with a query on the run's own session (so what earlier statements of the
+   * input created is visible): lineage explains the statement there. An error it throws ends the run there.
+   */
+  beforeStatement?: (
+    index: number,
+    query: (text: string, params?: unknown[]) => Promise<readonly Record<string, unknown>[]>,
+  ) => Promise<void>;
 }
 
 /**
@@ -291,6 +299,11 @@ export async function runStatements(
     for (const [index, text] of statements.entries()) {
       if (cancelled) break;
       try {
+        await options.beforeStatement?.(
+          index,
+          async (q, params) =>
+            (await reserved.unsafe(q, params as never[])) as unknown as Record<string, unknown>[],
+        );
         if (options.throughCursor(index)) {
           let rows: unknown[][] = [];
           let rowCount = 0;
@@ -494,6 +507,24 @@ export async function queryCatalog(
     if (failure instanceof GatewayError) throw failure;
     throw toSessionStartError(err, connectionId, pool.login);
   }
+}
+
+/**
+ * A query on a read-only session of the connection's pool, for the gateway's own look-ups about a statement
+ * (EXPLAIN, which never executes it, and catalog queries): never user input run as such.
+ */
+export async function readOnlyQuery(
+  connectionId: string,
+  version?: string,
+): Promise<(text: string, params?: unknown[]) => Promise<readonly Record<string, unknown>[]>> {
+  const pool = await poolFor(connectionId, version);
+  return async (text, params) => {
+    try {
+      return (await pool.reads.unsafe(text, params as never[])) as unknown as Record<string, unknown>[];
+    } catch (err) {
+      throw toTargetError(err, connectionId);
+    }
+  };
 }
 
 export async function closeAllPools() {

@@ -1,0 +1,252 @@
+/**
+ * Lineage of a statement on a connection: explains it on the target (server/targets/explain.ts), reads the plan
+ * (server/masking/lineage.ts) against the connection's column rules, and caches the answer per connection and
+ * statement text for a minute, forgotten at once when DDL runs through the gateway. Fails closed: when the
+ * statement cannot be explained, every column it returns is masked and the reason says so.
+ * Not responsible for masking cells or deciding anything: the pipeline does both with what this returns.
+ */
+import "server-only";
+import {
+  type ColumnLineage,
+  derivePlanColumns,
+  type IndexInfo,
+  type LineageCatalog,
+  lineageFromPlan,
+  type MaskingConfig,
+  type PlanNode,
+  planReferences,
+  type RelationInfo,
+  type StatementLineage,
+  untracedLineage,
+} from "@/server/masking";
+import { processSingleton } from "@/server/singleton";
+import { catalogFacts, explainPlan, type TargetQuery } from "@/server/targets/explain";
+import { readOnlyQuery } from "@/server/targets/postgres";
+
+/** Statements whose result columns lineage reads from the plan (EXPLAIN accepts them and never runs them). */
+const EXPLAINABLE = new Set([
+  "SelectStmt",
+  "InsertStmt",
+  "UpdateStmt",
+  "DeleteStmt",
+  "MergeStmt",
+  "ExecuteStmt",
+]);
+/** Statements whose rows hold no table data (settings, plans). */
+const NO_TABLE_DATA = new Set(["VariableShowStmt", "ExplainStmt", "TransactionStmt", "ClosePortalStmt"]);
+/** Statements after which names still mean what they meant before the input ran (a cached answer holds). */
+const KEEPS_NAMES = new Set([
+  "SelectStmt",
+  "TransactionStmt",
+  "VariableShowStmt",
+  "ExplainStmt",
+  "DeclareCursorStmt",
+  "FetchStmt",
+  "ClosePortalStmt",
+]);
+
+/** White space or a comment, as the lexer skips them between tokens. */
+const GAP = String.raw`(?:\s|--[^\n]*(?:\n|$)|/\*[\s\S]*?\*/)`;
+const OPTIONS = String.raw`\((?:[^()'"]|'[^']*'|"[^"]*")*\)`;
+/** The query inside a statement that wraps one: `EXPLAIN ...`, `DECLARE c CURSOR FOR ...`, `COPY (...) TO`. */
+const WRAPPERS: Record<string, RegExp> = {
+  ExplainStmt: new RegExp(
+    `^${GAP}*explain(?:${GAP}*${OPTIONS}${GAP}*|${GAP}+)(?:(?:analy[sz]e|verbose)${GAP}+)*`,
+    "i",
+  ),
+  DeclareCursorStmt: new RegExp(
+    `^${GAP}*declare${GAP}+(?:"(?:[^"]|"")*"|[\\w$]+)${GAP}+` +
+      `(?:(?:binary|asensitive|insensitive|no${GAP}+scroll|scroll)${GAP}+)*cursor${GAP}+` +
+      `(?:(?:with|without)${GAP}+hold${GAP}+)?for\\b${GAP}*`,
+    "i",
+  ),
+};
+
+/** `COPY (query) TO ...`: the query between the first parenthesis and its match (quotes respected). */
+function copiedQuery(text: string): string | undefined {
+  const m = new RegExp(`^${GAP}*copy${GAP}*\\(`, "i").exec(text);
+  if (!m) return undefined;
+  let depth = 1;
+  for (let i = m[0].length; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "'" || ch === '"') {
+      const end = text.indexOf(ch, i + 1);
+      if (end < 0) return undefined;
+      i = end;
+    } else if (ch === "(") depth++;
+    else if (ch === ")" && --depth === 0) return text.slice(m[0].length, i);
+  }
+  return undefined;
+}
+
+/**
+ * How lineage treats a statement: explain `text` (its result columns traced when `columns`; otherwise only what
+ * it filters on is read), nothing to trace, or untraced (its result columns are masked).
+ */
+export type LineagePlan =
+  | { kind: "explain"; text: string; columns: boolean }
+  | { kind: "none" }
+  | { kind: "untraced"; reason: string };
+
+export function lineagePlan(statementKind: string, text: string): LineagePlan {
+  if (EXPLAINABLE.has(statementKind)) return { kind: "explain", text, columns: true };
+  const wrapper = WRAPPERS[statementKind];
+  const inner = wrapper ? (wrapper.exec(text) ? text.replace(wrapper, "") : undefined) : undefined;
+  const copied = statementKind === "CopyStmt" ? copiedQuery(text) : undefined;
+  if (inner ?? copied) return { kind: "explain", text: (inner ?? copied)!, columns: false };
+  if (wrapper)
+    return { kind: "untraced", reason: "the gateway could not find the query this statement wraps" };
+  if (NO_TABLE_DATA.has(statementKind)) return { kind: "none" };
+  return { kind: "untraced", reason: `the columns of a ${statementKind} cannot be traced` };
+}
+
+/** Whether names mean what they meant before `kinds` ran (so a cached or pre-run answer holds). */
+export function keepsNames(kinds: readonly string[]): boolean {
+  return kinds.every((k) => KEEPS_NAMES.has(k));
+}
+
+const TTL_MS = 60_000;
+/** Statements remembered per connection; the oldest go first. */
+const MAX_ENTRIES = 2_000;
+/** Materialized views defined over materialized views are followed this deep. */
+const MAX_MATVIEW_DEPTH = 4;
+
+interface Entry {
+  at: number;
+  version: string;
+  rules: MaskingConfig["columnRules"];
+  lineage: StatementLineage;
+}
+
+const cache = processSingleton("statementLineage", () => new Map<string, Map<string, Entry>>());
+
+/** Forget what is known about a connection's statements (DDL ran: a view or a table may have changed). */
+export function forgetLineage(connectionId: string) {
+  cache.delete(connectionId);
+}
+
+/** Counts cold look-ups (for tests and the benchmark: a warm statement never explains again). */
+export const lineageStats = processSingleton("statementLineageStats", () => ({ explained: 0 }));
+
+async function relationInfo(query: TargetQuery, plan: PlanNode, depth: number): Promise<LineageCatalog> {
+  const refs = planReferences(plan);
+  const facts = await catalogFacts(query, refs.relations, refs.functions, refs.indexes);
+  const indexes = new Map<string, IndexInfo[]>();
+  for (const { name, ...index } of facts.indexes) indexes.set(name, [...(indexes.get(name) ?? []), index]);
+  const catalog = {
+    relations: new Map<string, RelationInfo>(),
+    ownFunctions: new Set(facts.ownFunctions),
+    indexes,
+  };
+  for (const r of facts.relations) {
+    const info: RelationInfo = { kind: r.kind, columns: r.columns };
+    if (r.kind === "m" && r.definition && depth < MAX_MATVIEW_DEPTH) {
+      // A materialized view stores rows: its columns derive from what its definition selects.
+      try {
+        const definition = r.definition.trim().replace(/;$/, "");
+        const inner = (await explainPlan(query, definition)) as PlanNode;
+        info.derived = derivePlanColumns(inner, await relationInfo(query, inner, depth + 1));
+      } catch {
+        // left without `derived`: its columns are then untraced, so masked
+      }
+    }
+    catalog.relations.set(r.name, info);
+  }
+  return catalog;
+}
+
+export type LineageAnswer = StatementLineage | { untraced: string };
+
+/**
+ * The lineage of one statement. `query` runs on the target (the run's own session, or a read-only one before
+ * the run); `cacheable` is false when earlier statements of the input may have changed what names mean.
+ */
+export async function statementLineage(options: {
+  connectionId: string;
+  connectionName: string;
+  version: string;
+  statement: string;
+  masking: MaskingConfig;
+  query: TargetQuery;
+  cacheable: boolean;
+}): Promise<LineageAnswer> {
+  const { connectionId, statement, masking } = options;
+  const byText = cache.get(connectionId);
+  const hit = options.cacheable ? byText?.get(statement) : undefined;
+  if (
+    hit &&
+    hit.version === options.version &&
+    hit.rules === masking.columnRules &&
+    Date.now() - hit.at < TTL_MS
+  )
+    return hit.lineage;
+  lineageStats.explained++;
+  let lineage: StatementLineage;
+  try {
+    const plan = (await explainPlan(options.query, statement)) as PlanNode;
+    const catalog = await relationInfo(options.query, plan, 0);
+    lineage = lineageFromPlan(plan, catalog, masking.columnRules, options.connectionName);
+  } catch {
+    // The target's message is not repeated: it could quote a value.
+    return { untraced: "the gateway could not explain this statement to trace its columns" };
+  }
+  if (options.cacheable) {
+    const map = byText ?? new Map<string, Entry>();
+    if (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value as string);
+    map.set(statement, { at: Date.now(), version: options.version, rules: masking.columnRules, lineage });
+    cache.set(connectionId, map);
+  }
+  return lineage;
+}
+
+/** What lineage found before the run, by statement index, and the masked predicates among it. */
+export interface KnownLineage {
+  answers: Map<number, LineageAnswer>;
+  predicates: Map<number, { column: string; type: string }[]>;
+}
+
+/**
+ * Lineage of the statements that can be explained before anything runs, on a read-only session: the first ones,
+ * up to and including the first after which names may mean something else (what follows may use what it
+ * creates; those are traced in the run's own session, just before they run). Warm ones come from the cache.
+ */
+export async function lineageBeforeRun(
+  connection: { id: string; name: string; updatedAt: string },
+  statements: readonly { index: number; kind: string; text: string }[],
+  masking: MaskingConfig,
+): Promise<KnownLineage> {
+  const known: KnownLineage = { answers: new Map(), predicates: new Map() };
+  let query: TargetQuery | undefined;
+  for (const s of statements) {
+    const plan = lineagePlan(s.kind, s.text);
+    if (plan.kind === "explain" && s.kind !== "ExecuteStmt") {
+      const answer = await statementLineage({
+        connectionId: connection.id,
+        connectionName: connection.name,
+        version: connection.updatedAt,
+        statement: plan.text,
+        masking,
+        query: async (text, params) => {
+          query ??= await readOnlyQuery(connection.id, connection.updatedAt);
+          return query(text, params);
+        },
+        cacheable: true,
+      });
+      known.answers.set(s.index, answer);
+      if (!("untraced" in answer) && answer.predicates.length > 0)
+        known.predicates.set(s.index, answer.predicates);
+    }
+    if (!keepsNames([s.kind])) break;
+  }
+  return known;
+}
+
+/** Per result column, its lineage; every column untraced when lineage failed or does not cover them all. */
+export function columnLineage(answer: LineageAnswer | undefined, count: number): ColumnLineage[] | undefined {
+  if (!answer) return undefined;
+  if ("untraced" in answer) return untracedLineage(count, answer.untraced).columns;
+  // The plan may print more outputs than the result has (sort keys at the end), never fewer.
+  if (answer.columns.length < count)
+    return untracedLineage(count, "the plan does not account for every column").columns;
+  return answer.columns.slice(0, count);
+}
