@@ -3,7 +3,7 @@
 import "server-only";
 import { z } from "zod";
 
-export const classificationDecisionSchema = z.object({
+export const classificationDecisionSchema = z.strictObject({
   action: z.enum(["confirm", "reject", "reopen"], {
     error: "action is confirm (mask the column), reject (never), or reopen (undecided again)",
   }),
@@ -17,7 +17,7 @@ export const classificationDecisionSchema = z.object({
 });
 export type ClassificationDecision = z.output<typeof classificationDecisionSchema>;
 
-export const classificationSettingsSchema = z.object({
+export const classificationSettingsSchema = z.strictObject({
   applyProposed: z.boolean({ error: "applyProposed is true or false" }),
 });
 export type ClassificationSettingsInput = z.output<typeof classificationSettingsSchema>;
