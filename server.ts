@@ -17,6 +17,15 @@ async function main() {
   const { handleUpgrade } = await import("@/server/realtime");
   await import("@/server/terminal/socket"); // registers /ws/terminal
   const started = await startGateway();
+  // The PostgreSQL wire listener (PG_LISTEN_PORT), next to HTTP in this process (server/listeners).
+  const { startPgListener } = await import("@/server/listeners");
+  const pgListener =
+    config.pgListen &&
+    (await startPgListener({
+      config: config.pgListen,
+      dataDir: config.dataDir,
+      publicUrl: config.publicUrl,
+    }));
   await app.prepare();
   const handle = app.getRequestHandler();
   // After prepare(): route modules import next/server, which needs Next's AsyncLocalStorage set up.
@@ -60,6 +69,10 @@ async function main() {
     );
   if (started.demoPort)
     console.log(`  Demo target: connection "demo" (PostgreSQL on 127.0.0.1:${started.demoPort}).`);
+  if (pgListener)
+    console.log(
+      `  PostgreSQL clients: ${pgListener.host}:${pgListener.port} (TLS certificate SHA-256 ${pgListener.fingerprint})`,
+    );
   console.log(
     `  Store: ${config.databaseUrl ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${config.dataDir}`}\n`,
   );
@@ -70,6 +83,7 @@ async function main() {
     stopping = true;
     console.log(`[portcullis] ${signal}: shutting down`);
     server.close();
+    await pgListener?.close();
     await started.stop();
     process.exit(0);
   };

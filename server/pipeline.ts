@@ -17,6 +17,7 @@ import {
   type MaskedCell,
   type MaskRowsResult,
   maskRows,
+  maskText,
 } from "@/server/masking";
 import { maskingConfigFor } from "@/server/masking-config";
 import {
@@ -35,7 +36,7 @@ import {
   startSession,
   startSessionWithEvent,
 } from "@/server/recording";
-import { type ResultColumn, runStatements, TargetError } from "@/server/targets/postgres";
+import { type PinnedSession, type ResultColumn, runStatements, TargetError } from "@/server/targets/postgres";
 import { beginRun } from "@/server/targets/runs";
 
 export const LIMITS = {
@@ -49,8 +50,10 @@ export interface SqlRequest {
   principal: Principal;
   connectionName: string;
   input: string;
-  channel: "editor" | "api" | "mcp";
+  channel: "editor" | "api" | "mcp" | "native";
   sessionId?: string;
+  /** a native client's own target session (server/listeners): its statements run there, not on the pool */
+  targetSession?: PinnedSession;
   runId?: string;
   rowLimit?: number;
   note?: string;
@@ -416,6 +419,10 @@ async function executeAndRecord(ctx: {
         rowLimit,
         readOnly: ctx.readOnly === true,
         version: connection.updatedAt,
+        ...(request.targetSession && {
+          pinned: request.targetSession,
+          statementKinds: statements.map((s) => s.kind),
+        }),
         // A statement proven to return no more than the limit runs in one round trip, without a cursor.
         throughCursor: (i) =>
           ROW_RETURNING_KINDS.has(statements[i]?.kind ?? "") &&
@@ -488,7 +495,9 @@ async function executeAndRecord(ctx: {
       request.input,
       statements.map((s) => s.text),
     )[executed.results.length] ?? 0;
-  const error = executed.error ? describeTargetError(executed.error, failedAt) : undefined;
+  const described = executed.error ? describeTargetError(executed.error, failedAt) : undefined;
+  // A target's message can quote a value (`invalid input syntax for type integer: "4111 ..."`): masked like rows.
+  const error = described && { ...described, message: maskText(described.message, masking).text };
   await appendSessionEvent(
     sessionId,
     "result",

@@ -1,0 +1,279 @@
+/**
+ * One authenticated native client: its messages in order, each Query through the same pipeline as the editor
+ * (runSql, channel "native") on the client's own pinned target session, the outcome written back as the
+ * PostgreSQL protocol (rows masked, as text). Refusals are ErrorResponses: 42501 for a denied statement and
+ * for one held for review (naming the review and its console URL), the target's SQLSTATE for its errors (their
+ * messages masked by the pipeline). The extended protocol is refused with 0A000 for now. Not responsible for start-up, TLS or
+ * authentication (pg-listener.ts), nor for deciding anything (the pipeline does).
+ */
+import "server-only";
+import { randomUUID } from "node:crypto";
+import type { Principal } from "@/server/auth";
+import type { ConnectionView } from "@/server/connections";
+import { GatewayError } from "@/server/errors";
+import { LIMITS, runSql, type SqlOutcome, type StatementOutcome } from "@/server/pipeline";
+import { endSession } from "@/server/recording";
+import type { PinnedSession } from "@/server/targets/postgres";
+import { cancelRun } from "@/server/targets/runs";
+import { type Executed, statusAfter } from "./transaction-status";
+import {
+  commandComplete,
+  commandTag,
+  dataRow,
+  emptyQueryResponse,
+  errorResponse,
+  noticeResponse,
+  parameterStatus,
+  readyForQuery,
+  rowDescription,
+  TEXT_OID,
+  type TransactionStatus,
+  toWireText,
+  type WireNotice,
+} from "./wire";
+
+export interface NativeClientOptions {
+  principal: Principal;
+  connection: ConnectionView;
+  sessionId: string;
+  target: PinnedSession;
+  publicUrl: string;
+  send: (bytes: Buffer) => void;
+  /** closes the client's socket */
+  end: () => void;
+}
+
+/** GatewayError codes as the SQLSTATE a PostgreSQL client understands. */
+const SQLSTATE_OF: Record<GatewayError["code"], string> = {
+  bad_request: "42601",
+  unauthenticated: "28000",
+  forbidden: "42501",
+  not_found: "42501",
+  conflict: "55000",
+  payload_too_large: "54000",
+  unsupported_media_type: "0A000",
+  rate_limited: "53400",
+  target_unavailable: "08006",
+  unavailable: "58000",
+  blocked: "42501",
+};
+
+const EXTENDED_PROTOCOL = new Set(["P", "B", "D", "E", "C", "H"]);
+
+export const EXTENDED_REFUSAL: WireNotice = {
+  severity: "ERROR",
+  code: "0A000",
+  message:
+    "Portcullis does not support the extended query protocol yet (Parse/Bind/Execute): send simple queries",
+  hint: "psql works as is; drivers: use their simple query mode, with values written into the statement",
+};
+
+export class NativeClient {
+  status: TransactionStatus = "I";
+  private queue: Promise<void> = Promise.resolve();
+  /** after an extended-protocol message was refused, everything up to Sync is skipped (as PostgreSQL does) */
+  private skippingToSync = false;
+  private runId: string | undefined;
+  private closed = false;
+  private readonly parameters: Map<string, string>;
+
+  constructor(private readonly o: NativeClientOptions) {
+    this.parameters = new Map(o.target.parameters);
+  }
+
+  /** Queues one frontend message (type byte, length, body); messages are handled one at a time, in order. */
+  enqueue(message: Buffer) {
+    this.queue = this.queue
+      .then(() => (this.closed ? undefined : this.handle(message)))
+      .catch((err) => this.fatal(err));
+  }
+
+  /** Cancels the statement running now, if any (a CancelRequest with this client's key). */
+  cancel() {
+    if (this.runId) cancelRun(this.runId, this.o.principal.id);
+  }
+
+  /** The client went away: its target session is closed (rolling back what it left open) and its session ended. */
+  async close(state: "ended" | "failed" = "ended") {
+    if (this.closed) return;
+    this.closed = true;
+    this.cancel();
+    await this.o.target.close();
+    await endSession(this.o.sessionId, state).catch((err) =>
+      console.error("[portcullis] could not end a native session:", err instanceof Error ? err.message : err),
+    );
+  }
+
+  private async handle(message: Buffer) {
+    const type = String.fromCharCode(message[0] ?? 0);
+    if (type === "Q") {
+      await this.query(message.subarray(5, message.length - 1).toString("utf8"));
+      return;
+    }
+    if (type === "X") {
+      this.o.end();
+      return;
+    }
+    if (type === "S") {
+      this.skippingToSync = false;
+      this.o.send(readyForQuery(this.status));
+      return;
+    }
+    if (EXTENDED_PROTOCOL.has(type)) {
+      if (!this.skippingToSync && type !== "H") this.o.send(errorResponse(EXTENDED_REFUSAL));
+      if (type !== "H") this.skippingToSync = true;
+      return;
+    }
+    if (type === "F") {
+      this.o.send(Buffer.concat([errorResponse(EXTENDED_REFUSAL), readyForQuery(this.status)]));
+      return;
+    }
+    if (type === "d" || type === "c" || type === "f") return; // copy data outside COPY: ignored, as PostgreSQL does
+    this.o.send(
+      errorResponse({ severity: "FATAL", code: "08P01", message: `unexpected message type "${type}"` }),
+    );
+    this.o.end();
+  }
+
+  private async query(text: string) {
+    const out: Buffer[] = [];
+    if (text.trim() === "") {
+      this.o.send(Buffer.concat([emptyQueryResponse(), readyForQuery(this.status)]));
+      return;
+    }
+    this.runId = randomUUID();
+    let outcome: SqlOutcome;
+    try {
+      outcome = await runSql({
+        principal: this.o.principal,
+        connectionName: this.o.connection.name,
+        input: text,
+        channel: "native",
+        sessionId: this.o.sessionId,
+        targetSession: this.o.target,
+        runId: this.runId,
+        rowLimit: LIMITS.maxRowLimit,
+      });
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      out.push(errorResponse({ severity: "ERROR", code: SQLSTATE_OF[err.code], message: err.message }));
+      if (err.code === "target_unavailable" || this.o.target.closed) {
+        this.o.send(Buffer.concat(out));
+        throw err;
+      }
+      this.o.send(Buffer.concat([...out, readyForQuery(this.status)]));
+      return;
+    } finally {
+      this.runId = undefined;
+    }
+    if (outcome.status === "done" || outcome.status === "failed") {
+      for (const result of outcome.results) this.writeResult(result, out);
+    }
+    const executed: Executed[] =
+      outcome.status === "done" || outcome.status === "failed"
+        ? outcome.results.map((r) => ({ statement: r.statement, command: r.command }))
+        : [];
+    this.status = statusAfter(this.status, executed, outcome.status === "failed");
+    if (outcome.status === "failed") {
+      out.push(
+        errorResponse({
+          severity: "ERROR",
+          code: outcome.error.sqlState ?? (outcome.error.code === "cancelled" ? "57014" : "XX000"),
+          message: outcome.error.message, // masked by the pipeline
+          ...(outcome.error.position !== undefined && { position: outcome.error.position }),
+        }),
+      );
+    } else if (outcome.status === "blocked") {
+      out.push(errorResponse(blockedNotice(outcome)));
+    } else if (outcome.status === "pending_review") {
+      const url = `${this.o.publicUrl}/inbox/${outcome.reviewId}`;
+      const why = outcome.reasons.map((r) => r.message).filter(Boolean);
+      out.push(
+        errorResponse({
+          severity: "ERROR",
+          code: "42501",
+          message: `held for review ${outcome.reviewId}: nothing ran; an approver decides at ${url}`,
+          ...(why.length > 0 && { detail: why.join("; ") }),
+          hint: "the statement has no effect until it is approved",
+        }),
+      );
+    }
+    out.push(...this.changedParameters(), readyForQuery(this.status));
+    if (!this.closed) this.o.send(Buffer.concat(out));
+  }
+
+  private writeResult(result: StatementOutcome, out: Buffer[]) {
+    if (result.columns.length > 0) {
+      // A masked column is text now, whatever its type was: a driver must not parse "****" as a number.
+      const maskedColumns = new Set(result.masked.map(([, column]) => column));
+      out.push(
+        rowDescription(
+          result.columns.map((c, i) => ({
+            name: c.name,
+            oid: maskedColumns.has(i) ? TEXT_OID : (c.oid ?? TEXT_OID),
+          })),
+        ),
+      );
+      for (const row of result.rows) out.push(dataRow(row.map(toWireText)));
+    }
+    if (result.truncated) {
+      out.push(
+        noticeResponse({
+          severity: "WARNING",
+          code: "01000",
+          message: `the result was cut at ${result.rowLimit} rows (MAX_ROW_LIMIT)`,
+        }),
+      );
+    }
+    out.push(commandComplete(commandTag(result.command, result.rowCount)));
+  }
+
+  /** Settings the target reported changed (SET TimeZone...), passed on as PostgreSQL would. */
+  private changedParameters(): Buffer[] {
+    const changed: Buffer[] = [];
+    for (const [name, value] of this.o.target.parameters) {
+      if (this.parameters.get(name) === value || !FORWARDED_PARAMETERS.has(name)) continue;
+      this.parameters.set(name, value);
+      changed.push(parameterStatus(name, value));
+    }
+    return changed;
+  }
+
+  private fatal(err: unknown) {
+    if (!(err instanceof GatewayError)) {
+      const id = randomUUID().slice(0, 8);
+      console.error(`[portcullis] native client error ${id}:`, err instanceof Error ? err.message : err);
+      this.o.send(errorResponse({ severity: "FATAL", code: "XX000", message: `internal error ${id}` }));
+    }
+    this.o.end();
+    void this.close("failed");
+  }
+}
+
+/** The target's settings a client is told about (its own names and the gateway's target user stay out). */
+export const FORWARDED_PARAMETERS = new Set([
+  "server_version",
+  "server_encoding",
+  "DateStyle",
+  "IntervalStyle",
+  "TimeZone",
+  "integer_datetimes",
+  "standard_conforming_strings",
+]);
+
+function blockedNotice(outcome: Extract<SqlOutcome, { status: "blocked" }>): WireNotice {
+  if (outcome.parseError) {
+    return {
+      severity: "ERROR",
+      code: "42601",
+      message: outcome.parseError.message,
+      ...(outcome.parseError.position !== undefined && { position: outcome.parseError.position }),
+    };
+  }
+  const denied = outcome.reasons.filter((r) => r.action === "deny").map((r) => r.message);
+  return {
+    severity: "ERROR",
+    code: "42501",
+    message: denied.length > 0 ? denied.join("; ") : "refused by the gateway's rules",
+  };
+}

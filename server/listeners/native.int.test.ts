@@ -1,0 +1,425 @@
+// Native PostgreSQL clients through the wire listener, on real parts: Debian's psql and node-postgres (pg)
+// against the listener, a real PostgreSQL 15 target with card numbers, the console's store on PostgreSQL.
+// Each attack is tried the way a client would: through the protocol, with a real client.
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import pg from "pg";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
+import type { PgListener } from "./pg-listener";
+
+const execFileAsync = promisify(execFile);
+
+let pgServer: PostgresServer;
+let storeUrl: string;
+let targetUrl: string;
+let dataDir: string;
+let listener: PgListener;
+let token: string;
+let outsiderToken: string;
+const actor = { id: null, label: "test" };
+
+const CARD = "4111 1111 1111 1111";
+const OTHER_CARD = "5500 0000 0000 0004";
+const PUBLIC_URL = "http://console.example.test";
+
+beforeAll(async () => {
+  pgServer = await startPostgres();
+  storeUrl = await createDatabase(pgServer.url, "store");
+  targetUrl = await createDatabase(pgServer.url, "shop");
+  const target = postgres(targetUrl, { max: 1, onnotice: () => {} });
+  await target.unsafe(`
+    create table customers (id int primary key, name text, card_number text, tags text[], active boolean);
+    insert into customers values
+      (1, 'Grace', '${CARD}', '{vip,"two words"}', true),
+      (2, 'Alan', '${OTHER_CARD}', '{}', false);
+    create table notes (id int, body text);
+    create table bumps (n int);
+    create function bump() returns int language sql as $$ insert into bumps values (1) returning n $$;`);
+  await target.end();
+  dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-native-"));
+  process.env.DATABASE_URL = storeUrl;
+  process.env.DATA_DIR = dataDir;
+  const { createGroup, createServiceAccount } = await import("@/server/auth");
+  const { createConnection } = await import("@/server/connections");
+  await createGroup(actor, { name: "analysts" });
+  await createConnection(actor, {
+    kind: "postgres",
+    name: "shop",
+    host: pgServer.host,
+    port: pgServer.port,
+    database: "shop",
+    username: pgServer.user,
+    password: pgServer.password,
+    groups: ["analysts"],
+  });
+  token = (await createServiceAccount(actor, { name: "report-bot", groups: ["analysts"] })).token;
+  outsiderToken = (await createServiceAccount(actor, { name: "outsider", groups: [] })).token;
+  const { startPgListener } = await import("./pg-listener");
+  listener = await startPgListener({
+    config: {
+      port: 0,
+      host: "0.0.0.0",
+      tlsCertFile: undefined,
+      tlsKeyFile: undefined,
+      allowPlaintext: false,
+    },
+    dataDir,
+    publicUrl: PUBLIC_URL,
+  });
+});
+
+afterAll(async () => {
+  await listener?.close();
+  const { closeAllPools } = await import("@/server/targets/postgres");
+  await closeAllPools();
+  const { getStore } = await import("@/db/store");
+  await (await getStore()).close();
+  await pgServer?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+interface PsqlOptions {
+  user?: string;
+  password?: string;
+  dbname?: string;
+  host?: string;
+  sslmode?: string;
+  extra?: string;
+}
+
+function conninfo(o: PsqlOptions = {}) {
+  return [
+    `host=${o.host ?? "127.0.0.1"}`,
+    `port=${listener.port}`,
+    `dbname=${o.dbname ?? "shop"}`,
+    `user=${o.user ?? "report-bot"}`,
+    `sslmode=${o.sslmode ?? "require"}`,
+    "connect_timeout=10",
+    o.extra ?? "",
+  ].join(" ");
+}
+
+/** psql with its real output: stdout, stderr (errors with their SQLSTATE: VERBOSITY=verbose) and exit code. */
+async function psql(commands: string[], o: PsqlOptions = {}) {
+  const args = [conninfo(o), "-X", "-v", "VERBOSITY=verbose", "-v", "ON_ERROR_STOP=0"];
+  for (const c of commands) args.push("-c", c);
+  try {
+    const { stdout, stderr } = await execFileAsync("psql", args, {
+      env: { ...process.env, PGPASSWORD: o.password ?? token, PGAPPNAME: "native-test" },
+    });
+    return { stdout, stderr, code: 0 };
+  } catch (err) {
+    const e = err as { stdout: string; stderr: string; code: number };
+    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+  }
+}
+
+/** A node-postgres client through the listener (TLS unless sslmode=disable), connected. */
+async function connectPg(o: PsqlOptions = {}) {
+  const c = new pg.Client({
+    host: o.host ?? "127.0.0.1",
+    port: listener.port,
+    database: o.dbname ?? "shop",
+    user: o.user ?? "report-bot",
+    password: o.password ?? token,
+    ssl: o.sslmode === "disable" ? false : { rejectUnauthorized: false },
+  });
+  c.on("error", () => {});
+  try {
+    await c.connect();
+  } catch (err) {
+    await c.end().catch(() => {});
+    throw err;
+  }
+  return c;
+}
+
+async function storeText(): Promise<string> {
+  const raw = postgres(storeUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [events] =
+      await raw`select coalesce(string_agg(row_to_json(e)::text, E'\\n'), '') as all from session_events e`;
+    const [sessions] =
+      await raw`select coalesce(string_agg(row_to_json(s)::text, E'\\n'), '') as all from sessions s`;
+    return `${events?.all ?? ""}\n${sessions?.all ?? ""}`;
+  } finally {
+    await raw.end();
+  }
+}
+
+async function onTarget<T>(body: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(targetUrl, { max: 1, onnotice: () => {} });
+  try {
+    return await body(sql);
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Runs `body` while a rule lets the analysts write on shop. */
+async function withWrites(body: () => Promise<void>) {
+  const { createRule, deleteRule } = await import("@/server/policy");
+  const id = await createRule(actor, {
+    name: "analysts write",
+    connection: "shop",
+    groups: ["analysts"],
+    classes: ["write"],
+    action: "allow",
+  });
+  try {
+    await body();
+  } finally {
+    await deleteRule(actor, id);
+  }
+}
+
+describe("psql through the listener", () => {
+  it("connects with sslmode=require and reads with card numbers masked", async () => {
+    const out = await psql(["select id, name, card_number, tags, active from customers order by id"]);
+    expect(out.stderr).toBe("");
+    expect(out.stdout).toContain("Grace");
+    expect(out.stdout).toContain("(2 rows)");
+    expect(out.stdout).not.toContain(CARD);
+    expect(out.stdout).not.toContain(OTHER_CARD);
+    expect(out.stdout).toMatch(/1111/); // the masked form keeps the last digits
+    expect(out.stdout).toContain('{vip,"two words"}');
+    expect(out.stdout).toMatch(/\|\s+t\s*$/m); // a boolean as PostgreSQL prints it
+  });
+
+  it("runs psql's own catalog queries: \\d, \\dt and \\l", async () => {
+    const described = await psql(["\\d customers"]);
+    expect(described.stderr).toBe("");
+    expect(described.stdout).toMatch(/card_number\s+\|\s+text/);
+    const tables = await psql(["\\dt"]);
+    expect(tables.stdout).toMatch(/customers/);
+    expect(tables.stdout).toMatch(/notes/);
+    const databases = await psql(["\\l"]);
+    expect(databases.stderr).toBe("");
+    expect(databases.stdout).toMatch(/shop/);
+  });
+
+  it("refuses a denied statement with SQLSTATE 42501 and the rule's message", async () => {
+    const out = await psql(["select pg_read_file('/etc/passwd')"]);
+    expect(out.stderr).toMatch(/ERROR:\s+42501:/);
+    expect(out.stdout).not.toContain("root:");
+  });
+
+  it("holds a write under the default rules: 42501 naming the review and its console URL, nothing changed", async () => {
+    const out = await psql(["insert into notes values (1, 'held')"]);
+    expect(out.stderr).toMatch(/ERROR:\s+42501:\s+held for review [0-9a-f-]{36}/);
+    expect(out.stderr).toContain(`${PUBLIC_URL}/inbox/`);
+    const [row] = await onTarget((sql) => sql`select count(*)::int as n from notes`);
+    expect(row?.n).toBe(0);
+  });
+
+  it("relays a target error with its SQLSTATE and masks values the message quotes", async () => {
+    const out = await psql(["select card_number::int from customers where id = 1"]);
+    expect(out.stderr).toMatch(/ERROR:\s+22P02:/);
+    expect(out.stderr).not.toContain(CARD);
+  });
+
+  it("keeps SET and a transaction on the client's own target session", async () => {
+    await withWrites(async () => {
+      const out = await psql([
+        "set application_name = 'kept'",
+        "begin; insert into notes values (2, 'in a transaction'); select current_setting('application_name') as app, count(*) from notes; rollback",
+        "select count(*) as after_rollback from notes",
+      ]);
+      expect(out.stderr).toBe("");
+      expect(out.stdout).toMatch(/kept\s+\|\s+1/);
+      expect(out.stdout).toMatch(/after_rollback\s*\n-+\n\s+0/);
+    });
+  });
+
+  it("runs a read that calls a writing function read-only: held like any write, nothing changed", async () => {
+    // bump() writes; whatever the classifier thinks of it, the target refuses the write in the read's scope
+    const out = await psql(["select bump()", "begin", "select bump()", "rollback"]);
+    expect(out.stderr).toMatch(/42501/);
+    const [row] = await onTarget((sql) => sql`select count(*)::int as n from bumps`);
+    expect(row?.n).toBe(0);
+  });
+
+  // psql prints no SQLSTATE for a refusal at start-up: node-postgres reads it (err.code), psql shows the message.
+  it.each([
+    ["a wrong password", { password: "ptc_wrong" }, "28P01", /password authentication failed/],
+    [
+      "a valid token under another user name",
+      { user: "someone-else" },
+      "28P01",
+      /password authentication failed/,
+    ],
+    [
+      "a principal who may not use the connection",
+      { user: "outsider" },
+      "28000",
+      /may not use connection "shop"/,
+    ],
+    ["an unknown connection", { dbname: "nowhere" }, "3D000", /no connection named "nowhere"/],
+  ])("refuses %s with its SQLSTATE", async (_what, o: PsqlOptions, sqlstate, message) => {
+    const password = o.password ?? (o.user === "outsider" ? outsiderToken : token);
+    await expect(connectPg({ ...o, password })).rejects.toMatchObject({ code: sqlstate });
+    const out = await psql(["select 1"], { ...o, password });
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toMatch(message);
+    expect(out.stdout).toBe("");
+  });
+
+  it("refuses plain text from another machine's address, and accepts TLS from it", async () => {
+    await expect(connectPg({ host: "192.0.2.2", sslmode: "disable" })).rejects.toMatchObject({
+      code: "28000",
+    });
+    const plain = await psql(["select 1"], { host: "192.0.2.2", sslmode: "disable" });
+    expect(plain.code).not.toBe(0);
+    expect(plain.stderr).toMatch(/refuses plain-text connections/);
+    const secure = await psql(["select 1 as one"], { host: "192.0.2.2", sslmode: "require" });
+    expect(secure.stdout).toMatch(/one\s*\n-+\n\s+1/);
+  });
+
+  it("accepts plain text from loopback", async () => {
+    const out = await psql(["select 1 as one"], { sslmode: "disable" });
+    expect(out.stdout).toMatch(/one\s*\n-+\n\s+1/);
+  });
+
+  it("serves the generated certificate: verify-ca trusts exactly it; its files are 0600", async () => {
+    const certFile = path.join(dataDir, "pg-listener.crt");
+    expect(statSync(certFile).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(dataDir, "pg-listener.key")).mode & 0o777).toBe(0o600);
+    const verified = await psql(["select 1 as one"], {
+      sslmode: "verify-full",
+      host: "localhost",
+      extra: `sslrootcert=${certFile}`,
+    });
+    expect(verified.stderr).toBe("");
+    const { generateSelfSigned } = await import("./tls-certificate");
+    const otherCa = path.join(dataDir, "other-ca.crt");
+    writeFileSync(otherCa, generateSelfSigned().cert);
+    const untrusted = await psql(["select 1"], { sslmode: "verify-ca", extra: `sslrootcert=${otherCa}` });
+    expect(untrusted.code).not.toBe(0);
+    expect(untrusted.stderr).toMatch(/certificate verify failed/);
+  });
+
+  it("limits failed passwords per address and per user name, and only them", async () => {
+    let last = { stderr: "" };
+    for (let i = 0; i < 12; i++) {
+      last = await psql(["select 1"], { host: "192.0.2.2", user: "guessed", password: `ptc_${i}` });
+    }
+    expect(last.stderr).toMatch(/too many failed passwords/);
+    // that name, from another address
+    await expect(connectPg({ user: "guessed" })).rejects.toMatchObject({ code: "28000" });
+    // that address, even with a right token
+    await expect(connectPg({ host: "192.0.2.2" })).rejects.toMatchObject({ code: "28000" });
+    // others are not locked out
+    const c = await connectPg();
+    await c.end();
+  });
+});
+
+describe("a client that goes away", () => {
+  it("leaves nothing behind on the target when killed mid-transaction", async () => {
+    await withWrites(async () => {
+      const child: ChildProcessWithoutNullStreams = spawn("psql", [conninfo(), "-X"], {
+        env: { ...process.env, PGPASSWORD: token },
+      });
+      let stderr = "";
+      child.stderr.on("data", (d) => {
+        stderr += String(d);
+      });
+      let exited = false;
+      child.on("exit", () => {
+        exited = true;
+      });
+      child.stdin.write("begin;\ninsert into notes values (99, 'never committed');\n");
+      // psql keeps stdin open: the pinned target session holds the open transaction, with the row in it
+      const openTransactions = async () => {
+        const [row] = await onTarget(
+          (sql) =>
+            sql`select count(*)::int as n from pg_stat_activity where application_name = 'portcullis' and state = 'idle in transaction' and backend_xid is not null`,
+        );
+        return row?.n ?? 0;
+      };
+      while ((await openTransactions()) === 0) {
+        if (exited) throw new Error(`psql ended before its transaction was open: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      child.kill("SIGKILL");
+      while ((await openTransactions()) > 0) await new Promise((r) => setTimeout(r, 50));
+      const [row] = await onTarget((sql) => sql`select count(*)::int as n from notes where id = 99`);
+      expect(row?.n).toBe(0);
+    });
+  });
+});
+
+describe("the recording", () => {
+  it("records each client connection as a native session with its statements, and no card number or token", async () => {
+    await psql(["select card_number from customers", "select 2 as two"]);
+    const raw = postgres(storeUrl, { max: 1, onnotice: () => {} });
+    try {
+      const sessions = await raw`
+        select s.id, s.channel, s.state, s.statements, s.principal_label,
+          (select data from session_events e where e.session_id = s.id and e.type = 'connect') as connect
+        from sessions s where s.channel = 'native' order by s.started_at desc limit 1`;
+      const [session] = sessions;
+      expect(session?.channel).toBe("native");
+      expect(session?.statements).toBe(2);
+      expect(session?.principal_label).toBe("service:report-bot");
+      expect(session?.connect).toMatchObject({
+        applicationName: "native-test",
+        clientAddress: "127.0.0.1",
+        tls: true,
+      });
+      const statements = await raw`
+        select data->>'input' as input from session_events where session_id = ${session?.id as string} and type = 'statement' order by seq`;
+      expect(statements.map((s) => s.input)).toEqual([
+        "select card_number from customers",
+        "select 2 as two",
+      ]);
+      // the session ends when the client leaves
+      let state = session?.state as string | undefined;
+      while (state === "live") {
+        await new Promise((r) => setTimeout(r, 50));
+        const [row] = await raw`select state from sessions where id = ${session?.id as string}`;
+        state = row?.state;
+      }
+      expect(state).toBe("ended");
+    } finally {
+      await raw.end();
+    }
+    const stored = await storeText();
+    expect(stored).not.toContain(CARD);
+    expect(stored).not.toContain(OTHER_CARD);
+    expect(stored).not.toContain(token);
+  });
+});
+
+describe("node-postgres (pg) through the listener", () => {
+  const client = () => connectPg();
+
+  it("runs simple queries with masked rows and typed columns", async () => {
+    const c = await client();
+    try {
+      const result = await c.query("select id, card_number, active from customers order by id");
+      expect(result.rows).toHaveLength(2);
+      expect(result.rows[0]?.id).toBe(1); // int4 parsed as a number: the column's type is passed on
+      expect(result.rows[0]?.active).toBe(true);
+      expect(String(result.rows[0]?.card_number)).not.toContain(CARD);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("refuses a parameterized (extended protocol) query with 0A000, and the connection stays usable", async () => {
+    const c = await client();
+    try {
+      await expect(c.query("select $1::int as n", [1])).rejects.toMatchObject({ code: "0A000" });
+      const after = await c.query("select 3 as n");
+      expect(after.rows[0]?.n).toBe(3);
+    } finally {
+      await c.end();
+    }
+  });
+});
