@@ -3,6 +3,7 @@
 // Each attack is tried the way a client would: through the protocol, with a real client.
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -316,6 +317,73 @@ describe("psql through the listener", () => {
     // others are not locked out
     const c = await connectPg();
     await c.end();
+  });
+});
+
+describe("before authentication", () => {
+  /** Opens a raw TCP connection to the listener, writes `bytes`, and collects what comes back until it closes. */
+  function raw(bytes: Buffer[], until: (received: Buffer) => boolean = () => false) {
+    return new Promise<{ received: Buffer; closed: boolean }>((resolve) => {
+      const socket = net.connect(listener.port, "127.0.0.1");
+      let received = Buffer.alloc(0);
+      socket.on("data", (d) => {
+        received = Buffer.concat([received, d]);
+        if (until(received)) {
+          socket.destroy();
+          resolve({ received, closed: false });
+        }
+      });
+      socket.on("error", () => {});
+      socket.on("close", () => resolve({ received, closed: true }));
+      for (const b of bytes) socket.write(b);
+    });
+  }
+
+  const request = (code: number) => {
+    const b = Buffer.alloc(8);
+    b.writeInt32BE(8);
+    b.writeInt32BE(code, 4);
+    return b;
+  };
+
+  it("closes a connection whose start-up packet announces more than it may send", async () => {
+    const header = Buffer.alloc(8);
+    header.writeInt32BE(0x3fffffff); // a 1 GB start-up packet
+    header.writeInt32BE(196608, 4); // protocol 3.0
+    const { closed } = await raw([header, Buffer.alloc(100 * 1024, 0x61)]);
+    expect(closed).toBe(true);
+  });
+
+  it("answers a GSSAPI encryption request with N, then goes on to TLS", async () => {
+    const first = await raw([request(80877104)], (r) => r.length >= 1);
+    expect(first.received.toString()).toBe("N");
+    const both = await raw([request(80877104), request(80877103)], (r) => r.length >= 2);
+    expect(both.received.toString()).toBe("NS");
+  });
+});
+
+describe("cancelling", () => {
+  it("cancels the running statement on the target when psql is interrupted (CancelRequest)", async () => {
+    const child = spawn("psql", [conninfo(), "-X", "-v", "VERBOSITY=verbose", "-c", "select pg_sleep(30)"], {
+      env: { ...process.env, PGPASSWORD: token },
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += String(d);
+    });
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    const sleeping = async () => {
+      const [row] = await onTarget(
+        (sql) =>
+          sql`select count(*)::int as n from pg_stat_activity where application_name = 'portcullis' and query like '%pg_sleep(30)%' and state = 'active'`,
+      );
+      return row?.n ?? 0;
+    };
+    while ((await sleeping()) === 0) await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGINT");
+    await exited;
+    expect(stderr).toMatch(/57014/);
+    expect(await sleeping()).toBe(0);
   });
 });
 

@@ -45,14 +45,16 @@ export function mayUsePlaintext(address: string, allowPlaintext: boolean): boole
   return allowPlaintext || isLoopback(address);
 }
 
+/**
+ * Before authentication ends a client may send this many bytes (TLS handshake, start-up, password: a few KB;
+ * PostgreSQL caps the start-up packet at 10,000 bytes) and take this long (PostgreSQL's authentication_timeout
+ * is 60 s). pg-gateway would otherwise buffer a start-up packet of any announced length.
+ */
+export const PRE_AUTH_MAX_BYTES = 64 * 1024;
+export const PRE_AUTH_TIMEOUT_MS = 30_000;
+
 const CANCEL_REQUEST_CODE = 80877102;
 const GSSENC_REQUEST_CODE = 80877104;
-
-/** A message sent before start-up that is not a StartupMessage: its request code (SSL is pg-gateway's). */
-function requestCode(data: Uint8Array): number | undefined {
-  if (data.length < 8) return undefined;
-  return Buffer.from(data.buffer, data.byteOffset, data.length).readInt32BE(4);
-}
 
 export async function startPgListener(options: {
   config: PgListenConfig;
@@ -75,94 +77,118 @@ export async function startPgListener(options: {
     socket.setNoDelay(true);
     socket.on("error", () => {}); // a client resetting its connection is not an error of ours
     const address = socket.remoteAddress ?? "";
+    let preAuthBytes = 0;
+    const countPreAuth = (chunk: Buffer) => {
+      preAuthBytes += chunk.length;
+      if (preAuthBytes > PRE_AUTH_MAX_BYTES) socket.destroy();
+    };
+    socket.on("data", countPreAuth);
+    const preAuthTimer = setTimeout(() => socket.destroy(), PRE_AUTH_TIMEOUT_MS);
     let client: NativeClient | undefined;
     let cancelKey: string | undefined;
     let authenticating = false;
     const send = (bytes: Buffer) => {
-      if (!connection.socket.destroyed) connection.socket.write(bytes);
+      const current = connection?.socket ?? socket;
+      if (!current.destroyed) current.write(bytes);
     };
     const refuse = (notice: Omit<WireNotice, "severity">) => {
       send(errorResponse({ severity: "FATAL", ...notice }));
-      connection.socket.end();
+      (connection?.socket ?? socket).end();
     };
     socket.on("close", () => {
+      clearTimeout(preAuthTimer);
       sockets.delete(socket);
       if (cancelKey) clients.delete(cancelKey);
       void client?.close();
     });
 
-    const connection: PostgresConnection = new PostgresConnection(socket, {
-      authMode: "cleartextPassword",
-      tls,
-      onTlsUpgrade: () => {
-        connection.secureSocket?.on("error", () => {});
-      },
-      onStartup: () => {
-        if (!connection.secureSocket && !mayUsePlaintext(address, config.allowPlaintext)) {
-          refuse({
-            code: "28000",
-            message: "Portcullis refuses plain-text connections from other machines: connect with TLS",
-            hint: "use sslmode=require (or verify-ca with the listener's certificate)",
-          });
-          return true;
+    /**
+     * Requests a client may send before its start-up that pg-gateway 0.2.4 does not know, answered here:
+     * GSSENCRequest (no: "N", the client goes on) and CancelRequest. The rest goes to pg-gateway.
+     */
+    let preface: Buffer = Buffer.alloc(0);
+    const readPreface = (chunk: Buffer) => {
+      preface = preface.length === 0 ? chunk : Buffer.concat([preface, chunk]);
+      while (preface.length >= 8) {
+        const length = preface.readInt32BE(0);
+        const code = preface.readInt32BE(4);
+        if (length === 8 && code === GSSENC_REQUEST_CODE) {
+          socket.write("N");
+          preface = preface.subarray(8);
+          continue;
         }
-        return false; // pg-gateway asks for the password
-      },
-      onMessage: (data, state) => {
-        if (!state.hasStarted) {
-          const code = requestCode(data);
-          if (code === CANCEL_REQUEST_CODE && data.length >= 16) {
-            const bytes = Buffer.from(data);
-            clients.get(`${bytes.readInt32BE(8)}:${bytes.readInt32BE(12)}`)?.cancel();
-            socket.end();
-            return true;
-          }
-          if (code === GSSENC_REQUEST_CODE) {
-            send(Buffer.from("N")); // no GSSAPI encryption: the client goes on with SSLRequest or start-up
-            // pg-gateway counts a skipped message as the start-up; the real one comes next.
-            process.nextTick(() => {
-              connection.hasStarted = false;
+        if (length === 16 && code === CANCEL_REQUEST_CODE) {
+          if (preface.length < 16) return;
+          clients.get(`${preface.readInt32BE(8)}:${preface.readInt32BE(12)}`)?.cancel();
+          socket.off("data", readPreface);
+          socket.end();
+          return;
+        }
+        socket.off("data", readPreface);
+        connection = startProtocol();
+        void connection.handleData(preface);
+        return;
+      }
+    };
+    socket.on("data", readPreface);
+
+    let connection: PostgresConnection | undefined;
+    const startProtocol = (): PostgresConnection =>
+      new PostgresConnection(socket, {
+        authMode: "cleartextPassword",
+        tls,
+        onTlsUpgrade: () => {
+          connection?.secureSocket?.on("error", () => {});
+        },
+        onStartup: () => {
+          if (!connection?.secureSocket && !mayUsePlaintext(address, config.allowPlaintext)) {
+            refuse({
+              code: "28000",
+              message: "Portcullis refuses plain-text connections from other machines: connect with TLS",
+              hint: "use sslmode=require (or verify-ca with the listener's certificate)",
             });
             return true;
           }
-          return false;
-        }
-        if (data[0] !== 0x70 /* p: PasswordMessage */ || authenticating) {
-          refuse({ code: "08P01", message: "expected a password message" });
-          return true;
-        }
-        authenticating = true;
-        const password = Buffer.from(data.subarray(5, data.length - 1)).toString("utf8");
-        // From here on the messages are framed here (FrontendFramer): pg-gateway 0.2.4 hands a hook an empty
-        // view for every message after the first of a chunk (docs/decisions/0009-native-postgres-listener.md).
-        const clientSocket = connection.detach();
-        const framer = new FrontendFramer();
-        clientSocket.on("data", (chunk: Buffer) => {
-          let messages: Buffer[];
-          try {
-            messages = framer.push(chunk);
-          } catch (err) {
-            refuse({ code: "08P01", message: err instanceof Error ? err.message : "bad message" });
-            return;
+          return false; // pg-gateway asks for the password
+        },
+        onMessage: (data, state) => {
+          if (!state.hasStarted || !connection) return false; // SSLRequest, StartupMessage: pg-gateway's
+          if (data[0] !== 0x70 /* p: PasswordMessage */ || authenticating) {
+            refuse({ code: "08P01", message: "expected a password message" });
+            return true;
           }
-          for (const m of messages) {
-            if (client) client.enqueue(Buffer.from(m));
-            else {
-              refuse({ code: "08P01", message: "a message came before authentication ended" });
+          authenticating = true;
+          const password = Buffer.from(data.subarray(5, data.length - 1)).toString("utf8");
+          // From here on the messages are framed here (FrontendFramer): pg-gateway 0.2.4 hands a hook an empty
+          // view for every message after the first of a chunk (docs/decisions/0009-native-postgres-listener.md).
+          const clientSocket = connection.detach();
+          const framer = new FrontendFramer();
+          clientSocket.on("data", (chunk: Buffer) => {
+            let messages: Buffer[];
+            try {
+              messages = framer.push(chunk);
+            } catch (err) {
+              refuse({ code: "08P01", message: err instanceof Error ? err.message : "bad message" });
               return;
             }
-          }
-        });
-        void admit(password, state.clientInfo?.parameters ?? { user: "" }).catch((err) => {
-          console.error(
-            "[portcullis] native client start-up failed:",
-            err instanceof Error ? err.message : err,
-          );
-          refuse({ code: "XX000", message: "the gateway could not start this session" });
-        });
-        return true;
-      },
-    });
+            for (const m of messages) {
+              if (client) client.enqueue(Buffer.from(m));
+              else {
+                refuse({ code: "08P01", message: "a message came before authentication ended" });
+                return;
+              }
+            }
+          });
+          void admit(password, state.clientInfo?.parameters ?? { user: "" }).catch((err) => {
+            console.error(
+              "[portcullis] native client start-up failed:",
+              err instanceof Error ? err.message : err,
+            );
+            refuse({ code: "XX000", message: "the gateway could not start this session" });
+          });
+          return true;
+        },
+      });
 
     /** Authenticates, opens the pinned target session and the recorded session, then says ready. */
     async function admit(password: string, parameters: Record<string, string>) {
@@ -197,7 +223,7 @@ export async function startPgListener(options: {
         data: {
           applicationName: parameters.application_name ?? "",
           clientAddress: address,
-          tls: connection.secureSocket !== undefined,
+          tls: connection?.secureSocket !== undefined,
           user,
         },
       });
@@ -210,7 +236,7 @@ export async function startPgListener(options: {
         target: pinned,
         publicUrl: options.publicUrl,
         send,
-        end: () => connection.socket.end(),
+        end: () => (connection?.socket ?? socket).end(),
       });
       cancelKey = `${processId}:${secret}`;
       clients.set(cancelKey, client);
@@ -231,6 +257,8 @@ export async function startPgListener(options: {
         readyForQuery("I"),
       );
       send(Buffer.concat(hello));
+      clearTimeout(preAuthTimer);
+      socket.off("data", countPreAuth);
     }
   });
 

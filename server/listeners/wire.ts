@@ -5,8 +5,11 @@
  */
 import "server-only";
 
-/** Largest frontend message accepted: a Query of MAX_STATEMENT_BYTES and then some (PostgreSQL allows 1 GB). */
-export const MAX_FRONTEND_MESSAGE = 64 * 1024 * 1024;
+/**
+ * Largest frontend message accepted (PostgreSQL allows 1 GB): well above a Query of MAX_STATEMENT_BYTES, which
+ * the pipeline refuses with a clear error, and small enough that a client cannot make the gateway buffer much.
+ */
+export const MAX_FRONTEND_MESSAGE = 16 * 1024 * 1024;
 
 /**
  * Splits the bytes a client sends (after start-up) into whole messages: type byte, int32 length (itself
