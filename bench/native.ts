@@ -99,7 +99,8 @@ async function main() {
     password: server.password,
     groups: ["bench"],
   });
-  const { token } = await createServiceAccount(actor, { name: "bench-bot", groups: ["bench"] });
+  const account = await createServiceAccount(actor, { name: "bench-bot", groups: ["bench"] });
+  const { token } = account;
   const { startPgListener } = await import("../server/listeners");
   const listener = await startPgListener({
     config: {
@@ -128,13 +129,32 @@ async function main() {
       password: token,
     };
     const directLatency = await latency(direct);
+    // The pipeline alone, in this process (channel api, pooled target session): what any channel pays.
+    const { runSql } = await import("../server/pipeline");
+    const { loadPrincipal } = await import("../server/auth");
+    const principal = await loadPrincipal(account.id, "token");
+    if (!principal) throw new Error("no principal");
+    const pipelineSamples: number[] = [];
+    for (let i = 0; i < RUNS + 20; i++) {
+      const started = performance.now();
+      const outcome = await runSql({ principal, connectionName: "bench", input: "select 1", channel: "api" });
+      if (outcome.status !== "done") throw new Error(`pipeline: ${outcome.status}`);
+      if (i >= 20) pipelineSamples.push(performance.now() - started);
+    }
+    const pipelineLatency = summary(pipelineSamples);
     const tlsLatency = await latency({ ...through, ssl: { rejectUnauthorized: false } });
     const plainLatency = await latency(through);
     console.log(`SELECT 1, ${RUNS} runs, node-postgres simple protocol (p50 / p99):`);
     console.log(`  direct                       ${ms(directLatency.p50)} / ${ms(directLatency.p99)}`);
+    console.log(`  pipeline alone (runSql)      ${ms(pipelineLatency.p50)} / ${ms(pipelineLatency.p99)}`);
     console.log(`  through the listener, TLS    ${ms(tlsLatency.p50)} / ${ms(tlsLatency.p99)}`);
     console.log(`  through the listener, plain  ${ms(plainLatency.p50)} / ${ms(plainLatency.p99)}`);
-    console.log(`  p50 overhead (TLS): ${ms(tlsLatency.p50 - directLatency.p50)}`);
+    console.log(
+      `  p50 overhead (TLS): ${ms(tlsLatency.p50 - directLatency.p50)} over direct, of which the listener's`,
+    );
+    console.log(
+      `  own (TLS, wire, pinned session) ${ms(tlsLatency.p50 - pipelineLatency.p50)} over the pipeline alone`,
+    );
 
     const directBench = await pgbench(
       `host=${server.host} port=${server.port} dbname=bench user=${server.user}`,

@@ -419,10 +419,8 @@ async function executeAndRecord(ctx: {
         rowLimit,
         readOnly: ctx.readOnly === true,
         version: connection.updatedAt,
-        ...(request.targetSession && {
-          pinned: request.targetSession,
-          statementKinds: statements.map((s) => s.kind),
-        }),
+        statementKinds: statements.map((s) => s.kind),
+        ...(request.targetSession && { pinned: request.targetSession }),
         // A statement proven to return no more than the limit runs in one round trip, without a cursor.
         throughCursor: (i) =>
           ROW_RETURNING_KINDS.has(statements[i]?.kind ?? "") &&

@@ -75,6 +75,7 @@ export class NativeClient {
   private skippingToSync = false;
   private runId: string | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private readonly parameters: Map<string, string>;
 
   constructor(private readonly o: NativeClientOptions) {
@@ -94,14 +95,19 @@ export class NativeClient {
   }
 
   /** The client went away: its target session is closed (rolling back what it left open) and its session ended. */
-  async close(state: "ended" | "failed" = "ended") {
-    if (this.closed) return;
-    this.closed = true;
-    this.cancel();
-    await this.o.target.close();
-    await endSession(this.o.sessionId, state).catch((err) =>
-      console.error("[portcullis] could not end a native session:", err instanceof Error ? err.message : err),
-    );
+  close(state: "ended" | "failed" = "ended"): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      this.cancel();
+      await this.o.target.close();
+      await endSession(this.o.sessionId, state).catch((err) =>
+        console.error(
+          "[portcullis] could not end a native session:",
+          err instanceof Error ? err.message : err,
+        ),
+      );
+    })();
+    return this.closing;
   }
 
   private async handle(message: Buffer) {

@@ -281,6 +281,13 @@ describe("psql through the listener", () => {
     expect(secure.stdout).toMatch(/one\s*\n-+\n\s+1/);
   });
 
+  it("refuses COPY with 0A000, before it reaches the target, and goes on", async () => {
+    const out = await psql(["copy customers to stdout", "select 1 as after"]);
+    expect(out.stderr).toMatch(/ERROR:\s+0A000:\s+COPY is not supported/);
+    expect(out.stdout).not.toContain(CARD);
+    expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
+  });
+
   it("accepts plain text from loopback", async () => {
     const out = await psql(["select 1 as one"], { sslmode: "disable" });
     expect(out.stdout).toMatch(/one\s*\n-+\n\s+1/);
@@ -475,6 +482,18 @@ describe("node-postgres (pg) through the listener", () => {
       expect(result.rows[0]?.id).toBe(1); // int4 parsed as a number: the column's type is passed on
       expect(result.rows[0]?.active).toBe(true);
       expect(String(result.rows[0]?.card_number)).not.toContain(CARD);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("reports a masked column as text whatever its type, so a driver does not parse the mask", async () => {
+    const c = await client();
+    try {
+      const result = await c.query("select 4111111111111111::int8 as card, 42::int8 as answer");
+      expect(result.fields.map((f) => f.dataTypeID)).toEqual([25, 20]);
+      expect(String(result.rows[0]?.card)).not.toContain("4111111111111111");
+      expect(result.rows[0]?.answer).toBe("42"); // node-postgres reads int8 as a string
     } finally {
       await c.end();
     }

@@ -279,6 +279,8 @@ export async function startPgListener(options: {
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
+      // each client's target session closed (rolling back what it left open) and its session ended
+      await Promise.all([...clients.values()].map((c) => c.close()));
       await closed;
     },
   };

@@ -216,7 +216,10 @@ export interface RunOptions {
    * not cleaned between runs, so the client's transactions and settings span its inputs.
    */
   pinned?: PinnedSession;
-  /** the parser's kind of each statement (SelectStmt, TransactionStmt...), for `readOnly` on a pinned session */
+  /**
+   * The parser's kind of each statement (SelectStmt, TransactionStmt...): COPY is refused before it is sent, and
+   * on a pinned session `readOnly` scopes statements by kind.
+   */
   statementKinds?: readonly string[];
 }
 
@@ -340,6 +343,11 @@ async function runOn(
   for (const [index, text] of statements.entries()) {
     if (cancelled) break;
     let scope: "transaction" | "savepoint" | undefined;
+    if (options.statementKinds?.[index] === "CopyStmt") {
+      // postgres.js answers COPY with a stream this driver does not read: refused before it reaches the target.
+      const message = "COPY is not supported through Portcullis yet: use SELECT (or INSERT) statements";
+      return { results, error: new TargetError(message, "0A000", undefined) };
+    }
     try {
       if (readOnlyScope?.(index)) scope = await options.pinned?.beginReadOnly();
       if (options.throughCursor(index)) {
