@@ -17,7 +17,10 @@ async function main() {
   const { handleUpgrade } = await import("@/server/realtime");
   await import("@/server/terminal/socket"); // registers /ws/terminal
   const started = await startGateway();
-  // The PostgreSQL wire listener (PG_LISTEN_PORT), next to HTTP in this process (server/listeners).
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  // The PostgreSQL wire listener (PG_LISTEN_PORT), next to HTTP in this process (server/listeners),
+  // started after prepare() like the route modules: it reaches server/auth, which imports next-auth.
   const { startPgListener } = await import("@/server/listeners");
   const pgListener =
     config.pgListen &&
@@ -26,8 +29,6 @@ async function main() {
       dataDir: config.dataDir,
       publicUrl: config.publicUrl,
     }));
-  await app.prepare();
-  const handle = app.getRequestHandler();
   // After prepare(): route modules import next/server, which needs Next's AsyncLocalStorage set up.
   // The SQL data path skips Next's router (docs/decisions/0004-sql-data-path.md): the same route modules,
   // the same withAuth wrapper, called directly. Everything else goes to Next.
