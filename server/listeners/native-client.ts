@@ -34,6 +34,12 @@ import {
 
 export interface NativeClientOptions {
   principal: Principal;
+  /**
+   * The principal as it is now (from the client's token, through server/auth's cache, cleared on every change):
+   * asked before each query, so a removed group, a revoked token or a disabled account applies to the next
+   * statement of a connection already open. null ends the connection.
+   */
+  identify: () => Promise<Principal | null>;
   connection: ConnectionView;
   sessionId: string;
   target: PinnedSession;
@@ -147,11 +153,23 @@ export class NativeClient {
       this.o.send(Buffer.concat([emptyQueryResponse(), readyForQuery(this.status)]));
       return;
     }
+    const principal = await this.o.identify();
+    if (!principal || principal.id !== this.o.principal.id) {
+      this.o.send(
+        errorResponse({
+          severity: "FATAL",
+          code: "28000",
+          message: "the credential of this connection was revoked or has expired",
+        }),
+      );
+      this.o.end();
+      return;
+    }
     this.runId = randomUUID();
     let outcome: SqlOutcome;
     try {
       outcome = await runSql({
-        principal: this.o.principal,
+        principal,
         connectionName: this.o.connection.name,
         input: text,
         channel: "native",

@@ -429,6 +429,57 @@ describe("a client that goes away", () => {
   });
 });
 
+describe("a session that loses its footing", () => {
+  it("disconnects the client when the target ends its session, instead of going on in a new one", async () => {
+    await withWrites(async () => {
+      const c = await connectPg();
+      try {
+        await c.query("begin");
+        await c.query("insert into notes values (77, 'lost with its transaction')");
+        await onTarget(
+          (sql) =>
+            sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'portcullis' and backend_xid is not null`,
+        );
+        await expect(c.query("commit")).rejects.toThrow();
+        const [row] = await onTarget((sql) => sql`select count(*)::int as n from notes where id = 77`);
+        expect(row?.n).toBe(0);
+      } finally {
+        await c.end().catch(() => {});
+      }
+    });
+  });
+
+  it("refuses the next statement once the principal may no longer use the connection", async () => {
+    const { createServiceAccount, listGroups, removeGroupMember } = await import("@/server/auth");
+    const account = await createServiceAccount(actor, { name: "leaving-bot", groups: ["analysts"] });
+    const c = await connectPg({ user: "leaving-bot", password: account.token });
+    try {
+      expect((await c.query("select 1 as n")).rows[0]?.n).toBe(1);
+      const analysts = (await listGroups()).find((g) => g.name === "analysts");
+      await removeGroupMember(actor, analysts?.id ?? "", account.id);
+      await expect(c.query("select 2 as n")).rejects.toMatchObject({ code: "42501" });
+    } finally {
+      await c.end().catch(() => {});
+    }
+  });
+
+  it("ends the connection when its token is revoked", async () => {
+    const { createServiceAccount, revokeToken } = await import("@/server/auth");
+    const account = await createServiceAccount(actor, { name: "revoked-bot", groups: ["analysts"] });
+    const c = await connectPg({ user: "revoked-bot", password: account.token });
+    try {
+      expect((await c.query("select 1 as n")).rows[0]?.n).toBe(1);
+      await revokeToken(actor, account.tokenId);
+      await expect(c.query("select 2 as n")).rejects.toThrow();
+      await expect(connectPg({ user: "revoked-bot", password: account.token })).rejects.toMatchObject({
+        code: "28P01",
+      });
+    } finally {
+      await c.end().catch(() => {});
+    }
+  });
+});
+
 describe("the recording", () => {
   it("records each client connection as a native session with its statements, and no card number or token", async () => {
     await psql(["select card_number from customers", "select 2 as two"]);

@@ -10,6 +10,7 @@ import "server-only";
 import { randomInt } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { PostgresConnection } from "pg-gateway";
+import { principalFromToken } from "@/server/auth";
 import type { PgListenConfig } from "@/server/config";
 import { startSessionWithEvent } from "@/server/recording";
 import { openPinnedSession, type PinnedSession } from "@/server/targets/postgres";
@@ -231,6 +232,7 @@ export async function startPgListener(options: {
       const secret = randomInt(1, 2 ** 31 - 1);
       client = new NativeClient({
         principal,
+        identify: () => principalFromToken(password),
         connection: target,
         sessionId,
         target: pinned,

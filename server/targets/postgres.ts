@@ -342,6 +342,13 @@ async function runOn(
   let cancelled = false;
   for (const [index, text] of statements.entries()) {
     if (cancelled) break;
+    if (options.pinned?.closed) {
+      // postgres.js would reconnect: the rest must not run on a new session outside the client's transaction
+      return {
+        results,
+        error: new GatewayError("target_unavailable", "the session on the target was closed"),
+      };
+    }
     let scope: "transaction" | "savepoint" | undefined;
     if (options.statementKinds?.[index] === "CopyStmt") {
       // postgres.js answers COPY with a stream this driver does not read: refused before it reaches the target.
