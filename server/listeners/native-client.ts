@@ -66,6 +66,15 @@ const SQLSTATE_OF: Record<GatewayError["code"], string> = {
 
 const EXTENDED_PROTOCOL = new Set(["P", "B", "D", "E", "C", "H"]);
 
+/**
+ * Input with nothing to run (whitespace, semicolons, comments): PostgreSQL answers EmptyQueryResponse, and so do
+ * we, without the pipeline (which refuses it: "no statement"). Nothing is sent anywhere. A nested block comment
+ * is not matched whole, so it goes to the pipeline like any other input.
+ */
+export function isEmptyQuery(text: string): boolean {
+  return /^(?:\s|;|--[^\n]*(?:\n|$)|\/\*(?:[^*/]|\*(?!\/)|\/(?!\*))*\*\/)*$/.test(text);
+}
+
 export const EXTENDED_REFUSAL: WireNotice = {
   severity: "ERROR",
   code: "0A000",
@@ -149,7 +158,7 @@ export class NativeClient {
 
   private async query(text: string) {
     const out: Buffer[] = [];
-    if (text.trim() === "") {
+    if (isEmptyQuery(text)) {
       this.o.send(Buffer.concat([emptyQueryResponse(), readyForQuery(this.status)]));
       return;
     }

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { parse, serialize } from "pg-protocol";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
@@ -288,6 +289,26 @@ describe("psql through the listener", () => {
     expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
   });
 
+  it("answers input with nothing to run as PostgreSQL does (EmptyQueryResponse), and goes on", async () => {
+    const out = await psql([";", "-- only a comment", "/* a block */ ;", "select 1 as after"]);
+    expect(out.stderr).toBe("");
+    expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
+    const c = await connectPg();
+    try {
+      expect((await c.query("")).command).toBeNull();
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("refuses an input over MAX_STATEMENT_BYTES with 54000, and goes on", async () => {
+    const file = path.join(dataDir, "big.sql");
+    writeFileSync(file, `select '${"x".repeat(300 * 1024)}' as big;\nselect 1 as after;\n`);
+    const out = await psql([`\\i ${file}`]);
+    expect(out.stderr).toMatch(/ERROR:\s+54000:\s+the statement is larger than the limit/);
+    expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
+  });
+
   it("accepts plain text from loopback", async () => {
     const out = await psql(["select 1 as one"], { sslmode: "disable" });
     expect(out.stdout).toMatch(/one\s*\n-+\n\s+1/);
@@ -366,6 +387,50 @@ describe("before authentication", () => {
     expect(first.received.toString()).toBe("N");
     const both = await raw([request(80877104), request(80877103)], (r) => r.length >= 2);
     expect(both.received.toString()).toBe("NS");
+  });
+});
+
+describe("pipelined simple queries", () => {
+  it("answers queries sent in one write in order, one ReadyForQuery each", async () => {
+    // plain text from loopback, so the bytes are the protocol's: start-up, password, then three Queries at once
+    const socket = net.connect(listener.port, "127.0.0.1");
+    const messages: { name: string; fields?: unknown[]; status?: string }[] = [];
+    const parsed = parse(socket, (m) => messages.push(m as never));
+    const waitFor = async (count: number) => {
+      while (messages.filter((m) => m.name === "readyForQuery").length < count) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    socket.write(serialize.startup({ user: "report-bot", database: "shop" }));
+    while (!messages.some((m) => m.name === "authenticationCleartextPassword")) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    socket.write(serialize.password(token));
+    await waitFor(1);
+    socket.write(
+      Buffer.concat([
+        serialize.query("select 'first' as n"),
+        serialize.query("select pg_read_file('/etc/passwd')"),
+        serialize.query("select 'third' as n"),
+      ]),
+    );
+    await waitFor(4);
+    socket.end(serialize.end());
+    await parsed;
+    const after = messages.slice(messages.findIndex((m) => m.name === "readyForQuery") + 1);
+    expect(after.map((m) => m.name)).toEqual([
+      "rowDescription",
+      "dataRow",
+      "commandComplete",
+      "readyForQuery",
+      "error",
+      "readyForQuery",
+      "rowDescription",
+      "dataRow",
+      "commandComplete",
+      "readyForQuery",
+    ]);
+    expect(after.filter((m) => m.name === "dataRow").map((m) => m.fields)).toEqual([["first"], ["third"]]);
   });
 });
 
