@@ -219,6 +219,7 @@ export async function startPgListener(options: {
         await pinned.close();
         return;
       }
+      // Fail closed: a session that cannot be recorded does not start (and its target session is closed).
       const { sessionId } = await startSessionWithEvent(principal, target, "sql", "native", {
         type: "connect",
         data: {
@@ -227,6 +228,9 @@ export async function startPgListener(options: {
           tls: connection?.secureSocket !== undefined,
           user,
         },
+      }).catch(async (err) => {
+        await pinned.close();
+        throw err;
       });
       const processId = randomInt(1, 2 ** 31 - 1);
       const secret = randomInt(1, 2 ** 31 - 1);
