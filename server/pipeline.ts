@@ -54,6 +54,12 @@ export interface SqlRequest {
   sessionId?: string;
   /** a native client's own target session (server/listeners): its statements run there, not on the pool */
   targetSession?: PinnedSession;
+  /**
+   * Values for $1, $2... of a single statement (a native client's extended protocol), as text; they stay
+   * parameters on the target and are recorded masked. Such a statement is refused rather than held for review
+   * (a review shows the statement without them).
+   */
+  parameters?: readonly (string | null)[];
   runId?: string;
   rowLimit?: number;
   note?: string;
@@ -218,8 +224,13 @@ async function decideAndRun(
   });
   timer?.mark("policy");
 
+  const parameters = request.parameters;
+  if (parameters && classification.statements.length > 1) {
+    throw new GatewayError("bad_request", "cannot insert multiple commands into a prepared statement");
+  }
   const statementEvent = {
     input: request.input,
+    ...(parameters && { parameters: await maskedParameters(parameters, connection.id) }),
     class: decision.class,
     decision: decision.decision,
     reasons: decision.reasons,
@@ -258,6 +269,13 @@ async function decideAndRun(
       reasons: decision.reasons,
       ...(parseError && { parseError }),
     };
+  }
+  if (decision.decision === "review" && parameters) {
+    await recordStatement({ ...statementEvent, status: "blocked" }, { statements: 1, blocked: 1 });
+    throw new GatewayError(
+      "blocked",
+      "this statement needs a review, which cannot yet show parameter values: send it with its values written in, as a simple query",
+    );
   }
   if (decision.decision === "review") {
     // The review names the session, so the session exists before the held statement is recorded in it.
@@ -420,6 +438,7 @@ async function executeAndRecord(ctx: {
         readOnly: ctx.readOnly === true,
         version: connection.updatedAt,
         statementKinds: statements.map((s) => s.kind),
+        ...(request.parameters && { parameters: request.parameters }),
         ...(request.targetSession && { pinned: request.targetSession }),
         // A statement proven to return no more than the limit runs in one round trip, without a cursor.
         throughCursor: (i) =>
@@ -520,6 +539,19 @@ async function executeAndRecord(ctx: {
   request.timer?.mark("record");
   if (error) return { status: "failed", sessionId, decision: ctx.decision, results, error };
   return { status: "done", sessionId, decision: ctx.decision, results, durationMs };
+}
+
+/** Parameter values as recorded: masked like result cells (fail closed: unreadable settings record none). */
+async function maskedParameters(values: readonly (string | null)[], connectionId: string) {
+  try {
+    const masking = await maskingConfigFor(connectionId);
+    return values.map((v) => (v === null ? null : maskText(v, masking).text));
+  } catch {
+    throw new GatewayError(
+      "unavailable",
+      "the masking settings cannot be read, so nothing runs (fail closed)",
+    );
+  }
 }
 
 /** The masking stage's view of result columns: name, type, schema and table, and the connection. */

@@ -17,13 +17,19 @@ import type { PinnedSession } from "@/server/targets/postgres";
 import { cancelRun } from "@/server/targets/runs";
 import { type Executed, statusAfter } from "./transaction-status";
 import {
+  bindComplete,
+  closeComplete,
   commandComplete,
   commandTag,
   dataRow,
   emptyQueryResponse,
   errorResponse,
+  FrontendReader,
+  noData,
   noticeResponse,
   parameterStatus,
+  parseComplete,
+  portalSuspended,
   readyForQuery,
   rowDescription,
   TEXT_OID,
@@ -64,7 +70,17 @@ const SQLSTATE_OF: Record<GatewayError["code"], string> = {
   blocked: "42501",
 };
 
-const EXTENDED_PROTOCOL = new Set(["P", "B", "D", "E", "C", "H"]);
+const EXTENDED_PROTOCOL = new Set(["P", "B", "D", "E", "C"]);
+
+/** A bound portal: its statement, its parameters, and once executed the rows not yet sent. */
+interface Portal {
+  text: string;
+  parameters: (string | null)[];
+  /** where the RowDescription of a Describe goes in the pending replies, filled when the portal runs */
+  describedAt?: number;
+  result?: StatementOutcome;
+  sent: number;
+}
 
 /**
  * Input with nothing to run (whitespace, semicolons, comments): PostgreSQL answers EmptyQueryResponse, and so do
@@ -78,9 +94,7 @@ export function isEmptyQuery(text: string): boolean {
 export const EXTENDED_REFUSAL: WireNotice = {
   severity: "ERROR",
   code: "0A000",
-  message:
-    "Portcullis does not support the extended query protocol yet (Parse/Bind/Execute): send simple queries",
-  hint: "psql works as is; drivers: use their simple query mode, with values written into the statement",
+  message: "Portcullis does not support function calls (FunctionCall) through the listener",
 };
 
 export class NativeClient {
@@ -90,6 +104,11 @@ export class NativeClient {
   private skippingToSync = false;
   private runId: string | undefined;
   private closed = false;
+  /** prepared statements by name ("" the unnamed one) */
+  private readonly statements = new Map<string, string>();
+  private readonly portals = new Map<string, Portal>();
+  /** extended-protocol replies not sent yet (at Sync or Flush); an empty Buffer marks a Describe to fill */
+  private pending: Buffer[] = [];
   private closing: Promise<void> | undefined;
   private readonly parameters: Map<string, string>;
 
@@ -136,13 +155,25 @@ export class NativeClient {
       return;
     }
     if (type === "S") {
-      this.skippingToSync = false;
-      this.o.send(readyForQuery(this.status));
+      this.sync();
+      return;
+    }
+    if (type === "H") {
+      this.flush();
       return;
     }
     if (EXTENDED_PROTOCOL.has(type)) {
-      if (!this.skippingToSync && type !== "H") this.o.send(errorResponse(EXTENDED_REFUSAL));
-      if (type !== "H") this.skippingToSync = true;
+      if (this.skippingToSync) return;
+      try {
+        await this.extended(type, new FrontendReader(message));
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+        this.refuseUntilSync({
+          severity: "ERROR",
+          code: "08P01",
+          message: `malformed message: ${err.message}`,
+        });
+      }
       return;
     }
     if (type === "F") {
@@ -157,11 +188,29 @@ export class NativeClient {
   }
 
   private async query(text: string) {
-    const out: Buffer[] = [];
     if (isEmptyQuery(text)) {
       this.o.send(Buffer.concat([emptyQueryResponse(), readyForQuery(this.status)]));
       return;
     }
+    const out: Buffer[] = [];
+    const outcome = await this.run(text, undefined, out);
+    if (outcome && (outcome.status === "done" || outcome.status === "failed")) {
+      for (const result of outcome.results) this.writeResult(result, out);
+    }
+    if (outcome) out.push(...this.refusalOf(outcome));
+    out.push(...this.changedParameters(), readyForQuery(this.status));
+    if (!this.closed) this.o.send(Buffer.concat(out));
+  }
+
+  /**
+   * One input through the pipeline, as this client's principal as it is now. Returns the outcome, or undefined
+   * when the gateway refused it (its ErrorResponse is in `out`). Follows the transaction status.
+   */
+  private async run(
+    text: string,
+    parameters: (string | null)[] | undefined,
+    out: Buffer[],
+  ): Promise<SqlOutcome | undefined> {
     const principal = await this.o.identify();
     if (!principal || principal.id !== this.o.principal.id) {
       this.o.send(
@@ -172,7 +221,7 @@ export class NativeClient {
         }),
       );
       this.o.end();
-      return;
+      throw new GatewayError("unauthenticated", "the credential was revoked");
     }
     this.runId = randomUUID();
     let outcome: SqlOutcome;
@@ -186,6 +235,7 @@ export class NativeClient {
         targetSession: this.o.target,
         runId: this.runId,
         rowLimit: LIMITS.maxRowLimit,
+        ...(parameters && { parameters }),
       });
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
@@ -194,34 +244,35 @@ export class NativeClient {
         this.o.send(Buffer.concat(out));
         throw err;
       }
-      this.o.send(Buffer.concat([...out, readyForQuery(this.status)]));
-      return;
+      return undefined;
     } finally {
       this.runId = undefined;
-    }
-    if (outcome.status === "done" || outcome.status === "failed") {
-      for (const result of outcome.results) this.writeResult(result, out);
     }
     const executed: Executed[] =
       outcome.status === "done" || outcome.status === "failed"
         ? outcome.results.map((r) => ({ statement: r.statement, command: r.command }))
         : [];
     this.status = statusAfter(this.status, executed, outcome.status === "failed");
+    return outcome;
+  }
+
+  /** The ErrorResponse of an outcome that did not (fully) run: failed, blocked or held. */
+  private refusalOf(outcome: SqlOutcome): Buffer[] {
     if (outcome.status === "failed") {
-      out.push(
+      return [
         errorResponse({
           severity: "ERROR",
           code: outcome.error.sqlState ?? (outcome.error.code === "cancelled" ? "57014" : "XX000"),
           message: outcome.error.message, // masked by the pipeline
           ...(outcome.error.position !== undefined && { position: outcome.error.position }),
         }),
-      );
-    } else if (outcome.status === "blocked") {
-      out.push(errorResponse(blockedNotice(outcome)));
-    } else if (outcome.status === "pending_review") {
+      ];
+    }
+    if (outcome.status === "blocked") return [errorResponse(blockedNotice(outcome))];
+    if (outcome.status === "pending_review") {
       const url = `${this.o.publicUrl}/inbox/${outcome.reviewId}`;
       const why = outcome.reasons.map((r) => r.message).filter(Boolean);
-      out.push(
+      return [
         errorResponse({
           severity: "ERROR",
           code: "42501",
@@ -229,24 +280,175 @@ export class NativeClient {
           ...(why.length > 0 && { detail: why.join("; ") }),
           hint: "the statement has no effect until it is approved",
         }),
-      );
+      ];
     }
-    out.push(...this.changedParameters(), readyForQuery(this.status));
-    if (!this.closed) this.o.send(Buffer.concat(out));
+    return [];
+  }
+
+  /**
+   * Parse, Bind, Describe, Execute, Close. Statements are decided when executed, with their parameters, by the
+   * pipeline; a Describe of a portal is answered with the RowDescription of its result (masked columns are text),
+   * so it is filled in at Execute. Binary formats and Describe of a statement are refused (0A000) for now.
+   */
+  private async extended(type: string, r: FrontendReader) {
+    if (type === "P") {
+      const name = r.cstring();
+      const text = r.cstring();
+      if (name !== "" && this.statements.has(name)) {
+        this.refuseUntilSync({
+          severity: "ERROR",
+          code: "42P05",
+          message: `prepared statement "${name}" already exists`,
+        });
+        return;
+      }
+      this.statements.set(name, text);
+      this.pending.push(parseComplete());
+      return;
+    }
+    if (type === "B") {
+      const portal = r.cstring();
+      const statement = r.cstring();
+      const formats = Array.from({ length: r.int16() }, () => r.int16());
+      const parameters = Array.from({ length: r.int16() }, () => r.value(r.int32()));
+      const resultFormats = Array.from({ length: r.int16() }, () => r.int16());
+      const text = this.statements.get(statement);
+      if (text === undefined) {
+        this.refuseUntilSync({
+          severity: "ERROR",
+          code: "26000",
+          message: `prepared statement "${statement}" does not exist`,
+        });
+        return;
+      }
+      if (formats.some((f) => f !== 0) || resultFormats.some((f) => f !== 0)) {
+        this.refuseUntilSync({
+          severity: "ERROR",
+          code: "0A000",
+          message: "Portcullis sends and receives values as text only (no binary format)",
+        });
+        return;
+      }
+      this.portals.set(portal, { text, parameters, sent: 0 });
+      this.pending.push(bindComplete());
+      return;
+    }
+    if (type === "D") {
+      const kind = String.fromCharCode(r.byte());
+      const name = r.cstring();
+      if (kind === "S") {
+        this.refuseUntilSync({
+          severity: "ERROR",
+          code: "0A000",
+          message: "Portcullis cannot describe a prepared statement before it runs yet: describe its portal",
+        });
+        return;
+      }
+      const portal = this.portals.get(name);
+      if (!portal) {
+        this.refuseUntilSync({
+          severity: "ERROR",
+          code: "34000",
+          message: `portal "${name}" does not exist`,
+        });
+        return;
+      }
+      portal.describedAt = this.pending.length;
+      this.pending.push(Buffer.alloc(0));
+      return;
+    }
+    if (type === "C") {
+      const kind = String.fromCharCode(r.byte());
+      const name = r.cstring();
+      if (kind === "S") this.statements.delete(name);
+      else this.portals.delete(name);
+      this.pending.push(closeComplete());
+      return;
+    }
+    // Execute
+    const name = r.cstring();
+    const maxRows = r.int32();
+    const portal = this.portals.get(name);
+    if (!portal) {
+      this.refuseUntilSync({ severity: "ERROR", code: "34000", message: `portal "${name}" does not exist` });
+      return;
+    }
+    if (!portal.result) {
+      if (isEmptyQuery(portal.text)) {
+        this.pending.push(emptyQueryResponse());
+        return;
+      }
+      const out: Buffer[] = [];
+      const outcome = await this.run(portal.text, portal.parameters, out);
+      const result =
+        outcome && (outcome.status === "done" || outcome.status === "failed")
+          ? outcome.results[0]
+          : undefined;
+      if (result && portal.describedAt !== undefined) {
+        this.pending[portal.describedAt] =
+          result.columns.length > 0 ? rowDescription(this.wireColumns(result)) : noData();
+      }
+      if (outcome?.status !== "done" || !result) {
+        this.pending.push(...out, ...(outcome ? this.refusalOf(outcome) : []));
+        this.skippingToSync = true;
+        return;
+      }
+      portal.result = result;
+    }
+    const { result } = portal;
+    const end = maxRows > 0 ? Math.min(result.rows.length, portal.sent + maxRows) : result.rows.length;
+    for (let i = portal.sent; i < end; i++)
+      this.pending.push(dataRow((result.rows[i] ?? []).map(toWireText)));
+    portal.sent = end;
+    if (end < result.rows.length) {
+      this.pending.push(portalSuspended());
+      return;
+    }
+    this.pending.push(commandComplete(commandTag(result.command, result.rowCount)));
+  }
+
+  /** An error in the extended protocol: everything up to the next Sync is skipped, as PostgreSQL does. */
+  private refuseUntilSync(notice: WireNotice) {
+    this.pending.push(errorResponse(notice));
+    this.skippingToSync = true;
+  }
+
+  /** Sends the replies so far (a Describe not yet answered, and what follows it, waits for its Execute). */
+  private flush() {
+    const waiting = this.pending.findIndex((b) => b.length === 0);
+    const ready = waiting < 0 ? this.pending : this.pending.slice(0, waiting);
+    this.pending = waiting < 0 ? [] : this.pending.slice(waiting);
+    for (const p of this.portals.values()) {
+      if (p.describedAt !== undefined) p.describedAt -= ready.length;
+    }
+    if (ready.length > 0 && !this.closed) this.o.send(Buffer.concat(ready));
+  }
+
+  private sync() {
+    // A portal described but never executed: its columns are unknown without running it (NoData for now).
+    this.pending = this.pending.map((b) => (b.length === 0 ? noData() : b));
+    this.skippingToSync = false;
+    this.portals.delete("");
+    if (this.status === "I") this.portals.clear();
+    for (const p of this.portals.values()) p.describedAt = undefined;
+    const replies = [...this.pending, ...this.changedParameters(), readyForQuery(this.status)];
+    this.pending = [];
+    if (!this.closed) this.o.send(Buffer.concat(replies));
+  }
+
+  /** A result's columns for RowDescription: a masked column is text now, whatever its type was. */
+  private wireColumns(result: StatementOutcome) {
+    const maskedColumns = new Set(result.masked.map(([, column]) => column));
+    return result.columns.map((c, i) => ({
+      name: c.name,
+      oid: maskedColumns.has(i) ? TEXT_OID : (c.oid ?? TEXT_OID),
+    }));
   }
 
   private writeResult(result: StatementOutcome, out: Buffer[]) {
     if (result.columns.length > 0) {
       // A masked column is text now, whatever its type was: a driver must not parse "****" as a number.
-      const maskedColumns = new Set(result.masked.map(([, column]) => column));
-      out.push(
-        rowDescription(
-          result.columns.map((c, i) => ({
-            name: c.name,
-            oid: maskedColumns.has(i) ? TEXT_OID : (c.oid ?? TEXT_OID),
-          })),
-        ),
-      );
+      out.push(rowDescription(this.wireColumns(result)));
       for (const row of result.rows) out.push(dataRow(row.map(toWireText)));
     }
     if (result.truncated) {

@@ -615,14 +615,65 @@ describe("node-postgres (pg) through the listener", () => {
     }
   });
 
-  it("refuses a parameterized (extended protocol) query with 0A000, and the connection stays usable", async () => {
+  it("runs a parameterized query (extended protocol): the value stays a parameter, rows masked, value recorded masked", async () => {
     const c = await client();
     try {
-      await expect(c.query("select $1::int as n", [1])).rejects.toMatchObject({ code: "0A000" });
-      const after = await c.query("select 3 as n");
-      expect(after.rows[0]?.n).toBe(3);
+      const result = await c.query("select id, card_number, $1::text as echo from customers where id = $2", [
+        CARD,
+        1,
+      ]);
+      expect(result.rows).toHaveLength(1);
+      expect(result.rows[0]?.id).toBe(1);
+      expect(String(result.rows[0]?.card_number)).not.toContain(CARD);
+      expect(String(result.rows[0]?.echo)).not.toContain(CARD); // a parameter echoed back is masked too
+      // a parameter is never spliced into the text: a quote in it is data, not SQL
+      const quoted = await c.query("select count(*)::int as n from customers where name = $1", [
+        "x' or '1'='1",
+      ]);
+      expect(quoted.rows[0]?.n).toBe(0);
+      // a named prepared statement, executed twice
+      const named = { name: "by-id", text: "select name from customers where id = $1" };
+      expect((await c.query({ ...named, values: [1] })).rows[0]?.name).toBe("Grace");
+      expect((await c.query({ ...named, values: [2] })).rows[0]?.name).toBe("Alan");
     } finally {
       await c.end();
     }
+    const stored = await storeText();
+    expect(stored).toContain("where id = $2");
+    expect(stored).not.toContain(CARD);
+  });
+
+  it("decides parameterized statements like any other: denied 42501, a write needing review refused, nothing changed", async () => {
+    const c = await client();
+    try {
+      await expect(c.query("select pg_read_file($1)", ["/etc/passwd"])).rejects.toMatchObject({
+        code: "42501",
+      });
+      await expect(c.query("insert into notes values ($1, $2)", [5, "held?"])).rejects.toMatchObject({
+        code: "42501",
+        message: expect.stringMatching(/cannot yet show parameter values/),
+      });
+      await expect(c.query("select $1::int; select 2", [1])).rejects.toMatchObject({ code: "42601" });
+      const [row] = await onTarget((sql) => sql`select count(*)::int as n from notes where id = 5`);
+      expect(row?.n).toBe(0);
+      expect((await c.query("select $1::int as n", [3])).rows[0]?.n).toBe(3); // still usable
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("runs parameterized writes an allow rule lets through, inside the client's transaction", async () => {
+    await withWrites(async () => {
+      const c = await client();
+      try {
+        await c.query("begin");
+        await c.query("insert into notes values ($1, $2)", [6, "from a driver"]);
+        expect((await c.query("select count(*)::int as n from notes where id = $1", [6])).rows[0]?.n).toBe(1);
+        await c.query("rollback");
+        expect((await c.query("select count(*)::int as n from notes where id = $1", [6])).rows[0]?.n).toBe(0);
+      } finally {
+        await c.end();
+      }
+    });
   });
 });

@@ -97,6 +97,51 @@ export function commandTag(command: string, rowCount: number): string {
 }
 
 export const commandComplete = (tag: string) => message("C", cstring(tag));
+export const parseComplete = () => message("1", Buffer.alloc(0));
+export const bindComplete = () => message("2", Buffer.alloc(0));
+export const closeComplete = () => message("3", Buffer.alloc(0));
+export const noData = () => message("n", Buffer.alloc(0));
+export const portalSuspended = () => message("s", Buffer.alloc(0));
+
+/** Reads the body of a frontend message (after its type byte and length). Throws RangeError past its end. */
+export class FrontendReader {
+  private at = 5;
+
+  constructor(private readonly message: Buffer) {}
+
+  cstring(): string {
+    const end = this.message.indexOf(0, this.at);
+    if (end < 0) throw new RangeError("a string without its end");
+    const text = this.message.toString("utf8", this.at, end);
+    this.at = end + 1;
+    return text;
+  }
+
+  byte(): number {
+    return this.message.readUInt8(this.at++);
+  }
+
+  int16(): number {
+    const n = this.message.readInt16BE(this.at);
+    this.at += 2;
+    return n;
+  }
+
+  int32(): number {
+    const n = this.message.readInt32BE(this.at);
+    this.at += 4;
+    return n;
+  }
+
+  /** `length` bytes as UTF-8 text, or null for length -1 */
+  value(length: number): string | null {
+    if (length < 0) return null;
+    if (this.at + length > this.message.length) throw new RangeError("a value past the message's end");
+    const text = this.message.toString("utf8", this.at, this.at + length);
+    this.at += length;
+    return text;
+  }
+}
 export const emptyQueryResponse = () => message("I", Buffer.alloc(0));
 
 export type TransactionStatus = "I" | "T" | "E";

@@ -221,6 +221,8 @@ export interface RunOptions {
    * on a pinned session `readOnly` scopes statements by kind.
    */
   statementKinds?: readonly string[];
+  /** values for $1, $2... of a single statement, as text (the target infers their types) */
+  parameters?: readonly (string | null)[];
 }
 
 /**
@@ -363,7 +365,7 @@ async function runOn(
         let raw: RawColumn[] | undefined;
         let sink: ((rows: unknown[][]) => void) | undefined;
         let truncated = false;
-        const query = sql.unsafe(text).values();
+        const query = sql.unsafe(text, (options.parameters ?? []) as never[]).values();
         options.onCancellable?.(() => {
           cancelled = true;
           query.cancel();
@@ -402,7 +404,7 @@ async function runOn(
           truncated,
         });
       } else {
-        const query = sql.unsafe(text).values();
+        const query = sql.unsafe(text, (options.parameters ?? []) as never[]).values();
         options.onCancellable?.(() => {
           cancelled = true;
           query.cancel();
