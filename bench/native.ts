@@ -3,7 +3,8 @@
  * PostgreSQL (initdb on a free port; the console's store is a database on the same server):
  *  - one-row `SELECT 1` latency, p50/p99 over N runs, node-postgres (simple protocol) direct vs through the
  *    listener with TLS (and in plain text from loopback);
- *  - `pgbench -S -n -c 4 -T 10` (select-only, simple protocol) direct vs through the listener with TLS.
+ *  - `SELECT $1::int` the same way with the extended protocol (a parameter);
+ *  - `pgbench -S -n -c 4 -T 10` (select-only), simple and extended protocol, direct vs through the listener (TLS).
  * The listener runs in this process (the same code the console starts with PG_LISTEN_PORT), so no build is needed.
  * Usage: npm run bench:native [-- --runs 500 --seconds 10 --clients 4]
  */
@@ -35,15 +36,18 @@ function summary(samples: number[]) {
 }
 const ms = (n: number) => `${n.toFixed(3)} ms`;
 
-async function latency(config: pg.ClientConfig): Promise<{ p50: number; p99: number }> {
+async function latency(
+  config: pg.ClientConfig,
+  query: () => pg.QueryConfig = () => ({ text: "select 1" }),
+): Promise<{ p50: number; p99: number }> {
   const client = new pg.Client(config);
   await client.connect();
   try {
-    for (let i = 0; i < 20; i++) await client.query("select 1"); // warm-up
+    for (let i = 0; i < 20; i++) await client.query(query()); // warm-up
     const samples: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const started = performance.now();
-      await client.query("select 1");
+      await client.query(query());
       samples.push(performance.now() - started);
     }
     return summary(samples);
@@ -52,14 +56,14 @@ async function latency(config: pg.ClientConfig): Promise<{ p50: number; p99: num
   }
 }
 
-async function pgbench(conninfo: string, env: Record<string, string>) {
+async function pgbench(conninfo: string, env: Record<string, string>, mode = "simple") {
   const { stdout } = await execFileAsync(
     "pgbench",
     [
       "-S",
       "-n",
       "-M",
-      "simple",
+      mode,
       "-c",
       values.clients,
       "-j",
@@ -149,6 +153,11 @@ async function main() {
     console.log(`  pipeline alone (runSql)      ${ms(pipelineLatency.p50)} / ${ms(pipelineLatency.p99)}`);
     console.log(`  through the listener, TLS    ${ms(tlsLatency.p50)} / ${ms(tlsLatency.p99)}`);
     console.log(`  through the listener, plain  ${ms(plainLatency.p50)} / ${ms(plainLatency.p99)}`);
+    const extended = () => ({ text: "select $1::int", values: [1] });
+    const directExtended = await latency(direct, extended);
+    const tlsExtended = await latency({ ...through, ssl: { rejectUnauthorized: false } }, extended);
+    console.log(`  direct, extended protocol    ${ms(directExtended.p50)} / ${ms(directExtended.p99)}`);
+    console.log(`  listener, TLS, extended      ${ms(tlsExtended.p50)} / ${ms(tlsExtended.p99)}`);
     console.log(
       `  p50 overhead (TLS): ${ms(tlsLatency.p50 - directLatency.p50)} over direct, of which the listener's`,
     );
@@ -172,6 +181,24 @@ async function main() {
       `  through the listener, TLS  ${gatewayBench.tps.toFixed(0)} tps, ${ms(gatewayBench.latencyMs)} average`,
     );
     console.log(`  ratio gateway/direct: ${(gatewayBench.tps / directBench.tps).toFixed(3)} of the TPS`);
+    const directExt = await pgbench(
+      `host=${server.host} port=${server.port} dbname=bench user=${server.user}`,
+      { PGPASSWORD: server.password },
+      "extended",
+    );
+    const gatewayExt = await pgbench(
+      `host=127.0.0.1 port=${listener.port} dbname=bench user=bench-bot sslmode=require`,
+      { PGPASSWORD: token },
+      "extended",
+    );
+    console.log(`pgbench -S -n -M extended -c ${values.clients} -T ${values.seconds}:`);
+    console.log(
+      `  direct                     ${directExt.tps.toFixed(0)} tps, ${ms(directExt.latencyMs)} average`,
+    );
+    console.log(
+      `  through the listener, TLS  ${gatewayExt.tps.toFixed(0)} tps, ${ms(gatewayExt.latencyMs)} average`,
+    );
+    console.log(`  ratio gateway/direct: ${(gatewayExt.tps / directExt.tps).toFixed(3)} of the TPS`);
   } finally {
     await listener.close();
     const { closeAllPools } = await import("../server/targets/postgres");
