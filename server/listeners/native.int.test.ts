@@ -656,6 +656,9 @@ describe("node-postgres (pg) through the listener", () => {
       await expect(c.query("select $1::int; select 2", [1])).rejects.toMatchObject({ code: "42601" });
       const [row] = await onTarget((sql) => sql`select count(*)::int as n from notes where id = 5`);
       expect(row?.n).toBe(0);
+      // values and results travel as text only
+      const binary = { text: "select $1::int as n", values: [1], binary: true } as pg.QueryConfig;
+      await expect(c.query(binary)).rejects.toMatchObject({ code: "0A000" });
       expect((await c.query("select $1::int as n", [3])).rows[0]?.n).toBe(3); // still usable
     } finally {
       await c.end();

@@ -7,6 +7,7 @@ import {
   dataRow,
   errorResponse,
   FrontendFramer,
+  FrontendReader,
   readyForQuery,
   rowDescription,
   toWireText,
@@ -129,5 +130,45 @@ describe("frontend framing", () => {
     const framer = new FrontendFramer();
     expect(() => framer.push(Buffer.from([0x51, 0x7f, 0xff, 0xff, 0xff]))).toThrow(/not acceptable/);
     expect(() => new FrontendFramer().push(Buffer.from([0x51, 0, 0, 0, 2]))).toThrow(/not acceptable/);
+  });
+});
+
+describe("reading frontend messages", () => {
+  it("reads a Parse and a Bind as node-postgres writes them: names, text, parameter values and NULL", () => {
+    const parseMessage = Buffer.from(
+      serialize.parse({ name: "by-id", text: "select $1, $2, $3", types: [23] }),
+    );
+    const p = new FrontendReader(parseMessage);
+    expect([p.cstring(), p.cstring(), p.int16(), p.int32()]).toEqual(["by-id", "select $1, $2, $3", 1, 23]);
+
+    const bindMessage = Buffer.from(
+      serialize.bind({ portal: "", statement: "by-id", values: ["42", null, "é'; drop table x; --"] }),
+    );
+    const b = new FrontendReader(bindMessage);
+    const portal = b.cstring();
+    const statement = b.cstring();
+    const formats = Array.from({ length: b.int16() }, () => b.int16());
+    const values = Array.from({ length: b.int16() }, () => b.value(b.int32()));
+    const resultFormats = Array.from({ length: b.int16() }, () => b.int16());
+    expect({ portal, statement, values }).toEqual({
+      portal: "",
+      statement: "by-id",
+      values: ["42", null, "é'; drop table x; --"],
+    });
+    expect([...formats, ...resultFormats].every((f) => f === 0)).toBe(true);
+  });
+
+  it("refuses to read past the end of a message", () => {
+    const truncated = Buffer.from(serialize.bind({ statement: "s", values: ["a long value"] })).subarray(
+      0,
+      20,
+    );
+    const r = new FrontendReader(truncated);
+    expect(() => {
+      r.cstring();
+      r.cstring();
+      Array.from({ length: r.int16() }, () => r.int16());
+      Array.from({ length: r.int16() }, () => r.value(r.int32()));
+    }).toThrow(RangeError);
   });
 });
