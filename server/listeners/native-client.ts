@@ -3,8 +3,9 @@
  * (runSql, channel "native") on the client's own pinned target session, the outcome written back as the
  * PostgreSQL protocol (rows masked, as text). Refusals are ErrorResponses: 42501 for a denied statement and
  * for one held for review (naming the review and its console URL), the target's SQLSTATE for its errors (their
- * messages masked by the pipeline). The extended protocol is refused with 0A000 for now. Not responsible for start-up, TLS or
- * authentication (pg-listener.ts), nor for deciding anything (the pipeline does).
+ * messages masked by the pipeline). The extended protocol runs in text format, its parameters kept as
+ * parameters. Not responsible for start-up, TLS or authentication (pg-listener.ts), nor for deciding anything
+ * (the pipeline does).
  */
 import "server-only";
 import { randomUUID } from "node:crypto";
@@ -278,7 +279,8 @@ export class NativeClient {
           code: "42501",
           message: `held for review ${outcome.reviewId}: nothing ran; an approver decides at ${url}`,
           ...(why.length > 0 && { detail: why.join("; ") }),
-          hint: "the statement has no effect until it is approved",
+          // What approval does (server/approvals): the gateway runs it then, once, on its own.
+          hint: "if it is approved, Portcullis runs it then, once, outside this connection (not in its transaction), and records the result in this session",
         }),
       ];
     }
