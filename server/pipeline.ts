@@ -541,7 +541,7 @@ async function executeAndRecord(ctx: {
   return { status: "done", sessionId, decision: ctx.decision, results, durationMs };
 }
 
-/** Parameter values as recorded: masked like result cells (fail closed: unreadable settings record none). */
+/** Parameter values as recorded: masked like result cells (fail closed: unreadable settings, nothing runs). */
 async function maskedParameters(values: readonly (string | null)[], connectionId: string) {
   try {
     const masking = await maskingConfigFor(connectionId);

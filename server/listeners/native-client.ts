@@ -92,7 +92,7 @@ export function isEmptyQuery(text: string): boolean {
   return /^(?:\s|;|--[^\n]*(?:\n|$)|\/\*(?:[^*/]|\*(?!\/)|\/(?!\*))*\*\/)*$/.test(text);
 }
 
-export const EXTENDED_REFUSAL: WireNotice = {
+export const FUNCTION_CALL_REFUSAL: WireNotice = {
   severity: "ERROR",
   code: "0A000",
   message: "Portcullis does not support function calls (FunctionCall) through the listener",
@@ -178,7 +178,7 @@ export class NativeClient {
       return;
     }
     if (type === "F") {
-      this.o.send(Buffer.concat([errorResponse(EXTENDED_REFUSAL), readyForQuery(this.status)]));
+      this.o.send(Buffer.concat([errorResponse(FUNCTION_CALL_REFUSAL), readyForQuery(this.status)]));
       return;
     }
     if (type === "d" || type === "c" || type === "f") return; // copy data outside COPY: ignored, as PostgreSQL does
