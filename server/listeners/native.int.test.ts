@@ -2,7 +2,7 @@
 // against the listener, a real PostgreSQL 15 target with card numbers, the console's store on PostgreSQL.
 // Each attack is tried the way a client would: through the protocol, with a real client.
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { parse, serialize } from "pg-protocol";
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
 import type { PgListener } from "./pg-listener";
 
@@ -604,6 +604,35 @@ describe("the recording", () => {
     expect(stored).not.toContain(CARD);
     expect(stored).not.toContain(OTHER_CARD);
     expect(stored).not.toContain(token);
+  });
+});
+
+describe("secrets", () => {
+  it("never writes a token, a password tried or a card number to the log or the data directory", async () => {
+    const logged: string[] = [];
+    const spies = (["log", "info", "warn", "error", "debug"] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+        logged.push(args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : String(a))).join(" "));
+      }),
+    );
+    const tried = "ptc_a-guess-that-must-not-be-logged";
+    try {
+      await psql(["select 1"], { password: tried });
+      await psql(["select card_number::int from customers"]);
+      const c = await connectPg();
+      await c.query("select $1::text as p", [CARD]).catch(() => {});
+      await c.end();
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    const files = readdirSync(dataDir, { recursive: true, withFileTypes: true })
+      .filter((f) => f.isFile())
+      .map((f) => readFileSync(path.join(f.parentPath, f.name)).toString("latin1"));
+    for (const text of [...logged, ...files]) {
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(tried);
+      expect(text).not.toContain(CARD);
+    }
   });
 });
 
