@@ -24,6 +24,16 @@ async function main() {
   const started = await startGateway();
   await app.prepare();
   const handle = app.getRequestHandler();
+  // The PostgreSQL wire listener (PG_LISTEN_PORT), next to HTTP in this process (server/listeners),
+  // started after prepare() like the route modules: it reaches server/auth, which imports next-auth.
+  const { startPgListener } = await import("@/server/listeners");
+  const pgListener =
+    config.pgListen &&
+    (await startPgListener({
+      config: config.pgListen,
+      dataDir: config.dataDir,
+      publicUrl: config.publicUrl,
+    }));
   // After prepare(): route modules import next/server, which needs Next's AsyncLocalStorage set up.
   // The SQL data path skips Next's router (docs/decisions/0004-sql-data-path.md): the same route modules,
   // the same withAuth wrapper, called directly. Everything else goes to Next.
@@ -71,6 +81,10 @@ async function main() {
     );
   if (started.demoPort)
     console.log(`  Demo target: connection "demo" (PostgreSQL on 127.0.0.1:${started.demoPort}).`);
+  if (pgListener)
+    console.log(
+      `  PostgreSQL clients: ${pgListener.host}:${pgListener.port} (TLS certificate SHA-256 ${pgListener.fingerprint})`,
+    );
   console.log(
     `  Store: ${config.databaseUrl ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${config.dataDir}`}\n`,
   );
@@ -81,6 +95,7 @@ async function main() {
     stopping = true;
     console.log(`[portcullis] ${signal}: shutting down`);
     server.close();
+    await pgListener?.close();
     await started.stop();
     process.exit(0);
   };

@@ -226,7 +226,7 @@ export const sessions = pgTable(
     connectionId: text("connection_id"),
     connectionName: text("connection_name").notNull(),
     kind: text("kind", { enum: ["sql", "terminal"] }).notNull(),
-    channel: text("channel", { enum: ["editor", "api", "mcp", "terminal"] }).notNull(),
+    channel: text("channel", { enum: ["editor", "api", "mcp", "native", "terminal"] }).notNull(),
     state: text("state", { enum: ["live", "ended", "failed"] })
       .notNull()
       .default("live"),

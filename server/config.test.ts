@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCount, parseRetentionDays, parseScanInterval, parseTrustProxy } from "./config";
+import { parseCount, parsePgListen, parseRetentionDays, parseScanInterval, parseTrustProxy } from "./config";
 
 describe("RETENTION_DAYS", () => {
   it.each([
@@ -52,5 +52,50 @@ describe("TRUST_PROXY", () => {
 
   it.each(["-1", "yes please", "1.5", "11"])("refuses %j with a message naming the variable", (value) => {
     expect(() => parseTrustProxy(value)).toThrow(/TRUST_PROXY/);
+  });
+});
+
+describe("PG_LISTEN_*", () => {
+  it("is off unless PG_LISTEN_PORT is set", () => {
+    expect(parsePgListen({})).toBeUndefined();
+    expect(parsePgListen({ PG_LISTEN_PORT: "" })).toBeUndefined();
+    expect(parsePgListen({ PG_LISTEN_PORT: "off" })).toBeUndefined();
+  });
+
+  it("reads the port, host, certificate files and plain-text switch", () => {
+    expect(parsePgListen({ PG_LISTEN_PORT: "6432" })).toEqual({
+      port: 6432,
+      host: "0.0.0.0",
+      tlsCertFile: undefined,
+      tlsKeyFile: undefined,
+      allowPlaintext: false,
+    });
+    expect(
+      parsePgListen({
+        PG_LISTEN_PORT: "6432",
+        PG_LISTEN_HOST: "127.0.0.1",
+        PG_LISTEN_TLS_CERT: "/etc/c.pem",
+        PG_LISTEN_TLS_KEY: "/etc/k.pem",
+        PG_LISTEN_ALLOW_PLAINTEXT: "on",
+      }),
+    ).toEqual({
+      port: 6432,
+      host: "127.0.0.1",
+      tlsCertFile: "/etc/c.pem",
+      tlsKeyFile: "/etc/k.pem",
+      allowPlaintext: true,
+    });
+  });
+
+  it.each([
+    [{ PG_LISTEN_PORT: "postgres" }, /PG_LISTEN_PORT/],
+    [{ PG_LISTEN_PORT: "70000" }, /PG_LISTEN_PORT/],
+    [
+      { PG_LISTEN_PORT: "6432", PG_LISTEN_TLS_CERT: "/etc/c.pem" },
+      /PG_LISTEN_TLS_CERT and PG_LISTEN_TLS_KEY/,
+    ],
+    [{ PG_LISTEN_PORT: "6432", PG_LISTEN_ALLOW_PLAINTEXT: "yes" }, /PG_LISTEN_ALLOW_PLAINTEXT/],
+  ])("refuses %j with a message naming the variable", (env, message) => {
+    expect(() => parsePgListen(env)).toThrow(message);
   });
 });

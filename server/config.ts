@@ -36,6 +36,8 @@ export interface GatewayConfig {
   oidc:
     | { issuer: string; clientId: string; clientSecret: string; groupsClaim: string; name: string }
     | undefined;
+  /** the PostgreSQL wire listener (server/listeners); undefined when PG_LISTEN_PORT is unset */
+  pgListen: PgListenConfig | undefined;
 }
 
 const CONFIG = Symbol.for("portcullis.config");
@@ -135,6 +137,48 @@ export function parseTrustProxy(value: string | undefined): number {
   return hops;
 }
 
+// --- PostgreSQL wire listener (PG_LISTEN_*) ---
+
+export interface PgListenConfig {
+  port: number;
+  host: string;
+  /** PEM files for TLS; both unset means a self-signed certificate generated into DATA_DIR */
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  /** accept plain-text (non-TLS) clients from any address, not only loopback */
+  allowPlaintext: boolean;
+}
+
+/** PG_LISTEN_PORT enables the listener; the other PG_LISTEN_* variables shape it. Throws naming the variable. */
+export function parsePgListen(env: Record<string, string | undefined>): PgListenConfig | undefined {
+  const portText = env.PG_LISTEN_PORT?.trim() ?? "";
+  if (portText === "" || portText === "off") return undefined;
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PG_LISTEN_PORT must be a port number (0-65535), or "off" (got "${env.PG_LISTEN_PORT}")`);
+  }
+  const tlsCertFile = env.PG_LISTEN_TLS_CERT?.trim() || undefined;
+  const tlsKeyFile = env.PG_LISTEN_TLS_KEY?.trim() || undefined;
+  if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) {
+    throw new Error("PG_LISTEN_TLS_CERT and PG_LISTEN_TLS_KEY must be set together (or neither)");
+  }
+  const plaintext = env.PG_LISTEN_ALLOW_PLAINTEXT?.trim().toLowerCase() ?? "";
+  if (!["", "on", "off"].includes(plaintext)) {
+    throw new Error(
+      `PG_LISTEN_ALLOW_PLAINTEXT must be "on" or "off" (got "${env.PG_LISTEN_ALLOW_PLAINTEXT}")`,
+    );
+  }
+  return {
+    port,
+    host: env.PG_LISTEN_HOST?.trim() || "0.0.0.0",
+    tlsCertFile,
+    tlsKeyFile,
+    allowPlaintext: plaintext === "on",
+  };
+}
+
+// --- end of the PostgreSQL wire listener ---
+
 export function getConfig(): GatewayConfig {
   const holder = globalThis as Holder;
   const cached = holder[CONFIG];
@@ -178,6 +222,7 @@ export function getConfig(): GatewayConfig {
             name: env.OIDC_NAME ?? "single sign-on",
           }
         : undefined,
+    pgListen: parsePgListen(env),
   };
   holder[CONFIG] = config;
   return config;

@@ -20,6 +20,7 @@ import {
   type MaskRowsResult,
   maskRows,
   maskTargetError,
+  maskText,
   quotesFailingRow,
   type StatementLineage,
 } from "@/server/masking";
@@ -56,6 +57,7 @@ import {
 } from "@/server/recording";
 import { escapeUnstorable, unstorableTextProblem } from "@/server/storable-text";
 import {
+  type PinnedSession,
   queryCatalog,
   runStatements,
   type ResultColumn as TargetColumn,
@@ -75,8 +77,16 @@ export interface SqlRequest {
   principal: Principal;
   connectionName: string;
   input: string;
-  channel: "editor" | "api" | "mcp";
+  channel: "editor" | "api" | "mcp" | "native";
   sessionId?: string;
+  /** a native client's own target session (server/listeners): its statements run there, not on the pool */
+  targetSession?: PinnedSession;
+  /**
+   * Values for $1, $2... of a single statement (a native client's extended protocol), as text; they stay
+   * parameters on the target and are recorded masked. Such a statement is refused rather than held for review
+   * (a review shows the statement without them).
+   */
+  parameters?: readonly (string | null)[];
   runId?: string;
   rowLimit?: number;
   note?: string;
@@ -354,8 +364,13 @@ async function decideAndRun(
   );
   timer?.mark("policy");
 
+  const parameters = request.parameters;
+  if (parameters && classification.statements.length > 1) {
+    throw new GatewayError("bad_request", "cannot insert multiple commands into a prepared statement");
+  }
   const statementEvent = {
     input: request.input,
+    ...(parameters && { parameters: await maskedParameters(parameters, connection.id) }),
     class: decision.class,
     decision: decision.decision,
     reasons: decision.reasons,
@@ -394,6 +409,13 @@ async function decideAndRun(
       reasons: decision.reasons,
       ...(parseError && { parseError }),
     };
+  }
+  if (decision.decision === "review" && parameters) {
+    await recordStatement({ ...statementEvent, status: "blocked" }, { statements: 1, blocked: 1 });
+    throw new GatewayError(
+      "blocked",
+      "this statement needs a review, which cannot yet show parameter values: send it with its values written in, as a simple query",
+    );
   }
   if (decision.decision === "review") {
     // The review names the session, so the session exists before the held statement is recorded in it.
@@ -569,6 +591,9 @@ async function executeAndRecord(ctx: {
         rowLimit,
         readOnly: ctx.readOnly === true,
         version: connection.updatedAt,
+        statementKinds: statements.map((s) => s.kind),
+        ...(request.parameters && { parameters: request.parameters }),
+        ...(request.targetSession && { pinned: request.targetSession }),
         // A statement proven to return no more than the limit runs in one round trip, without a cursor.
         throughCursor: (i) =>
           ROW_RETURNING_KINDS.has(statements[i]?.kind ?? "") &&
@@ -750,6 +775,19 @@ function refuseUnallowedPredicates(
     "blocked",
     `statement ${statement.index + 1} was not run: ${why}; this was found only once the statements before it ran, so run it on its own to send it for review`,
   );
+}
+
+/** Parameter values as recorded: masked like result cells (fail closed: unreadable settings, nothing runs). */
+async function maskedParameters(values: readonly (string | null)[], connectionId: string) {
+  try {
+    const masking = await maskingConfigFor(connectionId);
+    return values.map((v) => (v === null ? null : maskText(v, masking).text));
+  } catch {
+    throw new GatewayError(
+      "unavailable",
+      "the masking settings cannot be read, so nothing runs (fail closed)",
+    );
+  }
 }
 
 /** The masking stage's view of result columns: name, type, schema and table, the connection, and lineage. */

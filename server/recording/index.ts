@@ -23,7 +23,7 @@ function sessionRow(
   principal: Principal,
   connection: SessionTarget,
   kind: "sql" | "terminal",
-  channel: "editor" | "api" | "mcp" | "terminal",
+  channel: "editor" | "api" | "mcp" | "native" | "terminal",
 ) {
   return {
     id,
@@ -41,7 +41,7 @@ export async function startSession(
   principal: Principal,
   connection: SessionTarget,
   kind: "sql" | "terminal",
-  channel: "editor" | "api" | "mcp" | "terminal",
+  channel: "editor" | "api" | "mcp" | "native" | "terminal",
 ): Promise<string> {
   const id = randomUUID();
   const db = await getDb();
@@ -116,7 +116,7 @@ export async function startSessionWithEvent(
   principal: Principal,
   connection: SessionTarget,
   kind: "sql" | "terminal",
-  channel: "editor" | "api" | "mcp" | "terminal",
+  channel: "editor" | "api" | "mcp" | "native" | "terminal",
   event: { type: string; data: Record<string, unknown>; counters?: SessionCounters },
 ): Promise<{ sessionId: string; eventId: number }> {
   const id = randomUUID();

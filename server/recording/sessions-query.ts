@@ -28,7 +28,7 @@ export const sessionFiltersSchema = z.strictObject({
     .optional()
     .transform((v) => v || undefined),
   channel: z
-    .enum(["editor", "api", "mcp", "terminal", ""])
+    .enum(["editor", "api", "mcp", "native", "terminal", ""])
     .optional()
     .transform((v) => v || undefined),
   /** "YYYY-MM-DD" or an ISO date-time; times without a zone are UTC */
@@ -72,7 +72,7 @@ export interface SessionSummary {
   principalKind: "person" | "service";
   connectionName: string;
   kind: "sql" | "terminal";
-  channel: "editor" | "api" | "mcp" | "terminal";
+  channel: "editor" | "api" | "mcp" | "native" | "terminal";
   state: "live" | "ended" | "failed";
   startedAt: string;
   endedAt: string | null;

@@ -16,6 +16,8 @@ export interface ResultColumn {
   type: string;
   /** "schema.table" the column comes from, when it is a plain table column */
   table?: string;
+  /** the type's OID on the target (what a native client is told in RowDescription) */
+  oid?: number;
 }
 
 export interface StatementResult {
@@ -82,6 +84,46 @@ const asText = {
   parse: (x: string) => x,
 };
 
+type ConnectionSecret = Awaited<ReturnType<typeof openConnectionSecret>>;
+
+/** A postgres.js instance on the target under the gateway's credentials (a pool, or one pinned session). */
+function connect(
+  row: ConnectionSecret["row"],
+  secret: ConnectionSecret["secret"],
+  options: {
+    readOnly?: boolean;
+    pinned?: {
+      onnotice: (notice: { code?: string }) => void;
+      onparameter: (name: string, value: string) => void;
+      onclose: () => void;
+    };
+  },
+): Sql {
+  const { readOnly = false, pinned } = options;
+  return postgres({
+    host: row.host,
+    port: row.port,
+    database: row.database ?? "postgres",
+    username: row.username,
+    password: secret.password ?? "",
+    max: pinned ? 1 : Number(row.options.poolSize ?? 10),
+    // A pinned session lives as long as its client: never closed for idleness or age behind the client's back.
+    ...(pinned
+      ? { idle_timeout: 0, max_lifetime: 0, onclose: pinned.onclose, onparameter: pinned.onparameter }
+      : { idle_timeout: 60 }),
+    connect_timeout: 10,
+    prepare: false,
+    onnotice: pinned?.onnotice ?? (() => {}),
+    types: { text: asText },
+    // Sent in the startup packet: no extra round trip per run, and RESET ALL returns to it.
+    connection: {
+      application_name: "portcullis",
+      statement_timeout: DEFAULT_STATEMENT_TIMEOUT_MS,
+      ...(readOnly && { default_transaction_read_only: true }),
+    },
+  }) as unknown as Sql;
+}
+
 /** `version` (the connection's updatedAt) lets a caller that already read the connection skip re-reading it. */
 async function poolFor(connectionId: string, version?: string): Promise<Pool> {
   const cached = pools.get(connectionId);
@@ -96,26 +138,7 @@ async function poolFor(connectionId: string, version?: string): Promise<Pool> {
     void existing.sql.end({ timeout: 5 });
     void existing.reads.end({ timeout: 5 });
   }
-  const open = (readOnly: boolean) =>
-    postgres({
-      host: row.host,
-      port: row.port,
-      database: row.database ?? "postgres",
-      username: row.username,
-      password: secret.password ?? "",
-      max: Number(row.options.poolSize ?? 10),
-      idle_timeout: 60,
-      connect_timeout: 10,
-      prepare: false,
-      onnotice: () => {},
-      types: { text: asText },
-      // Sent in the startup packet: no extra round trip per run, and RESET ALL returns to it.
-      connection: {
-        application_name: "portcullis",
-        statement_timeout: DEFAULT_STATEMENT_TIMEOUT_MS,
-        ...(readOnly && { default_transaction_read_only: true }),
-      },
-    }) as unknown as Sql;
+  const open = (readOnly: boolean) => connect(row, secret, { readOnly });
   const pool = {
     key,
     sql: open(false),
@@ -136,7 +159,7 @@ export function toJsonValue(value: unknown): unknown {
   return value;
 }
 
-function toTargetError(err: unknown, connectionId: string): Error {
+function toTargetError(err: unknown, connectionId: string, pinned = false): Error {
   const e = err as {
     code?: string;
     message?: string;
@@ -166,7 +189,7 @@ function toTargetError(err: unknown, connectionId: string): Error {
     e?.code === "CONNECTION_CLOSED" ||
     e?.code === "CONNECTION_ENDED"
   ) {
-    pools.delete(connectionId);
+    if (!pinned) pools.delete(connectionId);
     return new GatewayError("target_unavailable", "the connection to the target was closed");
   }
   return err instanceof Error ? err : new Error(String(err));
@@ -196,7 +219,7 @@ function toSessionStartError(err: unknown, connectionId: string, login: LoginTar
   );
 }
 
-async function resolveTables(pool: Pool, sql: Sql, oids: number[]) {
+async function resolveTables(pool: Pick<Pool, "tableNames">, sql: Sql, oids: number[]) {
   const unknown = [...new Set(oids.filter((o) => o > 0 && !pool.tableNames.has(o)))];
   if (unknown.length > 0) {
     const rows = await sql.unsafe(TABLE_NAMES_QUERY, [unknown as never]);
@@ -218,10 +241,10 @@ function attnumsOf(raw: RawColumn[] | undefined): number[] {
   return (raw ?? []).map((c) => (c.table > 0 && (c.number ?? 0) > 0 ? (c.number as number) : 0));
 }
 
-function columnsOf(raw: RawColumn[] | undefined, pool: Pool): ResultColumn[] {
+function columnsOf(raw: RawColumn[] | undefined, pool: Pick<Pool, "tableNames">): ResultColumn[] {
   return (raw ?? []).map((c) => {
     const table = c.table ? pool.tableNames.get(c.table) : null;
-    return { name: c.name, type: typeName(c.type), ...(table && { table }) };
+    return { name: c.name, type: typeName(c.type), oid: c.type, ...(table && { table }) };
   });
 }
 
@@ -269,17 +292,270 @@ export interface RunOptions {
     index: number,
     query: (text: string, params?: unknown[]) => Promise<readonly Record<string, unknown>[]>,
   ) => Promise<void>;
+  /**
+   * Run on this client's own target session (a native client, server/listeners) instead of a pooled one: it is
+   * not cleaned between runs, so the client's transactions and settings span its inputs.
+   */
+  pinned?: PinnedSession;
+  /**
+   * The parser's kind of each statement (SelectStmt, TransactionStmt...): COPY is refused before it is sent, and
+   * on a pinned session `readOnly` scopes statements by kind.
+   */
+  statementKinds?: readonly string[];
+  /** values for $1, $2... of a single statement, as text (the target infers their types) */
+  parameters?: readonly (string | null)[];
 }
 
 /**
- * Runs the statements in order on one reserved session of the pool (so BEGIN ... COMMIT spans them),
- * streaming rows up to the limit. Stops at the first error, returning the results before it and the error.
+ * Statements that run as they are on a pinned session even when `readOnly` is asked: they control the client's
+ * transaction or session (a read-only wrapper around them would undo what they are for) and call no function.
+ */
+const SESSION_CONTROL_KINDS = new Set([
+  "TransactionStmt",
+  "VariableSetStmt",
+  "PrepareStmt",
+  "DeallocateStmt",
+  "DeclareCursorStmt",
+  "ClosePortalStmt",
+]);
+
+/**
+ * One target session kept for one native client: its own connection (not the pool's), never reconnected behind
+ * the client's back. When it closes, `closed` is set and `onClosed` called (the client's transaction, if any, is
+ * gone and the client must be told). `close()` ends the connection, which rolls back whatever the client left
+ * open and drops its settings, temporary tables and locks. Not responsible for deciding what may run on it.
+ */
+export class PinnedSession {
+  closed = false;
+  /** SQLSTATEs of the notices since the last `takeNotices` */
+  private notices: string[] = [];
+  readonly tableNames = new Map<number, string | null>();
+  /** the settings the target reported (ParameterStatus): server_version, TimeZone, DateStyle... */
+  readonly parameters = new Map<string, string>();
+  sql!: Sql;
+
+  constructor(readonly connectionId: string) {}
+
+  noteNotice(code: string | undefined) {
+    if (code) this.notices.push(code);
+  }
+
+  takeNotices(): string[] {
+    const taken = this.notices;
+    this.notices = [];
+    return taken;
+  }
+
+  async close() {
+    this.closed = true;
+    await this.sql.end({ timeout: 0 }).catch(() => {});
+  }
+
+  /**
+   * Opens a read-only scope for one statement, whatever the client's transaction state: outside a transaction
+   * a read-only transaction; inside one (BEGIN then warns 25001 and changes nothing) a savepoint made read-only
+   * with SET LOCAL, which ROLLBACK TO undoes. In a failed transaction BEGIN fails with 25P02, as the statement
+   * would have.
+   */
+  async beginReadOnly(): Promise<"transaction" | "savepoint"> {
+    this.takeNotices();
+    await this.sql.unsafe("begin transaction read only");
+    if (!this.takeNotices().includes("25001")) return "transaction";
+    await this.sql.unsafe("savepoint portcullis_read; set local transaction_read_only = on").simple();
+    return "savepoint";
+  }
+
+  /**
+   * Closes the scope. A read-only transaction ends (ROLLBACK after an error, as autocommit would); a savepoint
+   * is rolled back to and released after success, or after the refusal of a write (25006: the input is decided
+   * again as a write, in the client's transaction as it was). After another error the client's transaction stays
+   * failed, as PostgreSQL would leave it.
+   */
+  async endReadOnly(scope: "transaction" | "savepoint", error: Error | undefined) {
+    if (scope === "transaction") {
+      await this.sql.unsafe(error ? "rollback" : "commit");
+      return;
+    }
+    const refusedWrite = error instanceof TargetError && error.sqlState === "25006";
+    if (!error || refusedWrite) {
+      await this.sql
+        .unsafe("rollback to savepoint portcullis_read; release savepoint portcullis_read")
+        .simple();
+    }
+  }
+}
+
+/** A target session of its own for one native client (see PinnedSession); connected before it is returned. */
+export async function openPinnedSession(connectionId: string, onClosed: () => void): Promise<PinnedSession> {
+  const { row, secret } = await openConnectionSecret(connectionId);
+  if (row.kind !== "postgres")
+    throw new GatewayError("bad_request", `${row.name} is an SSH connection, not a database`);
+  const session = new PinnedSession(connectionId);
+  session.sql = connect(row, secret, {
+    pinned: {
+      onnotice: (notice) => session.noteNotice(notice.code),
+      onparameter: (name, value) => session.parameters.set(name, value),
+      onclose: () => {
+        if (session.closed) return;
+        session.closed = true;
+        onClosed();
+      },
+    },
+  });
+  try {
+    await session.sql.unsafe("select 1");
+  } catch (err) {
+    session.closed = true;
+    void session.sql.end({ timeout: 0 }).catch(() => {});
+    throw toTargetError(err, connectionId, true);
+  }
+  return session;
+}
+
+/** The statements in order on one session, stopping at the first error (see runStatements). */
+async function runOn(
+  sql: Sql,
+  pool: Pick<Pool, "tableNames">,
+  connectionId: string,
+  statements: string[],
+  options: RunOptions,
+  readOnlyScope?: (index: number) => boolean,
+): Promise<{ results: StatementResult[]; error?: Error }> {
+  const results: StatementResult[] = [];
+  let cancelled = false;
+  for (const [index, text] of statements.entries()) {
+    if (cancelled) break;
+    if (options.pinned?.closed) {
+      // postgres.js would reconnect: the rest must not run on a new session outside the client's transaction
+      return {
+        results,
+        error: new GatewayError("target_unavailable", "the session on the target was closed"),
+      };
+    }
+    let scope: "transaction" | "savepoint" | undefined;
+    if (options.statementKinds?.[index] === "CopyStmt") {
+      // postgres.js answers COPY with a stream this driver does not read: refused before it reaches the target.
+      const message = "COPY is not supported through Portcullis yet: use SELECT (or INSERT) statements";
+      return { results, error: new TargetError(message, "0A000", undefined) };
+    }
+    try {
+      await options.beforeStatement?.(
+        index,
+        async (q, params) => (await sql.unsafe(q, params as never[])) as unknown as Record<string, unknown>[],
+      );
+      if (readOnlyScope?.(index)) scope = await options.pinned?.beginReadOnly();
+      if (options.throughCursor(index)) {
+        let rows: unknown[][] = [];
+        let rowCount = 0;
+        let raw: RawColumn[] | undefined;
+        let sink: ((rows: unknown[][]) => void) | undefined;
+        let truncated = false;
+        const query = sql.unsafe(text, (options.parameters ?? []) as never[]).values();
+        options.onCancellable?.(() => {
+          cancelled = true;
+          query.cancel();
+        });
+        // The last batch carries the command tag (SELECT, SHOW, EXPLAIN...); a truncated read ends before it.
+        let command = "SELECT";
+        for await (const got of query.cursor(Math.min(CURSOR_BATCH, options.rowLimit + 1))) {
+          let batch = got as unknown as unknown[][];
+          command = (got as unknown as { command?: string }).command ?? command;
+          if (raw === undefined) {
+            raw = (got as unknown as { columns?: RawColumn[] }).columns ?? [];
+            const known = raw.every((c) => !(c.table > 0) || pool.tableNames.has(c.table));
+            if (known) sink = options.rowSink?.(index, columnsOf(raw, pool));
+          }
+          if (rowCount + batch.length > options.rowLimit) {
+            batch = batch.slice(0, options.rowLimit - rowCount);
+            truncated = true;
+          }
+          rowCount += batch.length;
+          if (sink) sink(batch);
+          else if (rows.length === 0) rows = [...batch];
+          else for (const r of batch) rows.push(r);
+          if (truncated) break;
+        }
+        if (raw && !sink)
+          await resolveTables(
+            pool,
+            sql,
+            raw.map((c) => c.table),
+          );
+        results.push({
+          command,
+          columns: columnsOf(raw, pool),
+          rows,
+          rowCount,
+          truncated,
+          attnums: attnumsOf(raw),
+        });
+      } else {
+        const query = sql.unsafe(text, (options.parameters ?? []) as never[]).values();
+        options.onCancellable?.(() => {
+          cancelled = true;
+          query.cancel();
+        });
+        const result = (await query) as unknown as unknown[][] & {
+          command?: string;
+          count?: number;
+          columns?: RawColumn[];
+        };
+        if (result.columns)
+          await resolveTables(
+            pool,
+            sql,
+            result.columns.map((c) => c.table),
+          );
+        const truncated = result.length > options.rowLimit;
+        results.push({
+          command: result.command ?? "OK",
+          columns: columnsOf(result.columns, pool),
+          rows: truncated ? result.slice(0, options.rowLimit) : [...result],
+          rowCount: result.count ?? result.length,
+          truncated,
+          attnums: attnumsOf(result.columns),
+        });
+      }
+      if (scope) await options.pinned?.endReadOnly(scope, undefined);
+    } catch (err) {
+      const error = toTargetError(err, connectionId, options.pinned !== undefined);
+      if (scope) await options.pinned?.endReadOnly(scope, error).catch(() => {});
+      return { results, error };
+    }
+  }
+  return { results };
+}
+
+/**
+ * Runs on a native client's pinned session: nothing is reset afterwards. Reads asked to run read-only run each
+ * in a read-only scope (PinnedSession.beginReadOnly), except statements that control the client's transaction
+ * or settings; a statement of unknown kind is scoped.
+ */
+async function runPinned(
+  pinned: PinnedSession,
+  statements: string[],
+  options: RunOptions,
+): Promise<{ results: StatementResult[]; error?: Error }> {
+  if (pinned.closed) {
+    throw new GatewayError("target_unavailable", "the session on the target was closed");
+  }
+  const readOnlyScope = (index: number) =>
+    options.readOnly === true && !SESSION_CONTROL_KINDS.has(options.statementKinds?.[index] ?? "");
+  return runOn(pinned.sql, pinned, pinned.connectionId, statements, options, readOnlyScope);
+}
+
+/**
+ * Runs the statements in order on one reserved session of the pool (so BEGIN ... COMMIT spans them), or on
+ * the client's pinned session, streaming rows up to the limit. Stops at the first error, returning the results
+ * before it and the error.
  */
 export async function runStatements(
   connectionId: string,
   statements: string[],
   options: RunOptions,
 ): Promise<{ results: StatementResult[]; error?: Error }> {
+  const { pinned } = options;
+  if (pinned) return runPinned(pinned, statements, options);
   const pool = await poolFor(connectionId, options.version);
   let reserved: Reserved;
   try {
@@ -287,8 +563,6 @@ export async function runStatements(
   } catch (err) {
     throw toSessionStartError(err, connectionId, pool.login);
   }
-  const results: StatementResult[] = [];
-  let cancelled = false;
   try {
     if (
       options.statementTimeoutMs !== undefined &&
@@ -296,91 +570,7 @@ export async function runStatements(
     ) {
       await reserved.unsafe(`set statement_timeout = ${Math.max(0, Math.floor(options.statementTimeoutMs))}`);
     }
-    for (const [index, text] of statements.entries()) {
-      if (cancelled) break;
-      try {
-        await options.beforeStatement?.(
-          index,
-          async (q, params) =>
-            (await reserved.unsafe(q, params as never[])) as unknown as Record<string, unknown>[],
-        );
-        if (options.throughCursor(index)) {
-          let rows: unknown[][] = [];
-          let rowCount = 0;
-          let raw: RawColumn[] | undefined;
-          let sink: ((rows: unknown[][]) => void) | undefined;
-          let truncated = false;
-          const query = reserved.unsafe(text).values();
-          options.onCancellable?.(() => {
-            cancelled = true;
-            query.cancel();
-          });
-          // The last batch carries the command tag (SELECT, SHOW, EXPLAIN...); a truncated read ends before it.
-          let command = "SELECT";
-          for await (const got of query.cursor(Math.min(CURSOR_BATCH, options.rowLimit + 1))) {
-            let batch = got as unknown as unknown[][];
-            command = (got as unknown as { command?: string }).command ?? command;
-            if (raw === undefined) {
-              raw = (got as unknown as { columns?: RawColumn[] }).columns ?? [];
-              const known = raw.every((c) => !(c.table > 0) || pool.tableNames.has(c.table));
-              if (known) sink = options.rowSink?.(index, columnsOf(raw, pool));
-            }
-            if (rowCount + batch.length > options.rowLimit) {
-              batch = batch.slice(0, options.rowLimit - rowCount);
-              truncated = true;
-            }
-            rowCount += batch.length;
-            if (sink) sink(batch);
-            else if (rows.length === 0) rows = [...batch];
-            else for (const r of batch) rows.push(r);
-            if (truncated) break;
-          }
-          if (raw && !sink)
-            await resolveTables(
-              pool,
-              reserved as unknown as Sql,
-              raw.map((c) => c.table),
-            );
-          results.push({
-            command,
-            columns: columnsOf(raw, pool),
-            rows,
-            rowCount,
-            truncated,
-            attnums: attnumsOf(raw),
-          });
-        } else {
-          const query = reserved.unsafe(text).values();
-          options.onCancellable?.(() => {
-            cancelled = true;
-            query.cancel();
-          });
-          const result = (await query) as unknown as unknown[][] & {
-            command?: string;
-            count?: number;
-            columns?: RawColumn[];
-          };
-          if (result.columns)
-            await resolveTables(
-              pool,
-              reserved as unknown as Sql,
-              result.columns.map((c) => c.table),
-            );
-          const truncated = result.length > options.rowLimit;
-          results.push({
-            command: result.command ?? "OK",
-            columns: columnsOf(result.columns, pool),
-            rows: truncated ? result.slice(0, options.rowLimit) : [...result],
-            rowCount: result.count ?? result.length,
-            truncated,
-            attnums: attnumsOf(result.columns),
-          });
-        }
-      } catch (err) {
-        return { results, error: toTargetError(err, connectionId) };
-      }
-    }
-    return { results };
+    return await runOn(reserved as unknown as Sql, pool, connectionId, statements, options);
   } finally {
     // Off the caller's path: the reply does not wait for the clean-up, the next use of the session does.
     void returnSession(reserved, pool);

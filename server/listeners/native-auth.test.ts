@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import type { Principal } from "@/server/auth";
+import { namesPrincipal } from "./native-auth";
+
+const service: Principal = {
+  id: "s1",
+  email: "report-bot@service.portcullis",
+  name: "report-bot",
+  role: "member",
+  kind: "service",
+  groups: [],
+  via: "token",
+};
+const person: Principal = { ...service, id: "p1", email: "Ana@Example.com", name: "Ana", kind: "person" };
+
+describe("the user name a native client gives", () => {
+  it.each([
+    ["service", "report-bot", true],
+    ["service", "REPORT-BOT", true],
+    ["service", "report-bot@service.portcullis", true],
+    ["service", "report", false],
+    ["service", "ana@example.com", false],
+    ["person", "ana@example.com", true],
+    ["person", " Ana@Example.com ", true],
+    ["person", "Ana", false], // a person is named by email: display names are not unique
+    ["person", "report-bot", false],
+  ] as const)("a %s's token, user %j: names its principal %s", (kind, user, names) => {
+    expect(namesPrincipal(user, kind === "service" ? service : person)).toBe(names);
+  });
+});

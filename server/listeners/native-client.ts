@@ -1,0 +1,517 @@
+/**
+ * One authenticated native client: its messages in order, each Query through the same pipeline as the editor
+ * (runSql, channel "native") on the client's own pinned target session, the outcome written back as the
+ * PostgreSQL protocol (rows masked, as text). Refusals are ErrorResponses: 42501 for a denied statement and
+ * for one held for review (naming the review and its console URL), the target's SQLSTATE for its errors (their
+ * messages masked by the pipeline). The extended protocol runs in text format, its parameters kept as
+ * parameters. Not responsible for start-up, TLS or authentication (pg-listener.ts), nor for deciding anything
+ * (the pipeline does).
+ */
+import "server-only";
+import { randomUUID } from "node:crypto";
+import type { Principal } from "@/server/auth";
+import type { ConnectionView } from "@/server/connections";
+import { GatewayError } from "@/server/errors";
+import { LIMITS, runSql, type SqlOutcome, type StatementOutcome } from "@/server/pipeline";
+import { endSession } from "@/server/recording";
+import type { PinnedSession } from "@/server/targets/postgres";
+import { cancelRun } from "@/server/targets/runs";
+import { type Executed, statusAfter } from "./transaction-status";
+import {
+  bindComplete,
+  closeComplete,
+  commandComplete,
+  commandTag,
+  dataRow,
+  emptyQueryResponse,
+  errorResponse,
+  FrontendReader,
+  noData,
+  noticeResponse,
+  parameterStatus,
+  parseComplete,
+  portalSuspended,
+  readyForQuery,
+  rowDescription,
+  TEXT_OID,
+  type TransactionStatus,
+  toWireText,
+  type WireNotice,
+} from "./wire";
+
+export interface NativeClientOptions {
+  principal: Principal;
+  /**
+   * The principal as it is now (from the client's token, through server/auth's cache, cleared on every change):
+   * asked before each query, so a removed group, a revoked token or a disabled account applies to the next
+   * statement of a connection already open. null ends the connection.
+   */
+  identify: () => Promise<Principal | null>;
+  connection: ConnectionView;
+  sessionId: string;
+  target: PinnedSession;
+  publicUrl: string;
+  send: (bytes: Buffer) => void;
+  /** closes the client's socket */
+  end: () => void;
+}
+
+/** GatewayError codes as the SQLSTATE a PostgreSQL client understands. */
+const SQLSTATE_OF: Record<GatewayError["code"], string> = {
+  bad_request: "42601",
+  unauthenticated: "28000",
+  forbidden: "42501",
+  not_found: "42501",
+  conflict: "55000",
+  payload_too_large: "54000",
+  unsupported_media_type: "0A000",
+  rate_limited: "53400",
+  target_unavailable: "08006",
+  unavailable: "58000",
+  blocked: "42501",
+  cross_site: "42501",
+};
+
+const EXTENDED_PROTOCOL = new Set(["P", "B", "D", "E", "C"]);
+
+/** A bound portal: its statement, its parameters, and once executed the rows not yet sent. */
+interface Portal {
+  text: string;
+  parameters: (string | null)[];
+  /** where the RowDescription of a Describe goes in the pending replies, filled when the portal runs */
+  describedAt?: number;
+  result?: StatementOutcome;
+  sent: number;
+}
+
+/**
+ * Input with nothing to run (whitespace, semicolons, comments): PostgreSQL answers EmptyQueryResponse, and so do
+ * we, without the pipeline (which refuses it: "no statement"). Nothing is sent anywhere. A nested block comment
+ * is not matched whole, so it goes to the pipeline like any other input.
+ */
+export function isEmptyQuery(text: string): boolean {
+  return /^(?:\s|;|--[^\n]*(?:\n|$)|\/\*(?:[^*/]|\*(?!\/)|\/(?!\*))*\*\/)*$/.test(text);
+}
+
+export const FUNCTION_CALL_REFUSAL: WireNotice = {
+  severity: "ERROR",
+  code: "0A000",
+  message: "Portcullis does not support function calls (FunctionCall) through the listener",
+};
+
+export class NativeClient {
+  status: TransactionStatus = "I";
+  private queue: Promise<void> = Promise.resolve();
+  /** after an extended-protocol message was refused, everything up to Sync is skipped (as PostgreSQL does) */
+  private skippingToSync = false;
+  private runId: string | undefined;
+  private closed = false;
+  /** prepared statements by name ("" the unnamed one) */
+  private readonly statements = new Map<string, string>();
+  private readonly portals = new Map<string, Portal>();
+  /** extended-protocol replies not sent yet (at Sync or Flush); an empty Buffer marks a Describe to fill */
+  private pending: Buffer[] = [];
+  private closing: Promise<void> | undefined;
+  private readonly parameters: Map<string, string>;
+
+  constructor(private readonly o: NativeClientOptions) {
+    this.parameters = new Map(o.target.parameters);
+  }
+
+  /** Queues one frontend message (type byte, length, body); messages are handled one at a time, in order. */
+  enqueue(message: Buffer) {
+    this.queue = this.queue
+      .then(() => (this.closed ? undefined : this.handle(message)))
+      .catch((err) => this.fatal(err));
+  }
+
+  /** Cancels the statement running now, if any (a CancelRequest with this client's key). */
+  cancel() {
+    if (this.runId) cancelRun(this.runId, this.o.principal.id);
+  }
+
+  /** The client went away: its target session is closed (rolling back what it left open) and its session ended. */
+  close(state: "ended" | "failed" = "ended"): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      this.cancel();
+      await this.o.target.close();
+      await endSession(this.o.sessionId, state).catch((err) =>
+        console.error(
+          "[portcullis] could not end a native session:",
+          err instanceof Error ? err.message : err,
+        ),
+      );
+    })();
+    return this.closing;
+  }
+
+  private async handle(message: Buffer) {
+    const type = String.fromCharCode(message[0] ?? 0);
+    if (type === "Q") {
+      await this.query(message.subarray(5, message.length - 1).toString("utf8"));
+      return;
+    }
+    if (type === "X") {
+      this.o.end();
+      return;
+    }
+    if (type === "S") {
+      this.sync();
+      return;
+    }
+    if (type === "H") {
+      this.flush();
+      return;
+    }
+    if (EXTENDED_PROTOCOL.has(type)) {
+      if (this.skippingToSync) return;
+      try {
+        await this.extended(type, new FrontendReader(message));
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+        this.refuseUntilSync({
+          severity: "ERROR",
+          code: "08P01",
+          message: `malformed message: ${err.message}`,
+        });
+      }
+      return;
+    }
+    if (type === "F") {
+      this.o.send(Buffer.concat([errorResponse(FUNCTION_CALL_REFUSAL), readyForQuery(this.status)]));
+      return;
+    }
+    if (type === "d" || type === "c" || type === "f") return; // copy data outside COPY: ignored, as PostgreSQL does
+    this.o.send(
+      errorResponse({ severity: "FATAL", code: "08P01", message: `unexpected message type "${type}"` }),
+    );
+    this.o.end();
+  }
+
+  private async query(text: string) {
+    if (isEmptyQuery(text)) {
+      this.o.send(Buffer.concat([emptyQueryResponse(), readyForQuery(this.status)]));
+      return;
+    }
+    const out: Buffer[] = [];
+    const outcome = await this.run(text, undefined, out);
+    if (outcome && (outcome.status === "done" || outcome.status === "failed")) {
+      for (const result of outcome.results) this.writeResult(result, out);
+    }
+    if (outcome) out.push(...this.refusalOf(outcome));
+    out.push(...this.changedParameters(), readyForQuery(this.status));
+    if (!this.closed) this.o.send(Buffer.concat(out));
+  }
+
+  /**
+   * One input through the pipeline, as this client's principal as it is now. Returns the outcome, or undefined
+   * when the gateway refused it (its ErrorResponse is in `out`). Follows the transaction status.
+   */
+  private async run(
+    text: string,
+    parameters: (string | null)[] | undefined,
+    out: Buffer[],
+  ): Promise<SqlOutcome | undefined> {
+    const principal = await this.o.identify();
+    if (!principal || principal.id !== this.o.principal.id) {
+      this.o.send(
+        errorResponse({
+          severity: "FATAL",
+          code: "28000",
+          message: "the credential of this connection was revoked or has expired",
+        }),
+      );
+      this.o.end();
+      throw new GatewayError("unauthenticated", "the credential was revoked");
+    }
+    this.runId = randomUUID();
+    let outcome: SqlOutcome;
+    try {
+      outcome = await runSql({
+        principal,
+        connectionName: this.o.connection.name,
+        input: text,
+        channel: "native",
+        sessionId: this.o.sessionId,
+        targetSession: this.o.target,
+        runId: this.runId,
+        rowLimit: LIMITS.maxRowLimit,
+        ...(parameters && { parameters }),
+      });
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      out.push(errorResponse({ severity: "ERROR", code: SQLSTATE_OF[err.code], message: err.message }));
+      if (err.code === "target_unavailable" || this.o.target.closed) {
+        this.o.send(Buffer.concat(out));
+        throw err;
+      }
+      return undefined;
+    } finally {
+      this.runId = undefined;
+    }
+    const executed: Executed[] =
+      outcome.status === "done" || outcome.status === "failed"
+        ? outcome.results.map((r) => ({ statement: r.statement, command: r.command }))
+        : [];
+    this.status = statusAfter(this.status, executed, outcome.status === "failed");
+    return outcome;
+  }
+
+  /** The ErrorResponse of an outcome that did not (fully) run: failed, blocked or held. */
+  private refusalOf(outcome: SqlOutcome): Buffer[] {
+    if (outcome.status === "failed") {
+      return [
+        errorResponse({
+          severity: "ERROR",
+          code: outcome.error.sqlState ?? (outcome.error.code === "cancelled" ? "57014" : "XX000"),
+          message: outcome.error.message, // masked by the pipeline
+          ...(outcome.error.position !== undefined && { position: outcome.error.position }),
+        }),
+      ];
+    }
+    if (outcome.status === "blocked") return [errorResponse(blockedNotice(outcome))];
+    if (outcome.status === "pending_review") {
+      const url = `${this.o.publicUrl}/inbox/${outcome.reviewId}`;
+      const why = outcome.reasons.map((r) => r.message).filter(Boolean);
+      return [
+        errorResponse({
+          severity: "ERROR",
+          code: "42501",
+          message: `held for review ${outcome.reviewId}: nothing ran; an approver decides at ${url}`,
+          ...(why.length > 0 && { detail: why.join("; ") }),
+          // What approval does (server/approvals): the gateway runs it then, once, on its own.
+          hint: "if it is approved, Portcullis runs it then, once, outside this connection (not in its transaction), and records the result in this session",
+        }),
+      ];
+    }
+    return [];
+  }
+
+  /**
+   * Parse, Bind, Describe, Execute, Close. Statements are decided when executed, with their parameters, by the
+   * pipeline; a Describe of a portal is answered with the RowDescription of its result (masked columns are text),
+   * so it is filled in at Execute. Binary formats and Describe of a statement are refused (0A000) for now.
+   */
+  private async extended(type: string, r: FrontendReader) {
+    if (type === "P") {
+      const name = r.cstring();
+      const text = r.cstring();
+      if (name !== "" && this.statements.has(name)) {
+        this.refuseUntilSync({
+          severity: "ERROR",
+          code: "42P05",
+          message: `prepared statement "${name}" already exists`,
+        });
+        return;
+      }
+      this.statements.set(name, text);
+      this.pending.push(parseComplete());
+      return;
+    }
+    if (type === "B") {
+      const portal = r.cstring();
+      const statement = r.cstring();
+      const formats = Array.from({ length: r.int16() }, () => r.int16());
+      const parameters = Array.from({ length: r.int16() }, () => r.value(r.int32()));
+      const resultFormats = Array.from({ length: r.int16() }, () => r.int16());
+      const text = this.statements.get(statement);
+      if (text === undefined) {
+        this.refuseUntilSync({
+          severity: "ERROR",
+          code: "26000",
+          message: `prepared statement "${statement}" does not exist`,
+        });
+        return;
+      }
+      if (formats.some((f) => f !== 0) || resultFormats.some((f) => f !== 0)) {
+        this.refuseUntilSync({
+          severity: "ERROR",
+          code: "0A000",
+          message: "Portcullis sends and receives values as text only (no binary format)",
+        });
+        return;
+      }
+      this.portals.set(portal, { text, parameters, sent: 0 });
+      this.pending.push(bindComplete());
+      return;
+    }
+    if (type === "D") {
+      const kind = String.fromCharCode(r.byte());
+      const name = r.cstring();
+      if (kind === "S") {
+        this.refuseUntilSync({
+          severity: "ERROR",
+          code: "0A000",
+          message: "Portcullis cannot describe a prepared statement before it runs yet: describe its portal",
+        });
+        return;
+      }
+      const portal = this.portals.get(name);
+      if (!portal) {
+        this.refuseUntilSync({
+          severity: "ERROR",
+          code: "34000",
+          message: `portal "${name}" does not exist`,
+        });
+        return;
+      }
+      portal.describedAt = this.pending.length;
+      this.pending.push(Buffer.alloc(0));
+      return;
+    }
+    if (type === "C") {
+      const kind = String.fromCharCode(r.byte());
+      const name = r.cstring();
+      if (kind === "S") this.statements.delete(name);
+      else this.portals.delete(name);
+      this.pending.push(closeComplete());
+      return;
+    }
+    // Execute
+    const name = r.cstring();
+    const maxRows = r.int32();
+    const portal = this.portals.get(name);
+    if (!portal) {
+      this.refuseUntilSync({ severity: "ERROR", code: "34000", message: `portal "${name}" does not exist` });
+      return;
+    }
+    if (!portal.result) {
+      if (isEmptyQuery(portal.text)) {
+        this.pending.push(emptyQueryResponse());
+        return;
+      }
+      const out: Buffer[] = [];
+      const outcome = await this.run(portal.text, portal.parameters, out);
+      const result =
+        outcome && (outcome.status === "done" || outcome.status === "failed")
+          ? outcome.results[0]
+          : undefined;
+      if (result && portal.describedAt !== undefined) {
+        this.pending[portal.describedAt] =
+          result.columns.length > 0 ? rowDescription(this.wireColumns(result)) : noData();
+      }
+      if (outcome?.status !== "done" || !result) {
+        this.pending.push(...out, ...(outcome ? this.refusalOf(outcome) : []));
+        this.skippingToSync = true;
+        return;
+      }
+      portal.result = result;
+    }
+    const { result } = portal;
+    const end = maxRows > 0 ? Math.min(result.rows.length, portal.sent + maxRows) : result.rows.length;
+    for (let i = portal.sent; i < end; i++)
+      this.pending.push(dataRow((result.rows[i] ?? []).map(toWireText)));
+    portal.sent = end;
+    if (end < result.rows.length) {
+      this.pending.push(portalSuspended());
+      return;
+    }
+    this.pending.push(commandComplete(commandTag(result.command, result.rowCount)));
+  }
+
+  /** An error in the extended protocol: everything up to the next Sync is skipped, as PostgreSQL does. */
+  private refuseUntilSync(notice: WireNotice) {
+    this.pending.push(errorResponse(notice));
+    this.skippingToSync = true;
+  }
+
+  /** Sends the replies so far (a Describe not yet answered, and what follows it, waits for its Execute). */
+  private flush() {
+    const waiting = this.pending.findIndex((b) => b.length === 0);
+    const ready = waiting < 0 ? this.pending : this.pending.slice(0, waiting);
+    this.pending = waiting < 0 ? [] : this.pending.slice(waiting);
+    for (const p of this.portals.values()) {
+      if (p.describedAt !== undefined) p.describedAt -= ready.length;
+    }
+    if (ready.length > 0 && !this.closed) this.o.send(Buffer.concat(ready));
+  }
+
+  private sync() {
+    // A portal described but never executed: its columns are unknown without running it (NoData for now).
+    this.pending = this.pending.map((b) => (b.length === 0 ? noData() : b));
+    this.skippingToSync = false;
+    this.portals.delete("");
+    if (this.status === "I") this.portals.clear();
+    for (const p of this.portals.values()) p.describedAt = undefined;
+    const replies = [...this.pending, ...this.changedParameters(), readyForQuery(this.status)];
+    this.pending = [];
+    if (!this.closed) this.o.send(Buffer.concat(replies));
+  }
+
+  /** A result's columns for RowDescription: a masked column is text now, whatever its type was. */
+  private wireColumns(result: StatementOutcome) {
+    const maskedColumns = new Set(result.masked.map(([, column]) => column));
+    return result.columns.map((c, i) => ({
+      name: c.name,
+      oid: maskedColumns.has(i) ? TEXT_OID : (c.oid ?? TEXT_OID),
+    }));
+  }
+
+  private writeResult(result: StatementOutcome, out: Buffer[]) {
+    if (result.columns.length > 0) {
+      // A masked column is text now, whatever its type was: a driver must not parse "****" as a number.
+      out.push(rowDescription(this.wireColumns(result)));
+      for (const row of result.rows) out.push(dataRow(row.map(toWireText)));
+    }
+    if (result.truncated) {
+      out.push(
+        noticeResponse({
+          severity: "WARNING",
+          code: "01000",
+          message: `the result was cut at ${result.rowLimit} rows (MAX_ROW_LIMIT)`,
+        }),
+      );
+    }
+    out.push(commandComplete(commandTag(result.command, result.rowCount)));
+  }
+
+  /** Settings the target reported changed (SET TimeZone...), passed on as PostgreSQL would. */
+  private changedParameters(): Buffer[] {
+    const changed: Buffer[] = [];
+    for (const [name, value] of this.o.target.parameters) {
+      if (this.parameters.get(name) === value || !FORWARDED_PARAMETERS.has(name)) continue;
+      this.parameters.set(name, value);
+      changed.push(parameterStatus(name, value));
+    }
+    return changed;
+  }
+
+  private fatal(err: unknown) {
+    if (!(err instanceof GatewayError)) {
+      const id = randomUUID().slice(0, 8);
+      console.error(`[portcullis] native client error ${id}:`, err instanceof Error ? err.message : err);
+      this.o.send(errorResponse({ severity: "FATAL", code: "XX000", message: `internal error ${id}` }));
+    }
+    this.o.end();
+    void this.close("failed");
+  }
+}
+
+/** The target's settings a client is told about (its own names and the gateway's target user stay out). */
+export const FORWARDED_PARAMETERS = new Set([
+  "server_version",
+  "server_encoding",
+  "DateStyle",
+  "IntervalStyle",
+  "TimeZone",
+  "integer_datetimes",
+  "standard_conforming_strings",
+]);
+
+function blockedNotice(outcome: Extract<SqlOutcome, { status: "blocked" }>): WireNotice {
+  if (outcome.parseError) {
+    return {
+      severity: "ERROR",
+      code: "42601",
+      message: outcome.parseError.message,
+      ...(outcome.parseError.position !== undefined && { position: outcome.parseError.position }),
+    };
+  }
+  const denied = outcome.reasons.filter((r) => r.action === "deny").map((r) => r.message);
+  return {
+    severity: "ERROR",
+    code: "42501",
+    message: denied.length > 0 ? denied.join("; ") : "refused by the gateway's rules",
+  };
+}

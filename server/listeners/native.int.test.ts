@@ -1,0 +1,731 @@
+// Native PostgreSQL clients through the wire listener, on real parts: Debian's psql and node-postgres (pg)
+// against the listener, a real PostgreSQL 15 target with card numbers, the console's store on PostgreSQL.
+// Each attack is tried the way a client would: through the protocol, with a real client.
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import pg from "pg";
+import { parse, serialize } from "pg-protocol";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
+import type { PgListener } from "./pg-listener";
+
+const execFileAsync = promisify(execFile);
+
+let pgServer: PostgresServer;
+let storeUrl: string;
+let targetUrl: string;
+let dataDir: string;
+let listener: PgListener;
+let token: string;
+let outsiderToken: string;
+const actor = { id: null, label: "test" };
+
+const CARD = "4111 1111 1111 1111";
+const OTHER_CARD = "5500 0000 0000 0004";
+const PUBLIC_URL = "http://console.example.test";
+
+beforeAll(async () => {
+  pgServer = await startPostgres();
+  storeUrl = await createDatabase(pgServer.url, "store");
+  targetUrl = await createDatabase(pgServer.url, "shop");
+  const target = postgres(targetUrl, { max: 1, onnotice: () => {} });
+  await target.unsafe(`
+    create table customers (id int primary key, name text, card_number text, tags text[], active boolean);
+    insert into customers values
+      (1, 'Grace', '${CARD}', '{vip,"two words"}', true),
+      (2, 'Alan', '${OTHER_CARD}', '{}', false);
+    create table notes (id int, body text);
+    create table bumps (n int);
+    create function bump() returns int language sql as $$ insert into bumps values (1) returning n $$;`);
+  await target.end();
+  dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-native-"));
+  process.env.DATABASE_URL = storeUrl;
+  process.env.DATA_DIR = dataDir;
+  const { createGroup, createServiceAccount } = await import("@/server/auth");
+  const { createConnection } = await import("@/server/connections");
+  await createGroup(actor, { name: "analysts" });
+  await createConnection(actor, {
+    kind: "postgres",
+    name: "shop",
+    host: pgServer.host,
+    port: pgServer.port,
+    database: "shop",
+    username: pgServer.user,
+    password: pgServer.password,
+    groups: ["analysts"],
+  });
+  token = (await createServiceAccount(actor, { name: "report-bot", groups: ["analysts"] })).token;
+  outsiderToken = (await createServiceAccount(actor, { name: "outsider", groups: [] })).token;
+  const { startPgListener } = await import("./pg-listener");
+  listener = await startPgListener({
+    config: {
+      port: 0,
+      host: "0.0.0.0",
+      tlsCertFile: undefined,
+      tlsKeyFile: undefined,
+      allowPlaintext: false,
+    },
+    dataDir,
+    publicUrl: PUBLIC_URL,
+  });
+});
+
+afterAll(async () => {
+  await listener?.close();
+  const { closeAllPools } = await import("@/server/targets/postgres");
+  await closeAllPools();
+  const { getStore } = await import("@/db/store");
+  await (await getStore()).close();
+  await pgServer?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+interface PsqlOptions {
+  user?: string;
+  password?: string;
+  dbname?: string;
+  host?: string;
+  sslmode?: string;
+  extra?: string;
+}
+
+function conninfo(o: PsqlOptions = {}) {
+  return [
+    `host=${o.host ?? "127.0.0.1"}`,
+    `port=${listener.port}`,
+    `dbname=${o.dbname ?? "shop"}`,
+    `user=${o.user ?? "report-bot"}`,
+    `sslmode=${o.sslmode ?? "require"}`,
+    "connect_timeout=10",
+    o.extra ?? "",
+  ].join(" ");
+}
+
+/** psql with its real output: stdout, stderr (errors with their SQLSTATE: VERBOSITY=verbose) and exit code. */
+async function psql(commands: string[], o: PsqlOptions = {}) {
+  const args = [conninfo(o), "-X", "-v", "VERBOSITY=verbose", "-v", "ON_ERROR_STOP=0"];
+  for (const c of commands) args.push("-c", c);
+  try {
+    const { stdout, stderr } = await execFileAsync("psql", args, {
+      env: { ...process.env, PGPASSWORD: o.password ?? token, PGAPPNAME: "native-test" },
+    });
+    return { stdout, stderr, code: 0 };
+  } catch (err) {
+    const e = err as { stdout: string; stderr: string; code: number };
+    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+  }
+}
+
+/** A node-postgres client through the listener (TLS unless sslmode=disable), connected. */
+async function connectPg(o: PsqlOptions = {}) {
+  const c = new pg.Client({
+    host: o.host ?? "127.0.0.1",
+    port: listener.port,
+    database: o.dbname ?? "shop",
+    user: o.user ?? "report-bot",
+    password: o.password ?? token,
+    ssl: o.sslmode === "disable" ? false : { rejectUnauthorized: false },
+  });
+  c.on("error", () => {});
+  try {
+    await c.connect();
+  } catch (err) {
+    await c.end().catch(() => {});
+    throw err;
+  }
+  return c;
+}
+
+async function storeText(): Promise<string> {
+  const raw = postgres(storeUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [events] =
+      await raw`select coalesce(string_agg(row_to_json(e)::text, E'\\n'), '') as all from session_events e`;
+    const [sessions] =
+      await raw`select coalesce(string_agg(row_to_json(s)::text, E'\\n'), '') as all from sessions s`;
+    return `${events?.all ?? ""}\n${sessions?.all ?? ""}`;
+  } finally {
+    await raw.end();
+  }
+}
+
+async function onTarget<T>(body: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(targetUrl, { max: 1, onnotice: () => {} });
+  try {
+    return await body(sql);
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Runs `body` while a rule lets the analysts write on shop. */
+async function withWrites(body: () => Promise<void>) {
+  const { createRule, deleteRule } = await import("@/server/policy");
+  const id = await createRule(actor, {
+    name: "analysts write",
+    connection: "shop",
+    groups: ["analysts"],
+    classes: ["write"],
+    action: "allow",
+  });
+  try {
+    await body();
+  } finally {
+    await deleteRule(actor, id);
+  }
+}
+
+describe("psql through the listener", () => {
+  it("connects with sslmode=require and reads with card numbers masked", async () => {
+    const out = await psql(["select id, name, card_number, tags, active from customers order by id"]);
+    expect(out.stderr).toBe("");
+    expect(out.stdout).toContain("Grace");
+    expect(out.stdout).toContain("(2 rows)");
+    expect(out.stdout).not.toContain(CARD);
+    expect(out.stdout).not.toContain(OTHER_CARD);
+    expect(out.stdout).toMatch(/1111/); // the masked form keeps the last digits
+    expect(out.stdout).toContain('{vip,"two words"}');
+    expect(out.stdout).toMatch(/\|\s+t\s*$/m); // a boolean as PostgreSQL prints it
+  });
+
+  it("runs psql's own catalog queries: \\d, \\dt and \\l", async () => {
+    const described = await psql(["\\d customers"]);
+    expect(described.stderr).toBe("");
+    expect(described.stdout).toMatch(/card_number\s+\|\s+text/);
+    const tables = await psql(["\\dt"]);
+    expect(tables.stdout).toMatch(/customers/);
+    expect(tables.stdout).toMatch(/notes/);
+    const databases = await psql(["\\l"]);
+    expect(databases.stderr).toBe("");
+    expect(databases.stdout).toMatch(/shop/);
+  });
+
+  it("refuses a denied statement with SQLSTATE 42501 and the rule's message", async () => {
+    const out = await psql(["select pg_read_file('/etc/passwd')"]);
+    expect(out.stderr).toMatch(/ERROR:\s+42501:/);
+    expect(out.stdout).not.toContain("root:");
+  });
+
+  it("holds a write under the default rules: 42501 naming the review and its console URL, nothing changed", async () => {
+    const out = await psql(["insert into notes values (1, 'held')"]);
+    expect(out.stderr).toMatch(/ERROR:\s+42501:\s+held for review [0-9a-f-]{36}/);
+    expect(out.stderr).toContain(`${PUBLIC_URL}/inbox/`);
+    const [row] = await onTarget((sql) => sql`select count(*)::int as n from notes`);
+    expect(row?.n).toBe(0);
+  });
+
+  it("runs a held statement once when approved: on its own, outside the client's connection", async () => {
+    const out = await psql(["insert into notes values (42, 'approved later')"]);
+    const reviewId = /held for review ([0-9a-f-]{36})/.exec(out.stderr)?.[1] ?? "";
+    expect(out.stderr).toMatch(/runs it then, once, outside this connection/);
+    const { createUser, loadPrincipal } = await import("@/server/auth");
+    const { decideReview } = await import("@/server/approvals");
+    const approverId = await createUser(actor, {
+      email: "approver@example.com",
+      password: "a long enough password",
+      groups: [],
+      role: "admin",
+    });
+    const approver = await loadPrincipal(approverId, "session");
+    if (!approver) throw new Error("no approver");
+    await decideReview(approver, reviewId, "approve", "fine");
+    const [row] = await onTarget((sql) => sql`select count(*)::int as n from notes where id = 42`);
+    expect(row?.n).toBe(1);
+    await onTarget((sql) => sql`delete from notes where id = 42`);
+  });
+
+  it("relays a target error with its SQLSTATE and masks values the message quotes", async () => {
+    const out = await psql(["select card_number::int from customers where id = 1"]);
+    expect(out.stderr).toMatch(/ERROR:\s+22P02:/);
+    expect(out.stderr).not.toContain(CARD);
+  });
+
+  it("keeps SET and a transaction on the client's own target session", async () => {
+    await withWrites(async () => {
+      const out = await psql([
+        "set application_name = 'kept'",
+        "begin; insert into notes values (2, 'in a transaction'); select current_setting('application_name') as app, count(*) from notes; rollback",
+        "select count(*) as after_rollback from notes",
+      ]);
+      expect(out.stderr).toBe("");
+      expect(out.stdout).toMatch(/kept\s+\|\s+1/);
+      expect(out.stdout).toMatch(/after_rollback\s*\n-+\n\s+0/);
+    });
+  });
+
+  it("runs a read that calls a writing function read-only: held like any write, nothing changed", async () => {
+    // bump() writes; whatever the classifier thinks of it, the target refuses the write in the read's scope
+    const out = await psql(["select bump()", "begin", "select bump()", "rollback"]);
+    expect(out.stderr).toMatch(/42501/);
+    const [row] = await onTarget((sql) => sql`select count(*)::int as n from bumps`);
+    expect(row?.n).toBe(0);
+  });
+
+  // psql prints no SQLSTATE for a refusal at start-up: node-postgres reads it (err.code), psql shows the message.
+  it.each([
+    ["a wrong password", { password: "ptc_wrong" }, "28P01", /password authentication failed/],
+    [
+      "a valid token under another user name",
+      { user: "someone-else" },
+      "28P01",
+      /password authentication failed/,
+    ],
+    [
+      "a principal who may not use the connection",
+      { user: "outsider" },
+      "28000",
+      /may not use connection "shop"/,
+    ],
+    ["an unknown connection", { dbname: "nowhere" }, "3D000", /no connection named "nowhere"/],
+  ])("refuses %s with its SQLSTATE", async (_what, o: PsqlOptions, sqlstate, message) => {
+    const password = o.password ?? (o.user === "outsider" ? outsiderToken : token);
+    await expect(connectPg({ ...o, password })).rejects.toMatchObject({ code: sqlstate });
+    const out = await psql(["select 1"], { ...o, password });
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toMatch(message);
+    expect(out.stdout).toBe("");
+  });
+
+  it("refuses plain text from another machine's address, and accepts TLS from it", async () => {
+    await expect(connectPg({ host: "192.0.2.2", sslmode: "disable" })).rejects.toMatchObject({
+      code: "28000",
+    });
+    const plain = await psql(["select 1"], { host: "192.0.2.2", sslmode: "disable" });
+    expect(plain.code).not.toBe(0);
+    expect(plain.stderr).toMatch(/refuses plain-text connections/);
+    const secure = await psql(["select 1 as one"], { host: "192.0.2.2", sslmode: "require" });
+    expect(secure.stdout).toMatch(/one\s*\n-+\n\s+1/);
+  });
+
+  it("refuses COPY with 0A000, before it reaches the target, and goes on", async () => {
+    const out = await psql(["copy customers to stdout", "select 1 as after"]);
+    expect(out.stderr).toMatch(/ERROR:\s+0A000:\s+COPY is not supported/);
+    expect(out.stdout).not.toContain(CARD);
+    expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
+  });
+
+  it("answers input with nothing to run as PostgreSQL does (EmptyQueryResponse), and goes on", async () => {
+    const out = await psql([";", "-- only a comment", "/* a block */ ;", "select 1 as after"]);
+    expect(out.stderr).toBe("");
+    expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
+    const c = await connectPg();
+    try {
+      expect((await c.query("")).command).toBeNull();
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("refuses an input over MAX_STATEMENT_BYTES with 54000, and goes on", async () => {
+    const file = path.join(dataDir, "big.sql");
+    writeFileSync(file, `select '${"x".repeat(300 * 1024)}' as big;\nselect 1 as after;\n`);
+    const out = await psql([`\\i ${file}`]);
+    expect(out.stderr).toMatch(/ERROR:\s+54000:\s+the statement is larger than the limit/);
+    expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
+  });
+
+  it("accepts plain text from loopback", async () => {
+    const out = await psql(["select 1 as one"], { sslmode: "disable" });
+    expect(out.stdout).toMatch(/one\s*\n-+\n\s+1/);
+  });
+
+  it("serves the generated certificate: verify-ca trusts exactly it; its files are 0600", async () => {
+    const certFile = path.join(dataDir, "pg-listener.crt");
+    expect(statSync(certFile).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(dataDir, "pg-listener.key")).mode & 0o777).toBe(0o600);
+    const verified = await psql(["select 1 as one"], {
+      sslmode: "verify-full",
+      host: "localhost",
+      extra: `sslrootcert=${certFile}`,
+    });
+    expect(verified.stderr).toBe("");
+    const { generateSelfSigned } = await import("./tls-certificate");
+    const otherCa = path.join(dataDir, "other-ca.crt");
+    writeFileSync(otherCa, generateSelfSigned().cert);
+    const untrusted = await psql(["select 1"], { sslmode: "verify-ca", extra: `sslrootcert=${otherCa}` });
+    expect(untrusted.code).not.toBe(0);
+    expect(untrusted.stderr).toMatch(/certificate verify failed/);
+  });
+
+  it("limits failed passwords per address and per user name, and only them", async () => {
+    let last = { stderr: "" };
+    for (let i = 0; i < 12; i++) {
+      last = await psql(["select 1"], { host: "192.0.2.2", user: "guessed", password: `ptc_${i}` });
+    }
+    expect(last.stderr).toMatch(/too many failed passwords/);
+    // that name, from another address
+    await expect(connectPg({ user: "guessed" })).rejects.toMatchObject({ code: "28000" });
+    // that address, even with a right token
+    await expect(connectPg({ host: "192.0.2.2" })).rejects.toMatchObject({ code: "28000" });
+    // others are not locked out
+    const c = await connectPg();
+    await c.end();
+  });
+});
+
+describe("before authentication", () => {
+  /** Opens a raw TCP connection to the listener, writes `bytes`, and collects what comes back until it closes. */
+  function raw(bytes: Buffer[], until: (received: Buffer) => boolean = () => false) {
+    return new Promise<{ received: Buffer; closed: boolean }>((resolve) => {
+      const socket = net.connect(listener.port, "127.0.0.1");
+      let received = Buffer.alloc(0);
+      socket.on("data", (d) => {
+        received = Buffer.concat([received, d]);
+        if (until(received)) {
+          socket.destroy();
+          resolve({ received, closed: false });
+        }
+      });
+      socket.on("error", () => {});
+      socket.on("close", () => resolve({ received, closed: true }));
+      for (const b of bytes) socket.write(b);
+    });
+  }
+
+  const request = (code: number) => {
+    const b = Buffer.alloc(8);
+    b.writeInt32BE(8);
+    b.writeInt32BE(code, 4);
+    return b;
+  };
+
+  it("closes a connection whose start-up packet announces more than it may send", async () => {
+    const header = Buffer.alloc(8);
+    header.writeInt32BE(0x3fffffff); // a 1 GB start-up packet
+    header.writeInt32BE(196608, 4); // protocol 3.0
+    const { closed } = await raw([header, Buffer.alloc(100 * 1024, 0x61)]);
+    expect(closed).toBe(true);
+  });
+
+  it("answers a GSSAPI encryption request with N, then goes on to TLS", async () => {
+    const first = await raw([request(80877104)], (r) => r.length >= 1);
+    expect(first.received.toString()).toBe("N");
+    const both = await raw([request(80877104), request(80877103)], (r) => r.length >= 2);
+    expect(both.received.toString()).toBe("NS");
+  });
+});
+
+describe("pipelined simple queries", () => {
+  it("answers queries sent in one write in order, one ReadyForQuery each", async () => {
+    // plain text from loopback, so the bytes are the protocol's: start-up, password, then three Queries at once
+    const socket = net.connect(listener.port, "127.0.0.1");
+    const messages: { name: string; fields?: unknown[]; status?: string }[] = [];
+    const parsed = parse(socket, (m) => messages.push(m as never));
+    const waitFor = async (count: number) => {
+      while (messages.filter((m) => m.name === "readyForQuery").length < count) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    socket.write(serialize.startup({ user: "report-bot", database: "shop" }));
+    while (!messages.some((m) => m.name === "authenticationCleartextPassword")) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    socket.write(serialize.password(token));
+    await waitFor(1);
+    socket.write(
+      Buffer.concat([
+        serialize.query("select 'first' as n"),
+        serialize.query("select pg_read_file('/etc/passwd')"),
+        serialize.query("select 'third' as n"),
+      ]),
+    );
+    await waitFor(4);
+    socket.end(serialize.end());
+    await parsed;
+    const after = messages.slice(messages.findIndex((m) => m.name === "readyForQuery") + 1);
+    expect(after.map((m) => m.name)).toEqual([
+      "rowDescription",
+      "dataRow",
+      "commandComplete",
+      "readyForQuery",
+      "error",
+      "readyForQuery",
+      "rowDescription",
+      "dataRow",
+      "commandComplete",
+      "readyForQuery",
+    ]);
+    expect(after.filter((m) => m.name === "dataRow").map((m) => m.fields)).toEqual([["first"], ["third"]]);
+  });
+});
+
+describe("cancelling", () => {
+  it("cancels the running statement on the target when psql is interrupted (CancelRequest)", async () => {
+    const child = spawn("psql", [conninfo(), "-X", "-v", "VERBOSITY=verbose", "-c", "select pg_sleep(30)"], {
+      env: { ...process.env, PGPASSWORD: token },
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += String(d);
+    });
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    const sleeping = async () => {
+      const [row] = await onTarget(
+        (sql) =>
+          sql`select count(*)::int as n from pg_stat_activity where application_name = 'portcullis' and query like '%pg_sleep(30)%' and state = 'active'`,
+      );
+      return row?.n ?? 0;
+    };
+    while ((await sleeping()) === 0) await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGINT");
+    await exited;
+    expect(stderr).toMatch(/57014/);
+    expect(await sleeping()).toBe(0);
+  });
+});
+
+describe("a client that goes away", () => {
+  it("leaves nothing behind on the target when killed mid-transaction", async () => {
+    await withWrites(async () => {
+      const child: ChildProcessWithoutNullStreams = spawn("psql", [conninfo(), "-X"], {
+        env: { ...process.env, PGPASSWORD: token },
+      });
+      let stderr = "";
+      child.stderr.on("data", (d) => {
+        stderr += String(d);
+      });
+      let exited = false;
+      child.on("exit", () => {
+        exited = true;
+      });
+      child.stdin.write("begin;\ninsert into notes values (99, 'never committed');\n");
+      // psql keeps stdin open: the pinned target session holds the open transaction, with the row in it
+      const openTransactions = async () => {
+        const [row] = await onTarget(
+          (sql) =>
+            sql`select count(*)::int as n from pg_stat_activity where application_name = 'portcullis' and state = 'idle in transaction' and backend_xid is not null`,
+        );
+        return row?.n ?? 0;
+      };
+      while ((await openTransactions()) === 0) {
+        if (exited) throw new Error(`psql ended before its transaction was open: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      child.kill("SIGKILL");
+      while ((await openTransactions()) > 0) await new Promise((r) => setTimeout(r, 50));
+      const [row] = await onTarget((sql) => sql`select count(*)::int as n from notes where id = 99`);
+      expect(row?.n).toBe(0);
+    });
+  });
+});
+
+describe("a session that loses its footing", () => {
+  it("disconnects the client when the target ends its session, instead of going on in a new one", async () => {
+    await withWrites(async () => {
+      const c = await connectPg();
+      try {
+        await c.query("begin");
+        await c.query("insert into notes values (77, 'lost with its transaction')");
+        await onTarget(
+          (sql) =>
+            sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'portcullis' and backend_xid is not null`,
+        );
+        await expect(c.query("commit")).rejects.toThrow();
+        const [row] = await onTarget((sql) => sql`select count(*)::int as n from notes where id = 77`);
+        expect(row?.n).toBe(0);
+      } finally {
+        await c.end().catch(() => {});
+      }
+    });
+  });
+
+  it("refuses the next statement once the principal may no longer use the connection", async () => {
+    const { createServiceAccount, listGroups, removeGroupMember } = await import("@/server/auth");
+    const account = await createServiceAccount(actor, { name: "leaving-bot", groups: ["analysts"] });
+    const c = await connectPg({ user: "leaving-bot", password: account.token });
+    try {
+      expect((await c.query("select 1 as n")).rows[0]?.n).toBe(1);
+      const analysts = (await listGroups()).find((g) => g.name === "analysts");
+      await removeGroupMember(actor, analysts?.id ?? "", account.id);
+      await expect(c.query("select 2 as n")).rejects.toMatchObject({ code: "42501" });
+    } finally {
+      await c.end().catch(() => {});
+    }
+  });
+
+  it("ends the connection when its token is revoked", async () => {
+    const { createServiceAccount, revokeToken } = await import("@/server/auth");
+    const account = await createServiceAccount(actor, { name: "revoked-bot", groups: ["analysts"] });
+    const c = await connectPg({ user: "revoked-bot", password: account.token });
+    try {
+      expect((await c.query("select 1 as n")).rows[0]?.n).toBe(1);
+      await revokeToken(actor, account.tokenId);
+      await expect(c.query("select 2 as n")).rejects.toThrow();
+      await expect(connectPg({ user: "revoked-bot", password: account.token })).rejects.toMatchObject({
+        code: "28P01",
+      });
+    } finally {
+      await c.end().catch(() => {});
+    }
+  });
+});
+
+describe("the recording", () => {
+  it("records each client connection as a native session with its statements, and no card number or token", async () => {
+    await psql(["select card_number from customers", "select 2 as two"]);
+    const raw = postgres(storeUrl, { max: 1, onnotice: () => {} });
+    try {
+      const sessions = await raw`
+        select s.id, s.channel, s.state, s.statements, s.principal_label,
+          (select data from session_events e where e.session_id = s.id and e.type = 'connect') as connect
+        from sessions s where s.channel = 'native' order by s.started_at desc limit 1`;
+      const [session] = sessions;
+      expect(session?.channel).toBe("native");
+      expect(session?.statements).toBe(2);
+      expect(session?.principal_label).toBe("service:report-bot");
+      expect(session?.connect).toMatchObject({
+        applicationName: "native-test",
+        clientAddress: "127.0.0.1",
+        tls: true,
+      });
+      const statements = await raw`
+        select data->>'input' as input from session_events where session_id = ${session?.id as string} and type = 'statement' order by seq`;
+      expect(statements.map((s) => s.input)).toEqual([
+        "select card_number from customers",
+        "select 2 as two",
+      ]);
+      // the session ends when the client leaves
+      let state = session?.state as string | undefined;
+      while (state === "live") {
+        await new Promise((r) => setTimeout(r, 50));
+        const [row] = await raw`select state from sessions where id = ${session?.id as string}`;
+        state = row?.state;
+      }
+      expect(state).toBe("ended");
+    } finally {
+      await raw.end();
+    }
+    const stored = await storeText();
+    expect(stored).not.toContain(CARD);
+    expect(stored).not.toContain(OTHER_CARD);
+    expect(stored).not.toContain(token);
+  });
+});
+
+describe("secrets", () => {
+  it("never writes a token, a password tried or a card number to the log or the data directory", async () => {
+    const logged: string[] = [];
+    const spies = (["log", "info", "warn", "error", "debug"] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+        logged.push(args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : String(a))).join(" "));
+      }),
+    );
+    const tried = "ptc_a-guess-that-must-not-be-logged";
+    try {
+      await psql(["select 1"], { password: tried });
+      await psql(["select card_number::int from customers"]);
+      const c = await connectPg();
+      await c.query("select $1::text as p", [CARD]).catch(() => {});
+      await c.end();
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    const files = readdirSync(dataDir, { recursive: true, withFileTypes: true })
+      .filter((f) => f.isFile())
+      .map((f) => readFileSync(path.join(f.parentPath, f.name)).toString("latin1"));
+    for (const text of [...logged, ...files]) {
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(tried);
+      expect(text).not.toContain(CARD);
+    }
+  });
+});
+
+describe("node-postgres (pg) through the listener", () => {
+  const client = () => connectPg();
+
+  it("runs simple queries with masked rows and typed columns", async () => {
+    const c = await client();
+    try {
+      const result = await c.query("select id, card_number, active from customers order by id");
+      expect(result.rows).toHaveLength(2);
+      expect(result.rows[0]?.id).toBe(1); // int4 parsed as a number: the column's type is passed on
+      expect(result.rows[0]?.active).toBe(true);
+      expect(String(result.rows[0]?.card_number)).not.toContain(CARD);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("reports a masked column as text whatever its type, so a driver does not parse the mask", async () => {
+    const c = await client();
+    try {
+      const result = await c.query("select 4111111111111111::int8 as card, 42::int8 as answer");
+      expect(result.fields.map((f) => f.dataTypeID)).toEqual([25, 20]);
+      expect(String(result.rows[0]?.card)).not.toContain("4111111111111111");
+      expect(result.rows[0]?.answer).toBe("42"); // node-postgres reads int8 as a string
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("runs a parameterized query (extended protocol): the value stays a parameter, rows masked, value recorded masked", async () => {
+    const c = await client();
+    try {
+      const result = await c.query("select id, card_number, $1::text as echo from customers where id = $2", [
+        CARD,
+        1,
+      ]);
+      expect(result.rows).toHaveLength(1);
+      expect(result.rows[0]?.id).toBe(1);
+      expect(String(result.rows[0]?.card_number)).not.toContain(CARD);
+      expect(String(result.rows[0]?.echo)).not.toContain(CARD); // a parameter echoed back is masked too
+      // a parameter is never spliced into the text: a quote in it is data, not SQL
+      const quoted = await c.query("select count(*)::int as n from customers where name = $1", [
+        "x' or '1'='1",
+      ]);
+      expect(quoted.rows[0]?.n).toBe(0);
+      // a named prepared statement, executed twice
+      const named = { name: "by-id", text: "select name from customers where id = $1" };
+      expect((await c.query({ ...named, values: [1] })).rows[0]?.name).toBe("Grace");
+      expect((await c.query({ ...named, values: [2] })).rows[0]?.name).toBe("Alan");
+    } finally {
+      await c.end();
+    }
+    const stored = await storeText();
+    expect(stored).toContain("where id = $2");
+    expect(stored).not.toContain(CARD);
+  });
+
+  it("decides parameterized statements like any other: denied 42501, a write needing review refused, nothing changed", async () => {
+    const c = await client();
+    try {
+      await expect(c.query("select pg_read_file($1)", ["/etc/passwd"])).rejects.toMatchObject({
+        code: "42501",
+      });
+      await expect(c.query("insert into notes values ($1, $2)", [5, "held?"])).rejects.toMatchObject({
+        code: "42501",
+        message: expect.stringMatching(/cannot yet show parameter values/),
+      });
+      await expect(c.query("select $1::int; select 2", [1])).rejects.toMatchObject({ code: "42601" });
+      const [row] = await onTarget((sql) => sql`select count(*)::int as n from notes where id = 5`);
+      expect(row?.n).toBe(0);
+      // values and results travel as text only
+      const binary = { text: "select $1::int as n", values: [1], binary: true } as pg.QueryConfig;
+      await expect(c.query(binary)).rejects.toMatchObject({ code: "0A000" });
+      expect((await c.query("select $1::int as n", [3])).rows[0]?.n).toBe(3); // still usable
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("runs parameterized writes an allow rule lets through, inside the client's transaction", async () => {
+    await withWrites(async () => {
+      const c = await client();
+      try {
+        await c.query("begin");
+        await c.query("insert into notes values ($1, $2)", [6, "from a driver"]);
+        expect((await c.query("select count(*)::int as n from notes where id = $1", [6])).rows[0]?.n).toBe(1);
+        await c.query("rollback");
+        expect((await c.query("select count(*)::int as n from notes where id = $1", [6])).rows[0]?.n).toBe(0);
+      } finally {
+        await c.end();
+      }
+    });
+  });
+});
