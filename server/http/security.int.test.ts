@@ -571,6 +571,24 @@ describe("a session that ends", () => {
     },
   );
 
+  it("closes a live-events socket opened before the session ended, at its next message", async () => {
+    const cookie = await signedInCookie(memberId);
+    const ws = new WebSocket(`${base.replace("http", "ws")}/ws/events`, { headers: { cookie } });
+    const messages: string[] = [];
+    ws.on("message", (data) => messages.push(data.toString()));
+    await new Promise<void>((resolve, reject) => {
+      ws.on("open", () => resolve());
+      ws.on("error", reject);
+    });
+    const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
+    ws.send("ping");
+    await vi.waitFor(() => expect(messages.some((m) => m.includes("pong"))).toBe(true));
+    await admin(`/api/v1/users/${memberId}/sign-out-everywhere`, "POST");
+    ws.send("ping");
+    expect(await closed).toBe(4401);
+    expect(messages.filter((m) => m.includes("pong"))).toHaveLength(1);
+  });
+
   it("signs nobody out with a cookie that had already ended (a stolen old one)", async () => {
     const { currentSessionEpoch } = await import("@/server/auth/sessions");
     const stale = (await currentSessionEpoch(memberId)) - 1;

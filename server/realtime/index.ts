@@ -69,13 +69,22 @@ export function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Bu
   return true;
 }
 
+/** Close code of a socket whose console session has ended (signed out, ended everywhere, disabled...). */
+export const SESSION_ENDED_CLOSE = 4401;
+
 // The console's live channel: a hello, and a nudge whenever reviews change (the inbox and its badge refetch).
-registerSocketHandler("/ws/events", (ws, principal) => {
+// Before each message the session is checked again (cached per person), so a session that has ended gets no
+// more nudges: its socket is closed instead.
+registerSocketHandler("/ws/events", (ws, principal, _url, isSessionCurrent) => {
+  const send = async (message: object) => {
+    if (await isSessionCurrent().catch(() => false)) ws.send(JSON.stringify(message));
+    else ws.close(SESSION_ENDED_CLOSE, "the console session has ended");
+  };
   ws.send(JSON.stringify({ type: "hello", user: principal.email }));
-  const nudge = () => ws.send(JSON.stringify({ type: "reviews-changed" }));
+  const nudge = () => void send({ type: "reviews-changed" });
   reviewSignals.addEventListener("changed", nudge);
   ws.on("close", () => reviewSignals.removeEventListener("changed", nudge));
   ws.on("message", (data) => {
-    if (data.toString() === "ping") ws.send(JSON.stringify({ type: "pong" }));
+    if (data.toString() === "ping") void send({ type: "pong" });
   });
 });
