@@ -2,21 +2,15 @@
 // default rules plus a rule denying table payroll. Two tables: everyday analyst queries that must stay reads and
 // run (over-blocking), and bypass attempts that must never run unreviewed (issue 18's reproductions and their
 // relatives). The figures go in the README's Policies section.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
+import { TEST_ACTOR as actor, type GatewayFixture, startGatewayFixture } from "@/test/harness/gateway";
 import type { Principal } from "../auth/principal";
 
 const PG15 = "/usr/lib/postgresql/15/bin";
-let pg: PostgresServer;
-let storeUrl: string;
+let gateway: GatewayFixture;
 let targetUrl: string;
-let dataDir: string;
 let analyst: Principal;
-const actor = { id: null, label: "test" };
 
 const FIXTURE = `
   create table customers (id int primary key, name text, email text, country text, tier text, created_at timestamptz);
@@ -63,29 +57,10 @@ const FIXTURE = `
 `;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-guardrails-"));
-  process.env.DATA_DIR = dataDir;
-  pg = await startPostgres({ binDir: PG15 });
-  storeUrl = await createDatabase(pg.url, "store");
-  targetUrl = await createDatabase(pg.url, "shop");
-  const target = postgres(targetUrl, { max: 1, onnotice: () => {} });
-  await target.unsafe(FIXTURE);
-  await target.end();
-  process.env.DATABASE_URL = storeUrl;
-  const { createGroup, createServiceAccount, loadPrincipal } = await import("@/server/auth");
-  const { createConnection } = await import("@/server/connections");
+  gateway = await startGatewayFixture({ name: "guardrails", targetSql: FIXTURE, binDir: PG15 });
+  targetUrl = gateway.targetUrl;
+  const { createServiceAccount, loadPrincipal } = await import("@/server/auth");
   const { createRule } = await import("@/server/policy");
-  await createGroup(actor, { name: "analysts" });
-  await createConnection(actor, {
-    kind: "postgres",
-    name: "shop",
-    host: pg.host,
-    port: pg.port,
-    database: "shop",
-    username: pg.user,
-    password: pg.password,
-    groups: ["analysts"],
-  });
   await createRule(actor, {
     name: "No payroll",
     tables: ["payroll"],
@@ -97,14 +72,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  const { closeAllPools } = await import("@/server/targets/postgres");
-  await closeAllPools();
-  if (process.env.DATABASE_URL === storeUrl) {
-    const { getStore } = await import("@/db/store");
-    await (await getStore()).close();
-  }
-  await pg?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await gateway?.stop();
 });
 
 async function run(input: string) {
@@ -769,22 +737,22 @@ describe("guardrails against a determined analyst", () => {
       host: "127.0.0.1",
       port: await getFreePort(),
       database: "shop",
-      username: pg.user,
-      password: pg.password,
+      username: gateway.pg.user,
+      password: gateway.pg.password,
       groups: ["analysts"],
     });
-    const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
+    const admin = postgres(gateway.pg.url, { max: 1, onnotice: () => {} });
     await admin.unsafe("create database locked");
     await admin.unsafe("create role limited login password 'limited-pw'");
     await admin.end();
-    const locked = postgres(pg.url.replace(/\/[^/]*$/, "/locked"), { max: 1, onnotice: () => {} });
+    const locked = postgres(gateway.pg.url.replace(/\/[^/]*$/, "/locked"), { max: 1, onnotice: () => {} });
     await locked.unsafe("revoke select on pg_catalog.pg_class from public; create table t (n int)");
     await locked.end();
     await createConnection(actor, {
       kind: "postgres",
       name: "locked",
-      host: pg.host,
-      port: pg.port,
+      host: gateway.pg.host,
+      port: gateway.pg.port,
       database: "locked",
       username: "limited",
       password: "limited-pw",

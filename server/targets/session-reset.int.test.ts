@@ -1,67 +1,40 @@
 // A pooled target session carries nothing from one caller to the next. Each attack leaves one kind of session
 // state behind on a pool of one session (so the next caller gets the same backend: asserted, or the test would
 // prove nothing) and a second caller tries to observe or use it. Real PostgreSQL 15, the real driver.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
+import { TEST_ACTOR as actor, type GatewayFixture, startGatewayFixture } from "@/test/harness/gateway";
 import type { Principal } from "../auth/principal";
 
-let pg: PostgresServer;
+let gateway: GatewayFixture;
 let storeUrl: string;
 let targetUrl: string;
-let dataDir: string;
 let connectionId: string;
 let analyst: Principal;
-const actor = { id: null, label: "test" };
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  storeUrl = await createDatabase(pg.url, "store");
-  targetUrl = await createDatabase(pg.url, "shop");
-  const target = postgres(targetUrl, { max: 1, onnotice: () => {} });
-  await target.unsafe(`
-    create role intruder;
-    create table notes (id int primary key, body text);
-    insert into notes values (1, 'private note');
-    create sequence tickets;
-    create table memo (id int, body text);
-    insert into memo values (1, 'memo');`);
-  await target.end();
-  dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-session-reset-"));
-  process.env.DATABASE_URL = storeUrl;
-  process.env.DATA_DIR = dataDir;
-  const { createGroup, createServiceAccount, loadPrincipal } = await import("@/server/auth");
-  const { createConnection } = await import("@/server/connections");
-  await createGroup(actor, { name: "analysts" });
-  const connection = await createConnection(actor, {
-    kind: "postgres",
-    name: "shop",
-    host: pg.host,
-    port: pg.port,
-    database: "shop",
-    username: pg.user,
-    password: pg.password,
-    groups: ["analysts"],
+  gateway = await startGatewayFixture({
+    name: "session-reset",
+    targetSql: `
+      create role intruder;
+      create table notes (id int primary key, body text);
+      insert into notes values (1, 'private note');
+      create sequence tickets;
+      create table memo (id int, body text);
+      insert into memo values (1, 'memo');`,
   });
-  connectionId = connection.id;
+  ({ storeUrl, targetUrl, connectionId } = gateway);
   // One session per pool: every use gets the backend the previous one used.
   const store = postgres(storeUrl, { max: 1, onnotice: () => {} });
   await store`update connections set options = options || '{"poolSize": 1}'::jsonb where id = ${connectionId}`;
   await store.end();
+  const { createServiceAccount, loadPrincipal } = await import("@/server/auth");
   const account = await createServiceAccount(actor, { name: "report-bot", groups: ["analysts"] });
   analyst = (await loadPrincipal(account.id, "token"))!;
 });
 
 afterAll(async () => {
-  const { closeAllPools } = await import("./postgres");
-  await closeAllPools();
-  const { getStore } = await import("@/db/store");
-  await (await getStore()).close();
-  await pg?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await gateway?.stop();
 });
 
 /** Runs statements as one use of a pooled session; `readOnly` picks the read-only pool. */
@@ -112,13 +85,13 @@ describe("a pooled target session between two callers", () => {
       "SET ROLE is undone",
       ["set role intruder"],
       ["select current_user::text, session_user::text"],
-      (o) => expect(o.rows).toEqual([[pg.user, pg.user]]),
+      (o) => expect(o.rows).toEqual([[gateway.pg.user, gateway.pg.user]]),
     ],
     [
       "SET SESSION AUTHORIZATION is undone",
       ["set session authorization intruder"],
       ["select current_user::text, session_user::text"],
-      (o) => expect(o.rows).toEqual([[pg.user, pg.user]]),
+      (o) => expect(o.rows).toEqual([[gateway.pg.user, gateway.pg.user]]),
     ],
     [
       "LISTEN is undone",
@@ -250,7 +223,7 @@ describe("a pooled target session between two callers", () => {
       "select body from memo",
     ]);
     expect(error).toBeUndefined();
-    expect(results.at(-1)?.columns).toEqual([{ name: "body", type: "text", table: "public.memo" }]);
+    expect(results.at(-1)?.columns).toEqual([{ name: "body", type: "text", oid: 25, table: "public.memo" }]);
   });
 
   it("does not let one caller FETCH another's WITH HOLD cursor through the pipeline", async () => {

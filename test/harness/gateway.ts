@@ -14,14 +14,18 @@ export interface GatewayFixture {
   storeUrl: string;
   targetUrl: string;
   dataDir: string;
+  /** the id of the connection "shop" */
+  connectionId: string;
   stop(): Promise<void>;
 }
 
 export async function startGatewayFixture(options: {
   name: string;
   targetSql?: string;
+  /** PostgreSQL binaries of a given version (default: the newest installed) */
+  binDir?: string;
 }): Promise<GatewayFixture> {
-  const pg = await startPostgres();
+  const pg = await startPostgres(options.binDir ? { binDir: options.binDir } : {});
   const storeUrl = await createDatabase(pg.url, "store");
   const targetUrl = await createDatabase(pg.url, "shop");
   if (options.targetSql) {
@@ -35,7 +39,7 @@ export async function startGatewayFixture(options: {
   const { createGroup } = await import("@/server/auth");
   const { createConnection } = await import("@/server/connections");
   await createGroup(TEST_ACTOR, { name: "analysts" });
-  await createConnection(TEST_ACTOR, {
+  const connection = await createConnection(TEST_ACTOR, {
     kind: "postgres",
     name: "shop",
     host: pg.host,
@@ -50,6 +54,7 @@ export async function startGatewayFixture(options: {
     storeUrl,
     targetUrl,
     dataDir,
+    connectionId: connection.id,
     async stop() {
       const { settleWebhookDeliveries, stopReviewSignals } = await import("@/server/approvals");
       await settleWebhookDeliveries();
