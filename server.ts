@@ -37,7 +37,7 @@ async function main() {
   // After prepare(): route modules import next/server, which needs Next's AsyncLocalStorage set up.
   // The SQL data path skips Next's router (docs/decisions/0004-sql-data-path.md): the same route modules,
   // the same withAuth wrapper, called directly. Everything else goes to Next.
-  const { dispatchDataRoute } = await import("@/server/http/node-adapter");
+  const { dispatchDataRoute, lingerAfterRefusedBody } = await import("@/server/http/node-adapter");
   const { applySecurityHeaders, securityHeaders } = await import("@/server/http/security-headers");
   const { stampClientAddress } = await import("@/server/http/client-address");
   const headers = securityHeaders({ dev });
@@ -55,6 +55,10 @@ async function main() {
     // Every reply carries the security headers; every handler sees the client's address as worked out here.
     applySecurityHeaders(res, headers);
     stampClientAddress(req, config.trustProxyHops);
+    // A body refused as too large is not read whole, and its client still gets the 413 (see the function).
+    res.once("finish", () => {
+      if (res.statusCode === 413) lingerAfterRefusedBody(req);
+    });
     if (dispatchDataRoute(dataRoutes, req, res)) return;
     handle(req, res).catch((err) => {
       console.error("[portcullis] request failed:", err);

@@ -103,7 +103,7 @@ test("an admin adds a group, a user and a PostgreSQL connection; the password ne
   expect(log).not.toContain("not-the-password-42");
 
   // The new member signs in and sees only the connection their group may use.
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await expect(page).toHaveURL(/\/signin/);
   await signIn(page, base, "dana@example.com", "dana-password-1");
   await expect(page.getByRole("cell", { name: /warehouse/ })).toBeVisible();

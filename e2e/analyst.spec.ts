@@ -64,7 +64,7 @@ test("an analyst queries through the editor: masked results, export, tabs, error
     },
   });
   expect(rule.status(), await rule.text()).toBe(201);
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await expect(page).toHaveURL(/\/signin/);
 
   // The analyst opens the editor on the demo database.

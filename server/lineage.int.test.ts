@@ -57,14 +57,15 @@ beforeAll(async () => {
     create materialized view emp_m as select id, salary + 1 as s1 from employees;
     create materialized view emp_mm as select id, s1 as s2 from emp_m;
     create function inline_pay(x int) returns int language sql immutable as $$ select x + 0 $$;
-    create function opaque_pay(i int) returns int language plpgsql as
+    -- stable: a volatile function would be held as a possible write before lineage is asked
+    create function opaque_pay(i int) returns int stable language plpgsql as
       $$ begin return (select salary from employees where id = i); end $$;
-    create function all_employees() returns setof employees language plpgsql as
+    create function all_employees() returns setof employees stable language plpgsql as
       $$ begin return query select * from employees; end $$;
     create view flip as select id as v from employees;
     create table scratch (v int);
     create type pay_row as (who text, pay int);
-    create function pay_rows() returns setof pay_row language sql as
+    create function pay_rows() returns setof pay_row stable language sql as
       $$ select name, salary from employees $$;
     analyze employees;
     create table big_staff (id int primary key, name text, pay int);
@@ -135,8 +136,12 @@ function withoutStatements(value: unknown): unknown {
   );
 }
 
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
 function expectNoSecret(text: string, label: string) {
-  for (const secret of SECRETS) expect(text, `${label}: ${secret}`).not.toContain(secret);
+  // Session and review ids are random: one may hold "4111" by chance.
+  const scanned = text.replace(UUID, "<id>");
+  for (const secret of SECRETS) expect(scanned, `${label}: ${secret}`).not.toContain(secret);
 }
 
 /** Attempts to take a masked value out: each returns only columns derived from masked ones. */
@@ -234,7 +239,10 @@ describe("masking by lineage", () => {
   it.each(EXTRACTIONS)("masks every column derived from a masked one, or holds it: %s", async (input) => {
     const outcome = await run(input);
     expectNoSecret(JSON.stringify(withoutStatements(outcome)), input);
-    expect(["done", "pending_review"], JSON.stringify(outcome).slice(0, 400)).toContain(outcome.status);
+    // pg_stats is refused outright (it holds samples of values: dangerous by capability).
+    expect(["done", "pending_review", "blocked"], JSON.stringify(outcome).slice(0, 400)).toContain(
+      outcome.status,
+    );
     if (outcome.status === "pending_review") {
       // Grouping or ordering on a masked column: held, naming it.
       expect(outcome.reasons.map((r) => r.message).join(" ")).toMatch(/masked column public\.employees\./);
@@ -380,8 +388,6 @@ const ORACLES: [input: string, column: string][] = [
     "begin; declare c /* odd */ no scroll cursor -- note\n with hold for (select id from employees where salary = 187345); commit",
     "public.employees.salary",
   ],
-  ["/* first */ copy(select id from employees where salary = 187345) to stdout", "public.employees.salary"],
-  ["copy (select id from employees where salary = 187345) to stdout", "public.employees.salary"],
   // How many rows come back, decided by a masked value.
   ["select 1 from employees, generate_series(1, salary / 100000)", "public.employees.salary"],
   ["select id, generate_series(1, salary / 100000) from employees", "public.employees.salary"],
@@ -405,6 +411,16 @@ describe("predicates on masked columns", () => {
     expect(outcome.status).toBe("pending_review");
     if (outcome.status !== "pending_review") return;
     expect(outcome.reasons.map((r) => r.message).join(" ")).toContain(column);
+  });
+
+  it.each([
+    "/* first */ copy(select id from employees where salary = 187345) to stdout",
+    "copy (select id from employees where salary = 187345) to stdout",
+  ])("refuses %s outright: COPY does not pass the gateway, held or not", async (input) => {
+    const outcome = await run(input);
+    expect(outcome.status).toBe("blocked");
+    if (outcome.status !== "blocked") return;
+    expect(outcome.reasons.map((r) => r.message).join(" ")).toMatch(/COPY is not supported/);
   });
 
   it("runs what a rule allows on one masked column and still holds the others", async () => {

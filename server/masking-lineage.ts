@@ -169,6 +169,8 @@ export async function statementLineage(options: {
   masking: MaskingConfig;
   query: TargetQuery;
   cacheable: boolean;
+  /** how many parameters ($1...) the statement takes; > 0 needs `query` bound to one session */
+  parameterCount?: number;
 }): Promise<LineageAnswer> {
   const { connectionId, statement, masking } = options;
   const byText = cache.get(connectionId);
@@ -183,9 +185,15 @@ export async function statementLineage(options: {
   lineageStats.explained++;
   let lineage: StatementLineage;
   try {
-    const plan = (await explainPlan(options.query, statement)) as PlanNode;
+    const plan = (await explainPlan(options.query, statement, options.parameterCount)) as PlanNode;
     const catalog = await relationInfo(options.query, plan, 0);
-    lineage = lineageFromPlan(plan, catalog, masking.columnRules, options.connectionName);
+    lineage = lineageFromPlan(
+      plan,
+      catalog,
+      masking.columnRules,
+      options.connectionName,
+      options.parameterCount,
+    );
   } catch {
     // The target's message is not repeated: it could quote a value.
     return { untraced: "the gateway could not explain this statement to trace its columns" };

@@ -617,6 +617,7 @@ async function executeAndRecord(ctx: {
               masking,
               query,
               cacheable: keepsNames(statements.slice(0, i).map((p) => p.kind)),
+              parameterCount: request.parameters?.length ?? 0,
             });
             if (ctx.rules && !("untraced" in answer) && answer.predicates.length > 0) {
               refuseUnallowedPredicates(s, answer, ctx.rules, request.principal, connection);

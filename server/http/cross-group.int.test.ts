@@ -60,6 +60,16 @@ const CONNECTION_ROUTES: Record<string, Probe | ListProbe> = {
   "GET /api/v1/connections/[name]/masking": { resource: "connection" },
   "PUT /api/v1/connections/[name]/masking": { resource: "connection", body: () => ({}) },
   "DELETE /api/v1/connections/[name]/masking": { resource: "connection" },
+  "GET /api/v1/connections/[name]/classification": { resource: "connection" },
+  "PUT /api/v1/connections/[name]/classification": {
+    resource: "connection",
+    body: () => ({ applyProposed: true }),
+  },
+  "POST /api/v1/connections/[name]/classification/scan": { resource: "connection" },
+  "POST /api/v1/connections/[name]/classification/[id]": {
+    resource: "connection",
+    body: () => ({ action: "reject" }),
+  },
   "POST /api/v1/runs/[id]/cancel": { resource: "run", quietOk: true },
   "GET /api/v1/sessions": { list: ["", "?connection=vault", "?kind=sql&channel=api"] },
   "GET /api/v1/sessions/[id]": { resource: "session" },

@@ -156,13 +156,43 @@ async function writeWebResponse(response: Response, res: ServerResponse): Promis
 /**
  * A reply sent before the body was read (401, 403...): read the rest and drop it, as Node does for a request
  * nobody reads, so the client sees the reply instead of a reset connection. The web stream over the request
- * stops listening first, so nothing is buffered. A 413 is the exception: its connection is closed instead.
+ * stops listening first, so nothing is buffered. A 413 is the exception (lingerAfterRefusedBody).
  */
 function discardUnreadBody(req: IncomingMessage): void {
   if (req.readableEnded) return;
   req.removeAllListeners("data");
   req.removeAllListeners("end");
   req.on("data", () => {});
+  req.resume();
+}
+
+/** How much of a refused body is still read and dropped, and for how long, before its connection is closed. */
+const LINGER_BYTES = 8 * 1024 * 1024;
+const LINGER_MS = 2000;
+
+/**
+ * After a 413 (a body refused as too large, on any route): the rest is not read to its end, but the connection is
+ * not closed at once either. A socket closed with unread data is reset, and the reset can reach a client that is
+ * still sending before the reply does, so it never sees the 413. So, as web servers' "lingering close": the body
+ * is read and dropped for a moment (at most LINGER_BYTES or LINGER_MS, nothing kept), which lets the reply
+ * arrive and the client stop; then the connection is closed. A client that finished its body keeps it.
+ */
+export function lingerAfterRefusedBody(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return;
+  let dropped = 0;
+  const close = () => req.socket.destroy();
+  const timer = setTimeout(close, LINGER_MS);
+  timer.unref();
+  req.removeAllListeners("data");
+  req.removeAllListeners("end");
+  req.on("data", (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES) {
+      clearTimeout(timer);
+      close();
+    }
+  });
+  req.once("end", () => clearTimeout(timer));
   req.resume();
 }
 
@@ -193,9 +223,8 @@ export function dispatchDataRoute(
       const request = await toWebRequest(req, url);
       noteArrival(request, arrived);
       const response = await route.handler(request, { params: Promise.resolve(params) });
-      // A body refused as too large is not read to its end either: the connection closes after the reply.
-      if (response.status === 413) response.headers.set("connection", "close");
       await writeWebResponse(response, res);
+      // A body refused as too large is not read to its end (lingerAfterRefusedBody, from the server).
       if (response.status !== 413) discardUnreadBody(req);
     })().catch((err: unknown) => {
       // withAuth maps every error to a reply; what lands here is a client that went away (mid-body or

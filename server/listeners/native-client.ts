@@ -508,10 +508,13 @@ function blockedNotice(outcome: Extract<SqlOutcome, { status: "blocked" }>): Wir
       ...(outcome.parseError.position !== undefined && { position: outcome.parseError.position }),
     };
   }
-  const denied = outcome.reasons.filter((r) => r.action === "deny").map((r) => r.message);
+  const refusals = outcome.reasons.filter((r) => r.action === "deny");
+  const denied = refusals.map((r) => r.message);
+  // What the gateway cannot carry at all (COPY) is feature_not_supported, not a rule's refusal.
+  const unsupported = refusals.length > 0 && refusals.every((r) => r.ruleName === "not supported");
   return {
     severity: "ERROR",
-    code: "42501",
+    code: unsupported ? "0A000" : "42501",
     message: denied.length > 0 ? denied.join("; ") : "refused by the gateway's rules",
   };
 }

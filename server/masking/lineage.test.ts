@@ -152,6 +152,17 @@ describe("lineage of output columns", () => {
     expect(lineage(plan).columns.map((c) => c.maskAs)).toEqual(maskAs);
   });
 
+  it("reads a client's bound parameter as a value of no column, and only a parameter it binds", () => {
+    const plan = scan("e", ["$1", "(e.salary + $2)", "$3"]);
+    expect(lineageFromPlan(plan, catalog, rules, "hr", 2).columns.map((c) => c.maskAs)).toEqual([
+      undefined,
+      "salary",
+      "untraced",
+    ]);
+    // Without bound parameters a $n is a reference the gateway cannot trace: masked either way.
+    expect(lineage(plan).columns.map((c) => c.maskAs)).toEqual(["untraced", "salary", "untraced"]);
+  });
+
   it("names the masked source columns and says when a column is the source as it is", () => {
     const [plain, computed] = lineage(scan("e", ["e.salary", "(e.salary * 2)"])).columns;
     expect(plain).toEqual({ maskAs: "salary", sources: ["public.employees.salary"], plain: true });

@@ -211,6 +211,8 @@ class PlanResolver {
   constructor(
     plan: PlanNode,
     private readonly catalog: LineageCatalog,
+    /** how many parameters ($1...) the client binds: values it sends, derived from no column */
+    private readonly clientParameters = 0,
   ) {
     walkPlan(plan, (node) => {
       if (node.Alias !== undefined) {
@@ -361,6 +363,8 @@ class PlanResolver {
     for (const token of scanExpression(everyReference ? printed : withoutRevealingNothing(printed))) {
       if (token.kind === "param") {
         const p = this.params.get(token.name);
+        // A subplan's own parameter wins a clash of numbers: it derives from more, never from less.
+        if (!p && Number(token.name.slice(1)) <= this.clientParameters && token.name !== "$0") continue;
         if (!p) out.unknown ??= `the parameter ${token.name} cannot be traced`;
         else union(out, this.columns(p.node)[p.index] ?? { sources: new Set(), unknown: "a subplan output" });
         continue;
@@ -473,13 +477,14 @@ export function lineageFromPlan(
   catalog: LineageCatalog,
   columnRules: readonly ColumnRule[],
   connection: string,
+  clientParameters = 0,
 ): StatementLineage {
   let rules = compiledRules.get(columnRules);
   if (!rules) {
     rules = compileColumnRules(columnRules);
     compiledRules.set(columnRules, rules);
   }
-  const resolver = new PlanResolver(plan, catalog);
+  const resolver = new PlanResolver(plan, catalog, clientParameters);
   const masked = (d: Derivation) =>
     [...d.sources]
       .sort()

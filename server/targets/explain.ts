@@ -10,12 +10,43 @@ import "server-only";
 /** A query on a target session: text and parameters in, rows out. */
 export type TargetQuery = (text: string, params?: unknown[]) => Promise<readonly Record<string, unknown>[]>;
 
-/** The plan's root node of one statement (a single statement: the parser split the input). */
-export async function explainPlan(query: TargetQuery, statement: string): Promise<unknown> {
-  const rows = await query(`explain (verbose, costs off, format json) ${statement}`);
+/**
+ * The plan's root node of one statement (a single statement: the parser split the input). A statement with
+ * parameters ($1, $2... of a native client's extended protocol) is prepared and its generic plan explained (the
+ * parameters stay parameters in it, so a condition on one is seen whatever value comes); that takes several
+ * queries on one session, so `parameterCount` > 0 needs a query bound to one session (a run's own), and the
+ * session's plan_cache_mode is put back as it was.
+ */
+export async function explainPlan(
+  query: TargetQuery,
+  statement: string,
+  parameterCount = 0,
+): Promise<unknown> {
+  const rows =
+    parameterCount > 0
+      ? await explainGeneric(query, statement, parameterCount)
+      : await query(`explain (verbose, costs off, format json) ${statement}`);
   const plan = (rows[0]?.["QUERY PLAN"] as { Plan?: unknown }[] | undefined)?.[0]?.Plan;
   if (!plan || typeof plan !== "object") throw new Error("EXPLAIN returned no plan");
   return plan;
+}
+
+const PREPARED = "portcullis_lineage";
+
+async function explainGeneric(query: TargetQuery, statement: string, parameterCount: number) {
+  const [mode] = await query("select pg_catalog.current_setting('plan_cache_mode') as mode");
+  await query("set plan_cache_mode = force_generic_plan");
+  try {
+    await query(`prepare ${PREPARED} as ${statement}`);
+    try {
+      const nulls = Array.from({ length: parameterCount }, () => "null").join(", ");
+      return await query(`explain (verbose, costs off, format json) execute ${PREPARED}(${nulls})`);
+    } finally {
+      await query(`deallocate ${PREPARED}`);
+    }
+  } finally {
+    await query("select pg_catalog.set_config('plan_cache_mode', $1, false)", [String(mode?.mode ?? "auto")]);
+  }
 }
 
 export interface CatalogFacts {

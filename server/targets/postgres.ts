@@ -412,6 +412,40 @@ export async function openPinnedSession(connectionId: string, onClosed: () => vo
   return session;
 }
 
+type LookupQuery = (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+
+function lookupOn(sql: Sql): LookupQuery {
+  return async (text, params) =>
+    (await sql.unsafe(text, params as never[])) as unknown as Record<string, unknown>[];
+}
+
+/**
+ * The gateway's own look-ups (lineage's EXPLAIN) on a native client's session: inside the client's transaction a
+ * failing one must not abort it, so each runs under a savepoint, rolled back when it fails. Outside a
+ * transaction (SAVEPOINT refused with 25P01) it runs as it is: its failure aborts nothing.
+ */
+function lookupInSavepoint(sql: Sql): LookupQuery {
+  const plain = lookupOn(sql);
+  return async (text, params) => {
+    try {
+      await sql.unsafe("savepoint portcullis_lookup");
+    } catch (err) {
+      if ((err as { code?: unknown }).code === "25P01") return plain(text, params);
+      throw err;
+    }
+    try {
+      const rows = await plain(text, params);
+      await sql.unsafe("release savepoint portcullis_lookup");
+      return rows;
+    } catch (err) {
+      await sql
+        .unsafe("rollback to savepoint portcullis_lookup; release savepoint portcullis_lookup")
+        .simple();
+      throw err;
+    }
+  };
+}
+
 /** The statements in order on one session, stopping at the first error (see runStatements). */
 async function runOn(
   sql: Sql,
@@ -439,10 +473,7 @@ async function runOn(
       return { results, error: new TargetError(message, "0A000", undefined) };
     }
     try {
-      await options.beforeStatement?.(
-        index,
-        async (q, params) => (await sql.unsafe(q, params as never[])) as unknown as Record<string, unknown>[],
-      );
+      await options.beforeStatement?.(index, options.pinned ? lookupInSavepoint(sql) : lookupOn(sql));
       if (readOnlyScope?.(index)) scope = await options.pinned?.beginReadOnly();
       if (options.throughCursor(index)) {
         let rows: unknown[][] = [];

@@ -2,7 +2,6 @@
 // tests can run before `next build`), on a free port with the embedded store in the DATA_DIR given. Its
 // stdout and stderr are pipes the test holds (and may close); the admin command line runs against it.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { cleanupOnExit, getFreePort } from "./free-port";
 
@@ -14,8 +13,6 @@ export interface ConsoleProcess {
   child: ChildProcess;
   /** what it wrote to stdout and stderr while the pipes were open */
   output(): string;
-  /** user + system CPU time the process has used, in clock ticks (from /proc) */
-  cpuTicks(): number;
   stop(): Promise<void>;
 }
 
@@ -85,11 +82,6 @@ export async function startConsoleProcess(
     url,
     child,
     output: () => output,
-    cpuTicks() {
-      // /proc/PID/stat: fields after the command name; utime and stime are the 14th and 15th fields.
-      const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-      return Number(fields[11]) + Number(fields[12]);
-    },
     async stop() {
       unregister();
       if (child.exitCode !== null) return;
