@@ -55,11 +55,11 @@ async function main() {
     // Every reply carries the security headers; every handler sees the client's address as worked out here.
     applySecurityHeaders(res, headers);
     stampClientAddress(req, config.trustProxyHops);
-    // A body refused as too large is not read whole, and its client still gets the 413 (see the function).
+    if (dispatchDataRoute(dataRoutes, req, res)) return;
+    // A body Next's routes refused as too large is not read whole, and its client still gets the 413.
     res.once("finish", () => {
       if (res.statusCode === 413) lingerAfterRefusedBody(req);
     });
-    if (dispatchDataRoute(dataRoutes, req, res)) return;
     handle(req, res).catch((err) => {
       console.error("[portcullis] request failed:", err);
       if (!res.headersSent) res.writeHead(500);

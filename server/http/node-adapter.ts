@@ -177,8 +177,11 @@ const LINGER_MS = 2000;
  * is read and dropped for a moment (at most LINGER_BYTES or LINGER_MS, nothing kept), which lets the reply
  * arrive and the client stop; then the connection is closed. A client that finished its body keeps it.
  */
+const lingering = new WeakSet<IncomingMessage>();
+
 export function lingerAfterRefusedBody(req: IncomingMessage): void {
-  if (req.complete || req.destroyed) return;
+  if (req.complete || req.destroyed || lingering.has(req)) return;
+  lingering.add(req);
   let dropped = 0;
   const close = () => req.socket.destroy();
   const timer = setTimeout(close, LINGER_MS);
@@ -224,8 +227,9 @@ export function dispatchDataRoute(
       noteArrival(request, arrived);
       const response = await route.handler(request, { params: Promise.resolve(params) });
       await writeWebResponse(response, res);
-      // A body refused as too large is not read to its end (lingerAfterRefusedBody, from the server).
-      if (response.status !== 413) discardUnreadBody(req);
+      // A body refused as too large is not read to its end, but its client still gets the reply.
+      if (response.status === 413) lingerAfterRefusedBody(req);
+      else discardUnreadBody(req);
     })().catch((err: unknown) => {
       // withAuth maps every error to a reply; what lands here is a client that went away (mid-body or
       // mid-reply), which needs no log line.

@@ -87,7 +87,7 @@ beforeAll(async () => {
     { method: "POST", pattern: /^\/mcp$/, handler: handler(mcpRoute, "POST") },
   ];
 
-  const { dispatchDataRoute, lingerAfterRefusedBody } = await import("./node-adapter");
+  const { dispatchDataRoute } = await import("./node-adapter");
   const { applySecurityHeaders, securityHeaders } = await import("./security-headers");
   const { stampClientAddress } = await import("./client-address");
   const { handleUpgrade } = await import("@/server/realtime");
@@ -95,9 +95,6 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     applySecurityHeaders(res, securityHeaders({ dev: false }));
     stampClientAddress(req, 0);
-    res.once("finish", () => {
-      if (res.statusCode === 413) lingerAfterRefusedBody(req);
-    });
     if (dispatchDataRoute(routes, req, res)) return;
     res.writeHead(404).end();
   });
