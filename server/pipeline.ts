@@ -56,6 +56,7 @@ import {
   startSessionWithEvent,
 } from "@/server/recording";
 import { escapeUnstorable, unstorableTextProblem } from "@/server/storable-text";
+import { readableColumnsOf } from "@/server/targets/catalog";
 import {
   type PinnedSession,
   queryCatalog,
@@ -370,7 +371,7 @@ async function decideAndRun(
   }
   const statementEvent = {
     input: request.input,
-    ...(parameters && { parameters: await maskedParameters(parameters, connection.id) }),
+    ...(parameters && { parameters: await maskedParameters(parameters, connection) }),
     class: decision.class,
     decision: decision.decision,
     reasons: decision.reasons,
@@ -570,12 +571,9 @@ async function executeAndRecord(ctx: {
       error,
     });
   // Large results are masked batch by batch while the next batch is read (server/masking/pool.ts).
-  const masking = await maskingConfigFor(connection.id).catch(async () => {
+  const masking = await maskingFor(connection).catch(async (err) => {
     await recordFailure("the masking settings cannot be read");
-    throw new GatewayError(
-      "unavailable",
-      "the masking settings cannot be read, so nothing runs (fail closed)",
-    );
+    throw err;
   });
   const maskers = new Map<number, BatchMasker>();
   const lineages = new Map<number, LineageAnswer>();
@@ -779,16 +777,9 @@ function refuseUnallowedPredicates(
 }
 
 /** Parameter values as recorded: masked like result cells (fail closed: unreadable settings, nothing runs). */
-async function maskedParameters(values: readonly (string | null)[], connectionId: string) {
-  try {
-    const masking = await maskingConfigFor(connectionId);
-    return values.map((v) => (v === null ? null : maskText(v, masking).text));
-  } catch {
-    throw new GatewayError(
-      "unavailable",
-      "the masking settings cannot be read, so nothing runs (fail closed)",
-    );
-  }
+async function maskedParameters(values: readonly (string | null)[], connection: ConnectionView) {
+  const masking = await maskingFor(connection);
+  return values.map((v) => (v === null ? null : maskText(v, masking).text));
 }
 
 /** The masking stage's view of result columns: name, type, schema and table, the connection, and lineage. */
@@ -836,7 +827,7 @@ async function describeTargetError(
     const { detail, hint, schema, table } = err.fields;
     const tableColumns =
       quotesFailingRow(detail) && schema && table
-        ? await columnsOfTable(connection.id, schema, table)
+        ? await readableColumnsOf(connection.id, schema, table)
         : undefined;
     const masked = maskTargetError(
       { message: err.message, detail, hint, schema, table, sqlState: err.sqlState },
@@ -858,27 +849,4 @@ async function describeTargetError(
   }
   if (err instanceof GatewayError) return { code: "target_error" as const, message: err.message };
   throw err;
-}
-
-/**
- * A table's live columns in order, as a failing row lists them (only those the gateway's role may read, as
- * PostgreSQL leaves the others out); undefined when the catalog cannot say.
- */
-async function columnsOfTable(connectionId: string, schema: string, table: string) {
-  const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
-  try {
-    const rows = await queryCatalog(
-      connectionId,
-      `select a.attname as name from pg_catalog.pg_attribute a
-         join pg_catalog.pg_class c on c.oid = a.attrelid
-         join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-       where n.nspname = ${literal(schema)} and c.relname = ${literal(table)}
-         and a.attnum > 0 and not a.attisdropped
-         and pg_catalog.has_column_privilege(c.oid, a.attnum, 'SELECT')
-       order by a.attnum`,
-    );
-    return rows.map((r) => String(r.name));
-  } catch {
-    return undefined;
-  }
 }

@@ -1,6 +1,7 @@
 /**
- * Table and column names of a PostgreSQL connection, for completion in the editor. Queried by the gateway
- * itself (not user input) for callers who may use the connection, and cached per connection for a minute.
+ * Table and column names of a PostgreSQL connection: for completion in the editor (queried by the gateway itself,
+ * not user input, for callers who may use the connection, and cached per connection for a minute), and one
+ * table's readable columns in order (what a target error's failing row lists). Names travel as parameters.
  */
 import "server-only";
 import type { Principal } from "@/server/auth/principal";
@@ -49,4 +50,29 @@ export async function describeSchema(principal: Principal, connectionName: strin
   const tables = [...byTable.values()];
   cache.set(connection.id, { at: Date.now(), key: connection.updatedAt, tables });
   return tables;
+}
+
+const TABLE_COLUMNS_SQL = `
+select a.attname as name from pg_catalog.pg_attribute a
+  join pg_catalog.pg_class c on c.oid = a.attrelid
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+where n.nspname = $1 and c.relname = $2 and a.attnum > 0 and not a.attisdropped
+  and pg_catalog.has_column_privilege(c.oid, a.attnum, 'SELECT')
+order by a.attnum`;
+
+/**
+ * A table's live columns in order, as a failing row lists them (only those the gateway's role may read, as
+ * PostgreSQL leaves the others out); undefined when the catalog cannot say.
+ */
+export async function readableColumnsOf(
+  connectionId: string,
+  schema: string,
+  table: string,
+): Promise<string[] | undefined> {
+  try {
+    const rows = await queryCatalog(connectionId, TABLE_COLUMNS_SQL, [schema, table]);
+    return rows.map((r) => String(r.name));
+  } catch {
+    return undefined;
+  }
 }

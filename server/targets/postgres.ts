@@ -467,10 +467,10 @@ async function runOn(
       };
     }
     let scope: "transaction" | "savepoint" | undefined;
-    if (options.statementKinds?.[index] === "CopyStmt") {
-      // postgres.js answers COPY with a stream this driver does not read: refused before it reaches the target.
-      const message = "COPY is not supported through Portcullis yet: use SELECT (or INSERT) statements";
-      return { results, error: new TargetError(message, "0A000", undefined) };
+    const unsupported = unsupportedStatement(options.statementKinds?.[index] ?? "");
+    if (unsupported) {
+      // Refused before it is sent (the pipeline refuses it earlier still): postgres.js answers COPY with a stream.
+      return { results, error: new TargetError(unsupported, "0A000", undefined) };
     }
     try {
       await options.beforeStatement?.(index, options.pinned ? lookupInSavepoint(sql) : lookupOn(sql));
