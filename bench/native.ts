@@ -113,6 +113,7 @@ async function main() {
       tlsCertFile: undefined,
       tlsKeyFile: undefined,
       allowPlaintext: false,
+      idleTimeoutSeconds: undefined,
     },
     dataDir,
     publicUrl: "http://localhost:3000",

@@ -652,3 +652,33 @@ export const dataClassificationSettings = pgTable("data_classification_settings"
 
 export type DataClassification = typeof dataClassifications.$inferSelect;
 export type DataClassificationSettings = typeof dataClassificationSettings.$inferSelect;
+
+/**
+ * A person's short-lived password for native PostgreSQL clients (server/auth/database-credentials.ts), for one
+ * connection. Only a SCRAM-SHA-256 verifier is stored (RFC 5802: salt, iterations, StoredKey, ServerKey); the
+ * password itself is shown once. A person's live credentials share one salt, so the listener can offer it
+ * before it knows which of them the client holds.
+ */
+export const databaseCredentials = pgTable(
+  "database_credentials",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    connectionId: text("connection_id")
+      .notNull()
+      .references(() => connections.id, { onDelete: "cascade" }),
+    /** first characters, to recognise a credential in lists */
+    prefix: text("prefix").notNull(),
+    scramSalt: text("scram_salt").notNull(),
+    scramIterations: integer("scram_iterations").notNull(),
+    storedKey: text("stored_key").notNull(),
+    serverKey: text("server_key").notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [index("database_credentials_user_idx").on(t.userId)],
+);

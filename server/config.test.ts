@@ -69,6 +69,7 @@ describe("PG_LISTEN_*", () => {
       tlsCertFile: undefined,
       tlsKeyFile: undefined,
       allowPlaintext: false,
+      idleTimeoutSeconds: 1800,
     });
     expect(
       parsePgListen({
@@ -77,6 +78,7 @@ describe("PG_LISTEN_*", () => {
         PG_LISTEN_TLS_CERT: "/etc/c.pem",
         PG_LISTEN_TLS_KEY: "/etc/k.pem",
         PG_LISTEN_ALLOW_PLAINTEXT: "on",
+        PG_LISTEN_IDLE_TIMEOUT: "600",
       }),
     ).toEqual({
       port: 6432,
@@ -84,7 +86,11 @@ describe("PG_LISTEN_*", () => {
       tlsCertFile: "/etc/c.pem",
       tlsKeyFile: "/etc/k.pem",
       allowPlaintext: true,
+      idleTimeoutSeconds: 600,
     });
+    expect(parsePgListen({ PG_LISTEN_PORT: "6432", PG_LISTEN_IDLE_TIMEOUT: "off" })?.idleTimeoutSeconds).toBe(
+      undefined,
+    );
   });
 
   it.each([
@@ -95,6 +101,8 @@ describe("PG_LISTEN_*", () => {
       /PG_LISTEN_TLS_CERT and PG_LISTEN_TLS_KEY/,
     ],
     [{ PG_LISTEN_PORT: "6432", PG_LISTEN_ALLOW_PLAINTEXT: "yes" }, /PG_LISTEN_ALLOW_PLAINTEXT/],
+    [{ PG_LISTEN_PORT: "6432", PG_LISTEN_IDLE_TIMEOUT: "5" }, /PG_LISTEN_IDLE_TIMEOUT/],
+    [{ PG_LISTEN_PORT: "6432", PG_LISTEN_IDLE_TIMEOUT: "1h" }, /PG_LISTEN_IDLE_TIMEOUT/],
   ])("refuses %j with a message naming the variable", (env, message) => {
     expect(() => parsePgListen(env)).toThrow(message);
   });

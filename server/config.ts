@@ -147,7 +147,12 @@ export interface PgListenConfig {
   tlsKeyFile: string | undefined;
   /** accept plain-text (non-TLS) clients from any address, not only loopback */
   allowPlaintext: boolean;
+  /** a client sending nothing for this long is closed (57P05, or 25P03 inside a transaction); undefined: never */
+  idleTimeoutSeconds: number | undefined;
 }
+
+/** PG_LISTEN_IDLE_TIMEOUT when unset: half an hour, like a console terminal's default idle limit. */
+export const DEFAULT_PG_IDLE_TIMEOUT_SECONDS = 1800;
 
 /** PG_LISTEN_PORT enables the listener; the other PG_LISTEN_* variables shape it. Throws naming the variable. */
 export function parsePgListen(env: Record<string, string | undefined>): PgListenConfig | undefined {
@@ -168,12 +173,20 @@ export function parsePgListen(env: Record<string, string | undefined>): PgListen
       `PG_LISTEN_ALLOW_PLAINTEXT must be "on" or "off" (got "${env.PG_LISTEN_ALLOW_PLAINTEXT}")`,
     );
   }
+  const idleText = env.PG_LISTEN_IDLE_TIMEOUT?.trim().toLowerCase() ?? "";
+  const idle = idleText === "" ? DEFAULT_PG_IDLE_TIMEOUT_SECONDS : Number(idleText);
+  if (idleText !== "off" && (!Number.isInteger(idle) || idle < 10 || idle > 7 * 86_400)) {
+    throw new Error(
+      `PG_LISTEN_IDLE_TIMEOUT must be seconds between 10 and 604800, or "off" (got "${env.PG_LISTEN_IDLE_TIMEOUT}")`,
+    );
+  }
   return {
     port,
     host: env.PG_LISTEN_HOST?.trim() || "0.0.0.0",
     tlsCertFile,
     tlsKeyFile,
     allowPlaintext: plaintext === "on",
+    idleTimeoutSeconds: idleText === "off" ? undefined : idle,
   };
 }
 

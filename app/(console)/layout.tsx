@@ -36,6 +36,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
   }
   if (hasPermission(principal, "audit:read"))
     items.push({ href: "/audit", label: "Audit log", section: "Admin" });
+  items.push({ href: "/account", label: "Your account", section: "Help" });
   items.push({ href: "/api-docs", label: "API reference", section: "Help" });
   return (
     <div className="shell">

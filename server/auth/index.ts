@@ -10,6 +10,25 @@ export {
   revokeClientSecret,
 } from "./client-secrets";
 export {
+  type CreateDatabaseCredentialInput,
+  createDatabaseCredential,
+  createDatabaseCredentialSchema,
+  DATABASE_CREDENTIAL_PREFIX,
+  type DatabaseCredentialView,
+  isDatabaseCredentialLive,
+  listDatabaseCredentials,
+  NATIVE_END_CHANNEL,
+  type NativeEndSignal,
+  noteDatabaseCredentialUse,
+  onNativeEnd,
+  revokeDatabaseCredential,
+  type ScramCandidates,
+  sameDigest,
+  scramCandidates,
+  scramVerifier,
+  signalNativeEnd,
+} from "./database-credentials";
+export {
   createFirstAdmin,
   type GroupView,
   isSetupNeeded,

@@ -19,6 +19,7 @@ import { ruleInputSchema } from "@/server/policy";
 import { commandRuleInputSchema } from "@/server/terminal";
 import { ADMINISTRATION_PATHS } from "./openapi-administration";
 import { IDENTITY_PATHS } from "./openapi-identity";
+import { NATIVE_PATHS } from "./openapi-native";
 import { MAX_WAIT_SECONDS } from "./prefer";
 import { RESPONSE_SCHEMAS, type ResponseSchemaName } from "./response-schemas";
 
@@ -339,6 +340,7 @@ export const API_PATHS: ApiPath[] = [
   },
   ...ADMINISTRATION_PATHS,
   ...IDENTITY_PATHS,
+  ...NATIVE_PATHS,
   // Access reviews (server/access-review): the matrix, the auditor's questions, campaigns and revocations.
   {
     path: "/api/v1/access",

@@ -1,7 +1,8 @@
 /**
  * Who a native client is and whether it may use the connection it names: `user` (a service account's name or a
  * person's email), the password (an API token of that principal, checked by server/auth like a bearer token),
- * and `dbname` (a connection's name). Refusals carry the SQLSTATE PostgreSQL would use: 28P01 wrong credential,
+ * or, for a person, a database credential checked with SCRAM (pg-listener.ts, scram.ts), and `dbname` (a
+ * connection's name). Refusals carry the SQLSTATE PostgreSQL would use: 28P01 wrong credential,
  * 28000 not allowed, 3D000 no such database. Failed passwords are limited per address and per user name.
  * Not responsible for the protocol (pg-listener.ts) or for what the client may run once in (the pipeline).
  */
@@ -43,36 +44,67 @@ export function namesPrincipal(user: string, principal: Principal): boolean {
   return wanted === principal.email.toLowerCase();
 }
 
+/** A refusal while this address or user name has had too many failed passwords, else undefined. */
+export function failureLimitRefusal(user: string, address: string): NativeRefusal | undefined {
+  const limited = [
+    failures.byAddress.peek(`address:${address}`),
+    failures.byUser.peek(`user:${user.trim().toLowerCase()}`),
+  ].find((d) => !d.allowed);
+  if (!limited) return undefined;
+  return {
+    code: "28000",
+    message: `too many failed passwords from this address or for this user; try again in ${limited.retryAfterSeconds} s`,
+  };
+}
+
+/** Counts one failed password against the address and the user name. */
+export function noteFailedPassword(user: string, address: string) {
+  failures.byAddress.take(`address:${address}`);
+  failures.byUser.take(`user:${user.trim().toLowerCase()}`);
+}
+
+/**
+ * Does this user name authenticate with SCRAM (a person's email: their database credentials) rather than a
+ * cleartext API token (a service account's name or service email)?
+ */
+export function usesScram(user: string): boolean {
+  const name = user.trim().toLowerCase();
+  return name.includes("@") && !name.endsWith(SERVICE_EMAIL_DOMAIN);
+}
+const SERVICE_EMAIL_DOMAIN = "@service.portcullis";
+
 export async function authenticateNative(input: {
   user: string;
   password: string;
   database: string | undefined;
   address: string;
 }): Promise<NativeAuthResult> {
-  const addressKey = `address:${input.address}`;
-  const userKey = `user:${input.user.trim().toLowerCase()}`;
-  const limited = [failures.byAddress.peek(addressKey), failures.byUser.peek(userKey)].find(
-    (d) => !d.allowed,
-  );
-  if (limited) {
-    return refuse(
-      "28000",
-      `too many failed passwords from this address or for this user; try again in ${limited.retryAfterSeconds} s`,
-    );
-  }
+  const limited = failureLimitRefusal(input.user, input.address);
+  if (limited) return { ok: false, refusal: limited };
   const principal = await principalFromToken(input.password);
   if (!principal || !namesPrincipal(input.user, principal)) {
-    failures.byAddress.take(addressKey);
-    failures.byUser.take(userKey);
+    noteFailedPassword(input.user, input.address);
     return refuse(
       "28P01",
       `password authentication failed for user "${input.user}" (the password is an API token of that user)`,
     );
   }
+  return admitToConnection(principal, input.user, input.database);
+}
+
+/**
+ * An authenticated principal and the connection its client names: 28000 without `connections:use` or for a
+ * connection it may not use, 3D000 for no such connection (or an SSH one).
+ */
+export async function admitToConnection(
+  principal: Principal,
+  user: string,
+  database: string | undefined,
+): Promise<NativeAuthResult> {
   if (!hasPermission(principal, "connections:use")) {
-    return refuse("28000", `${input.user} may not use connections`);
+    return refuse("28000", `${user} may not use connections`);
   }
-  const name = input.database?.trim() ?? "";
+  const name = database?.trim() ?? "";
   if (name === "") return refuse("3D000", "dbname must name a Portcullis connection");
   try {
     const connection = await getConnectionForUse(principal, name);
@@ -94,6 +126,6 @@ export async function authenticateNative(input: {
     },
   );
   return exists
-    ? refuse("28000", `${input.user} may not use connection "${name}"`)
+    ? refuse("28000", `${user} may not use connection "${name}"`)
     : refuse("3D000", `no connection named "${name}"`);
 }

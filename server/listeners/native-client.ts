@@ -10,7 +10,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import type { Principal } from "@/server/auth";
-import type { ConnectionView } from "@/server/connections";
+import { type ConnectionView, getConnectionForUse } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import { LIMITS, runSql, type SqlOutcome, type StatementOutcome } from "@/server/pipeline";
 import { endSession } from "@/server/recording";
@@ -54,6 +54,8 @@ export interface NativeClientOptions {
   send: (bytes: Buffer) => void;
   /** closes the client's socket */
   end: () => void;
+  /** a client that sends nothing for this long is closed; undefined: never */
+  idleTimeoutMs?: number;
 }
 
 /** GatewayError codes as the SQLSTATE a PostgreSQL client understands. */
@@ -120,9 +122,79 @@ export class NativeClient {
 
   /** Queues one frontend message (type byte, length, body); messages are handled one at a time, in order. */
   enqueue(message: Buffer) {
+    this.waiting++;
+    this.stopIdleTimer();
     this.queue = this.queue
       .then(() => (this.closed ? undefined : this.handle(message)))
-      .catch((err) => this.fatal(err));
+      .catch((err) => this.fatal(err))
+      .finally(() => {
+        this.waiting--;
+        if (this.waiting === 0) this.startIdleTimer();
+      });
+  }
+
+  /** messages queued and not handled yet (the idle clock runs only when there are none) */
+  private waiting = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  /** Starts the idle clock (after the start-up, and whenever the client's messages are all handled). */
+  startIdleTimer() {
+    const ms = this.o.idleTimeoutMs;
+    if (ms === undefined || this.closed) return;
+    this.stopIdleTimer();
+    this.idleTimer = setTimeout(() => {
+      // PostgreSQL's own codes: idle_session_timeout, idle_in_transaction_session_timeout
+      const inTransaction = this.status !== "I";
+      this.terminate(
+        inTransaction ? "25P03" : "57P05",
+        `terminating connection due to ${inTransaction ? "idle-in-transaction" : "idle-session"} timeout ` +
+          `(${Math.round(ms / 1000)} s without a message; PG_LISTEN_IDLE_TIMEOUT)`,
+      );
+    }, ms);
+    this.idleTimer.unref();
+  }
+
+  private stopIdleTimer() {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  /**
+   * Ends the client from the gateway's side (killed from the console, credential revoked, access removed, idle):
+   * a FATAL ErrorResponse saying why, the socket closed, the target session closed and the session ended.
+   */
+  terminate(code: string, message: string) {
+    if (this.closed) return;
+    this.o.send(errorResponse({ severity: "FATAL", code, message }));
+    this.o.end();
+    void this.close();
+  }
+
+  /**
+   * Is the principal still who they were and still allowed this connection? Asked between statements by the
+   * listener (so a disabled account or a removed group ends an idle client too); terminates the client if not.
+   */
+  async recheck(): Promise<void> {
+    if (this.closed) return;
+    const principal = await this.o.identify();
+    if (!principal || principal.id !== this.o.principal.id) {
+      this.terminate(
+        "28000",
+        "the credential of this connection was revoked or has expired, or its account was disabled",
+      );
+      return;
+    }
+    try {
+      await getConnectionForUse(principal, this.o.connection.name);
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      if (err.code === "forbidden" || err.code === "not_found") {
+        this.terminate(
+          "28000",
+          `${principal.email} may no longer use connection "${this.o.connection.name}"`,
+        );
+      }
+    }
   }
 
   /** Cancels the statement running now, if any (a CancelRequest with this client's key). */
@@ -134,6 +206,7 @@ export class NativeClient {
   close(state: "ended" | "failed" = "ended"): Promise<void> {
     this.closing ??= (async () => {
       this.closed = true;
+      this.stopIdleTimer();
       this.cancel();
       await this.o.target.close();
       await endSession(this.o.sessionId, state).catch((err) =>

@@ -69,6 +69,7 @@ beforeAll(async () => {
       tlsCertFile: undefined,
       tlsKeyFile: undefined,
       allowPlaintext: false,
+      idleTimeoutSeconds: undefined,
     },
     dataDir,
     publicUrl: PUBLIC_URL,

@@ -3,24 +3,62 @@
  * pg-gateway does the start-up: SSLRequest answered with TLS (tls-certificate.ts), the StartupMessage parsed,
  * the cleartext password asked for, message framing. This module decides who may connect (plain text only from
  * loopback unless allowed; native-auth.ts for credentials), opens the client's pinned target session and its
- * recorded session (channel "native"), and hands every later message to a NativeClient, in order. pg-gateway's
+ * recorded session (channel "native"), and hands every later message to a NativeClient, in order.
+ * A person authenticates with SCRAM-SHA-256 against their database credentials (scram.ts); a service account's
+ * API token comes as a cleartext password, asked for only inside TLS or from loopback. Live clients end when
+ * killed from the console or their credential is revoked (NATIVE_END_CHANNEL, any replica), when their
+ * principal may no longer use the connection (rechecked every second), or after PG_LISTEN_IDLE_TIMEOUT. pg-gateway's
  * own query handling is never reached (it would print the query). Not responsible for what a query may do.
  */
 import "server-only";
 import { randomInt } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { PostgresConnection } from "pg-gateway";
-import { principalFromToken } from "@/server/auth";
+import {
+  actorOf,
+  isDatabaseCredentialLive,
+  loadPrincipal,
+  NATIVE_END_CHANNEL,
+  type NativeEndSignal,
+  noteDatabaseCredentialUse,
+  onNativeEnd,
+  type Principal,
+  principalFromToken,
+  scramCandidates,
+} from "@/server/auth";
 import type { PgListenConfig } from "@/server/config";
-import { startSessionWithEvent } from "@/server/recording";
+import { endSession, startSessionWithEvent } from "@/server/recording";
+import { listenOnStore } from "@/server/store-listen";
 import { openPinnedSession, type PinnedSession } from "@/server/targets/postgres";
-import { authenticateNative } from "./native-auth";
+import {
+  admitToConnection,
+  authenticateNative,
+  failureLimitRefusal,
+  type NativeAuthResult,
+  noteFailedPassword,
+  usesScram,
+} from "./native-auth";
 import { FORWARDED_PARAMETERS, NativeClient } from "./native-client";
+import {
+  type ClientFirst,
+  newServerNonce,
+  parseClientFinal,
+  parseClientFirst,
+  SCRAM_MECHANISM,
+  ScramError,
+  serverFirst,
+  verifyClientFinal,
+} from "./scram";
 import { loadListenerCertificate } from "./tls-certificate";
 import {
+  authenticationOk,
+  authenticationSasl,
+  authenticationSaslContinue,
+  authenticationSaslFinal,
   backendKeyData,
   errorResponse,
   FrontendFramer,
+  FrontendReader,
   parameterStatus,
   readyForQuery,
   type WireNotice,
@@ -54,6 +92,13 @@ export function mayUsePlaintext(address: string, allowPlaintext: boolean): boole
 export const PRE_AUTH_MAX_BYTES = 64 * 1024;
 export const PRE_AUTH_TIMEOUT_MS = 30_000;
 
+/**
+ * How often live clients are asked whether their principal may still use their connection (a disabled account,
+ * a removed group or grant ends an idle client too, not only at its next statement). The checks read the
+ * request caches, which every change clears, so a tick costs no store query when nothing changed.
+ */
+export const RECHECK_INTERVAL_MS = 1_000;
+
 const CANCEL_REQUEST_CODE = 80877102;
 const GSSENC_REQUEST_CODE = 80877104;
 
@@ -71,7 +116,53 @@ export async function startPgListener(options: {
   const tls = { cert: certificate.cert, key: certificate.key };
   /** live clients by their cancel key, "processId:secret" */
   const clients = new Map<string, NativeClient>();
+  /** live clients by their recorded session, with the database credential they connected with */
+  const live = new Map<string, { client: NativeClient; credentialId: string | undefined }>();
   const sockets = new Set<Socket>();
+
+  /** Killed from the console, or the credential revoked: on whichever replica runs the session. */
+  const endSignalled = (signal: NativeEndSignal) => {
+    for (const [sessionId, entry] of live) {
+      const matches =
+        "sessionId" in signal ? sessionId === signal.sessionId : entry.credentialId === signal.credentialId;
+      if (matches) entry.client.terminate("57P01", `terminating connection: ${signal.reason}`);
+    }
+  };
+  const stopLocalSignals = onNativeEnd(endSignalled);
+  const stopStoreSignals = await listenOnStore(NATIVE_END_CHANNEL, (payload) => {
+    try {
+      const signal = JSON.parse(payload) as Partial<
+        NativeEndSignal & { sessionId: string; credentialId: string }
+      >;
+      if (typeof signal.reason !== "string") return;
+      if (typeof signal.sessionId === "string")
+        endSignalled({ sessionId: signal.sessionId, reason: signal.reason });
+      else if (typeof signal.credentialId === "string")
+        endSignalled({ credentialId: signal.credentialId, reason: signal.reason });
+    } catch {
+      // not ours: ignored
+    }
+  });
+  let rechecking = false;
+  const recheckTimer = setInterval(() => {
+    if (rechecking || live.size === 0) return;
+    rechecking = true;
+    void Promise.all(
+      [...live.values()].map(({ client }) =>
+        client
+          .recheck()
+          .catch((err) =>
+            console.error(
+              "[portcullis] could not recheck a native client:",
+              err instanceof Error ? err.message : err,
+            ),
+          ),
+      ),
+    ).finally(() => {
+      rechecking = false;
+    });
+  }, RECHECK_INTERVAL_MS);
+  recheckTimer.unref();
 
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -87,7 +178,16 @@ export async function startPgListener(options: {
     const preAuthTimer = setTimeout(() => socket.destroy(), PRE_AUTH_TIMEOUT_MS);
     let client: NativeClient | undefined;
     let cancelKey: string | undefined;
+    let sessionKey: string | undefined;
     let authenticating = false;
+    /** the person's SCRAM exchange is under way (AuthenticationSASL sent instead of asking for a cleartext one) */
+    let scram = false;
+    /** the next message of the authentication exchange goes here */
+    let authStep: ((message: Buffer) => Promise<void>) | undefined;
+    const failStartup = (err: unknown) => {
+      console.error("[portcullis] native client start-up failed:", err instanceof Error ? err.message : err);
+      refuse({ code: "XX000", message: "the gateway could not start this session" });
+    };
     const send = (bytes: Buffer) => {
       const current = connection?.socket ?? socket;
       if (!current.destroyed) current.write(bytes);
@@ -100,6 +200,7 @@ export async function startPgListener(options: {
       clearTimeout(preAuthTimer);
       sockets.delete(socket);
       if (cancelKey) clients.delete(cancelKey);
+      if (sessionKey) live.delete(sessionKey);
       void client?.close();
     });
 
@@ -141,8 +242,9 @@ export async function startPgListener(options: {
         onTlsUpgrade: () => {
           connection?.secureSocket?.on("error", () => {});
         },
-        onStartup: () => {
-          if (!connection?.secureSocket && !mayUsePlaintext(address, config.allowPlaintext)) {
+        onStartup: (state) => {
+          const tls = connection?.secureSocket !== undefined;
+          if (!tls && !mayUsePlaintext(address, config.allowPlaintext)) {
             refuse({
               code: "28000",
               message: "Portcullis refuses plain-text connections from other machines: connect with TLS",
@@ -150,16 +252,31 @@ export async function startPgListener(options: {
             });
             return true;
           }
-          return false; // pg-gateway asks for the password
+          if (usesScram(state.clientInfo?.parameters.user ?? "")) {
+            scram = true;
+            send(authenticationSasl([SCRAM_MECHANISM]));
+            return true;
+          }
+          // An API token travels as a cleartext password: only where nobody else can read it.
+          if (!tls && !isLoopback(address)) {
+            refuse({
+              code: "28000",
+              message:
+                "an API token is sent as a cleartext password, so only over TLS (or from this machine)",
+              hint: "use sslmode=require",
+            });
+            return true;
+          }
+          return false; // pg-gateway asks for the cleartext password
         },
         onMessage: (data, state) => {
           if (!state.hasStarted || !connection) return false; // SSLRequest, StartupMessage: pg-gateway's
-          if (data[0] !== 0x70 /* p: PasswordMessage */ || authenticating) {
+          if (data[0] !== 0x70 /* p: PasswordMessage, SASLInitialResponse */ || authenticating) {
             refuse({ code: "08P01", message: "expected a password message" });
             return true;
           }
           authenticating = true;
-          const password = Buffer.from(data.subarray(5, data.length - 1)).toString("utf8");
+          const first = Buffer.from(data);
           // From here on the messages are framed here (FrontendFramer): pg-gateway 0.2.4 hands a hook an empty
           // view for every message after the first of a chunk (docs/decisions/0009-native-postgres-listener.md).
           const clientSocket = connection.detach();
@@ -174,27 +291,114 @@ export async function startPgListener(options: {
             }
             for (const m of messages) {
               if (client) client.enqueue(Buffer.from(m));
-              else {
+              else if (authStep) {
+                const step = authStep;
+                authStep = undefined;
+                void step(Buffer.from(m)).catch(failStartup);
+              } else {
                 refuse({ code: "08P01", message: "a message came before authentication ended" });
                 return;
               }
             }
           });
-          void admit(password, state.clientInfo?.parameters ?? { user: "" }).catch((err) => {
-            console.error(
-              "[portcullis] native client start-up failed:",
-              err instanceof Error ? err.message : err,
-            );
-            refuse({ code: "XX000", message: "the gateway could not start this session" });
-          });
+          const parameters = state.clientInfo?.parameters ?? { user: "" };
+          void (scram ? scramBegin(first, parameters) : cleartext(first, parameters)).catch(failStartup);
           return true;
         },
       });
 
-    /** Authenticates, opens the pinned target session and the recorded session, then says ready. */
-    async function admit(password: string, parameters: Record<string, string>) {
+    /** A service account: its API token as a cleartext password (pg-listener only asks for one inside TLS). */
+    async function cleartext(message: Buffer, parameters: Record<string, string>) {
+      const password = message.subarray(5, message.length - 1).toString("utf8");
       const user = parameters.user ?? "";
       const result = await authenticateNative({ user, password, database: parameters.database, address });
+      await admit(result, parameters, () => principalFromToken(password));
+    }
+
+    /**
+     * A person: SCRAM-SHA-256 against the verifiers of their live database credentials. The client's first
+     * message is answered with the person's salt (a made-up but stable one for a name with no credentials), its
+     * proof is checked against each verifier, and the matching credential must be for the connection named.
+     */
+    async function scramBegin(message: Buffer, parameters: Record<string, string>) {
+      const user = parameters.user ?? "";
+      const limited = failureLimitRefusal(user, address);
+      if (limited) {
+        refuse(limited);
+        return;
+      }
+      let first: ClientFirst;
+      try {
+        const reader = new FrontendReader(message);
+        const mechanism = reader.cstring();
+        if (mechanism !== SCRAM_MECHANISM) {
+          throw new ScramError(
+            `the SASL mechanism must be ${SCRAM_MECHANISM} (channel binding is not offered)`,
+          );
+        }
+        first = parseClientFirst(reader.value(reader.int32()) ?? "");
+      } catch (err) {
+        if (!(err instanceof ScramError || err instanceof RangeError)) throw err;
+        refuse({ code: "08P01", message: err.message });
+        return;
+      }
+      const candidates = await scramCandidates(user);
+      const combinedNonce = first.nonce + newServerNonce();
+      const serverFirstMessage = serverFirst(combinedNonce, candidates.salt, candidates.iterations);
+      authStep = async (reply) => {
+        if (reply[0] !== 0x70) {
+          refuse({ code: "08P01", message: "expected a SASL response" });
+          return;
+        }
+        let verified: ReturnType<typeof verifyClientFinal<(typeof candidates.credentials)[number]>>;
+        try {
+          verified = verifyClientFinal({
+            first,
+            serverFirstMessage,
+            combinedNonce,
+            final: parseClientFinal(new FrontendReader(reply).rest()),
+            candidates: candidates.credentials,
+          });
+        } catch (err) {
+          if (!(err instanceof ScramError)) throw err;
+          verified = undefined;
+        }
+        const principal =
+          verified && candidates.userId ? await loadPrincipal(candidates.userId, "token") : undefined;
+        if (!verified || !principal) {
+          noteFailedPassword(user, address);
+          refuse({
+            code: "28P01",
+            message: `password authentication failed for user "${user}" (the password is a database credential from the console's Connect dialog)`,
+          });
+          return;
+        }
+        const credentialId = verified.candidate.id;
+        let result = await admitToConnection(principal, user, parameters.database);
+        if (result.ok && result.connection.id !== verified.candidate.connectionId) {
+          result = {
+            ok: false,
+            refusal: {
+              code: "28000",
+              message: `this credential is for another connection; get one for "${result.connection.name}" from its Connect dialog`,
+            },
+          };
+        }
+        const identify = async () =>
+          (await isDatabaseCredentialLive(credentialId)) ? loadPrincipal(principal.id, "token") : null;
+        await admit(result, parameters, identify, { credentialId, saslFinal: verified.serverFinal });
+      };
+      send(authenticationSaslContinue(serverFirstMessage));
+    }
+
+    /** Once authenticated: opens the pinned target session and the recorded session, then says ready. */
+    async function admit(
+      result: NativeAuthResult,
+      parameters: Record<string, string>,
+      identify: () => Promise<Principal | null>,
+      credential?: { credentialId: string; saslFinal: string },
+    ) {
+      const user = parameters.user ?? "";
       if (!result.ok) {
         refuse(result.refusal);
         return;
@@ -227,30 +431,49 @@ export async function startPgListener(options: {
           clientAddress: address,
           tls: connection?.secureSocket !== undefined,
           user,
+          ...(credential && { credential: "database credential" }),
         },
       }).catch(async (err) => {
         await pinned.close();
         throw err;
       });
+      if (credential) {
+        // Fail closed: a use of a credential that cannot be audited does not open a session.
+        await noteDatabaseCredentialUse(actorOf(principal), credential.credentialId, {
+          connection: target.name,
+          address,
+          sessionId,
+        }).catch(async (err) => {
+          await pinned.close();
+          await endSession(sessionId, "failed").catch(() => {});
+          throw err;
+        });
+      }
       const processId = randomInt(1, 2 ** 31 - 1);
       const secret = randomInt(1, 2 ** 31 - 1);
       client = new NativeClient({
         principal,
-        identify: () => principalFromToken(password),
+        identify,
         connection: target,
         sessionId,
         target: pinned,
         publicUrl: options.publicUrl,
         send,
         end: () => (connection?.socket ?? socket).end(),
+        ...(config.idleTimeoutSeconds !== undefined && { idleTimeoutMs: config.idleTimeoutSeconds * 1000 }),
       });
       cancelKey = `${processId}:${secret}`;
       clients.set(cancelKey, client);
+      sessionKey = sessionId;
+      live.set(sessionId, { client, credentialId: credential?.credentialId });
       if (socket.destroyed) {
         void client.close();
         return;
       }
-      const hello: Buffer[] = [Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 0])]; // AuthenticationOk
+      const hello: Buffer[] = [
+        ...(credential ? [authenticationSaslFinal(credential.saslFinal)] : []),
+        authenticationOk(),
+      ];
       for (const [name, value] of pinned.parameters) {
         if (FORWARDED_PARAMETERS.has(name)) hello.push(parameterStatus(name, value));
       }
@@ -265,6 +488,7 @@ export async function startPgListener(options: {
       send(Buffer.concat(hello));
       clearTimeout(preAuthTimer);
       socket.off("data", countPreAuth);
+      client.startIdleTimer();
     }
   });
 
@@ -283,6 +507,9 @@ export async function startPgListener(options: {
     fingerprint: certificate.fingerprint,
     certificateSource: certificate.source,
     async close() {
+      clearInterval(recheckTimer);
+      stopLocalSignals();
+      await stopStoreSignals?.();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
       // each client's target session closed (rolling back what it left open) and its session ended

@@ -133,6 +133,13 @@ export class FrontendReader {
     return n;
   }
 
+  /** the rest of the message as UTF-8 text */
+  rest(): string {
+    const text = this.message.toString("utf8", this.at);
+    this.at = this.message.length;
+    return text;
+  }
+
   /** `length` bytes as UTF-8 text, or null for length -1 */
   value(length: number): string | null {
     if (length < 0) return null;
@@ -149,6 +156,15 @@ export const readyForQuery = (status: TransactionStatus) => message("Z", Buffer.
 
 export const parameterStatus = (name: string, value: string) =>
   message("S", Buffer.concat([cstring(name), cstring(value)]));
+
+/** Authentication requests (type R): Ok (0), CleartextPassword (3), SASL (10), SASLContinue (11), SASLFinal (12). */
+export const authenticationOk = () => message("R", int32(0));
+export const authenticationSasl = (mechanisms: readonly string[]) =>
+  message("R", Buffer.concat([int32(10), ...mechanisms.map(cstring), Buffer.from([0])]));
+export const authenticationSaslContinue = (data: string) =>
+  message("R", Buffer.concat([int32(11), Buffer.from(data, "utf8")]));
+export const authenticationSaslFinal = (data: string) =>
+  message("R", Buffer.concat([int32(12), Buffer.from(data, "utf8")]));
 
 export const backendKeyData = (processId: number, secretKey: number) =>
   message("K", Buffer.concat([int32(processId), int32(secretKey)]));

@@ -6,7 +6,9 @@ import Link from "next/link";
 import { ConnectionPicker } from "@/components/editor/connection-picker";
 import { SqlWorkbench } from "@/components/editor/sql-workbench";
 import type { EditorConnection } from "@/components/editor/types";
+import { ConnectDialog } from "@/components/native/connect-dialog";
 import { hasPermission, requirePrincipal } from "@/server/auth";
+import { getConfig } from "@/server/config";
 import { listConnections } from "@/server/connections";
 
 export const metadata = { title: "SQL editor" };
@@ -43,7 +45,17 @@ export default async function EditorPage({
             and every run is recorded.
           </p>
         </div>
-        {connections.length > 0 && <ConnectionPicker connections={connections} selected={selected} />}
+        <div className="btn-row">
+          {connections.length > 0 && <ConnectionPicker connections={connections} selected={selected} />}
+          {selected !== null && principal.kind === "person" && (
+            <ConnectDialog
+              key={selected}
+              connection={selected}
+              maxSeconds={getConfig().sessionMaxAgeSeconds}
+              listenerOn={getConfig().pgListen !== undefined}
+            />
+          )}
+        </div>
       </div>
       {connections.length === 0 ? (
         <div className="panel empty">

@@ -2,8 +2,10 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { ConnectionForm } from "@/components/connections/connection-form";
 import { OwnerPanel } from "@/components/connections/owner-panel";
+import { ConnectDialog } from "@/components/native/connect-dialog";
 import { connectionOwnerGroupId } from "@/server/access-review";
 import { listGroups, requirePrincipal } from "@/server/auth";
+import { getConfig } from "@/server/config";
 import { getConnectionForUse } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 
@@ -33,6 +35,15 @@ export default async function EditConnectionPage({
       <p className="lead">
         {connection.kind === "postgres" ? "PostgreSQL" : "SSH"} · {connection.host}:{connection.port}
       </p>
+      {connection.kind === "postgres" && principal.kind === "person" && (
+        <div className="btn-row">
+          <ConnectDialog
+            connection={connection.name}
+            maxSeconds={getConfig().sessionMaxAgeSeconds}
+            listenerOn={getConfig().pgListen !== undefined}
+          />
+        </div>
+      )}
       {connection.kind === "postgres" && (
         <p className="small">
           <Link href={`/connections/${encodeURIComponent(connection.name)}/classification`}>
