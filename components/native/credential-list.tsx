@@ -58,6 +58,7 @@ export function CredentialList({ credentials }: { credentials: CredentialRow[] }
                   <button
                     type="button"
                     className="btn small danger"
+                    aria-label={`Revoke ${c.prefix}… for ${c.connection}`}
                     disabled={busy}
                     onClick={() =>
                       void run(
