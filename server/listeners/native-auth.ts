@@ -7,11 +7,12 @@
  * Not responsible for the protocol (pg-listener.ts) or for what the client may run once in (the pipeline).
  */
 import "server-only";
-import { hasPermission, type Principal, principalFromToken } from "@/server/auth";
+import { hasPermission, loadPrincipal, type Principal, principalFromToken } from "@/server/auth";
 import { type ConnectionView, connectionIdByName, getConnectionForUse } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import { createRateLimiter } from "@/server/http/rate-limit";
 import { processSingleton } from "@/server/singleton";
+import { storeCache } from "@/server/store-cache";
 
 export interface NativeRefusal {
   code: "28P01" | "28000" | "3D000";
@@ -34,6 +35,16 @@ const refuse = (code: NativeRefusal["code"], message: string): NativeAuthResult 
   ok: false,
   refusal: { code, message },
 });
+
+const people = storeCache<Principal | null>("nativePeople");
+
+/**
+ * A person as they are now (groups, role; null once disabled or deleted), through a request cache that every
+ * audited change clears: asked before each statement and at each recheck of a client with a database credential.
+ */
+export function personNow(userId: string): Promise<Principal | null> {
+  return people.get(userId, () => loadPrincipal(userId, "token"));
+}
 
 /** Is `user` this principal's name as a native client gives it? */
 export function namesPrincipal(user: string, principal: Principal): boolean {

@@ -36,6 +36,7 @@ import {
   failureLimitRefusal,
   type NativeAuthResult,
   noteFailedPassword,
+  personNow,
   usesScram,
 } from "./native-auth";
 import { FORWARDED_PARAMETERS, NativeClient } from "./native-client";
@@ -385,7 +386,7 @@ export async function startPgListener(options: {
           };
         }
         const identify = async () =>
-          (await isDatabaseCredentialLive(credentialId)) ? loadPrincipal(principal.id, "token") : null;
+          (await isDatabaseCredentialLive(credentialId)) ? personNow(principal.id) : null;
         await admit(result, parameters, identify, { credentialId, saslFinal: verified.serverFinal });
       };
       send(authenticationSaslContinue(serverFirstMessage));
