@@ -489,6 +489,22 @@ describe("ending live sessions", () => {
     }
   });
 
+  it("ends a live session when its credential expires, without waiting for a statement", async () => {
+    const expiring = await credential();
+    const c = await connectPg({ password: expiring.password });
+    try {
+      expect((await c.query("select 1 as n")).rows[0]?.n).toBe(1);
+      await onStore(
+        (sql) =>
+          sql`update database_credentials set expires_at = now() - interval '1 second' where id = ${expiring.id}`,
+      );
+      await waitFor(() => c.errors.length > 0, "the expired credential's client error");
+      expect(c.errors[0]).toMatchObject({ code: "28000", message: expect.stringMatching(/expired/) });
+    } finally {
+      await c.end().catch(() => {});
+    }
+  });
+
   it("closes an idle client after the idle timeout (57P05), and one idle in a transaction (25P03)", async () => {
     const { password } = await credential();
     const idle = await connectPg({ password, port: idleListener.port });
