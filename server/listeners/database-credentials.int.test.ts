@@ -442,6 +442,31 @@ describe("ending live sessions", () => {
     }
   });
 
+  it("ends a session when another replica asks (NOTIFY on the store), and ignores payloads that are not ours", async () => {
+    const { NATIVE_END_CHANNEL } = await import("@/server/auth");
+    const { notifyOnStore } = await import("@/server/store-listen");
+    const { password } = await credential();
+    const before = new Set((await liveNativeSessions()).map((s) => s.id));
+    const c = await connectPg({ password });
+    try {
+      const [session] = (await liveNativeSessions()).filter((s) => !before.has(s.id));
+      if (!session) throw new Error("no live native session recorded");
+      for (const junk of ["not json", "{}", JSON.stringify({ sessionId: session.id }), "[1]"]) {
+        await notifyOnStore(NATIVE_END_CHANNEL, junk);
+      }
+      expect((await c.query("select 1 as n")).rows[0]?.n).toBe(1);
+      // only the store's NOTIFY: this process's own handlers are not called
+      await notifyOnStore(
+        NATIVE_END_CHANNEL,
+        JSON.stringify({ sessionId: session.id, reason: "ended by the other replica" }),
+      );
+      await waitFor(() => c.errors.length > 0, "the client's error");
+      expect(c.errors[0]).toMatchObject({ code: "57P01", message: expect.stringMatching(/other replica/) });
+    } finally {
+      await c.end().catch(() => {});
+    }
+  });
+
   it("refuses to end what is not a live native session", async () => {
     const { endNativeSession } = await import("./end-session");
     await expect(endNativeSession(actor, "no-such-session")).rejects.toMatchObject({ code: "not_found" });
