@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Principal } from "@/server/auth";
-import { namesPrincipal } from "./native-auth";
+import { namesPrincipal, usesScram } from "./native-auth";
 
 const service: Principal = {
   id: "s1",
@@ -26,5 +26,19 @@ describe("the user name a native client gives", () => {
     ["person", "report-bot", false],
   ] as const)("a %s's token, user %j: names its principal %s", (kind, user, names) => {
     expect(namesPrincipal(user, kind === "service" ? service : person)).toBe(names);
+  });
+});
+
+describe("how a user name authenticates", () => {
+  it.each([
+    ["ana@example.com", "SCRAM (a person's database credential)", true],
+    [" Ana@Example.COM ", "SCRAM (a person's database credential)", true],
+    ["nobody@example.com", "SCRAM (unknown people are answered like wrong passwords)", true],
+    ["report-bot", "a cleartext API token", false],
+    ["report-bot@service.portcullis", "a cleartext API token", false],
+    ["REPORT-BOT@SERVICE.PORTCULLIS", "a cleartext API token", false],
+    ["", "a cleartext API token (then refused)", false],
+  ] as const)("user %j: %s", (user, _how, scram) => {
+    expect(usesScram(user)).toBe(scram);
   });
 });
