@@ -3,6 +3,7 @@
 // PostgreSQL 15 target with card numbers, the console's store on PostgreSQL. Each attack is tried the way a
 // client would: through the protocol, with a real client.
 import { execFile } from "node:child_process";
+import { createHash, createHmac, pbkdf2Sync } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -277,6 +278,118 @@ describe("connecting with a database credential (SCRAM-SHA-256)", () => {
           where action = 'database_credential.use'`,
     );
     expect(used.map((u) => u.id)).toEqual(expect.arrayContaining([first.id, second.id]));
+  });
+});
+
+/** Reads backend messages off a raw socket, one at a time. */
+function backendReader(socket: net.Socket) {
+  let buffer = Buffer.alloc(0);
+  const waiting: (() => void)[] = [];
+  socket.on("data", (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    for (const w of waiting.splice(0)) w();
+  });
+  socket.on("close", () => {
+    for (const w of waiting.splice(0)) w();
+  });
+  return async function next(): Promise<{ type: string; body: Buffer }> {
+    for (;;) {
+      if (buffer.length >= 5) {
+        const length = buffer.readInt32BE(1);
+        if (buffer.length >= 1 + length) {
+          const message = { type: String.fromCharCode(buffer[0] ?? 0), body: buffer.subarray(5, 1 + length) };
+          buffer = buffer.subarray(1 + length);
+          return message;
+        }
+      }
+      if (socket.destroyed) throw new Error("the listener closed the connection");
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    }
+  };
+}
+
+const frontend = (type: string, body: Buffer) => {
+  const head = Buffer.alloc(5);
+  head.write(type, 0, "ascii");
+  head.writeInt32BE(4 + body.length, 1);
+  return Buffer.concat([head, body]);
+};
+
+/**
+ * A SCRAM-SHA-256 exchange by hand on a raw socket (plain text from loopback), as libpq does it. `finalFor` may
+ * replace the client's final message (to replay an old one). Returns the final message sent and what came back.
+ */
+async function scramByHand(user: string, password: string, finalFor?: (honest: string) => string) {
+  // from an address of its own (loopback, so plain text is fine), so these failures count against neither the
+  // other tests' address nor their user names
+  const socket = net.connect({ port: listener.port, host: "127.0.0.1", localAddress: "127.0.0.2" });
+  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  const next = backendReader(socket);
+  try {
+    socket.write(serialize.startup({ user, database: "shop" }));
+    const sasl = await next();
+    expect(sasl.body.readInt32BE(0)).toBe(10);
+    const clientFirstBare = "n=,r=fyko+d2lbbFgONRv9qkxdawL";
+    const clientFirst = Buffer.from(`n,,${clientFirstBare}`);
+    const length = Buffer.alloc(4);
+    length.writeInt32BE(clientFirst.length);
+    socket.write(frontend("p", Buffer.concat([Buffer.from("SCRAM-SHA-256\0"), length, clientFirst])));
+    const cont = await next();
+    const serverFirst = cont.body.subarray(4).toString();
+    const attrs = Object.fromEntries(serverFirst.split(",").map((a) => [a[0], a.slice(2)]));
+    const salted = pbkdf2Sync(password, Buffer.from(attrs.s ?? "", "base64"), Number(attrs.i), 32, "sha256");
+    const clientKey = createHmac("sha256", salted).update("Client Key").digest();
+    const storedKey = createHash("sha256").update(clientKey).digest();
+    const withoutProof = `c=biws,r=${attrs.r}`;
+    const signature = createHmac("sha256", storedKey)
+      .update(`${clientFirstBare},${serverFirst},${withoutProof}`)
+      .digest();
+    const proof = Buffer.from(clientKey.map((b, i) => b ^ (signature[i] ?? 0))).toString("base64");
+    const honest = `${withoutProof},p=${proof}`;
+    const final = finalFor ? finalFor(honest) : honest;
+    socket.write(frontend("p", Buffer.from(final)));
+    const reply = await next();
+    return { final, reply: { type: reply.type, text: reply.body.toString("latin1") } };
+  } finally {
+    socket.destroy();
+  }
+}
+
+describe("SCRAM on the wire, by hand", () => {
+  const HANA = "hana@example.com";
+  let hana: Principal;
+  beforeAll(async () => {
+    const { createUser, loadPrincipal } = await import("@/server/auth");
+    const id = await createUser(actor, {
+      email: HANA,
+      password: "correct horse battery staple",
+      groups: ["analysts"],
+    });
+    hana = (await loadPrincipal(id, "session")) as Principal;
+  });
+
+  it("completes a hand-made exchange, and refuses the same final message replayed in a new exchange", async () => {
+    const { password } = await credential("shop", hana);
+    const first = await scramByHand(HANA, password);
+    expect(first.reply.type).toBe("R"); // AuthenticationSASLFinal, then AuthenticationOk
+    expect(first.reply.text).toMatch(/v=/);
+    const replay = await scramByHand(HANA, password, () => first.final);
+    expect(replay.reply.type).toBe("E");
+    expect(replay.reply.text).toMatch(/28P01/);
+  });
+
+  it("refuses a proof made with a wrong password, and a proof flipped by one bit, with 28P01", async () => {
+    const { password } = await credential("shop", hana);
+    const wrong = await scramByHand(HANA, `${password}x`);
+    expect(wrong.reply.text).toMatch(/28P01/);
+    const flipped = await scramByHand(HANA, password, (honest) => {
+      const at = honest.indexOf(",p=") + 3;
+      const proof = Buffer.from(honest.slice(at), "base64");
+      proof[0] = (proof[0] ?? 0) ^ 1;
+      return `${honest.slice(0, at)}${proof.toString("base64")}`;
+    });
+    expect(flipped.reply.type).toBe("E");
+    expect(flipped.reply.text).toMatch(/28P01/);
   });
 });
 
