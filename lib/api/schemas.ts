@@ -1,7 +1,8 @@
 /**
- * The shapes of the API's main replies, as zod schemas the OpenAPI document is generated from (components.schemas)
- * and the integration tests parse real replies with, so the description cannot drift from what is sent. Not used
- * to build replies: the services shape them.
+ * The shapes of the API's main replies, as zod schemas: the OpenAPI document is generated from them
+ * (components.schemas), the integration tests parse real replies with them, and the console's fetchers check
+ * what they read with them, so the description, the tests and the browser cannot drift from what is sent.
+ * Client-safe (no server imports). Not responsible for building replies: the services shape them.
  */
 import { z } from "zod";
 
@@ -76,6 +77,7 @@ const statementResultSchema = z.object({
           sources: z
             .array(z.string())
             .describe("masked source columns it derives from (schema.table.column)"),
+          keys: z.array(z.string()).optional().describe("keys masked inside JSON built from rows"),
           reason: z.string().optional().describe("why its lineage could not be traced, when it could not"),
         })
         .optional()
