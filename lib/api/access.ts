@@ -8,6 +8,34 @@ import { apiPath, callApi } from "./client";
 
 export const campaignCreatedSchema = z.object({ campaign: z.looseObject({ id: z.string() }) });
 
+/** One way a principal reaches a connection (server/access-review/evidence.ts AccessPath). */
+export const accessPathSchema = z.discriminatedUnion("via", [
+  z.object({ via: z.literal("group"), group: z.string(), since: z.string() }),
+  z.object({ via: z.literal("grant"), grantId: z.string(), since: z.string(), endsAt: z.string() }),
+  z.object({ via: z.literal("admin"), since: z.string() }),
+]);
+
+/** One principal's access to one connection with the evidence of its use (the access matrix's row). */
+export const matrixRowSchema = z.object({
+  principalId: z.string(),
+  principal: z.string(),
+  principalName: z.string(),
+  principalKind: z.enum(["person", "service"]),
+  connectionId: z.string(),
+  connection: z.string(),
+  connectionKind: z.enum(["postgres", "ssh"]),
+  paths: z.array(accessPathSchema),
+  since: z.string().describe("earliest start of a current path"),
+  lastUsedAt: z.string().nullable(),
+  sessions30: z.number().int(),
+  sessions90: z.number().int(),
+  statements30: z.number().int(),
+  statements90: z.number().int(),
+  touchedTypes: z.array(z.string()),
+  touchedColumns: z.array(z.string()),
+  isUnused: z.boolean().describe("standing access not used for the unused-days threshold"),
+});
+
 /** One item of a campaign as the campaign page hands it to the viewer (server/access-review ItemView). */
 export const campaignItemSchema = z.object({
   id: z.string(),
@@ -15,7 +43,7 @@ export const campaignItemSchema = z.object({
   principalKind: z.enum(["person", "service"]),
   connection: z.string(),
   reviewer: z.string(),
-  evidence: z.looseObject({}),
+  evidence: matrixRowSchema,
   decision: z.enum(["keep", "revoke"]).nullable(),
   decidedBy: z.string().nullable(),
   decidedAt: z.string().nullable(),
@@ -26,25 +54,31 @@ export const campaignItemSchema = z.object({
   canDecide: z.boolean(),
 });
 
+export type CampaignItem = z.infer<typeof campaignItemSchema>;
+
 export type GrantAction = "approve" | "deny" | "revoke";
 export type CampaignAction = "remind" | "close";
 
 export const grantsApi = {
-  request: (body: { connection: string; durationMinutes: number; reason: string }) =>
+  request: async (body: { connection: string; durationMinutes: number; reason: string }) =>
     callApi(apiPath`/api/v1/access/grants`, { body }),
-  act: (id: string, action: GrantAction) =>
+  act: async (id: string, action: GrantAction) =>
     callApi(apiPath`/api/v1/access/grants/${id}/${action}`, { body: {} }),
-  liftRevocation: (id: string) => callApi(apiPath`/api/v1/access/revocations/${id}/lift`, { method: "POST" }),
+  liftRevocation: async (id: string) =>
+    callApi(apiPath`/api/v1/access/revocations/${id}/lift`, { method: "POST" }),
 };
 
 export const accessReviewsApi = {
-  create: (body: Record<string, unknown>) =>
+  create: async (body: Record<string, unknown>) =>
     callApi(apiPath`/api/v1/access-reviews`, { body, schema: campaignCreatedSchema }),
-  decideItem: (campaignId: string, itemId: string, body: { decision: "keep" | "revoke"; comment: string }) =>
-    callApi(apiPath`/api/v1/access-reviews/${campaignId}/items/${itemId}/decide`, { body }),
-  decideUnused: (campaignId: string, body: { decision: "keep" | "revoke"; comment: string }) =>
+  decideItem: async (
+    campaignId: string,
+    itemId: string,
+    body: { decision: "keep" | "revoke"; comment: string },
+  ) => callApi(apiPath`/api/v1/access-reviews/${campaignId}/items/${itemId}/decide`, { body }),
+  decideUnused: async (campaignId: string, body: { decision: "keep" | "revoke"; comment: string }) =>
     callApi(apiPath`/api/v1/access-reviews/${campaignId}/bulk`, { body }),
-  act: (campaignId: string, action: CampaignAction) =>
+  act: async (campaignId: string, action: CampaignAction) =>
     callApi(apiPath`/api/v1/access-reviews/${campaignId}/${action}`, { body: {} }),
   reportHref: (campaignId: string) => apiPath`/api/v1/access-reviews/${campaignId}/report`,
 };

@@ -9,46 +9,46 @@ import { apiPath, callApi } from "./client";
 export const webhookCreatedSchema = z.looseObject({ secret: z.string() });
 
 export const usersApi = {
-  create: (body: Record<string, unknown>) => callApi(apiPath`/api/v1/users`, { body }),
-  update: (id: string, body: Record<string, unknown>) =>
+  create: async (body: Record<string, unknown>) => callApi(apiPath`/api/v1/users`, { body }),
+  update: async (id: string, body: Record<string, unknown>) =>
     callApi(apiPath`/api/v1/users/${id}`, { method: "PATCH", body }),
-  remove: (id: string) => callApi(apiPath`/api/v1/users/${id}`, { method: "DELETE" }),
-  signOutEverywhere: (id: string) =>
+  remove: async (id: string) => callApi(apiPath`/api/v1/users/${id}`, { method: "DELETE" }),
+  signOutEverywhere: async (id: string) =>
     callApi(apiPath`/api/v1/users/${id}/sign-out-everywhere`, { method: "POST" }),
 };
 
 export const meApi = {
-  signOutEverywhere: () => callApi(apiPath`/api/v1/me/sign-out-everywhere`, { method: "POST" }),
+  signOutEverywhere: async () => callApi(apiPath`/api/v1/me/sign-out-everywhere`, { method: "POST" }),
 };
 
 export const setupApi = {
-  createFirstAdmin: (body: { email: string; password: string; name?: string }) =>
+  createFirstAdmin: async (body: { email: string; password: string; name?: string }) =>
     callApi(apiPath`/api/setup`, { body }),
 };
 
 export const groupsApi = {
-  create: (body: { name: string; description: string }) => callApi(apiPath`/api/v1/groups`, { body }),
-  remove: (id: string) => callApi(apiPath`/api/v1/groups/${id}`, { method: "DELETE" }),
-  addMember: (id: string, userId: string) =>
+  create: async (body: { name: string; description: string }) => callApi(apiPath`/api/v1/groups`, { body }),
+  remove: async (id: string) => callApi(apiPath`/api/v1/groups/${id}`, { method: "DELETE" }),
+  addMember: async (id: string, userId: string) =>
     callApi(apiPath`/api/v1/groups/${id}/members`, { body: { userId } }),
-  removeMember: (id: string, userId: string) =>
+  removeMember: async (id: string, userId: string) =>
     callApi(apiPath`/api/v1/groups/${id}/members`, { method: "DELETE", body: { userId } }),
 };
 
 export const webhooksApi = {
-  create: (body: Record<string, unknown>) =>
+  create: async (body: Record<string, unknown>) =>
     callApi(apiPath`/api/v1/webhooks`, { body, schema: webhookCreatedSchema }),
-  update: (id: string, body: { enabled: boolean }) =>
+  update: async (id: string, body: { enabled: boolean }) =>
     callApi(apiPath`/api/v1/webhooks/${id}`, { method: "PATCH", body }),
-  remove: (id: string) => callApi(apiPath`/api/v1/webhooks/${id}`, { method: "DELETE" }),
-  test: (id: string) => callApi(apiPath`/api/v1/webhooks/${id}/test`, { method: "POST" }),
-  retryDelivery: (id: string, deliveryId: string) =>
+  remove: async (id: string) => callApi(apiPath`/api/v1/webhooks/${id}`, { method: "DELETE" }),
+  test: async (id: string) => callApi(apiPath`/api/v1/webhooks/${id}/test`, { method: "POST" }),
+  retryDelivery: async (id: string, deliveryId: string) =>
     callApi(apiPath`/api/v1/webhooks/${id}/deliveries/${deliveryId}/retry`, { method: "POST" }),
 };
 
 export const rulesApi = {
-  create: (body: Record<string, unknown>) => callApi(apiPath`/api/v1/policies/rules`, { body }),
-  update: (id: string, body: Record<string, unknown>) =>
+  create: async (body: Record<string, unknown>) => callApi(apiPath`/api/v1/policies/rules`, { body }),
+  update: async (id: string, body: Record<string, unknown>) =>
     callApi(apiPath`/api/v1/policies/rules/${id}`, { method: "PUT", body }),
-  remove: (id: string) => callApi(apiPath`/api/v1/policies/rules/${id}`, { method: "DELETE" }),
+  remove: async (id: string) => callApi(apiPath`/api/v1/policies/rules/${id}`, { method: "DELETE" }),
 };

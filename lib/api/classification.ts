@@ -25,21 +25,21 @@ export const classificationOverviewSchema = z.looseObject({
 });
 
 export const classificationApi = {
-  overview: (connection: string) =>
+  overview: async (connection: string) =>
     callApi(apiPath`/api/v1/connections/${connection}/classification`, {
       schema: classificationOverviewSchema,
     }),
-  setApplyProposed: (connection: string, applyProposed: boolean) =>
+  setApplyProposed: async (connection: string, applyProposed: boolean) =>
     callApi(apiPath`/api/v1/connections/${connection}/classification`, {
       method: "PUT",
       body: { applyProposed },
       schema: classificationOverviewSchema,
     }),
-  scan: (connection: string) =>
+  scan: async (connection: string) =>
     callApi(apiPath`/api/v1/connections/${connection}/classification/scan`, {
       method: "POST",
       schema: z.object({ scan: scanSchema }),
     }),
-  decide: (connection: string, id: string, body: { action: string; type?: string }) =>
+  decide: async (connection: string, id: string, body: { action: string; type?: string }) =>
     callApi(apiPath`/api/v1/connections/${connection}/classification/${id}`, { body }),
 };

@@ -67,34 +67,36 @@ export type HistoryItem = z.infer<typeof historySchema>["items"][number];
 export type CheckResult = z.infer<typeof checkResultSchema>;
 
 export const connectionsApi = {
-  create: (body: Record<string, unknown>) =>
+  create: async (body: Record<string, unknown>) =>
     callApi(apiPath`/api/v1/connections`, { body, schema: connectionReplySchema }),
-  update: (name: string, body: Record<string, unknown>) =>
+  update: async (name: string, body: Record<string, unknown>) =>
     callApi(apiPath`/api/v1/connections/${name}`, { method: "PATCH", body, schema: connectionReplySchema }),
-  remove: (name: string) => callApi(apiPath`/api/v1/connections/${name}`, { method: "DELETE" }),
-  test: (name: string) =>
+  remove: async (name: string) => callApi(apiPath`/api/v1/connections/${name}`, { method: "DELETE" }),
+  test: async (name: string) =>
     callApi(apiPath`/api/v1/connections/${name}/test`, { body: {}, schema: connectionTestSchema }),
-  trustHostKey: (name: string, fingerprint: string) =>
+  trustHostKey: async (name: string, fingerprint: string) =>
     callApi(apiPath`/api/v1/connections/${name}/host-key`, { body: { fingerprint } }),
-  forgetHostKey: (name: string) =>
+  forgetHostKey: async (name: string) =>
     callApi(apiPath`/api/v1/connections/${name}/host-key`, { method: "DELETE" }),
-  masking: (name: string) =>
+  masking: async (name: string) =>
     callApi(apiPath`/api/v1/connections/${name}/masking`, { schema: maskingSettingsReplySchema }),
-  setMasking: (name: string, body: Record<string, unknown>) =>
+  setMasking: async (name: string, body: Record<string, unknown>) =>
     callApi(apiPath`/api/v1/connections/${name}/masking`, {
       method: "PUT",
       body,
       schema: maskingSettingsReplySchema,
     }),
-  resetMasking: (name: string) =>
+  resetMasking: async (name: string) =>
     callApi(apiPath`/api/v1/connections/${name}/masking`, {
       method: "DELETE",
       schema: maskingSettingsReplySchema,
     }),
-  check: (name: string, input: string) =>
+  check: async (name: string, input: string) =>
     callApi(apiPath`/api/v1/connections/${name}/check`, { body: { input }, schema: checkResultSchema }),
-  catalog: (name: string) => callApi(apiPath`/api/v1/connections/${name}/schema`, { schema: catalogSchema }),
-  history: (name: string) => callApi(apiPath`/api/v1/connections/${name}/history`, { schema: historySchema }),
-  setOwner: (name: string, group: string | null) =>
+  catalog: async (name: string) =>
+    callApi(apiPath`/api/v1/connections/${name}/schema`, { schema: catalogSchema }),
+  history: async (name: string) =>
+    callApi(apiPath`/api/v1/connections/${name}/history`, { schema: historySchema }),
+  setOwner: async (name: string, group: string | null) =>
     callApi(apiPath`/api/v1/access/owners/${name}`, { method: "PUT", body: { group } }),
 };

@@ -15,7 +15,7 @@ export interface ExecRequest {
 }
 
 export const execApi = {
-  run: (connection: string, request: ExecRequest, signal?: AbortSignal) =>
+  run: async (connection: string, request: ExecRequest, signal?: AbortSignal) =>
     sendApi(apiPath`/api/v1/connections/${connection}/exec`, {
       body: request,
       // Records the session as the console's editor rather than a plain API caller.

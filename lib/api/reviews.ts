@@ -12,13 +12,14 @@ export type Review = z.infer<typeof reviewSchema>["review"];
 export const reviewListSchema = z.object({ reviews: z.array(z.unknown()) });
 
 export const reviewsApi = {
-  get: (id: string) => callApi(apiPath`/api/v1/reviews/${id}`, { schema: reviewSchema }),
-  decide: (id: string, decision: "approve" | "deny", comment: string) =>
+  get: async (id: string) => callApi(apiPath`/api/v1/reviews/${id}`, { schema: reviewSchema }),
+  decide: async (id: string, decision: "approve" | "deny", comment: string) =>
     decision === "approve"
       ? callApi(apiPath`/api/v1/reviews/${id}/approve`, { body: { comment } })
       : callApi(apiPath`/api/v1/reviews/${id}/deny`, { body: { comment } }),
-  cancel: (id: string) => callApi(apiPath`/api/v1/reviews/${id}/cancel`, { body: {} }),
-  inbox: () => callApi(`/api/v1/reviews${queryString({ scope: "inbox" })}`, { schema: reviewListSchema }),
+  cancel: async (id: string) => callApi(apiPath`/api/v1/reviews/${id}/cancel`, { body: {} }),
+  inbox: async () =>
+    callApi(`/api/v1/reviews${queryString({ scope: "inbox" })}`, { schema: reviewListSchema }),
 };
 
 export const runsApi = {

@@ -62,7 +62,7 @@ const maskedCellSchema = z
   .tuple([z.number().int(), z.number().int(), z.string()])
   .describe("[row, column, detector type] of a redacted cell");
 
-const statementResultSchema = z.object({
+export const statementResultSchema = z.object({
   statementIndex: z.number().int().optional(),
   statement: z.string(),
   command: z.string(),
@@ -296,3 +296,11 @@ export const RESPONSE_SCHEMAS = {
 } satisfies Record<string, z.ZodType>;
 
 export type ResponseSchemaName = keyof typeof RESPONSE_SCHEMAS;
+
+export type Connection = z.infer<typeof connectionSchema>;
+export type ExecDone = z.infer<typeof execDoneSchema>;
+export type ExecHeld = z.infer<typeof execHeldSchema>;
+export type ExecRefused = z.infer<typeof execRefusedSchema>;
+/** One statement's masked result in an exec reply. */
+export type ExecStatementResult = z.infer<typeof statementResultSchema>;
+export type ServiceAccountList = z.infer<typeof serviceAccountListSchema>;

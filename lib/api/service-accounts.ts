@@ -11,21 +11,21 @@ import { clientSecretCreatedSchema, tokenCreatedSchema, tokenRotatedSchema } fro
 export const serviceAccountCreatedSchema = tokenCreatedSchema.extend({ id: z.string(), name: z.string() });
 
 export const serviceAccountsApi = {
-  create: (body: { name: string; groups: string[]; expiresInDays?: number }) =>
+  create: async (body: { name: string; groups: string[]; expiresInDays?: number }) =>
     callApi(apiPath`/api/v1/service-accounts`, { body, schema: serviceAccountCreatedSchema }),
-  issueToken: (accountId: string, body: { name: string }) =>
+  issueToken: async (accountId: string, body: { name: string }) =>
     callApi(apiPath`/api/v1/service-accounts/${accountId}/tokens`, { body, schema: tokenCreatedSchema }),
-  rotateToken: (accountId: string, tokenId: string, graceSeconds: number) =>
+  rotateToken: async (accountId: string, tokenId: string, graceSeconds: number) =>
     callApi(apiPath`/api/v1/service-accounts/${accountId}/tokens/${tokenId}/rotate`, {
       body: { graceSeconds },
       schema: tokenRotatedSchema,
     }),
-  revokeToken: (tokenId: string) => callApi(apiPath`/api/v1/tokens/${tokenId}`, { method: "DELETE" }),
-  createClientSecret: (accountId: string, body: { name: string }) =>
+  revokeToken: async (tokenId: string) => callApi(apiPath`/api/v1/tokens/${tokenId}`, { method: "DELETE" }),
+  createClientSecret: async (accountId: string, body: { name: string }) =>
     callApi(apiPath`/api/v1/service-accounts/${accountId}/client-secrets`, {
       body,
       schema: clientSecretCreatedSchema,
     }),
-  revokeClientSecret: (accountId: string, secretId: string) =>
+  revokeClientSecret: async (accountId: string, secretId: string) =>
     callApi(apiPath`/api/v1/service-accounts/${accountId}/client-secrets/${secretId}`, { method: "DELETE" }),
 };
