@@ -10,7 +10,13 @@ import path from "node:path";
 import { encode } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { encodeTerminalMessage, parseTerminalServerMessage, type TerminalServerMessage } from "@/lib/api";
+import {
+  encodeTerminalMessage,
+  parseTerminalServerMessage,
+  replayChunkSchema,
+  replaySearchSchema,
+  type TerminalServerMessage,
+} from "@/lib/api";
 import { type SshdServer, startSshd } from "@/test/harness/sshd";
 import { addTestBox } from "./terminal-fixtures";
 
@@ -21,6 +27,7 @@ let markers: string;
 let server: Server;
 let base: string;
 let cookie: string;
+let userId: string;
 
 beforeAll(async () => {
   sshd = await startSshd();
@@ -32,7 +39,7 @@ beforeAll(async () => {
   process.env.DATA_DIR = dataDir;
   const { createGroup, createUser } = await import("@/server/auth");
   await createGroup(actor, { name: "ops" });
-  const userId = await createUser(actor, {
+  userId = await createUser(actor, {
     email: "op@example.com",
     password: "operator-password-1",
     groups: ["ops"],
@@ -131,6 +138,25 @@ describe("the terminal socket's messages", () => {
     await terminal.waitForOutput("socket-42");
     terminal.ws.close();
     expect((await terminal.closed).code).toBe(1005);
+
+    // Its recording replays in the shapes the player's fetchers check (lib/api/sessions.ts).
+    const { loadPrincipal } = await import("@/server/auth");
+    const { readReplay, searchReplay } = await import("./replay");
+    const principal = (await loadPrincipal(userId, "session"))!;
+    const sessionId = ready.type === "ready" ? ready.sessionId : "";
+    const asSent = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
+    const chunk = replayChunkSchema.parse(
+      asSent(await readReplay(principal, sessionId, new URLSearchParams("at=0"))),
+    );
+    expect(chunk.cols).toBeGreaterThan(0);
+    const later = replayChunkSchema
+      .pick({ events: true, next: true })
+      .parse(asSent(await readReplay(principal, sessionId, new URLSearchParams("after=0&from=0"))));
+    expect(later.events.some((e) => e.type === "output")).toBe(true);
+    const found = replaySearchSchema.parse(
+      asSent({ hits: await searchReplay(principal, sessionId, "socket-42") }),
+    );
+    expect(found.hits.length).toBeGreaterThan(0);
   });
 
   it.each([
