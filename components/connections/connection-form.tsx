@@ -3,24 +3,11 @@
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { Alerts } from "@/components/ui/alerts";
-import { type ConnectionTestResult, connectionsApi } from "@/lib/api";
+import { type Connection, type ConnectionTestResult, connectionsApi } from "@/lib/api";
 import { HostKeyPanel } from "./host-key-panel";
 
-export interface ConnectionFormValue {
-  name: string;
-  kind: "postgres" | "ssh";
-  description: string;
-  host: string;
-  port: number;
-  database: string | null;
-  username: string;
-  groups: string[];
-  credentials: { password: boolean; privateKey: boolean };
-  hostKey: string | null;
-  hostKeyPinnedAt: string | null;
-  approvals: { approverGroups: string[]; approvalsRequired: number };
-  terminal: { idleTimeoutSeconds: number | null; maxDurationSeconds: number | null };
-}
+/** The connection being edited: its reply shape without what the form does not show. */
+export type ConnectionFormValue = Omit<Connection, "id" | "isDemo" | "createdAt" | "updatedAt">;
 
 type TestResult = ConnectionTestResult;
 

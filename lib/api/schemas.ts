@@ -33,6 +33,12 @@ export const connectionSchema = z.object({
     .describe("which are set; never the values"),
   approvals: z.object({ approverGroups: z.array(z.string()), approvalsRequired: z.number().int() }),
   hostKey: z.string().nullable(),
+  hostKeyPinnedAt: isoTime
+    .nullable()
+    .describe("when the host key was pinned (first use, or an admin trusting a new key); null if unknown"),
+  terminal: z
+    .object({ idleTimeoutSeconds: z.number().nullable(), maxDurationSeconds: z.number().nullable() })
+    .describe("own time limits of browser terminals; null uses the gateway's default"),
   isDemo: z.boolean(),
   createdAt: isoTime,
   updatedAt: isoTime,
