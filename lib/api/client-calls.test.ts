@@ -46,6 +46,17 @@ describe("client code calls the API only through lib/api", () => {
     expect(found, "build the path with lib/api (apiPath, a resource's fetcher)").toEqual([]);
   });
 
+  it("keeps lib/api client-safe: nothing from server/ and no server-only", () => {
+    const found = readdirSync(path.join(root, "lib", "api"))
+      .filter((name) => /\.ts$/.test(name) && !/\.test\.ts$/.test(name))
+      .filter((name) =>
+        /from "(@\/server\/|server-only|node:)|import "server-only"/.test(
+          readFileSync(path.join(root, "lib", "api", name), "utf8"),
+        ),
+      );
+    expect(found).toEqual([]);
+  });
+
   it("calls no fetch() of its own", () => {
     const found = FILES.flatMap((file) =>
       readFileSync(path.join(root, file), "utf8")
