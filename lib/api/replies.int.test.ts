@@ -3,7 +3,7 @@
 // schema, so a schema cannot drift from what the server sends without this failing. Only the caller's
 // credentials are added on the way (a service token, where the browser sends its cookie).
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { type RouteServer, startRouteServer } from "@/server/http/route-server.fixture";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
 import {
@@ -50,6 +50,11 @@ beforeAll(async () => {
       headers: { ...(init.headers as Record<string, string>), ...credentials },
     }),
   );
+});
+
+// A test that signs in as a person leaves the next one the service token again.
+afterEach(() => {
+  credentials = { authorization: `Bearer ${adminToken}` };
 });
 
 afterAll(async () => {
@@ -196,6 +201,5 @@ describe("webhooks and access reviews", () => {
       expect(parsed.effect).toBeNull();
       expect(parsed.consequence.length).toBeGreaterThan(0);
     }
-    credentials = { authorization: `Bearer ${adminToken}` };
   });
 });
