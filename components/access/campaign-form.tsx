@@ -4,7 +4,7 @@
 
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { callApi } from "@/components/ui/api";
+import { accessReviewsApi } from "@/lib/api";
 
 function Picks({
   legend,
@@ -54,18 +54,16 @@ export function CampaignForm({ groups, connections }: { groups: string[]; connec
     setBusy(true);
     setError(null);
     try {
-      const { campaign } = await callApi<{ campaign: { id: string } }>("/api/v1/access-reviews", {
-        body: {
-          name,
-          connections: scopeConnections,
-          groups: scopeGroups,
-          reviewers,
-          ...(reviewers === "group" && { reviewerGroup }),
-          dueAt: `${dueAt}T23:59:59Z`,
-          unusedDays,
-        },
+      const { campaign } = await accessReviewsApi.create({
+        name,
+        connections: scopeConnections,
+        groups: scopeGroups,
+        reviewers,
+        ...(reviewers === "group" && { reviewerGroup }),
+        dueAt: `${dueAt}T23:59:59Z`,
+        unusedDays,
       });
-      router.push(`/access/campaigns/${campaign.id}`);
+      router.push(`/access/campaigns/${encodeURIComponent(campaign.id)}`);
     } catch (err) {
       setError((err as Error).message);
       setBusy(false);

@@ -4,25 +4,11 @@
 
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { callApi } from "@/components/ui/api";
+import { accessReviewsApi, type CampaignItem } from "@/lib/api";
 // The evidence words are pure (no server-only code), shared with the server so both read paths alike.
-import { describePath, type MatrixRow } from "@/server/access-review/evidence";
+import { describePath } from "@/server/access-review/evidence";
 
-export interface CampaignItem {
-  id: string;
-  principal: string;
-  principalKind: "person" | "service";
-  connection: string;
-  reviewer: string;
-  evidence: MatrixRow;
-  decision: "keep" | "revoke" | null;
-  decidedBy: string | null;
-  decidedAt: string | null;
-  comment: string;
-  consequence: string;
-  isMine: boolean;
-  canDecide: boolean;
-}
+export type { CampaignItem };
 
 const day = (iso: string) => iso.slice(0, 10);
 
@@ -37,9 +23,7 @@ function Decide({ campaignId, item }: { campaignId: string; item: CampaignItem }
     setBusy(true);
     setError(null);
     try {
-      await callApi(`/api/v1/access-reviews/${campaignId}/items/${item.id}/decide`, {
-        body: { decision, comment },
-      });
+      await accessReviewsApi.decideItem(campaignId, item.id, { decision, comment });
       router.refresh();
     } catch (err) {
       setError((err as Error).message);
@@ -103,8 +87,9 @@ export function BulkUnused({ campaignId, count }: { campaignId: string; count: n
   async function run(decision: "keep" | "revoke") {
     setError(null);
     try {
-      await callApi(`/api/v1/access-reviews/${campaignId}/bulk`, {
-        body: { decision, comment: `bulk ${decision}: unused access` },
+      await accessReviewsApi.decideUnused(campaignId, {
+        decision,
+        comment: `bulk ${decision}: unused access`,
       });
       setConfirm(null);
       router.refresh();
@@ -153,7 +138,7 @@ export function CampaignAdminActions({ campaignId }: { campaignId: string }) {
   async function act(action: "close" | "remind") {
     setMessage(null);
     try {
-      await callApi(`/api/v1/access-reviews/${campaignId}/${action}`, { body: {} });
+      await accessReviewsApi.act(campaignId, action);
       setMessage(action === "remind" ? "Reminder sent to the webhooks." : null);
       router.refresh();
     } catch (err) {

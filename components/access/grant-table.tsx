@@ -4,7 +4,7 @@
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import { Alerts } from "@/components/ui/alerts";
-import { callApi } from "@/components/ui/api";
+import { grantsApi } from "@/lib/api";
 
 export interface GrantItem {
   id: string;
@@ -68,7 +68,7 @@ export function GrantTable({
     setBusy(id);
     setError(null);
     try {
-      await callApi(`/api/v1/access/grants/${id}/${action}`, { body: {} });
+      await grantsApi.act(id, action);
       router.refresh();
     } catch (err) {
       setError((err as Error).message);

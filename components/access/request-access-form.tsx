@@ -4,7 +4,7 @@
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { Alerts } from "@/components/ui/alerts";
-import { callApi } from "@/components/ui/api";
+import { grantsApi } from "@/lib/api";
 
 const DURATIONS = [
   { minutes: 15, label: "15 minutes" },
@@ -29,12 +29,10 @@ export function RequestAccessForm({ connections }: { connections: string[] }) {
     setError(null);
     setNotice(null);
     try {
-      await callApi("/api/v1/access/grants", {
-        body: {
-          connection: String(form.get("connection")),
-          durationMinutes: Number(form.get("duration")),
-          reason: String(form.get("reason") ?? ""),
-        },
+      await grantsApi.request({
+        connection: String(form.get("connection")),
+        durationMinutes: Number(form.get("duration")),
+        reason: String(form.get("reason") ?? ""),
       });
       setNotice(`Requested access to ${String(form.get("connection"))}. An admin decides it.`);
       formEl.reset();

@@ -1,8 +1,8 @@
 "use client";
 
 import { Alerts } from "@/components/ui/alerts";
-import { callApi } from "@/components/ui/api";
 import { useApiAction } from "@/components/ui/use-api-action";
+import { grantsApi } from "@/lib/api";
 
 export interface RevocationRow {
   id: string;
@@ -59,7 +59,7 @@ export function RevocationTable({
                         )
                       )
                         void run(
-                          () => callApi(`/api/v1/access/revocations/${r.id}/lift`, { method: "POST" }),
+                          () => grantsApi.liftRevocation(r.id),
                           `Access of ${r.principal} to ${r.connection} given back.`,
                         );
                     }}

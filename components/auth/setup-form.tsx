@@ -4,7 +4,7 @@ import { useRouter } from "next/navigation";
 import { signIn } from "next-auth/react";
 import { type FormEvent, useState } from "react";
 import { Alerts } from "@/components/ui/alerts";
-import { callApi } from "@/components/ui/api";
+import { setupApi } from "@/lib/api";
 
 export function SetupForm() {
   const router = useRouter();
@@ -23,9 +23,7 @@ export function SetupForm() {
     setBusy(true);
     setError(null);
     try {
-      await callApi("/api/setup", {
-        body: { email, password, name: String(form.get("name") ?? "") || undefined },
-      });
+      await setupApi.createFirstAdmin({ email, password, name: String(form.get("name") ?? "") || undefined });
       await signIn("credentials", { email, password, redirect: false });
       router.push("/connections");
       router.refresh();

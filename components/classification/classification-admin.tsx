@@ -3,9 +3,9 @@
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import { Alerts } from "@/components/ui/alerts";
-import { callApi } from "@/components/ui/api";
 import { useApiAction } from "@/components/ui/use-api-action";
-import type { ClassificationOverview, ClassificationView, ScanView } from "@/server/classification";
+import { classificationApi, type ScanState } from "@/lib/api";
+import type { ClassificationOverview, ClassificationView } from "@/server/classification";
 
 const percent = (n: number) => `${Math.round(n * 100)}%`;
 
@@ -28,7 +28,7 @@ function StateTag({ row }: { row: ClassificationView }) {
 }
 
 /** The scan's state in words, with a progress bar while it runs. */
-function ScanStatus({ scan }: { scan: ScanView }) {
+function ScanStatus({ scan }: { scan: ScanState }) {
   if (scan.state === "idle") return <p className="muted small">Not scanned yet.</p>;
   if (scan.state === "running") {
     return (
@@ -68,10 +68,9 @@ export function ClassificationAdmin({
 }) {
   const router = useRouter();
   const { error, notice, busy, run } = useApiAction();
-  const [scan, setScan] = useState<ScanView>(initial.scan);
+  const [scan, setScan] = useState<ScanState>(initial.scan);
   // Shown as asked at once; put back when the change is refused.
   const [applyProposed, setApplyProposed] = useState(initial.applyProposed);
-  const base = `/api/v1/connections/${encodeURIComponent(connection)}/classification`;
 
   useEffect(() => setScan(initial.scan), [initial.scan]);
   useEffect(() => setApplyProposed(initial.applyProposed), [initial.applyProposed]);
@@ -79,7 +78,7 @@ export function ClassificationAdmin({
   const changeApplyProposed = async (next: boolean) => {
     setApplyProposed(next);
     const isDone = await run(
-      () => callApi(base, { method: "PUT", body: { applyProposed: next } }),
+      () => classificationApi.setApplyProposed(connection, next),
       next
         ? "Proposed classifications now mask their columns, as if confirmed."
         : "Only confirmed classifications mask their columns.",
@@ -91,23 +90,23 @@ export function ClassificationAdmin({
   useEffect(() => {
     if (scan.state !== "running") return;
     const timer = setInterval(async () => {
-      const next = await callApi<ClassificationOverview>(base).catch(() => null);
+      const next = await classificationApi.overview(connection).catch(() => null);
       if (!next) return;
       setScan(next.scan);
       if (next.scan.state !== "running") router.refresh();
     }, 1000);
     return () => clearInterval(timer);
-  }, [scan.state, base, router]);
+  }, [scan.state, connection, router]);
 
   const scanNow = () =>
     run(async () => {
-      const started = await callApi<{ scan: ScanView }>(`${base}/scan`, { method: "POST" });
+      const started = await classificationApi.scan(connection);
       setScan(started.scan);
     });
 
   const decide = (row: ClassificationView, action: "confirm" | "reject" | "reopen", type?: string) =>
     run(
-      () => callApi(`${base}/${row.id}`, { body: { action, ...(type && { type }) } }),
+      () => classificationApi.decide(connection, row.id, { action, ...(type && { type }) }),
       action === "confirm"
         ? `${row.pattern} is masked as ${type ?? row.detectedType} from the next request on.`
         : action === "reject"

@@ -3,26 +3,13 @@
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { Alerts } from "@/components/ui/alerts";
-import { callApi } from "@/components/ui/api";
+import { type Connection, type ConnectionTestResult, connectionsApi } from "@/lib/api";
 import { HostKeyPanel } from "./host-key-panel";
 
-export interface ConnectionFormValue {
-  name: string;
-  kind: "postgres" | "ssh";
-  description: string;
-  host: string;
-  port: number;
-  database: string | null;
-  username: string;
-  groups: string[];
-  credentials: { password: boolean; privateKey: boolean };
-  hostKey: string | null;
-  hostKeyPinnedAt: string | null;
-  approvals: { approverGroups: string[]; approvalsRequired: number };
-  terminal: { idleTimeoutSeconds: number | null; maxDurationSeconds: number | null };
-}
+/** The connection being edited: its reply shape without what the form does not show. */
+export type ConnectionFormValue = Omit<Connection, "id" | "isDemo" | "createdAt" | "updatedAt">;
 
-type TestResult = { ok: boolean; message: string; stage?: string; hostKey?: string };
+type TestResult = ConnectionTestResult;
 
 /** Minutes typed in the form as seconds for the API; blank means the gateway's default (null). */
 function minutesAsSeconds(value: FormDataEntryValue | null): number | null {
@@ -81,25 +68,18 @@ export function ConnectionForm({
     setNotice(null);
     try {
       if (existing) {
-        const { connection } = await callApi<{ connection: { name: string } }>(
-          `/api/v1/connections/${existing.name}`,
-          {
-            method: "PATCH",
-            body,
-          },
-        );
+        const { connection } = await connectionsApi.update(existing.name, body);
         setNotice("Saved.");
         for (const field of ["password", "privateKey", "passphrase"]) {
           const input = formEl.elements.namedItem(field);
           if (input instanceof HTMLInputElement || input instanceof HTMLTextAreaElement) input.value = "";
         }
-        if (connection.name !== existing.name) router.replace(`/connections/${connection.name}`);
+        if (connection.name !== existing.name)
+          router.replace(`/connections/${encodeURIComponent(connection.name)}`);
         router.refresh();
       } else {
-        const { connection } = await callApi<{ connection: { name: string } }>("/api/v1/connections", {
-          body: { ...body, kind },
-        });
-        router.push(`/connections/${connection.name}?created=1`);
+        const { connection } = await connectionsApi.create({ ...body, kind });
+        router.push(`/connections/${encodeURIComponent(connection.name)}?created=1`);
         router.refresh();
       }
     } catch (err) {
@@ -114,9 +94,7 @@ export function ConnectionForm({
     setTesting(true);
     setTest(null);
     try {
-      const { result } = await callApi<{ result: TestResult }>(`/api/v1/connections/${existing.name}/test`, {
-        body: {},
-      });
+      const { result } = await connectionsApi.test(existing.name);
       setTest(result);
       router.refresh();
     } catch (err) {
@@ -133,7 +111,7 @@ export function ConnectionForm({
     )
       return;
     try {
-      await callApi(`/api/v1/connections/${existing.name}`, { method: "DELETE" });
+      await connectionsApi.remove(existing.name);
       router.push("/connections");
       router.refresh();
     } catch (err) {

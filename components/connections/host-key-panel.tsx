@@ -2,7 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { callApi } from "@/components/ui/api";
+import { connectionsApi } from "@/lib/api";
 
 /**
  * The SSH host key pinned on a connection: its fingerprint and when it was pinned, a reset (the next session
@@ -30,10 +30,8 @@ export function HostKeyPanel({
     setError(null);
     setNotice(null);
     try {
-      await callApi(`/api/v1/connections/${name}/host-key`, {
-        method,
-        ...(method === "POST" && { body: { fingerprint: offered } }),
-      });
+      if (method === "POST") await connectionsApi.trustHostKey(name, offered ?? "");
+      else await connectionsApi.forgetHostKey(name);
       setNotice(done);
       router.refresh();
     } catch (err) {

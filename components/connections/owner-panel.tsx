@@ -3,7 +3,7 @@
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { Alerts } from "@/components/ui/alerts";
-import { callApi } from "@/components/ui/api";
+import { connectionsApi } from "@/lib/api";
 
 /**
  * Who reviews access to a connection in access review campaigns that ask "each connection's owners": a group,
@@ -28,10 +28,7 @@ export function OwnerPanel({
     setError(null);
     setNotice(null);
     try {
-      await callApi(`/api/v1/access/owners/${encodeURIComponent(name)}`, {
-        method: "PUT",
-        body: { group: group || null },
-      });
+      await connectionsApi.setOwner(name, group || null);
       setNotice(group ? `Members of ${group} review access to ${name}.` : `Admins review access to ${name}.`);
       router.refresh();
     } catch (err) {

@@ -1,8 +1,8 @@
-// The SQL editor's calls to the gateway: run (exec), cancel, catalog and history. Exec reads the body of
-// every status (202 held, 403 blocked, 422 failed carry what the page shows), so it uses fetch directly and
-// turns each reply into a RunOutcome; the simple reads go through callApi. Replies are read defensively:
-// a missing field becomes an empty value, never a crash in the page.
-import { callApi } from "@/components/ui/api";
+// The SQL editor's calls to the gateway: run (exec), cancel, catalog and history, through the fetchers of
+// lib/api. Exec reads the body of every status (202 held, 403 blocked, 422 failed carry what the page shows),
+// so it takes the raw response and turns each reply into a RunOutcome, read defensively: a missing field
+// becomes an empty value, never a crash in the page. Catalog and history replies are checked by their schemas.
+import { connectionsApi, type ExecRequest, execApi, runsApi } from "@/lib/api";
 import { parseServerTiming } from "@/server/http/server-timing";
 import type {
   ApiErrorBody,
@@ -165,26 +165,13 @@ export function readExecReply(httpStatus: number, raw: unknown): RunOutcome {
   return { status: "error", httpStatus, error };
 }
 
-export interface ExecRequest {
-  input: string;
-  sessionId?: string;
-  runId: string;
-  /** Most rows the gateway sends back per statement; it says when it truncated. */
-  rowLimit?: number;
-}
+export type { ExecRequest };
 
 /** Runs SQL through the gateway. Rejects only when `signal` aborts; every other failure is an outcome. */
 export async function execSql(connection: string, request: ExecRequest, signal?: AbortSignal) {
   let response: Response;
   try {
-    response = await fetch(`/api/v1/connections/${encodeURIComponent(connection)}/exec`, {
-      method: "POST",
-      // Records the session as the console's editor rather than a plain API caller.
-      headers: { "content-type": "application/json", "x-portcullis-client": "editor" },
-      body: JSON.stringify(request),
-      credentials: "same-origin",
-      signal,
-    });
+    response = await execApi.run(connection, request, signal);
   } catch (error) {
     if (signal?.aborted) throw error;
     return {
@@ -202,37 +189,15 @@ export async function execSql(connection: string, request: ExecRequest, signal?:
 
 /** Asks the gateway to cancel a run in flight; true when the target accepted the cancel. */
 export async function cancelRun(runId: string): Promise<boolean> {
-  const reply = await callApi<{ cancelled?: boolean }>(`/api/v1/runs/${encodeURIComponent(runId)}/cancel`, {
-    method: "POST",
-  });
-  return reply.cancelled === true;
+  return runsApi.cancel(runId);
 }
 
 export async function fetchCatalog(connection: string): Promise<CatalogTable[]> {
-  const reply = await callApi<unknown>(`/api/v1/connections/${encodeURIComponent(connection)}/schema`);
-  return asArray(asRecord(reply).tables).map((t) => {
-    const table = asRecord(t);
-    return {
-      schema: asString(table.schema),
-      name: asString(table.name),
-      columns: readColumns(table.columns),
-    };
-  });
+  return (await connectionsApi.catalog(connection)).tables;
 }
 
 export async function fetchHistory(connection: string): Promise<HistoryItem[]> {
-  const reply = await callApi<unknown>(`/api/v1/connections/${encodeURIComponent(connection)}/history`);
-  return asArray(asRecord(reply).items).map((i) => {
-    const item = asRecord(i);
-    return {
-      at: asString(item.at),
-      statement: asString(item.statement),
-      decision: asString(item.decision),
-      status: asString(item.status),
-      rowCount: asNumber(item.rowCount) ?? null,
-      durationMs: asNumber(item.durationMs) ?? null,
-    };
-  });
+  return (await connectionsApi.history(connection)).items;
 }
 
 /** A v4 UUID, also where crypto.randomUUID is missing (plain-HTTP origins other than localhost). */

@@ -4,14 +4,14 @@
 // with a slow poll as a fallback), and the masked result in the editor once an approver let it run.
 import { useEffect, useState } from "react";
 import { onReviewsChanged } from "@/components/inbox/live-refresh";
+import { type Review, reviewsApi } from "@/lib/api";
 import { ResultTabs } from "./result-tabs";
 import type { StatementResult } from "./types";
 
-interface ReviewState {
-  state: string;
-  decisions: { byLabel: string; decision: string; comment: string }[];
+/** The review as the watcher reads it: its recorded result event (masked) in the editor's result shape. */
+type ReviewState = Omit<Review, "result"> & {
   result?: { status: string; results?: StatementResult[]; error?: string | { message?: string } };
-}
+};
 
 const FINAL = new Set(["executed", "failed", "denied", "expired", "cancelled"]);
 
@@ -23,9 +23,8 @@ export function ReviewWatcher({ reviewId, connection }: { reviewId: string; conn
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const load = async () => {
-      const response = await fetch(`/api/v1/reviews/${encodeURIComponent(reviewId)}`);
-      if (!response.ok || stopped) return;
-      const next = ((await response.json()) as { review: ReviewState }).review;
+      const next = (await reviewsApi.get(reviewId)).review as ReviewState;
+      if (stopped) return;
       setReview(next);
       if (FINAL.has(next.state) && (next.state !== "executed" || next.result)) stopped = true;
     };
@@ -35,9 +34,9 @@ export function ReviewWatcher({ reviewId, connection }: { reviewId: string; conn
         if (!stopped) poll();
       }, 5000);
     };
-    void load();
+    void load().catch(() => {});
     poll();
-    const off = onReviewsChanged(() => void load());
+    const off = onReviewsChanged(() => void load().catch(() => {}));
     return () => {
       stopped = true;
       clearTimeout(timer);

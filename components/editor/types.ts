@@ -1,5 +1,9 @@
-// The SQL editor's view of the gateway API: shapes of exec, schema and history replies as the browser reads
-// them. Only types; the calls live in exec-client.ts.
+// The SQL editor's view of the gateway API: what it shows of exec, schema and history replies. The reply
+// shapes themselves are the API's schemas (lib/api, z.infer); what is here is how the editor reads them
+// (every result has its index; reasons and errors read leniently). Only types; the calls live in exec-client.ts.
+import type { CatalogTable, ExecStatementResult, HistoryItem } from "@/lib/api";
+
+export type { CatalogTable, HistoryItem };
 
 /** A connection the editor may pick, without anything a browser should not hold. */
 export interface EditorConnection {
@@ -9,33 +13,18 @@ export interface EditorConnection {
   isDemo: boolean;
 }
 
-export interface ResultColumn {
-  name: string;
-  type: string;
-  /**
-   * Set when the column is masked by what it derives from (lineage): the type it is masked as, the masked
-   * source columns (schema.table.column), the keys masked inside JSON built from rows, and why it is masked
-   * whole when its lineage could not be traced.
-   */
-  lineage?: { type: string; sources: string[]; keys?: string[]; reason?: string };
-}
+/**
+ * A result column; `lineage` is set when the column is masked by what it derives from: the type it is masked
+ * as, the masked source columns (schema.table.column), the keys masked inside JSON built from rows, and why it
+ * is masked whole when its lineage could not be traced.
+ */
+export type ResultColumn = ExecStatementResult["columns"][number];
 
 /** One masked cell: row index, column index, detector type ("email", "credit_card" ...). */
-export type MaskedCell = [row: number, col: number, type: string];
+export type MaskedCell = ExecStatementResult["masked"][number];
 
-export interface StatementResult {
-  statementIndex: number;
-  statement: string;
-  /** Command tag word, e.g. "SELECT", "UPDATE". */
-  command: string;
-  columns: ResultColumn[];
-  rows: unknown[][];
-  masked: MaskedCell[];
-  rowCount: number;
-  truncated: boolean;
-  rowLimit?: number;
-  durationMs?: number;
-}
+/** One statement's result as the editor holds it: always with its index in the run. */
+export type StatementResult = ExecStatementResult & { statementIndex: number };
 
 export interface BlockReason {
   statementIndex?: number;
@@ -81,18 +70,3 @@ export type RunOutcome =
   | { status: "failed"; sessionId?: string; results: StatementResult[]; error: ApiErrorBody }
   | { status: "cancelled"; sessionId?: string; results: StatementResult[]; message: string }
   | { status: "error"; httpStatus: number; error: ApiErrorBody };
-
-export interface CatalogTable {
-  schema: string;
-  name: string;
-  columns: ResultColumn[];
-}
-
-export interface HistoryItem {
-  at: string;
-  statement: string;
-  decision: string;
-  status: string;
-  rowCount: number | null;
-  durationMs: number | null;
-}

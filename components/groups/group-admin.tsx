@@ -2,8 +2,8 @@
 
 import type { FormEvent } from "react";
 import { Alerts } from "@/components/ui/alerts";
-import { callApi } from "@/components/ui/api";
 import { useApiAction } from "@/components/ui/use-api-action";
+import { groupsApi } from "@/lib/api";
 
 interface GroupRow {
   id: string;
@@ -26,8 +26,9 @@ export function GroupAdmin({
     const formEl = event.currentTarget;
     const form = new FormData(formEl);
     await run(async () => {
-      await callApi("/api/v1/groups", {
-        body: { name: String(form.get("name") ?? ""), description: String(form.get("description") ?? "") },
+      await groupsApi.create({
+        name: String(form.get("name") ?? ""),
+        description: String(form.get("description") ?? ""),
       });
       formEl.reset();
     });
@@ -75,14 +76,7 @@ export function GroupAdmin({
                             color: "#b42318",
                             padding: 0,
                           }}
-                          onClick={() =>
-                            run(() =>
-                              callApi(`/api/v1/groups/${g.id}/members`, {
-                                method: "DELETE",
-                                body: { userId: m.id },
-                              }),
-                            )
-                          }
+                          onClick={() => run(() => groupsApi.removeMember(g.id, m.id))}
                         >
                           ×
                         </button>
@@ -96,8 +90,7 @@ export function GroupAdmin({
                     onSubmit={(e) => {
                       e.preventDefault();
                       const userId = String(new FormData(e.currentTarget).get("userId") ?? "");
-                      if (userId)
-                        void run(() => callApi(`/api/v1/groups/${g.id}/members`, { body: { userId } }));
+                      if (userId) void run(() => groupsApi.addMember(g.id, userId));
                     }}
                   >
                     <select
@@ -130,7 +123,7 @@ export function GroupAdmin({
                       if (
                         window.confirm(`Delete the group ${g.name}? Its members lose the access it gave.`)
                       ) {
-                        void run(() => callApi(`/api/v1/groups/${g.id}`, { method: "DELETE" }));
+                        void run(() => groupsApi.remove(g.id));
                       }
                     }}
                   >

@@ -1,6 +1,7 @@
 "use client";
 
 import { useEffect, useState } from "react";
+import { reviewsApi } from "@/lib/api";
 import { onReviewsChanged } from "./live-refresh";
 
 /** The count of reviews waiting for me, kept current over the console's WebSocket. */
@@ -8,10 +9,9 @@ export function InboxBadge({ initial }: { initial: number }) {
   const [count, setCount] = useState(initial);
   useEffect(() => {
     const refresh = async () => {
-      const response = await fetch("/api/v1/reviews?scope=inbox");
-      if (response.ok) setCount(((await response.json()) as { reviews: unknown[] }).reviews.length);
+      setCount((await reviewsApi.inbox()).reviews.length);
     };
-    return onReviewsChanged(() => void refresh());
+    return onReviewsChanged(() => void refresh().catch(() => {}));
   }, []);
   if (count === 0) return null;
   return (

@@ -3,8 +3,8 @@
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { Alerts } from "@/components/ui/alerts";
-import { callApi } from "@/components/ui/api";
 import { SqlCode } from "@/components/ui/sql-code";
+import { reviewsApi } from "@/lib/api";
 
 export interface ReviewItem {
   id: string;
@@ -61,7 +61,7 @@ export function ReviewCard({ review, now }: { review: ReviewItem; now: number })
     setBusy(true);
     setError(null);
     try {
-      await callApi(`/api/v1/reviews/${review.id}/${decision}`, { body: { comment } });
+      await reviewsApi.decide(review.id, decision, comment);
       router.refresh();
     } catch (err) {
       setError((err as Error).message);
@@ -72,7 +72,7 @@ export function ReviewCard({ review, now }: { review: ReviewItem; now: number })
 
   async function cancel() {
     try {
-      await callApi(`/api/v1/reviews/${review.id}/cancel`, { body: {} });
+      await reviewsApi.cancel(review.id);
       router.refresh();
     } catch (err) {
       setError((err as Error).message);

@@ -6,20 +6,10 @@
 
 import { useRef, useState } from "react";
 import { Alerts } from "@/components/ui/alerts";
-import { callApi } from "@/components/ui/api";
+import { type DatabaseCredentialIssued, databaseCredentialsApi } from "@/lib/api";
 import "./native.css";
 
-interface Issued {
-  id: string;
-  password: string;
-  expiresAt: string;
-  host: string;
-  port: number;
-  dbname: string;
-  user: string;
-  psql: string;
-  uri: string;
-}
+type Issued = DatabaseCredentialIssued;
 
 const CHOICES = [
   { seconds: 15 * 60, label: "15 minutes" },
@@ -78,11 +68,7 @@ export function ConnectDialog({
     setError(null);
     setBusy(true);
     try {
-      setIssued(
-        await callApi<Issued>("/api/v1/me/database-credentials", {
-          body: { connection, validForSeconds: validFor },
-        }),
-      );
+      setIssued(await databaseCredentialsApi.issue({ connection, validForSeconds: validFor }));
     } catch (err) {
       setError((err as Error).message);
     } finally {

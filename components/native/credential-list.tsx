@@ -3,8 +3,8 @@
 // Revoke button (the sessions opened with it end at once). Never the password: it was shown once.
 
 import { Alerts } from "@/components/ui/alerts";
-import { callApi } from "@/components/ui/api";
 import { useApiAction } from "@/components/ui/use-api-action";
+import { databaseCredentialsApi } from "@/lib/api";
 
 export interface CredentialRow {
   id: string;
@@ -61,10 +61,7 @@ export function CredentialList({ credentials }: { credentials: CredentialRow[] }
                     aria-label={`Revoke ${c.prefix}… for ${c.connection}`}
                     disabled={busy}
                     onClick={() =>
-                      void run(
-                        () => callApi(`/api/v1/me/database-credentials/${c.id}`, { method: "DELETE" }),
-                        "Revoked: its sessions were ended.",
-                      )
+                      void run(() => databaseCredentialsApi.revoke(c.id), "Revoked: its sessions were ended.")
                     }
                   >
                     Revoke

@@ -2,9 +2,7 @@
 
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { Alerts } from "@/components/ui/alerts";
-import { callApi } from "@/components/ui/api";
-
-type Style = "full" | "partial" | "pseudonym";
+import { connectionsApi, type MaskingSettings } from "@/lib/api";
 
 interface Detector {
   type: string;
@@ -13,13 +11,7 @@ interface Detector {
   validation: string;
 }
 
-interface Settings {
-  enabledTypes?: string[];
-  styles: Record<string, Style>;
-  defaultStyle: Style;
-  columnRules: { pattern: string; type: string }[];
-  isDefault: boolean;
-}
+type Settings = MaskingSettings;
 
 const CATEGORY_LABELS: Record<string, string> = {
   financial: "Financial",
@@ -45,7 +37,7 @@ export function MaskingSettingsEditor({
     setError(null);
     setSettings(null);
     try {
-      setSettings((await callApi<{ masking: Settings }>(`/api/v1/connections/${name}/masking`)).masking);
+      setSettings((await connectionsApi.masking(name)).masking);
     } catch (err) {
       setError((err as Error).message);
     }
@@ -75,14 +67,11 @@ export function MaskingSettingsEditor({
     setError(null);
     setNotice(null);
     try {
-      const { masking } = await callApi<{ masking: Settings }>(`/api/v1/connections/${connection}/masking`, {
-        method: "PUT",
-        body: {
-          ...(enabled.length !== detectors.length && { enabledTypes: enabled }),
-          styles,
-          defaultStyle: String(form.get("defaultStyle") ?? "full"),
-          columnRules,
-        },
+      const { masking } = await connectionsApi.setMasking(connection, {
+        ...(enabled.length !== detectors.length && { enabledTypes: enabled }),
+        styles,
+        defaultStyle: String(form.get("defaultStyle") ?? "full"),
+        columnRules,
       });
       setSettings(masking);
       setNotice("Saved. The next result on this connection uses these settings.");
@@ -93,13 +82,7 @@ export function MaskingSettingsEditor({
 
   async function reset() {
     try {
-      setSettings(
-        (
-          await callApi<{ masking: Settings }>(`/api/v1/connections/${connection}/masking`, {
-            method: "DELETE",
-          })
-        ).masking,
-      );
+      setSettings((await connectionsApi.resetMasking(connection)).masking);
       setNotice("Back to the defaults.");
     } catch (err) {
       setError((err as Error).message);

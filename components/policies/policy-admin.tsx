@@ -3,8 +3,8 @@
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { Alerts } from "@/components/ui/alerts";
-import { callApi } from "@/components/ui/api";
 import { CheckboxList } from "@/components/ui/checkbox-list";
+import { type CheckResult, connectionsApi, rulesApi } from "@/lib/api";
 
 const CLASSES = ["read", "write", "unbounded-write", "ddl", "privilege", "dangerous", "unparseable"] as const;
 
@@ -71,8 +71,8 @@ export function RuleForm({
     setBusy(true);
     setError(null);
     try {
-      if (existing) await callApi(`/api/v1/policies/rules/${existing.id}`, { method: "PUT", body });
-      else await callApi("/api/v1/policies/rules", { body });
+      if (existing) await rulesApi.update(existing.id, body);
+      else await rulesApi.create(body);
       onDone();
     } catch (err) {
       setError((err as Error).message);
@@ -240,7 +240,7 @@ export function RuleTable({
   async function remove(rule: RuleRow) {
     if (!window.confirm(`Delete the rule “${rule.name}”? It stops applying at the next statement.`)) return;
     try {
-      await callApi(`/api/v1/policies/rules/${rule.id}`, { method: "DELETE" });
+      await rulesApi.remove(rule.id);
       router.refresh();
     } catch (err) {
       setError((err as Error).message);
@@ -345,19 +345,6 @@ export function NewRule({ connections, groups }: { connections: string[]; groups
   );
 }
 
-interface CheckResult {
-  decision: string;
-  class: string;
-  reasons: {
-    statementIndex: number;
-    statement: string;
-    class: string;
-    ruleName: string;
-    action: string;
-    message: string;
-  }[];
-}
-
 export function TryStatement({ connections }: { connections: string[] }) {
   const [result, setResult] = useState<CheckResult | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -369,9 +356,7 @@ export function TryStatement({ connections }: { connections: string[] }) {
     setResult(null);
     try {
       setResult(
-        await callApi<CheckResult>(`/api/v1/connections/${String(form.get("connection"))}/check`, {
-          body: { input: String(form.get("input") ?? "") },
-        }),
+        await connectionsApi.check(String(form.get("connection") ?? ""), String(form.get("input") ?? "")),
       );
     } catch (err) {
       setError((err as Error).message);

@@ -7,13 +7,8 @@
 // there, and playing fetches the next chunk ahead of time. The recording holds masked output only.
 import type { Terminal } from "@xterm/xterm";
 import { useCallback, useEffect, useRef, useState } from "react";
-import type {
-  MarkerKind,
-  ReplayChunk,
-  ReplayEvent,
-  ReplayTimeline,
-  SearchHit,
-} from "@/server/terminal/replay";
+import { type ReplayEvent, sessionsApi } from "@/lib/api";
+import type { MarkerKind, ReplayTimeline } from "@/server/terminal/replay";
 import { formatClock, parseClock } from "./format";
 import { advanceClock, countDue } from "./replay-clock";
 
@@ -45,17 +40,8 @@ interface Loaded {
 
 const written = (term: Terminal) => new Promise<void>((resolve) => term.write("", resolve));
 
-async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url, { cache: "no-store" });
-  if (!response.ok) {
-    const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
-    throw new Error(body.error?.message ?? `the replay could not be loaded (${response.status})`);
-  }
-  return (await response.json()) as T;
-}
-
 export function TerminalPlayer({ timeline }: { timeline: ReplayTimeline }) {
-  const base = `/api/v1/sessions/${timeline.sessionId}`;
+  const sessionId = timeline.sessionId;
   const hostRef = useRef<HTMLDivElement>(null);
   const termRef = useRef<Terminal | null>(null);
   const loadedRef = useRef<Loaded>({ events: [], applied: 0, next: 0, isFetching: false });
@@ -109,9 +95,7 @@ export function TerminalPlayer({ timeline }: { timeline: ReplayTimeline }) {
     const seek = seekRef.current;
     const from = loaded.events.at(-1)?.t ?? positionRef.current;
     try {
-      const chunk = await getJson<Pick<ReplayChunk, "events" | "next">>(
-        `${base}/replay?after=${loaded.next}&from=${from}`,
-      );
+      const chunk = await sessionsApi.replayAfter(sessionId, loaded.next, from);
       if (seek !== seekRef.current) return;
       loaded.events = [...loaded.events.slice(loaded.applied), ...chunk.events];
       loaded.applied = 0;
@@ -122,7 +106,7 @@ export function TerminalPlayer({ timeline }: { timeline: ReplayTimeline }) {
     } finally {
       loaded.isFetching = false;
     }
-  }, [base]);
+  }, [sessionId]);
 
   /** Shows the screen at `at`: from what is loaded when moving forward, else from the nearest keyframe. */
   const seek = useCallback(
@@ -147,7 +131,7 @@ export function TerminalPlayer({ timeline }: { timeline: ReplayTimeline }) {
       isSeekingRef.current = true;
       setIsLoading(true);
       try {
-        const chunk = await getJson<ReplayChunk>(`${base}/replay?at=${target}`);
+        const chunk = await sessionsApi.replayAt(sessionId, target);
         if (mine !== seekRef.current) return;
         await written(term);
         term.reset();
@@ -165,7 +149,7 @@ export function TerminalPlayer({ timeline }: { timeline: ReplayTimeline }) {
         }
       }
     },
-    [applyUpTo, base, length, moveTo],
+    [applyUpTo, sessionId, length, moveTo],
   );
 
   useEffect(() => {
@@ -244,7 +228,7 @@ export function TerminalPlayer({ timeline }: { timeline: ReplayTimeline }) {
     const needle = query.trim();
     if (!needle) return;
     try {
-      const { hits } = await getJson<{ hits: SearchHit[] }>(`${base}/search?q=${encodeURIComponent(needle)}`);
+      const { hits } = await sessionsApi.search(sessionId, needle);
       const hit = hits.find((h) => h.t > positionRef.current) ?? hits[0];
       if (!hit) {
         setNote(`"${needle}" does not appear in the recording`);

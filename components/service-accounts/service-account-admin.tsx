@@ -2,8 +2,8 @@
 
 import { type FormEvent, useState } from "react";
 import { Alerts } from "@/components/ui/alerts";
-import { callApi } from "@/components/ui/api";
 import { useApiAction } from "@/components/ui/use-api-action";
+import { serviceAccountsApi } from "@/lib/api";
 import { CredentialList, type CredentialRow } from "./credential-list";
 
 interface AccountRow {
@@ -74,12 +74,10 @@ export function ServiceAccountAdmin({
     const form = new FormData(formEl);
     const days = String(form.get("expiresInDays") ?? "");
     await run(async () => {
-      const created = await callApi<{ name: string; token: string }>("/api/v1/service-accounts", {
-        body: {
-          name: String(form.get("name") ?? ""),
-          groups: form.getAll("groups").map(String),
-          ...(days && { expiresInDays: Number(days) }),
-        },
+      const created = await serviceAccountsApi.create({
+        name: String(form.get("name") ?? ""),
+        groups: form.getAll("groups").map(String),
+        ...(days && { expiresInDays: Number(days) }),
       });
       showToken(created.name, created.token);
       formEl.reset();
@@ -129,13 +127,10 @@ export function ServiceAccountAdmin({
                   <CredentialList
                     kind="token"
                     items={a.tokens}
-                    onRevoke={(id) => run(() => callApi(`/api/v1/tokens/${id}`, { method: "DELETE" }))}
+                    onRevoke={(id) => run(() => serviceAccountsApi.revokeToken(id))}
                     onRotate={(id, graceSeconds) =>
                       run(async () => {
-                        const rotated = await callApi<{ token: string; previous: { worksUntil?: string } }>(
-                          `/api/v1/service-accounts/${a.id}/tokens/${id}/rotate`,
-                          { body: { graceSeconds } },
-                        );
+                        const rotated = await serviceAccountsApi.rotateToken(a.id, id, graceSeconds);
                         showToken(
                           a.name,
                           rotated.token,
@@ -152,12 +147,7 @@ export function ServiceAccountAdmin({
                     style={{ marginTop: 4, whiteSpace: "nowrap" }}
                     onClick={() =>
                       run(async () => {
-                        const issued = await callApi<{ token: string }>(
-                          `/api/v1/service-accounts/${a.id}/tokens`,
-                          {
-                            body: { name: "token" },
-                          },
-                        );
+                        const issued = await serviceAccountsApi.issueToken(a.id, { name: "token" });
                         showToken(a.name, issued.token);
                       })
                     }
@@ -169,13 +159,7 @@ export function ServiceAccountAdmin({
                   <CredentialList
                     kind="client secret"
                     items={a.clientSecrets}
-                    onRevoke={(id) =>
-                      run(() =>
-                        callApi(`/api/v1/service-accounts/${a.id}/client-secrets/${id}`, {
-                          method: "DELETE",
-                        }),
-                      )
-                    }
+                    onRevoke={(id) => run(() => serviceAccountsApi.revokeClientSecret(a.id, id))}
                   />
                   <button
                     className="btn small"
@@ -183,10 +167,9 @@ export function ServiceAccountAdmin({
                     style={{ marginTop: 4, whiteSpace: "nowrap" }}
                     onClick={() =>
                       run(async () => {
-                        const created = await callApi<{ clientId: string; clientSecret: string }>(
-                          `/api/v1/service-accounts/${a.id}/client-secrets`,
-                          { body: { name: "client secret" } },
-                        );
+                        const created = await serviceAccountsApi.createClientSecret(a.id, {
+                          name: "client secret",
+                        });
                         setShown({
                           title: `Client credentials for ${a.name}`,
                           values: [

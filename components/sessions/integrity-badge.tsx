@@ -2,6 +2,7 @@
 // their hash chain ("Verified (n events)" or "Integrity check failed at event k", with why), and a download of
 // the evidence bundle. A server component: verification runs on the server against the store.
 import "./integrity.css";
+import { sessionsApi } from "@/lib/api";
 import { verifySession } from "@/server/integrity";
 
 export async function IntegrityBadge({ sessionId }: { sessionId: string }) {
@@ -22,7 +23,7 @@ export async function IntegrityBadge({ sessionId }: { sessionId: string }) {
           <span className="small integrity-reason">{result.reason}</span>
         </>
       )}
-      <a className="btn" href={`/api/v1/sessions/${sessionId}/evidence`} download>
+      <a className="btn" href={sessionsApi.evidenceHref(sessionId)} download>
         Download evidence
       </a>
     </div>

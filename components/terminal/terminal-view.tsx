@@ -4,10 +4,17 @@
 // arrives already masked and recorded; keystrokes go to the gateway, which decides each command line at
 // Enter. The status line says where you are connected, as whom, and that the session is recorded; a dropped
 // connection shows a notice with a Reconnect button (a new session). Copy: select, then Ctrl+Shift+C;
-// paste: Ctrl+Shift+V, Ctrl+V or the context menu.
+// paste: Ctrl+Shift+V, Ctrl+V or the context menu. The socket's messages are the typed unions of
+// lib/api/terminal-messages.ts; a text frame from the gateway that is not one of them ends the terminal.
 import type { FitAddon } from "@xterm/addon-fit";
 import type { Terminal } from "@xterm/xterm";
 import { useEffect, useRef, useState } from "react";
+import {
+  encodeTerminalMessage,
+  MALFORMED_MESSAGE_CLOSE,
+  parseTerminalServerMessage,
+  type TerminalClientMessage,
+} from "@/lib/api";
 
 type Status =
   | { state: "connecting" }
@@ -22,19 +29,6 @@ type Status =
     }
   | { state: "ended"; reason: string; sessionId?: string }
   | { state: "dropped"; reason: string; sessionId?: string };
-
-type ControlMessage =
-  | {
-      type: "ready";
-      sessionId: string;
-      connection: string;
-      host: string;
-      username: string;
-      user: string;
-      idleTimeoutSeconds: number;
-    }
-  | { type: "ended"; reason: string }
-  | { type: "error"; message: string };
 
 function minutes(seconds: number): string {
   return seconds % 3600 === 0 ? `${seconds / 3600} h` : `${Math.round(seconds / 60)} min`;
@@ -83,8 +77,8 @@ export function TerminalView({ connection }: { connection: string }) {
       ws.binaryType = "arraybuffer";
       let sessionId: string | undefined;
       let ended: string | undefined;
-      const send = (message: unknown) => {
-        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+      const send = (message: TerminalClientMessage) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(encodeTerminalMessage(message));
       };
 
       ws.onmessage = (event: MessageEvent<ArrayBuffer | string>) => {
@@ -92,10 +86,24 @@ export function TerminalView({ connection }: { connection: string }) {
           term.write(new Uint8Array(event.data));
           return;
         }
-        const message = JSON.parse(event.data) as ControlMessage;
+        const parsed = parseTerminalServerMessage(event.data);
+        if (!parsed.ok) {
+          ended = `the gateway sent a ${MALFORMED_MESSAGE_CLOSE.reason} (${parsed.problem})`;
+          ws.close(MALFORMED_MESSAGE_CLOSE.code, MALFORMED_MESSAGE_CLOSE.reason);
+          return;
+        }
+        const message = parsed.message;
         if (message.type === "ready") {
           sessionId = message.sessionId;
-          setStatus({ state: "connected", ...message });
+          setStatus({
+            state: "connected",
+            sessionId: message.sessionId,
+            connection: message.connection,
+            host: message.host,
+            username: message.username,
+            user: message.user,
+            idleTimeoutSeconds: message.idleTimeoutSeconds,
+          });
         } else if (message.type === "ended") {
           ended = message.reason;
         } else if (message.type === "error") {

@@ -2,7 +2,7 @@
 
 import { signOut } from "next-auth/react";
 import { useState } from "react";
-import { callApi } from "./api";
+import { meApi } from "@/lib/api";
 
 export function SignOutButton() {
   return (
@@ -29,7 +29,7 @@ export function SignOutEverywhereButton() {
         onClick={async () => {
           if (!window.confirm("Sign out of the console on every browser and device?")) return;
           try {
-            await callApi("/api/v1/me/sign-out-everywhere", { method: "POST" });
+            await meApi.signOutEverywhere();
             await signOut({ callbackUrl: "/signin" });
           } catch (err) {
             setError((err as Error).message);

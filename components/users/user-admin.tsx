@@ -3,8 +3,8 @@
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { Alerts } from "@/components/ui/alerts";
-import { callApi } from "@/components/ui/api";
 import { CheckboxList } from "@/components/ui/checkbox-list";
+import { usersApi } from "@/lib/api";
 
 interface UserRow {
   id: string;
@@ -31,14 +31,12 @@ export function CreateUserForm({ allGroups }: { allGroups: string[] }) {
     setError(null);
     setNotice(null);
     try {
-      await callApi("/api/v1/users", {
-        body: {
-          email: String(form.get("email") ?? ""),
-          name: String(form.get("name") ?? "") || undefined,
-          password: String(form.get("password") ?? ""),
-          role: String(form.get("role") ?? "member"),
-          groups: form.getAll("groups").map(String),
-        },
+      await usersApi.create({
+        email: String(form.get("email") ?? ""),
+        name: String(form.get("name") ?? "") || undefined,
+        password: String(form.get("password") ?? ""),
+        role: String(form.get("role") ?? "member"),
+        groups: form.getAll("groups").map(String),
       });
       setNotice(`Created ${String(form.get("email"))}.`);
       formEl.reset();
@@ -116,7 +114,7 @@ export function UserTable({
   async function update(id: string, body: Record<string, unknown>) {
     setError(null);
     try {
-      await callApi(`/api/v1/users/${id}`, { method: "PATCH", body });
+      await usersApi.update(id, body);
       setEditing(null);
       router.refresh();
     } catch (err) {
@@ -128,7 +126,7 @@ export function UserTable({
     setError(null);
     setNotice(null);
     try {
-      await callApi(`/api/v1/users/${user.id}/sign-out-everywhere`, { method: "POST" });
+      await usersApi.signOutEverywhere(user.id);
       setNotice(`Every session of ${user.email} has ended.`);
     } catch (err) {
       setError((err as Error).message);
@@ -138,7 +136,7 @@ export function UserTable({
   async function remove(user: UserRow) {
     if (!window.confirm(`Delete ${user.email}? Their access ends at once.`)) return;
     try {
-      await callApi(`/api/v1/users/${user.id}`, { method: "DELETE" });
+      await usersApi.remove(user.id);
       router.refresh();
     } catch (err) {
       setError((err as Error).message);

@@ -2,9 +2,9 @@
 
 import { type FormEvent, useState } from "react";
 import { Alerts } from "@/components/ui/alerts";
-import { callApi } from "@/components/ui/api";
 import { CheckboxList } from "@/components/ui/checkbox-list";
 import { useApiAction } from "@/components/ui/use-api-action";
+import { webhooksApi } from "@/lib/api";
 
 export interface WebhookRow {
   id: string;
@@ -45,13 +45,11 @@ export function WebhookAdmin({ webhooks, events }: { webhooks: WebhookRow[]; eve
     const ownSecret = String(form.get("secret") ?? "").trim();
     setSecret(null);
     await run(async () => {
-      const created = await callApi<{ secret: string }>("/api/v1/webhooks", {
-        body: {
-          url: String(form.get("url") ?? ""),
-          format: String(form.get("format") ?? "json"),
-          ...(chosen.length > 0 && { events: chosen }),
-          ...(ownSecret && { secret: ownSecret }),
-        },
+      const created = await webhooksApi.create({
+        url: String(form.get("url") ?? ""),
+        format: String(form.get("format") ?? "json"),
+        ...(chosen.length > 0 && { events: chosen }),
+        ...(ownSecret && { secret: ownSecret }),
       });
       if (!ownSecret) setSecret(created.secret);
       formEl.reset();
@@ -99,7 +97,7 @@ export function WebhookAdmin({ webhooks, events }: { webhooks: WebhookRow[]; eve
                   title={w.enabled ? undefined : "enable the endpoint first"}
                   onClick={() =>
                     run(
-                      () => callApi(`/api/v1/webhooks/${w.id}/test`, { method: "POST" }),
+                      () => webhooksApi.test(w.id),
                       "Test message queued: its delivery shows below in a moment (reload to follow it).",
                     )
                   }
@@ -109,11 +107,7 @@ export function WebhookAdmin({ webhooks, events }: { webhooks: WebhookRow[]; eve
                 <button
                   className="btn small"
                   type="button"
-                  onClick={() =>
-                    run(() =>
-                      callApi(`/api/v1/webhooks/${w.id}`, { method: "PATCH", body: { enabled: !w.enabled } }),
-                    )
-                  }
+                  onClick={() => run(() => webhooksApi.update(w.id, { enabled: !w.enabled }))}
                 >
                   {w.enabled ? "Disable" : "Enable"}
                 </button>
@@ -126,7 +120,7 @@ export function WebhookAdmin({ webhooks, events }: { webhooks: WebhookRow[]; eve
                         `Remove the endpoint ${w.shownUrl}? Deliveries not yet sent are dropped.`,
                       )
                     )
-                      void run(() => callApi(`/api/v1/webhooks/${w.id}`, { method: "DELETE" }));
+                      void run(() => webhooksApi.remove(w.id));
                   }}
                 >
                   Remove
@@ -171,10 +165,7 @@ export function WebhookAdmin({ webhooks, events }: { webhooks: WebhookRow[]; eve
                               disabled={busy}
                               onClick={() =>
                                 run(
-                                  () =>
-                                    callApi(`/api/v1/webhooks/${w.id}/deliveries/${d.id}/retry`, {
-                                      method: "POST",
-                                    }),
+                                  () => webhooksApi.retryDelivery(w.id, d.id),
                                   "Sending it again: reload to follow it.",
                                 )
                               }

@@ -5,9 +5,9 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import * as replies from "@/lib/api";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
 import type { Principal } from "../auth/principal";
-import * as replies from "./response-schemas";
 import { type RouteServer, startRouteServer } from "./route-server.fixture";
 
 let gateway: GatewayFixture;

@@ -9,7 +9,7 @@ import { decisionSchema } from "@/server/approvals/schema";
 import { createGroupSchema, createUserSchema, groupMemberSchema, updateUserSchema } from "@/server/auth";
 import { classificationDecisionSchema, classificationSettingsSchema } from "@/server/classification";
 import { maskingSettingsSchema } from "@/server/masking-config";
-import type { ApiPath } from "./openapi";
+import type { ApiPath } from "./openapi-types";
 
 const crud = (
   path: string,

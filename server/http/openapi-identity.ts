@@ -10,7 +10,7 @@ import {
   rotateTokenSchema,
   tokenRequestSchema,
 } from "@/server/auth";
-import type { ApiPath } from "./openapi";
+import type { ApiPath } from "./openapi-types";
 
 const NOT_FOUND = {
   description: "no such service account (or token, or secret of it)",

@@ -4,7 +4,7 @@
  */
 import "server-only";
 import { createDatabaseCredentialSchema } from "@/server/auth";
-import type { ApiPath } from "./openapi";
+import type { ApiPath } from "./openapi-types";
 
 export const NATIVE_PATHS: ApiPath[] = [
   {

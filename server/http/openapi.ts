@@ -1,10 +1,11 @@
 /**
  * The OpenAPI 3.1 description of the public API, built from the same zod schemas that validate request
- * bodies (so the document cannot drift from the validation), and from the response schemas in
- * response-schemas.ts that the integration tests check real replies against.
+ * bodies (so the document cannot drift from the validation), and from the reply schemas in lib/api/schemas.ts
+ * that the integration tests check real replies against and the console's fetchers check what they read with.
  */
 import "server-only";
 import { z } from "zod";
+import { RESPONSE_SCHEMAS, type ResponseSchemaName } from "@/lib/api";
 import {
   bulkDecideSchema,
   createCampaignSchema,
@@ -20,42 +21,14 @@ import { commandRuleInputSchema } from "@/server/terminal";
 import { ADMINISTRATION_PATHS } from "./openapi-administration";
 import { IDENTITY_PATHS } from "./openapi-identity";
 import { NATIVE_PATHS } from "./openapi-native";
+import type { ApiPath, ResponseSpec } from "./openapi-types";
 import { MAX_WAIT_SECONDS } from "./prefer";
-import { RESPONSE_SCHEMAS, type ResponseSchemaName } from "./response-schemas";
 
 type JsonSchema = Record<string, unknown>;
 
-/** A reply: in words, or with its schema (one name, or several for oneOf) and headers. */
-export type ResponseSpec =
-  | string
-  | {
-      description: string;
-      schema?: ResponseSchemaName | ResponseSchemaName[];
-      headers?: Record<string, string>;
-    };
-
-interface Operation {
-  summary: string;
-  permission?: string;
-  body?: z.ZodType;
-  /** the body is form-encoded (JSON also accepted): the OAuth token endpoint */
-  formBody?: boolean;
-  /** reachable without a bearer token (it authenticates some other way, described in the summary) */
-  isPublic?: boolean;
-  /** honours `Prefer: wait=N` */
-  isLongPoll?: boolean;
-  params?: string[];
-  query?: string[];
-  responses?: Record<string, ResponseSpec>;
-}
-
-export interface ApiPath {
-  path: string;
-  method: "get" | "post" | "put" | "patch" | "delete";
-  operation: Operation;
-}
-
 const ID = (name: string) => ({ name, in: "path", required: true, schema: { type: "string" } });
+
+export type { ApiPath, ResponseSpec };
 
 export const API_PATHS: ApiPath[] = [
   {

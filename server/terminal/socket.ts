@@ -1,13 +1,23 @@
 /**
  * The browser terminal's WebSocket endpoint, /ws/terminal?connection=<name>&cols=<n>&rows=<n>.
  * Frames from the browser are JSON: {type:"input", data} and {type:"resize", cols, rows}. Frames to the browser
- * are binary (terminal output, UTF-8, already masked and recorded) or JSON text (ready, ended, error).
+ * are binary (terminal output, UTF-8, already masked and recorded) or JSON text (ready, ended, error). Both
+ * directions are the typed unions of lib/api/terminal-messages.ts, parsed strictly: a frame from the browser
+ * that is not one of its messages ends the terminal and closes the socket with 1007 and the reason, since a
+ * page that sends what it should not is not one to keep typing into a shell for.
  * The caller is authenticated by server/realtime before this handler runs; every line sent (a frame with a
  * newline) first checks that the console session still holds, so an ended session's open terminal runs nothing
  * more: the terminal ends with a message.
  */
 import "server-only";
 import type { WebSocket } from "ws";
+import {
+  encodeTerminalMessage,
+  MALFORMED_MESSAGE_CLOSE,
+  parseTerminalClientMessage,
+  type TerminalClientMessage,
+  type TerminalServerMessage,
+} from "@/lib/api";
 import { hasPermission } from "@/server/auth/principal";
 import { GatewayError } from "@/server/errors";
 import { registerSocketHandler } from "@/server/realtime";
@@ -15,24 +25,19 @@ import { type TerminalClient, TerminalSession } from "./terminal-session";
 
 export const TERMINAL_SOCKET_PATH = "/ws/terminal";
 
-type ClientMessage = { type: "input"; data: string } | { type: "resize"; cols: number; rows: number };
+type ClientMessage = TerminalClientMessage;
 
-function parseMessage(raw: string): ClientMessage | undefined {
-  try {
-    const message = JSON.parse(raw) as Record<string, unknown>;
-    if (message.type === "input" && typeof message.data === "string")
-      return { type: "input", data: message.data };
-    if (message.type === "resize" && typeof message.cols === "number" && typeof message.rows === "number")
-      return { type: "resize", cols: message.cols, rows: message.rows };
-  } catch {
-    // not JSON: ignored
-  }
-  return undefined;
+/** A WebSocket close reason holds at most 123 bytes of UTF-8. */
+function closeReason(text: string): string {
+  let reason = text;
+  while (Buffer.byteLength(reason, "utf8") > 123) reason = reason.slice(0, -1);
+  return reason;
 }
 
 registerSocketHandler(TERMINAL_SOCKET_PATH, async (ws: WebSocket, principal, url, isSessionCurrent) => {
+  const send = (message: TerminalServerMessage) => ws.send(encodeTerminalMessage(message));
   const sendError = (message: string) => {
-    ws.send(JSON.stringify({ type: "error", message }));
+    send({ type: "error", message });
     ws.close(1008, "refused");
   };
   if (!hasPermission(principal, "connections:use")) return sendError("missing permission connections:use");
@@ -61,9 +66,22 @@ registerSocketHandler(TERMINAL_SOCKET_PATH, async (ws: WebSocket, principal, url
     if (message.type === "input") session.input(message.data);
     else session.resize(message);
   };
+  const refuseMalformed = (problem: string) => {
+    if (hasSessionEnded) return;
+    hasSessionEnded = true;
+    const reason = `${MALFORMED_MESSAGE_CLOSE.reason}: ${problem}`;
+    if (ws.readyState === ws.OPEN) {
+      send({ type: "error", message: `the browser sent a ${reason}; the terminal is closed` });
+      ws.close(MALFORMED_MESSAGE_CLOSE.code, closeReason(reason));
+    }
+    void session?.end(`the browser sent a ${MALFORMED_MESSAGE_CLOSE.reason}`);
+  };
   ws.on("message", (data, isBinary) => {
-    const message = parseMessage(isBinary ? Buffer.from(data as Buffer).toString("utf8") : data.toString());
-    if (!message) return;
+    const parsed = parseTerminalClientMessage(
+      isBinary ? Buffer.from(data as Buffer).toString("utf8") : data.toString(),
+    );
+    if (!parsed.ok) return refuseMalformed(parsed.problem);
+    const message = parsed.message;
     queue = queue
       .then(() => handle(message))
       .catch((err: unknown) => {
@@ -81,7 +99,7 @@ registerSocketHandler(TERMINAL_SOCKET_PATH, async (ws: WebSocket, principal, url
       if (ws.readyState === ws.OPEN) ws.send(Buffer.from(data, "utf8"), { binary: true });
     },
     control: (message) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+      if (ws.readyState === ws.OPEN) send(message);
     },
     close: () => {
       if (ws.readyState === ws.OPEN) ws.close(1000, "session ended");

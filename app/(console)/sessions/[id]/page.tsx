@@ -9,6 +9,7 @@ import { type RecordedEvent, toStatementViews } from "@/components/replay/sessio
 import { StatementTimeline } from "@/components/replay/statement-timeline";
 import { TerminalPlayer } from "@/components/replay/terminal-player";
 import { IntegrityBadge } from "@/components/sessions/integrity-badge";
+import { sessionsApi } from "@/lib/api";
 import { requirePrincipal } from "@/server/auth";
 import { getSessionWithEvents } from "@/server/recording";
 import { replayTimeline, viewableSession } from "@/server/terminal";
@@ -41,7 +42,7 @@ export default async function SessionPage({ params }: { params: Promise<{ id: st
         <h1>
           {isTerminal ? "Terminal" : "SQL"} session on {session.connectionName}
         </h1>
-        <a className="btn" href={`/api/v1/sessions/${session.id}/export`} download>
+        <a className="btn" href={sessionsApi.exportHref(session.id)} download>
           {isTerminal ? "Export asciicast" : "Export JSON"}
         </a>
       </div>

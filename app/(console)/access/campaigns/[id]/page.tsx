@@ -9,6 +9,7 @@ import {
   type CampaignItem,
   CampaignItems,
 } from "@/components/access/campaign-items";
+import { accessReviewsApi } from "@/lib/api";
 import { type CampaignView, getCampaign } from "@/server/access-review";
 import { hasPermission, requirePrincipal } from "@/server/auth";
 import { GatewayError } from "@/server/errors";
@@ -64,7 +65,7 @@ export default async function CampaignPage({ params }: { params: Promise<{ id: s
         <div className="alert info">
           Closed on {campaign.closedAt?.slice(0, 10)}.{" "}
           <Link href={`/access/campaigns/${campaign.id}/report`}>Evidence report</Link> ·{" "}
-          <a href={`/api/v1/access-reviews/${campaign.id}/report`} download>
+          <a href={accessReviewsApi.reportHref(campaign.id)} download>
             JSON
           </a>
         </div>

@@ -2,6 +2,7 @@
 // time and comment, and the evidence the reviewer was shown. The same report downloads as JSON.
 import { notFound } from "next/navigation";
 import "@/components/access/access.css";
+import { accessReviewsApi } from "@/lib/api";
 import { campaignReport, describePath, type EvidenceReport } from "@/server/access-review";
 import { requirePrincipal } from "@/server/auth";
 import { GatewayError } from "@/server/errors";
@@ -33,7 +34,7 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
         Evidence as shown to reviewers at the start of the review.
       </p>
       <div className="btn-row no-print">
-        <a className="btn" href={`/api/v1/access-reviews/${c.id}/report`} download>
+        <a className="btn" href={accessReviewsApi.reportHref(c.id)} download>
           Download JSON
         </a>
       </div>

@@ -1,7 +1,8 @@
 /**
- * The shapes of the API's main replies, as zod schemas the OpenAPI document is generated from (components.schemas)
- * and the integration tests parse real replies with, so the description cannot drift from what is sent. Not used
- * to build replies: the services shape them.
+ * The shapes of the API's main replies, as zod schemas: the OpenAPI document is generated from them
+ * (components.schemas), the integration tests parse real replies with them, and the console's fetchers check
+ * what they read with them, so the description, the tests and the browser cannot drift from what is sent.
+ * Client-safe (no server imports). Not responsible for building replies: the services shape them.
  */
 import { z } from "zod";
 
@@ -32,6 +33,12 @@ export const connectionSchema = z.object({
     .describe("which are set; never the values"),
   approvals: z.object({ approverGroups: z.array(z.string()), approvalsRequired: z.number().int() }),
   hostKey: z.string().nullable(),
+  hostKeyPinnedAt: isoTime
+    .nullable()
+    .describe("when the host key was pinned (first use, or an admin trusting a new key); null if unknown"),
+  terminal: z
+    .object({ idleTimeoutSeconds: z.number().nullable(), maxDurationSeconds: z.number().nullable() })
+    .describe("own time limits of browser terminals; null uses the gateway's default"),
   isDemo: z.boolean(),
   createdAt: isoTime,
   updatedAt: isoTime,
@@ -61,7 +68,7 @@ const maskedCellSchema = z
   .tuple([z.number().int(), z.number().int(), z.string()])
   .describe("[row, column, detector type] of a redacted cell");
 
-const statementResultSchema = z.object({
+export const statementResultSchema = z.object({
   statementIndex: z.number().int().optional(),
   statement: z.string(),
   command: z.string(),
@@ -76,6 +83,7 @@ const statementResultSchema = z.object({
           sources: z
             .array(z.string())
             .describe("masked source columns it derives from (schema.table.column)"),
+          keys: z.array(z.string()).optional().describe("keys masked inside JSON built from rows"),
           reason: z.string().optional().describe("why its lineage could not be traced, when it could not"),
         })
         .optional()
@@ -294,3 +302,11 @@ export const RESPONSE_SCHEMAS = {
 } satisfies Record<string, z.ZodType>;
 
 export type ResponseSchemaName = keyof typeof RESPONSE_SCHEMAS;
+
+export type Connection = z.infer<typeof connectionSchema>;
+export type ExecDone = z.infer<typeof execDoneSchema>;
+export type ExecHeld = z.infer<typeof execHeldSchema>;
+export type ExecRefused = z.infer<typeof execRefusedSchema>;
+/** One statement's masked result in an exec reply. */
+export type ExecStatementResult = z.infer<typeof statementResultSchema>;
+export type ServiceAccountList = z.infer<typeof serviceAccountListSchema>;
