@@ -48,6 +48,7 @@ export const ANSWER_VARIANTS = [
   "signed-response-only",
   "wrong-issuer",
   "unknown-request",
+  "wrapped",
 ] as const;
 export type AnswerVariant = (typeof ANSWER_VARIANTS)[number];
 
@@ -189,6 +190,21 @@ function makeAnswer(
   if (variant === "signed-response-only") xml = sign(xml, "Response", keys);
   else if (variant === "other-key") xml = sign(xml, "Assertion", otherKeys());
   else if (variant !== "unsigned") xml = sign(xml, "Assertion", keys);
+  if (variant === "wrapped") {
+    // Signature wrapping: the signed assertion is tucked into the response's Extensions, and an unsigned copy
+    // that names someone else (and the admins group) takes its place where a reader looks for it.
+    const signed = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(xml)?.[0] ?? "";
+    const forged = signed
+      .replace(/<(ds:)?Signature[\s\S]*<\/(ds:)?Signature>/, "")
+      .replaceAll(escapeXml(base.user.email), "admin@example.com")
+      .replace(/>[^<]*(<\/saml:AttributeValue><\/saml:Attribute><\/saml:AttributeStatement>)/, ">admins$1");
+    if (forged.includes("Signature") || !forged.includes("admin@example.com")) {
+      throw new Error("the wrapping attack could not be built");
+    }
+    xml = xml
+      .replace(signed, forged)
+      .replace("<samlp:Status>", `<samlp:Extensions>${signed}</samlp:Extensions><samlp:Status>`);
+  }
   if (variant === "tampered") {
     // After signing: the person swaps their last group for one the identity provider never gave them.
     const tampered = xml.replace(

@@ -310,6 +310,7 @@ describe("SAML sign-in refuses answers it cannot trust", () => {
     ["a response sent to another address (destination)", "wrong-destination", "recipient"],
     ["an assertion from another issuer", "wrong-issuer", "issuer"],
     ["an answer to a request this console never sent", "unknown-request", "unknown_request"],
+    ["a forged assertion wrapped around the signed one (signature wrapping)", "wrapped", "signature"],
   ];
 
   it.each(attacks)(
@@ -327,6 +328,7 @@ describe("SAML sign-in refuses answers it cannot trust", () => {
       expect(await signInPageMessage(reply.location)).toBeTruthy();
       expect(await groupsOf(ANA.email)).toEqual(before);
       expect(await userRow(email)).toBeUndefined();
+      expect(await userRow("admin@example.com")).toBeUndefined();
       const failures = await storeRows<{ details: { reason: string } }>(
         "select details from audit_events where action = 'auth.signin_failed' and target = 'saml' order by id desc limit 1",
       );
