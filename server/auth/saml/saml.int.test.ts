@@ -281,6 +281,24 @@ describe("SAML sign-in: a person signs in through the identity provider", () => 
     expect((await me(session.sessionCookie ?? "")).groups).toEqual(["saml-ops"]);
   });
 
+  it("ends a SAML session like any console session: sign out everywhere, and disabling the person", async () => {
+    const { endSessions, updateUser } = await import("@/server/auth");
+    const first = await redeem(handoffOf(await postToAcs(await answerFromIdp("good", BEN.email))));
+    expect((await me(first.sessionCookie ?? "")).status).toBe(200);
+    const user = await userRow(BEN.email);
+    await endSessions(TEST_ACTOR, user?.id ?? "");
+    expect((await me(first.sessionCookie ?? "")).status).toBe(401);
+
+    const second = await redeem(handoffOf(await postToAcs(await answerFromIdp("good", BEN.email))));
+    expect((await me(second.sessionCookie ?? "")).status).toBe(200);
+    await updateUser(TEST_ACTOR, user?.id ?? "", { disabled: true });
+    try {
+      expect((await me(second.sessionCookie ?? "")).status).toBe(401);
+    } finally {
+      await updateUser(TEST_ACTOR, user?.id ?? "", { disabled: false });
+    }
+  });
+
   it("makes the memberships equal to the groups attribute on every sign-in, leaving console-made ones alone", async () => {
     const { addGroupMember, createGroup } = await import("@/server/auth");
     await redeem(handoffOf(await postToAcs(await answerFromIdp("good", EVE.email))));
