@@ -33,7 +33,8 @@ export function SignInForm({ sso, saml }: { sso: { name: string } | null; saml: 
   const router = useRouter();
   const params = useSearchParams();
   const requested = params.get("callbackUrl") ?? "/";
-  const callbackUrl = requested.startsWith("/") && !requested.startsWith("//") ? requested : "/";
+  // A path of this console only (server/auth/saml/callback-path.ts says why each character class is refused).
+  const callbackUrl = /^\/(?![/\\])[\x21-\x7e]*$/.test(requested) ? requested : "/";
   const initialError = params.get("error");
   const [error, setError] = useState<string | null>(
     saml?.refusal ?? (initialError ? messageOf(initialError) : null),

@@ -9,14 +9,9 @@ import { z } from "zod";
 import { getConfig } from "@/server/config";
 import { notFound } from "@/server/errors";
 import { clientAddressFrom } from "@/server/http/client-address";
+import { safeCallbackPath } from "./callback-path";
 import { SamlRefusal } from "./refusals";
-import {
-  acceptSamlResponse,
-  handoffCookie,
-  safeCallbackPath,
-  serviceProviderMetadata,
-  startSamlSignIn,
-} from "./service";
+import { acceptSamlResponse, handoffCookie, serviceProviderMetadata, startSamlSignIn } from "./service";
 
 export const samlPostSchema = z.strictObject({
   SAMLResponse: z.string().max(600 * 1024),

@@ -15,7 +15,6 @@ export {
   handoffCookie,
   redeemSamlHandoff,
   type SamlOutcome,
-  safeCallbackPath,
   serviceProviderMetadata,
   startSamlSignIn,
 } from "./service";

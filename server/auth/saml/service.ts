@@ -24,6 +24,7 @@ import { getConfig, type SamlConfig } from "@/server/config";
 import { forgiveAddressSignIn, THROTTLED_PREFIX, takeAddressSignInAttempt } from "../sign-in-throttle";
 import { findUserByEmail, findUserById } from "../store";
 import { upsertOidcUser } from "../users";
+import { safeCallbackPath } from "./callback-path";
 import { type IdentityProviderMetadata, loadIdentityProviderMetadata, SamlMetadataError } from "./metadata";
 import { refusalOfLibraryError, SamlRefusal } from "./refusals";
 import { attachUser, recordAssertion, redeemHandoff, storedRequestIds } from "./store";
@@ -93,12 +94,6 @@ export function serviceProviderMetadata(): string {
     wantAssertionsSigned: true,
     identifierFormat: EMAIL_FORMAT,
   });
-}
-
-/** A path on this console to land on after sign-in: anything else (another site, `//host`) is "/". */
-export function safeCallbackPath(value: string | undefined | null): string {
-  if (!value?.startsWith("/") || value.startsWith("//") || value.includes("\\")) return "/";
-  return value.slice(0, 500);
 }
 
 /** SP-initiated sign-in: where to send the browser (HTTP-Redirect), or the auto-submitting form (HTTP-POST). */
