@@ -35,7 +35,7 @@ export const users = pgTable(
     kind: text("kind", { enum: ["person", "service"] })
       .notNull()
       .default("person"),
-    authSource: text("auth_source", { enum: ["local", "oidc", "service"] })
+    authSource: text("auth_source", { enum: ["local", "oidc", "saml", "service"] })
       .notNull()
       .default("local"),
     disabled: boolean("disabled").notNull().default(false),
@@ -81,8 +81,8 @@ export const groupMembers = pgTable(
     userId: text("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    /** "local" memberships are managed in the console; "oidc" ones follow the identity provider's claim */
-    source: text("source", { enum: ["local", "oidc"] })
+    /** "local" memberships are managed in the console; "oidc" and "saml" ones follow the identity provider's claim */
+    source: text("source", { enum: ["local", "oidc", "saml"] })
       .notNull()
       .default("local"),
     createdAt: createdAt(),
@@ -682,3 +682,32 @@ export const databaseCredentials = pgTable(
   },
   (t) => [index("database_credentials_user_idx").on(t.userId)],
 );
+
+/**
+ * SAML assertions the console accepted, by issuer and assertion ID, kept until the assertion's own validity
+ * ends: the same assertion posted again is a replay (server/auth/saml). The hand-off secret (its SHA-256) lets
+ * the browser that posted it finish the sign-in once.
+ */
+export const samlAssertions = pgTable(
+  "saml_assertions",
+  {
+    issuer: text("issuer").notNull(),
+    assertionId: text("assertion_id").notNull(),
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    handoffHash: text("handoff_hash"),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    redeemedAt: timestamp("redeemed_at", { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.issuer, t.assertionId] }),
+    uniqueIndex("saml_assertions_handoff_key").on(t.handoffHash),
+    index("saml_assertions_expires_idx").on(t.expiresAt),
+  ],
+);
+
+/** IDs of the AuthnRequests the console sent, so that an answer's InResponseTo must name one (and only once). */
+export const samlRequests = pgTable("saml_requests", {
+  id: text("id").primaryKey(),
+  createdAt: createdAt(),
+});

@@ -6,7 +6,8 @@ import { listApiRoutes } from "./support/routes";
 
 /**
  * Reachable without a principal: next-auth's own endpoints, first-run setup (refuses once done), health, the
- * OpenAPI document, and the OAuth token endpoint (the client secret in the request is its credential).
+ * OpenAPI document, the OAuth token endpoint (the client secret in the request is its credential), and SAML
+ * sign-in's browser endpoints (its metadata, the start, and the answer, whose signed assertion is its credential).
  */
 const PUBLIC = new Set([
   "/api/auth/[...nextauth]",
@@ -14,6 +15,9 @@ const PUBLIC = new Set([
   "/api/health",
   "/api/v1/openapi.json",
   "/api/v1/oauth/token",
+  "/api/auth/saml/acs",
+  "/api/auth/saml/login",
+  "/api/auth/saml/metadata",
 ]);
 /** What a plain member (no admin role) may call: "METHOD pattern". */
 const MEMBER_ALLOWED = new Set([

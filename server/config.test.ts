@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { parseCount, parsePgListen, parseRetentionDays, parseScanInterval, parseTrustProxy } from "./config";
+import {
+  parseCount,
+  parsePgListen,
+  parseRetentionDays,
+  parseSaml,
+  parseScanInterval,
+  parseTrustProxy,
+} from "./config";
 
 describe("RETENTION_DAYS", () => {
   it.each([
@@ -105,5 +112,55 @@ describe("PG_LISTEN_*", () => {
     [{ PG_LISTEN_PORT: "6432", PG_LISTEN_IDLE_TIMEOUT: "1h" }, /PG_LISTEN_IDLE_TIMEOUT/],
   ])("refuses %j with a message naming the variable", (env, message) => {
     expect(() => parsePgListen(env)).toThrow(message);
+  });
+});
+
+describe("SAML_*", () => {
+  const console = "https://console.example.com";
+
+  it("is off unless SAML_METADATA_URL or SAML_METADATA_FILE is set", () => {
+    expect(parseSaml({}, console)).toBeUndefined();
+    expect(parseSaml({ SAML_METADATA_URL: " " }, console)).toBeUndefined();
+  });
+
+  it("defaults the entity ID to the console's metadata address and the groups attribute to groups", () => {
+    expect(parseSaml({ SAML_METADATA_URL: "https://idp.example.com/md" }, console)).toEqual({
+      metadataUrl: "https://idp.example.com/md",
+      metadataFile: undefined,
+      entityId: `${console}/api/auth/saml/metadata`,
+      groupsAttribute: "groups",
+      emailAttribute: undefined,
+      name: "SAML single sign-on",
+      clockSkewSeconds: 60,
+    });
+    expect(
+      parseSaml(
+        {
+          SAML_METADATA_FILE: "/etc/portcullis/idp.xml",
+          SAML_ENTITY_ID: "urn:portcullis",
+          SAML_GROUPS_ATTRIBUTE: "memberOf",
+          SAML_EMAIL_ATTRIBUTE: "mail",
+          SAML_NAME: "Okta",
+          SAML_CLOCK_SKEW_SECONDS: "0",
+        },
+        console,
+      ),
+    ).toMatchObject({
+      metadataFile: "/etc/portcullis/idp.xml",
+      entityId: "urn:portcullis",
+      groupsAttribute: "memberOf",
+      emailAttribute: "mail",
+      name: "Okta",
+      clockSkewSeconds: 0,
+    });
+  });
+
+  it.each([
+    [{ SAML_METADATA_URL: "https://a/md", SAML_METADATA_FILE: "/md.xml" }, /not both/],
+    [{ SAML_METADATA_URL: "file:///etc/passwd" }, /SAML_METADATA_URL must be an http\(s\) URL/],
+    [{ SAML_METADATA_URL: "not a url" }, /SAML_METADATA_URL must be an http\(s\) URL/],
+    [{ SAML_METADATA_URL: "https://a/md", SAML_CLOCK_SKEW_SECONDS: "-1" }, /SAML_CLOCK_SKEW_SECONDS/],
+  ])("refuses to start with %o, naming the variable", (env, message) => {
+    expect(() => parseSaml(env, console)).toThrow(message);
   });
 });

@@ -36,6 +36,8 @@ export interface GatewayConfig {
   oidc:
     | { issuer: string; clientId: string; clientSecret: string; groupsClaim: string; name: string }
     | undefined;
+  /** SAML 2.0 sign-in (server/auth/saml); undefined when neither SAML_METADATA_URL nor SAML_METADATA_FILE is set */
+  saml: SamlConfig | undefined;
   /** the PostgreSQL wire listener (server/listeners); undefined when PG_LISTEN_PORT is unset */
   pgListen: PgListenConfig | undefined;
 }
@@ -192,6 +194,59 @@ export function parsePgListen(env: Record<string, string | undefined>): PgListen
 
 // --- end of the PostgreSQL wire listener ---
 
+// --- SAML 2.0 sign-in (SAML_*) ---
+
+export interface SamlConfig {
+  /** where the identity provider's metadata is read from: exactly one of the two */
+  metadataUrl: string | undefined;
+  metadataFile: string | undefined;
+  /** the console's own entity ID (the audience the identity provider must name) */
+  entityId: string;
+  /** the assertion attribute whose values become group memberships */
+  groupsAttribute: string;
+  /** the attribute that carries the email; unset: NameID when it is an email, else email/mail attributes */
+  emailAttribute: string | undefined;
+  /** shown on the sign-in button */
+  name: string;
+  /** how far the identity provider's clock may be from the console's, in seconds */
+  clockSkewSeconds: number;
+}
+
+/** SAML_METADATA_URL or SAML_METADATA_FILE enables SAML sign-in; the other SAML_* variables shape it. */
+export function parseSaml(
+  env: Record<string, string | undefined>,
+  publicUrl: string,
+): SamlConfig | undefined {
+  const metadataUrl = env.SAML_METADATA_URL?.trim() || undefined;
+  const metadataFile = env.SAML_METADATA_FILE?.trim() || undefined;
+  if (!metadataUrl && !metadataFile) return undefined;
+  if (metadataUrl && metadataFile) {
+    throw new Error("set SAML_METADATA_URL or SAML_METADATA_FILE, not both");
+  }
+  if (metadataUrl) {
+    let url: URL;
+    try {
+      url = new URL(metadataUrl);
+    } catch {
+      throw new Error(`SAML_METADATA_URL must be an http(s) URL (got "${metadataUrl}")`);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      throw new Error(`SAML_METADATA_URL must be an http(s) URL (got "${metadataUrl}")`);
+    }
+  }
+  return {
+    metadataUrl,
+    metadataFile: metadataFile ? path.resolve(metadataFile) : undefined,
+    entityId: env.SAML_ENTITY_ID?.trim() || `${publicUrl}/api/auth/saml/metadata`,
+    groupsAttribute: env.SAML_GROUPS_ATTRIBUTE?.trim() || "groups",
+    emailAttribute: env.SAML_EMAIL_ATTRIBUTE?.trim() || undefined,
+    name: env.SAML_NAME?.trim() || "SAML single sign-on",
+    clockSkewSeconds: parseCount("SAML_CLOCK_SKEW_SECONDS", env.SAML_CLOCK_SKEW_SECONDS, 60, 0),
+  };
+}
+
+// --- end of SAML 2.0 sign-in ---
+
 export function getConfig(): GatewayConfig {
   const holder = globalThis as Holder;
   const cached = holder[CONFIG];
@@ -201,11 +256,12 @@ export function getConfig(): GatewayConfig {
   preparePrivateDataDir(dataDir);
   const port = Number(env.PORT ?? 3000);
   const oidcIssuer = env.OIDC_ISSUER;
+  const publicUrl = (env.PUBLIC_URL ?? env.NEXTAUTH_URL ?? `http://localhost:${port}`).replace(/\/$/, "");
   const config: GatewayConfig = {
     port,
     dataDir,
     databaseUrl: env.DATABASE_URL || undefined,
-    publicUrl: (env.PUBLIC_URL ?? env.NEXTAUTH_URL ?? `http://localhost:${port}`).replace(/\/$/, ""),
+    publicUrl,
     masterKey: loadKey(env.MASTER_KEY, dataDir, "master.key", "MASTER_KEY"),
     authSecret:
       env.AUTH_SECRET ?? env.NEXTAUTH_SECRET ?? loadKey(undefined, dataDir, "auth.key", "").toString("hex"),
@@ -235,6 +291,7 @@ export function getConfig(): GatewayConfig {
             name: env.OIDC_NAME ?? "single sign-on",
           }
         : undefined,
+    saml: parseSaml(env, publicUrl),
     pgListen: parsePgListen(env),
   };
   holder[CONFIG] = config;

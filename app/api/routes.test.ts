@@ -4,7 +4,19 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 
-const PUBLIC_ROUTES = new Set(["setup", "health", "v1/openapi.json", "v1/oauth/token"]);
+const PUBLIC_ROUTES = new Set([
+  "setup",
+  "health",
+  "v1/openapi.json",
+  "v1/oauth/token",
+  "auth/saml/login",
+  "auth/saml/metadata",
+]);
+/**
+ * SAML's assertion consumer service takes a form posted from the identity provider's origin: its own wrapper
+ * (withIdentityProviderForm) reads it bounded and by schema, and the signed assertion inside is the credential.
+ */
+const SAML_ANSWER_ROUTE = "auth/saml/acs";
 /**
  * The OAuth token endpoint is public because the client secret in the request is the credential; it must stay a
  * one-line hand-off to handleTokenRequest (which checks the secret and rate limits failures) and POST only.
@@ -29,8 +41,16 @@ describe("API route handlers", () => {
     expect(text).not.toMatch(/export (async )?function (GET|POST|PUT|PATCH|DELETE)/);
     const route = path.relative(apiDir, path.dirname(file));
     for (const [, method, wrapper] of exported) {
-      const allowed = PUBLIC_ROUTES.has(route) ? ["withoutAuth"] : ["withAuth"];
+      const allowed = PUBLIC_ROUTES.has(route)
+        ? ["withoutAuth"]
+        : route === SAML_ANSWER_ROUTE
+          ? ["withIdentityProviderForm"]
+          : ["withAuth"];
       expect(allowed, `${method} ${route}`).toContain(wrapper);
+    }
+    if (route === SAML_ANSWER_ROUTE) {
+      expect(exported.map(([, method]) => method)).toEqual(["POST"]);
+      expect(text).toContain("handleSamlAnswer(request, body)");
     }
     if (route === TOKEN_ENDPOINT) {
       expect(exported.map(([, method]) => method)).toEqual(["POST"]);

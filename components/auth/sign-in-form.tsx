@@ -2,7 +2,7 @@
 
 import { useRouter, useSearchParams } from "next/navigation";
 import { signIn } from "next-auth/react";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useRef, useState } from "react";
 import { Alerts } from "@/components/ui/alerts";
 
 const ERRORS: Record<string, string> = {
@@ -22,13 +22,45 @@ function messageOf(code: string): string {
   return ERRORS[code] ?? "Sign-in failed.";
 }
 
-export function SignInForm({ sso }: { sso: { name: string } | null }) {
+/** SAML sign-in, when configured: the button's name, the refusal the page was opened with, the hand-off's. */
+export interface SamlSignIn {
+  name: string;
+  refusal: string | null;
+  handoffRefusal: string;
+}
+
+export function SignInForm({ sso, saml }: { sso: { name: string } | null; saml: SamlSignIn | null }) {
   const router = useRouter();
   const params = useSearchParams();
-  const callbackUrl = params.get("callbackUrl")?.startsWith("/") ? (params.get("callbackUrl") ?? "/") : "/";
+  const requested = params.get("callbackUrl") ?? "/";
+  // A path of this console only (server/auth/saml/callback-path.ts says why each character class is refused).
+  const callbackUrl = /^\/(?![/\\])[\x21-\x7e]*$/.test(requested) ? requested : "/";
   const initialError = params.get("error");
-  const [error, setError] = useState<string | null>(initialError ? messageOf(initialError) : null);
+  const [error, setError] = useState<string | null>(
+    saml?.refusal ?? (initialError ? messageOf(initialError) : null),
+  );
   const [busy, setBusy] = useState(false);
+  const finishing = params.get("saml") === "continue" && saml !== null;
+  const started = useRef(false);
+
+  // Back from the identity provider: the assertion was checked and left a one-time hand-off cookie, which
+  // next-auth's "saml" provider turns into the console's ordinary session.
+  useEffect(() => {
+    if (!finishing || started.current) return;
+    started.current = true;
+    signIn("saml", { redirect: false })
+      .catch(() => ({ error: "Refused", ok: false }))
+      .then((result) => {
+        if (!result || result.error) {
+          const code = result?.error ?? "";
+          setError(code.startsWith("Saml:") ? (saml?.handoffRefusal ?? null) : messageOf(code));
+          router.replace("/signin");
+          return;
+        }
+        router.push(callbackUrl);
+        router.refresh();
+      });
+  }, [finishing, saml, callbackUrl, router]);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -49,6 +81,10 @@ export function SignInForm({ sso }: { sso: { name: string } | null }) {
     }
     router.push(callbackUrl);
     router.refresh();
+  }
+
+  if (finishing && !error) {
+    return <p className="muted">Signing you in…</p>;
   }
 
   return (
@@ -78,6 +114,18 @@ export function SignInForm({ sso }: { sso: { name: string } | null }) {
           >
             Sign in with {sso.name}
           </button>
+        </>
+      )}
+      {saml && (
+        <>
+          {!sso && <div className="divider">or</div>}
+          <a
+            className="btn"
+            style={{ width: "100%", justifyContent: "center", marginTop: sso ? 8 : 0 }}
+            href={`/api/auth/saml/login?callbackUrl=${encodeURIComponent(callbackUrl)}`}
+          >
+            Sign in with {saml.name}
+          </a>
         </>
       )}
     </>

@@ -64,7 +64,7 @@ export function GroupAdmin({
                   {g.members.map((m) => (
                     <span className="tag" key={m.id}>
                       {m.kind === "service" ? `⚙ ${m.name}` : m.email}
-                      {m.source === "oidc" ? " (SSO)" : ""}{" "}
+                      {m.source === "local" ? "" : " (SSO)"}{" "}
                       {m.source === "local" && (
                         <button
                           type="button"

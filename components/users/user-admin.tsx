@@ -162,7 +162,9 @@ export function UserTable({
               <td>
                 <strong>{u.name}</strong>
                 <div className="muted small">{u.email}</div>
-                {u.authSource === "oidc" && <span className="tag">single sign-on</span>}
+                {(u.authSource === "oidc" || u.authSource === "saml") && (
+                  <span className="tag">single sign-on</span>
+                )}
                 {u.disabled && <span className="tag off">disabled</span>}
               </td>
               <td>

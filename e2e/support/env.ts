@@ -9,6 +9,13 @@ export const OIDC_USER = {
   groups: ["oidc-analysts", "oncall"],
 };
 
+export const SAML_USER = {
+  email: "sam.saml@example.com",
+  name: "Sam SAML",
+  password: "saml-password-1",
+  groups: ["saml-analysts", "saml-oncall"],
+};
+
 function required(name: string): string {
   const value = process.env[name];
   if (!value)
@@ -19,6 +26,10 @@ function required(name: string): string {
 export const e2eEnv = {
   get consoleUrl() {
     return required("E2E_CONSOLE_URL");
+  },
+  /** the SAML identity provider (test/harness/saml-idp.ts): /metadata, /sso, /idp-initiated */
+  get samlIdpUrl() {
+    return required("E2E_SAML_IDP_URL");
   },
   get consoleLog() {
     return required("E2E_CONSOLE_LOG");

@@ -10,6 +10,10 @@ export function secretsInLog(logFile: string, targetPassword: string): string[] 
   const found: string[] = [];
   if (log.includes(targetPassword)) found.push("the e2e target's password");
   if (log.includes("demo-password")) found.push("the demo target's password");
+  // SAML: a hand-off secret signs a browser in; an answer (base64 of "<samlp:Response") carries a person's
+  // identity and groups. Neither belongs in a log.
+  if (/portcullis\.saml-handoff=[A-Za-z0-9_-]{43}/.test(log)) found.push("a SAML hand-off secret");
+  if (log.includes("PHNhbWxwOlJlc3BvbnNl")) found.push("a SAML answer");
   const data = generateSampleData();
   const values: [string, string][] = [
     ...data.customers.flatMap((c): [string, string][] => [

@@ -51,6 +51,13 @@ export {
 } from "./principal";
 export { currentPrincipal, requirePrincipal } from "./require";
 export {
+  handleSamlAnswer,
+  handleSamlLogin,
+  handleServiceProviderMetadata,
+  samlPostSchema,
+  samlRefusalMessage,
+} from "./saml";
+export {
   createClientSecretSchema,
   createGroupSchema,
   createServiceAccountSchema,

@@ -4,6 +4,7 @@
  * expire and carry the person's session epoch (server/auth/sessions.ts): every request re-loads the user, so
  * a disabled or deleted account, or one whose sessions were ended, loses access at once. Password sign-ins
  * are throttled per account and per address (sign-in-throttle.ts); cookies are Secure when PUBLIC_URL is https.
+ * SAML answers are checked in server/auth/saml and end here, through the "saml" provider, in the same session.
  */
 import "server-only";
 import type { NextAuthOptions } from "next-auth";
@@ -13,6 +14,7 @@ import { getDb } from "@/db/store";
 import { recordAuditEvent } from "@/server/audit";
 import { getConfig } from "@/server/config";
 import { clientAddressFrom } from "@/server/http/client-address";
+import { redeemSamlHandoff } from "./saml";
 import { currentSessionEpoch, endSessionsOnSignOut } from "./sessions";
 import { forgiveSignIn, THROTTLED_PREFIX, takeSignInAttempt } from "./sign-in-throttle";
 import { findUserByEmail, findUserById } from "./store";
@@ -83,6 +85,23 @@ export function getAuthOptions(): NextAuthOptions {
       },
     };
     providers.push(provider);
+  }
+  if (config.saml) {
+    // The assertion was checked by the assertion consumer service (server/auth/saml), which left a one-time
+    // hand-off cookie for this callback only; redeeming it here makes the session an ordinary next-auth one.
+    providers.push(
+      CredentialsProvider({
+        id: "saml",
+        name: config.saml.name,
+        credentials: {},
+        async authorize(_credentials, req) {
+          const cookie = req?.headers?.cookie;
+          const user = await redeemSamlHandoff(typeof cookie === "string" ? cookie : undefined);
+          if (!user) throw new Error("Saml:handoff");
+          return user;
+        },
+      }),
+    );
   }
   cached = {
     secret: config.authSecret,

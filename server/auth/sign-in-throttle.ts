@@ -88,6 +88,28 @@ export async function takeSignInAttempt(email: string, address: string): Promise
   return { allowed: true, waits };
 }
 
+/**
+ * Counts a single sign-on answer (SAML) from an address before it is checked: a stream of forged or replayed
+ * answers slows that address down like wrong passwords do. The account is not known until the answer verifies.
+ */
+export async function takeAddressSignInAttempt(address: string): Promise<SignInAttempt> {
+  const taken = await takeAttempt(addressKey(address), SIGN_IN_THROTTLE.address);
+  if (taken.refused)
+    return { allowed: false, retryAfterSeconds: Math.max(1, taken.waitSeconds), by: "address" };
+  const waits: ThrottleWait[] =
+    taken.waitSeconds > 0 ? [{ by: "address", failures: taken.failures, seconds: taken.waitSeconds }] : [];
+  return { allowed: true, waits };
+}
+
+/** A verified single sign-on answer: the address gets this attempt back. */
+export async function forgiveAddressSignIn(address: string): Promise<void> {
+  const db = await getDb();
+  await db
+    .update(signInFailures)
+    .set({ failures: sql`greatest(0, ${signInFailures.failures} - 1)` })
+    .where(eq(signInFailures.key, addressKey(address)));
+}
+
 /** A successful sign-in: the account's count is cleared, the address gets this attempt back. */
 export async function forgiveSignIn(email: string, address: string): Promise<void> {
   const db = await getDb();

@@ -175,23 +175,26 @@ export async function verifyLocalSignIn(email: string, password: string): Promis
 }
 
 /**
- * Signs in a single sign-on user: creates the account on first sight, and makes its "oidc" memberships
- * equal to the identity provider's groups claim (groups are created when first named).
+ * Signs in a single sign-on user (OpenID Connect or SAML, `source`): creates the account on first sight, and
+ * makes its memberships from that source equal to the identity provider's groups (groups are created when
+ * first named).
  */
 export async function upsertOidcUser(profile: {
   email: string;
   name: string;
   groups: string[];
+  source?: "oidc" | "saml";
 }): Promise<string> {
+  const source = profile.source ?? "oidc";
   const db = await getDb();
   let user = await findUserByEmail(db, profile.email);
   if (!user) {
     const id = randomUUID();
     await db
       .insert(users)
-      .values({ id, email: profile.email, name: profile.name, kind: "person", authSource: "oidc" });
+      .values({ id, email: profile.email, name: profile.name, kind: "person", authSource: source });
     user = await findUserById(db, id);
-    await recordAuditEvent({ id, label: profile.email }, "user.create", profile.email, { source: "oidc" });
+    await recordAuditEvent({ id, label: profile.email }, "user.create", profile.email, { source });
   }
   if (!user || user.disabled) throw new Error("account disabled");
   const names = [
@@ -210,14 +213,14 @@ export async function upsertOidcUser(profile: {
     .where(
       and(
         eq(groupMembers.userId, user.id),
-        eq(groupMembers.source, "oidc"),
+        eq(groupMembers.source, source),
         claimedIds.length > 0 ? notInArray(groupMembers.groupId, claimedIds) : undefined,
       ),
     );
   if (claimedIds.length > 0) {
     await db
       .insert(groupMembers)
-      .values(claimedIds.map((groupId) => ({ groupId, userId: user.id, source: "oidc" as const })))
+      .values(claimedIds.map((groupId) => ({ groupId, userId: user.id, source })))
       .onConflictDoNothing();
   }
   // Memberships from the identity provider changed without an audit event: cached principals are stale.

@@ -1,6 +1,6 @@
 /**
- * OpenAPI entries for service accounts, their tokens and client secrets, and the OAuth 2.0 token endpoint
- * (kept apart from the gateway's own paths in openapi.ts, which lists these last).
+ * OpenAPI entries for service accounts, their tokens and client secrets, the OAuth 2.0 token endpoint and
+ * SAML sign-in's browser endpoints (kept apart from the gateway's own paths in openapi.ts, which lists these last).
  */
 import "server-only";
 import {
@@ -8,6 +8,7 @@ import {
   createServiceAccountSchema,
   issueTokenSchema,
   rotateTokenSchema,
+  samlPostSchema,
   tokenRequestSchema,
 } from "@/server/auth";
 import type { ApiPath } from "./openapi-types";
@@ -117,6 +118,49 @@ export const IDENTITY_PATHS: ApiPath[] = [
           schema: "OAuthError",
           headers: { "Retry-After": "seconds to wait" },
         },
+      },
+    },
+  },
+  {
+    path: "/api/auth/saml/metadata",
+    method: "get",
+    operation: {
+      summary:
+        "The console's SAML service provider metadata (entity ID, assertion consumer service), for the identity provider's setup",
+      isPublic: true,
+      responses: {
+        "200": "application/samlmetadata+xml",
+        "404": { description: "SAML sign-in is not configured", schema: "Error" },
+      },
+    },
+  },
+  {
+    path: "/api/auth/saml/login",
+    method: "get",
+    operation: {
+      summary: "Starts a SAML sign-in (SP-initiated): the browser is sent to the identity provider",
+      isPublic: true,
+      query: ["callbackUrl"],
+      responses: {
+        "302": "to the identity provider's single sign-on URL with the AuthnRequest",
+        "303": "back to /signin?error=Saml:<reason> when the identity provider's metadata cannot be loaded",
+      },
+    },
+  },
+  {
+    path: "/api/auth/saml/acs",
+    method: "post",
+    operation: {
+      summary:
+        "SAML assertion consumer service (HTTP-POST binding), posted by the browser from the identity provider's page; the signed assertion is the credential",
+      isPublic: true,
+      formBody: true,
+      body: samlPostSchema,
+      responses: {
+        "303":
+          "to /signin to finish the sign-in (with a one-time hand-off cookie), or to /signin?error=Saml:<reason>",
+        "400": { description: "SAMLResponse missing, or an unknown field", schema: "Error" },
+        "415": { description: "not a form (application/x-www-form-urlencoded)", schema: "Error" },
       },
     },
   },

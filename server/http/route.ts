@@ -221,6 +221,36 @@ export function withoutAuth<S extends z.ZodType = z.ZodUndefined>(
   };
 }
 
+/** A SAML answer is a base64 XML document: tens of kilobytes with certificates and many groups. */
+const MAX_IDP_FORM_BYTES = 600 * 1024;
+
+/**
+ * The one route an identity provider's page posts to (SAML's assertion consumer service): an HTML form from
+ * the provider's origin, so no origin check and no JSON; the signature inside the body is the credential
+ * (checked by the handler). The form is read with a limit and parsed by a strict schema of its fields.
+ */
+export function withIdentityProviderForm<S extends z.ZodType>(
+  options: { body: S },
+  handler: (ctx: { request: Request; body: z.output<S> }) => Promise<Response>,
+) {
+  assertStrictSchema(options.body);
+  return async (request: Request): Promise<Response> => {
+    try {
+      if (!/^application\/x-www-form-urlencoded\b/i.test(request.headers.get("content-type") ?? "")) {
+        throw new GatewayError(
+          "unsupported_media_type",
+          "post the identity provider's answer as a form (application/x-www-form-urlencoded)",
+        );
+      }
+      const text = await requestText(request, MAX_IDP_FORM_BYTES);
+      const body = options.body.parse(Object.fromEntries(new URLSearchParams(text)));
+      return await handler({ request, body });
+    } catch (err) {
+      return toErrorResponse(err);
+    }
+  };
+}
+
 /**
  * next-auth's own routes (sign-in, sign-out, callbacks), which read their form themselves: a browser on another
  * origin is refused, and the body is read here with a limit and handed over in memory. next-auth's CSRF token

@@ -1,0 +1,6 @@
+import { handleServiceProviderMetadata } from "@/server/auth";
+import { withoutAuth } from "@/server/http/route";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withoutAuth({}, async () => handleServiceProviderMetadata());
