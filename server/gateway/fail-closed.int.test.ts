@@ -256,3 +256,34 @@ describe("the target and its catalog", () => {
     expect(await marksOnTarget()).toBe(1);
   });
 });
+
+describe("approvals run what was approved only through the runner its channel registered", () => {
+  it("fails a review of a channel nothing in this console runs, with why, and runs nothing", async () => {
+    const { createUser, loadPrincipal } = await import("@/server/auth");
+    const { createReview, decideReview } = await import("@/server/approvals");
+    const { getConnectionForUse } = await import("@/server/connections");
+    const { startSession } = await import("@/server/recording");
+    const admin = (await loadPrincipal(
+      await createUser(actor, { email: "admin@example.com", password: "a long passphrase 1", role: "admin" }),
+      "session",
+    ))!;
+    const shop = await getConnectionForUse(analyst, "shop");
+    const sessionId = await startSession(analyst, shop, "sql", "api");
+    const reviewId = await createReview({
+      principal: analyst,
+      connection: shop,
+      sessionId,
+      channel: "carrier-pigeon",
+      input: "insert into marks values (1)",
+      class: "write",
+      reasons: [],
+    });
+    const decided = await decideReview(admin, reviewId, "approve", "");
+    expect(decided.state).toBe("failed");
+    expect(decided.result).toMatchObject({
+      status: "failed",
+      error: "nothing in this console runs approved carrier-pigeon requests",
+    });
+    expect(await marksOnTarget()).toBe(0);
+  });
+});
