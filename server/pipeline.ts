@@ -1,9 +1,14 @@
 /**
- * The one path every SQL request takes, from the editor, the API and agents alike:
- *   identify (caller's principal) -> authorize (may they use this connection?) -> inspect (real PostgreSQL
- *   parser) -> decide (rules) -> [hold for review] -> execute (gateway's credentials) -> mask -> record -> respond.
- * Fail closed: when a stage cannot decide (parser, rules or recorder unavailable) the request is refused.
- * Recording is write-ahead: the statement and its decision are stored before anything runs on the target.
+ * The SQL channel: every SQL request, from the editor, the API, agents and native clients alike, over the
+ * gateway core (server/gateway):
+ *   identify + authorize (core) -> inspect (real PostgreSQL parser and the target's catalog: this channel) ->
+ *   decide (core's rules) -> [hold for review: core] -> execute (gateway's credentials: this channel) -> mask
+ *   (this channel, with the core's masking settings) -> record (core, write-ahead) -> respond.
+ * Fail closed: when a stage cannot decide (parser, catalog, rules, masking settings or recorder unavailable) the
+ * request is refused. Recording is write-ahead: the statement and its decision are stored before anything runs
+ * on the target, and its result before the caller sees it.
+ * Not responsible for authenticating the caller (server/http, server/listeners) or for deciding reviews
+ * (approvals/ hands an approved one to the runner registered here).
  */
 import "server-only";
 import { hashInput, registerApprovedRunner } from "@/server/approvals";

@@ -41,6 +41,7 @@ export {
   listReviews,
   REVIEW_TTL_MS,
   type Review,
+  type ReviewRequest,
   type ReviewView,
   readReview,
 } from "./reviews";

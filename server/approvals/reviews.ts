@@ -31,7 +31,8 @@ export function hashInput(input: string): string {
   return createHash("sha256").update(input, "utf8").digest("hex");
 }
 
-export async function createReview(options: {
+/** An input to hold: bound to this exact input, in the requester's session. */
+export interface ReviewRequest {
   principal: Principal;
   connection: { id: string; name: string };
   sessionId: string;
@@ -41,7 +42,9 @@ export async function createReview(options: {
   /** the decision's reasons; review rules that name approvers decide who approves */
   reasons: unknown[];
   note?: string;
-}): Promise<string> {
+}
+
+export async function createReview(options: ReviewRequest): Promise<string> {
   const id = randomUUID();
   const db = await getDb();
   const [conn] = await db

@@ -11,6 +11,7 @@
  * lines) supplies those, and registers with approvals/ how it runs an approved input.
  */
 import "server-only";
+import type { ReviewRequest } from "@/server/approvals";
 import type { Principal } from "@/server/auth/principal";
 import type { ConnectionView } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
@@ -46,18 +47,8 @@ export interface SessionRecorder {
   ): Promise<number>;
 }
 
-/** What a held input becomes: a review bound to this exact input, in this session. */
-export interface HoldRequest {
-  principal: Principal;
-  connection: { id: string; name: string };
-  sessionId: string;
-  channel: string;
-  input: string;
-  class: string;
-  /** the decision's reasons; review rules that name approvers decide who approves */
-  reasons: unknown[];
-  note?: string;
-}
+/** What a held input becomes: a review bound to this exact input, in this session (server/approvals). */
+export type HoldRequest = ReviewRequest;
 
 export interface GatewayDeps {
   /** identify + authorize: the connection if this principal may use it (else a GatewayError). */

@@ -3,49 +3,39 @@
 // Each case refuses with its reason, records what it can, and, where nothing may run, the target proves it:
 // the input would have inserted a row, and the row is not there.
 
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Principal } from "@/server/auth/principal";
 import { getFreePort } from "@/test/harness/free-port";
-import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
+import { TEST_ACTOR as actor, type GatewayFixture, startGatewayFixture } from "@/test/harness/gateway";
 import type { GatewayDeps } from "./core";
 
-let pg: PostgresServer;
+let gateway: GatewayFixture;
 let storeUrl: string;
 let targetUrl: string;
-let dataDir: string;
 let analyst: Principal;
-const actor = { id: null, label: "test" };
 const CARD = "4111 1111 1111 1111";
-/** What an injected failure says; it must never reach a reply. */
+/** What an injected failure says; it must never reach a reply, a recording or the log. */
 const LEAK = "store password hunter2 at 10.0.0.7";
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  storeUrl = await createDatabase(pg.url, "store");
-  targetUrl = await createDatabase(pg.url, "shop");
-  const target = postgres(targetUrl, { max: 1, onnotice: () => {} });
-  await target.unsafe(`
+  gateway = await startGatewayFixture({
+    name: "fail-closed",
+    targetSql: `
     create table customers (id int primary key, name text, card_number text);
     insert into customers values (1, 'Grace', '${CARD}');
     create table marks (n int);
-    create function mark() returns int language sql as $$ insert into marks values (2) returning n $$;`);
-  await target.end();
-  dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-fail-closed-"));
-  process.env.DATABASE_URL = storeUrl;
-  process.env.DATA_DIR = dataDir;
-  const { createGroup, createServiceAccount, loadPrincipal } = await import("@/server/auth");
+    create function mark() returns int language sql as $$ insert into marks values (2) returning n $$;`,
+  });
+  ({ storeUrl, targetUrl } = gateway);
+  const { pg } = gateway;
+  const { createServiceAccount, loadPrincipal } = await import("@/server/auth");
   const { createConnection } = await import("@/server/connections");
   const { createRule } = await import("@/server/policy");
-  await createGroup(actor, { name: "analysts" });
-  const shop = { kind: "postgres" as const, host: pg.host, port: pg.port, database: "shop" };
-  const login = { username: pg.user, password: pg.password, groups: ["analysts"] };
-  await createConnection(actor, { ...shop, ...login, name: "shop" });
+  const shop = { kind: "postgres" as const, host: pg.host, database: "shop", groups: ["analysts"] };
+  const login = { username: pg.user, password: pg.password };
   // Its own connection, so no catalog answer is cached for it when its catalog fails.
-  await createConnection(actor, { ...shop, ...login, name: "shop-catalog" });
+  await createConnection(actor, { ...shop, ...login, name: "shop-catalog", port: pg.port });
   // Nothing listens there: the target is down.
   await createConnection(actor, { ...shop, ...login, name: "shop-down", port: await getFreePort() });
   // Writes are allowed, so only the injected failure can stop the insert.
@@ -62,12 +52,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const { closeAllPools } = await import("@/server/targets/postgres");
-  await closeAllPools();
-  const { getStore } = await import("@/db/store");
-  await (await getStore()).close();
-  await pg?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await gateway?.stop();
 });
 
 let logged: ReturnType<typeof vi.spyOn>;

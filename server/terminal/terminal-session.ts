@@ -518,6 +518,7 @@ export class TerminalSession {
     await this.settle();
     const why = this.masked(this.describeReasons(decision, false));
     let reviewId: string;
+    let isRecordingHold = false;
     try {
       // The same hold as a held statement: the review, then the held line recorded in this session.
       reviewId = await this.core.hold(
@@ -530,15 +531,17 @@ export class TerminalSession {
           class: "command",
           reasons: decision.reasons,
         },
-        (reviewId) =>
-          this.recordReview(reviewId, "held", {
+        (reviewId) => {
+          isRecordingHold = true;
+          return this.recordReview(reviewId, "held", {
             command: this.masked(fullLine),
             reasons: decision.reasons.map((r) => ({ ...r, command: this.masked(r.command) })),
-          }),
+          });
+        },
       );
     } catch (error) {
       // The review could not be created (the core's refusal); a recording failure ends the session instead.
-      if (!(error instanceof GatewayError)) throw error;
+      if (isRecordingHold || !(error instanceof GatewayError)) throw error;
       console.error(`[portcullis] terminal ${this.sessionId}: could not create a review:`, error.message);
       await this.dropLine(
         `${RED}[portcullis] blocked: the review could not be created (${why})${RESET}`,
