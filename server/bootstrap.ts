@@ -1,5 +1,6 @@
 /**
- * Start-up of the gateway process: opens the store (running migrations), creates the first admin from
+ * Start-up of the gateway process: opens the store (running migrations), wires the gateway core and its
+ * channels, creates the first admin from
  * ADMIN_EMAIL/ADMIN_PASSWORD, starts the demo target, and, for the embedded store, opens a local socket so the
  * admin command line can reach the same database while the console runs.
  */
@@ -14,8 +15,10 @@ import { countPeople, createUser } from "@/server/auth/users";
 import { startClassificationScans } from "@/server/classification";
 import { getConfig } from "@/server/config";
 import { registerDemoConnection, startDemoTarget } from "@/server/demo/demo-target";
+import { wireGateway } from "@/server/gateway";
+import { registerSqlChannel } from "@/server/pipeline";
 import { startRetentionJob } from "@/server/recording";
-import { startTerminalSweep, stopTerminalSignals } from "@/server/terminal";
+import { registerTerminalChannel, startTerminalSweep, stopTerminalSignals } from "@/server/terminal";
 
 export interface Started {
   demoPort?: number;
@@ -27,6 +30,11 @@ export interface Started {
 export async function startGateway(): Promise<Started> {
   const config = getConfig();
   const store = await getStore();
+  // The gateway core every channel passes, wired once with the production stores (server/gateway); each
+  // channel registers how it runs what an approver let through (approvals/ knows no channel by name).
+  wireGateway();
+  registerSqlChannel();
+  registerTerminalChannel();
   // Review decisions made on another replica wake the waiting requests and inboxes here.
   await startReviewSignals();
   // Request caches follow changes made on other replicas (and are bypassed until they can).

@@ -1,16 +1,22 @@
 /**
- * The one path every SQL request takes, from the editor, the API and agents alike:
- *   identify (caller's principal) -> authorize (may they use this connection?) -> inspect (real PostgreSQL
- *   parser) -> decide (rules) -> [hold for review] -> execute (gateway's credentials) -> mask -> record -> respond.
- * Fail closed: when a stage cannot decide (parser, rules or recorder unavailable) the request is refused.
- * Recording is write-ahead: the statement and its decision are stored before anything runs on the target.
+ * The SQL channel: every SQL request, from the editor, the API, agents and native clients alike, over the
+ * gateway core (server/gateway):
+ *   identify + authorize (core) -> inspect (real PostgreSQL parser and the target's catalog: this channel) ->
+ *   decide (core's rules) -> [hold for review: core] -> execute (gateway's credentials: this channel) -> mask
+ *   (this channel, with the core's masking settings) -> record (core, write-ahead) -> respond.
+ * Fail closed: when a stage cannot decide (parser, catalog, rules, masking settings or recorder unavailable) the
+ * request is refused. Recording is write-ahead: the statement and its decision are stored before anything runs
+ * on the target, and its result before the caller sees it.
+ * Not responsible for authenticating the caller (server/http, server/listeners) or for deciding reviews
+ * (approvals/ hands an approved one to the runner registered here).
  */
 import "server-only";
-import { createReview } from "@/server/approvals";
+import { hashInput, registerApprovedRunner } from "@/server/approvals";
 import type { Principal } from "@/server/auth/principal";
 import { learnFromResults } from "@/server/classification";
-import { type ConnectionView, getConnectionForUse } from "@/server/connections";
+import type { ConnectionView } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
+import { type GatewayCore, gatewayCore } from "@/server/gateway";
 import type { StageTimer } from "@/server/http/server-timing";
 import {
   BatchMasker,
@@ -24,7 +30,6 @@ import {
   quotesFailingRow,
   type StatementLineage,
 } from "@/server/masking";
-import { maskingConfigFor } from "@/server/masking-config";
 import {
   columnLineage,
   forgetLineage,
@@ -43,18 +48,11 @@ import {
   type DecisionReason,
   evaluateRules,
   forgetCatalog,
-  loadRules,
   type PolicyDecision,
   type PolicyRule,
   trimSqlWhitespace,
 } from "@/server/policy";
-import {
-  appendSessionEvent,
-  resumeSession,
-  type SessionCounters,
-  startSession,
-  startSessionWithEvent,
-} from "@/server/recording";
+import type { SessionCounters } from "@/server/recording";
 import { escapeUnstorable, unstorableTextProblem } from "@/server/storable-text";
 import { readableColumnsOf } from "@/server/targets/catalog";
 import {
@@ -155,6 +153,28 @@ export type SqlOutcome =
       };
     };
 
+/** A reviewed input an approver let through, to run for its requester (approvals/ hands it to runApproved). */
+export interface ApprovedSql {
+  requester: Principal;
+  connectionName: string;
+  input: string;
+  inputHash: string;
+  sessionId: string;
+  reviewId: string;
+  channel: SqlRequest["channel"];
+}
+
+/** The dry run's answer (`/check`): the decision and, per statement, what the classifier saw. */
+export type CheckOutcome = PolicyDecision & {
+  statements: {
+    index: number;
+    class: Classification["statements"][number]["class"];
+    kind: string;
+    tables: string[];
+    reasons: string[];
+  }[];
+};
+
 /** Statements that can return many rows are streamed through a cursor. */
 const ROW_RETURNING_KINDS = new Set([
   "SelectStmt",
@@ -178,140 +198,6 @@ function validateInput(input: string): string | undefined {
   // classified would not be the bytes executed), and the store cannot hold it: refused, and recorded escaped.
   const problem = unstorableTextProblem(input);
   return problem && `the statement ${problem}`;
-}
-
-/** Records an attempt refused before classification (escaped, blocked) and answers 400 naming the problem. */
-async function refuseInput(request: SqlRequest, connection: ConnectionView, problem: string): Promise<never> {
-  const data = {
-    input: escapeUnstorable(request.input),
-    class: "unparseable",
-    decision: "deny",
-    reasons: [
-      {
-        statementIndex: 0,
-        statement: "",
-        class: "unparseable",
-        ruleId: null,
-        ruleName: "input",
-        action: "deny",
-        message: problem,
-      },
-    ],
-    status: "blocked",
-  };
-  const counters = { statements: 1, blocked: 1 };
-  let sessionId = request.sessionId;
-  if (sessionId) {
-    await appendSessionEvent(sessionId, "statement", data, counters, {
-      principal: request.principal,
-      connectionId: connection.id,
-    });
-  } else {
-    const event = { type: "statement", data, counters };
-    ({ sessionId } = await startSessionWithEvent(
-      request.principal,
-      connection,
-      "sql",
-      request.channel,
-      event,
-    ));
-  }
-  throw new GatewayError("bad_request", problem, { sessionId });
-}
-
-/**
- * Classifies with the parser and the target's own catalog (functions, operators, views; cached per connection).
- * A catalog that cannot be read makes the input unparseable with that reason: nothing runs (fail closed).
- */
-async function inspect(input: string, connection: ConnectionView): Promise<Classification> {
-  try {
-    const catalog = catalogFor(connection.id, connection.updatedAt, (text, parameters) =>
-      queryCatalog(connection.id, text, parameters),
-    );
-    return await classifySql(input, { catalog });
-  } catch {
-    // The parser failing is not a reason to let a statement through.
-    return {
-      class: "unparseable",
-      statements: [],
-      error: { message: "the gateway could not parse this input" },
-    };
-  }
-}
-
-const CONSULTED_CATALOG =
-  "the target's catalog was consulted about the functions, operators and views it names (nothing was run)";
-
-/** Classifies and decides without executing anything (the dry run behind `/check`). */
-export async function checkSql(principal: Principal, connectionName: string, input: string) {
-  const connection = await sqlConnection(principal, connectionName);
-  const refused = validateInput(input);
-  if (refused) throw new GatewayError("bad_request", refused);
-  const classification = await inspect(input, connection);
-  const known = classification.error
-    ? undefined
-    : await lineageBeforeRun(connection, classification.statements, await maskingFor(connection));
-  const decision = refuseUnsupported(
-    classification,
-    evaluateRules(classification, await rulesFor(connection), {
-      connectionId: connection.id,
-      groups: principal.groups.map((g) => g.name),
-      ...(known && { maskedPredicates: known.predicates }),
-    }),
-  );
-  return {
-    ...decision,
-    statements: classification.statements.map((s) => ({
-      index: s.index,
-      class: s.class,
-      kind: s.kind,
-      tables: s.tables,
-      reasons: classification.consultedCatalog ? [...s.reasons, CONSULTED_CATALOG] : s.reasons,
-    })),
-  };
-}
-
-async function sqlConnection(principal: Principal, name: string): Promise<ConnectionView> {
-  const connection = await getConnectionForUse(principal, name);
-  if (connection.kind !== "postgres") {
-    throw new GatewayError("bad_request", `${name} is an SSH connection; open it in a terminal instead`);
-  }
-  return connection;
-}
-
-async function maskingFor(connection: ConnectionView): Promise<MaskingConfig> {
-  try {
-    return await maskingConfigFor(connection.id);
-  } catch {
-    throw new GatewayError(
-      "unavailable",
-      "the masking settings cannot be read, so nothing runs (fail closed)",
-    );
-  }
-}
-
-async function rulesFor(_connection: ConnectionView) {
-  try {
-    return await loadRules();
-  } catch {
-    throw new GatewayError("unavailable", "the policy store cannot be read, so nothing runs (fail closed)");
-  }
-}
-
-export async function runSql(request: SqlRequest): Promise<SqlOutcome> {
-  const { principal, timer } = request;
-  const connection = await sqlConnection(principal, request.connectionName);
-  const refused = validateInput(request.input);
-  if (refused) await refuseInput(request, connection, refused);
-  const rowLimit = Math.min(
-    Math.max(1, Math.floor(request.rowLimit ?? LIMITS.defaultRowLimit)),
-    LIMITS.maxRowLimit,
-  );
-  timer?.mark("connection");
-
-  const classification = await inspect(request.input, connection);
-  timer?.mark("parse");
-  return decideAndRun(request, connection, classification, rowLimit, true);
 }
 
 /** A statement the target driver cannot run (COPY) is refused whatever the rules say, before it is held or run. */
@@ -338,421 +224,6 @@ function readsOnly(classification: Classification): boolean {
 }
 
 /**
- * Decides (rules) and then blocks, holds or runs. A pure read runs read-only; when the target refuses a write in
- * it, the input is decided again as a write (`mayRunReadOnly` false), in the same session, so a function that
- * writes is held or blocked as any write would be instead of passing as a read.
- */
-async function decideAndRun(
-  request: SqlRequest,
-  connection: ConnectionView,
-  classification: Classification,
-  rowLimit: number,
-  mayRunReadOnly: boolean,
-): Promise<SqlOutcome> {
-  const { principal, timer } = request;
-  const known = classification.error
-    ? undefined
-    : await lineageBeforeRun(connection, classification.statements, await maskingFor(connection));
-  timer?.mark("lineage");
-  const rules = await rulesFor(connection);
-  const decision = refuseUnsupported(
-    classification,
-    evaluateRules(classification, rules, {
-      connectionId: connection.id,
-      groups: principal.groups.map((g) => g.name),
-      ...(known && { maskedPredicates: known.predicates }),
-    }),
-  );
-  timer?.mark("policy");
-
-  const parameters = request.parameters;
-  if (parameters && classification.statements.length > 1) {
-    throw new GatewayError("bad_request", "cannot insert multiple commands into a prepared statement");
-  }
-  const statementEvent = {
-    input: request.input,
-    ...(parameters && { parameters: await maskedParameters(parameters, connection) }),
-    class: decision.class,
-    decision: decision.decision,
-    reasons: decision.reasons,
-    ...(classification.error && { parseError: classification.error }),
-  };
-  // Write-ahead: the statement and its decision are stored before anything runs. A new session and its first
-  // statement go in one round trip; a resumed one is checked (owner, connection, live) by the append itself.
-  const recordStatement = async (data: Record<string, unknown>, counters: SessionCounters) => {
-    if (request.sessionId) {
-      const eventId = await appendSessionEvent(request.sessionId, "statement", data, counters, {
-        principal,
-        connectionId: connection.id,
-      });
-      return { sessionId: request.sessionId, eventId };
-    }
-    return startSessionWithEvent(principal, connection, "sql", request.channel, {
-      type: "statement",
-      data,
-      counters,
-    });
-  };
-
-  if (decision.decision === "deny") {
-    const { sessionId } = await recordStatement(
-      { ...statementEvent, status: "blocked" },
-      { statements: 1, blocked: 1 },
-    );
-    const parseError = classification.error && {
-      message: classification.error.message,
-      ...(classification.error.position !== undefined && { position: classification.error.position + 1 }),
-    };
-    return {
-      status: "blocked",
-      sessionId,
-      decision,
-      reasons: decision.reasons,
-      ...(parseError && { parseError }),
-    };
-  }
-  if (decision.decision === "review" && parameters) {
-    await recordStatement({ ...statementEvent, status: "blocked" }, { statements: 1, blocked: 1 });
-    throw new GatewayError(
-      "blocked",
-      "this statement needs a review, which cannot yet show parameter values: send it with its values written in, as a simple query",
-    );
-  }
-  if (decision.decision === "review") {
-    // The review names the session, so the session exists before the held statement is recorded in it.
-    const sessionId = request.sessionId
-      ? await resumeSession(principal, request.sessionId, connection.id)
-      : await startSession(principal, connection, "sql", request.channel);
-    const reviewId = await createReview({
-      principal,
-      connection,
-      sessionId,
-      channel: request.channel,
-      input: request.input,
-      class: decision.class,
-      reasons: decision.reasons,
-      note: request.note,
-    });
-    await appendSessionEvent(
-      sessionId,
-      "statement",
-      { ...statementEvent, status: "held", reviewId },
-      { statements: 1, held: 1 },
-    );
-    return { status: "pending_review", sessionId, reviewId, decision, reasons: decision.reasons };
-  }
-
-  const { sessionId, eventId: statementEventId } = await recordStatement(
-    { ...statementEvent, status: "running" },
-    { statements: 1, allowed: 1 },
-  );
-  timer?.mark("record");
-  const readOnly = mayRunReadOnly && readsOnly(classification);
-  const outcome = await executeAndRecord({
-    request,
-    connection,
-    classification,
-    decision,
-    sessionId,
-    statementEventId,
-    rowLimit,
-    readOnly,
-    ...(known && { known }),
-    rules,
-  });
-  if (readOnly && outcome.status === "failed" && outcome.error.sqlState === READ_ONLY_VIOLATION) {
-    // Nothing was changed (the transaction refused it and was rolled back); the attempt stays recorded as failed.
-    const writing = classifiedAsWrite(
-      classification,
-      outcome.results.length,
-      "it changes data: the target refused it in a read-only transaction (a function it calls, or a view it reads, writes)",
-    );
-    return decideAndRun({ ...request, sessionId }, connection, writing, rowLimit, false);
-  }
-  return outcome;
-}
-
-/**
- * Runs a request an approver let through: the exact input that was reviewed (its hash is checked), once, for the
- * requester, who must still be allowed to use the connection. The result is recorded in the requester's session.
- */
-export async function runApproved(options: {
-  requester: Principal;
-  connectionName: string;
-  input: string;
-  inputHash: string;
-  sessionId: string;
-  reviewId: string;
-  channel: SqlRequest["channel"];
-}): Promise<SqlOutcome> {
-  const { createHash } = await import("node:crypto");
-  if (createHash("sha256").update(options.input, "utf8").digest("hex") !== options.inputHash) {
-    throw new GatewayError("conflict", "the reviewed input does not match what was approved");
-  }
-  const connection = await sqlConnection(options.requester, options.connectionName);
-  const classification = await inspect(options.input, connection);
-  if (classification.error || classification.class === "unparseable") {
-    const why = classification.error?.message;
-    throw new GatewayError(
-      "blocked",
-      `the approved input can no longer be classified${why ? `: ${why}` : ""}`,
-    );
-  }
-  const decision: PolicyDecision = {
-    decision: "allow",
-    class: classification.class,
-    reasons: classification.statements.map((s) => ({
-      statementIndex: s.index,
-      statement: s.text,
-      class: s.class,
-      ruleId: null,
-      ruleName: "approved review",
-      action: "allow" as const,
-      message: `approved in review ${options.reviewId}`,
-    })),
-  };
-  const statementEventId = await appendSessionEvent(
-    options.sessionId,
-    "statement",
-    {
-      input: options.input,
-      class: decision.class,
-      decision: "allow",
-      reasons: decision.reasons,
-      status: "running",
-      reviewId: options.reviewId,
-    },
-    { statements: 1, allowed: 1 },
-  );
-  return executeAndRecord({
-    request: {
-      principal: options.requester,
-      connectionName: options.connectionName,
-      input: options.input,
-      channel: options.channel,
-    },
-    connection,
-    classification,
-    decision,
-    sessionId: options.sessionId,
-    statementEventId,
-    rowLimit: LIMITS.defaultRowLimit,
-    reviewId: options.reviewId,
-  });
-}
-
-async function executeAndRecord(ctx: {
-  request: SqlRequest;
-  connection: ConnectionView;
-  classification: Classification;
-  decision: PolicyDecision;
-  sessionId: string;
-  statementEventId: number;
-  rowLimit: number;
-  reviewId?: string;
-  /** run in a read-only transaction (see decideAndRun) */
-  readOnly?: boolean;
-  /** lineage found before the run (decideAndRun) */
-  known?: KnownLineage;
-  /**
-   * The rules, to decide masked predicates found only in the run's session (after earlier statements ran);
-   * absent when the input was approved in review as it is.
-   */
-  rules?: PolicyRule[];
-}): Promise<SqlOutcome> {
-  const { request, connection, classification, sessionId, rowLimit } = ctx;
-  const statements = classification.statements;
-  const run = request.runId ? beginRun(request.runId, request.principal.id) : undefined;
-  // A run that ends without a result still ends its statement in the recording.
-  const recordFailure = (error: string) =>
-    appendSessionEvent(sessionId, "result", {
-      statementEventId: ctx.statementEventId,
-      status: "failed",
-      error,
-    });
-  // Large results are masked batch by batch while the next batch is read (server/masking/pool.ts).
-  const masking = await maskingFor(connection).catch(async (err) => {
-    await recordFailure("the masking settings cannot be read");
-    throw err;
-  });
-  const maskers = new Map<number, BatchMasker>();
-  const lineages = new Map<number, LineageAnswer>();
-  const started = performance.now();
-  let executed: Awaited<ReturnType<typeof runStatements>>;
-  const timings: number[] = [];
-  let last = started;
-  try {
-    executed = await runStatements(
-      connection.id,
-      statements.map((s) => s.text),
-      {
-        rowLimit,
-        readOnly: ctx.readOnly === true,
-        version: connection.updatedAt,
-        statementKinds: statements.map((s) => s.kind),
-        ...(request.parameters && { parameters: request.parameters }),
-        ...(request.targetSession && { pinned: request.targetSession }),
-        // A statement proven to return no more than the limit runs in one round trip, without a cursor.
-        throughCursor: (i) =>
-          ROW_RETURNING_KINDS.has(statements[i]?.kind ?? "") &&
-          !((statements[i]?.maxRows ?? Number.POSITIVE_INFINITY) <= rowLimit),
-        beforeStatement: async (i, query) => {
-          const s = statements[i];
-          if (!s) return;
-          const plan = lineagePlan(s.kind, s.text);
-          if (plan.kind === "none") return;
-          if (plan.kind === "untraced") {
-            lineages.set(i, { untraced: plan.reason });
-            return;
-          }
-          let answer = ctx.known?.answers.get(s.index);
-          if (!answer || "untraced" in answer) {
-            answer = await statementLineage({
-              connectionId: connection.id,
-              connectionName: connection.name,
-              version: connection.updatedAt,
-              statement: plan.text,
-              masking,
-              query,
-              cacheable: keepsNames(statements.slice(0, i).map((p) => p.kind)),
-              parameterCount: request.parameters?.length ?? 0,
-            });
-            if (ctx.rules && !("untraced" in answer) && answer.predicates.length > 0) {
-              refuseUnallowedPredicates(s, answer, ctx.rules, request.principal, connection);
-            }
-          }
-          if (plan.columns) lineages.set(i, answer);
-          else if (s.kind === "CopyStmt")
-            lineages.set(i, { untraced: "COPY sends rows the gateway does not trace column by column" });
-        },
-        rowSink: (i, columns) => {
-          const masker = new BatchMasker(columnRefs(columns, connection.name, lineages.get(i)), masking);
-          maskers.set(i, masker);
-          return (rows) => masker.push(rows);
-        },
-        onCancellable: (cancel) => {
-          const now = performance.now();
-          timings.push(now - last);
-          last = now;
-          run?.setCancel(cancel);
-        },
-      },
-    );
-  } catch (err) {
-    await recordFailure(err instanceof GatewayError ? err.message : "the target could not be reached");
-    throw err;
-  } finally {
-    run?.end();
-    // What the catalog said may have changed (CREATE FUNCTION, CREATE VIEW ...): ask again next time.
-    if (statements.some((s) => s.class !== "read")) forgetCatalog(connection.id);
-  }
-  const durationMs = Math.round((performance.now() - started) * 10) / 10;
-  timings.push(performance.now() - last);
-  request.timer?.mark("target");
-  // Batches masked on this thread while the rows were read are masking, not the target.
-  let maskedWhileReading = 0;
-  for (const masker of maskers.values()) maskedWhileReading += masker.inlineMs;
-  request.timer?.reassign(maskedWhileReading, "target", "mask");
-
-  let maskedResults: MaskRowsResult[];
-  try {
-    maskedResults = await Promise.all(
-      executed.results.map(
-        (r, i) =>
-          // Rows read without a sink are the pipeline's own too: masked in place.
-          maskers.get(i)?.result() ??
-          maskRows(columnRefs(r.columns, connection.name, lineages.get(i)), r.rows, masking, {
-            inPlace: true,
-          }),
-      ),
-    );
-  } catch (err) {
-    // Nothing unmasked leaves the gateway: no masking, no result.
-    console.error("[portcullis] masking failed:", err instanceof Error ? err.message : err);
-    await recordFailure("the result could not be masked, so it is not returned");
-    throw new GatewayError(
-      "unavailable",
-      "the result could not be masked, so it is not returned (fail closed)",
-    );
-  }
-  const results: StatementOutcome[] = executed.results.map((r, i) => {
-    const masked = maskedResults[i]!;
-    const lineage = columnLineage(lineages.get(i), r.columns.length);
-    return {
-      statementIndex: statements[i]?.index ?? i,
-      statement: statements[i]?.text ?? "",
-      command: r.command,
-      columns: r.columns.map((c, k) => {
-        const l = lineage?.[k];
-        if (!l?.maskAs) return c;
-        return {
-          ...c,
-          lineage: {
-            type: l.maskAs,
-            sources: l.sources,
-            ...(l.keys && { keys: Object.keys(l.keys) }),
-            ...(l.unknown && { reason: l.unknown }),
-          },
-        };
-      }),
-      rows: masked.rows,
-      masked: masked.masked,
-      rowCount: r.rowCount,
-      truncated: r.truncated,
-      rowLimit,
-      durationMs: Math.round((timings[i + 1] ?? 0) * 10) / 10,
-    };
-  });
-  // What was masked per source column teaches discovered classifications (counts only), off the reply's path.
-  setImmediate(() =>
-    learnFromResults(
-      connection.id,
-      executed.results.map((r, i) => ({ ...r, masked: maskedResults[i]?.masked ?? [] })),
-    ),
-  );
-  const maskedFields = results.reduce((n, r) => n + r.masked.length, 0);
-  request.timer?.mark("mask");
-  const failedAt =
-    statementOffsets(
-      request.input,
-      statements.map((s) => s.text),
-    )[executed.results.length] ?? 0;
-  // The target's words pass masking before the reply and the recording see them.
-  const error = executed.error
-    ? await describeTargetError(executed.error, failedAt, masking, connection, {
-        statementTables: statements[executed.results.length]?.tables ?? [],
-      })
-    : undefined;
-  await appendSessionEvent(
-    sessionId,
-    "result",
-    {
-      statementEventId: ctx.statementEventId,
-      ...(ctx.reviewId && { reviewId: ctx.reviewId }),
-      status: error ? (error.code === "cancelled" ? "cancelled" : "failed") : "done",
-      durationMs,
-      rowCount: results.reduce((n, r) => n + r.rowCount, 0),
-      results: results.map((r) => ({
-        ...r,
-        rows: r.rows.slice(0, LIMITS.recordedRows),
-        masked: r.masked.filter(([row]) => row < LIMITS.recordedRows),
-        recordedRows: Math.min(r.rows.length, LIMITS.recordedRows),
-        maskedTypes: [...new Set(r.masked.map(([, , type]) => type))],
-        maskedColumns: [...new Set(r.masked.map(([, col]) => r.columns[col]?.name ?? ""))],
-      })),
-      ...(error && { error }),
-    },
-    { maskedFields },
-  );
-  request.timer?.mark("record");
-  // A schema change through the gateway may change what a view or a table name means: trace anew.
-  if (statements.some((st) => !["read", "write", "unbounded-write"].includes(st.class)))
-    forgetLineage(connection.id);
-  if (error) return { status: "failed", sessionId, decision: ctx.decision, results, error };
-  return { status: "done", sessionId, decision: ctx.decision, results, durationMs };
-}
-
-/**
  * A statement whose masked predicates only showed in the run's session (earlier statements of the input had to
  * run first) is refused there unless a rule allows them: it cannot be held half-way through an input.
  */
@@ -774,12 +245,6 @@ function refuseUnallowedPredicates(
     "blocked",
     `statement ${statement.index + 1} was not run: ${why}; this was found only once the statements before it ran, so run it on its own to send it for review`,
   );
-}
-
-/** Parameter values as recorded: masked like result cells (fail closed: unreadable settings, nothing runs). */
-async function maskedParameters(values: readonly (string | null)[], connection: ConnectionView) {
-  const masking = await maskingFor(connection);
-  return values.map((v) => (v === null ? null : maskText(v, masking).text));
 }
 
 /** The masking stage's view of result columns: name, type, schema and table, the connection, and lineage. */
@@ -811,42 +276,692 @@ function statementOffsets(input: string, texts: string[]): number[] {
   });
 }
 
+const CONSULTED_CATALOG =
+  "the target's catalog was consulted about the functions, operators and views it names (nothing was run)";
+
+/** What the SQL channel needs of its target (server/targets in the running console). */
+export interface SqlTarget {
+  runStatements: typeof runStatements;
+  queryCatalog: typeof queryCatalog;
+  readableColumnsOf: typeof readableColumnsOf;
+}
+
+export const postgresTarget: SqlTarget = { runStatements, queryCatalog, readableColumnsOf };
+
+export interface SqlChannel {
+  runSql(request: SqlRequest): Promise<SqlOutcome>;
+  checkSql(principal: Principal, connectionName: string, input: string): Promise<CheckOutcome>;
+  runApproved(options: ApprovedSql): Promise<SqlOutcome>;
+}
+
 /**
- * PostgreSQL reports positions 1-based within the statement it ran; callers get them within their input. The
- * message, detail and hint are masked (server/masking/target-error.ts): a failing row is matched to its table's
- * columns, looked up here; when that lookup fails every value of the row is masked.
+ * The SQL channel over a gateway core: it inspects (parser and catalog), executes on the target and masks; the
+ * core authorizes, reads the rules and masking settings, holds and records, each failing closed.
  */
-async function describeTargetError(
-  err: Error,
-  statementOffset: number,
-  masking: MaskingConfig,
-  connection: ConnectionView,
-  failing: { statementTables: readonly string[] },
-) {
-  if (err instanceof TargetError) {
-    const { detail, hint, schema, table } = err.fields;
-    const tableColumns =
-      quotesFailingRow(detail) && schema && table
-        ? await readableColumnsOf(connection.id, schema, table)
-        : undefined;
-    const masked = maskTargetError(
-      { message: err.message, detail, hint, schema, table, sqlState: err.sqlState },
-      masking,
-      {
-        connection: connection.name,
-        statementTables: failing.statementTables,
-        ...(tableColumns && { tableColumns }),
-      },
+export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgresTarget): SqlChannel {
+  /** Records an attempt refused before classification (escaped, blocked) and answers 400 naming the problem. */
+  async function refuseInput(
+    request: SqlRequest,
+    connection: ConnectionView,
+    problem: string,
+  ): Promise<never> {
+    const sessionId = await recordRefused(request, connection, {
+      input: escapeUnstorable(request.input),
+      class: "unparseable",
+      ruleName: "input",
+      message: problem,
+    });
+    throw new GatewayError("bad_request", problem, { sessionId });
+  }
+
+  /**
+   * A stage that could not decide (the rules or the masking settings unreadable): the attempt is recorded as
+   * blocked with that reason, when the recorder can, and refused with it.
+   */
+  async function refuseUndecided(
+    request: SqlRequest,
+    connection: ConnectionView,
+    classification: Classification,
+    err: unknown,
+  ): Promise<never> {
+    if (!(err instanceof GatewayError) || err.code !== "unavailable") throw err;
+    const sessionId = await recordRefused(request, connection, {
+      input: request.input,
+      class: classification.class,
+      ruleName: "fail closed",
+      message: err.message,
+    }).catch(() => undefined);
+    throw new GatewayError("unavailable", err.message, sessionId ? { sessionId } : undefined);
+  }
+
+  /** Records a refused attempt as a blocked statement, in the caller's session or a new one; its session id. */
+  async function recordRefused(
+    request: SqlRequest,
+    connection: ConnectionView,
+    refused: { input: string; class: string; ruleName: string; message: string },
+  ): Promise<string> {
+    const data = {
+      input: refused.input,
+      class: refused.class,
+      decision: "deny",
+      reasons: [
+        {
+          statementIndex: 0,
+          statement: "",
+          class: refused.class,
+          ruleId: null,
+          ruleName: refused.ruleName,
+          action: "deny",
+          message: refused.message,
+        },
+      ],
+      status: "blocked",
+    };
+    const counters = { statements: 1, blocked: 1 };
+    if (request.sessionId) {
+      await core.record.appendSessionEvent(request.sessionId, "statement", data, counters, {
+        principal: request.principal,
+        connectionId: connection.id,
+      });
+      return request.sessionId;
+    }
+    const event = { type: "statement", data, counters };
+    const { sessionId } = await core.record.startSessionWithEvent(
+      request.principal,
+      connection,
+      "sql",
+      request.channel,
+      event,
+    );
+    return sessionId;
+  }
+
+  /**
+   * Classifies with the parser and the target's own catalog (functions, operators, views; cached per connection).
+   * A catalog that cannot be read makes the input unparseable with that reason: nothing runs (fail closed).
+   */
+  async function inspect(input: string, connection: ConnectionView): Promise<Classification> {
+    try {
+      // The target's refusals are worded for a person (GatewayError); nothing else it says reaches the caller.
+      const catalog = catalogFor(connection.id, connection.updatedAt, (text, parameters) =>
+        target.queryCatalog(connection.id, text, parameters).catch((err: unknown) => {
+          throw err instanceof GatewayError ? err : new Error("the target did not answer");
+        }),
+      );
+      return await classifySql(input, { catalog });
+    } catch {
+      // The parser failing is not a reason to let a statement through.
+      return {
+        class: "unparseable",
+        statements: [],
+        error: { message: "the gateway could not parse this input" },
+      };
+    }
+  }
+
+  /** Classifies and decides without executing anything (the dry run behind `/check`). */
+  async function checkSql(principal: Principal, connectionName: string, input: string) {
+    const connection = await sqlConnection(principal, connectionName);
+    const refused = validateInput(input);
+    if (refused) throw new GatewayError("bad_request", refused);
+    const classification = await inspect(input, connection);
+    const known = classification.error
+      ? undefined
+      : await lineageBeforeRun(connection, classification.statements, await core.maskingFor(connection));
+    const decision = refuseUnsupported(
+      classification,
+      evaluateRules(classification, await core.sqlRules(), {
+        connectionId: connection.id,
+        groups: principal.groups.map((g) => g.name),
+        ...(known && { maskedPredicates: known.predicates }),
+      }),
     );
     return {
-      code: err.sqlState === "57014" ? ("cancelled" as const) : ("target_error" as const),
-      message: masked.message,
-      ...(masked.detail !== undefined && { detail: masked.detail }),
-      ...(masked.hint !== undefined && { hint: masked.hint }),
-      ...(err.position !== undefined && { position: err.position + statementOffset }),
-      ...(err.sqlState && { sqlState: err.sqlState }),
+      ...decision,
+      statements: classification.statements.map((s) => ({
+        index: s.index,
+        class: s.class,
+        kind: s.kind,
+        tables: s.tables,
+        reasons: classification.consultedCatalog ? [...s.reasons, CONSULTED_CATALOG] : s.reasons,
+      })),
     };
   }
-  if (err instanceof GatewayError) return { code: "target_error" as const, message: err.message };
-  throw err;
+
+  function sqlConnection(principal: Principal, name: string): Promise<ConnectionView> {
+    return core.authorize(
+      principal,
+      name,
+      "postgres",
+      `${name} is an SSH connection; open it in a terminal instead`,
+    );
+  }
+
+  async function runSql(request: SqlRequest): Promise<SqlOutcome> {
+    const { principal, timer } = request;
+    const connection = await sqlConnection(principal, request.connectionName);
+    const refused = validateInput(request.input);
+    if (refused) await refuseInput(request, connection, refused);
+    const rowLimit = Math.min(
+      Math.max(1, Math.floor(request.rowLimit ?? LIMITS.defaultRowLimit)),
+      LIMITS.maxRowLimit,
+    );
+    timer?.mark("connection");
+
+    const classification = await inspect(request.input, connection);
+    timer?.mark("parse");
+    return decideAndRun(request, connection, classification, rowLimit, true);
+  }
+
+  /**
+   * Decides (rules) and then blocks, holds or runs. A pure read runs read-only; when the target refuses a write in
+   * it, the input is decided again as a write (`mayRunReadOnly` false), in the same session, so a function that
+   * writes is held or blocked as any write would be instead of passing as a read.
+   */
+  async function decideAndRun(
+    request: SqlRequest,
+    connection: ConnectionView,
+    classification: Classification,
+    rowLimit: number,
+    mayRunReadOnly: boolean,
+  ): Promise<SqlOutcome> {
+    const { principal, timer } = request;
+    let known: KnownLineage | undefined;
+    let rules: PolicyRule[];
+    try {
+      known = classification.error
+        ? undefined
+        : await lineageBeforeRun(connection, classification.statements, await core.maskingFor(connection));
+      timer?.mark("lineage");
+      rules = await core.sqlRules();
+    } catch (err) {
+      return refuseUndecided(request, connection, classification, err);
+    }
+    const decision = refuseUnsupported(
+      classification,
+      evaluateRules(classification, rules, {
+        connectionId: connection.id,
+        groups: principal.groups.map((g) => g.name),
+        ...(known && { maskedPredicates: known.predicates }),
+      }),
+    );
+    timer?.mark("policy");
+
+    const parameters = request.parameters;
+    if (parameters && classification.statements.length > 1) {
+      throw new GatewayError("bad_request", "cannot insert multiple commands into a prepared statement");
+    }
+    const statementEvent = {
+      input: request.input,
+      ...(parameters && { parameters: await maskedParameters(parameters, connection) }),
+      class: decision.class,
+      decision: decision.decision,
+      reasons: decision.reasons,
+      ...(classification.error && { parseError: classification.error }),
+    };
+    // Write-ahead: the statement and its decision are stored before anything runs. A new session and its first
+    // statement go in one round trip; a resumed one is checked (owner, connection, live) by the append itself.
+    const recordStatement = async (data: Record<string, unknown>, counters: SessionCounters) => {
+      if (request.sessionId) {
+        const eventId = await core.record.appendSessionEvent(request.sessionId, "statement", data, counters, {
+          principal,
+          connectionId: connection.id,
+        });
+        return { sessionId: request.sessionId, eventId };
+      }
+      return core.record.startSessionWithEvent(principal, connection, "sql", request.channel, {
+        type: "statement",
+        data,
+        counters,
+      });
+    };
+
+    if (decision.decision === "deny") {
+      const { sessionId } = await recordStatement(
+        { ...statementEvent, status: "blocked" },
+        { statements: 1, blocked: 1 },
+      );
+      const parseError = classification.error && {
+        message: classification.error.message,
+        ...(classification.error.position !== undefined && { position: classification.error.position + 1 }),
+      };
+      return {
+        status: "blocked",
+        sessionId,
+        decision,
+        reasons: decision.reasons,
+        ...(parseError && { parseError }),
+      };
+    }
+    if (decision.decision === "review" && parameters) {
+      await recordStatement({ ...statementEvent, status: "blocked" }, { statements: 1, blocked: 1 });
+      throw new GatewayError(
+        "blocked",
+        "this statement needs a review, which cannot yet show parameter values: send it with its values written in, as a simple query",
+      );
+    }
+    if (decision.decision === "review") {
+      // The review names the session, so the session exists before the held statement is recorded in it.
+      const sessionId = request.sessionId
+        ? await core.record.resumeSession(principal, request.sessionId, connection.id)
+        : await core.record.startSession(principal, connection, "sql", request.channel);
+      const reviewId = await core.hold(
+        {
+          principal,
+          connection,
+          sessionId,
+          channel: request.channel,
+          input: request.input,
+          class: decision.class,
+          reasons: decision.reasons,
+          ...(request.note !== undefined && { note: request.note }),
+        },
+        (reviewId) =>
+          core.record.appendSessionEvent(
+            sessionId,
+            "statement",
+            { ...statementEvent, status: "held", reviewId },
+            { statements: 1, held: 1 },
+          ),
+      );
+      return { status: "pending_review", sessionId, reviewId, decision, reasons: decision.reasons };
+    }
+
+    const { sessionId, eventId: statementEventId } = await recordStatement(
+      { ...statementEvent, status: "running" },
+      { statements: 1, allowed: 1 },
+    );
+    timer?.mark("record");
+    const readOnly = mayRunReadOnly && readsOnly(classification);
+    const outcome = await executeAndRecord({
+      request,
+      connection,
+      classification,
+      decision,
+      sessionId,
+      statementEventId,
+      rowLimit,
+      readOnly,
+      ...(known && { known }),
+      rules,
+    });
+    if (readOnly && outcome.status === "failed" && outcome.error.sqlState === READ_ONLY_VIOLATION) {
+      // Nothing was changed (the transaction refused it and was rolled back); the attempt stays recorded as failed.
+      const writing = classifiedAsWrite(
+        classification,
+        outcome.results.length,
+        "it changes data: the target refused it in a read-only transaction (a function it calls, or a view it reads, writes)",
+      );
+      return decideAndRun({ ...request, sessionId }, connection, writing, rowLimit, false);
+    }
+    return outcome;
+  }
+
+  /**
+   * Runs a request an approver let through: the exact input that was reviewed (its hash is checked), once, for the
+   * requester, who must still be allowed to use the connection. The result is recorded in the requester's session.
+   */
+  async function runApproved(options: ApprovedSql): Promise<SqlOutcome> {
+    if (hashInput(options.input) !== options.inputHash) {
+      throw new GatewayError("conflict", "the reviewed input does not match what was approved");
+    }
+    const connection = await sqlConnection(options.requester, options.connectionName);
+    const classification = await inspect(options.input, connection);
+    if (classification.error || classification.class === "unparseable") {
+      const why = classification.error?.message;
+      throw new GatewayError(
+        "blocked",
+        `the approved input can no longer be classified${why ? `: ${why}` : ""}`,
+      );
+    }
+    const decision: PolicyDecision = {
+      decision: "allow",
+      class: classification.class,
+      reasons: classification.statements.map((s) => ({
+        statementIndex: s.index,
+        statement: s.text,
+        class: s.class,
+        ruleId: null,
+        ruleName: "approved review",
+        action: "allow" as const,
+        message: `approved in review ${options.reviewId}`,
+      })),
+    };
+    const statementEventId = await core.record.appendSessionEvent(
+      options.sessionId,
+      "statement",
+      {
+        input: options.input,
+        class: decision.class,
+        decision: "allow",
+        reasons: decision.reasons,
+        status: "running",
+        reviewId: options.reviewId,
+      },
+      { statements: 1, allowed: 1 },
+    );
+    return executeAndRecord({
+      request: {
+        principal: options.requester,
+        connectionName: options.connectionName,
+        input: options.input,
+        channel: options.channel,
+      },
+      connection,
+      classification,
+      decision,
+      sessionId: options.sessionId,
+      statementEventId,
+      rowLimit: LIMITS.defaultRowLimit,
+      reviewId: options.reviewId,
+    });
+  }
+
+  async function executeAndRecord(ctx: {
+    request: SqlRequest;
+    connection: ConnectionView;
+    classification: Classification;
+    decision: PolicyDecision;
+    sessionId: string;
+    statementEventId: number;
+    rowLimit: number;
+    reviewId?: string;
+    /** run in a read-only transaction (see decideAndRun) */
+    readOnly?: boolean;
+    /** lineage found before the run (decideAndRun) */
+    known?: KnownLineage;
+    /**
+     * The rules, to decide masked predicates found only in the run's session (after earlier statements ran);
+     * absent when the input was approved in review as it is.
+     */
+    rules?: PolicyRule[];
+  }): Promise<SqlOutcome> {
+    const { request, connection, classification, sessionId, rowLimit } = ctx;
+    const statements = classification.statements;
+    const run = request.runId ? beginRun(request.runId, request.principal.id) : undefined;
+    // A run that ends without a result still ends its statement in the recording.
+    const recordFailure = (error: string) =>
+      core.record.appendSessionEvent(sessionId, "result", {
+        statementEventId: ctx.statementEventId,
+        status: "failed",
+        error,
+      });
+    // Large results are masked batch by batch while the next batch is read (server/masking/pool.ts).
+    const masking = await core.maskingFor(connection).catch(async (err) => {
+      await recordFailure("the masking settings cannot be read");
+      throw err;
+    });
+    const maskers = new Map<number, BatchMasker>();
+    const lineages = new Map<number, LineageAnswer>();
+    const started = core.clock.now();
+    let executed: Awaited<ReturnType<SqlTarget["runStatements"]>>;
+    const timings: number[] = [];
+    let last = started;
+    try {
+      executed = await target.runStatements(
+        connection.id,
+        statements.map((s) => s.text),
+        {
+          rowLimit,
+          readOnly: ctx.readOnly === true,
+          version: connection.updatedAt,
+          statementKinds: statements.map((s) => s.kind),
+          ...(request.parameters && { parameters: request.parameters }),
+          ...(request.targetSession && { pinned: request.targetSession }),
+          // A statement proven to return no more than the limit runs in one round trip, without a cursor.
+          throughCursor: (i) =>
+            ROW_RETURNING_KINDS.has(statements[i]?.kind ?? "") &&
+            !((statements[i]?.maxRows ?? Number.POSITIVE_INFINITY) <= rowLimit),
+          beforeStatement: async (i, query) => {
+            const s = statements[i];
+            if (!s) return;
+            const plan = lineagePlan(s.kind, s.text);
+            if (plan.kind === "none") return;
+            if (plan.kind === "untraced") {
+              lineages.set(i, { untraced: plan.reason });
+              return;
+            }
+            let answer = ctx.known?.answers.get(s.index);
+            if (!answer || "untraced" in answer) {
+              answer = await statementLineage({
+                connectionId: connection.id,
+                connectionName: connection.name,
+                version: connection.updatedAt,
+                statement: plan.text,
+                masking,
+                query,
+                cacheable: keepsNames(statements.slice(0, i).map((p) => p.kind)),
+                parameterCount: request.parameters?.length ?? 0,
+              });
+              if (ctx.rules && !("untraced" in answer) && answer.predicates.length > 0) {
+                refuseUnallowedPredicates(s, answer, ctx.rules, request.principal, connection);
+              }
+            }
+            if (plan.columns) lineages.set(i, answer);
+            else if (s.kind === "CopyStmt")
+              lineages.set(i, { untraced: "COPY sends rows the gateway does not trace column by column" });
+          },
+          rowSink: (i, columns) => {
+            const masker = new BatchMasker(columnRefs(columns, connection.name, lineages.get(i)), masking);
+            maskers.set(i, masker);
+            return (rows) => masker.push(rows);
+          },
+          onCancellable: (cancel) => {
+            const now = core.clock.now();
+            timings.push(now - last);
+            last = now;
+            run?.setCancel(cancel);
+          },
+        },
+      );
+    } catch (err) {
+      await recordFailure(err instanceof GatewayError ? err.message : "the target could not be reached");
+      throw err;
+    } finally {
+      run?.end();
+      // What the catalog said may have changed (CREATE FUNCTION, CREATE VIEW ...): ask again next time.
+      if (statements.some((s) => s.class !== "read")) forgetCatalog(connection.id);
+    }
+    const durationMs = Math.round((core.clock.now() - started) * 10) / 10;
+    timings.push(core.clock.now() - last);
+    request.timer?.mark("target");
+    // Batches masked on this thread while the rows were read are masking, not the target.
+    let maskedWhileReading = 0;
+    for (const masker of maskers.values()) maskedWhileReading += masker.inlineMs;
+    request.timer?.reassign(maskedWhileReading, "target", "mask");
+
+    let maskedResults: MaskRowsResult[];
+    try {
+      maskedResults = await Promise.all(
+        executed.results.map(
+          (r, i) =>
+            // Rows read without a sink are the pipeline's own too: masked in place.
+            maskers.get(i)?.result() ??
+            maskRows(columnRefs(r.columns, connection.name, lineages.get(i)), r.rows, masking, {
+              inPlace: true,
+            }),
+        ),
+      );
+    } catch (err) {
+      // Nothing unmasked leaves the gateway: no masking, no result.
+      console.error("[portcullis] masking failed:", err instanceof Error ? err.message : err);
+      await recordFailure("the result could not be masked, so it is not returned");
+      throw new GatewayError(
+        "unavailable",
+        "the result could not be masked, so it is not returned (fail closed)",
+      );
+    }
+    const results: StatementOutcome[] = executed.results.map((r, i) => {
+      const masked = maskedResults[i]!;
+      const lineage = columnLineage(lineages.get(i), r.columns.length);
+      return {
+        statementIndex: statements[i]?.index ?? i,
+        statement: statements[i]?.text ?? "",
+        command: r.command,
+        columns: r.columns.map((c, k) => {
+          const l = lineage?.[k];
+          if (!l?.maskAs) return c;
+          return {
+            ...c,
+            lineage: {
+              type: l.maskAs,
+              sources: l.sources,
+              ...(l.keys && { keys: Object.keys(l.keys) }),
+              ...(l.unknown && { reason: l.unknown }),
+            },
+          };
+        }),
+        rows: masked.rows,
+        masked: masked.masked,
+        rowCount: r.rowCount,
+        truncated: r.truncated,
+        rowLimit,
+        durationMs: Math.round((timings[i + 1] ?? 0) * 10) / 10,
+      };
+    });
+    // What was masked per source column teaches discovered classifications (counts only), off the reply's path.
+    setImmediate(() =>
+      learnFromResults(
+        connection.id,
+        executed.results.map((r, i) => ({ ...r, masked: maskedResults[i]?.masked ?? [] })),
+      ),
+    );
+    const maskedFields = results.reduce((n, r) => n + r.masked.length, 0);
+    request.timer?.mark("mask");
+    const failedAt =
+      statementOffsets(
+        request.input,
+        statements.map((s) => s.text),
+      )[executed.results.length] ?? 0;
+    // The target's words pass masking before the reply and the recording see them.
+    const error = executed.error
+      ? await describeTargetError(executed.error, failedAt, masking, connection, {
+          statementTables: statements[executed.results.length]?.tables ?? [],
+        })
+      : undefined;
+    // Write-ahead for the reply too: a result the recorder cannot store is not returned.
+    await core.record.after.appendSessionEvent(
+      sessionId,
+      "result",
+      {
+        statementEventId: ctx.statementEventId,
+        ...(ctx.reviewId && { reviewId: ctx.reviewId }),
+        status: error ? (error.code === "cancelled" ? "cancelled" : "failed") : "done",
+        durationMs,
+        rowCount: results.reduce((n, r) => n + r.rowCount, 0),
+        results: results.map((r) => ({
+          ...r,
+          rows: r.rows.slice(0, LIMITS.recordedRows),
+          masked: r.masked.filter(([row]) => row < LIMITS.recordedRows),
+          recordedRows: Math.min(r.rows.length, LIMITS.recordedRows),
+          maskedTypes: [...new Set(r.masked.map(([, , type]) => type))],
+          maskedColumns: [...new Set(r.masked.map(([, col]) => r.columns[col]?.name ?? ""))],
+        })),
+        ...(error && { error }),
+      },
+      { maskedFields },
+    );
+    request.timer?.mark("record");
+    // A schema change through the gateway may change what a view or a table name means: trace anew.
+    if (statements.some((st) => !["read", "write", "unbounded-write"].includes(st.class)))
+      forgetLineage(connection.id);
+    if (error) return { status: "failed", sessionId, decision: ctx.decision, results, error };
+    return { status: "done", sessionId, decision: ctx.decision, results, durationMs };
+  }
+
+  /** Parameter values as recorded: masked like result cells (fail closed: unreadable settings, nothing runs). */
+  async function maskedParameters(values: readonly (string | null)[], connection: ConnectionView) {
+    const masking = await core.maskingFor(connection);
+    return values.map((v) => (v === null ? null : maskText(v, masking).text));
+  }
+
+  /**
+   * PostgreSQL reports positions 1-based within the statement it ran; callers get them within their input. The
+   * message, detail and hint are masked (server/masking/target-error.ts): a failing row is matched to its table's
+   * columns, looked up here; when that lookup fails every value of the row is masked.
+   */
+  async function describeTargetError(
+    err: Error,
+    statementOffset: number,
+    masking: MaskingConfig,
+    connection: ConnectionView,
+    failing: { statementTables: readonly string[] },
+  ) {
+    if (err instanceof TargetError) {
+      const { detail, hint, schema, table } = err.fields;
+      const tableColumns =
+        quotesFailingRow(detail) && schema && table
+          ? await target.readableColumnsOf(connection.id, schema, table)
+          : undefined;
+      const masked = maskTargetError(
+        { message: err.message, detail, hint, schema, table, sqlState: err.sqlState },
+        masking,
+        {
+          connection: connection.name,
+          statementTables: failing.statementTables,
+          ...(tableColumns && { tableColumns }),
+        },
+      );
+      return {
+        code: err.sqlState === "57014" ? ("cancelled" as const) : ("target_error" as const),
+        message: masked.message,
+        ...(masked.detail !== undefined && { detail: masked.detail }),
+        ...(masked.hint !== undefined && { hint: masked.hint }),
+        ...(err.position !== undefined && { position: err.position + statementOffset }),
+        ...(err.sqlState && { sqlState: err.sqlState }),
+      };
+    }
+    if (err instanceof GatewayError) return { code: "target_error" as const, message: err.message };
+    throw err;
+  }
+
+  return { runSql, checkSql, runApproved };
 }
+
+/** The SQL channel of this process, over its gateway core (server/gateway), built on first use. */
+let channel: { core: GatewayCore; sql: SqlChannel } | undefined;
+function sqlChannel(): SqlChannel {
+  const core = gatewayCore();
+  if (channel?.core !== core) channel = { core, sql: createSqlChannel(core) };
+  return channel.sql;
+}
+
+export function runSql(request: SqlRequest): Promise<SqlOutcome> {
+  return sqlChannel().runSql(request);
+}
+
+/** Classifies and decides without executing anything (the dry run behind `/check`). */
+export function checkSql(principal: Principal, connectionName: string, input: string): Promise<CheckOutcome> {
+  return sqlChannel().checkSql(principal, connectionName, input);
+}
+
+/**
+ * Runs a request an approver let through: the exact input that was reviewed (its hash is checked), once, for the
+ * requester, who must still be allowed to use the connection. The result is recorded in the requester's session.
+ */
+export function runApproved(options: ApprovedSql): Promise<SqlOutcome> {
+  return sqlChannel().runApproved(options);
+}
+
+/** The channels whose reviews hold SQL; a native client's approved statement runs as an API one. */
+export const SQL_CHANNELS = ["editor", "api", "mcp", "native"] as const;
+
+/**
+ * Registers with approvals how an approved SQL review runs (start-up; also on this module's first load, so any
+ * process that can hold a statement can run its approval).
+ */
+export function registerSqlChannel(): void {
+  registerApprovedRunner(SQL_CHANNELS, async ({ review, requester }) => {
+    const outcome = await runApproved({
+      requester,
+      connectionName: review.connectionName,
+      input: review.input,
+      inputHash: review.inputHash,
+      sessionId: review.sessionId ?? "",
+      reviewId: review.id,
+      channel: review.channel === "editor" || review.channel === "mcp" ? review.channel : "api",
+    });
+    return outcome.status === "done" ? "executed" : "failed";
+  });
+}
+registerSqlChannel();

@@ -5,6 +5,7 @@
  */
 import "server-only";
 
+export { registerTerminalChannel, TERMINAL_CHANNEL } from "./approved-lines";
 export {
   type CommandContext,
   type CommandDecision,

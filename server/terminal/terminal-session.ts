@@ -8,6 +8,8 @@
  * stays typed on the remote side without its Enter while a review waits in the inbox; other keys are dropped
  * meanwhile (Ctrl+C withdraws the review). Once approved, the Enter is sent only if the line on screen still
  * hashes to the approved input; a denial, expiry or changed line clears it.
+ * Authorize, the rules' fail-closed read, the hold (a review, as for a held statement) and the session's record
+ * go through the gateway core (server/gateway); an approved line is sent by this session (approved-lines.ts).
  * Fail closed: a recording or rules-store failure ends the session. Not responsible for the WebSocket
  * (socket.ts) or for authenticating the caller (server/realtime does).
  */
@@ -16,26 +18,20 @@ import { StringDecoder } from "node:string_decoder";
 import xtermHeadless, { type Terminal } from "@xterm/headless";
 import {
   cancelReview,
-  createReview,
-  finishTerminalReview,
+  finishApprovedReview,
   hashInput,
   type Review,
   readReview,
   reviewSignals,
-  TERMINAL_CHANNEL,
 } from "@/server/approvals";
 import type { Principal } from "@/server/auth/principal";
-import {
-  type ConnectionView,
-  getConnectionForUse,
-  openConnectionSecret,
-  pinHostKey,
-} from "@/server/connections";
+import { type ConnectionView, openConnectionSecret, pinHostKey } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
+import { type GatewayCore, gatewayCore } from "@/server/gateway";
 import { createStreamMasker, type MaskingConfig, maskText, type StreamMasker } from "@/server/masking";
-import { maskingConfigFor } from "@/server/masking-config";
 import { DECISION_SEVERITY } from "@/server/policy";
-import { appendSessionEvent, endSession, startSession } from "@/server/recording";
+import { endSession } from "@/server/recording";
+import { registerTerminalChannel, TERMINAL_CHANNEL } from "./approved-lines";
 import { type CommandDecision, evaluateCommandLine, isIncompleteLine } from "./command-policy";
 import { loadCommandRules } from "./command-rules-store";
 import { isParserIdle, type KeyframeState, keyframeCapturer } from "./keyframes";
@@ -140,6 +136,7 @@ export class TerminalSession {
   private readonly serializeScreen: () => KeyframeState;
 
   private constructor(
+    private readonly core: GatewayCore,
     private readonly principal: Principal,
     private readonly connection: ConnectionView,
     private readonly shell: OpenShell,
@@ -174,24 +171,26 @@ export class TerminalSession {
     client: TerminalClient,
   ): Promise<TerminalSession> {
     const size = clampSize(requestedSize);
-    const connection = await getConnectionForUse(principal, connectionName);
-    if (connection.kind !== "ssh") {
-      throw new GatewayError(
-        "bad_request",
-        `${connectionName} is a PostgreSQL connection; open it in the SQL editor`,
-      );
-    }
+    const core = gatewayCore();
+    const connection = await core.authorize(
+      principal,
+      connectionName,
+      "ssh",
+      `${connectionName} is a PostgreSQL connection; open it in the SQL editor`,
+    );
     const { row, secret } = await openConnectionSecret(connection.id);
     // Read once per session: a masking change applies to the next session.
-    const maskingConfig = await maskingConfigFor(connection.id);
-    const sessionId = await startSession(principal, connection, "terminal", "terminal");
-    await appendSessionEvent(sessionId, "resize", { t: 0, cols: size.cols, rows: size.rows });
+    const maskingConfig = await core.maskingFor(connection);
+    const sessionId = await core.record.startSession(principal, connection, "terminal", TERMINAL_CHANNEL);
+    await core.record.appendSessionEvent(sessionId, "resize", { t: 0, cols: size.cols, rows: size.rows });
     let shell: OpenShell;
     try {
       shell = await openShell(row, secret, size);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      await appendSessionEvent(sessionId, "notice", { t: 0, level: "error", message }).catch(() => {});
+      await core.record
+        .appendSessionEvent(sessionId, "notice", { t: 0, level: "error", message })
+        .catch(() => {});
       await endSession(sessionId, "failed").catch(() => {});
       throw error;
     }
@@ -208,6 +207,7 @@ export class TerminalSession {
       captureKeyframe: (done) => (session ? session.captureKeyframe(done) : done(undefined)),
     });
     session = new TerminalSession(
+      core,
       principal,
       connection,
       shell,
@@ -518,28 +518,37 @@ export class TerminalSession {
     await this.settle();
     const why = this.masked(this.describeReasons(decision, false));
     let reviewId: string;
+    let isRecordingHold = false;
     try {
-      reviewId = await createReview({
-        principal: this.principal,
-        connection: { id: this.connection.id, name: this.connection.name },
-        sessionId: this.sessionId,
-        channel: TERMINAL_CHANNEL,
-        input: fullLine,
-        class: "command",
-        reasons: decision.reasons,
-      });
+      // The same hold as a held statement: the review, then the held line recorded in this session.
+      reviewId = await this.core.hold(
+        {
+          principal: this.principal,
+          connection: { id: this.connection.id, name: this.connection.name },
+          sessionId: this.sessionId,
+          channel: TERMINAL_CHANNEL,
+          input: fullLine,
+          class: "command",
+          reasons: decision.reasons,
+        },
+        (reviewId) => {
+          isRecordingHold = true;
+          return this.recordReview(reviewId, "held", {
+            command: this.masked(fullLine),
+            reasons: decision.reasons.map((r) => ({ ...r, command: this.masked(r.command) })),
+          });
+        },
+      );
     } catch (error) {
-      console.error(`[portcullis] terminal ${this.sessionId}: could not create a review:`, error);
+      // The review could not be created (the core's refusal); a recording failure ends the session instead.
+      if (isRecordingHold || !(error instanceof GatewayError)) throw error;
+      console.error(`[portcullis] terminal ${this.sessionId}: could not create a review:`, error.message);
       await this.dropLine(
         `${RED}[portcullis] blocked: the review could not be created (${why})${RESET}`,
         anchor,
       );
       return;
     }
-    await this.recordReview(reviewId, "held", {
-      command: this.masked(fullLine),
-      reasons: decision.reasons.map((r) => ({ ...r, command: this.masked(r.command) })),
-    });
     const line = readCommandLine(this.term, anchor);
     this.emit(
       `\r\n${YELLOW}[portcullis] held for approval: ${why} — review ${reviewId}, waiting… press Ctrl+C to withdraw${RESET}\r\n${anchor.prompt}`,
@@ -600,7 +609,7 @@ export class TerminalSession {
     const approvers = row.decisions.filter((d) => d.decision === "approve").map((d) => d.byLabel);
     if (hashInput(current) !== row.inputHash) {
       const error = "the command line on screen changed after it was held; nothing was run";
-      if (!(await finishTerminalReview(row.id, "failed", error))) return;
+      if (!(await finishApprovedReview(row.id, "failed", error))) return;
       this.release();
       await this.recordReview(row.id, "refused", { by: approvers, message: error });
       await this.dropLine(
@@ -609,7 +618,7 @@ export class TerminalSession {
       );
       return;
     }
-    if (!(await finishTerminalReview(row.id, "executed"))) return;
+    if (!(await finishApprovedReview(row.id, "executed"))) return;
     this.release();
     await this.recordReview(row.id, "approved", { by: approvers, comments: this.commentsOf(row) });
     const line = readCommandLine(this.term, held.anchor);
@@ -668,7 +677,7 @@ export class TerminalSession {
   private async decide(lines: string[]): Promise<CommandDecision> {
     let rules: Awaited<ReturnType<typeof loadCommandRules>>;
     try {
-      rules = await loadCommandRules();
+      rules = await this.core.readRules(loadCommandRules);
     } catch {
       return {
         decision: "deny",
@@ -734,7 +743,7 @@ export class TerminalSession {
     if (held) {
       // An approval that arrived but was not acted on cannot run any more; a pending review stays, and its
       // approval will fail because this session is gone.
-      void finishTerminalReview(
+      void finishApprovedReview(
         held.reviewId,
         "failed",
         "the terminal session ended before the line was sent",
@@ -776,3 +785,6 @@ export class TerminalSession {
     await this.recorder.drained();
   }
 }
+
+// A process that can hold a terminal line can hand its approval over (bootstrap registers it at start-up too).
+registerTerminalChannel();

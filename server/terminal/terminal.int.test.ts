@@ -529,6 +529,28 @@ describe("commands held for approval in the browser terminal", () => {
     await session.end("test done");
   });
 
+  it("blocks a line to hold when its review cannot be created, and runs nothing (the core's hold fails closed)", async () => {
+    const { productionGatewayDeps, wireGateway } = await import("@/server/gateway");
+    wireGateway({
+      ...productionGatewayDeps(),
+      reviews: { create: () => Promise.reject(new Error("reviews table gone")) },
+    });
+    try {
+      const browser = fakeBrowser();
+      const session = await open(browser);
+      const file = marker("no-review");
+      await typeLine(session, `touch ${file}`);
+      await waitFor(() => shows(browser, "blocked: the review could not be created"), "the refusal");
+      await typeLine(session, "echo still-here");
+      await waitFor(() => /^still-here$/m.test(browser.text()), "the next command");
+      expect(existsSync(file)).toBe(false);
+      expect(browser.text()).not.toContain("reviews table gone");
+      await session.end("test done");
+    } finally {
+      wireGateway();
+    }
+  });
+
   it("fails an approval that arrives after the terminal closed", async () => {
     const browser = fakeBrowser();
     const session = await open(browser);

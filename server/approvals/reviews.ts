@@ -1,0 +1,389 @@
+/**
+ * Reviews: inputs held for a human's approval. A review holds the exact input and its hash, why it was held,
+ * who asked and when it expires. Approvers (admins, or the connection's approver groups) decide; nobody decides
+ * their own request; a review that reaches its required approvals is "approved" and handed to the runner its
+ * channel registered (runners.ts), which runs it once, exactly as submitted, for the requester, or sends it later
+ * itself and finishes it (finishApprovedReview); a pending review expires after a set time. Every decision is an
+ * audit event, a "reviews changed" signal to every replica (signals.ts) and a webhook event (notify.ts).
+ * Not responsible for running anything, nor for which channels exist.
+ */
+import "server-only";
+import { createHash, randomUUID } from "node:crypto";
+import { and, desc, eq, gte, ilike, lt, ne, type SQL, sql } from "drizzle-orm";
+import { connections, type Review, reviews, sessionEvents } from "@/db/schema";
+import { getDb } from "@/db/store";
+import { recordAuditEvent } from "@/server/audit";
+import { actorOf, hasPermission, type Principal } from "@/server/auth/principal";
+import { loadPrincipal } from "@/server/auth/users";
+import { GatewayError, notFound } from "@/server/errors";
+import { appendSessionEvent, escapeLike } from "@/server/recording";
+import { approvalSettings, approversFor } from "./approvers";
+import { notifyReviewEvent } from "./notify";
+import { approvedRunnerFor } from "./runners";
+import type { ReviewFilters } from "./schema";
+import { signalReviewsChanged } from "./signals";
+
+export type { Review };
+
+export const REVIEW_TTL_MS = Number(process.env.REVIEW_TTL_MINUTES ?? 60) * 60_000;
+
+export function hashInput(input: string): string {
+  return createHash("sha256").update(input, "utf8").digest("hex");
+}
+
+/** An input to hold: bound to this exact input, in the requester's session. */
+export interface ReviewRequest {
+  principal: Principal;
+  connection: { id: string; name: string };
+  sessionId: string;
+  channel: string;
+  input: string;
+  class: string;
+  /** the decision's reasons; review rules that name approvers decide who approves */
+  reasons: unknown[];
+  note?: string;
+}
+
+export async function createReview(options: ReviewRequest): Promise<string> {
+  const id = randomUUID();
+  const db = await getDb();
+  const [conn] = await db
+    .select({ options: connections.options })
+    .from(connections)
+    .where(eq(connections.id, options.connection.id));
+  const approvers = approversFor(options.reasons, conn?.options ?? {});
+  const [created] = await db
+    .insert(reviews)
+    .values({
+      id,
+      sessionId: options.sessionId,
+      requesterId: options.principal.id,
+      requesterLabel: actorOf(options.principal).label,
+      connectionId: options.connection.id,
+      connectionName: options.connection.name,
+      input: options.input,
+      inputHash: hashInput(options.input),
+      class: options.class,
+      reasons: options.reasons,
+      note: options.note ?? "",
+      channel: options.channel,
+      approvalsRequired: approvers.approvalsRequired,
+      approverGroups: approvers.approverGroups,
+      expiresAt: new Date(Date.now() + REVIEW_TTL_MS),
+    })
+    .returning();
+  await recordAuditEvent(actorOf(options.principal), "review.create", options.connection.name, {
+    reviewId: id,
+    class: options.class,
+  });
+  signalReviewsChanged();
+  if (created) notifyReviewEvent("review.created", created);
+  return id;
+}
+
+async function expireOverdue() {
+  const db = await getDb();
+  const expired = await db
+    .update(reviews)
+    .set({ state: "expired", decidedAt: new Date() })
+    .where(and(eq(reviews.state, "pending"), lt(reviews.expiresAt, new Date())))
+    .returning();
+  if (expired.length === 0) return;
+  signalReviewsChanged();
+  for (const row of expired) notifyReviewEvent("review.expired", row);
+}
+
+/**
+ * May this principal decide this review? Admins always; else members of the approver groups fixed on the review
+ * (reviews held before approvers were recorded, or with none, fall back to the connection's current groups).
+ */
+async function mayApprove(
+  principal: Principal,
+  review: Pick<Review, "connectionId" | "approverGroups">,
+): Promise<boolean> {
+  if (principal.kind !== "person") return false;
+  if (hasPermission(principal, "users:manage")) return true;
+  let approverGroups = review.approverGroups;
+  if (approverGroups.length === 0) {
+    const db = await getDb();
+    const [conn] = await db
+      .select({ options: connections.options })
+      .from(connections)
+      .where(eq(connections.id, review.connectionId));
+    approverGroups = approvalSettings(conn?.options ?? {}).approverGroups;
+  }
+  return principal.groups.some((g) => approverGroups.includes(g.name));
+}
+
+export interface ReviewView {
+  id: string;
+  state: Review["state"];
+  requester: string;
+  requesterId: string;
+  connection: string;
+  input: string;
+  class: string;
+  reasons: unknown[];
+  note: string;
+  createdAt: string;
+  expiresAt: string;
+  decidedAt: string | null;
+  approvalsRequired: number;
+  approverGroups: string[];
+  decisions: Review["decisions"];
+  sessionId: string | null;
+  /** Where it was asked: "editor", "api", "mcp" (SQL) or "terminal" (a command line). */
+  channel: string;
+  canDecide: boolean;
+  isMine: boolean;
+}
+
+async function toView(row: Review, principal: Principal): Promise<ReviewView> {
+  const isMine = row.requesterId === principal.id;
+  return {
+    id: row.id,
+    state: row.state,
+    requester: row.requesterLabel,
+    requesterId: row.requesterId,
+    connection: row.connectionName,
+    input: row.input,
+    class: row.class,
+    reasons: row.reasons,
+    note: row.note,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: row.expiresAt.toISOString(),
+    decidedAt: row.decidedAt?.toISOString() ?? null,
+    approvalsRequired: row.approvalsRequired,
+    approverGroups: row.approverGroups,
+    decisions: row.decisions,
+    sessionId: row.sessionId,
+    channel: row.channel,
+    isMine,
+    canDecide:
+      row.state === "pending" &&
+      !isMine &&
+      !row.decisions.some((d) => d.by === principal.id) &&
+      (await mayApprove(principal, row)),
+  };
+}
+
+const HISTORY_LIMIT = 200;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const likeContaining = (value: string) => `%${escapeLike(value)}%`;
+
+function historyConditions(filters: ReviewFilters): SQL[] {
+  const where: SQL[] = [];
+  if (filters.state) where.push(eq(reviews.state, filters.state));
+  if (filters.connection) where.push(eq(reviews.connectionName, filters.connection));
+  if (filters.requester) where.push(ilike(reviews.requesterLabel, likeContaining(filters.requester)));
+  if (filters.text) where.push(ilike(reviews.input, likeContaining(filters.text)));
+  if (filters.from) where.push(gte(reviews.createdAt, new Date(`${filters.from}T00:00:00Z`)));
+  if (filters.to) where.push(lt(reviews.createdAt, new Date(Date.parse(`${filters.to}T00:00:00Z`) + DAY_MS)));
+  return where;
+}
+
+/**
+ * Pending reviews this principal may decide, newest first; their own requests; or (history) the decided ones they
+ * may see (all with audit:read, else those they asked for or decided), narrowed by the filters.
+ */
+export async function listReviews(
+  principal: Principal,
+  scope: "inbox" | "history" | "mine",
+  filters: ReviewFilters = {},
+) {
+  await expireOverdue();
+  const db = await getDb();
+  const where =
+    scope === "mine"
+      ? and(eq(reviews.requesterId, principal.id), ...historyConditions(filters))
+      : scope === "inbox"
+        ? and(eq(reviews.state, "pending"), ne(reviews.requesterId, principal.id))
+        : and(
+            filters.state ? undefined : ne(reviews.state, "pending"),
+            ...historyConditions(filters),
+            filters.decidedByMe
+              ? sql`${reviews.decisions} @> ${JSON.stringify([{ by: principal.id }])}::jsonb`
+              : undefined,
+            hasPermission(principal, "audit:read")
+              ? undefined
+              : sql`(${reviews.requesterId} = ${principal.id} or ${reviews.decisions} @> ${JSON.stringify([{ by: principal.id }])}::jsonb)`,
+          );
+  const rows = await db
+    .select()
+    .from(reviews)
+    .where(where)
+    .orderBy(desc(reviews.createdAt))
+    .limit(HISTORY_LIMIT);
+  const views = await Promise.all(rows.map((r) => toView(r, principal)));
+  return scope === "inbox" ? views.filter((v) => v.canDecide) : views;
+}
+
+export async function countInbox(principal: Principal): Promise<number> {
+  return (await listReviews(principal, "inbox")).length;
+}
+
+export async function getReview(principal: Principal, id: string) {
+  await expireOverdue();
+  const db = await getDb();
+  const [row] = await db.select().from(reviews).where(eq(reviews.id, id));
+  if (!row) throw notFound("no such review");
+  const view = await toView(row, principal);
+  if (!view.isMine && !hasPermission(principal, "audit:read") && !(await mayApprove(principal, row))) {
+    throw notFound("no such review");
+  }
+  // The requester reads the (masked) outcome of an executed review here.
+  let result: Record<string, unknown> | undefined;
+  if ((row.state === "executed" || row.state === "failed") && row.sessionId) {
+    const [event] = await db
+      .select({ data: sessionEvents.data })
+      .from(sessionEvents)
+      .where(
+        and(
+          eq(sessionEvents.sessionId, row.sessionId),
+          eq(sessionEvents.type, "result"),
+          sql`${sessionEvents.data}->>'reviewId' = ${id}`,
+        ),
+      )
+      .limit(1);
+    result = event?.data;
+  }
+  return { ...view, ...(result && { result }) };
+}
+
+export async function decideReview(
+  principal: Principal,
+  id: string,
+  decision: "approve" | "deny",
+  comment: string,
+) {
+  await expireOverdue();
+  const db = await getDb();
+  const [row] = await db.select().from(reviews).where(eq(reviews.id, id));
+  if (!row) throw notFound("no such review");
+  if (row.requesterId === principal.id)
+    throw new GatewayError("forbidden", "you cannot decide your own request");
+  if (!(await mayApprove(principal, row))) {
+    // Someone who may not even see the review learns nothing about it: the same answer as for no review.
+    if (!hasPermission(principal, "audit:read")) throw notFound("no such review");
+    throw new GatewayError("forbidden", "you are not an approver for this request");
+  }
+  if (row.state !== "pending") throw new GatewayError("conflict", `this review is already ${row.state}`);
+  if (row.decisions.some((d) => d.by === principal.id))
+    throw new GatewayError("conflict", "you already decided this review");
+  const entry = {
+    by: principal.id,
+    byLabel: actorOf(principal).label,
+    at: new Date().toISOString(),
+    decision,
+    comment,
+  };
+  const approvals =
+    row.decisions.filter((d) => d.decision === "approve").length + (decision === "approve" ? 1 : 0);
+  const next = decision === "deny" ? "denied" : approvals >= row.approvalsRequired ? "approved" : "pending";
+  // Compare-and-set on the state and the decisions so two approvers racing cannot both run it.
+  const updated = await db
+    .update(reviews)
+    .set({
+      decisions: [...row.decisions, entry],
+      state: next,
+      ...(next !== "pending" && { decidedAt: new Date() }),
+    })
+    .where(
+      and(
+        eq(reviews.id, id),
+        eq(reviews.state, "pending"),
+        sql`jsonb_array_length(${reviews.decisions}) = ${row.decisions.length}`,
+      ),
+    )
+    .returning();
+  if (updated.length === 0) throw new GatewayError("conflict", "the review changed meanwhile; reload it");
+  await recordAuditEvent(actorOf(principal), `review.${decision}`, row.connectionName, {
+    reviewId: id,
+    comment,
+    state: next,
+  });
+  signalReviewsChanged();
+  const [decided] = updated;
+  if (decided && next !== "pending") notifyReviewEvent(`review.${next}`, decided);
+  if (next === "approved" && decided) await runApprovedReview(decided);
+  return getReview(principal, id);
+}
+
+/**
+ * Emits "approved": the runner the review's channel registered runs it for the requester (or takes it to send
+ * later). No runner, no requester, no session: the review fails with why, recorded in the requester's session.
+ */
+async function runApprovedReview(row: Review) {
+  let state: "executed" | "failed" | "handed_over" = "failed";
+  try {
+    const runner = approvedRunnerFor(row.channel);
+    if (!runner)
+      throw new GatewayError("unavailable", `nothing in this console runs approved ${row.channel} requests`);
+    const requester = await loadPrincipal(row.requesterId, "session");
+    if (!requester) throw new GatewayError("forbidden", "the requester's account is gone or disabled");
+    if (!row.sessionId) throw new GatewayError("conflict", "the review has no session to record into");
+    state = await runner({ review: row, requester });
+  } catch (err) {
+    if (row.sessionId) {
+      await appendSessionEvent(row.sessionId, "result", {
+        reviewId: row.id,
+        status: "failed",
+        error: err instanceof GatewayError ? err.message : "the approved request could not run",
+      });
+    }
+    if (!(err instanceof GatewayError)) console.error("[portcullis] approved review failed:", err);
+  }
+  if (state === "handed_over") return;
+  const db = await getDb();
+  const [finished] = await db.update(reviews).set({ state }).where(eq(reviews.id, row.id)).returning();
+  signalReviewsChanged();
+  if (finished) notifyReviewEvent(`review.${state}`, finished);
+}
+
+/** A pending, approved or decided review as the gateway sees it (no permission check: for the terminal). */
+export async function readReview(id: string): Promise<Review | undefined> {
+  await expireOverdue();
+  const db = await getDb();
+  const [row] = await db.select().from(reviews).where(eq(reviews.id, id));
+  return row;
+}
+
+/**
+ * Marks an approved review its channel took to send later (runners.ts, "handed_over") executed or failed (with
+ * why). Compare-and-set on "approved", so it is sent at most once; false when the review was no longer approved.
+ */
+export async function finishApprovedReview(
+  id: string,
+  state: "executed" | "failed",
+  error?: string,
+): Promise<boolean> {
+  const db = await getDb();
+  const [finished] = await db
+    .update(reviews)
+    .set({ state })
+    .where(and(eq(reviews.id, id), eq(reviews.state, "approved")))
+    .returning();
+  if (!finished) return false;
+  if (error && finished.sessionId) {
+    await appendSessionEvent(finished.sessionId, "result", { reviewId: id, status: "failed", error });
+  }
+  signalReviewsChanged();
+  notifyReviewEvent(`review.${state}`, finished);
+  return true;
+}
+
+export async function cancelReview(principal: Principal, id: string) {
+  const db = await getDb();
+  const updated = await db
+    .update(reviews)
+    .set({ state: "cancelled", decidedAt: new Date() })
+    .where(and(eq(reviews.id, id), eq(reviews.requesterId, principal.id), eq(reviews.state, "pending")))
+    .returning();
+  const [cancelled] = updated;
+  if (!cancelled) throw new GatewayError("conflict", "only your own pending request can be cancelled");
+  await recordAuditEvent(actorOf(principal), "review.cancel", cancelled.connectionName, {
+    reviewId: id,
+  });
+  signalReviewsChanged();
+  notifyReviewEvent("review.cancelled", cancelled);
+}
