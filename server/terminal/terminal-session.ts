@@ -34,10 +34,14 @@ import {
 import { GatewayError } from "@/server/errors";
 import { createStreamMasker, type MaskingConfig, maskText, type StreamMasker } from "@/server/masking";
 import { maskingConfigFor } from "@/server/masking-config";
-import { DECISION_SEVERITY } from "@/server/policy";
+import {
+  type CommandDecision,
+  DECISION_SEVERITY,
+  evaluateCommandLine,
+  isIncompleteLine,
+  loadCommandRules,
+} from "@/server/policy";
 import { appendSessionEvent, endSession, startSession } from "@/server/recording";
-import { type CommandDecision, evaluateCommandLine, isIncompleteLine } from "./command-policy";
-import { loadCommandRules } from "./command-rules-store";
 import { isParserIdle, type KeyframeState, keyframeCapturer } from "./keyframes";
 import { describeDuration, type TerminalLimits, terminalLimits } from "./limits";
 import { announceTerminal, withdrawTerminal } from "./presence";
