@@ -7,7 +7,7 @@ import "server-only";
 import path from "node:path";
 import { getStore } from "@/db/store";
 import { startCampaignReminders } from "@/server/access-review";
-import { startReviewSignals, startWebhookDelivery, stopReviewSignals } from "@/server/approvals";
+import { startReviewSignals, stopReviewSignals } from "@/server/approvals";
 import { SYSTEM_ACTOR } from "@/server/audit";
 import { startAuditCheckpoints } from "@/server/audit/checkpoint";
 import { countPeople, createUser } from "@/server/auth/users";
@@ -16,6 +16,7 @@ import { getConfig } from "@/server/config";
 import { registerDemoConnection, startDemoTarget } from "@/server/demo/demo-target";
 import { startRetentionJob } from "@/server/recording";
 import { startTerminalSweep, stopTerminalSignals } from "@/server/terminal";
+import { startWebhookDelivery } from "@/server/webhooks";
 
 export interface Started {
   demoPort?: number;

@@ -6,7 +6,7 @@
 import "server-only";
 import type { AccessReviewCampaign, AccessReviewItem } from "@/db/schema";
 import { getDb } from "@/db/store";
-import { notifyWebhookEvent } from "@/server/approvals";
+import { notifyWebhookEvent } from "@/server/webhooks";
 import { DAY_MS, progressByReviewer } from "./evidence";
 import { campaignItems, takeDueReminders } from "./store";
 

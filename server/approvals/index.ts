@@ -16,56 +16,14 @@ import { actorOf, hasPermission, type Principal } from "@/server/auth/principal"
 import { loadPrincipal } from "@/server/auth/users";
 import { GatewayError, notFound } from "@/server/errors";
 import { appendSessionEvent, escapeLike } from "@/server/recording";
+import { notifyReviewEvent } from "@/server/webhooks";
 import { approvalSettings, approversFor } from "./approvers";
-import { notifyReviewEvent } from "./notify";
 import type { ReviewFilters } from "./schema";
 import { signalReviewsChanged } from "./signals";
 
 export { type ApprovalSettings, approversFor } from "./approvers";
-export {
-  decideGrant,
-  type GrantView,
-  listGrantableConnections,
-  listGrants,
-  type RequestGrantInput,
-  requestGrant,
-  requestGrantSchema,
-  revokeGrant,
-} from "./grants";
-export {
-  configureWebhookDelivery,
-  DELIVERY_HEADER,
-  type DeliveryView,
-  listWebhookDeliveries,
-  notifyWebhookEvent,
-  retryDelivery,
-  reviewPayload,
-  SIGNATURE_HEADER,
-  sendTestEvent,
-  settleWebhookDeliveries,
-  signBody,
-  startWebhookDelivery,
-  TIMESTAMP_HEADER,
-} from "./notify";
 export { parseReviewFilters, type ReviewFilters, reviewFiltersSchema } from "./schema";
 export { reviewSignals, signalReviewsChanged, startReviewSignals, stopReviewSignals } from "./signals";
-export {
-  CAMPAIGN_EVENTS,
-  type CampaignEvent,
-  type CreateWebhookInput,
-  createWebhook,
-  createWebhookSchema,
-  deleteWebhook,
-  listWebhooks,
-  REVIEW_EVENTS,
-  type ReviewEvent,
-  type UpdateWebhookInput,
-  updateWebhook,
-  updateWebhookSchema,
-  WEBHOOK_EVENTS,
-  type WebhookEvent,
-  type WebhookView,
-} from "./webhooks";
 
 export type { Review };
 
