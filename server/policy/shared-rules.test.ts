@@ -171,6 +171,18 @@ describe("one evaluation order for SQL and command rules", () => {
     });
   });
 
+  it("ranks scope before pattern length, however long the pattern", async () => {
+    // A 150-word pattern once outweighed a group (the score was 100 for groups plus one per word).
+    const words = Array.from({ length: 150 }, (_, i) => `w${i}`);
+    const line = `deploy ${words.join(" ")}`;
+    const rules = [
+      commandRule("long", `deploy ${words.join(" ")}`, "allow"),
+      commandRule("ops", "deploy", "deny", { groups: ["ops"] }),
+    ];
+    const decided = await evaluateCommandLine(line, rules, scope);
+    expect(decided.reasons.map((r) => [r.ruleId, r.action])).toEqual([["ops", "deny"]]);
+  });
+
   it("carries a review rule's own approvers in both kinds", async () => {
     const approvers = { approverGroups: ["leads"], approvalsRequired: 2 };
     const sql = evaluateRules(readOf("deploy"), [sqlRule("r", "deploy", "review", approvers)], scope);
