@@ -3,7 +3,7 @@
  * (evaluate-commands.ts) alike:
  *   1. Input the gateway cannot read is refused, whatever the rules say (SQL the parser rejects).
  *   2. An input is split into its parts, each decided on its own: the statements of a SQL input, the commands
- *      of a command line (a line-wide regex rule decides the line as one part).
+ *      of a command line (a regex rule is matched against the whole line).
  *   3. A rule applies to a part when its scope holds (connection: unset or the caller's; groups: unset or one
  *      in common with the caller's, `appliesToScope`) and its subject matches (SQL: class, tables, functions,
  *      masked columns; commands: the command pattern or the line regex). Names are matched by one glob
