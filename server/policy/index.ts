@@ -19,7 +19,6 @@ export {
 } from "./evaluate-commands";
 export { defaultRules, evaluateRules } from "./evaluate-rules";
 export type { RuleScope, ScopedRule } from "./evaluation-order";
-export { matchesGlob } from "./glob";
 export { trimSqlWhitespace } from "./parser";
 export {
   type CommandRuleInput,
