@@ -8,7 +8,7 @@ import "server-only";
 import path from "node:path";
 import { getStore } from "@/db/store";
 import { startCampaignReminders } from "@/server/access-review";
-import { startReviewSignals, startWebhookDelivery, stopReviewSignals } from "@/server/approvals";
+import { startReviewSignals, stopReviewSignals } from "@/server/approvals";
 import { SYSTEM_ACTOR } from "@/server/audit";
 import { startAuditCheckpoints } from "@/server/audit/checkpoint";
 import { countPeople, createUser } from "@/server/auth/users";
@@ -19,6 +19,7 @@ import { wireGateway } from "@/server/gateway";
 import { registerSqlChannel } from "@/server/pipeline";
 import { startRetentionJob } from "@/server/recording";
 import { registerTerminalChannel, startTerminalSweep, stopTerminalSignals } from "@/server/terminal";
+import { startWebhookDelivery } from "@/server/webhooks";
 
 export interface Started {
   demoPort?: number;

@@ -316,12 +316,13 @@ async function startReceiver() {
 describe("webhook and Slack payloads", () => {
   it("carry held statements without their literals, through creation, approval and failure", async () => {
     const approvals = await import("@/server/approvals");
+    const webhooks = await import("@/server/webhooks");
     const json = await startReceiver();
     const slack = await startReceiver();
     const secret = "whsec-test-0123456789abcdef";
     const events = ["review.created", "review.approved", "review.failed", "review.executed"] as const;
-    await approvals.createWebhook(TEST_ACTOR, { url: json.url, secret, events: [...events] });
-    await approvals.createWebhook(TEST_ACTOR, {
+    await webhooks.createWebhook(TEST_ACTOR, { url: json.url, secret, events: [...events] });
+    await webhooks.createWebhook(TEST_ACTOR, {
       url: slack.url,
       secret,
       events: [...events],
@@ -347,7 +348,7 @@ describe("webhook and Slack payloads", () => {
         if (outcome.status !== "pending_review") continue;
         await approvals.decideReview(admin, outcome.reviewId, "approve", "");
       }
-      await approvals.settleWebhookDeliveries();
+      await webhooks.settleWebhookDeliveries();
       // each statement: created and approved, then failed (the salary is taken) or executed
       expect(json.received).toHaveLength(9);
       expect(slack.received).toHaveLength(9);

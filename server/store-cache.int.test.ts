@@ -111,6 +111,43 @@ describe("request caches", () => {
     expect((await getConnectionForUse(bot.principal, "shop")).groups).toEqual(["analysts"]);
   });
 
+  it("apply a new, edited or deleted command rule to the next command line, apart from the SQL rules", async () => {
+    const {
+      createCommandRule,
+      deleteCommandRule,
+      evaluateCommandLine,
+      loadCommandRules,
+      loadRules,
+      updateCommandRule,
+    } = await import("@/server/policy");
+    const scope = { connectionId: gateway.connectionId, groups: [] };
+    const decide = async (line: string) =>
+      (await evaluateCommandLine(line, await loadCommandRules(), scope)).decision;
+    const sqlRulesBefore = await loadRules();
+    expect(await decide("deploy --prod")).toBe("allow");
+    const rule = {
+      name: "no deploys",
+      connection: null,
+      groups: [],
+      matchKind: "command" as const,
+      pattern: "deploy",
+      action: "deny" as const,
+    };
+    const id = await createCommandRule(TEST_ACTOR, rule);
+    expect(await decide("deploy --prod")).toBe("deny");
+    // Both kinds share one cache: each kind reads back only its own rules.
+    expect(await loadRules()).toEqual(sqlRulesBefore);
+    expect((await loadCommandRules()).map((r) => r.id)).toContain(id);
+    await updateCommandRule(TEST_ACTOR, id, { ...rule, action: "review" });
+    expect(await decide("deploy --prod")).toBe("review");
+    // What a caller changes in the rules it was handed is not what the next line reads.
+    const [handed] = await loadCommandRules();
+    if (handed) handed.action = "allow";
+    expect(await decide("deploy --prod")).toBe("review");
+    await deleteCommandRule(TEST_ACTOR, id);
+    expect(await decide("deploy --prod")).toBe("allow");
+  });
+
   it("hear a token revoked by another process (the admin command line) through NOTIFY", async () => {
     const { principalFromToken } = await import("@/server/auth");
     const bot = await serviceAccount("other-process-bot");

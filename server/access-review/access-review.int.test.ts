@@ -234,9 +234,9 @@ describe("access review campaigns", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
-      const approvals = await import("@/server/approvals");
+      const webhooks = await import("@/server/webhooks");
       const { port } = server.address() as AddressInfo;
-      const hook = await approvals.createWebhook(TEST_ACTOR, {
+      const hook = await webhooks.createWebhook(TEST_ACTOR, {
         url: `http://127.0.0.1:${port}/hook`,
         events: ["campaign.started", "campaign.closed"],
       });
@@ -247,13 +247,13 @@ describe("access review campaigns", () => {
         dueAt: future(),
       });
       await closeCampaign(admin, campaign.id);
-      await approvals.settleWebhookDeliveries();
+      await webhooks.settleWebhookDeliveries();
       expect(received.map((r) => r.event)).toEqual(["campaign.started", "campaign.closed"]);
       expect(received[0]?.body.campaign).toMatchObject({ name: "announced", items: campaign.total });
       expect(received[0]?.signature).toBe(
-        approvals.signBody(hook.secret, received[0]?.timestamp ?? "", received[0]?.text ?? ""),
+        webhooks.signBody(hook.secret, received[0]?.timestamp ?? "", received[0]?.text ?? ""),
       );
-      await approvals.deleteWebhook(TEST_ACTOR, hook.webhook.id);
+      await webhooks.deleteWebhook(TEST_ACTOR, hook.webhook.id);
     } finally {
       server.close();
     }

@@ -2,6 +2,19 @@
 import "server-only";
 
 export {
+  type CampaignSummary,
+  type CampaignView,
+  campaignReport,
+  closeCampaign,
+  createCampaign,
+  type EvidenceReport,
+  getCampaign,
+  type ItemView,
+  listCampaigns,
+  remindCampaign,
+} from "./campaigns";
+export { bulkDecide, decideItem } from "./decisions";
+export {
   type AccessPath,
   describePath,
   isUnusedAccess,
@@ -10,7 +23,16 @@ export {
   revokeConsequence,
 } from "./evidence";
 export { type MatrixPage, queryMatrix, refreshTouches } from "./matrix";
+export {
+  askQuestion,
+  exportAccessMatrixCsv,
+  getAccessMatrix,
+  getMatrixFilterOptions,
+} from "./matrix-service";
+export { connectionOwnerGroupId, setConnectionOwner } from "./owners";
 export type { QuestionAnswer } from "./questions";
+export { sendDueReminders, startCampaignReminders } from "./reminders";
+export { liftRevocation, listRevocations } from "./revocations";
 export {
   bulkDecideSchema,
   createCampaignSchema,
@@ -20,27 +42,3 @@ export {
   questionSchema,
   setOwnerSchema,
 } from "./schema";
-export {
-  askQuestion,
-  bulkDecide,
-  type CampaignSummary,
-  type CampaignView,
-  campaignReport,
-  closeCampaign,
-  connectionOwnerGroupId,
-  createCampaign,
-  decideItem,
-  type EvidenceReport,
-  exportAccessMatrixCsv,
-  getAccessMatrix,
-  getCampaign,
-  getMatrixFilterOptions,
-  type ItemView,
-  liftRevocation,
-  listCampaigns,
-  listRevocations,
-  remindCampaign,
-  sendDueReminders,
-  setConnectionOwner,
-  startCampaignReminders,
-} from "./service";

@@ -3,7 +3,7 @@
  * admin role, since when) with its use (last used, sessions and statements in 30 and 90 days) and the masked
  * types and columns its results touched. One SQL query over the store; the touched marks come from a rollup
  * (access_touches) that folds new result events in by id before each read, so the page never scans event
- * payloads it has seen. Not responsible for permissions (service.ts) or campaigns.
+ * payloads it has seen. Not responsible for permissions (permissions.ts, matrix-service.ts) or campaigns.
  */
 import "server-only";
 import { type SQL, sql } from "drizzle-orm";

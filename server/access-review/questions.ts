@@ -1,7 +1,7 @@
 /**
  * The auditor's questions, answered from what the gateway recorded (never from values: masked types and
  * column names only): who read a sensitive type or column on a connection since a date, which writes ran
- * without an approval, and which approvals a user gave. Not responsible for permission checks (service.ts).
+ * without an approval, and which approvals a user gave. Not responsible for permission checks (matrix-service.ts).
  */
 import "server-only";
 import { sql } from "drizzle-orm";

@@ -1,4 +1,4 @@
-/** Drizzle queries for campaigns, their items and revocations. No rules here: service.ts decides. */
+/** Drizzle queries for campaigns, their items and revocations. No rules here: campaigns.ts, decisions.ts, revocations.ts and the others decide. */
 import "server-only";
 import { and, asc, desc, eq, inArray, isNull, lte } from "drizzle-orm";
 import {

@@ -407,10 +407,10 @@ describe("webhooks", () => {
 
   /** An endpoint for review.created whose receiver is down (its port free again, for a receiver started later). */
   async function endpointDown() {
-    const approvals = await import("@/server/approvals");
+    const webhooks = await import("@/server/webhooks");
     const down = await startReceiver(secret);
     await down.close();
-    const { webhook } = await approvals.createWebhook(actor, {
+    const { webhook } = await webhooks.createWebhook(actor, {
       url: down.url,
       secret,
       events: ["review.created"],
@@ -419,10 +419,10 @@ describe("webhooks", () => {
   }
 
   it("signs each event, retries after a 500 without holding up the request, and leaks no credentials", async () => {
-    const approvals = await import("@/server/approvals");
-    approvals.configureWebhookDelivery({ baseDelayMs: 300 });
+    const webhooks = await import("@/server/webhooks");
+    webhooks.configureWebhookDelivery({ baseDelayMs: 300 });
     const receiver = await startReceiver(secret);
-    const { webhook } = await approvals.createWebhook(actor, {
+    const { webhook } = await webhooks.createWebhook(actor, {
       url: receiver.url,
       secret,
       events: ["review.created", "review.executed"],
@@ -432,7 +432,7 @@ describe("webhooks", () => {
       // the request came back before the endpoint accepted anything: delivery runs in the background
       expect(receiver.accepted()).toHaveLength(0);
       await decide(ada, id, "approve", "ok");
-      await approvals.settleWebhookDeliveries();
+      await webhooks.settleWebhookDeliveries();
 
       const accepted = receiver.accepted();
       expect(accepted.map((p) => p.event).sort()).toEqual(["review.created", "review.executed"]);
@@ -464,7 +464,7 @@ describe("webhooks", () => {
       for (const d of receiver.deliveries) ids.set(d.body, (ids.get(d.body) ?? new Set()).add(d.delivery));
       expect([...ids.values()].map((set) => set.size)).toEqual([1, 1]);
       expect(new Set(receiver.deliveries.map((d) => d.delivery)).size).toBe(2);
-      const listed = await approvals.listWebhookDeliveries(webhook.id);
+      const listed = await webhooks.listWebhookDeliveries(webhook.id);
       expect(listed.map((d) => [d.event, d.state, d.attempts]).sort()).toEqual([
         ["review.created", "delivered", 2],
         ["review.executed", "delivered", 2],
@@ -479,23 +479,23 @@ describe("webhooks", () => {
       expect(everything).not.toContain(secret);
       expect(everything).not.toContain(requester.id);
     } finally {
-      await approvals.deleteWebhook(actor, webhook.id);
+      await webhooks.deleteWebhook(actor, webhook.id);
       await receiver.close();
     }
   });
 
   it("keeps what an endpoint has not accepted in the store, and sends it when a console starts again", async () => {
-    const approvals = await import("@/server/approvals");
+    const webhooks = await import("@/server/webhooks");
     // The endpoint is down: the first attempt fails and the retry is far off (a console that stops now loses
     // nothing: the delivery is a row in the store, not a timer in memory).
-    approvals.configureWebhookDelivery({ baseDelayMs: 3_600_000 });
+    webhooks.configureWebhookDelivery({ baseDelayMs: 3_600_000 });
     const { down, webhook } = await endpointDown();
     try {
       const id = await hold("update items set n = n + 1 where id = 13");
-      let [pending] = await approvals.listWebhookDeliveries(webhook.id);
+      let [pending] = await webhooks.listWebhookDeliveries(webhook.id);
       for (let i = 0; i < 400 && !pending?.lastError; i++) {
         await new Promise((r) => setTimeout(r, 25));
-        [pending] = await approvals.listWebhookDeliveries(webhook.id);
+        [pending] = await webhooks.listWebhookDeliveries(webhook.id);
       }
       expect(pending).toMatchObject({ event: "review.created", state: "pending", attempts: 1 });
       expect(pending?.lastError).toMatch(/ECONNREFUSED|fetch failed/);
@@ -505,8 +505,8 @@ describe("webhooks", () => {
         (sql) => sql`update webhook_deliveries set next_attempt_at = now() where id = ${pending!.id}`,
       );
       const up = await startReceiver(secret, down.port); // it refuses each event once with a 500
-      approvals.configureWebhookDelivery({ baseDelayMs: 10 });
-      const stop = approvals.startWebhookDelivery();
+      webhooks.configureWebhookDelivery({ baseDelayMs: 10 });
+      const stop = webhooks.startWebhookDelivery();
       try {
         for (let i = 0; i < 200 && up.accepted().length === 0; i++)
           await new Promise((r) => setTimeout(r, 25));
@@ -515,8 +515,8 @@ describe("webhooks", () => {
           [pending!.id, 500],
           [pending!.id, 200],
         ]);
-        await approvals.settleWebhookDeliveries();
-        expect(await approvals.listWebhookDeliveries(webhook.id)).toMatchObject([
+        await webhooks.settleWebhookDeliveries();
+        expect(await webhooks.listWebhookDeliveries(webhook.id)).toMatchObject([
           { id: pending!.id, state: "delivered", attempts: 3 },
         ]);
       } finally {
@@ -524,11 +524,11 @@ describe("webhooks", () => {
         await up.close();
       }
     } finally {
-      approvals.configureWebhookDelivery({ baseDelayMs: 10 });
-      await approvals.deleteWebhook(actor, webhook.id);
+      webhooks.configureWebhookDelivery({ baseDelayMs: 10 });
+      await webhooks.deleteWebhook(actor, webhook.id);
     }
     // Removing an endpoint removes what was owed to it.
-    await expect(approvals.listWebhookDeliveries(webhook.id)).rejects.toThrow(/no such webhook/);
+    await expect(webhooks.listWebhookDeliveries(webhook.id)).rejects.toThrow(/no such webhook/);
     expect(
       await onStore(
         (sql) => sql`select count(*)::int as n from webhook_deliveries where webhook_id = ${webhook.id}`,
@@ -537,28 +537,28 @@ describe("webhooks", () => {
   });
 
   it("sends a delivery that gave up again when an admin asks, and only a failed one", async () => {
-    const approvals = await import("@/server/approvals");
-    approvals.configureWebhookDelivery({ attempts: 1, baseDelayMs: 10 });
+    const webhooks = await import("@/server/webhooks");
+    webhooks.configureWebhookDelivery({ attempts: 1, baseDelayMs: 10 });
     const { down, webhook } = await endpointDown();
     try {
       await hold("update items set n = n + 1 where id = 14");
-      await approvals.settleWebhookDeliveries();
-      const [failed] = await approvals.listWebhookDeliveries(webhook.id);
+      await webhooks.settleWebhookDeliveries();
+      const [failed] = await webhooks.listWebhookDeliveries(webhook.id);
       expect(failed).toMatchObject({ state: "failed", attempts: 1 });
       const up = await startReceiver(secret, down.port); // refuses each event once with a 500
       try {
-        approvals.configureWebhookDelivery({ attempts: 5 });
-        await approvals.retryDelivery(actor, webhook.id, failed!.id);
-        await approvals.settleWebhookDeliveries();
-        expect(await approvals.listWebhookDeliveries(webhook.id)).toMatchObject([
+        webhooks.configureWebhookDelivery({ attempts: 5 });
+        await webhooks.retryDelivery(actor, webhook.id, failed!.id);
+        await webhooks.settleWebhookDeliveries();
+        expect(await webhooks.listWebhookDeliveries(webhook.id)).toMatchObject([
           { id: failed!.id, state: "delivered", attempts: 2 },
         ]);
         expect(up.accepted().map((p) => p.event)).toEqual(["review.created"]);
         // Delivered now: nothing to send again, here or on another endpoint.
-        await expect(approvals.retryDelivery(actor, webhook.id, failed!.id)).rejects.toMatchObject({
+        await expect(webhooks.retryDelivery(actor, webhook.id, failed!.id)).rejects.toMatchObject({
           status: 404,
         });
-        await expect(approvals.retryDelivery(actor, "other", failed!.id)).rejects.toMatchObject({
+        await expect(webhooks.retryDelivery(actor, "other", failed!.id)).rejects.toMatchObject({
           status: 404,
         });
         const audit = await onStore(
@@ -570,16 +570,16 @@ describe("webhooks", () => {
         await up.close();
       }
     } finally {
-      approvals.configureWebhookDelivery({ attempts: 5, baseDelayMs: 10 });
-      await approvals.deleteWebhook(actor, webhook.id);
+      webhooks.configureWebhookDelivery({ attempts: 5, baseDelayMs: 10 });
+      await webhooks.deleteWebhook(actor, webhook.id);
     }
   });
 
   it("sends a Slack-compatible message for the events an endpoint subscribed to", async () => {
-    const approvals = await import("@/server/approvals");
-    approvals.configureWebhookDelivery({ baseDelayMs: 10 });
+    const webhooks = await import("@/server/webhooks");
+    webhooks.configureWebhookDelivery({ baseDelayMs: 10 });
     const receiver = await startReceiver(secret);
-    const { webhook } = await approvals.createWebhook(actor, {
+    const { webhook } = await webhooks.createWebhook(actor, {
       url: receiver.url,
       secret,
       events: ["review.denied"],
@@ -588,7 +588,7 @@ describe("webhooks", () => {
     try {
       const id = await hold("update items set n = n + 1 where id = 10 and 1 < 2");
       await decide(bob, id, "deny", "use the <staging> copy");
-      await approvals.settleWebhookDeliveries();
+      await webhooks.settleWebhookDeliveries();
       const [message] = receiver.accepted();
       expect(receiver.accepted()).toHaveLength(1);
       expect(message.text).toBe("requester@example.com's write request on shop was denied");
@@ -598,16 +598,17 @@ describe("webhooks", () => {
       );
       expect(message.blocks[0]).toMatchObject({ type: "section", text: { type: "mrkdwn" } });
     } finally {
-      await approvals.deleteWebhook(actor, webhook.id);
+      await webhooks.deleteWebhook(actor, webhook.id);
       await receiver.close();
     }
   });
 
   it("tells endpoints when a review expires and when approved work fails on the target", async () => {
     const approvals = await import("@/server/approvals");
-    approvals.configureWebhookDelivery({ baseDelayMs: 10 });
+    const webhooks = await import("@/server/webhooks");
+    webhooks.configureWebhookDelivery({ baseDelayMs: 10 });
     const receiver = await startReceiver(secret);
-    const { webhook } = await approvals.createWebhook(actor, {
+    const { webhook } = await webhooks.createWebhook(actor, {
       url: receiver.url,
       secret,
       events: ["review.expired", "review.failed"],
@@ -620,7 +621,7 @@ describe("webhooks", () => {
       await approvals.listReviews(ada, "inbox");
       const broken = await hold("update items set n = 1 / 0 where id = 12");
       expect((await decide(ada, broken, "approve")).state).toBe("failed");
-      await approvals.settleWebhookDeliveries();
+      await webhooks.settleWebhookDeliveries();
       const accepted = receiver.accepted();
       expect(accepted.map((p) => [p.event, p.review.id]).sort()).toEqual(
         [
@@ -630,35 +631,35 @@ describe("webhooks", () => {
       );
       expect(await itemCount(12)).toBe(0);
     } finally {
-      await approvals.deleteWebhook(actor, webhook.id);
+      await webhooks.deleteWebhook(actor, webhook.id);
       await receiver.close();
     }
   });
 
   it("keeps signing secrets write-only and sealed, and lets an admin change or remove an endpoint", async () => {
-    const approvals = await import("@/server/approvals");
-    const created = await approvals.createWebhook(actor, { url: "https://hooks.example.com/T0/B0/xyz" });
+    const webhooks = await import("@/server/webhooks");
+    const created = await webhooks.createWebhook(actor, { url: "https://hooks.example.com/T0/B0/xyz" });
     expect(created.secret.length).toBeGreaterThanOrEqual(32);
-    const listed = await approvals.listWebhooks();
+    const listed = await webhooks.listWebhooks();
     expect(JSON.stringify(listed)).not.toContain(created.secret);
     expect(listed.find((w) => w.id === created.webhook.id)).toMatchObject({
       format: "json",
       enabled: true,
       hasSecret: true,
-      events: approvals.REVIEW_EVENTS,
+      events: webhooks.REVIEW_EVENTS,
     });
-    const updated = await approvals.updateWebhook(actor, created.webhook.id, {
+    const updated = await webhooks.updateWebhook(actor, created.webhook.id, {
       enabled: false,
       format: "slack",
     });
     expect(updated).toMatchObject({ enabled: false, format: "slack" });
-    await expect(approvals.updateWebhook(actor, created.webhook.id, { url: "ftp://x" })).rejects.toThrow();
+    await expect(webhooks.updateWebhook(actor, created.webhook.id, { url: "ftp://x" })).rejects.toThrow();
     const audit = await onStore((sql) => sql`select row_to_json(a)::text as row from audit_events a`);
     const auditText = audit.map((r) => r.row).join("\n");
     expect(auditText).toContain("webhook.create");
     expect(auditText).not.toContain("/T0/B0/xyz");
-    await approvals.deleteWebhook(actor, created.webhook.id);
-    expect((await approvals.listWebhooks()).map((w) => w.id)).not.toContain(created.webhook.id);
-    await expect(approvals.deleteWebhook(actor, created.webhook.id)).rejects.toMatchObject({ status: 404 });
+    await webhooks.deleteWebhook(actor, created.webhook.id);
+    expect((await webhooks.listWebhooks()).map((w) => w.id)).not.toContain(created.webhook.id);
+    await expect(webhooks.deleteWebhook(actor, created.webhook.id)).rejects.toMatchObject({ status: 404 });
   });
 });

@@ -17,8 +17,8 @@ import { actorOf, hasPermission, type Principal } from "@/server/auth/principal"
 import { loadPrincipal } from "@/server/auth/users";
 import { GatewayError, notFound } from "@/server/errors";
 import { appendSessionEvent, escapeLike } from "@/server/recording";
+import { notifyReviewEvent } from "@/server/webhooks";
 import { approvalSettings, approversFor } from "./approvers";
-import { notifyReviewEvent } from "./notify";
 import { approvedRunnerFor } from "./runners";
 import type { ReviewFilters } from "./schema";
 import { signalReviewsChanged } from "./signals";

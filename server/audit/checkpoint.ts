@@ -7,9 +7,9 @@
  * approvals module's webhooks, which itself records audit events).
  */
 import "server-only";
-import { notifyWebhookEvent } from "@/server/approvals";
 import { auditChainHead, HASH_ALGORITHM } from "@/server/integrity";
 import { processSingleton } from "@/server/singleton";
+import { notifyWebhookEvent } from "@/server/webhooks";
 
 const state = processSingleton("auditCheckpoints", () => ({ lastSeq: 0 }));
 

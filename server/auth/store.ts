@@ -1,6 +1,6 @@
 /** Drizzle queries for users, groups and memberships. No policy here: callers check permissions. */
 import "server-only";
-import { and, asc, count, eq, inArray, sql } from "drizzle-orm";
+import { asc, count, eq, inArray, sql } from "drizzle-orm";
 import { groupMembers, groups, users } from "@/db/schema";
 import type { Db } from "@/db/store";
 
@@ -16,15 +16,6 @@ export async function findUserByEmail(db: Db, email: string) {
 export async function findUserById(db: Db, id: string) {
   const [row] = await db.select().from(users).where(eq(users.id, id)).limit(1);
   return row;
-}
-
-export async function groupsOfUser(db: Db, userId: string) {
-  return db
-    .select({ id: groups.id, name: groups.name, source: groupMembers.source })
-    .from(groupMembers)
-    .innerJoin(groups, eq(groups.id, groupMembers.groupId))
-    .where(eq(groupMembers.userId, userId))
-    .orderBy(asc(groups.name));
 }
 
 export async function findGroupsByName(db: Db, names: string[]) {
@@ -72,10 +63,4 @@ export async function membersOfGroup(db: Db, groupId: string) {
     .innerJoin(users, eq(users.id, groupMembers.userId))
     .where(eq(groupMembers.groupId, groupId))
     .orderBy(asc(users.email));
-}
-
-export async function removeMembership(db: Db, groupId: string, userId: string) {
-  await db
-    .delete(groupMembers)
-    .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)));
 }

@@ -158,7 +158,7 @@ beforeAll(async () => {
   });
   expect(held.status).toBe(202);
   b.review = String(held.body.reviewId);
-  const { requestGrant } = await import("@/server/approvals");
+  const { requestGrant } = await import("@/server/grants");
   const bea = await loadPrincipal(
     await createUser(actor, { email: "bea@example.com", password: "bea-password-1" }),
     "session",

@@ -4,11 +4,12 @@
  * policies are in openapi.ts, service accounts and OAuth in openapi-identity.ts.)
  */
 import "server-only";
-import { createWebhookSchema, requestGrantSchema, updateWebhookSchema } from "@/server/approvals";
 import { decisionSchema } from "@/server/approvals/schema";
 import { createGroupSchema, createUserSchema, groupMemberSchema, updateUserSchema } from "@/server/auth";
 import { classificationDecisionSchema, classificationSettingsSchema } from "@/server/classification";
+import { requestGrantSchema } from "@/server/grants";
 import { maskingSettingsSchema } from "@/server/masking-config";
+import { createWebhookSchema, updateWebhookSchema } from "@/server/webhooks";
 import type { ApiPath } from "./openapi-types";
 
 const crud = (

@@ -241,11 +241,11 @@ describe("audit checkpoints", () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     const secret = "checkpoint-secret-0123456789";
-    const approvals = await import("@/server/approvals");
+    const webhooks = await import("@/server/webhooks");
     const { sendAuditCheckpoint } = await import("@/server/audit/checkpoint");
     const { auditChainHead } = await import("@/server/integrity");
     const { recordAuditEvent } = await import("@/server/audit");
-    const { webhook } = await approvals.createWebhook(TEST_ACTOR, {
+    const { webhook } = await webhooks.createWebhook(TEST_ACTOR, {
       url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/pin`,
       secret,
       events: ["audit.checkpoint"],
@@ -254,7 +254,7 @@ describe("audit checkpoints", () => {
       const first = await sendAuditCheckpoint();
       const head = await auditChainHead();
       expect(first).toMatchObject({ seq: head.seq, hash: head.hash });
-      await approvals.settleWebhookDeliveries();
+      await webhooks.settleWebhookDeliveries();
       expect(received).toHaveLength(1);
       const sent = JSON.parse(received[0]!.body);
       expect(sent).toMatchObject({
@@ -267,7 +267,7 @@ describe("audit checkpoints", () => {
       expect(await sendAuditCheckpoint()).toBeUndefined();
       await recordAuditEvent(TEST_ACTOR, "test.checkpoint", "log", {});
       expect((await sendAuditCheckpoint())?.seq).toBe(head.seq + 1);
-      await approvals.settleWebhookDeliveries();
+      await webhooks.settleWebhookDeliveries();
       expect(received).toHaveLength(2);
 
       const pinned = `${head.seq}:${head.hash}`;
@@ -285,7 +285,7 @@ describe("audit checkpoints", () => {
       expect(bad.code).toBe(1);
       expect(bad.stderr).toMatch(/expected SEQ:HASH/);
     } finally {
-      await approvals.deleteWebhook(TEST_ACTOR, webhook.id);
+      await webhooks.deleteWebhook(TEST_ACTOR, webhook.id);
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
     }
   });

@@ -1,5 +1,7 @@
 import "server-only";
 import { isSignificantFunction } from "./classify-statement";
+import { appliesToScope, approversOf, outranks, strictest } from "./evaluation-order";
+import { globRegex } from "./glob";
 import {
   type Classification,
   type ClassifiedStatement,
@@ -13,6 +15,7 @@ import {
 
 // Decides allow / review / deny for a classified input against policy rules. Pure: no I/O, no clock.
 // It does not classify (classify-statement.ts does) and does not hold or run anything (the pipeline does).
+// The order below is evaluation-order.ts's, shared with command rules; names match by glob.ts's matcher.
 //
 // Each statement is decided on its own and the input takes the strictest decision:
 // - A rule matches a statement when every dimension it sets matches: connection, caller groups (any in
@@ -86,22 +89,6 @@ export function defaultRules(): PolicyRule[] {
   ];
 }
 
-const patternCache = new Map<string, RegExp>();
-
-function patternRegex(pattern: string): RegExp {
-  let regex = patternCache.get(pattern);
-  if (!regex) {
-    const source = pattern
-      .split("*")
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*");
-    regex = new RegExp(`^${source}$`);
-    if (patternCache.size > 1000) patternCache.clear();
-    patternCache.set(pattern, regex);
-  }
-  return regex;
-}
-
 /**
  * "orders" (no schema) matches orders in any schema; "billing.*" or "public.orders" match qualified names,
  * and an unqualified name is taken to be in its default schemas (public for tables).
@@ -111,7 +98,7 @@ function matchesPattern(rawPattern: string, name: string, defaultSchemas: string
   if (pattern === "") return false;
   const parts = name.split(".");
   const bare = parts[parts.length - 1] ?? name;
-  const regex = patternRegex(pattern);
+  const regex = globRegex(pattern);
   if (!pattern.includes(".")) return regex.test(bare);
   if (parts.length === 1) return defaultSchemas.some((schema) => regex.test(`${schema}.${bare}`));
   return regex.test(name) || (parts.length > 2 && regex.test(parts.slice(-2).join(".")));
@@ -146,7 +133,7 @@ function matchesColumn(rawPattern: string, column: string): boolean {
   const parts = column.toLowerCase().split(".");
   if (pattern.length > parts.length) return false;
   const offset = parts.length - pattern.length;
-  return pattern.every((p, i) => patternRegex(p).test(parts[offset + i] ?? ""));
+  return pattern.every((p, i) => globRegex(p).test(parts[offset + i] ?? ""));
 }
 
 function columnsMatch(rule: PolicyRule, predicates: readonly { column: string }[]): boolean {
@@ -159,15 +146,14 @@ function columnsMatch(rule: PolicyRule, predicates: readonly { column: string }[
 function ruleMatches(rule: PolicyRule, statement: ClassifiedStatement, context: RuleContext): boolean {
   if ((rule.columns?.length ?? 0) > 0) return false;
   return (
-    (rule.connectionId === null || rule.connectionId === context.connectionId) &&
-    (rule.groups.length === 0 || rule.groups.some((group) => context.groups.includes(group))) &&
+    appliesToScope(rule, context) &&
     (rule.classes.length === 0 || rule.classes.includes(statement.class)) &&
     tablesMatch(rule, statement) &&
     functionsMatch(rule, statement)
   );
 }
 
-/** [dimensions set, weight of the set dimensions]; compared in that order. */
+/** [dimensions set, weight of the set dimensions]; compared in that order (evaluation-order.ts). */
 function specificity(rule: PolicyRule): [number, number] {
   const hasConnection = rule.connectionId !== null;
   const hasGroups = rule.groups.length > 0;
@@ -183,15 +169,6 @@ function specificity(rule: PolicyRule): [number, number] {
   return [count, weight];
 }
 
-/** Positive when a should win over b. */
-function compareRules(a: PolicyRule, b: PolicyRule): number {
-  const [countA, weightA] = specificity(a);
-  const [countB, weightB] = specificity(b);
-  if (countA !== countB) return countA - countB;
-  if (weightA !== weightB) return weightA - weightB;
-  return DECISION_SEVERITY[a.action] - DECISION_SEVERITY[b.action];
-}
-
 function pickRule(
   rules: PolicyRule[],
   statement: ClassifiedStatement,
@@ -199,7 +176,7 @@ function pickRule(
 ): PolicyRule | undefined {
   let best: PolicyRule | undefined;
   for (const rule of rules) {
-    if (ruleMatches(rule, statement, context) && (!best || compareRules(rule, best) > 0)) best = rule;
+    if (ruleMatches(rule, statement, context) && outranks(rule, best, specificity)) best = rule;
   }
   return best;
 }
@@ -222,10 +199,9 @@ function decidePredicates(
   for (const rule of rules) {
     if (
       (rule.columns?.length ?? 0) > 0 &&
-      (rule.connectionId === null || rule.connectionId === context.connectionId) &&
-      (rule.groups.length === 0 || rule.groups.some((group) => context.groups.includes(group))) &&
+      appliesToScope(rule, context) &&
       columnsMatch(rule, predicates) &&
-      (!best || compareRules(rule, best) > 0)
+      outranks(rule, best, specificity)
     )
       best = rule;
   }
@@ -246,7 +222,7 @@ function decidePredicates(
     action: best.action,
     message:
       best.message || `${best.name} ${ACTION_WORDS[best.action]} conditions on the masked column ${named}`,
-    ...(best.action === "review" && approversOf(best)),
+    ...approversOf(best),
   };
 }
 
@@ -292,15 +268,7 @@ function decideOrdinary(
     ruleName: rule.name,
     action: rule.action,
     message: rule.message || `${rule.name} ${ACTION_WORDS[rule.action]} ${statement.class} statements`,
-    ...(rule.action === "review" && approversOf(rule)),
-  };
-}
-
-/** A review rule's own approvers, when it names them; otherwise the connection's apply. */
-function approversOf(rule: PolicyRule): Pick<DecisionReason, "approverGroups" | "approvalsRequired"> {
-  return {
-    ...(rule.approverGroups?.length && { approverGroups: rule.approverGroups }),
-    ...(rule.approvalsRequired && { approvalsRequired: rule.approvalsRequired }),
+    ...approversOf(rule),
   };
 }
 
@@ -324,9 +292,5 @@ export function evaluateRules(c: Classification, rules: PolicyRule[], ctx: RuleC
     };
   }
   const reasons = c.statements.map((statement) => decideStatement(statement, rules, ctx));
-  let decision: Decision = "allow";
-  for (const reason of reasons) {
-    if (DECISION_SEVERITY[reason.action] > DECISION_SEVERITY[decision]) decision = reason.action;
-  }
-  return { decision, class: c.class, reasons };
+  return { decision: strictest(reasons.map((r) => r.action)), class: c.class, reasons };
 }

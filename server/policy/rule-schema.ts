@@ -1,4 +1,4 @@
-/** Request shape of a policy rule, shared by the API and the Policies page. */
+/** Request shapes of policy rules, SQL and command rules, shared by the API and the Policies page. */
 import { z } from "zod";
 import { STATEMENT_CLASSES } from "./types";
 
@@ -35,3 +35,28 @@ export const ruleInputSchema = z.strictObject({
   ...approverFields,
 });
 export type RuleInput = z.input<typeof ruleInputSchema>;
+
+export const commandRuleInputSchema = z
+  .strictObject({
+    name: z.string().trim().min(1, "a rule needs a name").max(120),
+    connection: z.string().trim().min(1).nullable().default(null),
+    groups: z.array(z.string().trim().min(1).max(64)).default([]),
+    matchKind: z.enum(["regex", "command"], { message: 'matchKind is "regex" or "command"' }),
+    pattern: z.string().trim().min(1).max(500),
+    action: z.enum(["allow", "review", "deny"], { message: "action is allow, review or deny" }),
+    message: z.string().trim().max(500).default(""),
+    ...approverFields,
+  })
+  .refine(
+    (r) => {
+      if (r.matchKind !== "regex") return true;
+      try {
+        new RegExp(r.pattern);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: "pattern is not a valid regular expression", path: ["pattern"] },
+  );
+export type CommandRuleInput = z.input<typeof commandRuleInputSchema>;

@@ -6,24 +6,6 @@
 import "server-only";
 
 export { registerTerminalChannel, TERMINAL_CHANNEL } from "./approved-lines";
-export {
-  type CommandContext,
-  type CommandDecision,
-  type CommandReason,
-  type CommandRule,
-  defaultCommandRules,
-  evaluateCommandLine,
-} from "./command-policy";
-export {
-  type CommandRuleInput,
-  type CommandRuleView,
-  commandRuleInputSchema,
-  createCommandRule,
-  deleteCommandRule,
-  listCommandRules,
-  loadCommandRules,
-  updateCommandRule,
-} from "./command-rules-store";
 export { exportSession, type SessionExport, toAsciicast } from "./export";
 export { isTerminalLive, startTerminalSweep, stopTerminalSignals, sweepStaleTerminals } from "./presence";
 export { endLiveTerminal, type LiveTerminal, listLiveTerminals } from "./registry";

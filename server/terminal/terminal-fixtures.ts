@@ -6,7 +6,7 @@ const actor = { id: null, label: "test" };
 
 export async function addTestBox(sshd: SshdServer, group: string) {
   const { createConnection } = await import("@/server/connections");
-  const { createCommandRule } = await import("./command-rules-store");
+  const { createCommandRule } = await import("@/server/policy");
   await createCommandRule(actor, {
     name: "Markers wait for a review",
     matchKind: "regex",

@@ -29,11 +29,15 @@ import { type ConnectionView, openConnectionSecret, pinHostKey } from "@/server/
 import { GatewayError } from "@/server/errors";
 import { type GatewayCore, gatewayCore } from "@/server/gateway";
 import { createStreamMasker, type MaskingConfig, maskText, type StreamMasker } from "@/server/masking";
-import { DECISION_SEVERITY } from "@/server/policy";
+import {
+  type CommandDecision,
+  DECISION_SEVERITY,
+  evaluateCommandLine,
+  isIncompleteLine,
+  loadCommandRules,
+} from "@/server/policy";
 import { endSession } from "@/server/recording";
 import { registerTerminalChannel, TERMINAL_CHANNEL } from "./approved-lines";
-import { type CommandDecision, evaluateCommandLine, isIncompleteLine } from "./command-policy";
-import { loadCommandRules } from "./command-rules-store";
 import { isParserIdle, type KeyframeState, keyframeCapturer } from "./keyframes";
 import { describeDuration, type TerminalLimits, terminalLimits } from "./limits";
 import { announceTerminal, withdrawTerminal } from "./presence";

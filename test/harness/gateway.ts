@@ -56,7 +56,8 @@ export async function startGatewayFixture(options: {
     dataDir,
     connectionId: connection.id,
     async stop() {
-      const { settleWebhookDeliveries, stopReviewSignals } = await import("@/server/approvals");
+      const { stopReviewSignals } = await import("@/server/approvals");
+      const { settleWebhookDeliveries } = await import("@/server/webhooks");
       await settleWebhookDeliveries();
       await stopReviewSignals();
       const { closeAllPools } = await import("@/server/targets/postgres");

@@ -4,8 +4,8 @@ import { AccessTabs } from "@/components/access/access-tabs";
 import { type GrantItem, GrantTable } from "@/components/access/grant-table";
 import { RequestAccessForm } from "@/components/access/request-access-form";
 import { LiveRefresh } from "@/components/inbox/live-refresh";
-import { listGrantableConnections, listGrants } from "@/server/approvals";
 import { hasPermission, requirePrincipal } from "@/server/auth";
+import { listGrantableConnections, listGrants } from "@/server/grants";
 
 export const metadata = { title: "Access" };
 

@@ -1,6 +1,6 @@
 import { WebhookAdmin, type WebhookRow } from "@/components/webhooks/webhook-admin";
-import { listWebhookDeliveries, listWebhooks, WEBHOOK_EVENTS } from "@/server/approvals";
 import { requirePrincipal } from "@/server/auth";
+import { listWebhookDeliveries, listWebhooks, WEBHOOK_EVENTS } from "@/server/webhooks";
 
 export const metadata = { title: "Webhooks" };
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { listGrants, requestGrant, requestGrantSchema } from "@/server/approvals";
+import { listGrants, requestGrant, requestGrantSchema } from "@/server/grants";
 import { withAuth } from "@/server/http/route";
 
 const scopes = z.enum(["mine", "all"]);

@@ -1,7 +1,8 @@
 // One webhook endpoint: change its URL, events, format, secret or whether it is enabled; or remove it.
-import { deleteWebhook, updateWebhook, updateWebhookSchema } from "@/server/approvals";
+
 import { actorOf } from "@/server/auth";
 import { withAuth } from "@/server/http/route";
+import { deleteWebhook, updateWebhook, updateWebhookSchema } from "@/server/webhooks";
 
 export const PATCH = withAuth(
   { permission: "users:manage", body: updateWebhookSchema },

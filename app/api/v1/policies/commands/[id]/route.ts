@@ -1,6 +1,6 @@
 import { actorOf } from "@/server/auth";
 import { withAuth } from "@/server/http/route";
-import { commandRuleInputSchema, deleteCommandRule, updateCommandRule } from "@/server/terminal";
+import { commandRuleInputSchema, deleteCommandRule, updateCommandRule } from "@/server/policy";
 
 export const PUT = withAuth(
   { permission: "policies:manage", body: commandRuleInputSchema },

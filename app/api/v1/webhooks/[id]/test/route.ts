@@ -1,7 +1,8 @@
 // Sends one webhook endpoint a test message now; its delivery shows in GET /api/v1/webhooks/{id}/deliveries.
-import { sendTestEvent } from "@/server/approvals";
+
 import { actorOf } from "@/server/auth";
 import { withAuth } from "@/server/http/route";
+import { sendTestEvent } from "@/server/webhooks";
 
 export const POST = withAuth({ permission: "users:manage" }, async ({ principal, params }) =>
   Response.json({ delivery: await sendTestEvent(actorOf(principal), params.id ?? "") }, { status: 202 }),

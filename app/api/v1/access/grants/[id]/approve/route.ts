@@ -1,5 +1,5 @@
-import { decideGrant } from "@/server/approvals";
 import { decisionSchema } from "@/server/approvals/schema";
+import { decideGrant } from "@/server/grants";
 import { withAuth } from "@/server/http/route";
 
 export const POST = withAuth(

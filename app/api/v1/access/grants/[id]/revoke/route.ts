@@ -1,4 +1,4 @@
-import { revokeGrant } from "@/server/approvals";
+import { revokeGrant } from "@/server/grants";
 import { withAuth } from "@/server/http/route";
 
 export const POST = withAuth({ permission: "connections:use" }, async ({ principal, params }) => ({

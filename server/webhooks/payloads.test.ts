@@ -2,7 +2,8 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { Review } from "@/db/schema";
-import { reviewPayload, signBody, slackMessage } from "./notify";
+import { reviewPayload, slackMessage } from "./payloads";
+import { signBody } from "./signing";
 
 const review: Review = {
   id: "r1",

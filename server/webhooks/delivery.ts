@@ -1,25 +1,20 @@
 /**
- * Delivers review events to webhook endpoints: a JSON payload or a Slack-compatible message, signed with
- * HMAC-SHA256 over `<timestamp>.<raw body>` (`X-Portcullis-Signature: sha256=<hex>`, the Unix time in
- * `X-Portcullis-Timestamp`, so a receiver can refuse an old message replayed; `X-Portcullis-Delivery` names the
- * delivery, the same at every attempt, so a receiver can drop a repeat). Each event owed to an endpoint is a row
- * in `webhook_deliveries`, written when the event happens and sent in the background with exponential backoff,
+ * Delivers webhook events (reviews, campaigns, audit checkpoints) to the endpoints that subscribe to them, as a
+ * JSON payload or a Slack-compatible message, signed (signing.ts). Each event owed to an endpoint is a row in
+ * `webhook_deliveries`, written when the event happens and sent in the background with exponential backoff,
  * so the request that caused it never waits, and a restart (or another replica) picks up what was not sent.
- * Delivery is at least once. Payloads carry what a reviewer sees in the inbox, except values: a statement's
- * literals and comments are replaced (server/masking/statement-literals.ts) and a command line passes the
- * detectors, because a receiver (a chat channel, a ticket) is read by more people than the approvers, and the
- * approvers read the whole statement in the console. Never credentials. Not responsible for which endpoints
- * exist (see webhooks.ts).
+ * Delivery is at least once. Not responsible for which endpoints exist (registry.ts), what a review's payload
+ * says (payloads.ts) or how a body is signed (signing.ts).
  */
 import "server-only";
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { type Review, type WebhookDelivery, webhookDeliveries } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { recordAuditEvent } from "@/server/audit";
 import { notFound } from "@/server/errors";
-import { defaultMaskingConfig, type MaskingConfig, maskStatementLiterals, maskText } from "@/server/masking";
 import { processSingleton } from "@/server/singleton";
+import { reviewPayload, slackMessage } from "./payloads";
 import {
   getWebhook,
   originOf,
@@ -27,11 +22,8 @@ import {
   type WebhookEvent,
   webhooksFor,
   webhookTarget,
-} from "./webhooks";
-
-export const SIGNATURE_HEADER = "X-Portcullis-Signature";
-export const TIMESTAMP_HEADER = "X-Portcullis-Timestamp";
-export const DELIVERY_HEADER = "X-Portcullis-Delivery";
+} from "./registry";
+import { DELIVERY_HEADER, SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from "./signing";
 
 interface DeliverySettings {
   attempts: number;
@@ -57,107 +49,6 @@ const KEEP_FINISHED_MS = 7 * 24 * 3600_000;
 /** Tunes retries (tests use a short base delay). */
 export function configureWebhookDelivery(next: Partial<DeliverySettings>) {
   Object.assign(settings, next);
-}
-
-export interface ReviewPayload {
-  event: ReviewEvent;
-  review: {
-    id: string;
-    state: Review["state"];
-    requester: string;
-    connection: string;
-    class: string;
-    input: string;
-    createdAt: string;
-    decisions: { byLabel: string; at: string; decision: "approve" | "deny"; comment: string }[];
-  };
-}
-
-/** The detectors for payloads: every type on, values shown as labels (no key material needed). */
-const payloadMasking: MaskingConfig = { ...defaultMaskingConfig(""), styles: {} };
-
-/**
- * The reviewed input as a payload carries it: a SQL statement without its literals and comments (a password in
- * ALTER ROLE, a card in a WHERE, a salary in an UPDATE), a terminal command line through the detectors.
- */
-async function payloadInput(review: Review): Promise<string> {
-  if (review.channel === "terminal") return maskText(review.input, payloadMasking).text;
-  return maskStatementLiterals(review.input, payloadMasking);
-}
-
-export async function reviewPayload(event: ReviewEvent, review: Review): Promise<ReviewPayload> {
-  return {
-    event,
-    review: {
-      id: review.id,
-      state: review.state,
-      requester: review.requesterLabel,
-      connection: review.connectionName,
-      class: review.class,
-      input: await payloadInput(review),
-      createdAt: review.createdAt.toISOString(),
-      decisions: review.decisions.map((d) => ({
-        byLabel: d.byLabel,
-        at: d.at,
-        decision: d.decision,
-        // An approver's words can quote a value too (“the card 4111... is wrong”).
-        comment: maskText(d.comment, payloadMasking).text,
-      })),
-    },
-  };
-}
-
-const HEADLINES: Record<ReviewEvent, string> = {
-  "review.created": "waits for approval",
-  "review.approved": "was approved",
-  "review.denied": "was denied",
-  "review.executed": "was approved and ran",
-  "review.failed": "was approved but failed",
-  "review.expired": "expired without a decision",
-  "review.cancelled": "was cancelled by the requester",
-};
-
-/** Slack's `mrkdwn` treats &, < and > as markup. */
-function escapeSlack(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-}
-
-export function slackMessage(payload: ReviewPayload) {
-  const { review } = payload;
-  const text = `${review.requester}'s ${review.class} request on ${review.connection} ${HEADLINES[payload.event]}`;
-  const input = review.input.length > 2800 ? `${review.input.slice(0, 2800)}…` : review.input;
-  const last = review.decisions.at(-1);
-  return {
-    text: escapeSlack(text),
-    blocks: [
-      { type: "section", text: { type: "mrkdwn", text: `*${escapeSlack(text)}*` } },
-      { type: "section", text: { type: "mrkdwn", text: `\`\`\`${escapeSlack(input)}\`\`\`` } },
-      {
-        type: "context",
-        elements: [
-          {
-            type: "mrkdwn",
-            text: escapeSlack(
-              [
-                `review ${review.id}`,
-                `state ${review.state}`,
-                last &&
-                  `${last.decision === "approve" ? "approved" : "denied"} by ${last.byLabel}` +
-                    (last.comment ? `: “${last.comment}”` : ""),
-              ]
-                .filter(Boolean)
-                .join(" · "),
-            ),
-          },
-        ],
-      },
-    ],
-  };
-}
-
-/** The signature of one delivery: the timestamp is signed with the body, so neither can be swapped. */
-export function signBody(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac("sha256", secret).update(`${timestamp}.${body}`, "utf8").digest("hex")}`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -10,10 +10,10 @@ import { and, desc, eq, lte } from "drizzle-orm";
 import { z } from "zod";
 import { type AccessGrant, accessGrants, connections, users } from "@/db/schema";
 import { getDb } from "@/db/store";
+import { signalReviewsChanged } from "@/server/approvals";
 import { recordAuditEvent } from "@/server/audit";
 import { actorOf, hasPermission, type Principal } from "@/server/auth/principal";
 import { GatewayError, notFound } from "@/server/errors";
-import { signalReviewsChanged } from "./signals";
 
 export const requestGrantSchema = z.strictObject({
   connection: z.string().trim().min(1).max(200),

@@ -1,8 +1,8 @@
 /**
- * Webhook endpoints that hear about reviews: admin CRUD, with each endpoint's signing secret sealed under
+ * Webhook endpoints and the events they can hear about (reviews, campaigns, audit checkpoints): admin CRUD, with each endpoint's signing secret sealed under
  * MASTER_KEY like connection credentials (associated data `webhook:<id>`) and never returned after creation.
  * Endpoints live in the `webhooks` table; the functions here are the only ones that touch it. Not responsible
- * for delivery (see notify.ts).
+ * for delivery (see delivery.ts).
  */
 import "server-only";
 import { randomBytes, randomUUID } from "node:crypto";

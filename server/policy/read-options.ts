@@ -1,7 +1,7 @@
 /**
  * Reads one command's arguments the way the program itself does (getopt_long, or Go's pflag as kubectl uses),
  * and normalises paths by their text, so rules decide on what a command does rather than on how it is spelled.
- * Not responsible for finding the commands of a line (command-line.ts) or for deciding (command-policy.ts).
+ * Not responsible for finding the commands of a line (command-line.ts) or for deciding (evaluate-commands.ts).
  * Pure; no I/O.
  */
 

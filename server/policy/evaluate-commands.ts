@@ -5,21 +5,26 @@
  * (a connection set > groups set > a longer command pattern), remaining ties go to the stricter action.
  * No stored or default rule matching means allow: a terminal is an allow-by-default channel. The built-in
  * rules read the options of the commands they know as those programs do, and compare normalised paths.
- * It does not read the screen (prompt.ts does) and does not block anything (terminal-session.ts does).
+ * The order is evaluation-order.ts's, shared with SQL rules; names and words match by glob.ts's matcher.
+ * It does not read the screen (server/terminal/prompt.ts does) and does not block anything (the terminal does).
  */
 import "server-only";
-import { classifySql, DECISION_SEVERITY, type Decision } from "@/server/policy";
+import { classifySql } from "./classify-statement";
+import { functionDefinitions, type ParsedCommand, parseCommandLine, shellScriptOf } from "./command-line";
 import {
-  functionDefinitions,
-  isIncompleteLine,
-  type ParsedCommand,
-  parseCommandLine,
-  shellScriptOf,
-} from "./command-line";
+  appliesToScope,
+  approversOf,
+  outranks,
+  type RuleScope,
+  type ScopedRule,
+  strictest,
+} from "./evaluation-order";
+import { globRegex } from "./glob";
 import { KUBECTL, PSQL, RM, SYSTEMCTL } from "./known-options";
 import { normalizePath, type OptionReading, type OptionSpec, readOptions } from "./read-options";
+import type { Decision } from "./types";
 
-export interface CommandRule {
+export interface CommandRule extends ScopedRule {
   id: string;
   name: string;
   connectionId: string | null;
@@ -33,10 +38,7 @@ export interface CommandRule {
   approvalsRequired?: number | null;
 }
 
-export interface CommandContext {
-  connectionId: string;
-  groups: string[];
-}
+export type CommandContext = RuleScope;
 
 export interface CommandReason {
   /** The command the rule matched (the whole line for regex rules); empty when the line runs nothing. */
@@ -267,21 +269,6 @@ export function defaultCommandRules(): DefaultRule[] {
   ];
 }
 
-const globCache = new Map<string, RegExp>();
-function glob(pattern: string): RegExp {
-  let regex = globCache.get(pattern);
-  if (!regex) {
-    const source = pattern
-      .split("*")
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*");
-    regex = new RegExp(`^${source}$`);
-    if (globCache.size > 1000) globCache.clear();
-    globCache.set(pattern, regex);
-  }
-  return regex;
-}
-
 const regexCache = new Map<string, RegExp | null>();
 function compiledRegex(pattern: string): RegExp | null {
   if (!regexCache.has(pattern)) {
@@ -312,10 +299,10 @@ function normalizedWord(word: string): string {
  */
 export function commandPatternMatches(pattern: string, command: ParsedCommand): boolean {
   const [head, ...rest] = pattern.trim().split(/\s+/);
-  if (!head || !glob(head).test(command.name)) return false;
+  if (!head || !globRegex(head).test(command.name)) return false;
   let from = 0;
   for (const word of rest) {
-    const regex = glob(word);
+    const regex = globRegex(word);
     const at = command.args.findIndex(
       (a, i) => i >= from && (regex.test(a) || regex.test(normalizedWord(a))),
     );
@@ -325,22 +312,10 @@ export function commandPatternMatches(pattern: string, command: ParsedCommand): 
   return true;
 }
 
-function appliesTo(rule: CommandRule, context: CommandContext): boolean {
-  return (
-    (rule.connectionId === null || rule.connectionId === context.connectionId) &&
-    (rule.groups.length === 0 || rule.groups.some((g) => context.groups.includes(g)))
-  );
-}
-
-function specificity(rule: CommandRule): number {
+/** [connection set, groups set, words of a command pattern (a regex counts one)]: evaluation-order.ts. */
+function specificity(rule: CommandRule): [number, number, number] {
   const patternWeight = rule.matchKind === "command" ? rule.pattern.trim().split(/\s+/).length : 1;
-  return (rule.connectionId !== null ? 1000 : 0) + (rule.groups.length > 0 ? 100 : 0) + patternWeight;
-}
-
-function better(a: CommandRule, b: CommandRule | undefined): boolean {
-  if (!b) return true;
-  const diff = specificity(a) - specificity(b);
-  return diff !== 0 ? diff > 0 : DECISION_SEVERITY[a.action] > DECISION_SEVERITY[b.action];
+  return [rule.connectionId !== null ? 1 : 0, rule.groups.length > 0 ? 1 : 0, patternWeight];
 }
 
 async function storedMatch(rule: CommandRule, command: ParsedCommand | undefined, line: string) {
@@ -356,18 +331,18 @@ export async function evaluateCommandLine(
 ): Promise<CommandDecision> {
   const commands = parseCommandLine(line);
   const subjects: (ParsedCommand | undefined)[] = commands.length > 0 ? commands : [undefined];
-  const applicable = rules.filter((r) => appliesTo(r, context));
+  const applicable = rules.filter((r) => appliesToScope(r, context));
   const defaults = defaultCommandRules();
-  let decision: Decision = "allow";
   const reasons: CommandReason[] = [];
   for (const command of subjects) {
     let best: CommandRule | undefined;
     for (const rule of applicable) {
-      if ((await storedMatch(rule, command, line)) && better(rule, best)) best = rule;
+      if ((await storedMatch(rule, command, line)) && outranks(rule, best, specificity)) best = rule;
     }
     if (!best && command) {
       for (const rule of defaults) {
-        if ((await rule.matches(command, line)) && better(rule, best)) best = rule;
+        if ((await rule.matches(command, line)) && outranks<CommandRule>(rule, best, specificity))
+          best = rule;
       }
     }
     if (!best) continue;
@@ -377,12 +352,10 @@ export async function evaluateCommandLine(
       ruleName: best.name,
       action: best.action,
       message: best.message || best.name,
-      ...(best.action === "review" && best.approverGroups?.length && { approverGroups: best.approverGroups }),
-      ...(best.action === "review" &&
-        best.approvalsRequired && { approvalsRequired: best.approvalsRequired }),
+      ...approversOf(best),
     });
-    if (DECISION_SEVERITY[best.action] > DECISION_SEVERITY[decision]) decision = best.action;
   }
+  const decision = strictest(reasons.map((r) => r.action));
   const decisive = reasons.filter((r) => r.action === decision);
   return {
     decision,
@@ -390,5 +363,3 @@ export async function evaluateCommandLine(
     commands: commands.map((c) => c.text),
   };
 }
-
-export { isIncompleteLine, parseCommandLine };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { functionDefinitions, isIncompleteLine, parseCommandLine } from "./command-line";
-import { type CommandRule, commandPatternMatches, evaluateCommandLine } from "./command-policy";
+import { type CommandRule, commandPatternMatches, evaluateCommandLine } from "./evaluate-commands";
 import { normalizePath, type OptionSpec, readOptions } from "./read-options";
 
 const context = { connectionId: "conn-1", groups: ["ops"] };
