@@ -3,9 +3,11 @@
  * store as one transaction (one commit, one WAL flush), instead of one commit each. A write that finds the store
  * idle goes at once, alone: nothing waits for a timer. Each write's promise settles only when the transaction
  * holding it has committed, so a caller released by it has its own event durable, exactly as with one commit per
- * write. Writes keep their arrival order inside a batch, so a session's appends keep their chain order. When a
- * batch fails (one bad event rolls all of it back), its writes are run again one by one, so each caller gets its
- * own result or its own error and one bad write costs the others nothing.
+ * write. Writes keep their arrival order inside a batch, so a session's appends keep their chain order. When the
+ * store refuses a batch (one bad event rolls all of it back, or a deadlock with another replica's batch), its
+ * writes are run again one by one, so each caller gets its own result or its own error and one bad write costs the
+ * others nothing. When the connection fails instead, whether the commit happened is unknown: running the writes
+ * again could record them twice, so every caller of the batch is refused.
  * Not responsible for what is written (append.ts) nor how a batch is run on each store (db/prepared.ts).
  */
 import "server-only";
@@ -89,7 +91,13 @@ async function commitBatch(store: Store, batch: Pending[]) {
   let results: unknown[][];
   try {
     results = await runPreparedBatch<unknown>(store, batch);
-  } catch {
+  } catch (err) {
+    if (!isRolledBack(err)) {
+      // The connection failed: whether the COMMIT happened is unknown, so running the writes again could store
+      // them twice. Every caller is refused with the error (the request fails closed, as with one write).
+      for (const pending of batch) pending.reject(err);
+      return;
+    }
     // Nothing of the batch was kept: each write again on its own, so each caller learns its own outcome.
     for (const pending of batch) {
       await runPrepared<unknown>(store, pending.statement, pending.values).then(
@@ -104,6 +112,16 @@ async function commitBatch(store: Store, batch: Pending[]) {
   batch.forEach((pending, i) => {
     pending.resolve(results[i] ?? []);
   });
+}
+
+/**
+ * True when the store itself refused the batch (a SQLSTATE outside connection failures): its transaction was
+ * rolled back. A driver error (a closed connection) or a connection failure class leaves the outcome unknown.
+ */
+function isRolledBack(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code !== "string" || !/^[0-9A-Z]{5}$/.test(code)) return false;
+  return !code.startsWith("08") && !code.startsWith("57P") && code !== "40003"; // 40003: statement_completion_unknown
 }
 
 function count(writes: number) {
