@@ -1,8 +1,11 @@
 /**
  * SQL through the gateway against direct access, in the same run, on a real PostgreSQL (initdb on a free port):
  *  - one-row query: latency p50/p99 over N runs, postgres.js direct vs the gateway's HTTP API (exec);
+ *  - the one-row query from C concurrent clients (--concurrency, default 8; 0 skips it): throughput and latency
+ *    p50, direct (C connections) vs the gateway (C kept-alive HTTP connections); the recorder's group commit
+ *    shares its commits between these requests;
  *  - a 100,000-row, 8-column result with masking on: wall time direct vs gateway.
- * Prints ratios gateway/direct. Usage: npm run bench:sql [-- --runs 1000 --rows 100000 --skip-build]
+ * Prints ratios gateway/direct. Usage: npm run bench:sql [-- --runs 1000 --rows 100000 --concurrency 8 --skip-build]
  * Builds the console first when needed (node scripts/start.mjs --build-only) unless --skip-build. Extra
  * environment for the console (e.g. DATA_PATH_DISPATCH=off) is passed through.
  */
@@ -21,10 +24,12 @@ const { values } = parseArgs({
     "skip-build": { type: "boolean", default: false },
     store: { type: "string", default: "pglite" },
     client: { type: "string", default: "http" },
+    concurrency: { type: "string", default: "8" },
   },
 });
 const RUNS = Number(values.runs);
 const ROWS = Number(values.rows);
+const CONCURRENCY = Number(values.concurrency);
 
 function percentile(sorted: number[], p: number) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -109,7 +114,7 @@ async function main() {
     let lastTiming: Record<string, number> = {};
     // The HTTP client: node:http with a kept-alive connection (what a service calling the API uses), or fetch.
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const post = (path: string, body: string, headers: Record<string, string>) =>
+    const post = (path: string, body: string, headers: Record<string, string>, via = agent) =>
       values.client === "fetch"
         ? fetch(`${gateway.url}${path}`, { method: "POST", headers, body }).then(async (r) => ({
             status: r.status,
@@ -118,7 +123,7 @@ async function main() {
           }))
         : new Promise<{ status: number; timing: string | null; text: string }>((resolve, reject) => {
             const req = http.request(
-              { host: "127.0.0.1", port: gateway.port, path, method: "POST", agent, headers },
+              { host: "127.0.0.1", port: gateway.port, path, method: "POST", agent: via, headers },
               (res) => {
                 const chunks: Buffer[] = [];
                 res.on("data", (c: Buffer) => chunks.push(c));
@@ -136,11 +141,13 @@ async function main() {
             req.end(body);
           });
     const execPath = "/api/v1/connections/bench/exec";
-    const exec = async (input: string, rowLimit?: number) => {
-      const response = await post(execPath, JSON.stringify({ input, ...(rowLimit && { rowLimit }) }), {
-        authorization: `Bearer ${token}`,
-        "content-type": "application/json",
-      });
+    const exec = async (input: string, rowLimit?: number, via = agent) => {
+      const response = await post(
+        execPath,
+        JSON.stringify({ input, ...(rowLimit && { rowLimit }) }),
+        { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        via,
+      );
       const body = JSON.parse(response.text) as { status: string; rows?: unknown[][]; masked?: unknown[] };
       if (response.status !== 200)
         throw new Error(`gateway answered ${response.status}: ${response.text.slice(0, 300)}`);
@@ -195,6 +202,45 @@ async function main() {
     const g = summary(gatewaySamples);
     const f = summary(floorSamples);
 
+    // Concurrent clients: each runs its share of RUNS one after another, all at once; direct first, then gateway.
+    const concurrent = async (run: (client: number) => Promise<unknown>) => {
+      const samples: number[] = [];
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async (_, client) => {
+          for (let i = 0; i < Math.ceil(RUNS / CONCURRENCY); i++) {
+            const t = performance.now();
+            await run(client);
+            samples.push(performance.now() - t);
+          }
+        }),
+      );
+      return { perSecond: (samples.length / (performance.now() - started)) * 1000, ...summary(samples) };
+    };
+    let concurrentDirect: Awaited<ReturnType<typeof concurrent>> | undefined;
+    let concurrentGateway: Awaited<ReturnType<typeof concurrent>> | undefined;
+    if (CONCURRENCY > 0) {
+      const pool = postgres({
+        host: pg.host,
+        port: pg.port,
+        database: "bench",
+        username: pg.user,
+        password: pg.password,
+        max: CONCURRENCY,
+        prepare: false,
+      });
+      const agents = Array.from(
+        { length: CONCURRENCY },
+        () => new http.Agent({ keepAlive: true, maxSockets: 1 }),
+      );
+      await concurrent(() => pool.unsafe("select 1 as one")); // warm-up: the pool opens its connections
+      await concurrent((client) => exec("select 1 as one", undefined, agents[client]));
+      concurrentDirect = await concurrent(() => pool.unsafe("select 1 as one"));
+      concurrentGateway = await concurrent((client) => exec("select 1 as one", undefined, agents[client]));
+      await pool.end();
+      for (const a of agents) a.destroy();
+    }
+
     const bigStages: Record<string, number>[] = [];
     const bigQuery =
       "select id, full_name, email, phone, card, balance, note, created_at from people order by id";
@@ -230,6 +276,16 @@ async function main() {
       `| one row, p99 | ${ms(d.p99)} | ${ms(g.p99)} | ${(g.p99 / d.p99).toFixed(1)}x | +${ms(g.p99 - d.p99)} |`,
     );
     console.log(`| HTTP exchange alone (exec refused with 401), p50 | | ${ms(f.p50)} | | |`);
+    if (concurrentDirect && concurrentGateway) {
+      const cd = concurrentDirect;
+      const cg = concurrentGateway;
+      console.log(
+        `| one row, ${CONCURRENCY} concurrent clients, queries/s | ${cd.perSecond.toFixed(0)} | ${cg.perSecond.toFixed(0)} | ${(cg.perSecond / cd.perSecond).toFixed(2)}x | |`,
+      );
+      console.log(
+        `| one row, ${CONCURRENCY} concurrent clients, p50 | ${ms(cd.p50)} | ${ms(cg.p50)} | ${(cg.p50 / cd.p50).toFixed(1)}x | +${ms(cg.p50 - cd.p50)} |`,
+      );
+    }
     console.log(
       `| ${ROWS} rows x 8 columns, masked (best of 3) | ${ms(bd)} | ${ms(bg)} | ${(bg / bd).toFixed(2)}x | +${ms(bg - bd)} |`,
     );

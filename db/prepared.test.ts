@@ -5,7 +5,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type PreparedStatement, runPrepared, sqlLiteral } from "./prepared";
+import { type PreparedStatement, runPrepared, runPreparedBatch, sqlLiteral } from "./prepared";
 import type { Db, Store } from "./store";
 
 let pglite: PGlite;
@@ -20,7 +20,8 @@ const ECHO: PreparedStatement = {
 beforeAll(async () => {
   pglite = await PGlite.create();
   store = { db: drizzle(pglite) as unknown as Db, kind: "pglite", pglite, close: () => pglite.close() };
-});
+  await pglite.exec("create table kept (n int check (n >= 0))");
+}, 60_000);
 
 afterAll(async () => {
   await pglite.close();
@@ -62,5 +63,51 @@ describe("runPrepared on PGlite", () => {
     expect(() => sqlLiteral(Number.NaN)).toThrow(/finite/);
     expect(sqlLiteral(null)).toBe("NULL");
     await expect(runPrepared(store, ECHO, ["a", 1])).rejects.toThrow(/takes 3 arguments/);
+  });
+});
+
+const KEEP: PreparedStatement = {
+  name: "test_keep_v1",
+  types: ["int"],
+  text: "insert into kept values ($1::int) returning n",
+};
+
+describe("runPreparedBatch on PGlite", () => {
+  it("returns each call's rows in order, literals exactly as given", async () => {
+    const results = await runPreparedBatch<{ t?: string; n: number }>(store, [
+      { statement: ECHO, values: ["it's", 1, '{"a":"\\\\"}'] },
+      { statement: KEEP, values: [7] },
+      { statement: ECHO, values: ["$1; commit; --", 2, "null"] },
+    ]);
+    expect(results).toEqual([
+      [{ t: "it's", n: 2, j: { a: "\\" } }],
+      [{ n: 7 }],
+      [{ t: "$1; commit; --", n: 3, j: null }],
+    ]);
+  });
+
+  it("keeps nothing of a batch when one call fails, and leaves no transaction open", async () => {
+    await pglite.exec("delete from kept");
+    await expect(
+      runPreparedBatch(store, [
+        { statement: KEEP, values: [1] },
+        { statement: KEEP, values: [-1] },
+        { statement: KEEP, values: [2] },
+      ]),
+    ).rejects.toMatchObject({ code: "23514" });
+    expect((await pglite.query("select count(*)::int as n from kept")).rows).toEqual([{ n: 0 }]);
+    expect(pglite.isInTransaction()).toBe(false);
+    await runPreparedBatch(store, [{ statement: KEEP, values: [3] }]);
+    expect((await pglite.query("select n from kept")).rows).toEqual([{ n: 3 }]);
+  });
+
+  it("prepares again statements deallocated by another user of the session", async () => {
+    await runPreparedBatch(store, [{ statement: KEEP, values: [4] }]);
+    await pglite.exec("deallocate all");
+    const results = await runPreparedBatch<{ n: number }>(store, [
+      { statement: KEEP, values: [5] },
+      { statement: KEEP, values: [6] },
+    ]);
+    expect(results).toEqual([[{ n: 5 }], [{ n: 6 }]]);
   });
 });

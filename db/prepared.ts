@@ -6,7 +6,10 @@
  * EXECUTE, its arguments written as SQL literals (EXECUTE takes no bind parameters), quoted for
  * standard_conforming_strings, which is checked before the first PREPARE. The embedded store's one session is
  * shared with the admin command line's socket, which could deallocate it: a missing statement is prepared again.
- * Not responsible for what the statements do.
+ * runPreparedBatch runs several statements in one transaction (one commit, one WAL flush) for the recorder's
+ * group commit: on PGlite the EXECUTEs go out as one simple-protocol message inside BEGIN/COMMIT, on PostgreSQL
+ * they are pipelined on one connection inside the transaction. A failure anywhere rolls the whole batch back.
+ * Not responsible for what the statements do, nor for which writes are grouped (server/recording).
  */
 import "server-only";
 import { sql } from "drizzle-orm";
@@ -48,27 +51,21 @@ async function checkConformingStrings(pglite: NonNullable<Store["pglite"]>) {
     throw new Error("the embedded store must run with standard_conforming_strings on");
 }
 
-/** Runs `statement` with `values` and returns its rows. */
-export async function runPrepared<T>(
-  store: Store,
-  statement: PreparedStatement,
-  values: readonly PreparedValue[],
-): Promise<T[]> {
+function checkArity(statement: PreparedStatement, values: readonly PreparedValue[]) {
   if (values.length !== statement.types.length)
     throw new Error(`${statement.name} takes ${statement.types.length} arguments, not ${values.length}`);
-  const pglite = store.pglite;
-  if (store.kind !== "pglite" || !pglite) {
-    let chunks = textChunks.get(statement);
-    if (!chunks) {
-      chunks = statement.text.split(/\$(\d+)/);
-      textChunks.set(statement, chunks);
-    }
-    // Rebuilt as a drizzle query with the same parameters: postgres.js prepares it (its default).
-    const query = sql.join(
-      chunks.map((chunk, i) => (i % 2 === 0 ? sql.raw(chunk) : sql`${values[Number(chunk) - 1] ?? null}`)),
-    );
-    return rowsOf<T>(await store.db.execute(query));
+}
+
+function chunksOf(statement: PreparedStatement): string[] {
+  let chunks = textChunks.get(statement);
+  if (!chunks) {
+    chunks = statement.text.split(/\$(\d+)/);
+    textChunks.set(statement, chunks);
   }
+  return chunks;
+}
+
+async function preparedNames(pglite: NonNullable<Store["pglite"]>): Promise<Set<string>> {
   let check = conforming.get(pglite);
   if (!check) {
     check = checkConformingStrings(pglite);
@@ -80,16 +77,82 @@ export async function runPrepared<T>(
     names = new Set();
     prepared.set(pglite, names);
   }
-  const execute = `execute ${statement.name}(${values.map(sqlLiteral).join(", ")})`;
+  return names;
+}
+
+async function prepareOnce(
+  pglite: NonNullable<Store["pglite"]>,
+  names: Set<string>,
+  statement: PreparedStatement,
+) {
+  if (names.has(statement.name)) return;
+  await pglite
+    .exec(`prepare ${statement.name}(${statement.types.join(", ")}) as ${statement.text}`)
+    .catch((err: { code?: string }) => {
+      if (err.code !== "42P05") throw err; // already prepared in this session (by an earlier process state)
+    });
+  names.add(statement.name);
+}
+
+const executeText = (statement: PreparedStatement, values: readonly PreparedValue[]) =>
+  `execute ${statement.name}(${values.map(sqlLiteral).join(", ")})`;
+
+export interface PreparedCall {
+  statement: PreparedStatement;
+  values: readonly PreparedValue[];
+}
+
+/**
+ * Runs every call in one transaction, in order, and returns each call's rows. All or nothing: when one fails,
+ * none is kept and the error is thrown (the caller may run them one by one to learn which).
+ */
+export async function runPreparedBatch<T>(store: Store, calls: readonly PreparedCall[]): Promise<T[][]> {
+  for (const call of calls) checkArity(call.statement, call.values);
+  const pglite = store.pglite;
+  if (store.kind !== "pglite" || !pglite) {
+    const client = (store.db as unknown as { $client: import("postgres").Sql }).$client;
+    // Returning the queries as an array pipelines them on the transaction's connection (postgres.js).
+    const results = await client.begin((tx) =>
+      calls.map((call) => tx.unsafe(call.statement.text, call.values as PreparedValue[], { prepare: true })),
+    );
+    return results.map((rows) => rowsOf<T>(rows));
+  }
+  const names = await preparedNames(pglite);
+  // Literals are written (and refused: NUL, non-finite numbers) before the transaction opens.
+  const batch = calls.map((call) => executeText(call.statement, call.values)).join(";\n");
   for (let attempt = 0; ; attempt++) {
-    if (!names.has(statement.name)) {
-      await pglite
-        .exec(`prepare ${statement.name}(${statement.types.join(", ")}) as ${statement.text}`)
-        .catch((err: { code?: string }) => {
-          if (err.code !== "42P05") throw err; // already prepared in this session (by an earlier process state)
-        });
-      names.add(statement.name);
+    for (const call of calls) await prepareOnce(pglite, names, call.statement);
+    try {
+      const results = await pglite.transaction((tx) => tx.exec(batch));
+      return results.map((result) => (result.rows ?? []) as T[]);
+    } catch (err) {
+      // 26000: a statement was deallocated (DISCARD ALL or DEALLOCATE through the admin socket).
+      if ((err as { code?: string }).code !== "26000" || attempt > 0) throw err;
+      names.clear();
     }
+  }
+}
+
+/** Runs `statement` with `values` and returns its rows. */
+export async function runPrepared<T>(
+  store: Store,
+  statement: PreparedStatement,
+  values: readonly PreparedValue[],
+): Promise<T[]> {
+  checkArity(statement, values);
+  const pglite = store.pglite;
+  if (store.kind !== "pglite" || !pglite) {
+    const chunks = chunksOf(statement);
+    // Rebuilt as a drizzle query with the same parameters: postgres.js prepares it (its default).
+    const query = sql.join(
+      chunks.map((chunk, i) => (i % 2 === 0 ? sql.raw(chunk) : sql`${values[Number(chunk) - 1] ?? null}`)),
+    );
+    return rowsOf<T>(await store.db.execute(query));
+  }
+  const names = await preparedNames(pglite);
+  const execute = executeText(statement, values);
+  for (let attempt = 0; ; attempt++) {
+    await prepareOnce(pglite, names, statement);
     try {
       // The simple protocol: one message instead of the extended protocol's five (EXECUTE takes no parameters).
       return ((await pglite.exec(execute))[0]?.rows ?? []) as T[];

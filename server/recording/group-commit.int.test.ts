@@ -1,0 +1,177 @@
+// Group commit on both stores (the embedded PGlite and a real PostgreSQL): concurrent appends share transactions
+// and every one of them is stored, in its place in its session's hash chain, each chain verifying; a write alone
+// goes alone; a write that cannot be stored fails alone while the others of its batch are kept; a refused resume in
+// a batch is refused to its caller only.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Principal } from "@/server/auth/principal";
+import { type PostgresServer, startPostgres } from "@/test/harness/postgres";
+
+const owner = {
+  id: "user-1",
+  kind: "person",
+  email: "owner@example.com",
+  groups: [],
+} as unknown as Principal;
+const other = {
+  id: "user-2",
+  kind: "person",
+  email: "other@example.com",
+  groups: [],
+} as unknown as Principal;
+const connection = { id: "conn-1", name: "shop" };
+
+let dataDir: string;
+let pg: PostgresServer | undefined;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-group-commit-"));
+  delete process.env.DATABASE_URL;
+  process.env.DATA_DIR = dataDir;
+});
+
+afterAll(async () => {
+  const { getStore } = await import("@/db/store");
+  await (await getStore()).close();
+  await pg?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const stores: [string, () => Promise<void>][] = [
+  [
+    "the embedded PGlite store",
+    async () => {
+      const { installStore, openStore } = await import("@/db/store");
+      installStore(await openStore({ dataDir }));
+    },
+  ],
+  [
+    "an external PostgreSQL store",
+    async () => {
+      const { getStore, installStore, openStore } = await import("@/db/store");
+      await (await getStore()).close();
+      pg = await startPostgres();
+      installStore(await openStore({ databaseUrl: pg.url, dataDir }));
+    },
+  ],
+];
+
+describe.each(stores)("group commit on %s", (_name, open) => {
+  beforeAll(open, 120_000);
+
+  it("stores every one of many concurrent appends, in call order per session, sharing commits, each chain verifying", async () => {
+    const { appendSessionEvent, getSessionWithEvents, groupCommitStats, startSessionWithEvent } =
+      await import("./index");
+    const { verifySession } = await import("@/server/integrity");
+    const SESSIONS = 6;
+    const EACH = 30;
+    const started = await Promise.all(
+      Array.from({ length: SESSIONS }, (_, s) =>
+        startSessionWithEvent(owner, connection, "sql", "api", {
+          type: "statement",
+          data: { input: `select ${s}`, i: 0 },
+          counters: { statements: 1, allowed: 1 },
+        }),
+      ),
+    );
+    const before = groupCommitStats();
+    // Fired without waiting: the appends of all sessions interleave, as concurrent requests' do.
+    const appends: Promise<number>[] = [];
+    for (let i = 1; i <= EACH; i++)
+      for (const { sessionId } of started)
+        appends.push(
+          appendSessionEvent(sessionId, "result", { i, rows: [[`it's ${i}`]] }, { maskedFields: 1 }),
+        );
+    const ids = await Promise.all(appends);
+    expect(new Set(ids).size).toBe(SESSIONS * EACH);
+    const after = groupCommitStats();
+    expect(after.writes - before.writes).toBe(SESSIONS * EACH);
+    // Fewer commits than writes: they were grouped.
+    expect(after.commits - before.commits).toBeLessThan(SESSIONS * EACH);
+    expect(after.largest).toBeGreaterThan(1);
+
+    for (const { sessionId } of started) {
+      const recorded = await getSessionWithEvents(sessionId);
+      expect(recorded?.events.map((e) => [e.seq, e.data.i])).toEqual(
+        Array.from({ length: EACH + 1 }, (_, i) => [i + 1, i]),
+      );
+      expect(recorded?.session).toMatchObject({ eventSeq: EACH + 1, maskedFields: EACH, statements: 1 });
+      expect(await verifySession(sessionId)).toMatchObject({ ok: true, events: EACH + 1 });
+    }
+  });
+
+  it("commits a write that finds the store idle alone, in one commit of its own", async () => {
+    const { appendSessionEvent, groupCommitStats, startSessionWithEvent } = await import("./index");
+    const { sessionId } = await startSessionWithEvent(owner, connection, "sql", "api", {
+      type: "statement",
+      data: { input: "select 1" },
+    });
+    const before = groupCommitStats();
+    await appendSessionEvent(sessionId, "result", { rowCount: 1 });
+    const after = groupCommitStats();
+    expect([after.commits - before.commits, after.writes - before.writes]).toEqual([1, 1]);
+  });
+
+  it("fails only the write that cannot be stored; the others of its batch are kept and the chain verifies", async () => {
+    const { appendSessionEvent, getSessionWithEvents, startSessionWithEvent } = await import("./index");
+    const { verifySession } = await import("@/server/integrity");
+    const { sessionId } = await startSessionWithEvent(owner, connection, "sql", "api", {
+      type: "statement",
+      data: { input: "select 1", i: 0 },
+    });
+    const outcomes = await Promise.allSettled(
+      [1, 2, 3, 4, 5, 6].map((i) =>
+        appendSessionEvent(
+          sessionId,
+          "result",
+          // jsonb refuses a NUL character: this event cannot be stored on either store.
+          i === 3 ? { i, rows: [["a\u0000b"]] } : { i },
+        ),
+      ),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+    ]);
+    const recorded = await getSessionWithEvents(sessionId);
+    expect(recorded?.events.map((e) => [e.seq, e.data.i])).toEqual([
+      [1, 0],
+      [2, 1],
+      [3, 2],
+      [4, 4],
+      [5, 5],
+      [6, 6],
+    ]);
+    expect(await verifySession(sessionId)).toMatchObject({ ok: true, events: 6 });
+  });
+
+  it("refuses a foreign resume inside a batch to its caller alone", async () => {
+    const { appendSessionEvent, getSessionWithEvents, startSessionWithEvent } = await import("./index");
+    const { sessionId } = await startSessionWithEvent(owner, connection, "sql", "api", {
+      type: "statement",
+      data: { input: "select 1" },
+    });
+    const resume = (principal: Principal) =>
+      appendSessionEvent(
+        sessionId,
+        "statement",
+        { input: "select 2" },
+        { statements: 1 },
+        {
+          principal,
+          connectionId: connection.id,
+        },
+      );
+    const outcomes = await Promise.allSettled([resume(owner), resume(other), resume(owner)]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(outcomes[1]).toMatchObject({ reason: { status: 404 } });
+    const recorded = await getSessionWithEvents(sessionId);
+    expect(recorded?.session).toMatchObject({ eventSeq: 3, statements: 2 });
+  });
+});
