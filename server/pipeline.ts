@@ -7,8 +7,8 @@
  */
 import "server-only";
 import { createReview } from "@/server/approvals";
-import type { Principal } from "@/server/auth/principal";
 import { learnFromResults } from "@/server/classification";
+import { getSettings } from "@/server/config";
 import { type ConnectionView, getConnectionForUse } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import type { StageTimer } from "@/server/http/server-timing";
@@ -48,6 +48,7 @@ import {
   type PolicyRule,
   trimSqlWhitespace,
 } from "@/server/policy";
+import type { Principal } from "@/server/principal";
 import {
   appendSessionEvent,
   resumeSession,
@@ -68,10 +69,10 @@ import {
 import { beginRun } from "@/server/targets/runs";
 
 export const LIMITS = {
-  maxInputBytes: Number(process.env.MAX_STATEMENT_BYTES ?? 256 * 1024),
-  defaultRowLimit: Number(process.env.ROW_LIMIT ?? 10_000),
-  maxRowLimit: Number(process.env.MAX_ROW_LIMIT ?? 1_000_000),
-  recordedRows: Number(process.env.RECORDED_RESULT_ROWS ?? 1000),
+  maxInputBytes: getSettings().sql.maxInputBytes,
+  defaultRowLimit: getSettings().sql.defaultRowLimit,
+  maxRowLimit: getSettings().sql.maxRowLimit,
+  recordedRows: getSettings().sql.recordedRows,
 };
 
 export interface SqlRequest {

@@ -7,13 +7,7 @@
 // there, and playing fetches the next chunk ahead of time. The recording holds masked output only.
 import type { Terminal } from "@xterm/xterm";
 import { useCallback, useEffect, useRef, useState } from "react";
-import type {
-  MarkerKind,
-  ReplayChunk,
-  ReplayEvent,
-  ReplayTimeline,
-  SearchHit,
-} from "@/server/terminal/replay";
+import type { MarkerKind, ReplayChunk, ReplayEvent, ReplayTimeline, SearchHit } from "@/server/terminal";
 import { formatClock, parseClock } from "./format";
 import { advanceClock, countDue } from "./replay-clock";
 

@@ -12,8 +12,8 @@ import type { AccessReviewCampaign, AccessReviewItem } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { notifyWebhookEvent } from "@/server/approvals";
 import { recordAuditEvent } from "@/server/audit";
-import { actorOf, hasPermission, type Principal } from "@/server/auth/principal";
 import { badRequest, GatewayError, notFound } from "@/server/errors";
+import { actorOf, hasPermission, type Principal } from "@/server/principal";
 import { endLiveTerminal, listLiveTerminals } from "@/server/terminal";
 import {
   type AccessPath,

@@ -11,8 +11,8 @@ import { z } from "zod";
 import { type AccessGrant, accessGrants, connections, users } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { recordAuditEvent } from "@/server/audit";
-import { actorOf, hasPermission, type Principal } from "@/server/auth/principal";
 import { GatewayError, notFound } from "@/server/errors";
+import { actorOf, hasPermission, type Principal } from "@/server/principal";
 import { signalReviewsChanged } from "./signals";
 
 export const requestGrantSchema = z.strictObject({

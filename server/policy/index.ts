@@ -9,7 +9,7 @@ export { type CatalogQuery, catalogFor, forgetCatalog, type TargetCatalog } from
 export { classifiedAsWrite, classifySql } from "./classify-statement";
 export { defaultRules, evaluateRules } from "./evaluate-rules";
 export { trimSqlWhitespace } from "./parser";
-export { type RuleInput, ruleInputSchema } from "./rule-schema";
+export { approverFields, type RuleInput, ruleInputSchema } from "./rule-schema";
 export { createRule, deleteRule, listRules, loadRules, type RuleView, updateRule } from "./rules-store";
 export {
   CLASS_SEVERITY,

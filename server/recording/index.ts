@@ -9,9 +9,9 @@ import { and, desc, eq, gt, inArray, isNull, lte, or } from "drizzle-orm";
 import { type PreparedStatement, runPrepared } from "@/db/prepared";
 import { type SessionEvent, sessionEvents, sessions } from "@/db/schema";
 import { getDb, getStore } from "@/db/store";
-import { hasPermission, type Principal } from "@/server/auth/principal";
 import { GatewayError, notFound } from "@/server/errors";
 import { chainHash, chainHashSqlText, sessionEventDigest } from "@/server/integrity";
+import { hasPermission, type Principal } from "@/server/principal";
 
 export interface SessionTarget {
   id: string;
@@ -347,9 +347,9 @@ export async function* readSessionEvents(
   }
 }
 
-export { deleteExpiredSessions, type RetentionRun, startRetentionJob } from "./retention";
 export {
   escapeLike,
+  parseFilterTime,
   parseSessionFilters,
   querySessions,
   SESSION_PAGE_SIZE,

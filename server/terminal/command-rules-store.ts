@@ -10,10 +10,10 @@ import { z } from "zod";
 import { type CommandRuleRow, commandRules, connections } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
-import { resolveGroupIds } from "@/server/auth/users";
+import { resolveGroupIds } from "@/server/auth";
 import { connectionIdByName } from "@/server/connections";
 import { notFound } from "@/server/errors";
-import { approverFields } from "@/server/policy/rule-schema";
+import { approverFields } from "@/server/policy";
 import type { CommandRule } from "./command-policy";
 
 export const commandRuleInputSchema = z

@@ -8,8 +8,8 @@
  */
 import "server-only";
 import type { WebSocket } from "ws";
-import { hasPermission } from "@/server/auth/principal";
 import { GatewayError } from "@/server/errors";
+import { hasPermission } from "@/server/principal";
 import { registerSocketHandler } from "@/server/realtime";
 import { type TerminalClient, TerminalSession } from "./terminal-session";
 

@@ -24,7 +24,6 @@ import {
   reviewSignals,
   TERMINAL_CHANNEL,
 } from "@/server/approvals";
-import type { Principal } from "@/server/auth/principal";
 import {
   type ConnectionView,
   getConnectionForUse,
@@ -35,6 +34,7 @@ import { GatewayError } from "@/server/errors";
 import { createStreamMasker, type MaskingConfig, maskText, type StreamMasker } from "@/server/masking";
 import { maskingConfigFor } from "@/server/masking-config";
 import { DECISION_SEVERITY } from "@/server/policy";
+import type { Principal } from "@/server/principal";
 import { appendSessionEvent, endSession, startSession } from "@/server/recording";
 import { type CommandDecision, evaluateCommandLine, isIncompleteLine } from "./command-policy";
 import { loadCommandRules } from "./command-rules-store";

@@ -1,5 +1,4 @@
-import { decideGrant } from "@/server/approvals";
-import { decisionSchema } from "@/server/approvals/schema";
+import { decideGrant, decisionSchema } from "@/server/approvals";
 import { withAuth } from "@/server/http/route";
 
 export const POST = withAuth(
