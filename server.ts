@@ -17,15 +17,15 @@ async function main() {
   const config = getConfig();
   process.env.NEXTAUTH_URL ??= config.publicUrl;
   const app = next({ dev, hostname: "localhost", port: config.port });
-  // Server modules are loaded after Next.js has set up its request context (AsyncLocalStorage).
+  // Server modules are loaded once Next.js has set up its request context (AsyncLocalStorage), after
+  // prepare(): they reach server/auth, whose surface includes next-auth and next/headers.
+  await app.prepare();
   const { startGateway } = await import("@/server/bootstrap");
   const { handleUpgrade } = await import("@/server/realtime");
   await import("@/server/terminal/socket"); // registers /ws/terminal
   const started = await startGateway();
-  await app.prepare();
   const handle = app.getRequestHandler();
-  // The PostgreSQL wire listener (PG_LISTEN_PORT), next to HTTP in this process (server/listeners),
-  // started after prepare() like the route modules: it reaches server/auth, which imports next-auth.
+  // The PostgreSQL wire listener (PG_LISTEN_PORT), next to HTTP in this process (server/listeners).
   const { startPgListener } = await import("@/server/listeners");
   const pgListener =
     config.pgListen &&

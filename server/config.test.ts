@@ -1,7 +1,7 @@
 // The one configuration schema: each variable's defaults and accepted values, and for each malformed value a
 // start-up error that names the variable and the form it accepts (and never echoes a secret).
-import { describe, expect, it } from "vitest";
-import { CONFIG_VARIABLES, ConfigError, parseEnvironment, type Settings } from "./config";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { CONFIG_VARIABLES, ConfigError, getSettings, parseEnvironment, type Settings } from "./config";
 
 describe("defaults", () => {
   it("reads an empty environment as the documented defaults", () => {
@@ -226,5 +226,22 @@ describe("the variables", () => {
     const table = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("## Concepts"));
     const missing = CONFIG_VARIABLES.filter((name) => !table.includes(`\`${name}\``));
     expect(missing).toEqual([]);
+  });
+});
+
+describe("the process's settings", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("are parsed once, and again when a variable changed (a malformed change throws at the next read)", () => {
+    vi.stubEnv("ROW_LIMIT", "500");
+    const first = getSettings();
+    expect(first.sql.defaultRowLimit).toBe(500);
+    expect(getSettings()).toBe(first);
+    vi.stubEnv("ROW_LIMIT", "600");
+    expect(getSettings().sql.defaultRowLimit).toBe(600);
+    vi.stubEnv("ROW_LIMIT", "10k");
+    expect(() => getSettings()).toThrow('ROW_LIMIT must be a whole number of at least 1 (got "10k")');
   });
 });
