@@ -4,7 +4,7 @@
  */
 import { createServer } from "node:http";
 import next from "next";
-import { getConfig } from "@/server/config";
+import { ConfigError, getConfig } from "@/server/config";
 import { keepLoggingSafe } from "@/server/log-streams";
 
 const dev = process.argv.includes("--dev");
@@ -17,15 +17,15 @@ async function main() {
   const config = getConfig();
   process.env.NEXTAUTH_URL ??= config.publicUrl;
   const app = next({ dev, hostname: "localhost", port: config.port });
-  // Server modules are loaded after Next.js has set up its request context (AsyncLocalStorage).
+  // Server modules are loaded once Next.js has set up its request context (AsyncLocalStorage), after
+  // prepare(): they reach server/auth, whose surface includes next-auth and next/headers.
+  await app.prepare();
   const { startGateway } = await import("@/server/bootstrap");
   const { handleUpgrade } = await import("@/server/realtime");
   await import("@/server/terminal/socket"); // registers /ws/terminal
   const started = await startGateway();
-  await app.prepare();
   const handle = app.getRequestHandler();
-  // The PostgreSQL wire listener (PG_LISTEN_PORT), next to HTTP in this process (server/listeners),
-  // started after prepare() like the route modules: it reaches server/auth, which imports next-auth.
+  // The PostgreSQL wire listener (PG_LISTEN_PORT), next to HTTP in this process (server/listeners).
   const { startPgListener } = await import("@/server/listeners");
   const pgListener =
     config.pgListen &&
@@ -44,13 +44,12 @@ async function main() {
   const exec = await import("@/app/api/v1/connections/[name]/exec/route");
   const check = await import("@/app/api/v1/connections/[name]/check/route");
   // DATA_PATH_DISPATCH=off sends these through Next as well (to compare, or to rule the dispatch out).
-  const dataRoutes =
-    process.env.DATA_PATH_DISPATCH === "off"
-      ? []
-      : [
-          { method: "POST", pattern: /^\/api\/v1\/connections\/(?<name>[^/]+)\/exec$/, handler: exec.POST },
-          { method: "POST", pattern: /^\/api\/v1\/connections\/(?<name>[^/]+)\/check$/, handler: check.POST },
-        ];
+  const dataRoutes = config.dataPathDispatch
+    ? [
+        { method: "POST", pattern: /^\/api\/v1\/connections\/(?<name>[^/]+)\/exec$/, handler: exec.POST },
+        { method: "POST", pattern: /^\/api\/v1\/connections\/(?<name>[^/]+)\/check$/, handler: check.POST },
+      ]
+    : [];
   const server = createServer((req, res) => {
     // Every reply carries the security headers; every handler sees the client's address as worked out here.
     applySecurityHeaders(res, headers);
@@ -74,7 +73,7 @@ async function main() {
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(config.port, process.env.HOST ?? "0.0.0.0", resolve);
+    server.listen(config.port, config.host, resolve);
   });
 
   console.log(`\nPortcullis is running at ${config.publicUrl}`);
@@ -108,6 +107,8 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error("[portcullis] failed to start:", err);
+  // A malformed variable is the operator's to fix: its message says which and how, a stack would bury it.
+  if (err instanceof ConfigError) console.error(`[portcullis] failed to start: ${err.message}`);
+  else console.error("[portcullis] failed to start:", err);
   process.exit(1);
 });

@@ -43,7 +43,7 @@ const { Recorder } = await import("@/server/terminal/recorder");
 const { keyframeCapturer, isParserIdle } = await import("@/server/terminal/keyframes");
 const { replayAt, replayTimeline, screenEventsAfter } = await import("@/server/terminal/replay");
 const { getStore } = await import("@/db/store");
-type Principal = import("@/server/auth/principal").Principal;
+type Principal = import("@/server/principal").Principal;
 
 const auditor: Principal = {
   id: "bench-auditor",

@@ -28,7 +28,7 @@ else delete process.env.DATABASE_URL;
 
 const { getDb, getStore } = await import("@/db/store");
 const { parseSessionFilters, querySessions } = await import("@/server/recording");
-type Principal = import("@/server/auth/principal").Principal;
+type Principal = import("@/server/principal").Principal;
 
 const person = (id: string, role: Principal["role"]): Principal => ({
   id,

@@ -9,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PgliteDatabase } from "drizzle-orm/pglite";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import { getSettings } from "@/server/config";
 import * as schema from "./schema";
 
 export type Db = PostgresJsDatabase<typeof schema>;
@@ -25,8 +26,8 @@ const STORE = Symbol.for("portcullis.store");
 type Holder = { [STORE]?: Promise<Store> };
 
 export function migrationsFolder(): string {
-  const fromEnv = process.env.PORTCULLIS_MIGRATIONS;
-  if (fromEnv) return fromEnv;
+  const configured = getSettings().migrationsFolder;
+  if (configured) return configured;
   // The Next.js bundle relocates this file; the working directory is the project root in every mode.
   const here = path.dirname(fileURLToPath(import.meta.url));
   return here.includes(".next") ? path.resolve("db/migrations") : path.join(here, "migrations");

@@ -48,7 +48,7 @@ import {
   verifyEvidenceBundle,
   verifySession,
 } from "@/server/integrity";
-import { deleteExpiredSessions } from "@/server/recording";
+import { deleteExpiredSessions } from "@/server/retention";
 
 const actor = { id: null, label: "admin-cli" };
 
@@ -264,7 +264,7 @@ async function main(argv: string[]) {
         break;
       }
       case "connection list": {
-        const { listAllConnections } = await import("@/server/connections/service");
+        const { listAllConnections } = await import("@/server/connections");
         for (const c of await listAllConnections()) {
           console.log(
             `${c.name}\t${c.kind}\t${c.host}:${c.port}${c.database ? `/${c.database}` : ""}\t${c.groups.join(",")}`,

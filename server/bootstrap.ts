@@ -9,17 +9,16 @@ import path from "node:path";
 import { getStore } from "@/db/store";
 import { startCampaignReminders } from "@/server/access-review";
 import { startReviewSignals, stopReviewSignals } from "@/server/approvals";
-import { SYSTEM_ACTOR } from "@/server/audit";
-import { startAuditCheckpoints } from "@/server/audit/checkpoint";
-import { countPeople, createUser } from "@/server/auth/users";
+import { SYSTEM_ACTOR, startAuditCheckpoints } from "@/server/audit";
+import { countPeople, createUser } from "@/server/auth";
 import { startClassificationScans } from "@/server/classification";
 import { getConfig } from "@/server/config";
 import { registerDemoConnection, startDemoTarget } from "@/server/demo/demo-target";
 import { wireGateway } from "@/server/gateway";
 import { registerSqlChannel } from "@/server/pipeline";
-import { startRetentionJob } from "@/server/recording";
+import { startRetentionJob } from "@/server/retention";
 import { registerTerminalChannel, startTerminalSweep, stopTerminalSignals } from "@/server/terminal";
-import { startWebhookDelivery } from "@/server/webhooks";
+import { notifyWebhookEvent, startWebhookDelivery } from "@/server/webhooks";
 
 export interface Started {
   demoPort?: number;
@@ -55,7 +54,7 @@ export async function startGateway(): Promise<Started> {
     startRetentionJob(),
     // Webhook deliveries owed before a restart are sent first; then new ones as they come.
     startWebhookDelivery(),
-    startAuditCheckpoints(),
+    startAuditCheckpoints(notifyWebhookEvent),
     startCampaignReminders(),
     // Connections are sampled for sensitive columns in the background (CLASSIFICATION_SCAN_INTERVAL_MINUTES).
     startClassificationScans(),

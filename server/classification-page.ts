@@ -5,12 +5,12 @@
  * masking-config). Not responsible for permissions (routes and pages check policies:manage).
  */
 import "server-only";
-import type { Principal } from "@/server/auth/principal";
 import { type ClassificationOverview, getClassificationOverview } from "@/server/classification";
 import { type ConnectionView, getConnectionForUse } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import type { ColumnRule } from "@/server/masking";
 import { getMaskingSettings } from "@/server/masking-config";
+import type { Principal } from "@/server/principal";
 
 export interface ClassificationPage extends ClassificationOverview {
   connection: string;

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Principal } from "@/server/principal";
 import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
-import type { Principal } from "./auth/principal";
 import type { SqlOutcome } from "./pipeline";
 
 let pg: PostgresServer;

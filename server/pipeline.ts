@@ -12,8 +12,8 @@
  */
 import "server-only";
 import { hashInput, registerApprovedRunner } from "@/server/approvals";
-import type { Principal } from "@/server/auth/principal";
 import { learnFromResults } from "@/server/classification";
+import { getSettings } from "@/server/config";
 import type { ConnectionView } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import { type GatewayCore, gatewayCore } from "@/server/gateway";
@@ -52,6 +52,7 @@ import {
   type PolicyRule,
   trimSqlWhitespace,
 } from "@/server/policy";
+import type { Principal } from "@/server/principal";
 import type { SessionCounters } from "@/server/recording";
 import { escapeUnstorable, unstorableTextProblem } from "@/server/storable-text";
 import { readableColumnsOf } from "@/server/targets/catalog";
@@ -66,10 +67,10 @@ import {
 import { beginRun } from "@/server/targets/runs";
 
 export const LIMITS = {
-  maxInputBytes: Number(process.env.MAX_STATEMENT_BYTES ?? 256 * 1024),
-  defaultRowLimit: Number(process.env.ROW_LIMIT ?? 10_000),
-  maxRowLimit: Number(process.env.MAX_ROW_LIMIT ?? 1_000_000),
-  recordedRows: Number(process.env.RECORDED_RESULT_ROWS ?? 1000),
+  maxInputBytes: getSettings().sql.maxInputBytes,
+  defaultRowLimit: getSettings().sql.defaultRowLimit,
+  maxRowLimit: getSettings().sql.maxRowLimit,
+  recordedRows: getSettings().sql.recordedRows,
 };
 
 export interface SqlRequest {

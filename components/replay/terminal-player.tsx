@@ -8,7 +8,7 @@
 import type { Terminal } from "@xterm/xterm";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { type ReplayEvent, sessionsApi } from "@/lib/api";
-import type { MarkerKind, ReplayTimeline } from "@/server/terminal/replay";
+import type { MarkerKind, ReplayTimeline } from "@/server/terminal";
 import { formatClock, parseClock } from "./format";
 import { advanceClock, countDue } from "./replay-clock";
 

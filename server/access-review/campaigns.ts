@@ -10,8 +10,8 @@ import { randomUUID } from "node:crypto";
 import type { AccessReviewCampaign, AccessReviewItem } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { recordAuditEvent } from "@/server/audit";
-import { actorOf, hasPermission, type Principal } from "@/server/auth/principal";
 import { badRequest, GatewayError, notFound } from "@/server/errors";
+import { actorOf, hasPermission, type Principal } from "@/server/principal";
 import {
   type AccessPath,
   type MatrixRow,

@@ -5,8 +5,8 @@
  */
 import "server-only";
 import { getDb } from "@/db/store";
-import type { Principal } from "@/server/auth/principal";
 import { badRequest } from "@/server/errors";
+import type { Principal } from "@/server/principal";
 import { matrixToCsv } from "./evidence";
 import { queryMatrix } from "./matrix";
 import { assertAuditor } from "./permissions";

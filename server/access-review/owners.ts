@@ -6,8 +6,8 @@
 import "server-only";
 import { getDb } from "@/db/store";
 import { recordAuditEvent } from "@/server/audit";
-import { actorOf, type Principal } from "@/server/auth/principal";
 import { badRequest, notFound } from "@/server/errors";
+import { actorOf, type Principal } from "@/server/principal";
 import { assertAdmin } from "./permissions";
 import { connectionOwners, connectionsByNames, groupsByNames, setConnectionOwnerRow } from "./store";
 

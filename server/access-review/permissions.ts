@@ -5,8 +5,8 @@
  */
 import "server-only";
 import type { AccessReviewItem } from "@/db/schema";
-import { hasPermission, type Principal } from "@/server/auth/principal";
 import { GatewayError } from "@/server/errors";
+import { hasPermission, type Principal } from "@/server/principal";
 
 export function isAdmin(principal: Principal): boolean {
   return principal.kind === "person" && hasPermission(principal, "users:manage");

@@ -9,8 +9,8 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Principal } from "@/server/principal";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
-import type { Principal } from "../auth/principal";
 
 let gateway: GatewayFixture;
 let storeUrl: string;

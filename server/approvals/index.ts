@@ -4,7 +4,7 @@
  */
 import "server-only";
 
-export { type ApprovalSettings, approversFor } from "./approvers";
+export { type ApprovalSettings, approvalSettings, approversFor } from "./approvers";
 export {
   cancelReview,
   countInbox,
@@ -21,5 +21,5 @@ export {
   readReview,
 } from "./reviews";
 export { type ApprovedRunner, registerApprovedRunner } from "./runners";
-export { parseReviewFilters, type ReviewFilters, reviewFiltersSchema } from "./schema";
+export { decisionSchema, parseReviewFilters, type ReviewFilters, reviewFiltersSchema } from "./schema";
 export { reviewSignals, signalReviewsChanged, startReviewSignals, stopReviewSignals } from "./signals";

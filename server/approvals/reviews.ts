@@ -13,9 +13,10 @@ import { and, desc, eq, gte, ilike, lt, ne, type SQL, sql } from "drizzle-orm";
 import { connections, type Review, reviews, sessionEvents } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { recordAuditEvent } from "@/server/audit";
-import { actorOf, hasPermission, type Principal } from "@/server/auth/principal";
-import { loadPrincipal } from "@/server/auth/users";
+import { loadPrincipal } from "@/server/auth";
+import { getSettings } from "@/server/config";
 import { GatewayError, notFound } from "@/server/errors";
+import { actorOf, hasPermission, type Principal } from "@/server/principal";
 import { appendSessionEvent, escapeLike } from "@/server/recording";
 import { notifyReviewEvent } from "@/server/webhooks";
 import { approvalSettings, approversFor } from "./approvers";
@@ -25,7 +26,7 @@ import { signalReviewsChanged } from "./signals";
 
 export type { Review };
 
-export const REVIEW_TTL_MS = Number(process.env.REVIEW_TTL_MINUTES ?? 60) * 60_000;
+export const REVIEW_TTL_MS = getSettings().reviewTtlMs;
 
 export function hashInput(input: string): string {
   return createHash("sha256").update(input, "utf8").digest("hex");

@@ -8,7 +8,7 @@
  */
 import "server-only";
 import type { Review } from "@/db/schema";
-import type { Principal } from "@/server/auth/principal";
+import type { Principal } from "@/server/principal";
 import { processSingleton } from "@/server/singleton";
 
 /**

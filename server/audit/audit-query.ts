@@ -9,7 +9,7 @@ import { z } from "zod";
 import { type AuditEvent, auditEvents } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { filterText } from "@/server/http/filter-text";
-import { escapeLike, parseFilterTime } from "@/server/recording/sessions-query";
+import { escapeLike, parseFilterTime } from "@/server/recording";
 
 export const AUDIT_PAGE_SIZE = 50;
 /** The most rows one export holds; narrow the filters for more. */

@@ -8,7 +8,6 @@ import "server-only";
 import { eq } from "drizzle-orm";
 import { reviews } from "@/db/schema";
 import { getDb } from "@/db/store";
-import type { Principal } from "@/server/auth/principal";
 import { notFound } from "@/server/errors";
 import { chunked, indentedJson, indentedJsonArray } from "@/server/http/file-pieces";
 import {
@@ -18,6 +17,7 @@ import {
   verifyAuditLog,
   verifySession,
 } from "@/server/integrity";
+import type { Principal } from "@/server/principal";
 import { readSessionEvents, visibleSession } from "@/server/recording";
 import { listSessionAuditEvents } from "./audit-query";
 

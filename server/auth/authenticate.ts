@@ -5,8 +5,8 @@
 import "server-only";
 import { getToken } from "next-auth/jwt";
 import { getConfig } from "@/server/config";
+import type { Principal } from "@/server/principal";
 import { storeCache } from "@/server/store-cache";
-import type { Principal } from "./principal";
 import { principalFromToken } from "./tokens";
 import { loadPrincipalWithEpoch } from "./users";
 

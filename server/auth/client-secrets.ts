@@ -11,8 +11,9 @@ import { and, asc, eq, isNull, lt } from "drizzle-orm";
 import { apiTokens, clientSecrets } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
+import { getSettings } from "@/server/config";
 import { notFound } from "@/server/errors";
-import { isPermission, type Permission, permissionsOf } from "./principal";
+import { isPermission, type Permission, permissionsOf } from "@/server/principal";
 import { findUserById } from "./store";
 import { ACCESS_TOKEN_PREFIX, findServiceAccount, hashToken, listedColumns, newSecret } from "./tokens";
 
@@ -20,8 +21,7 @@ const SECRET_PREFIX = "pcs_";
 
 /** Seconds an access token lives: OAUTH_ACCESS_TOKEN_TTL_SECONDS, default 15 minutes, read on every mint. */
 export function accessTokenLifetimeSeconds(): number {
-  const value = Number(process.env.OAUTH_ACCESS_TOKEN_TTL_SECONDS ?? 900);
-  return Number.isFinite(value) && value > 0 ? Math.min(Math.floor(value) || 1, 86_400) : 900;
+  return getSettings().oauthAccessTokenTtlSeconds;
 }
 
 export async function createClientSecret(

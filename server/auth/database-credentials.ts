@@ -18,10 +18,10 @@ import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
 import { getConfig } from "@/server/config";
 import { badRequest, conflict, notFound } from "@/server/errors";
+import { actorOf, type Principal } from "@/server/principal";
 import { processSingleton } from "@/server/singleton";
 import { storeCache } from "@/server/store-cache";
 import { notifyOnStore } from "@/server/store-listen";
-import { actorOf, type Principal } from "./principal";
 
 /** Signals to the native listeners of every replica: end the sessions of a credential, or one session. */
 export const NATIVE_END_CHANNEL = "portcullis_native_end";

@@ -1,6 +1,15 @@
 /** Identity: sessions, local and single sign-on accounts, groups, service accounts and API tokens. */
 import "server-only";
 
+export {
+  actorOf,
+  hasPermission,
+  PERMISSIONS,
+  type Permission,
+  type Principal,
+  type Role,
+  rateLimitKey,
+} from "@/server/principal";
 export { principalFromCookieHeader, principalFromRequest } from "./authenticate";
 export {
   accessTokenLifetimeSeconds,
@@ -40,15 +49,6 @@ export {
 } from "./directory";
 export { getAuthOptions } from "./next-auth";
 export { handleTokenRequest } from "./oauth";
-export {
-  actorOf,
-  hasPermission,
-  PERMISSIONS,
-  type Permission,
-  type Principal,
-  type Role,
-  rateLimitKey,
-} from "./principal";
 export { currentPrincipal, requirePrincipal } from "./require";
 export {
   handleSamlAnswer,
@@ -62,16 +62,21 @@ export {
   createGroupSchema,
   createServiceAccountSchema,
   createUserSchema,
+  emailSchema,
   groupMemberSchema,
+  groupNameSchema,
   issueTokenSchema,
+  passwordSchema,
   rotateTokenSchema,
   tokenRequestSchema,
   updateUserSchema,
 } from "./schema";
 export { endSessions } from "./sessions";
+export { findGroupsByName } from "./store";
 export { createServiceAccount, issueToken, principalFromToken, revokeToken, rotateToken } from "./tokens";
 export {
   addGroupMember,
+  countPeople,
   createGroup,
   createUser,
   deleteGroup,

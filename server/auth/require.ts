@@ -2,9 +2,9 @@
 import "server-only";
 import { cookies } from "next/headers";
 import { forbidden, redirect } from "next/navigation";
+import { hasPermission, type Permission, type Principal } from "@/server/principal";
 import { principalFromCookieHeader } from "./authenticate";
 import { isSetupNeeded } from "./directory";
-import { hasPermission, type Permission, type Principal } from "./principal";
 
 /** The signed-in person for a server component, or null. */
 export async function currentPrincipal(): Promise<Principal | null> {

@@ -9,9 +9,9 @@ import { groupMembers, groups, users } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
 import { badRequest, conflict, notFound } from "@/server/errors";
+import type { Principal } from "@/server/principal";
 import { invalidateStoreCaches } from "@/server/store-cache";
 import { hashPassword, verifyPassword } from "./passwords";
-import type { Principal } from "./principal";
 import {
   type CreateGroupInput,
   type CreateUserInput,

@@ -7,8 +7,8 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RouteServer, startRouteServer } from "@/server/http/route-server.fixture";
+import type { Principal } from "@/server/principal";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
-import type { Principal } from "../auth/principal";
 
 const CARDS = [
   "4111 1111 1111 1111",

@@ -10,6 +10,7 @@ export {
   deleteConnection,
   getConnectionById,
   getConnectionForUse,
+  listAllConnections,
   listConnections,
   openConnectionSecret,
   pinHostKey,

@@ -1,6 +1,6 @@
 /** Request shapes for connections, shared by the API, the console's forms and the admin command line. */
 import { z } from "zod";
-import { groupNameSchema } from "@/server/auth/schema";
+import { groupNameSchema } from "@/server/auth";
 
 export const connectionNameSchema = z
   .string()

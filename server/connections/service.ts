@@ -7,13 +7,14 @@ import { randomUUID } from "node:crypto";
 import { and, eq, gt, sql } from "drizzle-orm";
 import { accessGrants, type Connection, connections } from "@/db/schema";
 import { getDb } from "@/db/store";
-import { approvalSettings } from "@/server/approvals/approvers";
+import { approvalSettings } from "@/server/approvals";
 import { type Actor, recordAuditEvent } from "@/server/audit";
-import { hasPermission, type Principal } from "@/server/auth/principal";
-import { resolveGroupIds } from "@/server/auth/users";
+import { resolveGroupIds } from "@/server/auth";
 import { getConfig } from "@/server/config";
 import { badRequest, conflict, GatewayError, notFound } from "@/server/errors";
+import { hasPermission, type Principal } from "@/server/principal";
 import { invalidateStoreCaches, storeCache } from "@/server/store-cache";
+import { openSecret, sealSecret, type TargetSecret } from "@/server/vault";
 import {
   type CreateConnectionInput,
   createConnectionSchema,
@@ -29,7 +30,6 @@ import {
   listConnectionRows,
   replaceConnectionGroups,
 } from "./store";
-import { openSecret, sealSecret, type TargetSecret } from "./vault";
 
 export interface ConnectionView {
   id: string;

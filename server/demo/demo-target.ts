@@ -11,9 +11,9 @@ import { eq } from "drizzle-orm";
 import { connections } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { SYSTEM_ACTOR } from "@/server/audit";
-import { findGroupsByName } from "@/server/auth/store";
-import { createGroup } from "@/server/auth/users";
-import { createConnection } from "@/server/connections/service";
+import { createGroup, findGroupsByName } from "@/server/auth";
+import { getSettings } from "@/server/config";
+import { createConnection } from "@/server/connections";
 
 export const DEMO_CONNECTION = "demo";
 export const DEMO_GROUP = "analysts";
@@ -24,9 +24,7 @@ export interface DemoTarget {
 }
 
 /** Starts the demo database in its own process and resolves once it listens. */
-export function startDemoTarget(
-  preferredPort = Number(process.env.DEMO_TARGET_PORT ?? 0),
-): Promise<DemoTarget> {
+export function startDemoTarget(preferredPort = getSettings().demoTargetPort): Promise<DemoTarget> {
   const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), "run-demo-target.ts");
   const child = spawn(process.execPath, ["--import", "tsx", entry, String(preferredPort)], {
     stdio: ["pipe", "pipe", "inherit"],

@@ -2,9 +2,9 @@
 // in fail-closed.int.test.ts): a part that breaks becomes a refusal naming the stage; a refusal a part gives on
 // purpose passes unchanged; a hold that cannot create its review records nothing.
 import { describe, expect, it } from "vitest";
-import type { Principal } from "@/server/auth/principal";
 import type { ConnectionView } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
+import type { Principal } from "@/server/principal";
 import { createGatewayCore, type GatewayDeps, REFUSALS } from "./core";
 
 const broken = () => Promise.reject(new Error("10.0.0.7: password authentication failed for hunter2"));

@@ -12,11 +12,11 @@
  */
 import "server-only";
 import type { ReviewRequest } from "@/server/approvals";
-import type { Principal } from "@/server/auth/principal";
 import type { ConnectionView } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import type { MaskingConfig } from "@/server/masking";
 import type { PolicyRule } from "@/server/policy";
+import type { Principal } from "@/server/principal";
 import type { SessionCounters } from "@/server/recording";
 
 export type SessionChannel = "editor" | "api" | "mcp" | "native" | "terminal";

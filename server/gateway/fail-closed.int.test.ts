@@ -5,7 +5,7 @@
 
 import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Principal } from "@/server/auth/principal";
+import type { Principal } from "@/server/principal";
 import { getFreePort } from "@/test/harness/free-port";
 import { TEST_ACTOR as actor, type GatewayFixture, startGatewayFixture } from "@/test/harness/gateway";
 import type { GatewayDeps } from "./core";

@@ -1,7 +1,7 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Principal } from "@/server/principal";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
-import type { Principal } from "../auth/principal";
 
 let gateway: GatewayFixture;
 let storeUrl: string;

@@ -12,8 +12,8 @@ import { type AccessGrant, accessGrants, connections, users } from "@/db/schema"
 import { getDb } from "@/db/store";
 import { signalReviewsChanged } from "@/server/approvals";
 import { recordAuditEvent } from "@/server/audit";
-import { actorOf, hasPermission, type Principal } from "@/server/auth/principal";
 import { GatewayError, notFound } from "@/server/errors";
+import { actorOf, hasPermission, type Principal } from "@/server/principal";
 
 export const requestGrantSchema = z.strictObject({
   connection: z.string().trim().min(1).max(200),

@@ -8,7 +8,7 @@
 import "server-only";
 import type { SessionEvent } from "@/db/schema";
 import { getReview, reviewSignals } from "@/server/approvals";
-import type { Principal } from "@/server/auth/principal";
+import type { Principal } from "@/server/principal";
 import { readSessionEvents, sessionEventPage, visibleSession } from "@/server/recording";
 import { processSingleton } from "@/server/singleton";
 

@@ -4,7 +4,7 @@
  * policies are in openapi.ts, service accounts and OAuth in openapi-identity.ts.)
  */
 import "server-only";
-import { decisionSchema } from "@/server/approvals/schema";
+import { decisionSchema } from "@/server/approvals";
 import { createGroupSchema, createUserSchema, groupMemberSchema, updateUserSchema } from "@/server/auth";
 import { classificationDecisionSchema, classificationSettingsSchema } from "@/server/classification";
 import { requestGrantSchema } from "@/server/grants";

@@ -12,7 +12,7 @@ import {
   decideItemSchema,
   setOwnerSchema,
 } from "@/server/access-review";
-import { decisionSchema } from "@/server/approvals/schema";
+import { decisionSchema } from "@/server/approvals";
 import { PERMISSIONS } from "@/server/auth";
 import { createConnectionSchema, trustHostKeySchema, updateConnectionSchema } from "@/server/connections";
 import { checkSchema, execSchema } from "@/server/pipeline-schema";

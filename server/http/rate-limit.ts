@@ -3,6 +3,7 @@
  * sessions are not limited here. A restart or a second gateway process starts with full buckets.
  */
 import "server-only";
+import { getSettings } from "@/server/config";
 import { processSingleton } from "@/server/singleton";
 
 export interface RateLimitDecision {
@@ -64,11 +65,6 @@ export function createRateLimiter(perMinute: number, now: () => number = Date.no
 
 const MAX_BUCKETS = 10_000;
 
-function perMinuteFromEnv(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
 /** One per process: the data-path dispatch (server.ts) and Next's bundle load this module separately. */
 const shared = processSingleton("tokenRateLimiters", () => ({
   requests: undefined as ReturnType<typeof createRateLimiter> | undefined,
@@ -77,12 +73,12 @@ const shared = processSingleton("tokenRateLimiters", () => ({
 
 /** The gateway-wide limiter, keyed by credential (see rateLimitKey). */
 export function takeTokenRequest(key: string): RateLimitDecision {
-  shared.requests ??= createRateLimiter(perMinuteFromEnv("RATE_LIMIT_PER_MINUTE", 600));
+  shared.requests ??= createRateLimiter(getSettings().rateLimits.requestsPerMinute);
   return shared.requests.take(key);
 }
 
 /** Failed client authentications at the token endpoint, per client id (OAUTH_FAILED_ATTEMPTS_PER_MINUTE). */
 export function failedClientAttempts() {
-  shared.failures ??= createRateLimiter(perMinuteFromEnv("OAUTH_FAILED_ATTEMPTS_PER_MINUTE", 10));
+  shared.failures ??= createRateLimiter(getSettings().rateLimits.failedClientAttemptsPerMinute);
   return shared.failures;
 }

@@ -11,8 +11,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Principal } from "@/server/principal";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
-import type { Principal } from "../auth/principal";
 
 let gateway: GatewayFixture;
 let analyst: Principal;
@@ -242,7 +242,7 @@ describe("audit checkpoints", () => {
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     const secret = "checkpoint-secret-0123456789";
     const webhooks = await import("@/server/webhooks");
-    const { sendAuditCheckpoint } = await import("@/server/audit/checkpoint");
+    const { sendAuditCheckpoint } = await import("@/server/audit");
     const { auditChainHead } = await import("@/server/integrity");
     const { recordAuditEvent } = await import("@/server/audit");
     const { webhook } = await webhooks.createWebhook(TEST_ACTOR, {
@@ -251,7 +251,7 @@ describe("audit checkpoints", () => {
       events: ["audit.checkpoint"],
     });
     try {
-      const first = await sendAuditCheckpoint();
+      const first = await sendAuditCheckpoint(webhooks.notifyWebhookEvent);
       const head = await auditChainHead();
       expect(first).toMatchObject({ seq: head.seq, hash: head.hash });
       await webhooks.settleWebhookDeliveries();
@@ -264,9 +264,9 @@ describe("audit checkpoints", () => {
       const expected = `sha256=${createHmac("sha256", secret).update(`${received[0]!.timestamp}.${received[0]!.body}`).digest("hex")}`;
       expect(received[0]!.signature).toBe(expected);
       // Nothing new in the log: nothing sent. A new event: a new checkpoint.
-      expect(await sendAuditCheckpoint()).toBeUndefined();
+      expect(await sendAuditCheckpoint(webhooks.notifyWebhookEvent)).toBeUndefined();
       await recordAuditEvent(TEST_ACTOR, "test.checkpoint", "log", {});
-      expect((await sendAuditCheckpoint())?.seq).toBe(head.seq + 1);
+      expect((await sendAuditCheckpoint(webhooks.notifyWebhookEvent))?.seq).toBe(head.seq + 1);
       await webhooks.settleWebhookDeliveries();
       expect(received).toHaveLength(2);
 
@@ -419,9 +419,8 @@ describe("evidence bundle checked on its own", () => {
 
 describe("retention", () => {
   it("deletes sessions that ended before the cutoff with their events, keeps live and recent ones, and audits", async () => {
-    const { endSession, startSession, appendSessionEvent, deleteExpiredSessions } = await import(
-      "@/server/recording"
-    );
+    const { endSession, startSession, appendSessionEvent } = await import("@/server/recording");
+    const { deleteExpiredSessions } = await import("@/server/retention");
     const conn = { id: "c-ret", name: "retained" };
     const oldEnded = await startSession(analyst, conn, "sql", "api");
     await appendSessionEvent(oldEnded, "statement", { input: "select 1", decision: "allow" });

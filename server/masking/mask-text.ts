@@ -18,8 +18,7 @@
 import "server-only";
 
 import { type CompiledConfig, compileConfig } from "./config";
-import { detectSegment, hintFromName } from "./detectors";
-import { scoreOf } from "./detectors/catalog";
+import { detectSegment, hintFromName, scoreOf } from "./detectors";
 import { findPemHeader, scanPemBody } from "./pem";
 import { fullLabel, renderMasked } from "./redact";
 import type { Candidate, Finding, MaskingConfig, MaskTextResult } from "./types";

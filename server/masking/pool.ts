@@ -14,6 +14,7 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { Worker } from "node:worker_threads";
+import { getSettings } from "@/server/config";
 import { processSingleton } from "@/server/singleton";
 import { decodeMasked, encodeValues } from "./chunk-wire";
 import { type MaskedChunk, maskChunk, ResultMasker } from "./mask-rows";
@@ -33,11 +34,8 @@ const WORKER_DEPTH = 2;
  * as it sped up the masking (bench:sql, 100,000 masked rows: 1.55-1.77 s with one, 1.74-1.78 s without).
  */
 export function maskWorkerCount(): number {
-  const configured = process.env.MASK_WORKERS;
-  if (configured !== undefined && configured !== "") {
-    const n = Number(configured);
-    return Number.isInteger(n) && n >= 0 ? Math.min(n, 16) : 0;
-  }
+  const configured = getSettings().maskWorkers;
+  if (configured !== undefined) return configured;
   return Math.max(0, Math.min(4, availableParallelism() - 2));
 }
 
@@ -71,7 +69,6 @@ class MaskPool {
     const worker = new WorkerThread(entry, {
       execArgv: [],
       resourceLimits: { maxYoungGenerationSizeMb: 64 },
-      env: process.env,
     });
     worker.unref();
     const slot: Slot = { worker, inFlight: 0 };

@@ -11,7 +11,7 @@
 import "server-only";
 
 import { compileConfig } from "./config";
-import { csiEndsAt } from "./detectors/context";
+import { csiEndsAt } from "./detectors";
 import { CONTEXT_KEEP, SegmentMasker } from "./mask-text";
 import { findPemHeader, scanPemBody } from "./pem";
 import { fullLabel } from "./redact";

@@ -4,8 +4,8 @@
 // relatives). The figures go in the README's Policies section.
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Principal } from "@/server/principal";
 import { TEST_ACTOR as actor, type GatewayFixture, startGatewayFixture } from "@/test/harness/gateway";
-import type { Principal } from "../auth/principal";
 
 const PG15 = "/usr/lib/postgresql/15/bin";
 let gateway: GatewayFixture;

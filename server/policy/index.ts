@@ -21,6 +21,7 @@ export { defaultRules, evaluateRules } from "./evaluate-rules";
 export type { RuleScope, ScopedRule } from "./evaluation-order";
 export { trimSqlWhitespace } from "./parser";
 export {
+  approverFields,
   type CommandRuleInput,
   commandRuleInputSchema,
   type RuleInput,

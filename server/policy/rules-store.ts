@@ -11,7 +11,7 @@ import { asc, eq } from "drizzle-orm";
 import { type CommandRuleRow, commandRules, connections, type PolicyRuleRow, policyRules } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
-import { resolveGroupIds } from "@/server/auth/users";
+import { resolveGroupIds } from "@/server/auth";
 import { connectionIdByName } from "@/server/connections";
 import { notFound } from "@/server/errors";
 import { storeCache } from "@/server/store-cache";

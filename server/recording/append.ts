@@ -8,8 +8,8 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import type { PreparedStatement } from "@/db/prepared";
-import type { Principal } from "@/server/auth/principal";
 import { chainHash, chainHashSqlText, sessionEventDigest } from "@/server/integrity";
+import type { Principal } from "@/server/principal";
 import { commitWrite } from "./group-commit";
 import { refuseResume, type SessionTarget, sessionRow } from "./sessions";
 

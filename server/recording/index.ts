@@ -17,10 +17,10 @@ export {
   sessionEventPage,
   visibleSession,
 } from "./read";
-export { deleteExpiredSessions, type RetentionRun, startRetentionJob } from "./retention";
 export { endSession, resumeSession, type SessionTarget, startSession } from "./sessions";
 export {
   escapeLike,
+  parseFilterTime,
   parseSessionFilters,
   querySessions,
   SESSION_PAGE_SIZE,

@@ -7,8 +7,8 @@ import "server-only";
 import { and, desc, eq, gt, inArray, isNull, lte, or } from "drizzle-orm";
 import { type SessionEvent, sessionEvents, sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
-import { hasPermission, type Principal } from "@/server/auth/principal";
 import { notFound } from "@/server/errors";
+import { hasPermission, type Principal } from "@/server/principal";
 
 /** The principal's recent statements on a connection, newest first, with their outcome (the editor's history). */
 export async function listStatementHistory(principal: Principal, connectionId: string, limit = 100) {

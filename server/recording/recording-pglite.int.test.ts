@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Principal } from "@/server/auth/principal";
+import type { Principal } from "@/server/principal";
 
 let dataDir: string;
 const owner = {

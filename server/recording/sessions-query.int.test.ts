@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Principal } from "@/server/principal";
 import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
-import type { Principal } from "../auth/principal";
 import type { SessionFilters } from "./sessions-query";
 
 let pg: PostgresServer;

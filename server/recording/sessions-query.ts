@@ -14,8 +14,8 @@ import { z } from "zod";
 import { rowsOf } from "@/db/rows";
 import { sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
-import { hasPermission, type Principal } from "@/server/auth/principal";
 import { filterText } from "@/server/http/filter-text";
+import { hasPermission, type Principal } from "@/server/principal";
 
 export const SESSION_PAGE_SIZE = 50;
 

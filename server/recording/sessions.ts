@@ -7,8 +7,8 @@ import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
-import type { Principal } from "@/server/auth/principal";
 import { GatewayError, notFound } from "@/server/errors";
+import type { Principal } from "@/server/principal";
 
 export interface SessionTarget {
   id: string;

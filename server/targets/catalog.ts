@@ -4,9 +4,9 @@
  * table's readable columns in order (what a target error's failing row lists). Names travel as parameters.
  */
 import "server-only";
-import type { Principal } from "@/server/auth/principal";
 import { getConnectionForUse } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
+import type { Principal } from "@/server/principal";
 import { queryCatalog } from "./postgres";
 
 export interface CatalogTable {

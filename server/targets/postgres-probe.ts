@@ -1,7 +1,7 @@
 /** "Test connection" for PostgreSQL targets: connect with the gateway's credentials and run SELECT 1. */
 import "server-only";
 import postgres from "postgres";
-import type { TargetSecret } from "@/server/connections/vault";
+import type { TargetSecret } from "@/server/vault";
 import { describeLoginError, describeNetworkError, type ProbeFailure } from "./describe-error";
 
 export interface PostgresTarget {

@@ -5,6 +5,7 @@
  */
 import "server-only";
 import postgres from "postgres";
+import { getSettings } from "@/server/config";
 import { openConnectionSecret } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import { processSingleton } from "@/server/singleton";
@@ -68,7 +69,7 @@ interface Pool {
 
 const pools = processSingleton("pgPools", () => new Map<string, Pool>());
 
-export const DEFAULT_STATEMENT_TIMEOUT_MS = Number(process.env.STATEMENT_TIMEOUT_MS ?? 60_000);
+export const DEFAULT_STATEMENT_TIMEOUT_MS = getSettings().sql.statementTimeoutMs;
 /**
  * Rows asked of the target per cursor round trip: the target waits between batches, so a large read is
  * faster in big ones (100,000 rows: ~0.41 s in batches of 5,000, ~0.32 s of 20,000); the limit plus one (to

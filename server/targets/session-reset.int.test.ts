@@ -3,8 +3,8 @@
 // prove nothing) and a second caller tries to observe or use it. Real PostgreSQL 15, the real driver.
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Principal } from "@/server/principal";
 import { TEST_ACTOR as actor, type GatewayFixture, startGatewayFixture } from "@/test/harness/gateway";
-import type { Principal } from "../auth/principal";
 
 let gateway: GatewayFixture;
 let storeUrl: string;

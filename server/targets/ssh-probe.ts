@@ -5,7 +5,7 @@
 import "server-only";
 import { createHash } from "node:crypto";
 import { Client } from "ssh2";
-import type { TargetSecret } from "@/server/connections/vault";
+import type { TargetSecret } from "@/server/vault";
 import { describeNetworkError, type ProbeFailure } from "./describe-error";
 
 export interface SshTarget {

@@ -8,8 +8,8 @@
  */
 import "server-only";
 import type { SessionEvent } from "@/db/schema";
-import type { Principal } from "@/server/auth/principal";
 import { chunked, indentedJson, indentedJsonArray } from "@/server/http/file-pieces";
+import type { Principal } from "@/server/principal";
 import { readSessionEvents, visibleSession } from "@/server/recording";
 
 export interface SessionExport {

@@ -4,6 +4,7 @@
  * its own in options.terminal = { idleTimeoutSeconds, maxDurationSeconds }.
  */
 import "server-only";
+import { getSettings } from "@/server/config";
 
 export interface TerminalLimits {
   idleMs: number;
@@ -17,8 +18,9 @@ function seconds(value: unknown): number | undefined {
 
 export function terminalLimits(options: Record<string, unknown>): TerminalLimits {
   const own = (options.terminal ?? {}) as Record<string, unknown>;
-  const idle = seconds(own.idleTimeoutSeconds) ?? seconds(process.env.TERMINAL_IDLE_TIMEOUT) ?? 30 * 60;
-  const max = seconds(own.maxDurationSeconds) ?? seconds(process.env.TERMINAL_MAX_DURATION) ?? 8 * 3600;
+  const defaults = getSettings().terminal;
+  const idle = seconds(own.idleTimeoutSeconds) ?? defaults.idleTimeoutSeconds;
+  const max = seconds(own.maxDurationSeconds) ?? defaults.maxDurationSeconds;
   return { idleMs: idle * 1000, maxMs: max * 1000 };
 }
 

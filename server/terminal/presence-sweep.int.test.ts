@@ -4,7 +4,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessions, terminalPresence } from "@/db/schema";
-import type { Principal } from "@/server/auth/principal";
+import type { Principal } from "@/server/principal";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
 
 let gateway: GatewayFixture;

@@ -11,8 +11,8 @@ import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { type Session, sessionEvents, sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
-import { hasPermission, type Principal } from "@/server/auth/principal";
 import { GatewayError, notFound } from "@/server/errors";
+import { hasPermission, type Principal } from "@/server/principal";
 import { escapeLike } from "@/server/recording";
 import { AHEAD_SECONDS, ChunkCollector, plainText, type ReplayEvent, type StoredRow } from "./replay-chunk";
 

@@ -7,7 +7,7 @@
 import { createInterface } from "node:readline";
 import { getStore } from "@/db/store";
 import { decideReview, stopReviewSignals } from "@/server/approvals";
-import { loadPrincipal } from "@/server/auth/users";
+import { loadPrincipal } from "@/server/auth";
 import { endLiveTerminal, listLiveTerminals, stopTerminalSignals } from "./index";
 
 async function answer(line: string): Promise<unknown> {

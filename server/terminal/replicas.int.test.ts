@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Principal } from "@/server/auth/principal";
+import type { Principal } from "@/server/principal";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
 import { type SshdServer, startSshd } from "@/test/harness/sshd";
 import { addTestBox } from "./terminal-fixtures";

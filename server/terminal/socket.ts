@@ -18,8 +18,8 @@ import {
   type TerminalClientMessage,
   type TerminalServerMessage,
 } from "@/lib/api";
-import { hasPermission } from "@/server/auth/principal";
 import { GatewayError } from "@/server/errors";
+import { hasPermission } from "@/server/principal";
 import { registerSocketHandler } from "@/server/realtime";
 import { type TerminalClient, TerminalSession } from "./terminal-session";
 

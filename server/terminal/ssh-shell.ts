@@ -7,10 +7,10 @@
 import "server-only";
 import { type Client, type ClientChannel, Client as SshClient } from "ssh2";
 import type { Connection } from "@/db/schema";
-import type { TargetSecret } from "@/server/connections/vault";
 import { GatewayError } from "@/server/errors";
 import { describeNetworkError } from "@/server/targets/describe-error";
 import { fingerprintHostKey } from "@/server/targets/ssh-probe";
+import type { TargetSecret } from "@/server/vault";
 
 export interface OpenShell {
   client: Client;

@@ -24,7 +24,6 @@ import {
   readReview,
   reviewSignals,
 } from "@/server/approvals";
-import type { Principal } from "@/server/auth/principal";
 import { type ConnectionView, openConnectionSecret, pinHostKey } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import { type GatewayCore, gatewayCore } from "@/server/gateway";
@@ -36,6 +35,7 @@ import {
   isIncompleteLine,
   loadCommandRules,
 } from "@/server/policy";
+import type { Principal } from "@/server/principal";
 import { endSession } from "@/server/recording";
 import { registerTerminalChannel, TERMINAL_CHANNEL } from "./approved-lines";
 import { isParserIdle, type KeyframeState, keyframeCapturer } from "./keyframes";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import xtermHeadless from "@xterm/headless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Principal } from "@/server/auth/principal";
+import type { Principal } from "@/server/principal";
 import { type SshdServer, startSshd } from "@/test/harness/sshd";
 import { addTestBox } from "./terminal-fixtures";
 import type { TerminalClient, TerminalControl, TerminalSession } from "./terminal-session";

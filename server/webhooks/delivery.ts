@@ -12,6 +12,7 @@ import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { type Review, type WebhookDelivery, webhookDeliveries } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { recordAuditEvent } from "@/server/audit";
+import { getSettings } from "@/server/config";
 import { notFound } from "@/server/errors";
 import { processSingleton } from "@/server/singleton";
 import { reviewPayload, slackMessage } from "./payloads";
@@ -35,10 +36,7 @@ interface DeliverySettings {
 }
 
 const settings = processSingleton<DeliverySettings>("webhookDeliverySettings", () => ({
-  attempts: Number(process.env.WEBHOOK_ATTEMPTS ?? 5),
-  baseDelayMs: Number(process.env.WEBHOOK_RETRY_BASE_MS ?? 1000),
-  timeoutMs: Number(process.env.WEBHOOK_TIMEOUT_MS ?? 10_000),
-  pollMs: Number(process.env.WEBHOOK_POLL_MS ?? 5000),
+  ...getSettings().webhooks,
 }));
 
 /** Deliveries sent at once by one console. */

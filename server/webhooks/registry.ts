@@ -12,8 +12,8 @@ import { type Webhook, webhooks } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { recordAuditEvent } from "@/server/audit";
 import { getConfig } from "@/server/config";
-import { openSecret, sealSecret } from "@/server/connections/vault";
 import { notFound } from "@/server/errors";
+import { openSecret, sealSecret } from "@/server/vault";
 
 export const REVIEW_EVENTS = [
   "review.created",

@@ -34,13 +34,14 @@ function consoleEnv(dataDir: string, port: number, env: Record<string, string>):
 export async function runConsoleUntilExit(
   dataDir: string,
   timeoutMs = 60_000,
+  env: Record<string, string> = {},
 ): Promise<{ code: number | null; output: string }> {
   const port = await getFreePort();
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [...NODE_ARGS, "server.ts", "--dev"],
-      { cwd: root, env: consoleEnv(dataDir, port, {}), timeout: timeoutMs },
+      { cwd: root, env: consoleEnv(dataDir, port, env), timeout: timeoutMs },
       (err, stdout, stderr) => {
         resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, output: stdout + stderr });
       },

@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { createFirstAdmin } from "@/server/auth";
-import { emailSchema, passwordSchema } from "@/server/auth/schema";
+import { createFirstAdmin, emailSchema, passwordSchema } from "@/server/auth";
 import { withoutAuth } from "@/server/http/route";
 
 const setupSchema = z.strictObject({

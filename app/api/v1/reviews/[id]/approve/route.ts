@@ -1,5 +1,4 @@
-import { decideReview } from "@/server/approvals";
-import { decisionSchema } from "@/server/approvals/schema";
+import { decideReview, decisionSchema } from "@/server/approvals";
 import { withAuth } from "@/server/http/route";
 
 export const POST = withAuth(

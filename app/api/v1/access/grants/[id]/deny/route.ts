@@ -1,4 +1,4 @@
-import { decisionSchema } from "@/server/approvals/schema";
+import { decisionSchema } from "@/server/approvals";
 import { decideGrant } from "@/server/grants";
 import { withAuth } from "@/server/http/route";
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { openSecret, sealSecret } from "./vault";
+import { openSecret, sealSecret } from "@/server/vault";
 
 describe("credential vault", () => {
   const key = randomBytes(32);

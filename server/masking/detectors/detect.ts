@@ -1,0 +1,114 @@
+// Runs the detector families over one segment of text and resolves overlapping detections. A cheap
+// character scan first decides which families can possibly match, so plain text (no digits, no @, no
+// separators) costs one pass. Segment semantics (what `from` means, why look-backs are bounded) are
+// explained in ../mask-text.ts.
+import "server-only";
+
+import type { Candidate, ScanContext } from "../types";
+import { scanAlnum } from "./alnum";
+import { scanAddresses, scanEmail, scanUrlCredentials } from "./network";
+import { scanNumeric } from "./numeric";
+import { ASSIGN_LOOKBACK, scanAssignments, scanHighEntropy, scanPrefixed } from "./secrets";
+
+/** Above this length the character census is skipped: every family runs. */
+const FEATURE_SCAN_LIMIT = 512;
+
+/** Shortest text any prefixed token or Bearer/Basic credential can be. */
+const MIN_PREFIXED = 14;
+
+export interface DetectOptions {
+  isOn(type: string): boolean;
+  hint: string;
+}
+
+/**
+ * Detections in `text` that start at or after `from` (the text before `from` is only context), sorted
+ * and non-overlapping. `text` must end where the segment ends.
+ */
+export function detectSegment(text: string, from: number, opts: DetectOptions): Candidate[] {
+  const end = text.length;
+  const scanFrom = Math.max(0, from - ASSIGN_LOOKBACK);
+  let digits = 0;
+  let at = false;
+  let colons = 0;
+  let eq = false;
+  let scheme = false;
+  let dashes = 0;
+  if (end - scanFrom > FEATURE_SCAN_LIMIT) {
+    // Long text has digits, colons and dashes anyway; only ask for the rarer characters.
+    digits = 4;
+    dashes = 5;
+    at = text.indexOf("@", from) !== -1;
+    colons = text.indexOf(":", scanFrom) === -1 ? 0 : 2;
+    eq = text.indexOf("=", scanFrom) !== -1;
+    scheme = text.indexOf("://", scanFrom) !== -1;
+  } else {
+    for (let i = scanFrom; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c <= 61) {
+        if (c >= 48 && c <= 57) {
+          if (i >= from) digits++;
+        } else if (c === 45) dashes++;
+        else if (c === 58) {
+          colons++;
+          if (text.charCodeAt(i + 1) === 47) scheme = true;
+        } else if (c === 61) eq = true;
+      } else if (c === 64) at = true;
+    }
+  }
+  const out: Candidate[] = [];
+  const sc: ScanContext = { text, from, end, hint: opts.hint, isOn: opts.isOn, out };
+  if (digits >= 4) scanNumeric(sc);
+  // MAC addresses written AB-CD-EF-.. may hold fewer than four digits.
+  if (digits >= 4 || dashes >= 5) scanAlnum(sc);
+  if (at) scanEmail(sc);
+  if (colons >= 2) scanAddresses(sc);
+  if (scheme) scanUrlCredentials(sc);
+  if (eq || colons > 0) {
+    scanAssignments(sc);
+    scanHighEntropy(sc);
+  }
+  if (end - Math.max(0, from - 16) >= MIN_PREFIXED) scanPrefixed(sc);
+  return resolveOverlaps(out);
+}
+
+/**
+ * Keeps the highest-scoring detection where several overlap (ties: the longer, then the earlier), then
+ * widens a kept detection to cover any dropped one that stuck out of it, so no part of a value that some
+ * detector recognised is left in clear.
+ */
+export function resolveOverlaps(cands: Candidate[]): Candidate[] {
+  if (cands.length <= 1) return cands;
+  const order = [...cands].sort(
+    (a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start,
+  );
+  const kept: Candidate[] = [];
+  const dropped: Candidate[] = [];
+  for (const c of order) {
+    if (kept.some((k) => c.start < k.end && k.start < c.end)) dropped.push(c);
+    else kept.push(c);
+  }
+  for (const c of dropped) {
+    for (const k of kept) {
+      if (c.start < k.end && k.start < c.end) {
+        k.start = Math.min(k.start, c.start);
+        k.end = Math.max(k.end, c.end);
+      }
+    }
+  }
+  kept.sort((a, b) => a.start - b.start);
+  const merged: Candidate[] = [kept[0]!];
+  for (let i = 1; i < kept.length; i++) {
+    const k = kept[i]!;
+    const last = merged[merged.length - 1]!;
+    if (k.start < last.end) {
+      last.end = Math.max(last.end, k.end);
+      if (k.score > last.score) {
+        last.type = k.type;
+        last.score = k.score;
+        last.norm = k.norm;
+      }
+    } else merged.push(k);
+  }
+  return merged;
+}
