@@ -29,7 +29,8 @@ export const users = pgTable(
     name: text("name").notNull(),
     /** scrypt hash, null for single sign-on users and service accounts */
     passwordHash: text("password_hash"),
-    role: text("role", { enum: ["admin", "member"] })
+    /** people are admins or members; a service account may also be an auditor (server/auth/principal.ts) */
+    role: text("role", { enum: ["admin", "auditor", "member"] })
       .notNull()
       .default("member"),
     kind: text("kind", { enum: ["person", "service"] })

@@ -76,3 +76,13 @@ export {
   queryAuditEvents,
 } from "./audit-query";
 export { streamEvidenceBundle, verifySessionFor } from "./evidence";
+export {
+  parseLimit,
+  parseStreamCursor,
+  readAuditStream,
+  SESSION_EVENT_SETTLE_MS,
+  STREAM_MAX_LIMIT,
+  type StreamCursor,
+  type StreamLine,
+  streamCursorText,
+} from "./stream";

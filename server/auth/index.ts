@@ -24,11 +24,16 @@ export { handleTokenRequest } from "./oauth";
 export {
   actorOf,
   hasPermission,
+  isAdminCapable,
+  MEMBER_OR_AUDITOR_READ,
   PERMISSIONS,
   type Permission,
   type Principal,
+  permissionsOf,
+  permissionText,
   type Role,
   rateLimitKey,
+  SERVICE_ACCOUNT_ROLES,
 } from "./principal";
 export { currentPrincipal, requirePrincipal } from "./require";
 export {
@@ -39,9 +44,12 @@ export {
   groupMemberSchema,
   issueTokenSchema,
   rotateTokenSchema,
+  serviceAccountRoleSchema,
   tokenRequestSchema,
+  updateServiceAccountSchema,
   updateUserSchema,
 } from "./schema";
+export { assertMayGrant, type Grantor, setServiceAccountRole } from "./service-accounts";
 export { endSessions } from "./sessions";
 export { createServiceAccount, issueToken, principalFromToken, revokeToken, rotateToken } from "./tokens";
 export {

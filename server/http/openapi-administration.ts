@@ -6,7 +6,14 @@
 import "server-only";
 import { createWebhookSchema, requestGrantSchema, updateWebhookSchema } from "@/server/approvals";
 import { decisionSchema } from "@/server/approvals/schema";
-import { createGroupSchema, createUserSchema, groupMemberSchema, updateUserSchema } from "@/server/auth";
+import {
+  createGroupSchema,
+  createUserSchema,
+  groupMemberSchema,
+  MEMBER_OR_AUDITOR_READ,
+  type Permission,
+  updateUserSchema,
+} from "@/server/auth";
 import { classificationDecisionSchema, classificationSettingsSchema } from "@/server/classification";
 import { maskingSettingsSchema } from "@/server/masking-config";
 import type { ApiPath } from "./openapi";
@@ -15,7 +22,7 @@ const crud = (
   path: string,
   method: ApiPath["method"],
   summary: string,
-  permission: string,
+  permission: Permission | readonly Permission[],
   extra: Partial<ApiPath["operation"]> = {},
 ): ApiPath => ({
   path,
@@ -202,6 +209,17 @@ export const ADMINISTRATION_PATHS: ApiPath[] = [
     },
   },
   {
+    path: "/api/v1/audit/stream",
+    method: "get",
+    operation: {
+      summary:
+        "The audit stream as NDJSON (application/x-ndjson): audit events and sessions' statements, commands and results (decision, masked types; never values), oldest first, after the cursor `after` (empty: the beginning), at most `limit` lines (1-1000, default 200). Each line has its cursor; X-Next-Cursor is the last one",
+      permission: "audit:read",
+      query: ["after", "limit"],
+      responses: { "200": "NDJSON lines", "400": { description: "a bad cursor or limit", schema: "Error" } },
+    },
+  },
+  {
     path: "/api/v1/audit/verify",
     method: "get",
     operation: {
@@ -214,7 +232,7 @@ export const ADMINISTRATION_PATHS: ApiPath[] = [
     method: "get",
     operation: {
       summary: "Check the session's hash chain: { ok, events, head, firstBadSeq?, reason? }",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       params: ["id"],
     },
   },
@@ -223,7 +241,7 @@ export const ADMINISTRATION_PATHS: ApiPath[] = [
     method: "get",
     operation: {
       summary: "Evidence bundle: the session, its events, related audit events and the integrity proof",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       params: ["id"],
     },
   },

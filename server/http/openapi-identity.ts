@@ -9,6 +9,7 @@ import {
   issueTokenSchema,
   rotateTokenSchema,
   tokenRequestSchema,
+  updateServiceAccountSchema,
 } from "@/server/auth";
 import type { ApiPath } from "./openapi";
 
@@ -31,10 +32,23 @@ export const IDENTITY_PATHS: ApiPath[] = [
     path: "/api/v1/service-accounts",
     method: "post",
     operation: {
-      summary: "Create a service account and its first token (shown once)",
+      summary:
+        "Create a service account and its first token (shown once). role: member, auditor or admin; giving auditor or admin needs every permission of that role, and an admin's token must expire within 90 days",
       permission: "tokens:manage",
       body: createServiceAccountSchema,
       responses: { "201": { description: "{ id, name } and the token", schema: "TokenCreated" } },
+    },
+  },
+  {
+    path: "/api/v1/service-accounts/{id}",
+    method: "patch",
+    operation: {
+      summary:
+        "Change a service account's role: { id, name, role, credentialsCapped }. Audited; raising it to admin caps its tokens and client secrets to expire within 90 days",
+      permission: "tokens:manage",
+      body: updateServiceAccountSchema,
+      params: ["id"],
+      responses: { "200": "the account's new role", "404": NOT_FOUND },
     },
   },
   {

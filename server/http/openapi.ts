@@ -12,7 +12,7 @@ import {
   setOwnerSchema,
 } from "@/server/access-review";
 import { decisionSchema } from "@/server/approvals/schema";
-import { PERMISSIONS } from "@/server/auth";
+import { MEMBER_OR_AUDITOR_READ, PERMISSIONS, type Permission, permissionText } from "@/server/auth";
 import { createConnectionSchema, trustHostKeySchema, updateConnectionSchema } from "@/server/connections";
 import { checkSchema, execSchema } from "@/server/pipeline-schema";
 import { ruleInputSchema } from "@/server/policy";
@@ -35,10 +35,13 @@ export type ResponseSpec =
 
 interface Operation {
   summary: string;
-  permission?: string;
+  /** what a caller needs; several: any one of them */
+  permission?: Permission | readonly Permission[];
   body?: z.ZodType;
   /** the body is form-encoded (JSON also accepted): the OAuth token endpoint */
   formBody?: boolean;
+  /** only a person (console session) holding the permission may call it; a service account is refused */
+  isForPeopleOnly?: boolean;
   /** reachable without a bearer token (it authenticates some other way, described in the summary) */
   isPublic?: boolean;
   /** honours `Prefer: wait=N` */
@@ -216,7 +219,7 @@ export const API_PATHS: ApiPath[] = [
     method: "get",
     operation: {
       summary: "Sessions, filtered and paginated: { sessions, page, pageSize, hasMore }",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       query: ["user", "connection", "kind", "channel", "from", "to", "decision", "q", "column", "page"],
     },
   },
@@ -226,7 +229,7 @@ export const API_PATHS: ApiPath[] = [
     operation: {
       summary:
         "A session with a page of its events and masked results (?after=<event id>&limit=<n>, default 1,000, at most 5,000; nextAfter when there are more)",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       params: ["id"],
       query: ["after", "limit"],
       isLongPoll: true,
@@ -241,7 +244,7 @@ export const API_PATHS: ApiPath[] = [
     method: "get",
     operation: {
       summary: "Terminal sessions as asciicast v2, SQL sessions as JSON",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       params: ["id"],
       query: ["input"],
     },
@@ -252,7 +255,7 @@ export const API_PATHS: ApiPath[] = [
     operation: {
       summary:
         "Terminal replay: the nearest keyframe at or before `at` seconds and the output from it to `at` and 30 s ahead; `after` + `from` give the next chunk",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       params: ["id"],
       query: ["at", "after", "from"],
     },
@@ -263,7 +266,7 @@ export const API_PATHS: ApiPath[] = [
     operation: {
       summary:
         "A terminal session's duration, size, markers (command, blocked, approval, masked) and keyframe times",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       params: ["id"],
     },
   },
@@ -272,7 +275,7 @@ export const API_PATHS: ApiPath[] = [
     method: "get",
     operation: {
       summary: "Times where the text appears in a terminal session's output (first 200)",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       params: ["id"],
       query: ["q"],
     },
@@ -387,6 +390,7 @@ export const API_PATHS: ApiPath[] = [
     operation: {
       summary: "Give back the group path a revoke denied",
       permission: "users:manage",
+      isForPeopleOnly: true,
       params: ["id"],
     },
   },
@@ -403,7 +407,10 @@ export const API_PATHS: ApiPath[] = [
   {
     path: "/api/v1/access-reviews",
     method: "get",
-    operation: { summary: "Access review campaigns I may see, with progress", permission: "connections:use" },
+    operation: {
+      summary: "Access review campaigns I may see, with progress",
+      permission: MEMBER_OR_AUDITOR_READ,
+    },
   },
   {
     path: "/api/v1/access-reviews",
@@ -420,7 +427,7 @@ export const API_PATHS: ApiPath[] = [
     method: "get",
     operation: {
       summary: "A campaign with my items, their evidence and per-reviewer progress",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       params: ["id"],
     },
   },
@@ -448,7 +455,12 @@ export const API_PATHS: ApiPath[] = [
   {
     path: "/api/v1/access-reviews/{id}/close",
     method: "post",
-    operation: { summary: "Close a campaign", permission: "users:manage", params: ["id"] },
+    operation: {
+      summary: "Close a campaign",
+      permission: "users:manage",
+      isForPeopleOnly: true,
+      params: ["id"],
+    },
   },
   {
     path: "/api/v1/access-reviews/{id}/remind",
@@ -456,6 +468,7 @@ export const API_PATHS: ApiPath[] = [
     operation: {
       summary: "Send the campaign.reminder webhook event now",
       permission: "users:manage",
+      isForPeopleOnly: true,
       params: ["id"],
     },
   },
@@ -541,10 +554,15 @@ function toOperation({ operation }: ApiPath): JsonSchema {
   const bodySchema = operation.body && requestSchema(operation.body);
   return {
     summary: operation.summary,
-    ...(operation.permission && { description: `Needs permission ${operation.permission}.` }),
+    ...(operation.permission && {
+      description: `Needs permission ${permissionText(operation.permission)}${operation.isForPeopleOnly ? ", held by a person (a service account is refused)" : ""}.`,
+      "x-permission": [operation.permission].flat(),
+    }),
     ...(operation.isPublic
       ? { security: [] }
-      : operation.permission && { security: [{ bearerAuth: [] }, { oauth2: [operation.permission] }] }),
+      : operation.permission && {
+          security: [{ bearerAuth: [] }, ...[operation.permission].flat().map((p) => ({ oauth2: [p] }))],
+        }),
     parameters: [
       ...(operation.params ?? []).map(ID),
       ...(operation.query ?? []).map((name) => ({

@@ -13,5 +13,5 @@ export const GET = withAuth({ permission: "tokens:manage" }, async () => ({
 export const POST = withAuth(
   { permission: "tokens:manage", body: createServiceAccountSchema },
   async ({ principal, body }) =>
-    Response.json(await createServiceAccount(actorOf(principal), body), { status: 201 }),
+    Response.json(await createServiceAccount(actorOf(principal), body, principal), { status: 201 }),
 );
