@@ -10,6 +10,7 @@ import { startCampaignReminders } from "@/server/access-review";
 import { startReviewSignals, startWebhookDelivery, stopReviewSignals } from "@/server/approvals";
 import { SYSTEM_ACTOR } from "@/server/audit";
 import { startAuditCheckpoints } from "@/server/audit/checkpoint";
+import { startAuditForwarding } from "@/server/audit/forward";
 import { countPeople, createUser } from "@/server/auth/users";
 import { startClassificationScans } from "@/server/classification";
 import { getConfig } from "@/server/config";
@@ -47,6 +48,7 @@ export async function startGateway(): Promise<Started> {
     // Webhook deliveries owed before a restart are sent first; then new ones as they come.
     startWebhookDelivery(),
     startAuditCheckpoints(),
+    startAuditForwarding(),
     startCampaignReminders(),
     // Connections are sampled for sensitive columns in the background (CLASSIFICATION_SCAN_INTERVAL_MINUTES).
     startClassificationScans(),

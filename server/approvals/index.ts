@@ -36,6 +36,7 @@ export {
   configureWebhookDelivery,
   DELIVERY_HEADER,
   type DeliveryView,
+  kickWebhookDelivery,
   listWebhookDeliveries,
   notifyWebhookEvent,
   retryDelivery,
@@ -65,6 +66,7 @@ export {
   WEBHOOK_EVENTS,
   type WebhookEvent,
   type WebhookView,
+  webhooksFor,
 } from "./webhooks";
 
 export type { Review };
