@@ -28,7 +28,13 @@ async function pull(query: string, token = auditorToken) {
           .filter(Boolean)
           .map((l) => JSON.parse(l) as Line)
       : [];
-  return { status: response.status, text, lines, next: response.headers.get("x-next-cursor") ?? "", response };
+  return {
+    status: response.status,
+    text,
+    lines,
+    next: response.headers.get("x-next-cursor") ?? "",
+    response,
+  };
 }
 
 /** Pulls from `after` until a line passes `wanted` (session events stream once they have settled). */
@@ -182,7 +188,9 @@ describe("the audit.event webhook", () => {
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(received.every((r) => r.valid)).toBe(true);
-    expect(received.every((r) => (JSON.parse(r.body) as { event: string }).event === "audit.event")).toBe(true);
+    expect(received.every((r) => (JSON.parse(r.body) as { event: string }).event === "audit.event")).toBe(
+      true,
+    );
     const targets = lines.filter((l) => l.type === "audit").map((l) => l.target);
     expect(targets).toContain("after-the-endpoint");
     expect(targets).not.toContain("before-the-endpoint");
