@@ -51,7 +51,15 @@ export {
 } from "./schema";
 export { assertMayGrant, type Grantor, setServiceAccountRole } from "./service-accounts";
 export { endSessions } from "./sessions";
-export { createServiceAccount, issueToken, principalFromToken, revokeToken, rotateToken } from "./tokens";
+export {
+  createServiceAccount,
+  hashToken,
+  issueToken,
+  newSecret,
+  principalFromToken,
+  revokeToken,
+  rotateToken,
+} from "./tokens";
 export {
   addGroupMember,
   createGroup,

@@ -11,6 +11,7 @@ import {
   tokenRequestSchema,
   updateServiceAccountSchema,
 } from "@/server/auth";
+import { createScimTokenSchema } from "@/server/scim";
 import type { ApiPath } from "./openapi";
 
 const NOT_FOUND = {
@@ -19,6 +20,36 @@ const NOT_FOUND = {
 } as const;
 
 export const IDENTITY_PATHS: ApiPath[] = [
+  {
+    path: "/api/v1/scim/tokens",
+    method: "get",
+    operation: {
+      summary:
+        "SCIM tokens for identity providers: { tokens: [{ id, name, prefix, createdBy, lastUsedAt, revokedAt }] }",
+      permission: "users:manage",
+    },
+  },
+  {
+    path: "/api/v1/scim/tokens",
+    method: "post",
+    operation: {
+      summary:
+        "Mint a SCIM token (pst_…) for an identity provider's provisioning client: { id, name, prefix, token }, the token shown once. Audited",
+      permission: "users:manage",
+      body: createScimTokenSchema,
+      responses: { "201": "the token, shown once" },
+    },
+  },
+  {
+    path: "/api/v1/scim/tokens/{id}",
+    method: "delete",
+    operation: {
+      summary: "Revoke a SCIM token: the identity provider's next call is refused. Audited",
+      permission: "users:manage",
+      params: ["id"],
+      responses: { "200": "revoked", "404": { description: "no such SCIM token", schema: "Error" } },
+    },
+  },
   {
     path: "/api/v1/service-accounts",
     method: "get",
