@@ -127,12 +127,20 @@ test("a service account with the admin role creates a connection by API", async 
   });
   expect(created.status(), await created.text()).toBe(201);
   expect(await created.text()).not.toContain(target.password);
-  const listed = (await (await ci.get("/api/v1/connections")).json()) as { connections: { name: string }[] };
-  expect(listed.connections.map((c) => c.name)).toContain(name);
   await ci.dispose();
 
-  // An admin sees it, and the service accounts page warns before an admin is made.
+  // A person who is an admin sees it (a service account sees the connections of its groups, as before), and the
+  // service accounts page warns before an admin is made.
   const base = e2eEnv.consoleUrl;
+  const admin = await adminRequest(base);
+  const listed = (await (await admin.get("/api/v1/connections")).json()) as {
+    connections: { name: string }[];
+  };
+  expect(listed.connections.map((c) => c.name)).toContain(name);
+  const audit = (await (await admin.get(`/api/v1/audit?action=connection.create&target=${name}`)).json()) as {
+    events: { actorLabel: string }[];
+  };
+  expect(audit.events[0]?.actorLabel).toMatch(/^service:e2e-iac-/);
   await signIn(page, base, "admin@example.com", "admin-password-1");
   await page.goto(`${base}/service-accounts`);
   await page.getByLabel("Role", { exact: true }).selectOption("admin");
