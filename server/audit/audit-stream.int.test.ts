@@ -99,6 +99,33 @@ describe("pulling the audit stream", () => {
     expect(text).not.toContain("Grace");
   });
 
+  it("carries no credential: a connection's password, a token or a client secret never appears", async () => {
+    const { createConnection } = await import("@/server/connections");
+    const { createClientSecret, createServiceAccount, issueToken } = await import("@/server/auth");
+    const start = (await pull("")).next;
+    const password = "stream-Secret-Password-99";
+    await createConnection(TEST_ACTOR, {
+      kind: "postgres",
+      name: "stream-secret-db",
+      host: "127.0.0.1",
+      port: 1,
+      database: "x",
+      username: "x",
+      password,
+      groups: [],
+    });
+    const account = await createServiceAccount(TEST_ACTOR, { name: "stream-secrets" });
+    const issued = await issueToken(TEST_ACTOR, account.id, "second");
+    const secret = await createClientSecret(TEST_ACTOR, account.id, "cs", undefined);
+    const { text, seen } = await pullUntil(start, (l) => l.action === "client_secret.create");
+    expect(seen.map((l) => l.action)).toEqual(
+      expect.arrayContaining(["connection.create", "service_account.create", "token.create"]),
+    );
+    for (const value of [password, account.token, issued.token, secret.clientSecret]) {
+      expect(text).not.toContain(value);
+    }
+  });
+
   it("streams a refused statement with its decision and reasons", async () => {
     const start = (await pull("")).next;
     await exec("drop table customers");
