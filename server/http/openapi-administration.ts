@@ -97,7 +97,7 @@ export const ADMINISTRATION_PATHS: ApiPath[] = [
     "Cancel my statement in flight by its runId: { cancelled }",
     "connections:use",
   ),
-  crud("/api/v1/me", "get", "Who the caller is", "connections:use"),
+  crud("/api/v1/me", "get", "Who the caller is", MEMBER_OR_AUDITOR_READ),
   crud(
     "/api/v1/me/sign-out-everywhere",
     "post",
