@@ -227,4 +227,22 @@ describe("the audit.event webhook", () => {
     const cursors = lines.map((l) => l.cursor);
     expect(new Set(cursors).size).toBe(cursors.length);
   });
+
+  it("owes each batch once when several replicas forward at the same time", async () => {
+    const approvals = await import("@/server/approvals");
+    const { forwardAuditStream } = await import("./forward");
+    const { createGroup } = await import("@/server/auth");
+    await forwardAuditStream();
+    await approvals.settleWebhookDeliveries();
+    const before = received.length;
+    for (let i = 0; i < 30; i++) await createGroup(TEST_ACTOR, { name: `race-${i}` });
+    const owed = await Promise.all([forwardAuditStream(), forwardAuditStream(), forwardAuditStream()]);
+    await approvals.settleWebhookDeliveries();
+    const lines = received
+      .slice(before)
+      .flatMap((r) => (JSON.parse(r.body) as { lines: Line[] }).lines)
+      .filter((l) => String(l.target).startsWith("race-"));
+    expect(lines.map((l) => l.target)).toEqual(Array.from({ length: 30 }, (_, i) => `race-${i}`));
+    expect(owed.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(30);
+  });
 });

@@ -147,6 +147,7 @@ describe("roles of service accounts", () => {
     ["auditor", "GET", "/api/v1/access-reviews", 200, undefined],
     ["auditor", "GET", "/api/v1/audit/stream", 200, undefined],
     ["auditor", "GET", "/api/v1/me", 200, undefined],
+    ["auditor", "POST", "/mcp", 403, { jsonrpc: "2.0", id: 1, method: "tools/list" }],
     ["auditor", "POST", "/api/v1/connections/shop/exec", 403, { input: "select 1" }],
     ["auditor", "GET", "/api/v1/connections", 403, undefined],
     ["auditor", "POST", "/api/v1/connections", 403, {}],

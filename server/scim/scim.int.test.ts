@@ -231,6 +231,36 @@ describe("Azure AD's sequence", () => {
   });
 });
 
+describe("replacing a user", () => {
+  it("PUT replaces: a new userName ends the old sessions, an omitted active means active, externalId is cleared", async () => {
+    const created = await scim("POST", "Users", {
+      schemas: [USER],
+      userName: "carol@idp.example",
+      externalId: "carol-1",
+      active: false,
+    });
+    const id = String(created.json.id);
+    expect(created.json.active).toBe(false);
+    const cookie = await cookieFor(id);
+    expect((await console(cookie)).status).toBe(401);
+    const replaced = await scim("PUT", `Users/${id}`, {
+      schemas: [USER],
+      userName: "carol.new@idp.example",
+      displayName: "Carol New",
+    });
+    expect(replaced.json).toMatchObject({
+      userName: "carol.new@idp.example",
+      displayName: "Carol New",
+      active: true,
+    });
+    expect(replaced.json).not.toHaveProperty("externalId");
+    const fresh = await cookieFor(id);
+    expect((await console(fresh)).json).toMatchObject({ user: { email: "carol.new@idp.example" } });
+    const taken = await scim("PUT", `Users/${id}`, { schemas: [USER], userName: "root@example.com" });
+    expect(taken.status).toBe(409);
+  });
+});
+
 describe("groups the provider makes", () => {
   it("creates one with members, renames it, replaces members with PUT, and deletes it", async () => {
     const a = await scim("POST", "Users", { schemas: [USER], userName: "g1@idp.example" });
