@@ -126,6 +126,18 @@ describe("pulling the audit stream", () => {
     }
   });
 
+  it("streams a statement's shape, not its values: literals and comments are replaced", async () => {
+    const start = (await pull("")).next;
+    const read = await exec(
+      `select name from customers where email = '${EMAIL}' /* Secret-Note-7 */ or id = 987654`,
+    );
+    expect(read.status).toBe(200);
+    const { seen, text } = await pullUntil(start, (l) => l.type === "statement");
+    const statement = String(seen.find((l) => l.type === "statement")?.statement);
+    expect(statement).toMatch(/^select name from customers where email = /);
+    for (const value of [EMAIL, "Secret-Note-7", "987654"]) expect(text).not.toContain(value);
+  });
+
   it("streams a refused statement with its decision and reasons", async () => {
     const start = (await pull("")).next;
     await exec("drop table customers");

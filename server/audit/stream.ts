@@ -2,7 +2,9 @@
  * The audit stream a SIEM pulls: audit events and what sessions did (statements and terminal commands with
  * their decisions, and which masked types each result touched), one JSON object a line, in order, resumable from
  * a cursor. Every line is built from a list of fields, never by copying a recorded event: result rows, masked
- * values and terminal input never leave here, only what was decided and which kinds of data were masked.
+ * values and terminal input never leave here, only what was decided and which kinds of data were masked. A
+ * statement leaves with its shape, not its values (literals and comments replaced by PostgreSQL's scanner, as in
+ * webhook payloads), and commands and reasons pass the detectors.
  * Ordering: audit events follow their hash chain's seq, which commits in order, so a reader never skips one;
  * session events are read once they are a few seconds old, so a statement still being written is not skipped
  * either. Not responsible for pushing (the audit.event webhook, server/approvals/notify.ts) nor for searching
@@ -13,6 +15,7 @@ import { and, asc, eq, gt, inArray, isNotNull, lt } from "drizzle-orm";
 import { auditEvents, sessionEvents, sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { badRequest } from "@/server/errors";
+import { defaultMaskingConfig, type MaskingConfig, maskStatementLiterals, maskText } from "@/server/masking";
 
 /** Lines in one reply at most; the default when the caller does not say. */
 export const STREAM_MAX_LIMIT = 1000;
@@ -85,6 +88,11 @@ const SESSION_TYPES = ["statement", "command", "result"] as const;
 
 const text = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
+/** The detectors for text that leaves the console: every type on, values shown as labels (as webhooks do). */
+const outbound: MaskingConfig = { ...defaultMaskingConfig(""), styles: {} };
+const detected = (value: string | undefined) =>
+  value === undefined ? undefined : maskText(value, outbound).text;
+
 /** The decision's reasons without the statement or command text they quote (the line has it once). */
 function reasonsOf(value: unknown) {
   if (!Array.isArray(value)) return [];
@@ -92,15 +100,15 @@ function reasonsOf(value: unknown) {
     action: text(r.action),
     class: text(r.class),
     rule: text(r.ruleName) ?? null,
-    message: text(r.message),
+    message: detected(text(r.message)),
   }));
 }
 
 /** What a session event says to an auditor: the fields named here and nothing else. */
-function sessionFields(type: string, data: Record<string, unknown>): Record<string, unknown> {
+async function sessionFields(type: string, data: Record<string, unknown>): Promise<Record<string, unknown>> {
   if (type === "statement")
     return {
-      statement: text(data.input) ?? "",
+      statement: await maskStatementLiterals(text(data.input) ?? "", outbound),
       class: text(data.class),
       decision: text(data.decision),
       reasons: reasonsOf(data.reasons),
@@ -108,7 +116,7 @@ function sessionFields(type: string, data: Record<string, unknown>): Record<stri
     };
   if (type === "command")
     return {
-      command: data.isHidden === true ? null : (text(data.command) ?? ""),
+      command: data.isHidden === true ? null : (detected(text(data.command)) ?? ""),
       isHidden: data.isHidden === true,
       decision: text(data.decision),
       reasons: reasonsOf(data.reasons),
@@ -193,7 +201,7 @@ export async function readAuditStream(
           connection: session.connectionName,
           channel: session.channel,
         },
-        ...sessionFields(event.event.type, event.event.data),
+        ...(await sessionFields(event.event.type, event.event.data)),
       });
     }
   }
