@@ -29,7 +29,8 @@ export const users = pgTable(
     name: text("name").notNull(),
     /** scrypt hash, null for single sign-on users and service accounts */
     passwordHash: text("password_hash"),
-    role: text("role", { enum: ["admin", "member"] })
+    /** people are admins or members; a service account may also be an auditor (server/auth/principal.ts) */
+    role: text("role", { enum: ["admin", "auditor", "member"] })
       .notNull()
       .default("member"),
     kind: text("kind", { enum: ["person", "service"] })
@@ -44,6 +45,10 @@ export const users = pgTable(
      * disable, "sign out everywhere") ends every session of the person at once (server/auth/sessions.ts).
      */
     sessionEpoch: integer("session_epoch").notNull().default(0),
+    /** the identity provider's id for the person (SCIM externalId), when provisioned by SCIM */
+    scimExternalId: text("scim_external_id"),
+    /** created or last changed by the identity provider over SCIM (server/scim) */
+    isScimManaged: boolean("is_scim_managed").notNull().default(false),
     createdAt: createdAt(),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
   },
@@ -67,6 +72,10 @@ export const groups = pgTable(
     id: text("id").primaryKey(),
     name: text("name").notNull(),
     description: text("description").notNull().default(""),
+    /** the identity provider's id for the group (SCIM externalId) */
+    scimExternalId: text("scim_external_id"),
+    /** created by the identity provider over SCIM: its members follow the provider's */
+    isScimManaged: boolean("is_scim_managed").notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("groups_name_key").on(t.name)],
@@ -81,8 +90,11 @@ export const groupMembers = pgTable(
     userId: text("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    /** "local" memberships are managed in the console; "oidc" and "saml" ones follow the identity provider's claim */
-    source: text("source", { enum: ["local", "oidc", "saml"] })
+    /**
+     * "local" memberships are managed in the console; "oidc" and "saml" ones follow the identity provider's claim
+     * at sign-in; "scim" ones follow the identity provider's provisioning calls (server/scim)
+     */
+    source: text("source", { enum: ["local", "oidc", "saml", "scim"] })
       .notNull()
       .default("local"),
     createdAt: createdAt(),
@@ -711,3 +723,34 @@ export const samlRequests = pgTable("saml_requests", {
   id: text("id").primaryKey(),
   createdAt: createdAt(),
 });
+
+/**
+ * Where each endpoint subscribed to `audit.event` is in the audit stream (server/audit/stream.ts): advanced in
+ * the same transaction that writes the delivery of the lines it passed, so no line is owed twice or never.
+ */
+export const auditStreamCursors = pgTable("audit_stream_cursors", {
+  webhookId: text("webhook_id")
+    .primaryKey()
+    .references(() => webhooks.id, { onDelete: "cascade" }),
+  auditSeq: bigint("audit_seq", { mode: "number" }).notNull(),
+  sessionEventId: bigint("session_event_id", { mode: "number" }).notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Bearer tokens an identity provider provisions people and groups with (SCIM 2.0): shown once, stored hashed. */
+export const scimTokens = pgTable(
+  "scim_tokens",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    /** sha256 of the token */
+    tokenHash: text("token_hash").notNull(),
+    prefix: text("prefix").notNull(),
+    /** who minted it (an audit label) */
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [uniqueIndex("scim_tokens_hash_key").on(t.tokenHash)],
+);

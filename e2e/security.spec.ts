@@ -167,7 +167,8 @@ test("a 300 MB body without Content-Length is refused early, on every kind of ro
   const admin = await adminRequest(e2eEnv.consoleUrl);
   const created = await admin.post("/api/v1/service-accounts", { data: { name: "sec-big-body" } });
   const { id, token } = (await created.json()) as { id: string; token: string };
-  expect((await admin.patch(`/api/v1/users/${id}`, { data: { role: "admin" } })).status()).toBe(200);
+  const raised = await admin.patch(`/api/v1/service-accounts/${id}`, { data: { role: "admin" } });
+  expect(raised.status()).toBe(200);
   for (const [path, headers] of [
     ["/api/v1/oauth/token", { "content-type": "application/x-www-form-urlencoded" }],
     ["/api/setup", { "content-type": "application/json" }],

@@ -9,7 +9,7 @@ import path from "node:path";
 import { getStore } from "@/db/store";
 import { startCampaignReminders } from "@/server/access-review";
 import { startReviewSignals, stopReviewSignals } from "@/server/approvals";
-import { SYSTEM_ACTOR, startAuditCheckpoints } from "@/server/audit";
+import { SYSTEM_ACTOR, startAuditCheckpoints, startAuditForwarding } from "@/server/audit";
 import { countPeople, createUser } from "@/server/auth";
 import { startClassificationScans } from "@/server/classification";
 import { getConfig } from "@/server/config";
@@ -18,7 +18,12 @@ import { wireGateway } from "@/server/gateway";
 import { registerSqlChannel } from "@/server/pipeline";
 import { startRetentionJob } from "@/server/retention";
 import { registerTerminalChannel, startTerminalSweep, stopTerminalSignals } from "@/server/terminal";
-import { notifyWebhookEvent, startWebhookDelivery } from "@/server/webhooks";
+import {
+  kickWebhookDelivery,
+  notifyWebhookEvent,
+  startWebhookDelivery,
+  webhooksFor,
+} from "@/server/webhooks";
 
 export interface Started {
   demoPort?: number;
@@ -55,6 +60,7 @@ export async function startGateway(): Promise<Started> {
     // Webhook deliveries owed before a restart are sent first; then new ones as they come.
     startWebhookDelivery(),
     startAuditCheckpoints(notifyWebhookEvent),
+    startAuditForwarding({ subscribersOf: webhooksFor, kick: kickWebhookDelivery }),
     startCampaignReminders(),
     // Connections are sampled for sensitive columns in the background (CLASSIFICATION_SCAN_INTERVAL_MINUTES).
     startClassificationScans(),

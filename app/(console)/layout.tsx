@@ -2,7 +2,8 @@ import type { ReactNode } from "react";
 import { type NavItem, NavLinks } from "@/components/ui/nav-links";
 import { SignOutButton, SignOutEverywhereButton } from "@/components/ui/sign-out-button";
 import { countInbox } from "@/server/approvals";
-import { hasPermission, requirePrincipal } from "@/server/auth";
+import { requirePrincipal } from "@/server/auth";
+import { hasPermission } from "@/server/principal";
 
 export const dynamic = "force-dynamic";
 

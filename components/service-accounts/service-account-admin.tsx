@@ -6,9 +6,12 @@ import { useApiAction } from "@/components/ui/use-api-action";
 import { serviceAccountsApi } from "@/lib/api";
 import { CredentialList, type CredentialRow } from "./credential-list";
 
+type Role = "member" | "auditor" | "admin";
+
 interface AccountRow {
   id: string;
   name: string;
+  role: Role;
   groups: string[];
   tokens: CredentialRow[];
   clientSecrets: CredentialRow[];
@@ -20,6 +23,17 @@ interface ShownOnce {
   values: { label: string; value: string; testId: string }[];
   note?: string;
 }
+
+/** The longest an admin service account's token may live (server/auth/principal.ts). */
+const ADMIN_MAX_DAYS = 90;
+
+const ROLE_TEXT: Record<Role, string> = {
+  member: "member: uses the connections its groups allow",
+  auditor: "auditor: reads the audit log and its stream, every session and access reviews; runs nothing",
+  admin: "admin: every permission",
+};
+
+const ADMIN_WARNING = `An admin service account can manage people, tokens, policies and connections: a leaked token is a leaked console. Giving this role is audited, and its tokens and client secrets must expire within ${ADMIN_MAX_DAYS} days.`;
 
 function ShownOncePanel({ shown, onDone }: { shown: ShownOnce; onDone: () => void }) {
   return (
@@ -61,6 +75,14 @@ export function ServiceAccountAdmin({
 }) {
   const { error, run } = useApiAction();
   const [shown, setShown] = useState<ShownOnce | null>(null);
+  const [newRole, setNewRole] = useState<Role>("member");
+  /** an admin's credentials must expire: ask for the longest allowed */
+  const lifetimeFor = (role: Role) => (role === "admin" ? { expiresInDays: ADMIN_MAX_DAYS } : {});
+
+  function changeRole(account: AccountRow, role: Role) {
+    if (role === "admin" && !window.confirm(`${ADMIN_WARNING}\n\nMake ${account.name} an admin?`)) return;
+    void run(() => serviceAccountsApi.setRole(account.id, role));
+  }
   const showToken = (account: string, token: string, note?: string) =>
     setShown({
       title: `Token for ${account}`,
@@ -77,10 +99,12 @@ export function ServiceAccountAdmin({
       const created = await serviceAccountsApi.create({
         name: String(form.get("name") ?? ""),
         groups: form.getAll("groups").map(String),
+        role: newRole,
         ...(days && { expiresInDays: Number(days) }),
       });
       showToken(created.name, created.token);
       formEl.reset();
+      setNewRole("member");
     });
   }
 
@@ -98,6 +122,7 @@ export function ServiceAccountAdmin({
           <thead>
             <tr>
               <th>Service account</th>
+              <th>Role</th>
               <th>Groups</th>
               <th>Tokens</th>
               <th>Client secrets</th>
@@ -111,6 +136,20 @@ export function ServiceAccountAdmin({
                   <div className="small muted mono" title="OAuth client id">
                     client id {a.id}
                   </div>
+                </td>
+                <td>
+                  <select
+                    aria-label={`Role of ${a.name}`}
+                    value={a.role}
+                    onChange={(e) => changeRole(a, e.target.value as Role)}
+                  >
+                    {(["member", "auditor", "admin"] as const).map((r) => (
+                      <option key={r} value={r}>
+                        {r}
+                      </option>
+                    ))}
+                  </select>
+                  {a.role === "admin" && <span className="tag admin">admin</span>}
                 </td>
                 <td>
                   {a.groups.length === 0 ? (
@@ -147,7 +186,10 @@ export function ServiceAccountAdmin({
                     style={{ marginTop: 4, whiteSpace: "nowrap" }}
                     onClick={() =>
                       run(async () => {
-                        const issued = await serviceAccountsApi.issueToken(a.id, { name: "token" });
+                        const issued = await serviceAccountsApi.issueToken(a.id, {
+                          name: "token",
+                          ...lifetimeFor(a.role),
+                        });
                         showToken(a.name, issued.token);
                       })
                     }
@@ -169,6 +211,7 @@ export function ServiceAccountAdmin({
                       run(async () => {
                         const created = await serviceAccountsApi.createClientSecret(a.id, {
                           name: "client secret",
+                          ...lifetimeFor(a.role),
                         });
                         setShown({
                           title: `Client credentials for ${a.name}`,
@@ -215,11 +258,32 @@ export function ServiceAccountAdmin({
                 name="expiresInDays"
                 type="number"
                 min={1}
-                max={3650}
-                placeholder="never"
+                max={newRole === "admin" ? ADMIN_MAX_DAYS : 3650}
+                required={newRole === "admin"}
+                placeholder={newRole === "admin" ? `at most ${ADMIN_MAX_DAYS}` : "never"}
               />
             </div>
           </div>
+          <div className="field">
+            <label htmlFor="sa-role">Role</label>
+            <select
+              id="sa-role"
+              name="role"
+              value={newRole}
+              onChange={(e) => setNewRole(e.target.value as Role)}
+            >
+              {(["member", "auditor", "admin"] as const).map((r) => (
+                <option key={r} value={r}>
+                  {ROLE_TEXT[r]}
+                </option>
+              ))}
+            </select>
+          </div>
+          {newRole === "admin" && (
+            <div className="alert warn" role="alert" data-testid="admin-warning">
+              {ADMIN_WARNING}
+            </div>
+          )}
           {allGroups.length > 0 && (
             <fieldset>
               <legend>Groups</legend>

@@ -10,7 +10,7 @@ interface UserRow {
   id: string;
   email: string;
   name: string;
-  role: "admin" | "member";
+  role: "admin" | "auditor" | "member";
   authSource: string;
   disabled: boolean;
   groups: string[];

@@ -11,9 +11,11 @@ import { clientSecretCreatedSchema, tokenCreatedSchema, tokenRotatedSchema } fro
 export const serviceAccountCreatedSchema = tokenCreatedSchema.extend({ id: z.string(), name: z.string() });
 
 export const serviceAccountsApi = {
-  create: async (body: { name: string; groups: string[]; expiresInDays?: number }) =>
+  create: async (body: { name: string; groups: string[]; role?: string; expiresInDays?: number }) =>
     callApi(apiPath`/api/v1/service-accounts`, { body, schema: serviceAccountCreatedSchema }),
-  issueToken: async (accountId: string, body: { name: string }) =>
+  setRole: async (accountId: string, role: string) =>
+    callApi(apiPath`/api/v1/service-accounts/${accountId}`, { method: "PATCH", body: { role } }),
+  issueToken: async (accountId: string, body: { name: string; expiresInDays?: number }) =>
     callApi(apiPath`/api/v1/service-accounts/${accountId}/tokens`, { body, schema: tokenCreatedSchema }),
   rotateToken: async (accountId: string, tokenId: string, graceSeconds: number) =>
     callApi(apiPath`/api/v1/service-accounts/${accountId}/tokens/${tokenId}/rotate`, {
@@ -21,7 +23,7 @@ export const serviceAccountsApi = {
       schema: tokenRotatedSchema,
     }),
   revokeToken: async (tokenId: string) => callApi(apiPath`/api/v1/tokens/${tokenId}`, { method: "DELETE" }),
-  createClientSecret: async (accountId: string, body: { name: string }) =>
+  createClientSecret: async (accountId: string, body: { name: string; expiresInDays?: number }) =>
     callApi(apiPath`/api/v1/service-accounts/${accountId}/client-secrets`, {
       body,
       schema: clientSecretCreatedSchema,

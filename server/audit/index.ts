@@ -24,4 +24,15 @@ export {
   startAuditCheckpoints,
 } from "./checkpoint";
 export { streamEvidenceBundle, verifySessionFor } from "./evidence";
+export { AUDIT_BATCH_LINES, type AuditWebhooks, forwardAuditStream, startAuditForwarding } from "./forward";
 export { type Actor, listAuditEvents, recordAuditEvent, SYSTEM_ACTOR } from "./log";
+export {
+  parseLimit,
+  parseStreamCursor,
+  readAuditStream,
+  SESSION_EVENT_SETTLE_MS,
+  STREAM_MAX_LIMIT,
+  type StreamCursor,
+  type StreamLine,
+  streamCursorText,
+} from "./stream";

@@ -12,8 +12,8 @@ import { apiTokens, clientSecrets } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
 import { getSettings } from "@/server/config";
-import { notFound } from "@/server/errors";
-import { isPermission, type Permission, permissionsOf } from "@/server/principal";
+import { badRequest, notFound } from "@/server/errors";
+import { credentialLifetimeProblem, isPermission, type Permission, permissionsOf } from "@/server/principal";
 import { findUserById } from "./store";
 import { ACCESS_TOKEN_PREFIX, findServiceAccount, hashToken, listedColumns, newSecret } from "./tokens";
 
@@ -31,6 +31,8 @@ export async function createClientSecret(
   expiresInDays?: number,
 ) {
   const account = await findServiceAccount(serviceAccountId);
+  const problem = credentialLifetimeProblem(account.role, expiresInDays);
+  if (problem) throw badRequest(problem);
   const db = await getDb();
   const { secret, hash, shown } = newSecret(SECRET_PREFIX);
   const id = randomUUID();

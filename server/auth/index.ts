@@ -68,12 +68,23 @@ export {
   issueTokenSchema,
   passwordSchema,
   rotateTokenSchema,
+  serviceAccountRoleSchema,
   tokenRequestSchema,
+  updateServiceAccountSchema,
   updateUserSchema,
 } from "./schema";
+export { assertMayGrant, type Grantor, setServiceAccountRole } from "./service-accounts";
 export { endSessions } from "./sessions";
 export { findGroupsByName } from "./store";
-export { createServiceAccount, issueToken, principalFromToken, revokeToken, rotateToken } from "./tokens";
+export {
+  createServiceAccount,
+  hashToken,
+  issueToken,
+  newSecret,
+  principalFromToken,
+  revokeToken,
+  rotateToken,
+} from "./tokens";
 export {
   addGroupMember,
   countPeople,

@@ -48,18 +48,39 @@ export const createGroupSchema = z.strictObject({
 });
 export type CreateGroupInput = z.input<typeof createGroupSchema>;
 
-export const createServiceAccountSchema = z.strictObject({
-  name: z
-    .string()
-    .trim()
-    .min(1, "a name is required")
-    .max(64)
-    .regex(/^[a-z0-9][a-z0-9._-]*$/, "a service account name uses lower-case letters, digits and . _ -"),
-  groups: z.array(groupNameSchema).default([]),
-  tokenName: z.string().trim().min(1).max(64).default("default"),
-  expiresInDays: z.number().int().positive().max(3650).optional(),
-});
+/** Roles a service account can hold (server/auth/principal.ts says what each may do). */
+export const serviceAccountRoleSchema = z
+  .enum(["member", "auditor", "admin"])
+  .describe(
+    "member: use connections; auditor: read the audit log, sessions and access reviews; admin: everything",
+  );
+
+/** The longest an admin-capable service account's token or client secret may live (as in principal.ts). */
+export const ADMIN_CREDENTIAL_MAX_DAYS = 90;
+
+const adminExpiry = `an admin service account's credentials must expire: give expiresInDays (at most ${ADMIN_CREDENTIAL_MAX_DAYS})`;
+
+export const createServiceAccountSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .trim()
+      .min(1, "a name is required")
+      .max(64)
+      .regex(/^[a-z0-9][a-z0-9._-]*$/, "a service account name uses lower-case letters, digits and . _ -"),
+    groups: z.array(groupNameSchema).default([]),
+    tokenName: z.string().trim().min(1).max(64).default("default"),
+    expiresInDays: z.number().int().positive().max(3650).optional(),
+    role: serviceAccountRoleSchema.default("member"),
+  })
+  .refine(
+    (v) =>
+      v.role !== "admin" || (v.expiresInDays !== undefined && v.expiresInDays <= ADMIN_CREDENTIAL_MAX_DAYS),
+    { message: adminExpiry, path: ["expiresInDays"] },
+  );
 export type CreateServiceAccountInput = z.input<typeof createServiceAccountSchema>;
+
+export const updateServiceAccountSchema = z.strictObject({ role: serviceAccountRoleSchema });
 
 const tokenNameSchema = z.string().trim().min(1).max(64);
 const expiresInDaysSchema = z.number().int().positive().max(3650);

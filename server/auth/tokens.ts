@@ -11,9 +11,17 @@ import { apiTokens, clientSecrets, groupMembers, users } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { type Actor, recordAuditEvent } from "@/server/audit";
 import { badRequest, conflict, notFound } from "@/server/errors";
-import { isPermission, type Principal } from "@/server/principal";
+import {
+  credentialLifetimeProblem,
+  isAdminCapable,
+  isCredentialLifetimeAllowed,
+  isPermission,
+  latestCredentialExpiry,
+  type Principal,
+} from "@/server/principal";
 import { storeCache } from "@/server/store-cache";
 import { type CreateServiceAccountInput, createServiceAccountSchema } from "./schema";
+import { assertMayGrant, type Grantor } from "./service-accounts";
 import { findGroupsByName } from "./store";
 import { loadPrincipal } from "./users";
 
@@ -35,8 +43,15 @@ const isExpired = (at: Date | null, now = Date.now()) => at !== null && at.getTi
 
 const serviceEmail = (name: string) => `${name}@service.portcullis`;
 
-export async function createServiceAccount(actor: Actor, input: CreateServiceAccountInput) {
+/** A new service account with its first token; `grantor` must hold every permission of the role it gives. */
+export async function createServiceAccount(
+  actor: Actor,
+  input: CreateServiceAccountInput,
+  grantor?: Grantor,
+) {
   const data = createServiceAccountSchema.parse(input);
+  // Only the system actor (setup, command line, tests) may give a role without showing its own permissions.
+  assertMayGrant(grantor ?? (actor.id === null ? "system" : { role: "member" }), data.role);
   const db = await getDb();
   const [existing] = await db
     .select()
@@ -53,11 +68,15 @@ export async function createServiceAccount(actor: Actor, input: CreateServiceAcc
     name: data.name,
     kind: "service",
     authSource: "service",
-    role: "member",
+    role: data.role,
   });
   if (found.length > 0)
     await db.insert(groupMembers).values(found.map((g) => ({ groupId: g.id, userId: id })));
-  await recordAuditEvent(actor, "service_account.create", data.name, { groups: data.groups });
+  await recordAuditEvent(actor, "service_account.create", data.name, {
+    groups: data.groups,
+    role: data.role,
+    ...(isAdminCapable(data.role) && { adminCapable: true }),
+  });
   const token = await issueToken(actor, id, data.tokenName, data.expiresInDays);
   return { id, name: data.name, ...token };
 }
@@ -69,6 +88,8 @@ export async function issueToken(
   expiresInDays?: number,
 ) {
   const account = await findServiceAccount(serviceAccountId);
+  const problem = credentialLifetimeProblem(account.role, expiresInDays);
+  if (problem) throw badRequest(problem);
   const expiresAt = expiresInDays ? new Date(Date.now() + expiresInDays * 86_400_000) : null;
   const issued = await insertToken(serviceAccountId, name, expiresAt);
   await recordAuditEvent(actor, "token.create", account.name, { tokenId: issued.tokenId, name, expiresAt });
@@ -118,10 +139,13 @@ export async function rotateToken(
   }
   const now = Date.now();
   const lifetime = old.expiresAt ? old.expiresAt.getTime() - old.createdAt.getTime() : null;
+  // An admin-capable account's new token ends within the longest lifetime, whatever the old one had.
+  const latest = latestCredentialExpiry(account.role, now);
+  const wanted = lifetime === null ? null : new Date(now + lifetime);
   const issued = await insertToken(
     serviceAccountId,
     old.name,
-    lifetime === null ? null : new Date(now + lifetime),
+    latest && (wanted === null || wanted > latest) ? latest : wanted,
   );
   const graceEnds = new Date(now + graceSeconds * 1000);
   await db
@@ -202,6 +226,9 @@ async function loadTokenRecord(tokenHash: string): Promise<TokenRecord | null> {
   if (!found || !row || row.revokedAt) return null;
   if (row.clientSecretId && found.secretRevokedAt) return null;
   const loaded = await loadPrincipal(row.userId, "token", row.id);
+  // An admin-capable account acts only through credentials that expire (fail closed on a row that does not).
+  const credentialExpiry = row.clientSecretId ? found.secretExpiresAt : row.expiresAt;
+  if (loaded && !isCredentialLifetimeAllowed(loaded.role, credentialExpiry)) return null;
   const principal: Principal | null = loaded && {
     ...loaded,
     ...(row.clientSecretId && { clientSecretId: row.clientSecretId }),

@@ -20,6 +20,7 @@ import {
   type UpdateUserInput,
   updateUserSchema,
 } from "./schema";
+import { setServiceAccountRole } from "./service-accounts";
 import { findGroupsByName, findUserByEmail, findUserById } from "./store";
 
 export async function countPeople(): Promise<number> {
@@ -67,6 +68,12 @@ export async function updateUser(actor: Actor, id: string, input: UpdateUserInpu
   if (!user) throw notFound("no such user");
   if (actor.id === id && (data.role === "member" || data.disabled === true)) {
     throw badRequest("you cannot demote or disable yourself; ask another admin");
+  }
+  if (user.kind === "service" && data.role !== undefined) {
+    // A service account's role goes through its own audited path (credential caps, who may grant it).
+    if (actor.id !== null)
+      throw badRequest("change a service account's role with PATCH /api/v1/service-accounts/{id}");
+    await setServiceAccountRole(actor, "system", id, data.role);
   }
   await db
     .update(users)

@@ -370,7 +370,7 @@ describe("OAuth 2.0 client credentials", () => {
 
   it("narrows a token to the scope asked for, and a 403 names what is missing", async () => {
     const { createClientSecret: create } = await import("@/server/auth");
-    const opsSecret = await create(actor, opsId, "narrow");
+    const opsSecret = await create(actor, opsId, "narrow", 30); // an admin's secret must expire
     const narrow = await mint(opsId, opsSecret.clientSecret, "audit:read");
     expect((await call("/api/v1/audit", { token: narrow })).status).toBe(200);
     const refused = await call<{ error: { message: string } }>("/api/v1/users", { token: narrow });

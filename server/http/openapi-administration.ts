@@ -9,6 +9,7 @@ import { createGroupSchema, createUserSchema, groupMemberSchema, updateUserSchem
 import { classificationDecisionSchema, classificationSettingsSchema } from "@/server/classification";
 import { requestGrantSchema } from "@/server/grants";
 import { maskingSettingsSchema } from "@/server/masking-config";
+import { MEMBER_OR_AUDITOR_READ, type Permission } from "@/server/principal";
 import { createWebhookSchema, updateWebhookSchema } from "@/server/webhooks";
 import type { ApiPath } from "./openapi-types";
 
@@ -16,7 +17,7 @@ const crud = (
   path: string,
   method: ApiPath["method"],
   summary: string,
-  permission: string,
+  permission: Permission | readonly Permission[],
   extra: Partial<ApiPath["operation"]> = {},
 ): ApiPath => ({
   path,
@@ -91,7 +92,7 @@ export const ADMINISTRATION_PATHS: ApiPath[] = [
     "Cancel my statement in flight by its runId: { cancelled }",
     "connections:use",
   ),
-  crud("/api/v1/me", "get", "Who the caller is", "connections:use"),
+  crud("/api/v1/me", "get", "Who the caller is", MEMBER_OR_AUDITOR_READ),
   crud(
     "/api/v1/me/sign-out-everywhere",
     "post",
@@ -203,6 +204,17 @@ export const ADMINISTRATION_PATHS: ApiPath[] = [
     },
   },
   {
+    path: "/api/v1/audit/stream",
+    method: "get",
+    operation: {
+      summary:
+        "The audit stream as NDJSON (application/x-ndjson): audit events and sessions' statements, commands and results (decision, masked types; never values), oldest first, after the cursor `after` (empty: the beginning), at most `limit` lines (1-1000, default 200). Each line has its cursor; X-Next-Cursor is the last one",
+      permission: "audit:read",
+      query: ["after", "limit"],
+      responses: { "200": "NDJSON lines", "400": { description: "a bad cursor or limit", schema: "Error" } },
+    },
+  },
+  {
     path: "/api/v1/audit/verify",
     method: "get",
     operation: {
@@ -215,7 +227,7 @@ export const ADMINISTRATION_PATHS: ApiPath[] = [
     method: "get",
     operation: {
       summary: "Check the session's hash chain: { ok, events, head, firstBadSeq?, reason? }",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       params: ["id"],
     },
   },
@@ -224,7 +236,7 @@ export const ADMINISTRATION_PATHS: ApiPath[] = [
     method: "get",
     operation: {
       summary: "Evidence bundle: the session, its events, related audit events and the integrity proof",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       params: ["id"],
     },
   },

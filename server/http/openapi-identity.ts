@@ -10,7 +10,9 @@ import {
   rotateTokenSchema,
   samlPostSchema,
   tokenRequestSchema,
+  updateServiceAccountSchema,
 } from "@/server/auth";
+import { createScimTokenSchema } from "@/server/scim";
 import type { ApiPath } from "./openapi-types";
 
 const NOT_FOUND = {
@@ -19,6 +21,36 @@ const NOT_FOUND = {
 } as const;
 
 export const IDENTITY_PATHS: ApiPath[] = [
+  {
+    path: "/api/v1/scim/tokens",
+    method: "get",
+    operation: {
+      summary:
+        "SCIM tokens for identity providers: { tokens: [{ id, name, prefix, createdBy, lastUsedAt, revokedAt }] }",
+      permission: "users:manage",
+    },
+  },
+  {
+    path: "/api/v1/scim/tokens",
+    method: "post",
+    operation: {
+      summary:
+        "Mint a SCIM token (pst_…) for an identity provider's provisioning client: { id, name, prefix, token }, the token shown once. Audited",
+      permission: "users:manage",
+      body: createScimTokenSchema,
+      responses: { "201": "the token, shown once" },
+    },
+  },
+  {
+    path: "/api/v1/scim/tokens/{id}",
+    method: "delete",
+    operation: {
+      summary: "Revoke a SCIM token: the identity provider's next call is refused. Audited",
+      permission: "users:manage",
+      params: ["id"],
+      responses: { "200": "revoked", "404": { description: "no such SCIM token", schema: "Error" } },
+    },
+  },
   {
     path: "/api/v1/service-accounts",
     method: "get",
@@ -32,10 +64,23 @@ export const IDENTITY_PATHS: ApiPath[] = [
     path: "/api/v1/service-accounts",
     method: "post",
     operation: {
-      summary: "Create a service account and its first token (shown once)",
+      summary:
+        "Create a service account and its first token (shown once). role: member, auditor or admin; giving auditor or admin needs every permission of that role, and an admin's token must expire within 90 days",
       permission: "tokens:manage",
       body: createServiceAccountSchema,
       responses: { "201": { description: "{ id, name } and the token", schema: "TokenCreated" } },
+    },
+  },
+  {
+    path: "/api/v1/service-accounts/{id}",
+    method: "patch",
+    operation: {
+      summary:
+        "Change a service account's role: { id, name, role, credentialsCapped }. Audited; raising it to admin caps its tokens and client secrets to expire within 90 days",
+      permission: "tokens:manage",
+      body: updateServiceAccountSchema,
+      params: ["id"],
+      responses: { "200": "the account's new role", "404": NOT_FOUND },
     },
   },
   {

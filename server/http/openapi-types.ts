@@ -5,6 +5,7 @@
  */
 import type { z } from "zod";
 import type { ResponseSchemaName } from "@/lib/api";
+import type { Permission } from "@/server/principal";
 
 /** A reply: in words, or with its schema (one name, or several for oneOf) and headers. */
 export type ResponseSpec =
@@ -17,10 +18,13 @@ export type ResponseSpec =
 
 export interface Operation {
   summary: string;
-  permission?: string;
+  /** what a caller needs; several: any one of them */
+  permission?: Permission | readonly Permission[];
   body?: z.ZodType;
   /** the body is form-encoded (JSON also accepted): the OAuth token endpoint */
   formBody?: boolean;
+  /** only a person (console session) holding the permission may call it; a service account is refused */
+  isForPeopleOnly?: boolean;
   /** reachable without a bearer token (it authenticates some other way, described in the summary) */
   isPublic?: boolean;
   /** honours `Prefer: wait=N` */

@@ -13,10 +13,10 @@ import {
   setOwnerSchema,
 } from "@/server/access-review";
 import { decisionSchema } from "@/server/approvals";
-import { PERMISSIONS } from "@/server/auth";
 import { createConnectionSchema, trustHostKeySchema, updateConnectionSchema } from "@/server/connections";
 import { checkSchema, execSchema } from "@/server/pipeline-schema";
 import { commandRuleInputSchema, ruleInputSchema } from "@/server/policy";
+import { MEMBER_OR_AUDITOR_READ, PERMISSIONS, type Permission, permissionText } from "@/server/principal";
 import { ADMINISTRATION_PATHS } from "./openapi-administration";
 import { IDENTITY_PATHS } from "./openapi-identity";
 import { NATIVE_PATHS } from "./openapi-native";
@@ -189,7 +189,7 @@ export const API_PATHS: ApiPath[] = [
     method: "get",
     operation: {
       summary: "Sessions, filtered and paginated: { sessions, page, pageSize, hasMore }",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       query: ["user", "connection", "kind", "channel", "from", "to", "decision", "q", "column", "page"],
     },
   },
@@ -199,7 +199,7 @@ export const API_PATHS: ApiPath[] = [
     operation: {
       summary:
         "A session with a page of its events and masked results (?after=<event id>&limit=<n>, default 1,000, at most 5,000; nextAfter when there are more)",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       params: ["id"],
       query: ["after", "limit"],
       isLongPoll: true,
@@ -214,7 +214,7 @@ export const API_PATHS: ApiPath[] = [
     method: "get",
     operation: {
       summary: "Terminal sessions as asciicast v2, SQL sessions as JSON",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       params: ["id"],
       query: ["input"],
     },
@@ -225,7 +225,7 @@ export const API_PATHS: ApiPath[] = [
     operation: {
       summary:
         "Terminal replay: the nearest keyframe at or before `at` seconds and the output from it to `at` and 30 s ahead; `after` + `from` give the next chunk",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       params: ["id"],
       query: ["at", "after", "from"],
     },
@@ -236,7 +236,7 @@ export const API_PATHS: ApiPath[] = [
     operation: {
       summary:
         "A terminal session's duration, size, markers (command, blocked, approval, masked) and keyframe times",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       params: ["id"],
     },
   },
@@ -245,7 +245,7 @@ export const API_PATHS: ApiPath[] = [
     method: "get",
     operation: {
       summary: "Times where the text appears in a terminal session's output (first 200)",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       params: ["id"],
       query: ["q"],
     },
@@ -361,6 +361,7 @@ export const API_PATHS: ApiPath[] = [
     operation: {
       summary: "Give back the group path a revoke denied",
       permission: "users:manage",
+      isForPeopleOnly: true,
       params: ["id"],
     },
   },
@@ -377,7 +378,10 @@ export const API_PATHS: ApiPath[] = [
   {
     path: "/api/v1/access-reviews",
     method: "get",
-    operation: { summary: "Access review campaigns I may see, with progress", permission: "connections:use" },
+    operation: {
+      summary: "Access review campaigns I may see, with progress",
+      permission: MEMBER_OR_AUDITOR_READ,
+    },
   },
   {
     path: "/api/v1/access-reviews",
@@ -394,7 +398,7 @@ export const API_PATHS: ApiPath[] = [
     method: "get",
     operation: {
       summary: "A campaign with my items, their evidence and per-reviewer progress",
-      permission: "connections:use",
+      permission: MEMBER_OR_AUDITOR_READ,
       params: ["id"],
     },
   },
@@ -422,7 +426,12 @@ export const API_PATHS: ApiPath[] = [
   {
     path: "/api/v1/access-reviews/{id}/close",
     method: "post",
-    operation: { summary: "Close a campaign", permission: "users:manage", params: ["id"] },
+    operation: {
+      summary: "Close a campaign",
+      permission: "users:manage",
+      isForPeopleOnly: true,
+      params: ["id"],
+    },
   },
   {
     path: "/api/v1/access-reviews/{id}/remind",
@@ -430,6 +439,7 @@ export const API_PATHS: ApiPath[] = [
     operation: {
       summary: "Send the campaign.reminder webhook event now",
       permission: "users:manage",
+      isForPeopleOnly: true,
       params: ["id"],
     },
   },
@@ -515,10 +525,15 @@ function toOperation({ operation }: ApiPath): JsonSchema {
   const bodySchema = operation.body && requestSchema(operation.body);
   return {
     summary: operation.summary,
-    ...(operation.permission && { description: `Needs permission ${operation.permission}.` }),
+    ...(operation.permission && {
+      description: `Needs permission ${permissionText(operation.permission)}${operation.isForPeopleOnly ? ", held by a person (a service account is refused)" : ""}.`,
+      "x-permission": [operation.permission].flat(),
+    }),
     ...(operation.isPublic
       ? { security: [] }
-      : operation.permission && { security: [{ bearerAuth: [] }, { oauth2: [operation.permission] }] }),
+      : operation.permission && {
+          security: [{ bearerAuth: [] }, ...[operation.permission].flat().map((p) => ({ oauth2: [p] }))],
+        }),
     parameters: [
       ...(operation.params ?? []).map(ID),
       ...(operation.query ?? []).map((name) => ({

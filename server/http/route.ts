@@ -12,7 +12,13 @@ import { NextRequest, NextResponse } from "next/server";
 import { ZodError, type z } from "zod";
 import { principalFromRequest } from "@/server/auth";
 import { GatewayError } from "@/server/errors";
-import { hasPermission, type Permission, type Principal, rateLimitKey } from "@/server/principal";
+import {
+  hasPermission,
+  type Permission,
+  type Principal,
+  permissionText,
+  rateLimitKey,
+} from "@/server/principal";
 import { findUnstorableText, unstorableTextProblem } from "@/server/storable-text";
 import { refuseCrossSiteCookieRequest, refuseForeignBrowserRequest } from "./cross-site";
 import { takeTokenRequest } from "./rate-limit";
@@ -168,11 +174,12 @@ function toResponse(result: unknown): Response {
 
 /** Authenticated route: the permission is checked before the body is even read. */
 export function withAuth<S extends z.ZodType = z.ZodUndefined>(
-  options: { permission: Permission; body?: S; ownText?: readonly string[] },
+  /** one permission, or several of which the caller needs any one (a read open to members and auditors) */
+  options: { permission: Permission | readonly Permission[]; body?: S; ownText?: readonly string[] },
   handler: (ctx: HandlerContext<z.output<S>>) => Promise<unknown>,
 ) {
   if (options.body) assertStrictSchema(options.body);
-  return async (request: Request, context?: RouteContext): Promise<Response> => {
+  const route = async (request: Request, context?: RouteContext): Promise<Response> => {
     try {
       const principal = await principalFromRequest(request);
       if (!principal) {
@@ -190,7 +197,7 @@ export function withAuth<S extends z.ZodType = z.ZodUndefined>(
         if (!limit.allowed) return rateLimitedResponse(limit.retryAfterSeconds);
       }
       if (!hasPermission(principal, options.permission)) {
-        return errorResponse(403, "forbidden", `missing permission ${options.permission}`);
+        return errorResponse(403, "forbidden", `missing permission ${permissionText(options.permission)}`);
       }
       const body = options.body ? await parseBody(request, options.body, options.ownText) : undefined;
       return toResponse(
@@ -200,6 +207,8 @@ export function withAuth<S extends z.ZodType = z.ZodUndefined>(
       return toErrorResponse(err);
     }
   };
+  // The permission travels with the handler, so the API description is checked against what is enforced.
+  return Object.assign(route, { permission: options.permission });
 }
 
 /** Route reachable without a principal (first-run setup, health). It still parses and maps errors. */

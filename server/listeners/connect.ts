@@ -8,11 +8,11 @@ import {
   type CreateDatabaseCredentialInput,
   createDatabaseCredential,
   createDatabaseCredentialSchema,
-  type Principal,
 } from "@/server/auth";
 import { getConfig } from "@/server/config";
 import { getConnectionForUse } from "@/server/connections";
 import { badRequest, conflict } from "@/server/errors";
+import type { Principal } from "@/server/principal";
 import { connectInstructions } from "./connect-instructions";
 
 /** Where the listener is, or a 409 saying it is off. */

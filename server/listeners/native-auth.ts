@@ -7,10 +7,11 @@
  * Not responsible for the protocol (pg-listener.ts) or for what the client may run once in (the pipeline).
  */
 import "server-only";
-import { hasPermission, loadPrincipal, type Principal, principalFromToken } from "@/server/auth";
+import { loadPrincipal, principalFromToken } from "@/server/auth";
 import { type ConnectionView, connectionIdByName, getConnectionForUse } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import { createRateLimiter } from "@/server/http/rate-limit";
+import { hasPermission, type Principal } from "@/server/principal";
 import { processSingleton } from "@/server/singleton";
 import { storeCache } from "@/server/store-cache";
 

@@ -15,18 +15,17 @@ import { randomInt } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { PostgresConnection } from "pg-gateway";
 import {
-  actorOf,
   isDatabaseCredentialLive,
   loadPrincipal,
   NATIVE_END_CHANNEL,
   type NativeEndSignal,
   noteDatabaseCredentialUse,
   onNativeEnd,
-  type Principal,
   principalFromToken,
   scramCandidates,
 } from "@/server/auth";
 import type { PgListenConfig } from "@/server/config";
+import { actorOf, type Principal } from "@/server/principal";
 import { endSession, startSessionWithEvent } from "@/server/recording";
 import { listenOnStore } from "@/server/store-listen";
 import { openPinnedSession, type PinnedSession } from "@/server/targets/postgres";

@@ -9,11 +9,12 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 import "server-only";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { hasPermission, principalFromRequest, rateLimitKey } from "@/server/auth";
+import { principalFromRequest } from "@/server/auth";
 import { refuseCrossSiteCookieRequest } from "@/server/http/cross-site";
 import { takeTokenRequest } from "@/server/http/rate-limit";
 import { readBodyLimited } from "@/server/http/request-body";
 import { errorResponse, rateLimitedResponse, toErrorResponse } from "@/server/http/route";
+import { hasPermission, rateLimitKey } from "@/server/principal";
 import { createMcpServer } from "./tools";
 
 export async function handleMcpRequest(request: Request): Promise<Response> {

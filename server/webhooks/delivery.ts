@@ -241,6 +241,11 @@ export function startWebhookDelivery(): () => Promise<void> {
   return () => dispatcher.stop();
 }
 
+/** Sends deliveries another module wrote itself (the audit stream's, server/audit/forward.ts) now. */
+export function kickWebhookDelivery(): void {
+  dispatcher.kick();
+}
+
 /** Enqueues writes not yet in the store, so settle() can wait for them too. */
 const enqueueing = processSingleton("webhookEnqueueing", () => new Set<Promise<void>>());
 

@@ -7,6 +7,7 @@ import "server-only";
 export {
   configureWebhookDelivery,
   type DeliveryView,
+  kickWebhookDelivery,
   listWebhookDeliveries,
   notifyReviewEvent,
   notifyWebhookEvent,
@@ -33,5 +34,6 @@ export {
   WEBHOOK_EVENTS,
   type WebhookEvent,
   type WebhookView,
+  webhooksFor,
 } from "./registry";
 export { DELIVERY_HEADER, SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from "./signing";

@@ -30,8 +30,11 @@ export type ReviewEvent = (typeof REVIEW_EVENTS)[number];
 export const CAMPAIGN_EVENTS = ["campaign.started", "campaign.reminder", "campaign.closed"] as const;
 export type CampaignEvent = (typeof CAMPAIGN_EVENTS)[number];
 
-/** The audit log's chain head, sent out so that it is kept outside the store (server/audit/checkpoint.ts). */
-export const AUDIT_EVENTS = ["audit.checkpoint"] as const;
+/**
+ * The audit log's chain head, sent out so that it is kept outside the store (server/audit/checkpoint.ts), and
+ * the audit stream itself, in batches of lines (server/audit/forward.ts).
+ */
+export const AUDIT_EVENTS = ["audit.checkpoint", "audit.event"] as const;
 
 export const WEBHOOK_EVENTS = [...REVIEW_EVENTS, ...CAMPAIGN_EVENTS, ...AUDIT_EVENTS] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];

@@ -4,8 +4,9 @@ import { AccessTabs } from "@/components/access/access-tabs";
 import { type GrantItem, GrantTable } from "@/components/access/grant-table";
 import { RequestAccessForm } from "@/components/access/request-access-form";
 import { LiveRefresh } from "@/components/inbox/live-refresh";
-import { hasPermission, requirePrincipal } from "@/server/auth";
+import { requirePrincipal } from "@/server/auth";
 import { listGrantableConnections, listGrants } from "@/server/grants";
+import { hasPermission } from "@/server/principal";
 
 export const metadata = { title: "Access" };
 

@@ -1,6 +1,7 @@
 // API reference, rendered on the server from the same list that builds /api/v1/openapi.json.
 import { requirePrincipal } from "@/server/auth";
 import { API_PATHS, type ResponseSpec, replySchema, requestSchema } from "@/server/http/openapi";
+import { permissionText } from "@/server/principal";
 
 export const metadata = { title: "API" };
 
@@ -48,7 +49,10 @@ export default async function ApiDocsPage() {
         per-minute budget gets 429 with <code>Retry-After</code>. Held requests answer 202 with a{" "}
         <code>reviewId</code>; send <code>Prefer: wait=N</code> (at most 60 s) to wait for the decision and
         the result. Machine-readable: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>. Agents can use
-        the MCP endpoint at <code>/mcp</code> with the same tokens.
+        the MCP endpoint at <code>/mcp</code> with the same tokens. A service account&apos;s role decides what
+        its tokens may do: <code>member</code> holds connections:use; <code>auditor</code> holds audit:read
+        (the audit log and its stream, every session, access reviews) and runs nothing; <code>admin</code>{" "}
+        holds every permission, and its tokens expire within 90 days. An OAuth scope narrows a token further.
       </p>
       <table className="data">
         <thead>
@@ -69,7 +73,12 @@ export default async function ApiDocsPage() {
               <td className="mono">{path}</td>
               <td className="small">
                 {operation.summary}
-                {operation.permission && <div className="muted">needs {operation.permission}</div>}
+                {operation.permission && (
+                  <div className="muted">
+                    needs {permissionText(operation.permission)}
+                    {operation.isForPeopleOnly && ", as a person"}
+                  </div>
+                )}
                 {operation.isPublic && <div className="muted">no bearer token: client credentials</div>}
                 {operation.isLongPoll && <div className="muted">honours Prefer: wait=N</div>}
                 {operation.query && <div className="muted">query: {operation.query.join(", ")}</div>}

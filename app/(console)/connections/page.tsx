@@ -1,6 +1,7 @@
 import Link from "next/link";
-import { hasPermission, requirePrincipal } from "@/server/auth";
+import { requirePrincipal } from "@/server/auth";
 import { listConnections } from "@/server/connections";
+import { hasPermission } from "@/server/principal";
 
 export const metadata = { title: "Connections" };
 

@@ -7,9 +7,10 @@ import { ConnectionPicker } from "@/components/editor/connection-picker";
 import { SqlWorkbench } from "@/components/editor/sql-workbench";
 import type { EditorConnection } from "@/components/editor/types";
 import { ConnectDialog } from "@/components/native/connect-dialog";
-import { hasPermission, requirePrincipal } from "@/server/auth";
+import { requirePrincipal } from "@/server/auth";
 import { getConfig } from "@/server/config";
 import { listConnections } from "@/server/connections";
+import { hasPermission } from "@/server/principal";
 
 export const metadata = { title: "SQL editor" };
 

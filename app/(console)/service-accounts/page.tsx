@@ -14,7 +14,9 @@ export default async function ServiceAccountsPage() {
         <code>Authorization: Bearer &lt;token&gt;</code> and reach what their groups allow. Rotate a token
         with a grace period so callers can switch over; or give a program a client secret, which it exchanges
         at <code>/api/v1/oauth/token</code> for access tokens that last minutes, so the long-lived secret does
-        not travel on every call.
+        not travel on every call. A role decides what the tokens may do: a <code>member</code> uses
+        connections, an <code>auditor</code> reads the audit log (and its stream), every session and access
+        reviews, an <code>admin</code> holds every permission and its tokens expire within 90 days.
       </p>
       <ServiceAccountAdmin accounts={accounts} allGroups={groups.map((g) => g.name)} />
     </>

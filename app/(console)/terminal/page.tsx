@@ -6,8 +6,9 @@ import "@/components/terminal/terminal.css";
 import Link from "next/link";
 import { type TerminalConnection, TerminalPicker } from "@/components/terminal/terminal-picker";
 import { TerminalView } from "@/components/terminal/terminal-view";
-import { hasPermission, requirePrincipal } from "@/server/auth";
+import { requirePrincipal } from "@/server/auth";
 import { listConnections } from "@/server/connections";
+import { hasPermission } from "@/server/principal";
 
 export const metadata = { title: "Terminal" };
 

@@ -5,7 +5,8 @@ import { AccessTabs } from "@/components/access/access-tabs";
 import { CampaignForm } from "@/components/access/campaign-form";
 import { RevocationTable } from "@/components/access/revocation-table";
 import { getMatrixFilterOptions, listCampaigns, listRevocations } from "@/server/access-review";
-import { hasPermission, requirePrincipal } from "@/server/auth";
+import { requirePrincipal } from "@/server/auth";
+import { hasPermission } from "@/server/principal";
 
 export const metadata = { title: "Access reviews" };
 

@@ -1,9 +1,10 @@
 import { NextResponse } from "next/server";
 import { createCampaign, createCampaignSchema, listCampaigns } from "@/server/access-review";
 import { withAuth } from "@/server/http/route";
+import { MEMBER_OR_AUDITOR_READ } from "@/server/principal";
 
 /** Campaigns I may see: all for auditors, those with items for me for reviewers. */
-export const GET = withAuth({ permission: "connections:use" }, async ({ principal }) => ({
+export const GET = withAuth({ permission: MEMBER_OR_AUDITOR_READ }, async ({ principal }) => ({
   campaigns: await listCampaigns(principal),
 }));
 

@@ -1,6 +1,6 @@
-import { actorOf } from "@/server/auth";
 import { createConnection, createConnectionSchema, listConnections } from "@/server/connections";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 
 export const GET = withAuth({ permission: "connections:use" }, async ({ principal }) => ({
   connections: await listConnections(principal),

@@ -1,5 +1,6 @@
-import { actorOf, createGroup, createGroupSchema, listGroups } from "@/server/auth";
+import { createGroup, createGroupSchema, listGroups } from "@/server/auth";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 
 export const GET = withAuth({ permission: "users:manage" }, async () => ({ groups: await listGroups() }));
 

@@ -1,6 +1,8 @@
 import { withAuth } from "@/server/http/route";
+import { MEMBER_OR_AUDITOR_READ } from "@/server/principal";
 
-export const GET = withAuth({ permission: "connections:use" }, async ({ principal }) => ({
+/** Who the caller is: open to an auditor too, who uses no connection. */
+export const GET = withAuth({ permission: MEMBER_OR_AUDITOR_READ }, async ({ principal }) => ({
   user: {
     id: principal.id,
     email: principal.email,

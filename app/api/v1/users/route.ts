@@ -1,5 +1,6 @@
-import { actorOf, createUser, createUserSchema, listPeople } from "@/server/auth";
+import { createUser, createUserSchema, listPeople } from "@/server/auth";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 
 export const GET = withAuth({ permission: "users:manage" }, async () => ({ users: await listPeople() }));
 

@@ -1,7 +1,7 @@
 // Webhook endpoints that hear about reviews: list them, or add one (its signing secret is in this reply only).
 
-import { actorOf } from "@/server/auth";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 import { createWebhook, createWebhookSchema, listWebhooks } from "@/server/webhooks";
 
 export const GET = withAuth({ permission: "users:manage" }, async () => ({ webhooks: await listWebhooks() }));

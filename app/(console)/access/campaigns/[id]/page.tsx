@@ -11,8 +11,9 @@ import {
 } from "@/components/access/campaign-items";
 import { accessReviewsApi } from "@/lib/api";
 import { type CampaignView, getCampaign } from "@/server/access-review";
-import { hasPermission, requirePrincipal } from "@/server/auth";
+import { requirePrincipal } from "@/server/auth";
 import { GatewayError } from "@/server/errors";
+import { hasPermission } from "@/server/principal";
 
 export const metadata = { title: "Access review" };
 

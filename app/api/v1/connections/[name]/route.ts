@@ -1,4 +1,3 @@
-import { actorOf } from "@/server/auth";
 import {
   deleteConnection,
   getConnectionForUse,
@@ -6,6 +5,7 @@ import {
   updateConnectionSchema,
 } from "@/server/connections";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 
 export const GET = withAuth({ permission: "connections:use" }, async ({ principal, params }) => ({
   connection: await getConnectionForUse(principal, params.name ?? ""),

@@ -1,6 +1,6 @@
-import { actorOf } from "@/server/auth";
 import { withAuth } from "@/server/http/route";
 import { commandRuleInputSchema, createCommandRule, listCommandRules } from "@/server/policy";
+import { actorOf } from "@/server/principal";
 
 export const GET = withAuth({ permission: "policies:manage" }, async () => ({
   rules: await listCommandRules(),

@@ -1,5 +1,5 @@
-import { actorOf } from "@/server/auth";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 import { endLiveTerminal } from "@/server/terminal";
 
 /** Ends a live terminal session; its user sees who ended it. */

@@ -1,5 +1,6 @@
-import { actorOf, deleteUser, updateUser, updateUserSchema } from "@/server/auth";
+import { deleteUser, updateUser, updateUserSchema } from "@/server/auth";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 
 export const PATCH = withAuth(
   { permission: "users:manage", body: updateUserSchema },

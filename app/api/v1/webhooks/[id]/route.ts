@@ -1,7 +1,7 @@
 // One webhook endpoint: change its URL, events, format, secret or whether it is enabled; or remove it.
 
-import { actorOf } from "@/server/auth";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 import { deleteWebhook, updateWebhook, updateWebhookSchema } from "@/server/webhooks";
 
 export const PATCH = withAuth(

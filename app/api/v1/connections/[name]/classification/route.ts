@@ -1,7 +1,7 @@
-import { actorOf } from "@/server/auth";
 import { classificationSettingsSchema, setClassificationSettings } from "@/server/classification";
 import { classificationTarget, getClassificationPage } from "@/server/classification-page";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 
 export const GET = withAuth({ permission: "policies:manage" }, async ({ principal, params }) => {
   const connection = await classificationTarget(principal, params.name ?? "");

@@ -1,6 +1,6 @@
-import { actorOf } from "@/server/auth";
 import { getConnectionForUse, resetHostKey, trustHostKey, trustHostKeySchema } from "@/server/connections";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 
 /** Trusts the host key the server offers now (the admin confirms its fingerprint). */
 export const POST = withAuth(

@@ -1,4 +1,3 @@
-import { actorOf } from "@/server/auth";
 import { getConnectionForUse } from "@/server/connections";
 import { withAuth } from "@/server/http/route";
 import {
@@ -7,6 +6,7 @@ import {
   resetMaskingSettings,
   saveMaskingSettings,
 } from "@/server/masking-config";
+import { actorOf } from "@/server/principal";
 
 export const GET = withAuth({ permission: "policies:manage" }, async ({ principal, params }) => {
   const connection = await getConnectionForUse(principal, params.name ?? "");

@@ -1,6 +1,6 @@
-import { actorOf } from "@/server/auth";
 import { getConnectionForUse, testConnection } from "@/server/connections";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 
 export const POST = withAuth({ permission: "connections:manage" }, async ({ principal, params }) => {
   const connection = await getConnectionForUse(principal, params.name ?? "");

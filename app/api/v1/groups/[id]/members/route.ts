@@ -1,5 +1,6 @@
-import { actorOf, addGroupMember, groupMemberSchema, removeGroupMember } from "@/server/auth";
+import { addGroupMember, groupMemberSchema, removeGroupMember } from "@/server/auth";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 
 export const POST = withAuth(
   { permission: "users:manage", body: groupMemberSchema },

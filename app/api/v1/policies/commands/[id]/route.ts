@@ -1,6 +1,6 @@
-import { actorOf } from "@/server/auth";
 import { withAuth } from "@/server/http/route";
 import { commandRuleInputSchema, deleteCommandRule, updateCommandRule } from "@/server/policy";
+import { actorOf } from "@/server/principal";
 
 export const PUT = withAuth(
   { permission: "policies:manage", body: commandRuleInputSchema },

@@ -1,6 +1,7 @@
 // A new OAuth client secret for a service account: { clientId, clientSecret } in this reply only.
-import { actorOf, createClientSecret, createClientSecretSchema } from "@/server/auth";
+import { createClientSecret, createClientSecretSchema } from "@/server/auth";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 
 export const POST = withAuth(
   { permission: "tokens:manage", body: createClientSecretSchema },

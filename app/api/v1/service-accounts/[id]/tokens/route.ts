@@ -1,5 +1,6 @@
-import { actorOf, issueToken, issueTokenSchema } from "@/server/auth";
+import { issueToken, issueTokenSchema } from "@/server/auth";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 
 export const POST = withAuth(
   { permission: "tokens:manage", body: issueTokenSchema },

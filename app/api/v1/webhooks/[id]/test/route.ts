@@ -1,7 +1,7 @@
 // Sends one webhook endpoint a test message now; its delivery shows in GET /api/v1/webhooks/{id}/deliveries.
 
-import { actorOf } from "@/server/auth";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 import { sendTestEvent } from "@/server/webhooks";
 
 export const POST = withAuth({ permission: "users:manage" }, async ({ principal, params }) =>

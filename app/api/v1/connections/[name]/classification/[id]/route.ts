@@ -1,7 +1,7 @@
-import { actorOf } from "@/server/auth";
 import { classificationDecisionSchema, decideClassification } from "@/server/classification";
 import { classificationTarget } from "@/server/classification-page";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 
 export const POST = withAuth(
   { permission: "policies:manage", body: classificationDecisionSchema },

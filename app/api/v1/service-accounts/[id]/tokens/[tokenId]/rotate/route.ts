@@ -1,6 +1,7 @@
 // Rotates a token: the new one is in this reply only; the old one is revoked now or after { graceSeconds }.
-import { actorOf, rotateToken, rotateTokenSchema } from "@/server/auth";
+import { rotateToken, rotateTokenSchema } from "@/server/auth";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 
 export const POST = withAuth(
   { permission: "tokens:manage", body: rotateTokenSchema },

@@ -1,7 +1,7 @@
 // Sends a failed delivery to its endpoint again (once the endpoint is fixed), its attempts counted anew.
 
-import { actorOf } from "@/server/auth";
 import { withAuth } from "@/server/http/route";
+import { actorOf } from "@/server/principal";
 import { retryDelivery } from "@/server/webhooks";
 
 export const POST = withAuth({ permission: "users:manage" }, async ({ principal, params }) =>
