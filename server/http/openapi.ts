@@ -16,7 +16,7 @@ import { decisionSchema } from "@/server/approvals";
 import { createConnectionSchema, trustHostKeySchema, updateConnectionSchema } from "@/server/connections";
 import { checkSchema, execSchema } from "@/server/pipeline-schema";
 import { commandRuleInputSchema, ruleInputSchema } from "@/server/policy";
-import { MEMBER_OR_AUDITOR_READ, PERMISSIONS, type Permission, permissionText } from "@/server/principal";
+import { MEMBER_OR_AUDITOR_READ, PERMISSIONS, permissionText } from "@/server/principal";
 import { ADMINISTRATION_PATHS } from "./openapi-administration";
 import { IDENTITY_PATHS } from "./openapi-identity";
 import { NATIVE_PATHS } from "./openapi-native";
