@@ -23,9 +23,6 @@ const EXEMPT = {
   logicInIndex: [] as string[],
   /** "importer -> imported" pairs that reach past an index.ts */
   pastIndex: [
-    // pure shapes and helpers the browser needs (an index.ts with `import "server-only"` cannot serve a client
-    // component); they belong in the client-safe lib/api
-    "components/access/campaign-items.tsx -> server/access-review/evidence.ts",
     // a development script over a report built from test fixtures, which the masking folder's surface (loaded
     // by every masking caller and worker) should not carry
     "scripts/masking-quality.ts -> server/masking/quality-report.ts",

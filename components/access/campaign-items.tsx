@@ -4,9 +4,9 @@
 
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { accessReviewsApi, type CampaignItem } from "@/lib/api";
+import { accessReviewsApi, type CampaignItem, describePath } from "@/lib/api";
+
 // The evidence words are pure (no server-only code), shared with the server so both read paths alike.
-import { describePath } from "@/server/access-review/evidence";
 
 export type { CampaignItem };
 

@@ -1,7 +1,7 @@
 /**
  * The console's calls about access: time-boxed grants (request, approve, deny, end), lifting a revocation, and
  * access review campaigns (start, decide an item, decide in bulk, remind, close). Client-safe. Not responsible
- * for the evidence words (server/access-review/evidence.ts, pure and shared).
+ * for the evidence rules (server/access-review/evidence.ts); the words of an access path are here, for both.
  */
 import { z } from "zod";
 import { apiPath, callApi } from "./client";
@@ -14,6 +14,15 @@ export const accessPathSchema = z.discriminatedUnion("via", [
   z.object({ via: z.literal("grant"), grantId: z.string(), since: z.string(), endsAt: z.string() }),
   z.object({ via: z.literal("admin"), since: z.string() }),
 ]);
+
+export type AccessPathReply = z.infer<typeof accessPathSchema>;
+
+/** How a path reads in a table cell or a CSV field. */
+export function describePath(path: AccessPathReply): string {
+  if (path.via === "group") return `group ${path.group}`;
+  if (path.via === "grant") return `grant until ${path.endsAt}`;
+  return "admin role";
+}
 
 /** One principal's access to one connection with the evidence of its use (the access matrix's row). */
 export const matrixRowSchema = z.object({

@@ -3,6 +3,8 @@
  * what a revoke will do (shown to the reviewer before they confirm), and the matrix as CSV. No store access.
  */
 
+import { describePath } from "@/lib/api";
+
 /** One way a principal reaches a connection. */
 export type AccessPath =
   | { via: "group"; group: string; since: string }
@@ -83,12 +85,8 @@ export function revokeConsequence(
   return `${parts.join("; ")}.`;
 }
 
-/** How a path reads in a table cell or a CSV field. */
-export function describePath(path: AccessPath): string {
-  if (path.via === "group") return `group ${path.group}`;
-  if (path.via === "grant") return `grant until ${path.endsAt}`;
-  return "admin role";
-}
+/** How a path reads in a table cell or a CSV field (client-safe, shared with the browser). */
+export { describePath };
 
 function csvField(value: string | number | null): string {
   const text = value === null ? "" : String(value);
