@@ -176,6 +176,8 @@ afterAll(async () => {
 async function call(method: string, path: string, token: string, body?: unknown) {
   const response = await fetch(`${server.url}${path}`, {
     method,
+    // A redirect (the SAML sign-in routes send the browser on) is a reply like any other: read, not followed.
+    redirect: "manual",
     headers: {
       authorization: `Bearer ${token}`,
       ...(body !== undefined && { "content-type": "application/json" }),

@@ -8,7 +8,11 @@ import { createInterface } from "node:readline";
 import { getStore } from "@/db/store";
 import { decideReview, stopReviewSignals } from "@/server/approvals";
 import { loadPrincipal } from "@/server/auth";
-import { endLiveTerminal, listLiveTerminals, stopTerminalSignals } from "./index";
+import { endLiveTerminal, listLiveTerminals, registerTerminalChannel, stopTerminalSignals } from "./index";
+
+// What a replica's start-up does (server/bootstrap.ts): approvals run an approved terminal line through the
+// runner the terminal registered, here as in the console.
+registerTerminalChannel();
 
 async function answer(line: string): Promise<unknown> {
   const [command, arg, user] = line.trim().split(/\s+/);
