@@ -53,6 +53,36 @@ describe("the store socket", () => {
     }
   });
 
+  it("keeps the console's own queries out of a client's turn: its transaction and its unnamed statement", async () => {
+    const sql = client();
+    try {
+      // The client opens a transaction; the console writes meanwhile (its own query, with a parameter of
+      // another type on the unnamed statement). Until the client's turn ends, the console's write waits.
+      let consoleDone = false;
+      await sql.begin(async (tx) => {
+        await tx`insert into notes (who) values ('in the client transaction')`;
+        const consoleWrite = db
+          .query("insert into notes (who) select 'console' where $1::boolean", [true])
+          .then(() => {
+            consoleDone = true;
+          });
+        await new Promise((r) => setTimeout(r, 200));
+        expect(consoleDone).toBe(false);
+        const [row] = await tx`select ${"typed as text"}::text as v`;
+        expect(row?.v).toBe("typed as text");
+        await tx`select pg_catalog.set_config('portcullis.test', 'x', true)`;
+        void consoleWrite;
+      });
+      // Rolled back or committed, the console's write is its own: it ran after the client's turn.
+      await sql`select 1`;
+      const rows = await db.query<{ who: string }>("select who from notes where who = 'console'");
+      expect(rows.rows).toHaveLength(1);
+    } finally {
+      await sql.end();
+      await db.exec("delete from notes");
+    }
+  });
+
   it("keeps a client's transaction its own while another waits for its turn", async () => {
     const first = client();
     const second = client();

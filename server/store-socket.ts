@@ -3,8 +3,11 @@
  * console's database. PGlite is one PostgreSQL session: clients whose messages interleave would share unnamed
  * statements, portals and transactions. So a client takes a turn from its first message until the store is
  * idle again (ReadyForQuery with status I: its query, batch or transaction has ended), and the others wait
- * for theirs instead of being reset, as pglite-socket does to a second client. A client that goes away inside
- * its turn has its batch ended and its transaction rolled back. Past MAX_CLIENTS, a client gets a PostgreSQL
+ * for theirs instead of being reset, as pglite-socket does to a second client. The console's own queries wait
+ * too: a turn holds PGlite's query lock from its first message to its end, so nothing of the console runs
+ * between a client's Parse and its Bind, or inside its transaction. A client that goes away inside its turn has
+ * its batch ended and its transaction rolled back; one that holds a turn and sends nothing for TURN_IDLE_MS is
+ * disconnected (the same), so a stalled command line cannot stop the console. Past MAX_CLIENTS, a client gets a PostgreSQL
  * error saying the console is busy (the command line tries again).
  * Not responsible for who may connect: the socket lives in DATA_DIR (0700) and is created under umask 077.
  */
@@ -20,10 +23,11 @@ export interface ProtocolDb {
     options: { onRawData: (data: Uint8Array) => void },
   ): Promise<void>;
   isInTransaction(): boolean;
-  exec(sql: string): Promise<unknown>;
 }
 
 const MAX_CLIENTS = 32;
+/** How long a client may hold its turn without sending anything. */
+const TURN_IDLE_MS = 10_000;
 const SSL_REQUEST = 80877103;
 const CANCEL_REQUEST = 80877102;
 const SYNC = Uint8Array.from([0x53, 0, 0, 0, 4]);
@@ -71,6 +75,15 @@ class ReadyTracker {
   }
 }
 
+/** A simple Query message (`Q`), for what the socket itself must run inside a turn. */
+function queryMessage(sql: string): Uint8Array {
+  const text = Buffer.from(`${sql}\0`);
+  const head = Buffer.alloc(5);
+  head.write("Q", 0);
+  head.writeInt32BE(text.length + 4, 1);
+  return new Uint8Array(Buffer.concat([head, text]));
+}
+
 /** Whose turn it is on the one session; the others wait in order. */
 class Turns {
   private holder: object | undefined;
@@ -100,22 +113,45 @@ function serveClient(db: ProtocolDb, turns: Turns, socket: Socket): void {
   let buffer = Buffer.alloc(0);
   let started = false;
   let working = Promise.resolve();
+  // The turn's hold on PGlite's query lock: entered when the turn is taken, left when it is given back.
+  let leave: (() => void) | undefined;
+  let held: Promise<void> | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
+  const enterTurn = async () => {
+    await turns.take(client);
+    await new Promise<void>((entered) => {
+      held = db.runExclusive(
+        () =>
+          new Promise<void>((release) => {
+            leave = release;
+            entered();
+          }),
+      );
+    });
+  };
+  const leaveTurn = async () => {
+    clearTimeout(idleTimer);
+    leave?.();
+    leave = undefined;
+    await held;
+    held = undefined;
+    turns.give(client);
+  };
   const run = async (message: Uint8Array) => {
     const ready = new ReadyTracker();
-    await db.runExclusive(() =>
-      db.execProtocolRawStream(message, {
-        onRawData: (data) => {
-          ready.see(data);
-          if (!socket.destroyed) socket.write(data);
-        },
-      }),
-    );
+    await db.execProtocolRawStream(message, {
+      onRawData: (data) => {
+        ready.see(data);
+        if (!socket.destroyed) socket.write(data);
+      },
+    });
     return ready.status;
   };
   const drain = async () => {
+    clearTimeout(idleTimer);
     for (;;) {
       const next = nextMessage(buffer, started);
-      if (!next) return;
+      if (!next) break;
       buffer = buffer.subarray(next.message.length);
       if (next.kind === "ssl") {
         socket.write("N");
@@ -126,14 +162,13 @@ function serveClient(db: ProtocolDb, turns: Turns, socket: Socket): void {
         return;
       }
       if (next.kind === "startup") started = true;
-      await turns.take(client);
-      if (socket.destroyed) {
-        turns.give(client);
-        return;
-      }
+      if (!turns.isHeldBy(client)) await enterTurn();
+      if (socket.destroyed) return;
       // Idle again (I): the query, the batch up to Sync, or the transaction is over; the next client may go.
-      if ((await run(new Uint8Array(next.message))) === "I") turns.give(client);
+      if ((await run(new Uint8Array(next.message))) === "I") await leaveTurn();
     }
+    // Holding the turn and waiting for more: not for ever.
+    if (turns.isHeldBy(client)) idleTimer = setTimeout(() => socket.destroy(), TURN_IDLE_MS);
   };
   socket.on("data", (chunk: Buffer) => {
     buffer = Buffer.concat([buffer, chunk]);
@@ -142,16 +177,19 @@ function serveClient(db: ProtocolDb, turns: Turns, socket: Socket): void {
     });
   });
   socket.on("close", () => {
+    clearTimeout(idleTimer);
     void working
       .then(async () => {
         if (!turns.isHeldBy(client)) return;
-        // Gone inside its turn (killed mid-command): end its batch and roll back its transaction, or the
-        // next client, and the console, would run inside them.
+        // Gone inside its turn (killed mid-command): end its batch and roll back its transaction, still inside
+        // the turn, or the next client, and the console, would run inside them.
         await run(SYNC);
-        if (db.isInTransaction()) await db.exec("ROLLBACK");
+        if (db.isInTransaction()) await run(queryMessage("ROLLBACK"));
       })
       .catch(() => {})
-      .finally(() => turns.give(client));
+      .finally(() => {
+        if (turns.isHeldBy(client)) void leaveTurn();
+      });
   });
   socket.resume();
 }
