@@ -66,12 +66,8 @@ import {
 } from "@/server/targets/postgres";
 import { beginRun } from "@/server/targets/runs";
 
-export const LIMITS = {
-  maxInputBytes: getSettings().sql.maxInputBytes,
-  defaultRowLimit: getSettings().sql.defaultRowLimit,
-  maxRowLimit: getSettings().sql.maxRowLimit,
-  recordedRows: getSettings().sql.recordedRows,
-};
+const { maxInputBytes, defaultRowLimit, maxRowLimit, recordedRows } = getSettings().sql;
+export const LIMITS = { maxInputBytes, defaultRowLimit, maxRowLimit, recordedRows };
 
 export interface SqlRequest {
   principal: Principal;

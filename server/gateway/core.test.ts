@@ -15,7 +15,7 @@ const connection = { id: "c1", name: "shop", kind: "postgres" } as unknown as Co
 function deps(overrides: Partial<GatewayDeps> = {}): GatewayDeps {
   return {
     connections: { forUse: async () => connection },
-    rules: { sql: async () => [] },
+    rules: { sql: async () => [], commands: async () => [] },
     masking: { configFor: async () => ({}) as never },
     recorder: {
       startSession: async () => "s1",
@@ -43,12 +43,12 @@ describe("a stage whose part breaks refuses, naming the stage and nothing the pa
   const cases = [
     {
       stage: "the SQL rules",
-      run: () => createGatewayCore(deps({ rules: { sql: broken } })).sqlRules(),
+      run: () => createGatewayCore(deps({ rules: { sql: broken, commands: async () => [] } })).sqlRules(),
       reason: REFUSALS.rules,
     },
     {
-      stage: "a channel's own rules",
-      run: () => createGatewayCore(deps()).readRules(broken),
+      stage: "the command rules",
+      run: () => createGatewayCore(deps({ rules: { sql: async () => [], commands: broken } })).commandRules(),
       reason: REFUSALS.rules,
     },
     {

@@ -15,7 +15,7 @@ import type { ReviewRequest } from "@/server/approvals";
 import type { ConnectionView } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import type { MaskingConfig } from "@/server/masking";
-import type { PolicyRule } from "@/server/policy";
+import type { CommandRule, PolicyRule } from "@/server/policy";
 import type { Principal } from "@/server/principal";
 import type { SessionCounters } from "@/server/recording";
 
@@ -54,7 +54,7 @@ export interface GatewayDeps {
   /** identify + authorize: the connection if this principal may use it (else a GatewayError). */
   connections: { forUse(principal: Principal, name: string): Promise<ConnectionView> };
   /** The SQL rules, read per request (a change applies to the next one). */
-  rules: { sql(): Promise<PolicyRule[]> };
+  rules: { sql(): Promise<PolicyRule[]>; commands(): Promise<CommandRule[]> };
   masking: { configFor(connectionId: string): Promise<MaskingConfig> };
   recorder: SessionRecorder;
   reviews: { create(request: HoldRequest): Promise<string> };
@@ -81,8 +81,8 @@ export interface GatewayCore {
   ): Promise<ConnectionView>;
   /** The SQL rules, or an "unavailable" refusal. */
   sqlRules(): Promise<PolicyRule[]>;
-  /** Any rules a channel reads (a terminal's command rules), under the same fail-closed refusal. */
-  readRules<R>(load: () => Promise<R>): Promise<R>;
+  /** The terminal's command rules, under the same fail-closed refusal. */
+  commandRules(): Promise<CommandRule[]>;
   /** The masking settings of a connection, or an "unavailable" refusal. */
   maskingFor(connection: ConnectionView): Promise<MaskingConfig>;
   /** The recorder, each call failing closed: `after` says the refusal is for a result already computed. */
@@ -129,7 +129,7 @@ export function createGatewayCore(deps: GatewayDeps): GatewayCore {
       return connection;
     },
     sqlRules: () => failClosed("reading the rules", REFUSALS.rules, () => deps.rules.sql()),
-    readRules: (load) => failClosed("reading the rules", REFUSALS.rules, load),
+    commandRules: () => failClosed("reading the rules", REFUSALS.rules, () => deps.rules.commands()),
     maskingFor: (connection) =>
       failClosed("reading the masking settings", REFUSALS.masking, () =>
         deps.masking.configFor(connection.id),

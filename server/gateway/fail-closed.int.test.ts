@@ -115,7 +115,7 @@ describe("a stage that cannot read what it needs refuses, records the refusal, a
   const cases = [
     {
       stage: "rules unreadable",
-      failing: (): Partial<GatewayDeps> => ({ rules: { sql: down } }),
+      failing: (): Partial<GatewayDeps> => ({ rules: { sql: down, commands: down } }),
       reason: "the policy store cannot be read, so nothing runs (fail closed)",
     },
     {

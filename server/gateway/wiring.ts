@@ -8,7 +8,7 @@ import "server-only";
 import { createReview } from "@/server/approvals";
 import { getConnectionForUse } from "@/server/connections";
 import { maskingConfigFor } from "@/server/masking-config";
-import { loadRules } from "@/server/policy";
+import { loadCommandRules, loadRules } from "@/server/policy";
 import { appendSessionEvent, resumeSession, startSession, startSessionWithEvent } from "@/server/recording";
 import { processSingleton } from "@/server/singleton";
 import { createGatewayCore, type GatewayCore, type GatewayDeps } from "./core";
@@ -16,7 +16,7 @@ import { createGatewayCore, type GatewayCore, type GatewayDeps } from "./core";
 export function productionGatewayDeps(): GatewayDeps {
   return {
     connections: { forUse: getConnectionForUse },
-    rules: { sql: loadRules },
+    rules: { sql: loadRules, commands: loadCommandRules },
     masking: { configFor: maskingConfigFor },
     recorder: { appendSessionEvent, resumeSession, startSession, startSessionWithEvent },
     reviews: { create: createReview },

@@ -30,10 +30,10 @@ import { type GatewayCore, gatewayCore } from "@/server/gateway";
 import { createStreamMasker, type MaskingConfig, maskText, type StreamMasker } from "@/server/masking";
 import {
   type CommandDecision,
+  type CommandRule,
   DECISION_SEVERITY,
   evaluateCommandLine,
   isIncompleteLine,
-  loadCommandRules,
 } from "@/server/policy";
 import type { Principal } from "@/server/principal";
 import { endSession } from "@/server/recording";
@@ -679,9 +679,9 @@ export class TerminalSession {
   }
 
   private async decide(lines: string[]): Promise<CommandDecision> {
-    let rules: Awaited<ReturnType<typeof loadCommandRules>>;
+    let rules: CommandRule[];
     try {
-      rules = await this.core.readRules(loadCommandRules);
+      rules = await this.core.commandRules();
     } catch {
       return {
         decision: "deny",
