@@ -1,0 +1,200 @@
+// A terminal's recording survives a crash: the real console process (server.ts) streams a shell's output to a
+// browser terminal (/ws/terminal, a real sshd behind it) as fast as the target prints, is killed with SIGKILL
+// mid-stream, and is started again on the same DATA_DIR, on the embedded store and on an external PostgreSQL
+// store. Every byte of output the browser received is in the recording, in order (the received text is a prefix
+// of the session's recorded output), and the session's hash chain verifies. Output recorded but not yet sent
+// when the process died may be in the recording too; output sent but not recorded never is.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { encode } from "next-auth/jwt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { type ConsoleProcess, startConsoleProcess } from "@/test/harness/console-process";
+import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
+import { type SshdServer, startSshd } from "@/test/harness/sshd";
+
+const actor = { id: null, label: "test" };
+/** output the browser must have received before the kill (the target keeps printing past it) */
+const BEFORE_KILL = 3 * 1024 * 1024;
+
+let pg: PostgresServer;
+let sshd: SshdServer;
+let storeUrl: string;
+let dataDir: string;
+let running: ConsoleProcess | undefined;
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  sshd = await startSshd();
+  storeUrl = await createDatabase(pg.url, "store");
+  dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-crash-terminal-"));
+  process.env.DATA_DIR = dataDir;
+}, 180_000);
+
+afterAll(async () => {
+  await running?.stop();
+  await sshd?.stop();
+  await pg?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Opens the store as the console will (embedded under DATA_DIR, or at `databaseUrl`) as this process's store. */
+async function openAsProcessStore(databaseUrl: string | undefined) {
+  const { installStore, openStore } = await import("@/db/store");
+  const store = await openStore({ databaseUrl, dataDir });
+  installStore(store);
+  return store;
+}
+
+/** A member who may use the SSH connection "box" on the store; returns their session cookie. */
+async function provision(databaseUrl: string | undefined): Promise<string> {
+  const store = await openAsProcessStore(databaseUrl);
+  try {
+    const { createGroup, createUser } = await import("@/server/auth");
+    const { currentSessionEpoch } = await import("@/server/auth/sessions");
+    const { createConnection } = await import("@/server/connections");
+    const { getConfig } = await import("@/server/config");
+    await createGroup(actor, { name: "ops" });
+    const userId = await createUser(actor, {
+      email: "op@example.com",
+      password: "operator-password-1",
+      groups: ["ops"],
+    });
+    await createConnection(actor, {
+      kind: "ssh",
+      name: "box",
+      host: sshd.host,
+      port: sshd.port,
+      username: sshd.username,
+      password: sshd.password,
+      groups: ["ops"],
+    });
+    const token = await encode({
+      token: { uid: userId, epoch: await currentSessionEpoch(userId) },
+      secret: getConfig().authSecret,
+    });
+    return `next-auth.session-token=${token}`;
+  } finally {
+    await store.close();
+  }
+}
+
+interface Received {
+  sessionId: string;
+  /** every byte of output the browser was sent, decoded */
+  text: () => string;
+}
+
+/**
+ * Opens a terminal, starts a command printing numbered lines without end, and kills the console once the
+ * browser has `BEFORE_KILL` bytes of output; what the browser received.
+ */
+async function streamUntilKilled(
+  url: string,
+  cookie: string,
+  child: ConsoleProcess["child"],
+): Promise<Received> {
+  const ws = new WebSocket(`${url.replace(/^http/, "ws")}/ws/terminal?connection=box&cols=120&rows=40`, {
+    headers: { cookie },
+  });
+  const decoder = new TextDecoder();
+  let text = "";
+  let sessionId = "";
+  let isStarted = false;
+  let killed = false;
+  const closed = new Promise<void>((resolve, reject) => {
+    ws.on("message", (data, isBinary) => {
+      if (!isBinary) {
+        const message = JSON.parse(data.toString()) as { type: string; sessionId?: string; message?: string };
+        if (message.type === "ready") sessionId = message.sessionId ?? "";
+        if (message.type === "error") reject(new Error(`the terminal was refused: ${message.message}`));
+        return;
+      }
+      text += decoder.decode(data as Buffer, { stream: true });
+      if (!isStarted && text.includes("$ ")) {
+        isStarted = true;
+        ws.send(JSON.stringify({ type: "input", data: "yes portcullis-crash-test-line | cat -n\r" }));
+      }
+      if (isStarted && !killed && Buffer.byteLength(text) >= BEFORE_KILL) {
+        killed = true;
+        child.kill("SIGKILL");
+      }
+    });
+    ws.on("close", () => resolve());
+    ws.on("error", () => resolve());
+  });
+  await closed;
+  expect(killed).toBe(true);
+  expect(sessionId).not.toBe("");
+  return { sessionId, text: () => text };
+}
+
+async function crashMidStream(env: Record<string, string>, cookie: string): Promise<Received> {
+  running = await startConsoleProcess(dataDir, env);
+  const child = running.child;
+  const received = await streamUntilKilled(running.url, cookie, child).catch((err) => {
+    child.kill("SIGKILL");
+    throw err;
+  });
+  await new Promise((resolve) =>
+    child.exitCode !== null || child.signalCode ? resolve(null) : child.once("exit", resolve),
+  );
+  expect(child.signalCode).toBe("SIGKILL");
+  // Started again on the same DATA_DIR (and store): it recovers and answers.
+  running = await startConsoleProcess(dataDir, env);
+  expect((await fetch(`${running.url}/api/health`)).status).toBe(200);
+  await running.stop();
+  running = undefined;
+  return received;
+}
+
+/** Where `a` and `b` first differ within the shorter of them, or -1. */
+function firstDifference(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a.charCodeAt(i) !== b.charCodeAt(i)) return i;
+  return -1;
+}
+
+async function expectAllRecorded(databaseUrl: string | undefined, received: Received) {
+  const store = await openAsProcessStore(databaseUrl);
+  try {
+    const { readSessionEvents } = await import("@/server/recording");
+    const { verifySession } = await import("@/server/integrity");
+    const parts: string[] = [];
+    let count = 0;
+    for await (const event of readSessionEvents(received.sessionId)) {
+      count++;
+      if (event.type === "output") parts.push(String(event.data.data));
+    }
+    const recorded = parts.join("");
+    const sent = received.text();
+    expect(Buffer.byteLength(sent)).toBeGreaterThanOrEqual(BEFORE_KILL);
+    expect(sent).toContain("portcullis-crash-test-line");
+    // Every byte the browser saw is recorded, in the order it saw them.
+    expect({
+      firstDifference: firstDifference(sent, recorded),
+      charsSentNotRecorded: Math.max(0, sent.length - recorded.length),
+    }).toEqual({
+      firstDifference: -1,
+      charsSentNotRecorded: 0,
+    });
+    expect(await verifySession(received.sessionId)).toMatchObject({ ok: true, events: count });
+  } finally {
+    await store.close();
+  }
+}
+
+describe("a console killed while a terminal streams output keeps every frame the browser received", () => {
+  it("on the embedded store", async () => {
+    const cookie = await provision(undefined);
+    const received = await crashMidStream({}, cookie);
+    await expectAllRecorded(undefined, received);
+  }, 600_000);
+
+  it("on an external PostgreSQL store", async () => {
+    const cookie = await provision(storeUrl);
+    const received = await crashMidStream({ DATABASE_URL: storeUrl }, cookie);
+    await expectAllRecorded(storeUrl, received);
+  }, 600_000);
+});
