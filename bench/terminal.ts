@@ -7,6 +7,7 @@
  * console. Usage: node --import tsx --import ./scripts/server-only-hook.mjs bench/terminal.ts
  *   [-- --keys 300 --megabytes 50]
  */
+import { readdirSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Client, type ClientChannel } from "ssh2";
 import WebSocket from "ws";
@@ -26,6 +27,30 @@ function percentile(sorted: number[], p: number) {
 function summary(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+}
+
+/** The console process serving `dataDir` (its environment names it), for its CPU time. */
+function consolePid(dataDir: string): number | undefined {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, "latin1").split("\0");
+      if (environ.includes(`DATA_DIR=${dataDir}`)) return Number(entry);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return undefined;
+}
+
+/**
+ * CPU seconds (user + system) the process has used so far. On a shared, loaded machine wall time swings
+ * with the neighbours; CPU time is what the gateway itself spends.
+ */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** A terminal as the bench drives it: write keys, wait for output. */
@@ -218,10 +243,15 @@ async function measure(sshd: SshdServer) {
     await viaGateway.waitFor("$ ");
     await new Promise((r) => setTimeout(r, 300));
 
+    const pid = consolePid(gateway.dataDir);
     const keysDirect = summary(await keystrokes(direct));
+    let cpu = cpuSeconds(pid);
     const keysGateway = summary(await keystrokes(viaGateway));
+    const keysCpu = cpuSeconds(pid) - cpu;
     const bulkDirect = await bulk(direct);
+    cpu = cpuSeconds(pid);
     const bulkGateway = await bulk(viaGateway);
+    const bulkCpu = cpuSeconds(pid) - cpu;
     const mbps = (b: { seconds: number; bytes: number }) => b.bytes / 1024 / 1024 / b.seconds;
 
     console.log(`\nkeystroke round trip (${KEYS} keys at a bash prompt)`);
@@ -232,10 +262,12 @@ async function measure(sshd: SshdServer) {
     console.log(
       `  ratio         p50 ${(keysGateway.p50 / keysDirect.p50).toFixed(2)}x   p99 ${(keysGateway.p99 / keysDirect.p99).toFixed(2)}x`,
     );
+    console.log(`  console CPU   ${((keysCpu * 1000) / KEYS).toFixed(2)} ms a key`);
     console.log(`\nbulk output (cat of ${values.megabytes} MB)`);
     console.log(`  direct ssh2   ${bulkDirect.seconds.toFixed(2)} s   ${mbps(bulkDirect).toFixed(1)} MB/s`);
     console.log(`  gateway (ws)  ${bulkGateway.seconds.toFixed(2)} s   ${mbps(bulkGateway).toFixed(1)} MB/s`);
-    console.log(`  ratio         ${(bulkGateway.seconds / bulkDirect.seconds).toFixed(2)}x the time\n`);
+    console.log(`  ratio         ${(bulkGateway.seconds / bulkDirect.seconds).toFixed(2)}x the time`);
+    console.log(`  console CPU   ${bulkCpu.toFixed(2)} s for the gateway's cat\n`);
     direct.write("rm -f /tmp/portcullis-bench.txt\r");
     await new Promise((r) => setTimeout(r, 200));
     direct.close();
