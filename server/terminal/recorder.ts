@@ -42,8 +42,14 @@ interface Pending {
 /** Asks for the screen once it has parsed everything written so far; `undefined` when it cannot be taken. */
 export type CaptureKeyframe = (done: (state: KeyframeState | undefined) => void) => void;
 
-/** Largest output or input event; bigger runs are split. */
+/** Largest input event; bigger runs are split. */
 export const MAX_EVENT_CHARS = 32 * 1024;
+/**
+ * Largest output event. Output only coalesces while a write is in flight, so an interactive session still
+ * writes small events; under bulk output one write carries up to this much, and the store's per-event cost
+ * (the statement, the chain hash, the commit) is paid per 256 KB instead of per 32 KB.
+ */
+export const MAX_OUTPUT_EVENT_CHARS = 256 * 1024;
 
 export class Recorder {
   private readonly pending: Pending[] = [];
@@ -66,6 +72,8 @@ export class Recorder {
       /** Applied to a batch of keystrokes before it is stored (masking what was typed or pasted). */
       maskInput: (text: string) => string;
       onFailure: (error: Error) => void;
+      /** An event was stored (back-pressure on the target can ease). */
+      onStored?: () => void;
       /** Serializes the screen for a keyframe; without it the recording has none. */
       captureKeyframe?: CaptureKeyframe;
       /** Milliseconds on the clock `startedAt` is on (performance.now; the replay bench simulates hours). */
@@ -120,7 +128,8 @@ export class Recorder {
     let marker = this.pending.at(-1);
     if (marker?.type !== "masked" || type !== "output") marker = undefined;
     const last = this.pending.at(marker ? -2 : -1);
-    if (last && last.type === type && last.text.length + text.length <= MAX_EVENT_CHARS) {
+    const max = type === "output" ? MAX_OUTPUT_EVENT_CHARS : MAX_EVENT_CHARS;
+    if (last && last.type === type && last.text.length + text.length <= max) {
       last.text += text;
       last.data.data = last.text;
     } else {
@@ -225,6 +234,7 @@ export class Recorder {
         if (item.type === "output") this.hooks.onOutputStored(item.text);
         for (const after of item.after) after();
         this.pump();
+        this.hooks.onStored?.();
       },
       (error: unknown) => {
         this.writing = false;

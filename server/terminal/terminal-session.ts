@@ -134,6 +134,7 @@ export class TerminalSession {
   private flushTimer: NodeJS.Timeout | undefined;
   private timers: NodeJS.Timeout[] = [];
   private isPaused = false;
+  private pressureTimer: NodeJS.Timeout | undefined;
   private isEnded = false;
   private size: TerminalSize;
   private held: HeldLine | undefined;
@@ -209,6 +210,7 @@ export class TerminalSession {
         void session?.end("the recording failed, so the session cannot continue", "failed");
       },
       captureKeyframe: (done) => (session ? session.captureKeyframe(done) : done(undefined)),
+      onStored: () => session?.easePressure(),
     });
     session = new TerminalSession(
       core,
@@ -328,21 +330,30 @@ export class TerminalSession {
     this.recorder.text("output", text, masked);
   }
 
+  /**
+   * Pauses the target while too much output waits to be recorded or sent. Resumed as soon as a write lands
+   * (easePressure) or the socket drains (polled), so the next frames are already coming while the last
+   * ones are written: the thresholds leave several output events' worth queued.
+   */
   private checkPressure() {
-    const isHigh = () => this.recorder.pendingChars > 1_000_000 || this.client.bufferedAmount() > 4_000_000;
-    if (this.isPaused || !isHigh()) return;
+    if (this.isPaused || !this.isPressureHigh()) return;
     this.isPaused = true;
     this.shell.stream.pause();
-    const timer = setInterval(() => {
-      if (
-        this.isEnded ||
-        (this.recorder.pendingChars < 256_000 && this.client.bufferedAmount() < 1_000_000)
-      ) {
-        clearInterval(timer);
-        this.isPaused = false;
-        if (!this.isEnded) this.shell.stream.resume();
-      }
-    }, 5);
+    this.pressureTimer = setInterval(() => this.easePressure(), 5);
+  }
+
+  private isPressureHigh() {
+    return this.recorder.pendingChars > 2_000_000 || this.client.bufferedAmount() > 4_000_000;
+  }
+
+  private easePressure() {
+    if (!this.isPaused) return;
+    if (!this.isEnded && (this.recorder.pendingChars > 1_000_000 || this.client.bufferedAmount() > 1_000_000))
+      return;
+    clearInterval(this.pressureTimer);
+    this.pressureTimer = undefined;
+    this.isPaused = false;
+    if (!this.isEnded) this.shell.stream.resume();
   }
 
   /** The screen for a keyframe once it has parsed everything written so far (none mid-sequence or ending). */

@@ -319,6 +319,9 @@ describe("browser terminal through the gateway", () => {
     const { getSessionWithEvents } = await import("@/server/recording");
     const stored = (await getSessionWithEvents(session.sessionId))!;
     const recorded = stored.events.filter((e) => e.type === "output" || e.type === "resize");
+    const { MAX_OUTPUT_EVENT_CHARS } = await import("./recorder");
+    const outputSizes = recorded.filter((e) => e.type === "output").map((e) => String(e.data.data).length);
+    expect(Math.max(...outputSizes)).toBeLessThanOrEqual(MAX_OUTPUT_EVENT_CHARS);
     const full = async (at: number) => {
       const screen = new Terminal({ cols: 90, rows: 25, allowProposedApi: true });
       for (const e of recorded) {

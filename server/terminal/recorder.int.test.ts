@@ -1,0 +1,106 @@
+// The terminal recorder on the real embedded store: output that arrives while a write is in flight is coalesced
+// into large events (up to MAX_OUTPUT_EVENT_CHARS), written in order, and handed to the browser only once
+// stored, as the same text; an idle keystroke's echo is written alone at once. A store that refuses a write
+// ends the recording: nothing after the refused event reaches the browser.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Principal } from "@/server/principal";
+
+let dataDir: string;
+const person: Principal = {
+  id: "recorder-test",
+  email: "op@example.com",
+  name: "op",
+  role: "admin",
+  kind: "person",
+  groups: [],
+  via: "session",
+};
+
+beforeAll(() => {
+  dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-recorder-"));
+  delete process.env.DATABASE_URL;
+  process.env.DATA_DIR = dataDir;
+});
+
+afterAll(async () => {
+  const { getStore } = await import("@/db/store");
+  await (await getStore()).close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function recording() {
+  const { startSession } = await import("@/server/recording");
+  const { Recorder } = await import("./recorder");
+  const sessionId = await startSession(person, { id: "box", name: "box" }, "terminal", "terminal");
+  const sent: string[] = [];
+  const failures: Error[] = [];
+  const recorder = new Recorder(sessionId, performance.now(), {
+    onOutputStored: (text) => sent.push(text),
+    maskInput: (text) => text,
+    onFailure: (error) => failures.push(error),
+  });
+  return { sessionId, recorder, sent, failures };
+}
+
+async function storedOutput(sessionId: string): Promise<string[]> {
+  const { readSessionEvents } = await import("@/server/recording");
+  const out: string[] = [];
+  for await (const event of readSessionEvents(sessionId))
+    if (event.type === "output") out.push(String(event.data.data));
+  return out;
+}
+
+describe("the terminal recorder", () => {
+  it("coalesces output that arrives during a write into events up to the cap, sent only as stored", async () => {
+    const { MAX_OUTPUT_EVENT_CHARS } = await import("./recorder");
+    const { sessionId, recorder, sent, failures } = await recording();
+    // 400 chunks of 4 KB (what a pty hands sshd at a time) arrive while the first is being written.
+    const chunks = Array.from({ length: 400 }, (_, i) => `${String(i).padStart(4, "0")}${"x".repeat(4092)}`);
+    for (const chunk of chunks) recorder.text("output", chunk);
+    await recorder.drained();
+
+    const stored = await storedOutput(sessionId);
+    const perEvent = MAX_OUTPUT_EVENT_CHARS / 4096;
+    expect(stored.map((s) => s.length)).toEqual([
+      4096,
+      ...Array.from({ length: Math.floor(399 / perEvent) }, () => MAX_OUTPUT_EVENT_CHARS),
+      (399 % perEvent) * 4096,
+    ]);
+    expect(stored.join("")).toBe(chunks.join(""));
+    // The browser got exactly the stored events, in order.
+    expect(sent).toEqual(stored);
+    expect(failures).toEqual([]);
+  });
+
+  it("writes an idle echo alone, at once", async () => {
+    const { sessionId, recorder, sent } = await recording();
+    recorder.text("output", "l");
+    await recorder.drained();
+    recorder.text("output", "s");
+    await recorder.drained();
+    expect(await storedOutput(sessionId)).toEqual(["l", "s"]);
+    expect(sent).toEqual(["l", "s"]);
+  });
+
+  it("sends nothing after a write the store refuses, and reports the failure", async () => {
+    const { sessionId, recorder, sent, failures } = await recording();
+    recorder.text("output", "first");
+    await recorder.drained();
+    const { endSession } = await import("@/server/recording");
+    // The session row is gone from under the recorder: its next append has no chain head to extend.
+    const { getDb } = await import("@/db/store");
+    const { sessions } = await import("@/db/schema");
+    const { eq } = await import("drizzle-orm");
+    await endSession(sessionId, "ended");
+    const db = await getDb();
+    await db.delete(sessions).where(eq(sessions.id, sessionId));
+    recorder.text("output", "second");
+    recorder.text("output", "third");
+    await recorder.drained();
+    expect(sent).toEqual(["first"]);
+    expect(failures).toHaveLength(1);
+  });
+});
