@@ -1,5 +1,5 @@
 // A terminal's recording survives a crash: the real console process (server.ts) streams a shell's output to a
-// browser terminal (/ws/terminal, a real sshd behind it) as fast as the target prints, is killed with SIGKILL
+// browser terminal (/ws/terminal, a real sshd behind it) as fast as a shell loop prints, is killed with SIGKILL
 // mid-stream, and is started again on the same DATA_DIR, on the embedded store and on an external PostgreSQL
 // store. Every byte of output the browser received is in the recording, in order (the received text is a prefix
 // of the session's recorded output), and the session's hash chain verifies. Output recorded but not yet sent
@@ -16,7 +16,13 @@ import { type SshdServer, startSshd } from "@/test/harness/sshd";
 
 const actor = { id: null, label: "test" };
 /** output the browser must have received before the kill (the target keeps printing past it) */
-const BEFORE_KILL = 3 * 1024 * 1024;
+const BEFORE_KILL = 1024 * 1024;
+/**
+ * Numbered lines from a shell loop, one write each: fast enough to keep the recorder writing all the time, in
+ * frames small enough to reach the browser at once (a frame larger than the socket's buffer arrives whole only
+ * once the process is free again, which would hide a frame sent before its write settled).
+ */
+const LOOP = 'i=0; while :; do i=$((i+1)); echo "portcullis-crash-test-line $i"; done';
 
 let pg: PostgresServer;
 let sshd: SshdServer;
@@ -114,7 +120,7 @@ async function streamUntilKilled(
       text += decoder.decode(data as Buffer, { stream: true });
       if (!isStarted && text.includes("$ ")) {
         isStarted = true;
-        ws.send(JSON.stringify({ type: "input", data: "yes portcullis-crash-test-line | cat -n\r" }));
+        ws.send(JSON.stringify({ type: "input", data: `${LOOP}\r` }));
       }
       if (isStarted && !killed && Buffer.byteLength(text) >= BEFORE_KILL) {
         killed = true;
