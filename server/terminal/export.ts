@@ -11,6 +11,7 @@ import type { SessionEvent } from "@/db/schema";
 import { chunked, indentedJson, indentedJsonArray } from "@/server/http/file-pieces";
 import type { Principal } from "@/server/principal";
 import { readSessionEvents, visibleSession } from "@/server/recording";
+import { MAX_OUTPUT_EVENT_CHARS } from "./recorder";
 
 export interface SessionExport {
   contentType: string;
@@ -155,6 +156,8 @@ export function toAsciicast(
 }
 
 const TERMINAL_TYPES = ["output", "input", "resize", "command"];
+/** Events read a page at a time: a page of the largest output events is at most 16 MB. */
+const EXPORT_PAGE_ROWS = Math.floor((16 * 1024 * 1024) / MAX_OUTPUT_EVENT_CHARS);
 
 async function* asciicastLines(
   sessionId: string,
@@ -169,7 +172,7 @@ async function* asciicastLines(
   const writer = new AsciicastWriter(first, options, REORDER_WINDOW_S);
   yield `${writer.header(startedAt, options.title)}\n`;
   const types = options.withInput ? TERMINAL_TYPES : TERMINAL_TYPES.filter((t) => t !== "input");
-  for await (const event of readSessionEvents(sessionId, { types })) {
+  for await (const event of readSessionEvents(sessionId, { types, pageSize: EXPORT_PAGE_ROWS })) {
     for (const line of writer.lines(event)) yield `${line}\n`;
   }
   for (const line of writer.end()) yield `${line}\n`;

@@ -14,6 +14,7 @@ import { getDb } from "@/db/store";
 import { GatewayError, notFound } from "@/server/errors";
 import { hasPermission, type Principal } from "@/server/principal";
 import { escapeLike } from "@/server/recording";
+import { MAX_OUTPUT_EVENT_CHARS } from "./recorder";
 import { AHEAD_SECONDS, ChunkCollector, plainText, type ReplayEvent, type StoredRow } from "./replay-chunk";
 
 export type { ReplayEvent } from "./replay-chunk";
@@ -64,8 +65,8 @@ export interface SearchHit {
   context: string;
 }
 
-/** Rows read per round trip while collecting a chunk: output events are up to 32 KB, so 2 MB at most. */
-const PAGE_ROWS = 64;
+/** Rows read per round trip while collecting a chunk: of the largest output events, 2 MB at most. */
+const PAGE_ROWS = Math.max(4, Math.floor((2 * 1024 * 1024) / MAX_OUTPUT_EVENT_CHARS));
 export const MAX_SEARCH_HITS = 200;
 
 const tOf = sql<number>`(${sessionEvents.data}->>'t')::float8`;
@@ -154,12 +155,12 @@ async function collect(
   collector: ChunkCollector,
 ): Promise<number | null> {
   let cursor = afterId;
-  // Small pages first: a seek usually needs a few dozen events, each up to 32 KB.
-  for (let size = 16; ; size = Math.min(size * 2, PAGE_ROWS)) {
-    const rows = await screenEventsAfter(sessionId, cursor, size);
+  // Pages of PAGE_ROWS: a seek usually needs a few dozen events, each up to MAX_OUTPUT_EVENT_CHARS.
+  for (;;) {
+    const rows = await screenEventsAfter(sessionId, cursor, PAGE_ROWS);
     collector.add(rows);
     if (collector.isDone) return collector.lastId() ?? cursor;
-    if (rows.length < size) return null;
+    if (rows.length < PAGE_ROWS) return null;
     cursor = rows.at(-1)?.id ?? cursor;
   }
 }
