@@ -2,7 +2,7 @@
  * Write-then-send recording of a terminal session. Every event (output, input, resize, command decision)
  * is appended to the session's events in order, and output reaches the browser only after the event that
  * holds it is stored. Writes are group-committed: while one write is in flight, what arrives next is
- * coalesced (output up to 32 KB per event), so an idle keystroke costs one write and bulk output is
+ * coalesced (output up to 256 KB per event), so an idle keystroke costs one write and bulk output is
  * written in large events. A crash loses at most the event being written plus what waits behind it,
  * and none of that was shown. Not responsible for masking: it is handed text that is already masked.
  *
