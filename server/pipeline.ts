@@ -11,7 +11,13 @@
  * (approvals/ hands an approved one to the runner registered here).
  */
 import "server-only";
-import { hashInput, registerApprovedRunner } from "@/server/approvals";
+import {
+  claimApprovedReview,
+  hashInput,
+  hashParameters,
+  registerApprovedRunner,
+  settleClaimedReview,
+} from "@/server/approvals";
 import { learnFromResults } from "@/server/classification";
 import { getSettings } from "@/server/config";
 import type { ConnectionView } from "@/server/connections";
@@ -79,8 +85,8 @@ export interface SqlRequest {
   targetSession?: PinnedSession;
   /**
    * Values for $1, $2... of a single statement (a native client's extended protocol), as text; they stay
-   * parameters on the target and are recorded masked. Such a statement is refused rather than held for review
-   * (a review shows the statement without them).
+   * parameters on the target and are recorded masked. A review of it shows them masked and binds its approval
+   * to the exact values (a keyed hash; the values are not stored).
    */
   parameters?: readonly (string | null)[];
   runId?: string;
@@ -207,6 +213,23 @@ function refuseUnsupported(classification: Classification, decision: PolicyDecis
   });
   if (refusals.length === 0) return decision;
   return { ...decision, decision: "deny", reasons: [...refusals, ...decision.reasons] };
+}
+
+/** The decision of an input an approver let through: allowed, each statement naming the review. */
+function approvedDecision(classification: Classification, reviewId: string): PolicyDecision {
+  return {
+    decision: "allow",
+    class: classification.class,
+    reasons: classification.statements.map((s) => ({
+      statementIndex: s.index,
+      statement: s.text,
+      class: s.class,
+      ruleId: null,
+      ruleName: "approved review",
+      action: "allow" as const,
+      message: `approved in review ${reviewId}`,
+    })),
+  };
 }
 
 /** SQLSTATE read_only_sql_transaction: the target refused a write inside a read-only transaction. */
@@ -530,12 +553,9 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
         ...(parseError && { parseError }),
       };
     }
-    if (decision.decision === "review" && parameters) {
-      await recordStatement({ ...statementEvent, status: "blocked" }, { statements: 1, blocked: 1 });
-      throw new GatewayError(
-        "blocked",
-        "this statement needs a review, which cannot yet show parameter values: send it with its values written in, as a simple query",
-      );
+    if (decision.decision === "review" && request.channel === "native") {
+      const approved = await runIfApproved(request, connection, classification, rowLimit);
+      if (approved) return approved;
     }
     if (decision.decision === "review") {
       // The review names the session, so the session exists before the held statement is recorded in it.
@@ -552,6 +572,12 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
           class: decision.class,
           reasons: decision.reasons,
           ...(request.note !== undefined && { note: request.note }),
+          ...(parameters && {
+            parameters: {
+              shown: statementEvent.parameters ?? [],
+              hash: hashParameters(parameters),
+            },
+          }),
         },
         (reviewId) =>
           core.record.appendSessionEvent(
@@ -611,19 +637,7 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
         `the approved input can no longer be classified${why ? `: ${why}` : ""}`,
       );
     }
-    const decision: PolicyDecision = {
-      decision: "allow",
-      class: classification.class,
-      reasons: classification.statements.map((s) => ({
-        statementIndex: s.index,
-        statement: s.text,
-        class: s.class,
-        ruleId: null,
-        ruleName: "approved review",
-        action: "allow" as const,
-        message: `approved in review ${options.reviewId}`,
-      })),
-    };
+    const decision = approvedDecision(classification, options.reviewId);
     const statementEventId = await core.record.appendSessionEvent(
       options.sessionId,
       "statement",
@@ -652,6 +666,60 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
       rowLimit: LIMITS.defaultRowLimit,
       reviewId: options.reviewId,
     });
+  }
+
+  /**
+   * A native client re-sending, on the connection where it was held, exactly a statement (and values) an approver
+   * approved: the approval is taken (once; compare-and-set) and the statement runs now, in the client's own target
+   * session and transaction, recorded with the review's id. undefined when no such approval waits: it is held.
+   * Only a statement the rules would hold gets here; one they now deny stays denied.
+   */
+  async function runIfApproved(
+    request: SqlRequest,
+    connection: ConnectionView,
+    classification: Classification,
+    rowLimit: number,
+  ): Promise<SqlOutcome | undefined> {
+    if (!request.sessionId || classification.error) return undefined;
+    const review = await claimApprovedReview({
+      sessionId: request.sessionId,
+      requesterId: request.principal.id,
+      channel: request.channel,
+      input: request.input,
+      ...(request.parameters && { parametersHash: hashParameters(request.parameters) }),
+    });
+    if (!review) return undefined;
+    const decision = approvedDecision(classification, review.id);
+    const statementEventId = await core.record.appendSessionEvent(
+      request.sessionId,
+      "statement",
+      {
+        input: request.input,
+        ...(request.parameters && { parameters: review.parameters ?? [] }),
+        class: decision.class,
+        decision: "allow",
+        reasons: decision.reasons,
+        status: "running",
+        reviewId: review.id,
+      },
+      { statements: 1, allowed: 1 },
+      { principal: request.principal, connectionId: connection.id },
+    );
+    const outcome = await executeAndRecord({
+      request,
+      connection,
+      classification,
+      decision,
+      sessionId: request.sessionId,
+      statementEventId,
+      rowLimit,
+      reviewId: review.id,
+    }).catch(async (err) => {
+      await settleClaimedReview(review.id);
+      throw err;
+    });
+    if (outcome.status !== "done") await settleClaimedReview(review.id);
+    return outcome;
   }
 
   async function executeAndRecord(ctx: {
@@ -940,7 +1008,10 @@ export function runApproved(options: ApprovedSql): Promise<SqlOutcome> {
   return sqlChannel().runApproved(options);
 }
 
-/** The channels whose reviews hold SQL; a native client's approved statement runs as an API one. */
+/**
+ * The channels whose reviews hold SQL. A native client's approved statement does not run at approval: the
+ * client sends it again on its connection and it runs there, once (runIfApproved).
+ */
 export const SQL_CHANNELS = ["editor", "api", "mcp", "native"] as const;
 
 /**
@@ -949,6 +1020,7 @@ export const SQL_CHANNELS = ["editor", "api", "mcp", "native"] as const;
  */
 export function registerSqlChannel(): void {
   registerApprovedRunner(SQL_CHANNELS, async ({ review, requester }) => {
+    if (review.channel === "native") return "handed_over";
     const outcome = await runApproved({
       requester,
       connectionName: review.connectionName,

@@ -353,8 +353,8 @@ export class NativeClient {
           code: "42501",
           message: `held for review ${outcome.reviewId}: nothing ran; an approver decides at ${url}`,
           ...(why.length > 0 && { detail: why.join("; ") }),
-          // What approval does (server/approvals): the gateway runs it then, once, on its own.
-          hint: "if it is approved, Portcullis runs it then, once, outside this connection (not in its transaction), and records the result in this session",
+          // What approval does (server/pipeline.ts, runIfApproved): nothing runs until the client sends it again.
+          hint: "once it is approved, send exactly this statement (with the same values) again on this connection: it runs then, once, here, in your transaction if one is open; the approval expires like the review",
         }),
       ];
     }
