@@ -312,6 +312,7 @@ export interface SqlChannel {
   runSql(request: SqlRequest): Promise<SqlOutcome>;
   checkSql(principal: Principal, connectionName: string, input: string): Promise<CheckOutcome>;
   runApproved(options: ApprovedSql): Promise<SqlOutcome>;
+  decideCopyFromStdin(request: SqlRequest, bytes: number): Promise<SqlOutcome>;
 }
 
 /**
@@ -669,6 +670,115 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
   }
 
   /**
+   * A native client's COPY ... FROM STDIN, its data already read and discarded by the listener (`bytes` of it):
+   * decided by the rules like any write. Denied, it is recorded blocked; held, the review says it was a COPY FROM
+   * STDIN of that many bytes (the data is not kept, so an approval does not run it); allowed, it is refused for
+   * now with why (the gateway does not carry the data to the target yet). Nothing reaches the target.
+   */
+  async function decideCopyFromStdin(request: SqlRequest, bytes: number): Promise<SqlOutcome> {
+    const { principal } = request;
+    const connection = await sqlConnection(principal, request.connectionName);
+    const refused = validateInput(request.input);
+    if (refused) await refuseInput(request, connection, refused);
+    const classification = await inspect(request.input, connection);
+    let rules: PolicyRule[];
+    try {
+      rules = await core.sqlRules();
+    } catch (err) {
+      return refuseUndecided(request, connection, classification, err);
+    }
+    const decided = evaluateRules(classification, rules, {
+      connectionId: connection.id,
+      groups: principal.groups.map((g) => g.name),
+    });
+    const copied = {
+      statementIndex: 0,
+      statement: request.input,
+      class: decided.class,
+      ruleId: null,
+      ruleName: "COPY FROM STDIN",
+    };
+    const statementEvent = { input: request.input, class: decided.class, copyFromStdin: { bytes } };
+    if (decided.decision === "review") {
+      const reasons = [
+        ...decided.reasons,
+        {
+          ...copied,
+          action: "review" as const,
+          message: `a COPY FROM STDIN of ${bytes} bytes: the data was read and discarded, nothing reached the target; approving it does not load it`,
+        },
+      ];
+      const sessionId = request.sessionId
+        ? await core.record.resumeSession(principal, request.sessionId, connection.id)
+        : await core.record.startSession(principal, connection, "sql", request.channel);
+      const reviewId = await core.hold(
+        {
+          principal,
+          connection,
+          sessionId,
+          channel: request.channel,
+          input: request.input,
+          class: decided.class,
+          reasons,
+        },
+        (reviewId) =>
+          core.record.appendSessionEvent(
+            sessionId,
+            "statement",
+            { ...statementEvent, decision: "review", reasons, status: "held", reviewId },
+            { statements: 1, held: 1 },
+          ),
+      );
+      return { status: "pending_review", sessionId, reviewId, decision: decided, reasons };
+    }
+    const reasons =
+      decided.decision === "deny"
+        ? decided.reasons
+        : [
+            {
+              ...copied,
+              ruleName: "not supported",
+              action: "deny" as const,
+              message:
+                "COPY FROM STDIN is not carried to the target by the gateway yet, even where the rules allow it: INSERT the rows",
+            },
+          ];
+    const decision: PolicyDecision = { ...decided, decision: "deny", reasons };
+    const sessionId = await recordRefusedCopy(request, connection, {
+      ...statementEvent,
+      decision: "deny",
+      reasons,
+      status: "blocked",
+    });
+    return { status: "blocked", sessionId, decision, reasons };
+  }
+
+  /** Records a refused COPY FROM STDIN in the caller's session (or a new one); its session id. */
+  async function recordRefusedCopy(
+    request: SqlRequest,
+    connection: ConnectionView,
+    data: Record<string, unknown>,
+  ): Promise<string> {
+    const counters = { statements: 1, blocked: 1 };
+    if (request.sessionId) {
+      await core.record.appendSessionEvent(request.sessionId, "statement", data, counters, {
+        principal: request.principal,
+        connectionId: connection.id,
+      });
+      return request.sessionId;
+    }
+    const event = { type: "statement", data, counters };
+    const started = await core.record.startSessionWithEvent(
+      request.principal,
+      connection,
+      "sql",
+      request.channel,
+      event,
+    );
+    return started.sessionId;
+  }
+
+  /**
    * A native client re-sending, on the connection where it was held, exactly a statement (and values) an approver
    * approved: the approval is taken (once; compare-and-set) and the statement runs now, in the client's own target
    * session and transaction, recorded with the review's id. undefined when no such approval waits: it is held.
@@ -980,7 +1090,7 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
     throw err;
   }
 
-  return { runSql, checkSql, runApproved };
+  return { runSql, checkSql, runApproved, decideCopyFromStdin };
 }
 
 /** The SQL channel of this process, over its gateway core (server/gateway), built on first use. */
@@ -1006,6 +1116,14 @@ export function checkSql(principal: Principal, connectionName: string, input: st
  */
 export function runApproved(options: ApprovedSql): Promise<SqlOutcome> {
   return sqlChannel().runApproved(options);
+}
+
+/**
+ * Decides a native client's COPY ... FROM STDIN whose data the listener read and discarded (`bytes` of it): held
+ * or refused, never run (see the channel's decideCopyFromStdin).
+ */
+export function decideCopyFromStdin(request: SqlRequest, bytes: number): Promise<SqlOutcome> {
+  return sqlChannel().decideCopyFromStdin(request, bytes);
 }
 
 /**

@@ -12,16 +12,27 @@ import { randomUUID } from "node:crypto";
 import type { Principal } from "@/server/auth";
 import { type ConnectionView, getConnectionForUse } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
-import { LIMITS, runSql, type SqlOutcome, type StatementOutcome } from "@/server/pipeline";
+import {
+  decideCopyFromStdin,
+  LIMITS,
+  runSql,
+  type SqlOutcome,
+  type StatementOutcome,
+} from "@/server/pipeline";
 import { endSession } from "@/server/recording";
 import type { PinnedSession } from "@/server/targets/postgres";
 import { cancelRun } from "@/server/targets/runs";
+import { type CopyFormat, copyCommand, copyRow } from "./copy";
 import { type Executed, statusAfter } from "./transaction-status";
 import {
   bindComplete,
   closeComplete,
   commandComplete,
   commandTag,
+  copyData,
+  copyDone,
+  copyInResponse,
+  copyOutResponse,
   dataRow,
   emptyQueryResponse,
   errorResponse,
@@ -115,6 +126,8 @@ export class NativeClient {
   private pending: Buffer[] = [];
   private closing: Promise<void> | undefined;
   private readonly parameters: Map<string, string>;
+  /** a COPY ... FROM STDIN whose data the client is sending: counted and discarded, decided at CopyDone */
+  private copyIn: { text: string; bytes: number } | undefined;
 
   constructor(private readonly o: NativeClientOptions) {
     this.parameters = new Map(o.target.parameters);
@@ -221,6 +234,10 @@ export class NativeClient {
 
   private async handle(message: Buffer) {
     const type = String.fromCharCode(message[0] ?? 0);
+    if (this.copyIn) {
+      await this.copyInMessage(type, message);
+      return;
+    }
     if (type === "Q") {
       await this.query(message.subarray(5, message.length - 1).toString("utf8"));
       return;
@@ -267,6 +284,22 @@ export class NativeClient {
       this.o.send(Buffer.concat([emptyQueryResponse(), readyForQuery(this.status)]));
       return;
     }
+    const copy = await copyCommand(text);
+    if (copy && "refused" in copy) {
+      const refusal = errorResponse({ severity: "ERROR", code: "0A000", message: copy.refused });
+      this.o.send(Buffer.concat([refusal, readyForQuery(this.status)]));
+      return;
+    }
+    if (copy?.direction === "out") {
+      await this.copyOut(copy.select, copy.format);
+      return;
+    }
+    if (copy?.direction === "in") {
+      // The client sends its rows now (CopyData ... CopyDone); they are counted and dropped, never forwarded.
+      this.copyIn = { text, bytes: 0 };
+      this.o.send(copyInResponse(copy.columns));
+      return;
+    }
     const out: Buffer[] = [];
     const outcome = await this.run(text, undefined, out);
     if (outcome && (outcome.status === "done" || outcome.status === "failed")) {
@@ -274,6 +307,109 @@ export class NativeClient {
     }
     if (outcome) out.push(...this.refusalOf(outcome));
     out.push(...this.changedParameters(), readyForQuery(this.status));
+    if (!this.closed) this.o.send(Buffer.concat(out));
+  }
+
+  /**
+   * COPY ... TO STDOUT as the SELECT of the same columns: decided, masked and recorded as that SELECT, its rows
+   * then written as CopyOutResponse, CopyData (text or CSV), CopyDone. A result cut at MAX_ROW_LIMIT is not
+   * sent at all: an export must not end silently short.
+   */
+  private async copyOut(select: string, format: CopyFormat) {
+    const out: Buffer[] = [];
+    const outcome = await this.run(select, undefined, out);
+    const result = outcome?.status === "done" ? outcome.results[0] : undefined;
+    if (outcome && result?.truncated) {
+      out.push(
+        errorResponse({
+          severity: "ERROR",
+          code: "54000",
+          message: `COPY TO STDOUT was not sent: it has more than ${result.rowLimit} rows (MAX_ROW_LIMIT); copy it in parts`,
+        }),
+      );
+    } else if (result) {
+      out.push(copyOutResponse(result.columns.length));
+      if (format.header)
+        out.push(
+          copyData(
+            copyRow(
+              result.columns.map((c) => c.name),
+              format,
+            ),
+          ),
+        );
+      for (const row of result.rows) out.push(copyData(copyRow(row.map(toWireText), format)));
+      out.push(copyDone(), commandComplete(commandTag("COPY", result.rowCount)));
+    } else if (outcome) {
+      out.push(...this.refusalOf(outcome));
+    }
+    out.push(...this.changedParameters(), readyForQuery(this.status));
+    if (!this.closed) this.o.send(Buffer.concat(out));
+  }
+
+  /**
+   * During COPY ... FROM STDIN: CopyData is counted and dropped, CopyDone has the pipeline decide (held or
+   * refused: nothing runs), CopyFail ends it; Flush and Sync are ignored as PostgreSQL does; anything else is a
+   * protocol violation.
+   */
+  private async copyInMessage(type: string, message: Buffer) {
+    const copy = this.copyIn;
+    if (!copy) return;
+    if (type === "d") {
+      copy.bytes += message.length - 5;
+      return;
+    }
+    if (type === "H" || type === "S") return;
+    this.copyIn = undefined;
+    if (type === "f") {
+      const why = message.subarray(5, message.length - 1).toString("utf8");
+      const failed = errorResponse({
+        severity: "ERROR",
+        code: "57014",
+        message: `COPY from stdin failed: ${why}`,
+      });
+      this.o.send(Buffer.concat([failed, readyForQuery(this.status)]));
+      return;
+    }
+    if (type !== "c") {
+      this.o.send(
+        errorResponse({
+          severity: "FATAL",
+          code: "08P01",
+          message: `unexpected message type "${type}" during COPY from stdin`,
+        }),
+      );
+      this.o.end();
+      return;
+    }
+    const out: Buffer[] = [];
+    const principal = await this.o.identify();
+    if (!principal || principal.id !== this.o.principal.id) {
+      this.terminate("28000", "the credential of this connection was revoked or has expired");
+      return;
+    }
+    try {
+      const outcome = await decideCopyFromStdin(
+        {
+          principal,
+          connectionName: this.o.connection.name,
+          input: copy.text,
+          channel: "native",
+          sessionId: this.o.sessionId,
+        },
+        copy.bytes,
+      );
+      out.push(
+        ...this.refusalOf(
+          outcome,
+          "the data was not kept and the gateway does not load COPY FROM STDIN yet: an approval records the decision, it loads nothing; INSERT the rows",
+        ),
+      );
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      out.push(errorResponse({ severity: "ERROR", code: SQLSTATE_OF[err.code], message: err.message }));
+    }
+    out.push(readyForQuery(this.status));
     if (!this.closed) this.o.send(Buffer.concat(out));
   }
 
@@ -331,8 +467,14 @@ export class NativeClient {
     return outcome;
   }
 
-  /** The ErrorResponse of an outcome that did not (fully) run: failed, blocked or held. */
-  private refusalOf(outcome: SqlOutcome): Buffer[] {
+  /**
+   * The ErrorResponse of an outcome that did not (fully) run: failed, blocked or held (`afterApproval` says what
+   * an approval of it does).
+   */
+  private refusalOf(
+    outcome: SqlOutcome,
+    afterApproval = "once it is approved, send exactly this statement (with the same values) again on this connection: it runs then, once, here, in your transaction if one is open; the approval expires like the review",
+  ): Buffer[] {
     if (outcome.status === "failed") {
       return [
         errorResponse({
@@ -354,7 +496,7 @@ export class NativeClient {
           message: `held for review ${outcome.reviewId}: nothing ran; an approver decides at ${url}`,
           ...(why.length > 0 && { detail: why.join("; ") }),
           // What approval does (server/pipeline.ts, runIfApproved): nothing runs until the client sends it again.
-          hint: "once it is approved, send exactly this statement (with the same values) again on this connection: it runs then, once, here, in your transaction if one is open; the approval expires like the review",
+          hint: afterApproval,
         }),
       ];
     }

@@ -41,6 +41,10 @@ beforeAll(async () => {
       (2, 'Alan', '${OTHER_CARD}', '{}', false);
     create table notes (id int, body text);
     create table bumps (n int);
+    create table tricky (a text, b int);
+    insert into tricky values
+      (E'tab\there', 1), (E'new\nline', 2), ('back\\slash', 3), ('comma, "quoted"', 4), (null, null),
+      ('', 6), ('\\.', 7), ('ünïcødé ✓', 8), (E'cr\rhere', 9);
     create function bump() returns int language sql as $$ insert into bumps values (1) returning n $$;`);
   await target.end();
   dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-native-"));
@@ -283,13 +287,6 @@ describe("psql through the listener", () => {
     expect(secure.stdout).toMatch(/one\s*\n-+\n\s+1/);
   });
 
-  it("refuses COPY with 0A000, before it reaches the target, and goes on", async () => {
-    const out = await psql(["copy customers to stdout", "select 1 as after"]);
-    expect(out.stderr).toMatch(/ERROR:\s+0A000:\s+COPY is not supported/);
-    expect(out.stdout).not.toContain(CARD);
-    expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
-  });
-
   it("answers input with nothing to run as PostgreSQL does (EmptyQueryResponse), and goes on", async () => {
     const out = await psql([";", "-- only a comment", "/* a block */ ;", "select 1 as after"]);
     expect(out.stderr).toBe("");
@@ -348,6 +345,120 @@ describe("psql through the listener", () => {
     // others are not locked out
     const c = await connectPg();
     await c.end();
+  });
+});
+
+describe("COPY through the listener", () => {
+  /** psql straight to the target, as the reference for what PostgreSQL itself writes. */
+  async function psqlDirect(command: string) {
+    const { stdout } = await execFileAsync("psql", [targetUrl, "-X", "-c", command]);
+    return stdout;
+  }
+
+  it("streams COPY TO STDOUT masked exactly as the SELECT of the same columns (psql \\copy and COPY)", async () => {
+    const copied = await psql([
+      "\\copy (select id, name, card_number from customers order by id) to stdout",
+      "copy customers (id, card_number) to stdout",
+    ]);
+    expect(copied.stderr).toBe("");
+    expect(copied.stdout).not.toContain(CARD);
+    expect(copied.stdout).not.toContain(OTHER_CARD);
+    const c = await connectPg();
+    try {
+      const selected = await c.query("select id, name, card_number from customers order by id");
+      const expected = selected.rows.map((r) => `${r.id}\t${r.name}\t${r.card_number}\n`).join("");
+      expect(copied.stdout.startsWith(expected)).toBe(true);
+      expect(String(selected.rows[0]?.card_number)).toMatch(/1111$/);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("masks COPY TO STDOUT by lineage, not by column name", async () => {
+    const out = await psql([
+      "copy (select upper(card_number) as harmless from customers order by id) to stdout",
+    ]);
+    expect(out.stderr).toBe("");
+    expect(out.stdout).not.toContain(CARD);
+    expect(out.stdout.trim().split("\n")).toHaveLength(2);
+  });
+
+  it.each([
+    ["text", "copy tricky to stdout"],
+    ["CSV with a header", "copy tricky to stdout with (format csv, header)"],
+    [
+      "CSV with its own delimiter and null",
+      "copy tricky (b, a) to stdout with (format csv, delimiter ';', null 'NULL')",
+    ],
+    ["CSV of a single column", "copy (select a from tricky) to stdout with (format csv)"],
+    [
+      "text with its own null",
+      "copy (select * from tricky where b is null or b < 3) to stdout with (null '-')",
+    ],
+  ])("writes %s byte for byte as PostgreSQL does", async (_format, command) => {
+    const through = await psql([command]);
+    expect(through.stderr).toBe("");
+    expect(through.stdout).toBe(await psqlDirect(command));
+  });
+
+  it("has values that need COPY's escapes in the table it compares (so the comparison can fail)", async () => {
+    const out = await psql(["copy tricky to stdout"]);
+    for (const escaped of ["tab\\there", "new\\nline", "back\\\\slash", "\\N\t\\N", "cr\\rhere"]) {
+      expect(out.stdout).toContain(escaped);
+    }
+  });
+
+  it("decides COPY TO STDOUT as a read of what it reads: a dangerous function is refused, nothing sent", async () => {
+    const out = await psql(["copy (select pg_read_file('/etc/passwd')) to stdout", "select 1 as after"]);
+    expect(out.stderr).toMatch(/ERROR:\s+42501:/);
+    expect(out.stdout).not.toContain("root:");
+    expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
+  });
+
+  it("refuses COPY to a file on the server, and binary COPY, and goes on", async () => {
+    const out = await psql([
+      "copy customers to '/tmp/stolen.txt'",
+      "copy customers to stdout with (format binary)",
+      "select 1 as after",
+    ]);
+    expect(out.stderr).toMatch(/ERROR:\s+42501:/);
+    expect(out.stderr).toMatch(/ERROR:\s+0A000:\s+COPY in binary format/);
+    expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
+  });
+
+  it("holds COPY FROM STDIN: the data is read and dropped, nothing reaches the target, the review counts its bytes", async () => {
+    const file = path.join(dataDir, "rows.tsv");
+    const data = "100\tfrom a file\n101\tanother row\n";
+    writeFileSync(file, data);
+    const out = await psql([`\\copy notes from '${file}'`, "select 1 as after"]);
+    const reviewId = /held for review ([0-9a-f-]{36})/.exec(out.stderr)?.[1];
+    expect(reviewId).toBeDefined();
+    expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
+    const [row] = await onTarget((sql) => sql`select count(*)::int as n from notes where id >= 100`);
+    expect(row?.n).toBe(0);
+    const { readReview } = await import("@/server/approvals");
+    const review = await readReview(reviewId ?? "");
+    expect(JSON.stringify(review?.reasons)).toContain(`COPY FROM STDIN of ${Buffer.byteLength(data)} bytes`);
+    expect(review?.input).toMatch(/^COPY\s+notes\s+FROM\s+STDIN/i);
+  });
+
+  it("does not load COPY FROM STDIN even where the rules allow writes (not carried yet): 0A000, nothing changed", async () => {
+    await withWrites(async () => {
+      const file = path.join(dataDir, "allowed.tsv");
+      writeFileSync(file, "200\tallowed?\n");
+      const out = await psql([`\\copy notes from '${file}'`, "select 1 as after"]);
+      expect(out.stderr).toMatch(/ERROR:\s+0A000:\s+COPY FROM STDIN is not carried/);
+      expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
+      const [row] = await onTarget((sql) => sql`select count(*)::int as n from notes where id = 200`);
+      expect(row?.n).toBe(0);
+    });
+  });
+
+  it("records COPY TO STDOUT like a result, masked", async () => {
+    await psql(["copy (select name, card_number from customers where id = 2) to stdout"]);
+    const stored = await storeText();
+    expect(stored).toContain("where id = 2");
+    expect(stored).not.toContain(OTHER_CARD);
   });
 });
 

@@ -151,6 +151,15 @@ export class FrontendReader {
 }
 export const emptyQueryResponse = () => message("I", Buffer.alloc(0));
 
+/** CopyOutResponse / CopyInResponse: text format (0) overall and for each of `columns` columns. */
+function copyResponse(type: "H" | "G", columns: number): Buffer {
+  return message(type, Buffer.concat([Buffer.from([0]), int16(columns), ...Array(columns).fill(int16(0))]));
+}
+export const copyOutResponse = (columns: number) => copyResponse("H", columns);
+export const copyInResponse = (columns: number) => copyResponse("G", columns);
+export const copyData = (data: string) => message("d", Buffer.from(data, "utf8"));
+export const copyDone = () => message("c", Buffer.alloc(0));
+
 export type TransactionStatus = "I" | "T" | "E";
 export const readyForQuery = (status: TransactionStatus) => message("Z", Buffer.from(status, "ascii"));
 
