@@ -313,7 +313,18 @@ export interface SqlChannel {
   checkSql(principal: Principal, connectionName: string, input: string): Promise<CheckOutcome>;
   runApproved(options: ApprovedSql): Promise<SqlOutcome>;
   decideCopyFromStdin(request: SqlRequest, bytes: number): Promise<SqlOutcome>;
+  describeSql(request: SqlRequest): Promise<DescribeOutcome>;
 }
+
+/**
+ * A statement described before it runs (a native client's Describe of a prepared statement): the target's
+ * types for its parameters and result columns, as the target reports them (the listener decides how masked
+ * columns are announced); or why it was not described.
+ */
+export type DescribeOutcome =
+  | { status: "described"; parameterTypes: number[]; columns: { name: string; oid: number }[] }
+  | Extract<SqlOutcome, { status: "blocked" }>
+  | { status: "failed"; error: Extract<SqlOutcome, { status: "failed" }>["error"] };
 
 /**
  * The SQL channel over a gateway core: it inspects (parser and catalog), executes on the target and masks; the
@@ -667,6 +678,54 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
       rowLimit: LIMITS.defaultRowLimit,
       reviewId: options.reviewId,
     });
+  }
+
+  /**
+   * Describes one statement on the client's own target session without executing it: decided by the rules first
+   * (a statement they deny is not even described), then Parse and Describe on the target. Nothing runs, so
+   * nothing is recorded; the target's errors are masked like any other.
+   */
+  async function describeSql(request: SqlRequest): Promise<DescribeOutcome> {
+    const { principal } = request;
+    const connection = await sqlConnection(principal, request.connectionName);
+    const refused = validateInput(request.input);
+    if (refused) throw new GatewayError("bad_request", refused);
+    if (!request.targetSession)
+      throw new GatewayError("bad_request", "only a native client's session describes");
+    const classification = await inspect(request.input, connection);
+    if (classification.statements.length > 1) {
+      throw new GatewayError("bad_request", "cannot insert multiple commands into a prepared statement");
+    }
+    const decision = refuseUnsupported(
+      classification,
+      evaluateRules(classification, await core.sqlRules(), {
+        connectionId: connection.id,
+        groups: principal.groups.map((g) => g.name),
+      }),
+    );
+    if (decision.decision === "deny") {
+      const parseError = classification.error && {
+        message: classification.error.message,
+        ...(classification.error.position !== undefined && { position: classification.error.position + 1 }),
+      };
+      return {
+        status: "blocked",
+        sessionId: request.sessionId ?? "",
+        decision,
+        reasons: decision.reasons,
+        ...(parseError && { parseError }),
+      };
+    }
+    const masking = await core.maskingFor(connection);
+    try {
+      return { status: "described", ...(await request.targetSession.describe(request.input)) };
+    } catch (err) {
+      if (!(err instanceof TargetError)) throw err;
+      const error = await describeTargetError(err, 0, masking, connection, {
+        statementTables: classification.statements[0]?.tables ?? [],
+      });
+      return { status: "failed", error };
+    }
   }
 
   /**
@@ -1090,7 +1149,7 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
     throw err;
   }
 
-  return { runSql, checkSql, runApproved, decideCopyFromStdin };
+  return { runSql, checkSql, runApproved, decideCopyFromStdin, describeSql };
 }
 
 /** The SQL channel of this process, over its gateway core (server/gateway), built on first use. */
@@ -1116,6 +1175,11 @@ export function checkSql(principal: Principal, connectionName: string, input: st
  */
 export function runApproved(options: ApprovedSql): Promise<SqlOutcome> {
   return sqlChannel().runApproved(options);
+}
+
+/** Describes a native client's prepared statement on its own target session, without running it. */
+export function describeSql(request: SqlRequest): Promise<DescribeOutcome> {
+  return sqlChannel().describeSql(request);
 }
 
 /**

@@ -13,7 +13,9 @@ import type { Principal } from "@/server/auth";
 import { type ConnectionView, getConnectionForUse } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import {
+  type DescribeOutcome,
   decideCopyFromStdin,
+  describeSql,
   LIMITS,
   runSql,
   type SqlOutcome,
@@ -39,6 +41,7 @@ import {
   FrontendReader,
   noData,
   noticeResponse,
+  parameterDescription,
   parameterStatus,
   parseComplete,
   portalSuspended,
@@ -47,6 +50,7 @@ import {
   TEXT_OID,
   type TransactionStatus,
   toWireText,
+  type WireColumn,
   type WireNotice,
 } from "./wire";
 
@@ -87,9 +91,18 @@ const SQLSTATE_OF: Record<GatewayError["code"], string> = {
 
 const EXTENDED_PROTOCOL = new Set(["P", "B", "D", "E", "C"]);
 
+/**
+ * Types whose values are text already: a column of one keeps its type when a statement is described before it
+ * runs, since a masked value in it is text too. Any other column is announced as text then: which of its values
+ * will be masked (by a rule, by lineage, by a detector) is known only once it runs.
+ */
+const TEXT_TYPES = new Set([TEXT_OID, 1043 /* varchar */, 1042 /* bpchar */, 19 /* name */, 18 /* char */]);
+
 /** A bound portal: its statement, its parameters, and once executed the rows not yet sent. */
 interface Portal {
   text: string;
+  /** the columns announced when its statement was described (its rows then keep to them) */
+  columns?: WireColumn[] | null;
   parameters: (string | null)[];
   /** where the RowDescription of a Describe goes in the pending replies, filled when the portal runs */
   describedAt?: number;
@@ -122,6 +135,8 @@ export class NativeClient {
   /** prepared statements by name ("" the unnamed one) */
   private readonly statements = new Map<string, string>();
   private readonly portals = new Map<string, Portal>();
+  /** the columns announced by a Describe of each prepared statement (null: NoData) */
+  private readonly described = new Map<string, WireColumn[] | null>();
   /** extended-protocol replies not sent yet (at Sync or Flush); an empty Buffer marks a Describe to fill */
   private pending: Buffer[] = [];
   private closing: Promise<void> | undefined;
@@ -521,6 +536,7 @@ export class NativeClient {
         return;
       }
       this.statements.set(name, text);
+      this.described.delete(name);
       this.pending.push(parseComplete());
       return;
     }
@@ -547,7 +563,8 @@ export class NativeClient {
         });
         return;
       }
-      this.portals.set(portal, { text, parameters, sent: 0 });
+      const columns = this.described.get(statement);
+      this.portals.set(portal, { text, parameters, sent: 0, ...(columns !== undefined && { columns }) });
       this.pending.push(bindComplete());
       return;
     }
@@ -555,11 +572,7 @@ export class NativeClient {
       const kind = String.fromCharCode(r.byte());
       const name = r.cstring();
       if (kind === "S") {
-        this.refuseUntilSync({
-          severity: "ERROR",
-          code: "0A000",
-          message: "Portcullis cannot describe a prepared statement before it runs yet: describe its portal",
-        });
+        await this.describeStatement(name);
         return;
       }
       const portal = this.portals.get(name);
@@ -571,6 +584,10 @@ export class NativeClient {
         });
         return;
       }
+      if (portal.columns !== undefined) {
+        this.pending.push(portal.columns ? rowDescription(portal.columns) : noData());
+        return;
+      }
       portal.describedAt = this.pending.length;
       this.pending.push(Buffer.alloc(0));
       return;
@@ -578,8 +595,10 @@ export class NativeClient {
     if (type === "C") {
       const kind = String.fromCharCode(r.byte());
       const name = r.cstring();
-      if (kind === "S") this.statements.delete(name);
-      else this.portals.delete(name);
+      if (kind === "S") {
+        this.statements.delete(name);
+        this.described.delete(name);
+      } else this.portals.delete(name);
       this.pending.push(closeComplete());
       return;
     }
@@ -623,6 +642,65 @@ export class NativeClient {
       return;
     }
     this.pending.push(commandComplete(commandTag(result.command, result.rowCount)));
+  }
+
+  /**
+   * Describe of a prepared statement before it runs: decided by the rules, then Parse/Describe on the client's
+   * own target session (nothing executes). ParameterDescription as the target says; RowDescription with every
+   * column not of a text type announced as text (see TEXT_TYPES), and kept to by its portals' rows.
+   */
+  private async describeStatement(name: string) {
+    const text = this.statements.get(name);
+    if (text === undefined) {
+      this.refuseUntilSync({
+        severity: "ERROR",
+        code: "26000",
+        message: `prepared statement "${name}" does not exist`,
+      });
+      return;
+    }
+    const principal = await this.o.identify();
+    if (!principal || principal.id !== this.o.principal.id) {
+      this.terminate("28000", "the credential of this connection was revoked or has expired");
+      return;
+    }
+    let outcome: DescribeOutcome;
+    try {
+      outcome = await describeSql({
+        principal,
+        connectionName: this.o.connection.name,
+        input: text,
+        channel: "native",
+        sessionId: this.o.sessionId,
+        targetSession: this.o.target,
+      });
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      this.refuseUntilSync({ severity: "ERROR", code: SQLSTATE_OF[err.code], message: err.message });
+      return;
+    }
+    if (outcome.status === "blocked") {
+      this.refuseUntilSync(blockedNotice(outcome));
+      return;
+    }
+    if (outcome.status === "failed") {
+      this.refuseUntilSync({
+        severity: "ERROR",
+        code: outcome.error.sqlState ?? "XX000",
+        message: outcome.error.message,
+        ...(outcome.error.position !== undefined && { position: outcome.error.position }),
+      });
+      return;
+    }
+    const columns = outcome.columns.map((c) => ({
+      name: c.name,
+      oid: TEXT_TYPES.has(c.oid) ? c.oid : TEXT_OID,
+    }));
+    this.described.set(name, columns.length > 0 ? columns : null);
+    this.pending.push(
+      parameterDescription(outcome.parameterTypes),
+      columns.length > 0 ? rowDescription(columns) : noData(),
+    );
   }
 
   /** An error in the extended protocol: everything up to the next Sync is skipped, as PostgreSQL does. */

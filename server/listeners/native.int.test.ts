@@ -462,6 +462,76 @@ describe("COPY through the listener", () => {
   });
 });
 
+describe("postgres.js (prepare: true) through the listener", () => {
+  function connectPostgresJs() {
+    return postgres({
+      host: "127.0.0.1",
+      port: listener.port,
+      database: "shop",
+      username: "report-bot",
+      password: token,
+      ssl: { rejectUnauthorized: false },
+      prepare: true,
+      max: 1,
+      onnotice: () => {},
+    });
+  }
+
+  it("describes prepared statements before they run: parameters typed by the target, masked rows as text", async () => {
+    const sql = connectPostgresJs();
+    try {
+      for (const id of [1, 2, 1]) {
+        const rows = await sql`select id, name, card_number, active from customers where id = ${id}`;
+        expect(rows).toHaveLength(1);
+        expect(String(rows[0]?.id)).toBe(String(id));
+        expect(rows[0]?.name).toBe(id === 1 ? "Grace" : "Alan");
+        expect(String(rows[0]?.card_number)).not.toMatch(/4111 1111 1111 1111|5500 0000 0000 0004/);
+      }
+      const masked = await sql`select card_number from customers where name = ${"Grace"}`;
+      expect(String(masked[0]?.card_number)).toMatch(/1111$/);
+      const none = await sql`select id from customers where id = ${99}`;
+      expect(none).toHaveLength(0);
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it("refuses at Describe what the rules deny, and relays the target's errors with their SQLSTATE", async () => {
+    const sql = connectPostgresJs();
+    try {
+      await expect(sql`select pg_read_file(${"/etc/passwd"})`).rejects.toMatchObject({ code: "42501" });
+      await expect(sql`select * from no_such_table where id = ${1}`).rejects.toMatchObject({ code: "42P01" });
+      await expect(sql`insert into notes values (${11}, ${"held"})`).rejects.toMatchObject({
+        code: "42501",
+        message: expect.stringMatching(/held for review/),
+      });
+      const [row] = await onTarget((t) => t`select count(*)::int as n from notes where id = 11`);
+      expect(row?.n).toBe(0);
+      expect((await sql`select ${5}::int + 1 as six`)[0]?.six).toBeDefined(); // still usable
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it("runs a transaction of prepared writes an allow rule lets through", async () => {
+    await withWrites(async () => {
+      const sql = connectPostgresJs();
+      try {
+        await sql.begin(async (tx) => {
+          await tx`insert into notes values (${12}, ${"postgres.js"})`;
+          const [n] = await tx`select count(*) as n from notes where id = ${12}`;
+          expect(Number(n?.n)).toBe(1);
+        });
+        const [row] = await onTarget((t) => t`select count(*)::int as n from notes where id = 12`);
+        expect(row?.n).toBe(1);
+      } finally {
+        await sql.end();
+        await onTarget((t) => t`delete from notes where id = 12`);
+      }
+    });
+  });
+});
+
 describe("before authentication", () => {
   /** Opens a raw TCP connection to the listener, writes `bytes`, and collects what comes back until it closes. */
   function raw(bytes: Buffer[], until: (received: Buffer) => boolean = () => false) {

@@ -160,6 +160,16 @@ export const copyInResponse = (columns: number) => copyResponse("G", columns);
 export const copyData = (data: string) => message("d", Buffer.from(data, "utf8"));
 export const copyDone = () => message("c", Buffer.alloc(0));
 
+/** ParameterDescription: the type OID of each parameter of a described statement. */
+export const parameterDescription = (oids: readonly number[]) =>
+  message("t", Buffer.concat([int16(oids.length), ...oids.map((oid) => uint32(oid))]));
+
+function uint32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
 export type TransactionStatus = "I" | "T" | "E";
 export const readyForQuery = (status: TransactionStatus) => message("Z", Buffer.from(status, "ascii"));
 

@@ -353,6 +353,24 @@ export class PinnedSession {
   }
 
   /**
+   * Parse and Describe of a statement on this session, without executing it (a native client's Describe of a
+   * prepared statement): its parameters' and result columns' types, or the target's error.
+   */
+  async describe(
+    text: string,
+  ): Promise<{ parameterTypes: number[]; columns: { name: string; oid: number }[] }> {
+    try {
+      const described = await this.sql.unsafe(text).describe();
+      return {
+        parameterTypes: [...(described.types ?? [])],
+        columns: (described.columns ?? []).map((c) => ({ name: c.name, oid: c.type })),
+      };
+    } catch (err) {
+      throw toTargetError(err, this.connectionId, true);
+    }
+  }
+
+  /**
    * Opens a read-only scope for one statement, whatever the client's transaction state: outside a transaction
    * a read-only transaction; inside one (BEGIN then warns 25001 and changes nothing) a savepoint made read-only
    * with SET LOCAL, which ROLLBACK TO undoes. In a failed transaction BEGIN fails with 25P02, as the statement
