@@ -24,6 +24,7 @@ import {
 import { endSession } from "@/server/recording";
 import type { PinnedSession } from "@/server/targets/postgres";
 import { cancelRun } from "@/server/targets/runs";
+import { decodeBinaryParameter } from "./binary-parameters";
 import { type CopyFormat, copyCommand, copyRow } from "./copy";
 import { type Executed, statusAfter } from "./transaction-status";
 import {
@@ -135,6 +136,8 @@ export class NativeClient {
   /** prepared statements by name ("" the unnamed one) */
   private readonly statements = new Map<string, string>();
   private readonly portals = new Map<string, Portal>();
+  /** the parameter types each prepared statement's Parse declared (0: unspecified) */
+  private readonly declaredTypes = new Map<string, number[]>();
   /** the columns announced by a Describe of each prepared statement (null: NoData) */
   private readonly described = new Map<string, WireColumn[] | null>();
   /** extended-protocol replies not sent yet (at Sync or Flush); an empty Buffer marks a Describe to fill */
@@ -527,6 +530,7 @@ export class NativeClient {
     if (type === "P") {
       const name = r.cstring();
       const text = r.cstring();
+      const types = Array.from({ length: r.int16() }, () => r.int32() >>> 0);
       if (name !== "" && this.statements.has(name)) {
         this.refuseUntilSync({
           severity: "ERROR",
@@ -536,6 +540,7 @@ export class NativeClient {
         return;
       }
       this.statements.set(name, text);
+      this.declaredTypes.set(name, types);
       this.described.delete(name);
       this.pending.push(parseComplete());
       return;
@@ -544,7 +549,7 @@ export class NativeClient {
       const portal = r.cstring();
       const statement = r.cstring();
       const formats = Array.from({ length: r.int16() }, () => r.int16());
-      const parameters = Array.from({ length: r.int16() }, () => r.value(r.int32()));
+      const raw = Array.from({ length: r.int16() }, () => r.bytes(r.int32()));
       const resultFormats = Array.from({ length: r.int16() }, () => r.int16());
       const text = this.statements.get(statement);
       if (text === undefined) {
@@ -555,14 +560,17 @@ export class NativeClient {
         });
         return;
       }
-      if (formats.some((f) => f !== 0) || resultFormats.some((f) => f !== 0)) {
+      if (resultFormats.some((f) => f !== 0)) {
         this.refuseUntilSync({
           severity: "ERROR",
           code: "0A000",
-          message: "Portcullis sends and receives values as text only (no binary format)",
+          message:
+            "Portcullis sends results as text only: a binary result format is refused (a masked value has no binary form of its column's type)",
         });
         return;
       }
+      const parameters = await this.parameterTexts(statement, text, formats, raw);
+      if (!parameters) return;
       const columns = this.described.get(statement);
       this.portals.set(portal, { text, parameters, sent: 0, ...(columns !== undefined && { columns }) });
       this.pending.push(bindComplete());
@@ -597,6 +605,7 @@ export class NativeClient {
       const name = r.cstring();
       if (kind === "S") {
         this.statements.delete(name);
+        this.declaredTypes.delete(name);
         this.described.delete(name);
       } else this.portals.delete(name);
       this.pending.push(closeComplete());
@@ -701,6 +710,66 @@ export class NativeClient {
       parameterDescription(outcome.parameterTypes),
       columns.length > 0 ? rowDescription(columns) : noData(),
     );
+  }
+
+  /**
+   * A Bind's values as text: text-format ones as they are, binary ones decoded by their type (declared at Parse,
+   * else as the target types it, asked with a Describe on the client's session). undefined when one is refused
+   * (the ErrorResponse is pending, the rest skipped to Sync).
+   */
+  private async parameterTexts(
+    statement: string,
+    text: string,
+    formats: number[],
+    raw: (Buffer | null)[],
+  ): Promise<(string | null)[] | undefined> {
+    const formatOf = (i: number) => (formats.length === 1 ? formats[0] : formats[i]) ?? 0;
+    if (formats.some((f) => f !== 0 && f !== 1) || (formats.length > 1 && formats.length !== raw.length)) {
+      this.refuseUntilSync({
+        severity: "ERROR",
+        code: "08P01",
+        message: "malformed message: bad parameter formats",
+      });
+      return undefined;
+    }
+    let types = this.declaredTypes.get(statement) ?? [];
+    if (raw.some((v, i) => v !== null && formatOf(i) === 1 && !types[i])) {
+      const principal = await this.o.identify();
+      const outcome = principal
+        ? await describeSql({
+            principal,
+            connectionName: this.o.connection.name,
+            input: text,
+            channel: "native",
+            sessionId: this.o.sessionId,
+            targetSession: this.o.target,
+          }).catch((err: unknown) => {
+            if (err instanceof GatewayError) return undefined;
+            throw err;
+          })
+        : undefined;
+      if (outcome?.status === "described") {
+        types = raw.map((_, i) => types[i] || (outcome.parameterTypes[i] ?? 0));
+      }
+    }
+    const texts: (string | null)[] = [];
+    for (const [i, value] of raw.entries()) {
+      if (value === null) texts.push(null);
+      else if (formatOf(i) === 0) texts.push(value.toString("utf8"));
+      else {
+        const decoded = decodeBinaryParameter(types[i] ?? 0, value);
+        if ("refused" in decoded) {
+          this.refuseUntilSync({
+            severity: "ERROR",
+            code: "0A000",
+            message: `$${i + 1}: ${decoded.refused}`,
+          });
+          return undefined;
+        }
+        texts.push(decoded.text);
+      }
+    }
+    return texts;
   }
 
   /** An error in the extended protocol: everything up to the next Sync is skipped, as PostgreSQL does. */

@@ -532,6 +532,144 @@ describe("postgres.js (prepare: true) through the listener", () => {
   });
 });
 
+describe("binary parameters", () => {
+  /**
+   * Parse (with declared types), Bind (Buffers go in binary format), Execute, Sync on a raw socket: through the
+   * listener (plain text from loopback) or straight to the target (its Unix socket, trusted). The data rows'
+   * fields, or the error's code and message.
+   */
+  async function extended(
+    to: "listener" | "target",
+    text: string,
+    types: number[],
+    values: (Buffer | string | null)[],
+    binaryResults = false,
+  ) {
+    const socket =
+      to === "listener"
+        ? net.connect(listener.port, "127.0.0.1")
+        : net.connect(path.join(path.dirname(pgServer.dataDir), `.s.PGSQL.${pgServer.port}`));
+    const messages: { name: string; fields?: unknown[]; code?: string; message?: string }[] = [];
+    const parsed = parse(socket, (m) => messages.push(m as never));
+    const until = async (name: string, count = 1) => {
+      while (messages.filter((m) => m.name === name).length < count) {
+        if (socket.destroyed) throw new Error("closed");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    socket.write(
+      serialize.startup({ user: to === "listener" ? "report-bot" : pgServer.user, database: "shop" }),
+    );
+    if (to === "listener") {
+      await until("authenticationCleartextPassword");
+      socket.write(serialize.password(token));
+    }
+    await until("readyForQuery");
+    socket.write(
+      Buffer.concat([
+        serialize.parse({ text, types }),
+        serialize.bind({ values, binary: binaryResults }),
+        serialize.execute({}),
+        serialize.sync(),
+      ]),
+    );
+    await until("readyForQuery", 2);
+    socket.end(serialize.end());
+    await parsed;
+    const error = messages.find((m) => m.name === "error");
+    if (error) return { code: error.code, message: error.message };
+    return { rows: messages.filter((m) => m.name === "dataRow").map((m) => m.fields) };
+  }
+
+  const int32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(n);
+    return b;
+  };
+  const int64 = (n: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64BE(n);
+    return b;
+  };
+  const float64 = (n: number) => {
+    const b = Buffer.alloc(8);
+    b.writeDoubleBE(n);
+    return b;
+  };
+  const float32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeFloatBE(n);
+    return b;
+  };
+
+  it.each<[string, number, Buffer]>([
+    ["integer", 23, int32(-42)],
+    ["bigint", 20, int64(2n ** 40n + 1n)],
+    ["smallint", 21, Buffer.from([0xff, 0xfe])],
+    ["boolean", 16, Buffer.from([1])],
+    ["double precision", 701, float64(Math.PI)],
+    ["real", 700, float32(0.1)],
+    ["text", 25, Buffer.from("ünïcødé, 'quoted'", "utf8")],
+    ["bytea", 17, Buffer.from([0, 1, 0x5c, 255])],
+    ["uuid", 2950, Buffer.from("0123456789abcdef0123456789abcdef", "hex")],
+    ["jsonb", 3802, Buffer.concat([Buffer.from([1]), Buffer.from('{"b": [1, 2], "a": "x"}')])],
+    ["oid", 26, Buffer.from([0xee, 0x6b, 0x28, 0x00])],
+  ])("takes a binary %s parameter as PostgreSQL itself reads it", async (type, oid, value) => {
+    const text = `select ($1::${type})::text as v`;
+    const direct = await extended("target", text, [oid], [value]);
+    expect(direct.rows).toHaveLength(1);
+    expect(await extended("listener", text, [oid], [value])).toEqual(direct);
+  });
+
+  it("types a binary parameter the statement did not declare as the target does (node-postgres sends Buffers so)", async () => {
+    const text = "select ($1::int + 1)::text as v, $2::bytea as b";
+    const values = [int32(41), Buffer.from([7, 8])];
+    const direct = await extended("target", text, [0, 0], values);
+    expect(await extended("listener", text, [0, 0], values)).toEqual(direct);
+    const c = await connectPg();
+    try {
+      const result = await c.query("select $1::bytea as b", [Buffer.from([0, 1, 255])]);
+      expect(Buffer.isBuffer(result.rows[0]?.b)).toBe(true);
+      expect(result.rows[0]?.b).toEqual(Buffer.from([0, 1, 255]));
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("passes a text parameter to the target as the client's text, whatever type the target gives it", async () => {
+    const text =
+      "select ($1::boolean)::text as a, ($2::bytea)::text as b, ($3::jsonb)::text as c, ($4::int[])::text as d";
+    const values = ["true", "\\x0708", '{"k": 1}', "{1,2}"];
+    const direct = await extended("target", text, [0, 0, 0, 0], values);
+    expect(direct).toEqual({ rows: [["true", "\\x0708", '{"k": 1}', "{1,2}"]] });
+    expect(await extended("listener", text, [0, 0, 0, 0], values)).toEqual(direct);
+    const c = await connectPg();
+    try {
+      const result = await c.query("select $1::boolean as yes", [true]);
+      expect(result.rows[0]?.yes).toBe(true);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("refuses, naming it, a binary parameter of a type it does not decode and binary results (0A000)", async () => {
+    const numeric = await extended(
+      "listener",
+      "select $1::numeric as v",
+      [1700],
+      [Buffer.from([0, 0, 0, 0, 0, 0, 0, 0])],
+    );
+    expect(numeric).toMatchObject({ code: "0A000", message: expect.stringMatching(/\$1: .*OID 1700/) });
+    const binary = await extended("listener", "select 1 as v", [], [], true);
+    expect(binary).toMatchObject({ code: "0A000", message: expect.stringMatching(/text only/) });
+    const malformed = await extended("listener", "select $1::int as v", [23], [Buffer.from([1, 2])]);
+    expect(malformed).toMatchObject({
+      code: "0A000",
+      message: expect.stringMatching(/integer .* malformed/),
+    });
+  });
+});
+
 describe("before authentication", () => {
   /** Opens a raw TCP connection to the listener, writes `bytes`, and collects what comes back until it closes. */
   function raw(bytes: Buffer[], until: (received: Buffer) => boolean = () => false) {

@@ -140,6 +140,15 @@ export class FrontendReader {
     return text;
   }
 
+  /** `length` bytes as they are, or null for length -1 */
+  bytes(length: number): Buffer | null {
+    if (length < 0) return null;
+    if (this.at + length > this.message.length) throw new RangeError("a value past the message's end");
+    const bytes = this.message.subarray(this.at, this.at + length);
+    this.at += length;
+    return bytes;
+  }
+
   /** `length` bytes as UTF-8 text, or null for length -1 */
   value(length: number): string | null {
     if (length < 0) return null;

@@ -404,6 +404,23 @@ export class PinnedSession {
   }
 }
 
+/**
+ * A native client's parameters are text already, written for PostgreSQL's own input functions. postgres.js
+ * would serialize them again by the type the target gives them (a boolean's serializer turns the string "true"
+ * into 'f', bytea's encodes "\\x0708" as its characters, jsonb's quotes the document): on this session a string
+ * goes as it is; other values (the gateway's own look-ups) keep postgres.js's serializers, including the array
+ * ones it adds later.
+ */
+function keepTextParameters(sql: Sql) {
+  const options = sql.options as unknown as { serializers: Record<number, (x: unknown) => unknown> };
+  options.serializers = new Proxy(options.serializers, {
+    get(target, type) {
+      const serialize = Reflect.get(target, type) as ((x: unknown) => unknown) | undefined;
+      return serialize && ((x: unknown) => (typeof x === "string" ? x : serialize(x)));
+    },
+  });
+}
+
 /** A target session of its own for one native client (see PinnedSession); connected before it is returned. */
 export async function openPinnedSession(connectionId: string, onClosed: () => void): Promise<PinnedSession> {
   const { row, secret } = await openConnectionSecret(connectionId);
@@ -421,6 +438,7 @@ export async function openPinnedSession(connectionId: string, onClosed: () => vo
       },
     },
   });
+  keepTextParameters(session.sql);
   try {
     await session.sql.unsafe("select 1");
   } catch (err) {
