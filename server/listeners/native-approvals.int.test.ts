@@ -315,4 +315,34 @@ describe("a held statement with parameters (node-postgres)", () => {
       await onTarget((sql) => sql`delete from notes`);
     }
   });
+
+  it("runs an approved statement sent again by postgres.js (prepare: true: Describe, then Bind/Execute)", async () => {
+    const sql = postgres({
+      host: "127.0.0.1",
+      port: listener.port,
+      database: "shop",
+      username: "report-bot",
+      password: token,
+      ssl: { rejectUnauthorized: false },
+      prepare: true,
+      max: 1,
+      onnotice: () => {},
+    });
+    try {
+      const held = await sql`insert into notes values (${44}, ${"via postgres.js"})`.catch((e: Error) => e);
+      const reviewId = reviewIdIn(String((held as Error).message));
+      expect(reviewId).toBeDefined();
+      await decide(reviewId ?? "");
+      expect(await notesWithId(44)).toBe(0);
+      await sql`insert into notes values (${44}, ${"via postgres.js"})`;
+      expect(await notesWithId(44)).toBe(1);
+      await expect(sql`insert into notes values (${44}, ${"via postgres.js"})`).rejects.toMatchObject({
+        code: "42501",
+      });
+      expect(await notesWithId(44)).toBe(1);
+    } finally {
+      await sql.end();
+      await onTarget((t) => t`delete from notes`);
+    }
+  });
 });

@@ -693,6 +693,8 @@ export class NativeClient {
       return;
     }
     if (outcome.status === "failed") {
+      // The target's Parse failed: inside a transaction that aborts it, as it would for PostgreSQL's own client.
+      if (this.status === "T") this.status = "E";
       this.refuseUntilSync({
         severity: "ERROR",
         code: outcome.error.sqlState ?? "XX000",

@@ -513,6 +513,40 @@ describe("postgres.js (prepare: true) through the listener", () => {
     }
   });
 
+  it("reports the client's transaction failed when the target cannot describe a statement in it", async () => {
+    const socket = net.connect(listener.port, "127.0.0.1");
+    const messages: { name: string; status?: string; code?: string }[] = [];
+    const parsed = parse(socket, (m) => messages.push(m as never));
+    const until = async (count: number) => {
+      while (messages.filter((m) => m.name === "readyForQuery").length < count) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    socket.write(serialize.startup({ user: "report-bot", database: "shop" }));
+    while (!messages.some((m) => m.name === "authenticationCleartextPassword")) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    socket.write(serialize.password(token));
+    await until(1);
+    socket.write(serialize.query("begin"));
+    await until(2);
+    socket.write(
+      Buffer.concat([
+        serialize.parse({ text: "select * from no_such_table where id = $1" }),
+        serialize.describe({ type: "S" }),
+        serialize.sync(),
+      ]),
+    );
+    await until(3);
+    socket.write(serialize.query("select 1"));
+    await until(4);
+    socket.end(serialize.end());
+    await parsed;
+    const ready = messages.filter((m) => m.name === "readyForQuery").map((m) => m.status);
+    expect(ready).toEqual(["I", "T", "E", "E"]);
+    expect(messages.filter((m) => m.name === "error").map((m) => m.code)).toEqual(["42P01", "25P02"]);
+  });
+
   it("runs a transaction of prepared writes an allow rule lets through", async () => {
     await withWrites(async () => {
       const sql = connectPostgresJs();
