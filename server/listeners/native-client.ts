@@ -3,9 +3,11 @@
  * (runSql, channel "native") on the client's own pinned target session, the outcome written back as the
  * PostgreSQL protocol (rows masked, as text). Refusals are ErrorResponses: 42501 for a denied statement and
  * for one held for review (naming the review and its console URL), the target's SQLSTATE for its errors (their
- * messages masked by the pipeline). The extended protocol runs in text format, its parameters kept as
- * parameters. Not responsible for start-up, TLS or authentication (pg-listener.ts), nor for deciding anything
- * (the pipeline does).
+ * messages masked by the pipeline). The extended protocol's parameters stay parameters (binary ones decoded to
+ * text, binary-parameters.ts), results go as text; a held statement sent again after its approval runs (the
+ * pipeline finds the approval); COPY TO STDOUT and FROM STDIN speak the copy sub-protocol (copy.ts). Not
+ * responsible for start-up, TLS or authentication (pg-listener.ts), nor for deciding anything (the pipeline
+ * does).
  */
 import "server-only";
 import { randomUUID } from "node:crypto";
@@ -524,7 +526,8 @@ export class NativeClient {
   /**
    * Parse, Bind, Describe, Execute, Close. Statements are decided when executed, with their parameters, by the
    * pipeline; a Describe of a portal is answered with the RowDescription of its result (masked columns are text),
-   * so it is filled in at Execute. Binary formats and Describe of a statement are refused (0A000) for now.
+   * so it is filled in at Execute, unless its statement was described (describeStatement). Binary results are
+   * refused (0A000).
    */
   private async extended(type: string, r: FrontendReader) {
     if (type === "P") {
