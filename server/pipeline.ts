@@ -708,9 +708,18 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
         message: classification.error.message,
         ...(classification.error.position !== undefined && { position: classification.error.position + 1 }),
       };
+      // Refused before it was even described: an attempt, recorded like a refused statement.
+      const sessionId = await recordBlocked(request, connection, {
+        input: request.input,
+        class: decision.class,
+        decision: "deny",
+        reasons: decision.reasons,
+        status: "blocked",
+        describedOnly: true,
+      });
       return {
         status: "blocked",
-        sessionId: request.sessionId ?? "",
+        sessionId,
         decision,
         reasons: decision.reasons,
         ...(parseError && { parseError }),
@@ -803,7 +812,7 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
             },
           ];
     const decision: PolicyDecision = { ...decided, decision: "deny", reasons };
-    const sessionId = await recordRefusedCopy(request, connection, {
+    const sessionId = await recordBlocked(request, connection, {
       ...statementEvent,
       decision: "deny",
       reasons,
@@ -812,8 +821,8 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
     return { status: "blocked", sessionId, decision, reasons };
   }
 
-  /** Records a refused COPY FROM STDIN in the caller's session (or a new one); its session id. */
-  async function recordRefusedCopy(
+  /** Records a refused attempt with its decision in the caller's session (or a new one); its session id. */
+  async function recordBlocked(
     request: SqlRequest,
     connection: ConnectionView,
     data: Record<string, unknown>,

@@ -415,6 +415,17 @@ describe("COPY through the listener", () => {
     expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
   });
 
+  it("decides COPY (a write RETURNING ...) TO STDOUT as the write it is: held, nothing deleted", async () => {
+    const out = await psql([
+      "copy (delete from customers returning card_number) to stdout",
+      "copy (with gone as (delete from customers returning *) select count(*) from gone) to stdout",
+    ]);
+    expect(out.stderr.match(/ERROR:\s+42501:\s+held for review/g)).toHaveLength(2);
+    expect(out.stdout).not.toContain(CARD);
+    const [row] = await onTarget((sql) => sql`select count(*)::int as n from customers`);
+    expect(row?.n).toBe(2);
+  });
+
   it("refuses COPY to a file on the server, and binary COPY, and goes on", async () => {
     const out = await psql([
       "copy customers to '/tmp/stolen.txt'",
@@ -500,6 +511,7 @@ describe("postgres.js (prepare: true) through the listener", () => {
     const sql = connectPostgresJs();
     try {
       await expect(sql`select pg_read_file(${"/etc/passwd"})`).rejects.toMatchObject({ code: "42501" });
+      expect(await storeText()).toMatch(/"describedOnly":\s*true/); // the refused attempt is recorded
       await expect(sql`select * from no_such_table where id = ${1}`).rejects.toMatchObject({ code: "42P01" });
       await expect(sql`insert into notes values (${11}, ${"held"})`).rejects.toMatchObject({
         code: "42501",
