@@ -28,6 +28,7 @@ import type { PinnedSession } from "@/server/targets/postgres";
 import { cancelRun } from "@/server/targets/runs";
 import { decodeBinaryParameter } from "./binary-parameters";
 import { type CopyFormat, copyCommand, copyRow } from "./copy";
+import { runsAsImplicitTransaction } from "./implicit-transaction";
 import { type Executed, statusAfter } from "./transaction-status";
 import {
   bindComplete,
@@ -321,11 +322,33 @@ export class NativeClient {
       return;
     }
     const out: Buffer[] = [];
-    const outcome = await this.run(text, undefined, out);
+    // Several statements in one Query outside a transaction: one implicit transaction, as PostgreSQL runs them.
+    const implicit = this.status === "I" && (await runsAsImplicitTransaction(text));
+    if (implicit) await this.o.target.beginImplicit();
+    let outcome: SqlOutcome | undefined;
+    let committed: Awaited<ReturnType<PinnedSession["endImplicit"]>> = { ok: true };
+    try {
+      outcome = await this.run(text, undefined, out);
+    } finally {
+      if (implicit) {
+        committed = await this.o.target.endImplicit(outcome?.status === "done");
+        this.status = "I";
+      }
+    }
     if (outcome && (outcome.status === "done" || outcome.status === "failed")) {
       for (const result of outcome.results) this.writeResult(result, out);
     }
     if (outcome) out.push(...this.refusalOf(outcome));
+    if (!committed.ok && outcome?.status === "done") {
+      // Only the SQLSTATE: a deferred constraint's message can quote the row's values.
+      out.push(
+        errorResponse({
+          severity: "ERROR",
+          code: committed.sqlState ?? "XX000",
+          message: `the statements' implicit transaction could not commit (SQLSTATE ${committed.sqlState ?? "unknown"}): nothing of it was kept`,
+        }),
+      );
+    }
     out.push(...this.changedParameters(), readyForQuery(this.status));
     if (!this.closed) this.o.send(Buffer.concat(out));
   }

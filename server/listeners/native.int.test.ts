@@ -243,6 +243,31 @@ describe("psql through the listener", () => {
     });
   });
 
+  it("runs several statements of one query in one implicit transaction: an error keeps none of them", async () => {
+    await withWrites(async () => {
+      const failed = await psql([
+        "insert into notes values (77, 'kept?'); insert into notes values (78, 'kept?'); select 1/0",
+      ]);
+      expect(failed.stderr).toMatch(/ERROR:\s+22012:/);
+      const [none] = await onTarget((sql) => sql`select count(*)::int as n from notes where id in (77, 78)`);
+      expect(none?.n).toBe(0);
+      const done = await psql([
+        "insert into notes values (77, 'kept'); select count(*) as seen from notes where id = 77",
+      ]);
+      expect(done.stderr).toBe("");
+      expect(done.stdout).toMatch(/seen\s*\n-+\n\s+1/);
+      const [kept] = await onTarget((sql) => sql`select count(*)::int as n from notes where id = 77`);
+      expect(kept?.n).toBe(1);
+      // after it, the client is outside a transaction again: a failing statement alone leaves nothing open
+      const after = await psql([
+        "insert into notes values (79, 'alone'); select 1/0",
+        "select count(*) as alone from notes where id = 79",
+      ]);
+      expect(after.stdout).toMatch(/alone\s*\n-+\n\s+0/);
+      await onTarget((sql) => sql`delete from notes where id in (77, 78, 79)`);
+    });
+  });
+
   it("runs a read that calls a writing function read-only: held like any write, nothing changed", async () => {
     // bump() writes; whatever the classifier thinks of it, the target refuses the write in the read's scope
     const out = await psql(["select bump()", "begin", "select bump()", "rollback"]);

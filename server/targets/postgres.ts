@@ -352,6 +352,35 @@ export class PinnedSession {
     await this.sql.end({ timeout: 0 }).catch(() => {});
   }
 
+  /** Opens the implicit transaction of a multi-statement simple Query (a native client outside a transaction). */
+  async beginImplicit(): Promise<void> {
+    try {
+      await this.sql.unsafe("begin");
+    } catch (err) {
+      throw toTargetError(err, this.connectionId, true);
+    }
+  }
+
+  /**
+   * Ends it: COMMIT when every statement ran, else ROLLBACK (nothing of it is kept). A COMMIT the target refuses
+   * (a deferred constraint) is rolled back by the target; its SQLSTATE only, since its message can quote values.
+   */
+  async endImplicit(commit: boolean): Promise<{ ok: true } | { ok: false; sqlState?: string }> {
+    if (this.closed) return { ok: false };
+    try {
+      await this.sql.unsafe(commit ? "commit" : "rollback");
+      return { ok: true };
+    } catch (err) {
+      await this.sql.unsafe("rollback").catch(() => {});
+      return {
+        ok: false,
+        ...(typeof (err as { code?: unknown }).code === "string" && {
+          sqlState: (err as { code: string }).code,
+        }),
+      };
+    }
+  }
+
   /**
    * Parse and Describe of a statement on this session, without executing it (a native client's Describe of a
    * prepared statement): its parameters' and result columns' types, or the target's error.
