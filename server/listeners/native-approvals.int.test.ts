@@ -3,6 +3,7 @@
 // Real parts: Debian's psql (interactive, one connection across the approval) and node-postgres through the
 // listener, the real route handlers for the approval, PostgreSQL 15 for the target and the store.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { encode } from "next-auth/jwt";
 import pg from "pg";
 import postgres from "postgres";
@@ -292,6 +293,12 @@ describe("a held statement with parameters (node-postgres)", () => {
       const row = await reviewRow(reviewId ?? "");
       expect(JSON.stringify(row)).not.toContain(CARD);
       expect(JSON.stringify(row)).not.toContain("4111111111111111");
+      // the binding is keyed: not a plain hash anyone could compute from a guessed value
+      const plain = createHash("sha256")
+        .update(JSON.stringify(["43", CARD]))
+        .digest("hex");
+      expect(row?.parameters_hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(row?.parameters_hash).not.toBe(plain);
 
       // The same text with other values is not the approved statement.
       const other = await c

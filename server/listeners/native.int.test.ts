@@ -476,6 +476,7 @@ describe("COPY through the listener", () => {
     const review = await readReview(reviewId ?? "");
     expect(JSON.stringify(review?.reasons)).toContain(`COPY FROM STDIN of ${Buffer.byteLength(data)} bytes`);
     expect(review?.input).toMatch(/^COPY\s+notes\s+FROM\s+STDIN/i);
+    expect(await storeText()).not.toContain("another row"); // the data itself is kept nowhere
   });
 
   it("does not load COPY FROM STDIN even where the rules allow writes (not carried yet): 0A000, nothing changed", async () => {
