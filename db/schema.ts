@@ -323,6 +323,10 @@ export const reviews = pgTable(
     reasons: jsonb("reasons").$type<unknown[]>().notNull(),
     note: text("note").notNull().default(""),
     channel: text("channel").notNull().default("api"),
+    /** a held statement's parameter values ($1, $2...) as recorded: masked; the values themselves are not kept */
+    parameters: jsonb("parameters").$type<(string | null)[]>(),
+    /** keyed hash (HMAC under MASTER_KEY) of the exact values: a re-sent statement runs only with those */
+    parametersHash: text("parameters_hash"),
     approvalsRequired: integer("approvals_required").notNull().default(1),
     /** who may approve, fixed when the review is created (the matching rules' groups, else the connection's) */
     approverGroups: jsonb("approver_groups").$type<string[]>().notNull().default([]),

@@ -11,7 +11,13 @@
  * (approvals/ hands an approved one to the runner registered here).
  */
 import "server-only";
-import { hashInput, registerApprovedRunner } from "@/server/approvals";
+import {
+  claimApprovedReview,
+  hashInput,
+  hashParameters,
+  registerApprovedRunner,
+  settleClaimedReview,
+} from "@/server/approvals";
 import { learnFromResults } from "@/server/classification";
 import { getSettings } from "@/server/config";
 import type { ConnectionView } from "@/server/connections";
@@ -79,8 +85,8 @@ export interface SqlRequest {
   targetSession?: PinnedSession;
   /**
    * Values for $1, $2... of a single statement (a native client's extended protocol), as text; they stay
-   * parameters on the target and are recorded masked. Such a statement is refused rather than held for review
-   * (a review shows the statement without them).
+   * parameters on the target and are recorded masked. A review of it shows them masked and binds its approval
+   * to the exact values (a keyed hash; the values are not stored).
    */
   parameters?: readonly (string | null)[];
   runId?: string;
@@ -209,6 +215,23 @@ function refuseUnsupported(classification: Classification, decision: PolicyDecis
   return { ...decision, decision: "deny", reasons: [...refusals, ...decision.reasons] };
 }
 
+/** The decision of an input an approver let through: allowed, each statement naming the review. */
+function approvedDecision(classification: Classification, reviewId: string): PolicyDecision {
+  return {
+    decision: "allow",
+    class: classification.class,
+    reasons: classification.statements.map((s) => ({
+      statementIndex: s.index,
+      statement: s.text,
+      class: s.class,
+      ruleId: null,
+      ruleName: "approved review",
+      action: "allow" as const,
+      message: `approved in review ${reviewId}`,
+    })),
+  };
+}
+
 /** SQLSTATE read_only_sql_transaction: the target refused a write inside a read-only transaction. */
 const READ_ONLY_VIOLATION = "25006";
 
@@ -289,7 +312,19 @@ export interface SqlChannel {
   runSql(request: SqlRequest): Promise<SqlOutcome>;
   checkSql(principal: Principal, connectionName: string, input: string): Promise<CheckOutcome>;
   runApproved(options: ApprovedSql): Promise<SqlOutcome>;
+  decideCopyFromStdin(request: SqlRequest, bytes: number): Promise<SqlOutcome>;
+  describeSql(request: SqlRequest): Promise<DescribeOutcome>;
 }
+
+/**
+ * A statement described before it runs (a native client's Describe of a prepared statement): the target's
+ * types for its parameters and result columns, as the target reports them (the listener decides how masked
+ * columns are announced); or why it was not described.
+ */
+export type DescribeOutcome =
+  | { status: "described"; parameterTypes: number[]; columns: { name: string; oid: number }[] }
+  | Extract<SqlOutcome, { status: "blocked" }>
+  | { status: "failed"; error: Extract<SqlOutcome, { status: "failed" }>["error"] };
 
 /**
  * The SQL channel over a gateway core: it inspects (parser and catalog), executes on the target and masks; the
@@ -530,12 +565,9 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
         ...(parseError && { parseError }),
       };
     }
-    if (decision.decision === "review" && parameters) {
-      await recordStatement({ ...statementEvent, status: "blocked" }, { statements: 1, blocked: 1 });
-      throw new GatewayError(
-        "blocked",
-        "this statement needs a review, which cannot yet show parameter values: send it with its values written in, as a simple query",
-      );
+    if (decision.decision === "review" && request.channel === "native") {
+      const approved = await runIfApproved(request, connection, classification, rowLimit);
+      if (approved) return approved;
     }
     if (decision.decision === "review") {
       // The review names the session, so the session exists before the held statement is recorded in it.
@@ -552,6 +584,12 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
           class: decision.class,
           reasons: decision.reasons,
           ...(request.note !== undefined && { note: request.note }),
+          ...(parameters && {
+            parameters: {
+              shown: statementEvent.parameters ?? [],
+              hash: hashParameters(parameters),
+            },
+          }),
         },
         (reviewId) =>
           core.record.appendSessionEvent(
@@ -611,19 +649,7 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
         `the approved input can no longer be classified${why ? `: ${why}` : ""}`,
       );
     }
-    const decision: PolicyDecision = {
-      decision: "allow",
-      class: classification.class,
-      reasons: classification.statements.map((s) => ({
-        statementIndex: s.index,
-        statement: s.text,
-        class: s.class,
-        ruleId: null,
-        ruleName: "approved review",
-        action: "allow" as const,
-        message: `approved in review ${options.reviewId}`,
-      })),
-    };
+    const decision = approvedDecision(classification, options.reviewId);
     const statementEventId = await core.record.appendSessionEvent(
       options.sessionId,
       "statement",
@@ -652,6 +678,226 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
       rowLimit: LIMITS.defaultRowLimit,
       reviewId: options.reviewId,
     });
+  }
+
+  /**
+   * Describes one statement on the client's own target session without executing it: decided by the rules first
+   * (a statement they deny is not even described), then Parse and Describe on the target. Nothing runs, so
+   * nothing is recorded; the target's errors are masked like any other.
+   */
+  async function describeSql(request: SqlRequest): Promise<DescribeOutcome> {
+    const { principal } = request;
+    const connection = await sqlConnection(principal, request.connectionName);
+    const refused = validateInput(request.input);
+    if (refused) throw new GatewayError("bad_request", refused);
+    if (!request.targetSession)
+      throw new GatewayError("bad_request", "only a native client's session describes");
+    const classification = await inspect(request.input, connection);
+    if (classification.statements.length > 1) {
+      throw new GatewayError("bad_request", "cannot insert multiple commands into a prepared statement");
+    }
+    const decision = refuseUnsupported(
+      classification,
+      evaluateRules(classification, await core.sqlRules(), {
+        connectionId: connection.id,
+        groups: principal.groups.map((g) => g.name),
+      }),
+    );
+    if (decision.decision === "deny") {
+      const parseError = classification.error && {
+        message: classification.error.message,
+        ...(classification.error.position !== undefined && { position: classification.error.position + 1 }),
+      };
+      // Refused before it was even described: an attempt, recorded like a refused statement.
+      const sessionId = await recordBlocked(request, connection, {
+        input: request.input,
+        class: decision.class,
+        decision: "deny",
+        reasons: decision.reasons,
+        status: "blocked",
+        describedOnly: true,
+      });
+      return {
+        status: "blocked",
+        sessionId,
+        decision,
+        reasons: decision.reasons,
+        ...(parseError && { parseError }),
+      };
+    }
+    const masking = await core.maskingFor(connection);
+    try {
+      return { status: "described", ...(await request.targetSession.describe(request.input)) };
+    } catch (err) {
+      if (!(err instanceof TargetError)) throw err;
+      const error = await describeTargetError(err, 0, masking, connection, {
+        statementTables: classification.statements[0]?.tables ?? [],
+      });
+      return { status: "failed", error };
+    }
+  }
+
+  /**
+   * A native client's COPY ... FROM STDIN, its data already read and discarded by the listener (`bytes` of it):
+   * decided by the rules like any write. Denied, it is recorded blocked; held, the review says it was a COPY FROM
+   * STDIN of that many bytes (the data is not kept, so an approval does not run it); allowed, it is refused for
+   * now with why (the gateway does not carry the data to the target yet). Nothing reaches the target.
+   */
+  async function decideCopyFromStdin(request: SqlRequest, bytes: number): Promise<SqlOutcome> {
+    const { principal } = request;
+    const connection = await sqlConnection(principal, request.connectionName);
+    const refused = validateInput(request.input);
+    if (refused) await refuseInput(request, connection, refused);
+    const classification = await inspect(request.input, connection);
+    let rules: PolicyRule[];
+    try {
+      rules = await core.sqlRules();
+    } catch (err) {
+      return refuseUndecided(request, connection, classification, err);
+    }
+    const decided = evaluateRules(classification, rules, {
+      connectionId: connection.id,
+      groups: principal.groups.map((g) => g.name),
+    });
+    const copied = {
+      statementIndex: 0,
+      statement: request.input,
+      class: decided.class,
+      ruleId: null,
+      ruleName: "COPY FROM STDIN",
+    };
+    const statementEvent = { input: request.input, class: decided.class, copyFromStdin: { bytes } };
+    if (decided.decision === "review") {
+      const reasons = [
+        ...decided.reasons,
+        {
+          ...copied,
+          action: "review" as const,
+          message: `a COPY FROM STDIN of ${bytes} bytes: the data was read and discarded, nothing reached the target; approving it does not load it`,
+        },
+      ];
+      const sessionId = request.sessionId
+        ? await core.record.resumeSession(principal, request.sessionId, connection.id)
+        : await core.record.startSession(principal, connection, "sql", request.channel);
+      const reviewId = await core.hold(
+        {
+          principal,
+          connection,
+          sessionId,
+          channel: request.channel,
+          input: request.input,
+          class: decided.class,
+          reasons,
+        },
+        (reviewId) =>
+          core.record.appendSessionEvent(
+            sessionId,
+            "statement",
+            { ...statementEvent, decision: "review", reasons, status: "held", reviewId },
+            { statements: 1, held: 1 },
+          ),
+      );
+      return { status: "pending_review", sessionId, reviewId, decision: decided, reasons };
+    }
+    const reasons =
+      decided.decision === "deny"
+        ? decided.reasons
+        : [
+            {
+              ...copied,
+              ruleName: "not supported",
+              action: "deny" as const,
+              message:
+                "COPY FROM STDIN is not carried to the target by the gateway yet, even where the rules allow it: INSERT the rows",
+            },
+          ];
+    const decision: PolicyDecision = { ...decided, decision: "deny", reasons };
+    const sessionId = await recordBlocked(request, connection, {
+      ...statementEvent,
+      decision: "deny",
+      reasons,
+      status: "blocked",
+    });
+    return { status: "blocked", sessionId, decision, reasons };
+  }
+
+  /** Records a refused attempt with its decision in the caller's session (or a new one); its session id. */
+  async function recordBlocked(
+    request: SqlRequest,
+    connection: ConnectionView,
+    data: Record<string, unknown>,
+  ): Promise<string> {
+    const counters = { statements: 1, blocked: 1 };
+    if (request.sessionId) {
+      await core.record.appendSessionEvent(request.sessionId, "statement", data, counters, {
+        principal: request.principal,
+        connectionId: connection.id,
+      });
+      return request.sessionId;
+    }
+    const event = { type: "statement", data, counters };
+    const started = await core.record.startSessionWithEvent(
+      request.principal,
+      connection,
+      "sql",
+      request.channel,
+      event,
+    );
+    return started.sessionId;
+  }
+
+  /**
+   * A native client re-sending, on the connection where it was held, exactly a statement (and values) an approver
+   * approved: the approval is taken (once; compare-and-set) and the statement runs now, in the client's own target
+   * session and transaction, recorded with the review's id. undefined when no such approval waits: it is held.
+   * Only a statement the rules would hold gets here; one they now deny stays denied.
+   */
+  async function runIfApproved(
+    request: SqlRequest,
+    connection: ConnectionView,
+    classification: Classification,
+    rowLimit: number,
+  ): Promise<SqlOutcome | undefined> {
+    if (!request.sessionId || classification.error) return undefined;
+    const review = await claimApprovedReview({
+      sessionId: request.sessionId,
+      requesterId: request.principal.id,
+      channel: request.channel,
+      input: request.input,
+      ...(request.parameters && { parametersHash: hashParameters(request.parameters) }),
+    });
+    if (!review) return undefined;
+    const decision = approvedDecision(classification, review.id);
+    const statementEventId = await core.record.appendSessionEvent(
+      request.sessionId,
+      "statement",
+      {
+        input: request.input,
+        ...(request.parameters && { parameters: review.parameters ?? [] }),
+        class: decision.class,
+        decision: "allow",
+        reasons: decision.reasons,
+        status: "running",
+        reviewId: review.id,
+      },
+      { statements: 1, allowed: 1 },
+      { principal: request.principal, connectionId: connection.id },
+    );
+    const outcome = await executeAndRecord({
+      request,
+      connection,
+      classification,
+      decision,
+      sessionId: request.sessionId,
+      statementEventId,
+      rowLimit,
+      reviewId: review.id,
+    }).catch(async (err) => {
+      await settleClaimedReview(review.id);
+      throw err;
+    });
+    if (outcome.status !== "done") await settleClaimedReview(review.id);
+    return outcome;
   }
 
   async function executeAndRecord(ctx: {
@@ -912,7 +1158,7 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
     throw err;
   }
 
-  return { runSql, checkSql, runApproved };
+  return { runSql, checkSql, runApproved, decideCopyFromStdin, describeSql };
 }
 
 /** The SQL channel of this process, over its gateway core (server/gateway), built on first use. */
@@ -940,7 +1186,23 @@ export function runApproved(options: ApprovedSql): Promise<SqlOutcome> {
   return sqlChannel().runApproved(options);
 }
 
-/** The channels whose reviews hold SQL; a native client's approved statement runs as an API one. */
+/** Describes a native client's prepared statement on its own target session, without running it. */
+export function describeSql(request: SqlRequest): Promise<DescribeOutcome> {
+  return sqlChannel().describeSql(request);
+}
+
+/**
+ * Decides a native client's COPY ... FROM STDIN whose data the listener read and discarded (`bytes` of it): held
+ * or refused, never run (see the channel's decideCopyFromStdin).
+ */
+export function decideCopyFromStdin(request: SqlRequest, bytes: number): Promise<SqlOutcome> {
+  return sqlChannel().decideCopyFromStdin(request, bytes);
+}
+
+/**
+ * The channels whose reviews hold SQL. A native client's approved statement does not run at approval: the
+ * client sends it again on its connection and it runs there, once (runIfApproved).
+ */
 export const SQL_CHANNELS = ["editor", "api", "mcp", "native"] as const;
 
 /**
@@ -949,6 +1211,7 @@ export const SQL_CHANNELS = ["editor", "api", "mcp", "native"] as const;
  */
 export function registerSqlChannel(): void {
   registerApprovedRunner(SQL_CHANNELS, async ({ review, requester }) => {
+    if (review.channel === "native") return "handed_over";
     const outcome = await runApproved({
       requester,
       connectionName: review.connectionName,

@@ -15,6 +15,8 @@ export interface ReviewItem {
   /** "terminal" for a command line held in a browser terminal; otherwise SQL. */
   channel?: string;
   class: string;
+  /** a held statement's values for $1, $2..., masked as recorded (native clients' parameterized statements) */
+  parameters?: (string | null)[] | null;
   reasons: { statement?: string; class?: string; ruleName?: string; message?: string }[];
   note: string;
   createdAt: string;
@@ -112,6 +114,24 @@ export function ReviewCard({ review, now }: { review: ReviewItem; now: number })
         </pre>
       ) : (
         <SqlCode sql={review.input} />
+      )}
+      {review.parameters && review.parameters.length > 0 && (
+        <p className="small" data-kind="parameters">
+          With the values (masked as recorded):{" "}
+          {review.parameters.map((value, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: parameters are positional ($1, $2...)
+            <span key={i}>
+              {i > 0 && ", "}
+              <code>${i + 1}</code> = <code>{value === null ? "NULL" : value}</code>
+            </span>
+          ))}
+        </p>
+      )}
+      {review.channel === "native" && review.state === "approved" && (
+        <p className="small muted">
+          Approved: it runs when the requester sends it again, unchanged, on the same client connection
+          (once).
+        </p>
       )}
       {review.state === "failed" && typeof review.result?.error === "string" && (
         <p className="small alert error">Not run: {review.result.error}</p>

@@ -6,19 +6,23 @@ import "server-only";
 
 export { type ApprovalSettings, approvalSettings, approversFor } from "./approvers";
 export {
+  type ApprovedInput,
   cancelReview,
+  claimApprovedReview,
   countInbox,
   createReview,
   decideReview,
   finishApprovedReview,
   getReview,
   hashInput,
+  hashParameters,
   listReviews,
   REVIEW_TTL_MS,
   type Review,
   type ReviewRequest,
   type ReviewView,
   readReview,
+  settleClaimedReview,
 } from "./reviews";
 export { type ApprovedRunner, registerApprovedRunner } from "./runners";
 export { decisionSchema, parseReviewFilters, type ReviewFilters, reviewFiltersSchema } from "./schema";

@@ -8,13 +8,13 @@
  * Not responsible for running anything, nor for which channels exist.
  */
 import "server-only";
-import { createHash, randomUUID } from "node:crypto";
-import { and, desc, eq, gte, ilike, lt, ne, type SQL, sql } from "drizzle-orm";
+import { createHash, createHmac, randomUUID } from "node:crypto";
+import { and, asc, desc, eq, gt, gte, ilike, inArray, isNull, lt, ne, type SQL, sql } from "drizzle-orm";
 import { connections, type Review, reviews, sessionEvents } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { recordAuditEvent } from "@/server/audit";
 import { loadPrincipal } from "@/server/auth";
-import { getSettings } from "@/server/config";
+import { getConfig, getSettings } from "@/server/config";
 import { GatewayError, notFound } from "@/server/errors";
 import { actorOf, hasPermission, type Principal } from "@/server/principal";
 import { appendSessionEvent, escapeLike } from "@/server/recording";
@@ -32,6 +32,16 @@ export function hashInput(input: string): string {
   return createHash("sha256").update(input, "utf8").digest("hex");
 }
 
+/**
+ * The exact parameter values of a held statement, as a keyed hash (HMAC-SHA-256 under a key derived from
+ * MASTER_KEY): a re-sent statement is let through only with these values, and the store cannot be searched for
+ * a guessed value (a plain hash of a card number or a short code could be). The values themselves are not kept.
+ */
+export function hashParameters(values: readonly (string | null)[]): string {
+  const key = createHmac("sha256", getConfig().masterKey).update("portcullis review parameters v1").digest();
+  return createHmac("sha256", key).update(JSON.stringify(values), "utf8").digest("hex");
+}
+
 /** An input to hold: bound to this exact input, in the requester's session. */
 export interface ReviewRequest {
   principal: Principal;
@@ -43,6 +53,11 @@ export interface ReviewRequest {
   /** the decision's reasons; review rules that name approvers decide who approves */
   reasons: unknown[];
   note?: string;
+  /**
+   * A statement's parameter values: `shown` as recorded (masked) for the approvers, `hash` from hashParameters
+   * binding an approval to the exact values.
+   */
+  parameters?: { shown: (string | null)[]; hash: string };
 }
 
 export async function createReview(options: ReviewRequest): Promise<string> {
@@ -68,6 +83,10 @@ export async function createReview(options: ReviewRequest): Promise<string> {
       reasons: options.reasons,
       note: options.note ?? "",
       channel: options.channel,
+      ...(options.parameters && {
+        parameters: options.parameters.shown,
+        parametersHash: options.parameters.hash,
+      }),
       approvalsRequired: approvers.approvalsRequired,
       approverGroups: approvers.approverGroups,
       expiresAt: new Date(Date.now() + REVIEW_TTL_MS),
@@ -82,12 +101,16 @@ export async function createReview(options: ReviewRequest): Promise<string> {
   return id;
 }
 
+/**
+ * A pending review expires at its expiresAt; so does an approved one its channel took to send later and did not
+ * send by then (the approval starts a new period: decideReview).
+ */
 async function expireOverdue() {
   const db = await getDb();
   const expired = await db
     .update(reviews)
     .set({ state: "expired", decidedAt: new Date() })
-    .where(and(eq(reviews.state, "pending"), lt(reviews.expiresAt, new Date())))
+    .where(and(inArray(reviews.state, ["pending", "approved"]), lt(reviews.expiresAt, new Date())))
     .returning();
   if (expired.length === 0) return;
   signalReviewsChanged();
@@ -132,6 +155,8 @@ export interface ReviewView {
   approvalsRequired: number;
   approverGroups: string[];
   decisions: Review["decisions"];
+  /** a held statement's parameter values ($1, $2...), masked as recorded; null when it has none */
+  parameters: (string | null)[] | null;
   sessionId: string | null;
   /** Where it was asked: "editor", "api", "mcp" (SQL) or "terminal" (a command line). */
   channel: string;
@@ -157,6 +182,7 @@ async function toView(row: Review, principal: Principal): Promise<ReviewView> {
     approvalsRequired: row.approvalsRequired,
     approverGroups: row.approverGroups,
     decisions: row.decisions,
+    parameters: row.parameters ?? null,
     sessionId: row.sessionId,
     channel: row.channel,
     isMine,
@@ -288,6 +314,8 @@ export async function decideReview(
       decisions: [...row.decisions, entry],
       state: next,
       ...(next !== "pending" && { decidedAt: new Date() }),
+      // An approval its channel sends later (a native client's re-sent statement) is usable for a new period.
+      ...(next === "approved" && { expiresAt: new Date(Date.now() + REVIEW_TTL_MS) }),
     })
     .where(
       and(
@@ -371,6 +399,66 @@ export async function finishApprovedReview(
   signalReviewsChanged();
   notifyReviewEvent(`review.${state}`, finished);
   return true;
+}
+
+/** Which approved review a re-sent input may use: the same session, requester, channel, input and values. */
+export interface ApprovedInput {
+  sessionId: string;
+  requesterId: string;
+  channel: string;
+  input: string;
+  /** hashParameters of the values sent now; undefined for a statement without parameters */
+  parametersHash?: string;
+}
+
+/**
+ * Takes an approval its channel handed over ("approved", not expired) for this exact input: compare-and-set to
+ * "executed", so it is used at most once even by two clients racing. The review, or undefined when there is none.
+ * The caller runs it then and calls settleClaimedReview if it failed.
+ */
+export async function claimApprovedReview(wanted: ApprovedInput): Promise<Review | undefined> {
+  await expireOverdue();
+  const db = await getDb();
+  const matches = and(
+    eq(reviews.state, "approved"),
+    eq(reviews.sessionId, wanted.sessionId),
+    eq(reviews.requesterId, wanted.requesterId),
+    eq(reviews.channel, wanted.channel),
+    eq(reviews.inputHash, hashInput(wanted.input)),
+    wanted.parametersHash === undefined
+      ? isNull(reviews.parametersHash)
+      : eq(reviews.parametersHash, wanted.parametersHash),
+    gt(reviews.expiresAt, new Date()),
+  );
+  const [candidate] = await db
+    .select({ id: reviews.id })
+    .from(reviews)
+    .where(matches)
+    .orderBy(asc(reviews.createdAt))
+    .limit(1);
+  if (!candidate) return undefined;
+  const [claimed] = await db
+    .update(reviews)
+    .set({ state: "executed" })
+    .where(and(eq(reviews.id, candidate.id), matches))
+    .returning();
+  if (!claimed || claimed.input !== wanted.input) return undefined;
+  signalReviewsChanged();
+  notifyReviewEvent("review.executed", claimed);
+  return claimed;
+}
+
+/** A claimed review whose run failed on the target: "failed" (its result, with why, is in the session). */
+export async function settleClaimedReview(id: string): Promise<void> {
+  const db = await getDb();
+  const [failed] = await db
+    .update(reviews)
+    .set({ state: "failed" })
+    .where(and(eq(reviews.id, id), eq(reviews.state, "executed")))
+    .returning();
+  if (!failed) return;
+  signalReviewsChanged();
+  notifyReviewEvent("review.failed", failed);
 }
 
 export async function cancelReview(principal: Principal, id: string) {

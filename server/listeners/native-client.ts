@@ -3,31 +3,49 @@
  * (runSql, channel "native") on the client's own pinned target session, the outcome written back as the
  * PostgreSQL protocol (rows masked, as text). Refusals are ErrorResponses: 42501 for a denied statement and
  * for one held for review (naming the review and its console URL), the target's SQLSTATE for its errors (their
- * messages masked by the pipeline). The extended protocol runs in text format, its parameters kept as
- * parameters. Not responsible for start-up, TLS or authentication (pg-listener.ts), nor for deciding anything
- * (the pipeline does).
+ * messages masked by the pipeline). The extended protocol's parameters stay parameters (binary ones decoded to
+ * text, binary-parameters.ts), results go as text; a held statement sent again after its approval runs (the
+ * pipeline finds the approval); COPY TO STDOUT and FROM STDIN speak the copy sub-protocol (copy.ts). Not
+ * responsible for start-up, TLS or authentication (pg-listener.ts), nor for deciding anything (the pipeline
+ * does).
  */
 import "server-only";
 import { randomUUID } from "node:crypto";
 import type { Principal } from "@/server/auth";
 import { type ConnectionView, getConnectionForUse } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
-import { LIMITS, runSql, type SqlOutcome, type StatementOutcome } from "@/server/pipeline";
+import {
+  type DescribeOutcome,
+  decideCopyFromStdin,
+  describeSql,
+  LIMITS,
+  runSql,
+  type SqlOutcome,
+  type StatementOutcome,
+} from "@/server/pipeline";
 import { endSession } from "@/server/recording";
 import type { PinnedSession } from "@/server/targets/postgres";
 import { cancelRun } from "@/server/targets/runs";
+import { decodeBinaryParameter } from "./binary-parameters";
+import { type CopyFormat, copyCommand, copyRow } from "./copy";
+import { runsAsImplicitTransaction } from "./implicit-transaction";
 import { type Executed, statusAfter } from "./transaction-status";
 import {
   bindComplete,
   closeComplete,
   commandComplete,
   commandTag,
+  copyData,
+  copyDone,
+  copyInResponse,
+  copyOutResponse,
   dataRow,
   emptyQueryResponse,
   errorResponse,
   FrontendReader,
   noData,
   noticeResponse,
+  parameterDescription,
   parameterStatus,
   parseComplete,
   portalSuspended,
@@ -36,6 +54,7 @@ import {
   TEXT_OID,
   type TransactionStatus,
   toWireText,
+  type WireColumn,
   type WireNotice,
 } from "./wire";
 
@@ -76,9 +95,18 @@ const SQLSTATE_OF: Record<GatewayError["code"], string> = {
 
 const EXTENDED_PROTOCOL = new Set(["P", "B", "D", "E", "C"]);
 
+/**
+ * Types whose values are text already: a column of one keeps its type when a statement is described before it
+ * runs, since a masked value in it is text too. Any other column is announced as text then: which of its values
+ * will be masked (by a rule, by lineage, by a detector) is known only once it runs.
+ */
+const TEXT_TYPES = new Set([TEXT_OID, 1043 /* varchar */, 1042 /* bpchar */, 19 /* name */, 18 /* char */]);
+
 /** A bound portal: its statement, its parameters, and once executed the rows not yet sent. */
 interface Portal {
   text: string;
+  /** the columns announced when its statement was described (its rows then keep to them) */
+  columns?: WireColumn[] | null;
   parameters: (string | null)[];
   /** where the RowDescription of a Describe goes in the pending replies, filled when the portal runs */
   describedAt?: number;
@@ -111,10 +139,16 @@ export class NativeClient {
   /** prepared statements by name ("" the unnamed one) */
   private readonly statements = new Map<string, string>();
   private readonly portals = new Map<string, Portal>();
+  /** the parameter types each prepared statement's Parse declared (0: unspecified) */
+  private readonly declaredTypes = new Map<string, number[]>();
+  /** the columns announced by a Describe of each prepared statement (null: NoData) */
+  private readonly described = new Map<string, WireColumn[] | null>();
   /** extended-protocol replies not sent yet (at Sync or Flush); an empty Buffer marks a Describe to fill */
   private pending: Buffer[] = [];
   private closing: Promise<void> | undefined;
   private readonly parameters: Map<string, string>;
+  /** a COPY ... FROM STDIN whose data the client is sending: counted and discarded, decided at CopyDone */
+  private copyIn: { text: string; bytes: number } | undefined;
 
   constructor(private readonly o: NativeClientOptions) {
     this.parameters = new Map(o.target.parameters);
@@ -221,6 +255,10 @@ export class NativeClient {
 
   private async handle(message: Buffer) {
     const type = String.fromCharCode(message[0] ?? 0);
+    if (this.copyIn) {
+      await this.copyInMessage(type, message);
+      return;
+    }
     if (type === "Q") {
       await this.query(message.subarray(5, message.length - 1).toString("utf8"));
       return;
@@ -267,13 +305,154 @@ export class NativeClient {
       this.o.send(Buffer.concat([emptyQueryResponse(), readyForQuery(this.status)]));
       return;
     }
+    const copy = await copyCommand(text);
+    if (copy && "refused" in copy) {
+      const refusal = errorResponse({ severity: "ERROR", code: "0A000", message: copy.refused });
+      this.o.send(Buffer.concat([refusal, readyForQuery(this.status)]));
+      return;
+    }
+    if (copy?.direction === "out") {
+      await this.copyOut(copy.select, copy.format);
+      return;
+    }
+    if (copy?.direction === "in") {
+      // The client sends its rows now (CopyData ... CopyDone); they are counted and dropped, never forwarded.
+      this.copyIn = { text, bytes: 0 };
+      this.o.send(copyInResponse(copy.columns));
+      return;
+    }
     const out: Buffer[] = [];
-    const outcome = await this.run(text, undefined, out);
+    // Several statements in one Query outside a transaction: one implicit transaction, as PostgreSQL runs them.
+    const implicit = this.status === "I" && (await runsAsImplicitTransaction(text));
+    if (implicit) await this.o.target.beginImplicit();
+    let outcome: SqlOutcome | undefined;
+    let committed: Awaited<ReturnType<PinnedSession["endImplicit"]>> = { ok: true };
+    try {
+      outcome = await this.run(text, undefined, out);
+    } finally {
+      if (implicit) {
+        committed = await this.o.target.endImplicit(outcome?.status === "done");
+        this.status = "I";
+      }
+    }
     if (outcome && (outcome.status === "done" || outcome.status === "failed")) {
       for (const result of outcome.results) this.writeResult(result, out);
     }
     if (outcome) out.push(...this.refusalOf(outcome));
+    if (!committed.ok && outcome?.status === "done") {
+      // Only the SQLSTATE: a deferred constraint's message can quote the row's values.
+      out.push(
+        errorResponse({
+          severity: "ERROR",
+          code: committed.sqlState ?? "XX000",
+          message: `the statements' implicit transaction could not commit (SQLSTATE ${committed.sqlState ?? "unknown"}): nothing of it was kept`,
+        }),
+      );
+    }
     out.push(...this.changedParameters(), readyForQuery(this.status));
+    if (!this.closed) this.o.send(Buffer.concat(out));
+  }
+
+  /**
+   * COPY ... TO STDOUT as the SELECT of the same columns: decided, masked and recorded as that SELECT, its rows
+   * then written as CopyOutResponse, CopyData (text or CSV), CopyDone. A result cut at MAX_ROW_LIMIT is not
+   * sent at all: an export must not end silently short.
+   */
+  private async copyOut(select: string, format: CopyFormat) {
+    const out: Buffer[] = [];
+    const outcome = await this.run(select, undefined, out);
+    const result = outcome?.status === "done" ? outcome.results[0] : undefined;
+    if (outcome && result?.truncated) {
+      out.push(
+        errorResponse({
+          severity: "ERROR",
+          code: "54000",
+          message: `COPY TO STDOUT was not sent: it has more than ${result.rowLimit} rows (MAX_ROW_LIMIT); copy it in parts`,
+        }),
+      );
+    } else if (result) {
+      out.push(copyOutResponse(result.columns.length));
+      if (format.header)
+        out.push(
+          copyData(
+            copyRow(
+              result.columns.map((c) => c.name),
+              format,
+            ),
+          ),
+        );
+      for (const row of result.rows) out.push(copyData(copyRow(row.map(toWireText), format)));
+      out.push(copyDone(), commandComplete(commandTag("COPY", result.rowCount)));
+    } else if (outcome) {
+      out.push(...this.refusalOf(outcome));
+    }
+    out.push(...this.changedParameters(), readyForQuery(this.status));
+    if (!this.closed) this.o.send(Buffer.concat(out));
+  }
+
+  /**
+   * During COPY ... FROM STDIN: CopyData is counted and dropped, CopyDone has the pipeline decide (held or
+   * refused: nothing runs), CopyFail ends it; Flush and Sync are ignored as PostgreSQL does; anything else is a
+   * protocol violation.
+   */
+  private async copyInMessage(type: string, message: Buffer) {
+    const copy = this.copyIn;
+    if (!copy) return;
+    if (type === "d") {
+      copy.bytes += message.length - 5;
+      return;
+    }
+    if (type === "H" || type === "S") return;
+    this.copyIn = undefined;
+    if (type === "f") {
+      const why = message.subarray(5, message.length - 1).toString("utf8");
+      const failed = errorResponse({
+        severity: "ERROR",
+        code: "57014",
+        message: `COPY from stdin failed: ${why}`,
+      });
+      this.o.send(Buffer.concat([failed, readyForQuery(this.status)]));
+      return;
+    }
+    if (type !== "c") {
+      this.o.send(
+        errorResponse({
+          severity: "FATAL",
+          code: "08P01",
+          message: `unexpected message type "${type}" during COPY from stdin`,
+        }),
+      );
+      this.o.end();
+      return;
+    }
+    const out: Buffer[] = [];
+    const principal = await this.o.identify();
+    if (!principal || principal.id !== this.o.principal.id) {
+      this.terminate("28000", "the credential of this connection was revoked or has expired");
+      return;
+    }
+    try {
+      const outcome = await decideCopyFromStdin(
+        {
+          principal,
+          connectionName: this.o.connection.name,
+          input: copy.text,
+          channel: "native",
+          sessionId: this.o.sessionId,
+        },
+        copy.bytes,
+      );
+      out.push(
+        ...this.refusalOf(
+          outcome,
+          "the data was not kept and the gateway does not load COPY FROM STDIN yet: an approval records the decision, it loads nothing; INSERT the rows",
+        ),
+      );
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      out.push(errorResponse({ severity: "ERROR", code: SQLSTATE_OF[err.code], message: err.message }));
+    }
+    out.push(readyForQuery(this.status));
     if (!this.closed) this.o.send(Buffer.concat(out));
   }
 
@@ -331,8 +510,14 @@ export class NativeClient {
     return outcome;
   }
 
-  /** The ErrorResponse of an outcome that did not (fully) run: failed, blocked or held. */
-  private refusalOf(outcome: SqlOutcome): Buffer[] {
+  /**
+   * The ErrorResponse of an outcome that did not (fully) run: failed, blocked or held (`afterApproval` says what
+   * an approval of it does).
+   */
+  private refusalOf(
+    outcome: SqlOutcome,
+    afterApproval = "once it is approved, send exactly this statement (with the same values) again on this connection: it runs then, once, here, in your transaction if one is open; the approval expires like the review",
+  ): Buffer[] {
     if (outcome.status === "failed") {
       return [
         errorResponse({
@@ -353,8 +538,8 @@ export class NativeClient {
           code: "42501",
           message: `held for review ${outcome.reviewId}: nothing ran; an approver decides at ${url}`,
           ...(why.length > 0 && { detail: why.join("; ") }),
-          // What approval does (server/approvals): the gateway runs it then, once, on its own.
-          hint: "if it is approved, Portcullis runs it then, once, outside this connection (not in its transaction), and records the result in this session",
+          // What approval does (server/pipeline.ts, runIfApproved): nothing runs until the client sends it again.
+          hint: afterApproval,
         }),
       ];
     }
@@ -364,12 +549,14 @@ export class NativeClient {
   /**
    * Parse, Bind, Describe, Execute, Close. Statements are decided when executed, with their parameters, by the
    * pipeline; a Describe of a portal is answered with the RowDescription of its result (masked columns are text),
-   * so it is filled in at Execute. Binary formats and Describe of a statement are refused (0A000) for now.
+   * so it is filled in at Execute, unless its statement was described (describeStatement). Binary results are
+   * refused (0A000).
    */
   private async extended(type: string, r: FrontendReader) {
     if (type === "P") {
       const name = r.cstring();
       const text = r.cstring();
+      const types = Array.from({ length: r.int16() }, () => r.int32() >>> 0);
       if (name !== "" && this.statements.has(name)) {
         this.refuseUntilSync({
           severity: "ERROR",
@@ -379,6 +566,8 @@ export class NativeClient {
         return;
       }
       this.statements.set(name, text);
+      this.declaredTypes.set(name, types);
+      this.described.delete(name);
       this.pending.push(parseComplete());
       return;
     }
@@ -386,7 +575,7 @@ export class NativeClient {
       const portal = r.cstring();
       const statement = r.cstring();
       const formats = Array.from({ length: r.int16() }, () => r.int16());
-      const parameters = Array.from({ length: r.int16() }, () => r.value(r.int32()));
+      const raw = Array.from({ length: r.int16() }, () => r.bytes(r.int32()));
       const resultFormats = Array.from({ length: r.int16() }, () => r.int16());
       const text = this.statements.get(statement);
       if (text === undefined) {
@@ -397,15 +586,19 @@ export class NativeClient {
         });
         return;
       }
-      if (formats.some((f) => f !== 0) || resultFormats.some((f) => f !== 0)) {
+      if (resultFormats.some((f) => f !== 0)) {
         this.refuseUntilSync({
           severity: "ERROR",
           code: "0A000",
-          message: "Portcullis sends and receives values as text only (no binary format)",
+          message:
+            "Portcullis sends results as text only: a binary result format is refused (a masked value has no binary form of its column's type)",
         });
         return;
       }
-      this.portals.set(portal, { text, parameters, sent: 0 });
+      const parameters = await this.parameterTexts(statement, text, formats, raw);
+      if (!parameters) return;
+      const columns = this.described.get(statement);
+      this.portals.set(portal, { text, parameters, sent: 0, ...(columns !== undefined && { columns }) });
       this.pending.push(bindComplete());
       return;
     }
@@ -413,11 +606,7 @@ export class NativeClient {
       const kind = String.fromCharCode(r.byte());
       const name = r.cstring();
       if (kind === "S") {
-        this.refuseUntilSync({
-          severity: "ERROR",
-          code: "0A000",
-          message: "Portcullis cannot describe a prepared statement before it runs yet: describe its portal",
-        });
+        await this.describeStatement(name);
         return;
       }
       const portal = this.portals.get(name);
@@ -429,6 +618,10 @@ export class NativeClient {
         });
         return;
       }
+      if (portal.columns !== undefined) {
+        this.pending.push(portal.columns ? rowDescription(portal.columns) : noData());
+        return;
+      }
       portal.describedAt = this.pending.length;
       this.pending.push(Buffer.alloc(0));
       return;
@@ -436,8 +629,11 @@ export class NativeClient {
     if (type === "C") {
       const kind = String.fromCharCode(r.byte());
       const name = r.cstring();
-      if (kind === "S") this.statements.delete(name);
-      else this.portals.delete(name);
+      if (kind === "S") {
+        this.statements.delete(name);
+        this.declaredTypes.delete(name);
+        this.described.delete(name);
+      } else this.portals.delete(name);
       this.pending.push(closeComplete());
       return;
     }
@@ -481,6 +677,127 @@ export class NativeClient {
       return;
     }
     this.pending.push(commandComplete(commandTag(result.command, result.rowCount)));
+  }
+
+  /**
+   * Describe of a prepared statement before it runs: decided by the rules, then Parse/Describe on the client's
+   * own target session (nothing executes). ParameterDescription as the target says; RowDescription with every
+   * column not of a text type announced as text (see TEXT_TYPES), and kept to by its portals' rows.
+   */
+  private async describeStatement(name: string) {
+    const text = this.statements.get(name);
+    if (text === undefined) {
+      this.refuseUntilSync({
+        severity: "ERROR",
+        code: "26000",
+        message: `prepared statement "${name}" does not exist`,
+      });
+      return;
+    }
+    const principal = await this.o.identify();
+    if (!principal || principal.id !== this.o.principal.id) {
+      this.terminate("28000", "the credential of this connection was revoked or has expired");
+      return;
+    }
+    let outcome: DescribeOutcome;
+    try {
+      outcome = await describeSql({
+        principal,
+        connectionName: this.o.connection.name,
+        input: text,
+        channel: "native",
+        sessionId: this.o.sessionId,
+        targetSession: this.o.target,
+      });
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      this.refuseUntilSync({ severity: "ERROR", code: SQLSTATE_OF[err.code], message: err.message });
+      return;
+    }
+    if (outcome.status === "blocked") {
+      this.refuseUntilSync(blockedNotice(outcome));
+      return;
+    }
+    if (outcome.status === "failed") {
+      // The target's Parse failed: inside a transaction that aborts it, as it would for PostgreSQL's own client.
+      if (this.status === "T") this.status = "E";
+      this.refuseUntilSync({
+        severity: "ERROR",
+        code: outcome.error.sqlState ?? "XX000",
+        message: outcome.error.message,
+        ...(outcome.error.position !== undefined && { position: outcome.error.position }),
+      });
+      return;
+    }
+    const columns = outcome.columns.map((c) => ({
+      name: c.name,
+      oid: TEXT_TYPES.has(c.oid) ? c.oid : TEXT_OID,
+    }));
+    this.described.set(name, columns.length > 0 ? columns : null);
+    this.pending.push(
+      parameterDescription(outcome.parameterTypes),
+      columns.length > 0 ? rowDescription(columns) : noData(),
+    );
+  }
+
+  /**
+   * A Bind's values as text: text-format ones as they are, binary ones decoded by their type (declared at Parse,
+   * else as the target types it, asked with a Describe on the client's session). undefined when one is refused
+   * (the ErrorResponse is pending, the rest skipped to Sync).
+   */
+  private async parameterTexts(
+    statement: string,
+    text: string,
+    formats: number[],
+    raw: (Buffer | null)[],
+  ): Promise<(string | null)[] | undefined> {
+    const formatOf = (i: number) => (formats.length === 1 ? formats[0] : formats[i]) ?? 0;
+    if (formats.some((f) => f !== 0 && f !== 1) || (formats.length > 1 && formats.length !== raw.length)) {
+      this.refuseUntilSync({
+        severity: "ERROR",
+        code: "08P01",
+        message: "malformed message: bad parameter formats",
+      });
+      return undefined;
+    }
+    let types = this.declaredTypes.get(statement) ?? [];
+    if (raw.some((v, i) => v !== null && formatOf(i) === 1 && !types[i])) {
+      const principal = await this.o.identify();
+      const outcome = principal
+        ? await describeSql({
+            principal,
+            connectionName: this.o.connection.name,
+            input: text,
+            channel: "native",
+            sessionId: this.o.sessionId,
+            targetSession: this.o.target,
+          }).catch((err: unknown) => {
+            if (err instanceof GatewayError) return undefined;
+            throw err;
+          })
+        : undefined;
+      if (outcome?.status === "described") {
+        types = raw.map((_, i) => types[i] || (outcome.parameterTypes[i] ?? 0));
+      }
+    }
+    const texts: (string | null)[] = [];
+    for (const [i, value] of raw.entries()) {
+      if (value === null) texts.push(null);
+      else if (formatOf(i) === 0) texts.push(value.toString("utf8"));
+      else {
+        const decoded = decodeBinaryParameter(types[i] ?? 0, value);
+        if ("refused" in decoded) {
+          this.refuseUntilSync({
+            severity: "ERROR",
+            code: "0A000",
+            message: `$${i + 1}: ${decoded.refused}`,
+          });
+          return undefined;
+        }
+        texts.push(decoded.text);
+      }
+    }
+    return texts;
   }
 
   /** An error in the extended protocol: everything up to the next Sync is skipped, as PostgreSQL does. */

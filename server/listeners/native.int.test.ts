@@ -41,6 +41,10 @@ beforeAll(async () => {
       (2, 'Alan', '${OTHER_CARD}', '{}', false);
     create table notes (id int, body text);
     create table bumps (n int);
+    create table tricky (a text, b int);
+    insert into tricky values
+      (E'tab\there', 1), (E'new\nline', 2), ('back\\slash', 3), ('comma, "quoted"', 4), (null, null),
+      ('', 6), ('\\.', 7), ('ünïcødé ✓', 8), (E'cr\rhere', 9);
     create function bump() returns int language sql as $$ insert into bumps values (1) returning n $$;`);
   await target.end();
   dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-native-"));
@@ -220,26 +224,6 @@ describe("psql through the listener", () => {
     expect(row?.n).toBe(0);
   });
 
-  it("runs a held statement once when approved: on its own, outside the client's connection", async () => {
-    const out = await psql(["insert into notes values (42, 'approved later')"]);
-    const reviewId = /held for review ([0-9a-f-]{36})/.exec(out.stderr)?.[1] ?? "";
-    expect(out.stderr).toMatch(/runs it then, once, outside this connection/);
-    const { createUser, loadPrincipal } = await import("@/server/auth");
-    const { decideReview } = await import("@/server/approvals");
-    const approverId = await createUser(actor, {
-      email: "approver@example.com",
-      password: "a long enough password",
-      groups: [],
-      role: "admin",
-    });
-    const approver = await loadPrincipal(approverId, "session");
-    if (!approver) throw new Error("no approver");
-    await decideReview(approver, reviewId, "approve", "fine");
-    const [row] = await onTarget((sql) => sql`select count(*)::int as n from notes where id = 42`);
-    expect(row?.n).toBe(1);
-    await onTarget((sql) => sql`delete from notes where id = 42`);
-  });
-
   it("relays a target error with its SQLSTATE and masks values the message quotes", async () => {
     const out = await psql(["select card_number::int from customers where id = 1"]);
     expect(out.stderr).toMatch(/ERROR:\s+22P02:/);
@@ -256,6 +240,31 @@ describe("psql through the listener", () => {
       expect(out.stderr).toBe("");
       expect(out.stdout).toMatch(/kept\s+\|\s+1/);
       expect(out.stdout).toMatch(/after_rollback\s*\n-+\n\s+0/);
+    });
+  });
+
+  it("runs several statements of one query in one implicit transaction: an error keeps none of them", async () => {
+    await withWrites(async () => {
+      const failed = await psql([
+        "insert into notes values (77, 'kept?'); insert into notes values (78, 'kept?'); select 1/0",
+      ]);
+      expect(failed.stderr).toMatch(/ERROR:\s+22012:/);
+      const [none] = await onTarget((sql) => sql`select count(*)::int as n from notes where id in (77, 78)`);
+      expect(none?.n).toBe(0);
+      const done = await psql([
+        "insert into notes values (77, 'kept'); select count(*) as seen from notes where id = 77",
+      ]);
+      expect(done.stderr).toBe("");
+      expect(done.stdout).toMatch(/seen\s*\n-+\n\s+1/);
+      const [kept] = await onTarget((sql) => sql`select count(*)::int as n from notes where id = 77`);
+      expect(kept?.n).toBe(1);
+      // after it, the client is outside a transaction again: a failing statement alone leaves nothing open
+      const after = await psql([
+        "insert into notes values (79, 'alone'); select 1/0",
+        "select count(*) as alone from notes where id = 79",
+      ]);
+      expect(after.stdout).toMatch(/alone\s*\n-+\n\s+0/);
+      await onTarget((sql) => sql`delete from notes where id in (77, 78, 79)`);
     });
   });
 
@@ -301,13 +310,6 @@ describe("psql through the listener", () => {
     expect(plain.stderr).toMatch(/refuses plain-text connections/);
     const secure = await psql(["select 1 as one"], { host: "192.0.2.2", sslmode: "require" });
     expect(secure.stdout).toMatch(/one\s*\n-+\n\s+1/);
-  });
-
-  it("refuses COPY with 0A000, before it reaches the target, and goes on", async () => {
-    const out = await psql(["copy customers to stdout", "select 1 as after"]);
-    expect(out.stderr).toMatch(/ERROR:\s+0A000:\s+COPY is not supported/);
-    expect(out.stdout).not.toContain(CARD);
-    expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
   });
 
   it("answers input with nothing to run as PostgreSQL does (EmptyQueryResponse), and goes on", async () => {
@@ -368,6 +370,375 @@ describe("psql through the listener", () => {
     // others are not locked out
     const c = await connectPg();
     await c.end();
+  });
+});
+
+describe("COPY through the listener", () => {
+  /** psql straight to the target, as the reference for what PostgreSQL itself writes. */
+  async function psqlDirect(command: string) {
+    const { stdout } = await execFileAsync("psql", [targetUrl, "-X", "-c", command]);
+    return stdout;
+  }
+
+  it("streams COPY TO STDOUT masked exactly as the SELECT of the same columns (psql \\copy and COPY)", async () => {
+    const copied = await psql([
+      "\\copy (select id, name, card_number from customers order by id) to stdout",
+      "copy customers (id, card_number) to stdout",
+    ]);
+    expect(copied.stderr).toBe("");
+    expect(copied.stdout).not.toContain(CARD);
+    expect(copied.stdout).not.toContain(OTHER_CARD);
+    const c = await connectPg();
+    try {
+      const selected = await c.query("select id, name, card_number from customers order by id");
+      const expected = selected.rows.map((r) => `${r.id}\t${r.name}\t${r.card_number}\n`).join("");
+      expect(copied.stdout.startsWith(expected)).toBe(true);
+      expect(String(selected.rows[0]?.card_number)).toMatch(/1111$/);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("masks COPY TO STDOUT by lineage, not by column name", async () => {
+    const out = await psql([
+      "copy (select upper(card_number) as harmless from customers order by id) to stdout",
+    ]);
+    expect(out.stderr).toBe("");
+    expect(out.stdout).not.toContain(CARD);
+    expect(out.stdout.trim().split("\n")).toHaveLength(2);
+  });
+
+  it.each([
+    ["text", "copy tricky to stdout"],
+    ["CSV with a header", "copy tricky to stdout with (format csv, header)"],
+    [
+      "CSV with its own delimiter and null",
+      "copy tricky (b, a) to stdout with (format csv, delimiter ';', null 'NULL')",
+    ],
+    ["CSV of a single column", "copy (select a from tricky) to stdout with (format csv)"],
+    [
+      "text with its own null",
+      "copy (select * from tricky where b is null or b < 3) to stdout with (null '-')",
+    ],
+  ])("writes %s byte for byte as PostgreSQL does", async (_format, command) => {
+    const through = await psql([command]);
+    expect(through.stderr).toBe("");
+    expect(through.stdout).toBe(await psqlDirect(command));
+  });
+
+  it("has values that need COPY's escapes in the table it compares (so the comparison can fail)", async () => {
+    const out = await psql(["copy tricky to stdout"]);
+    for (const escaped of ["tab\\there", "new\\nline", "back\\\\slash", "\\N\t\\N", "cr\\rhere"]) {
+      expect(out.stdout).toContain(escaped);
+    }
+  });
+
+  it("decides COPY TO STDOUT as a read of what it reads: a dangerous function is refused, nothing sent", async () => {
+    const out = await psql(["copy (select pg_read_file('/etc/passwd')) to stdout", "select 1 as after"]);
+    expect(out.stderr).toMatch(/ERROR:\s+42501:/);
+    expect(out.stdout).not.toContain("root:");
+    expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
+  });
+
+  it("decides COPY (a write RETURNING ...) TO STDOUT as the write it is: held, nothing deleted", async () => {
+    const out = await psql([
+      "copy (delete from customers returning card_number) to stdout",
+      "copy (with gone as (delete from customers returning *) select count(*) from gone) to stdout",
+    ]);
+    expect(out.stderr.match(/ERROR:\s+42501:\s+held for review/g)).toHaveLength(2);
+    expect(out.stdout).not.toContain(CARD);
+    const [row] = await onTarget((sql) => sql`select count(*)::int as n from customers`);
+    expect(row?.n).toBe(2);
+  });
+
+  it("refuses COPY to a file on the server, and binary COPY, and goes on", async () => {
+    const out = await psql([
+      "copy customers to '/tmp/stolen.txt'",
+      "copy customers to stdout with (format binary)",
+      "select 1 as after",
+    ]);
+    expect(out.stderr).toMatch(/ERROR:\s+42501:/);
+    expect(out.stderr).toMatch(/ERROR:\s+0A000:\s+COPY in binary format/);
+    expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
+  });
+
+  it("holds COPY FROM STDIN: the data is read and dropped, nothing reaches the target, the review counts its bytes", async () => {
+    const file = path.join(dataDir, "rows.tsv");
+    const data = "100\tfrom a file\n101\tanother row\n";
+    writeFileSync(file, data);
+    const out = await psql([`\\copy notes from '${file}'`, "select 1 as after"]);
+    const reviewId = /held for review ([0-9a-f-]{36})/.exec(out.stderr)?.[1];
+    expect(reviewId).toBeDefined();
+    expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
+    const [row] = await onTarget((sql) => sql`select count(*)::int as n from notes where id >= 100`);
+    expect(row?.n).toBe(0);
+    const { readReview } = await import("@/server/approvals");
+    const review = await readReview(reviewId ?? "");
+    expect(JSON.stringify(review?.reasons)).toContain(`COPY FROM STDIN of ${Buffer.byteLength(data)} bytes`);
+    expect(review?.input).toMatch(/^COPY\s+notes\s+FROM\s+STDIN/i);
+    expect(await storeText()).not.toContain("another row"); // the data itself is kept nowhere
+  });
+
+  it("does not load COPY FROM STDIN even where the rules allow writes (not carried yet): 0A000, nothing changed", async () => {
+    await withWrites(async () => {
+      const file = path.join(dataDir, "allowed.tsv");
+      writeFileSync(file, "200\tallowed?\n");
+      const out = await psql([`\\copy notes from '${file}'`, "select 1 as after"]);
+      expect(out.stderr).toMatch(/ERROR:\s+0A000:\s+COPY FROM STDIN is not carried/);
+      expect(out.stdout).toMatch(/after\s*\n-+\n\s+1/);
+      const [row] = await onTarget((sql) => sql`select count(*)::int as n from notes where id = 200`);
+      expect(row?.n).toBe(0);
+    });
+  });
+
+  it("records COPY TO STDOUT like a result, masked", async () => {
+    await psql(["copy (select name, card_number from customers where id = 2) to stdout"]);
+    const stored = await storeText();
+    expect(stored).toContain("where id = 2");
+    expect(stored).not.toContain(OTHER_CARD);
+  });
+});
+
+describe("postgres.js (prepare: true) through the listener", () => {
+  function connectPostgresJs() {
+    return postgres({
+      host: "127.0.0.1",
+      port: listener.port,
+      database: "shop",
+      username: "report-bot",
+      password: token,
+      ssl: { rejectUnauthorized: false },
+      prepare: true,
+      max: 1,
+      onnotice: () => {},
+    });
+  }
+
+  it("describes prepared statements before they run: parameters typed by the target, masked rows as text", async () => {
+    const sql = connectPostgresJs();
+    try {
+      for (const id of [1, 2, 1]) {
+        const rows = await sql`select id, name, card_number, active from customers where id = ${id}`;
+        expect(rows).toHaveLength(1);
+        expect(String(rows[0]?.id)).toBe(String(id));
+        expect(rows[0]?.name).toBe(id === 1 ? "Grace" : "Alan");
+        expect(String(rows[0]?.card_number)).not.toMatch(/4111 1111 1111 1111|5500 0000 0000 0004/);
+      }
+      const masked = await sql`select card_number from customers where name = ${"Grace"}`;
+      expect(String(masked[0]?.card_number)).toMatch(/1111$/);
+      const none = await sql`select id from customers where id = ${99}`;
+      expect(none).toHaveLength(0);
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it("refuses at Describe what the rules deny, and relays the target's errors with their SQLSTATE", async () => {
+    const sql = connectPostgresJs();
+    try {
+      await expect(sql`select pg_read_file(${"/etc/passwd"})`).rejects.toMatchObject({ code: "42501" });
+      expect(await storeText()).toMatch(/"describedOnly":\s*true/); // the refused attempt is recorded
+      await expect(sql`select * from no_such_table where id = ${1}`).rejects.toMatchObject({ code: "42P01" });
+      await expect(sql`insert into notes values (${11}, ${"held"})`).rejects.toMatchObject({
+        code: "42501",
+        message: expect.stringMatching(/held for review/),
+      });
+      const [row] = await onTarget((t) => t`select count(*)::int as n from notes where id = 11`);
+      expect(row?.n).toBe(0);
+      expect((await sql`select ${5}::int + 1 as six`)[0]?.six).toBeDefined(); // still usable
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it("reports the client's transaction failed when the target cannot describe a statement in it", async () => {
+    const socket = net.connect(listener.port, "127.0.0.1");
+    const messages: { name: string; status?: string; code?: string }[] = [];
+    const parsed = parse(socket, (m) => messages.push(m as never));
+    const until = async (count: number) => {
+      while (messages.filter((m) => m.name === "readyForQuery").length < count) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    socket.write(serialize.startup({ user: "report-bot", database: "shop" }));
+    while (!messages.some((m) => m.name === "authenticationCleartextPassword")) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    socket.write(serialize.password(token));
+    await until(1);
+    socket.write(serialize.query("begin"));
+    await until(2);
+    socket.write(
+      Buffer.concat([
+        serialize.parse({ text: "select * from no_such_table where id = $1" }),
+        serialize.describe({ type: "S" }),
+        serialize.sync(),
+      ]),
+    );
+    await until(3);
+    socket.write(serialize.query("select 1"));
+    await until(4);
+    socket.end(serialize.end());
+    await parsed;
+    const ready = messages.filter((m) => m.name === "readyForQuery").map((m) => m.status);
+    expect(ready).toEqual(["I", "T", "E", "E"]);
+    expect(messages.filter((m) => m.name === "error").map((m) => m.code)).toEqual(["42P01", "25P02"]);
+  });
+
+  it("runs a transaction of prepared writes an allow rule lets through", async () => {
+    await withWrites(async () => {
+      const sql = connectPostgresJs();
+      try {
+        await sql.begin(async (tx) => {
+          await tx`insert into notes values (${12}, ${"postgres.js"})`;
+          const [n] = await tx`select count(*) as n from notes where id = ${12}`;
+          expect(Number(n?.n)).toBe(1);
+        });
+        const [row] = await onTarget((t) => t`select count(*)::int as n from notes where id = 12`);
+        expect(row?.n).toBe(1);
+      } finally {
+        await sql.end();
+        await onTarget((t) => t`delete from notes where id = 12`);
+      }
+    });
+  });
+});
+
+describe("binary parameters", () => {
+  /**
+   * Parse (with declared types), Bind (Buffers go in binary format), Execute, Sync on a raw socket: through the
+   * listener (plain text from loopback) or straight to the target (its Unix socket, trusted). The data rows'
+   * fields, or the error's code and message.
+   */
+  async function extended(
+    to: "listener" | "target",
+    text: string,
+    types: number[],
+    values: (Buffer | string | null)[],
+    binaryResults = false,
+  ) {
+    const socket =
+      to === "listener"
+        ? net.connect(listener.port, "127.0.0.1")
+        : net.connect(path.join(path.dirname(pgServer.dataDir), `.s.PGSQL.${pgServer.port}`));
+    const messages: { name: string; fields?: unknown[]; code?: string; message?: string }[] = [];
+    const parsed = parse(socket, (m) => messages.push(m as never));
+    const until = async (name: string, count = 1) => {
+      while (messages.filter((m) => m.name === name).length < count) {
+        if (socket.destroyed) throw new Error("closed");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    socket.write(
+      serialize.startup({ user: to === "listener" ? "report-bot" : pgServer.user, database: "shop" }),
+    );
+    if (to === "listener") {
+      await until("authenticationCleartextPassword");
+      socket.write(serialize.password(token));
+    }
+    await until("readyForQuery");
+    socket.write(
+      Buffer.concat([
+        serialize.parse({ text, types }),
+        serialize.bind({ values, binary: binaryResults }),
+        serialize.execute({}),
+        serialize.sync(),
+      ]),
+    );
+    await until("readyForQuery", 2);
+    socket.end(serialize.end());
+    await parsed;
+    const error = messages.find((m) => m.name === "error");
+    if (error) return { code: error.code, message: error.message };
+    return { rows: messages.filter((m) => m.name === "dataRow").map((m) => m.fields) };
+  }
+
+  const int32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(n);
+    return b;
+  };
+  const int64 = (n: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64BE(n);
+    return b;
+  };
+  const float64 = (n: number) => {
+    const b = Buffer.alloc(8);
+    b.writeDoubleBE(n);
+    return b;
+  };
+  const float32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeFloatBE(n);
+    return b;
+  };
+
+  it.each<[string, number, Buffer]>([
+    ["integer", 23, int32(-42)],
+    ["bigint", 20, int64(2n ** 40n + 1n)],
+    ["smallint", 21, Buffer.from([0xff, 0xfe])],
+    ["boolean", 16, Buffer.from([1])],
+    ["double precision", 701, float64(Math.PI)],
+    ["real", 700, float32(0.1)],
+    ["text", 25, Buffer.from("ünïcødé, 'quoted'", "utf8")],
+    ["bytea", 17, Buffer.from([0, 1, 0x5c, 255])],
+    ["uuid", 2950, Buffer.from("0123456789abcdef0123456789abcdef", "hex")],
+    ["jsonb", 3802, Buffer.concat([Buffer.from([1]), Buffer.from('{"b": [1, 2], "a": "x"}')])],
+    ["oid", 26, Buffer.from([0xee, 0x6b, 0x28, 0x00])],
+  ])("takes a binary %s parameter as PostgreSQL itself reads it", async (type, oid, value) => {
+    const text = `select ($1::${type})::text as v`;
+    const direct = await extended("target", text, [oid], [value]);
+    expect(direct.rows).toHaveLength(1);
+    expect(await extended("listener", text, [oid], [value])).toEqual(direct);
+  });
+
+  it("types a binary parameter the statement did not declare as the target does (node-postgres sends Buffers so)", async () => {
+    const text = "select ($1::int + 1)::text as v, $2::bytea as b";
+    const values = [int32(41), Buffer.from([7, 8])];
+    const direct = await extended("target", text, [0, 0], values);
+    expect(await extended("listener", text, [0, 0], values)).toEqual(direct);
+    const c = await connectPg();
+    try {
+      const result = await c.query("select $1::bytea as b", [Buffer.from([0, 1, 255])]);
+      expect(Buffer.isBuffer(result.rows[0]?.b)).toBe(true);
+      expect(result.rows[0]?.b).toEqual(Buffer.from([0, 1, 255]));
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("passes a text parameter to the target as the client's text, whatever type the target gives it", async () => {
+    const text =
+      "select ($1::boolean)::text as a, ($2::bytea)::text as b, ($3::jsonb)::text as c, ($4::int[])::text as d";
+    const values = ["true", "\\x0708", '{"k": 1}', "{1,2}"];
+    const direct = await extended("target", text, [0, 0, 0, 0], values);
+    expect(direct).toEqual({ rows: [["true", "\\x0708", '{"k": 1}', "{1,2}"]] });
+    expect(await extended("listener", text, [0, 0, 0, 0], values)).toEqual(direct);
+    const c = await connectPg();
+    try {
+      const result = await c.query("select $1::boolean as yes", [true]);
+      expect(result.rows[0]?.yes).toBe(true);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("refuses, naming it, a binary parameter of a type it does not decode and binary results (0A000)", async () => {
+    const numeric = await extended(
+      "listener",
+      "select $1::numeric as v",
+      [1700],
+      [Buffer.from([0, 0, 0, 0, 0, 0, 0, 0])],
+    );
+    expect(numeric).toMatchObject({ code: "0A000", message: expect.stringMatching(/\$1: .*OID 1700/) });
+    const binary = await extended("listener", "select 1 as v", [], [], true);
+    expect(binary).toMatchObject({ code: "0A000", message: expect.stringMatching(/text only/) });
+    const malformed = await extended("listener", "select $1::int as v", [23], [Buffer.from([1, 2])]);
+    expect(malformed).toMatchObject({
+      code: "0A000",
+      message: expect.stringMatching(/integer .* malformed/),
+    });
   });
 });
 
@@ -695,7 +1066,7 @@ describe("node-postgres (pg) through the listener", () => {
     expect(stored).not.toContain(CARD);
   });
 
-  it("decides parameterized statements like any other: denied 42501, a write needing review refused, nothing changed", async () => {
+  it("decides parameterized statements like any other: denied 42501, a write held for review, nothing changed", async () => {
     const c = await client();
     try {
       await expect(c.query("select pg_read_file($1)", ["/etc/passwd"])).rejects.toMatchObject({
@@ -703,7 +1074,7 @@ describe("node-postgres (pg) through the listener", () => {
       });
       await expect(c.query("insert into notes values ($1, $2)", [5, "held?"])).rejects.toMatchObject({
         code: "42501",
-        message: expect.stringMatching(/cannot yet show parameter values/),
+        message: expect.stringMatching(/held for review [0-9a-f-]{36}/),
       });
       await expect(c.query("select $1::int; select 2", [1])).rejects.toMatchObject({ code: "42601" });
       const [row] = await onTarget((sql) => sql`select count(*)::int as n from notes where id = 5`);

@@ -140,6 +140,15 @@ export class FrontendReader {
     return text;
   }
 
+  /** `length` bytes as they are, or null for length -1 */
+  bytes(length: number): Buffer | null {
+    if (length < 0) return null;
+    if (this.at + length > this.message.length) throw new RangeError("a value past the message's end");
+    const bytes = this.message.subarray(this.at, this.at + length);
+    this.at += length;
+    return bytes;
+  }
+
   /** `length` bytes as UTF-8 text, or null for length -1 */
   value(length: number): string | null {
     if (length < 0) return null;
@@ -150,6 +159,25 @@ export class FrontendReader {
   }
 }
 export const emptyQueryResponse = () => message("I", Buffer.alloc(0));
+
+/** CopyOutResponse / CopyInResponse: text format (0) overall and for each of `columns` columns. */
+function copyResponse(type: "H" | "G", columns: number): Buffer {
+  return message(type, Buffer.concat([Buffer.from([0]), int16(columns), ...Array(columns).fill(int16(0))]));
+}
+export const copyOutResponse = (columns: number) => copyResponse("H", columns);
+export const copyInResponse = (columns: number) => copyResponse("G", columns);
+export const copyData = (data: string) => message("d", Buffer.from(data, "utf8"));
+export const copyDone = () => message("c", Buffer.alloc(0));
+
+/** ParameterDescription: the type OID of each parameter of a described statement. */
+export const parameterDescription = (oids: readonly number[]) =>
+  message("t", Buffer.concat([int16(oids.length), ...oids.map((oid) => uint32(oid))]));
+
+function uint32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
 
 export type TransactionStatus = "I" | "T" | "E";
 export const readyForQuery = (status: TransactionStatus) => message("Z", Buffer.from(status, "ascii"));

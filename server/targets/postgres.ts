@@ -352,6 +352,53 @@ export class PinnedSession {
     await this.sql.end({ timeout: 0 }).catch(() => {});
   }
 
+  /** Opens the implicit transaction of a multi-statement simple Query (a native client outside a transaction). */
+  async beginImplicit(): Promise<void> {
+    try {
+      await this.sql.unsafe("begin");
+    } catch (err) {
+      throw toTargetError(err, this.connectionId, true);
+    }
+  }
+
+  /**
+   * Ends it: COMMIT when every statement ran, else ROLLBACK (nothing of it is kept). A COMMIT the target refuses
+   * (a deferred constraint) is rolled back by the target; its SQLSTATE only, since its message can quote values.
+   */
+  async endImplicit(commit: boolean): Promise<{ ok: true } | { ok: false; sqlState?: string }> {
+    if (this.closed) return { ok: false };
+    try {
+      await this.sql.unsafe(commit ? "commit" : "rollback");
+      return { ok: true };
+    } catch (err) {
+      await this.sql.unsafe("rollback").catch(() => {});
+      return {
+        ok: false,
+        ...(typeof (err as { code?: unknown }).code === "string" && {
+          sqlState: (err as { code: string }).code,
+        }),
+      };
+    }
+  }
+
+  /**
+   * Parse and Describe of a statement on this session, without executing it (a native client's Describe of a
+   * prepared statement): its parameters' and result columns' types, or the target's error.
+   */
+  async describe(
+    text: string,
+  ): Promise<{ parameterTypes: number[]; columns: { name: string; oid: number }[] }> {
+    try {
+      const described = await this.sql.unsafe(text).describe();
+      return {
+        parameterTypes: [...(described.types ?? [])],
+        columns: (described.columns ?? []).map((c) => ({ name: c.name, oid: c.type })),
+      };
+    } catch (err) {
+      throw toTargetError(err, this.connectionId, true);
+    }
+  }
+
   /**
    * Opens a read-only scope for one statement, whatever the client's transaction state: outside a transaction
    * a read-only transaction; inside one (BEGIN then warns 25001 and changes nothing) a savepoint made read-only
@@ -386,6 +433,23 @@ export class PinnedSession {
   }
 }
 
+/**
+ * A native client's parameters are text already, written for PostgreSQL's own input functions. postgres.js
+ * would serialize them again by the type the target gives them (a boolean's serializer turns the string "true"
+ * into 'f', bytea's encodes "\\x0708" as its characters, jsonb's quotes the document): on this session a string
+ * goes as it is; other values (the gateway's own look-ups) keep postgres.js's serializers, including the array
+ * ones it adds later.
+ */
+function keepTextParameters(sql: Sql) {
+  const options = sql.options as unknown as { serializers: Record<number, (x: unknown) => unknown> };
+  options.serializers = new Proxy(options.serializers, {
+    get(target, type) {
+      const serialize = Reflect.get(target, type) as ((x: unknown) => unknown) | undefined;
+      return serialize && ((x: unknown) => (typeof x === "string" ? x : serialize(x)));
+    },
+  });
+}
+
 /** A target session of its own for one native client (see PinnedSession); connected before it is returned. */
 export async function openPinnedSession(connectionId: string, onClosed: () => void): Promise<PinnedSession> {
   const { row, secret } = await openConnectionSecret(connectionId);
@@ -403,6 +467,7 @@ export async function openPinnedSession(connectionId: string, onClosed: () => vo
       },
     },
   });
+  keepTextParameters(session.sql);
   try {
     await session.sql.unsafe("select 1");
   } catch (err) {

@@ -18,6 +18,8 @@ const review: Review = {
   reasons: [],
   note: "",
   channel: "api",
+  parameters: null,
+  parametersHash: null,
   approvalsRequired: 1,
   approverGroups: [],
   decisions: [
