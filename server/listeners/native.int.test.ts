@@ -731,4 +731,30 @@ describe("node-postgres (pg) through the listener", () => {
       }
     });
   });
+
+  it("leaves no read-only scope behind a read: the writes after it, in and out of a transaction, commit", async () => {
+    // Each read runs in a read-only scope whose end is not waited for (decision 0020): the next statement must
+    // still find the client's session as it was, outside a transaction and inside the client's own one.
+    await withWrites(async () => {
+      const c = await client();
+      try {
+        for (let i = 0; i < 3; i++) {
+          await c.query("select count(*) from notes");
+          await c.query("insert into notes values ($1, $2)", [20 + i, "after a read"]);
+        }
+        await c.query("begin");
+        await c.query("select count(*) from notes");
+        await c.query("insert into notes values ($1, $2)", [30, "in the client's transaction"]);
+        await c.query("select count(*) from notes");
+        await c.query("commit");
+        const [row] = await onTarget(
+          (sql) => sql`select count(*)::int as n from notes where id in (20, 21, 22, 30)`,
+        );
+        expect(row?.n).toBe(4);
+        await onTarget((sql) => sql`delete from notes where id in (20, 21, 22, 30)`);
+      } finally {
+        await c.end();
+      }
+    });
+  });
 });
