@@ -41,7 +41,11 @@ beforeAll(async () => {
       (2, 'Alan', '${OTHER_CARD}', '{}', false);
     create table notes (id int, body text);
     create table bumps (n int);
-    create function bump() returns int language sql as $$ insert into bumps values (1) returning n $$;`);
+    create function bump() returns int language sql as $$ insert into bumps values (1) returning n $$;
+    -- declared stable (so classified a read), yet they write through bump(): only the read-only scope stops them
+    create function sly_bump() returns int language plpgsql stable as $$ begin return bump(); end $$;
+    create function unlocking_bump() returns int language plpgsql stable as $$
+      begin perform set_config('transaction_read_only', 'off', true); return bump(); end $$;`);
   await target.end();
   dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-native-"));
   process.env.DATABASE_URL = storeUrl;
@@ -263,6 +267,16 @@ describe("psql through the listener", () => {
     // bump() writes; whatever the classifier thinks of it, the target refuses the write in the read's scope
     const out = await psql(["select bump()", "begin", "select bump()", "rollback"]);
     expect(out.stderr).toMatch(/42501/);
+    const [row] = await onTarget((sql) => sql`select count(*)::int as n from bumps`);
+    expect(row?.n).toBe(0);
+  });
+
+  it.each([
+    ["writes through a volatile function it calls", "select sly_bump()"],
+    ["first turns its scope read-write", "select unlocking_bump()"],
+  ])("keeps a read that %s from writing, in and out of the client's transaction", async (_what, read) => {
+    const out = await psql([read, "begin", read, "rollback", "begin", "select 1", read, "commit"]);
+    expect(out.stderr).toMatch(/42501|25001|25006/);
     const [row] = await onTarget((sql) => sql`select count(*)::int as n from bumps`);
     expect(row?.n).toBe(0);
   });
