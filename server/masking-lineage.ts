@@ -246,6 +246,25 @@ async function relationInfo(
 
 export type LineageAnswer = StatementLineage | { untraced: string };
 
+/** The cached answer for this statement text, when there is one that still holds. */
+function cachedLineage(options: {
+  connectionId: string;
+  version: string;
+  statement: string;
+  masking: MaskingConfig;
+  cacheable: boolean;
+}): StatementLineage | undefined {
+  const hit = options.cacheable ? cache.get(options.connectionId)?.get(options.statement) : undefined;
+  if (
+    hit &&
+    hit.version === options.version &&
+    hit.rules === options.masking.columnRules &&
+    Date.now() - hit.at < TTL_MS
+  )
+    return hit.lineage;
+  return undefined;
+}
+
 /**
  * The lineage of one statement. `query` runs on the target (the run's own session, or a read-only one before
  * the run); `cacheable` is false when earlier statements of the input may have changed what names mean.
@@ -268,14 +287,8 @@ export async function statementLineage(options: {
 }): Promise<LineageAnswer> {
   const { connectionId, statement, masking } = options;
   const byText = cache.get(connectionId);
-  const hit = options.cacheable ? byText?.get(statement) : undefined;
-  if (
-    hit &&
-    hit.version === options.version &&
-    hit.rules === masking.columnRules &&
-    Date.now() - hit.at < TTL_MS
-  )
-    return hit.lineage;
+  const known = cachedLineage(options);
+  if (known) return known;
   lineageStats.explained++;
   let lineage: StatementLineage;
   try {
@@ -318,25 +331,36 @@ export async function lineageBeforeRun(
   connection: { id: string; name: string; updatedAt: string },
   statements: readonly { index: number; kind: string; text: string }[],
   masking: MaskingConfig,
+  /**
+   * The statement takes parameters ($1... of a native client's extended protocol): only an answer already cached
+   * is used; an EXPLAIN of it without its parameters could only fail (it is explained as a generic plan in the
+   * run's own session instead).
+   */
+  parameterized = false,
 ): Promise<KnownLineage> {
   const known: KnownLineage = { answers: new Map(), predicates: new Map() };
   let query: TargetQuery | undefined;
   for (const s of statements) {
     const plan = lineagePlan(s.kind, s.text);
     if (plan.kind === "explain" && s.kind !== "ExecuteStmt") {
-      const answer = await statementLineage({
-        connectionId: connection.id,
-        connectionName: connection.name,
-        version: connection.updatedAt,
-        statement: plan.text,
-        masking,
-        query: async (text, params) => {
-          query ??= await readOnlyQuery(connection.id, connection.updatedAt);
-          return query(text, params);
-        },
-        cacheable: true,
-        committedState: true,
-      });
+      const where = { connectionId: connection.id, version: connection.updatedAt, masking, cacheable: true };
+      const cached = parameterized ? cachedLineage({ ...where, statement: plan.text }) : undefined;
+      if (parameterized && !cached) break;
+      const answer =
+        cached ??
+        (await statementLineage({
+          connectionId: connection.id,
+          connectionName: connection.name,
+          version: connection.updatedAt,
+          statement: plan.text,
+          masking,
+          query: async (text, params) => {
+            query ??= await readOnlyQuery(connection.id, connection.updatedAt);
+            return query(text, params);
+          },
+          cacheable: true,
+          committedState: true,
+        }));
       known.answers.set(s.index, answer);
       if (!("untraced" in answer) && answer.predicates.length > 0)
         known.predicates.set(s.index, answer.predicates);

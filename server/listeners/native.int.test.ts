@@ -681,6 +681,25 @@ describe("node-postgres (pg) through the listener", () => {
     }
   });
 
+  it("explains a parameterized statement once, on the client's session, and never again while it holds", async () => {
+    const { lineageStats } = await import("@/server/masking-lineage");
+    const c = await client();
+    try {
+      const text = "select name, card_number from customers where id = $1 and active = $2";
+      const explained = lineageStats.explained;
+      const first = await c.query(text, [1, true]);
+      // Before the run it is not explained without its values (that could only fail): once, as a generic plan.
+      expect(lineageStats.explained).toBe(explained + 1);
+      expect(String(first.rows[0]?.card_number)).not.toContain(CARD);
+      const again = await c.query(text, [2, false]);
+      expect(lineageStats.explained).toBe(explained + 1);
+      expect(again.rows[0]?.name).toBe("Alan");
+      expect(String(again.rows[0]?.card_number)).not.toContain(OTHER_CARD);
+    } finally {
+      await c.end();
+    }
+  });
+
   it("runs a parameterized query (extended protocol): the value stays a parameter, rows masked, value recorded masked", async () => {
     const c = await client();
     try {
