@@ -225,7 +225,11 @@ async function relationInfo(
     }
     if (facts) {
       // Names the target did not know are remembered as unknown too (the next plan naming them asks nothing).
-      for (const n of relations) facts.relations.set(n, catalog.relations.get(n) ?? null);
+      // A copy, taken before the resolver is handed this statement's catalog.
+      for (const n of relations) {
+        const info = catalog.relations.get(n);
+        facts.relations.set(n, info ? copied(info) : null);
+      }
       for (const n of functions) facts.ownFunctions.set(n, catalog.ownFunctions.has(n));
       for (const n of indexNames) facts.indexes.set(n, catalog.indexes.get(n) ?? []);
     }
