@@ -765,6 +765,41 @@ describe("node-postgres (pg) through the listener", () => {
     });
   });
 
+  it("keeps the client's own savepoints, even one named like the gateway's, around its reads", async () => {
+    await withWrites(async () => {
+      const c = await client();
+      try {
+        await c.query("begin");
+        await c.query("insert into notes values ($1, $2)", [40, "kept"]);
+        await c.query("savepoint portcullis_read");
+        await c.query("select count(*) from notes");
+        await c.query("insert into notes values ($1, $2)", [41, "rolled back"]);
+        await c.query("select count(*) from notes");
+        await c.query("rollback to savepoint portcullis_read");
+        await c.query("select count(*) from notes");
+        await c.query("commit");
+        const rows = await onTarget((sql) => sql`select id from notes where id in (40, 41) order by id`);
+        expect(rows.map((r) => r.id)).toEqual([40]);
+        await onTarget((sql) => sql`delete from notes where id in (40, 41)`);
+      } finally {
+        await c.end();
+      }
+    });
+  });
+
+  it("answers a read in a failed transaction with 25P02, as PostgreSQL does, until the client rolls back", async () => {
+    const c = await client();
+    try {
+      await c.query("begin");
+      await expect(c.query("select 1 / 0")).rejects.toMatchObject({ code: "22012" });
+      await expect(c.query("select count(*) from notes")).rejects.toMatchObject({ code: "25P02" });
+      await c.query("rollback");
+      expect((await c.query("select 1 as one")).rows[0]?.one).toBe(1);
+    } finally {
+      await c.end();
+    }
+  });
+
   it("leaves no read-only scope behind a read: the writes after it, in and out of a transaction, commit", async () => {
     // Each read runs in a read-only scope whose end is not waited for (decision 0020): the next statement must
     // still find the client's session as it was, outside a transaction and inside the client's own one.
