@@ -4,9 +4,11 @@
  *  - one-row `SELECT 1` latency, p50/p99 over N runs, node-postgres (simple protocol) direct vs through the
  *    listener with TLS (and in plain text from loopback);
  *  - `SELECT $1::int` the same way with the extended protocol (a parameter);
- *  - `pgbench -S -n -c 4 -T 10` (select-only), simple and extended protocol, direct vs through the listener (TLS).
- * The listener runs in this process (the same code the console starts with PG_LISTEN_PORT), so no build is needed.
- * Usage: npm run bench:native [-- --runs 500 --seconds 10 --clients 4]
+ *  - `pgbench -S -n -c C -T 10` (select-only) for each C of --clients (default 4 and 16, the aim's count), simple
+ *    and extended protocol, direct vs through the listener (TLS), each pair run back to back.
+ * The listener runs in this process (the same code the console starts with PG_LISTEN_PORT), so no build is needed;
+ * like the console, it follows store changes over LISTEN, so its request caches are trusted (server/store-cache.ts).
+ * Usage: npm run bench:native [-- --runs 500 --seconds 10 --clients 4,16]
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,7 +24,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: "string", default: "500" },
     seconds: { type: "string", default: "10" },
-    clients: { type: "string", default: "4" },
+    clients: { type: "string", default: "4,16" },
   },
 });
 const RUNS = Number(values.runs);
@@ -56,23 +58,10 @@ async function latency(
   }
 }
 
-async function pgbench(conninfo: string, env: Record<string, string>, mode = "simple") {
+async function pgbench(conninfo: string, env: Record<string, string>, clients: string, mode: string) {
   const { stdout } = await execFileAsync(
     "pgbench",
-    [
-      "-S",
-      "-n",
-      "-M",
-      mode,
-      "-c",
-      values.clients,
-      "-j",
-      values.clients,
-      "-T",
-      values.seconds,
-      "-r",
-      conninfo,
-    ],
+    ["-S", "-n", "-M", mode, "-c", clients, "-j", clients, "-T", values.seconds, "-r", conninfo],
     { env: { ...process.env, ...env } },
   );
   const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1]);
@@ -105,6 +94,9 @@ async function main() {
   });
   const account = await createServiceAccount(actor, { name: "bench-bot", groups: ["bench"] });
   const { token } = account;
+  // As the console does at start-up (server/bootstrap.ts): without it every request reads the store.
+  const { startStoreCacheSignals, stopStoreCacheSignals } = await import("../server/store-cache");
+  await startStoreCacheSignals();
   const { startPgListener } = await import("../server/listeners");
   const listener = await startPgListener({
     config: {
@@ -166,42 +158,25 @@ async function main() {
       `  own (TLS, wire, pinned session) ${ms(tlsLatency.p50 - pipelineLatency.p50)} over the pipeline alone`,
     );
 
-    const directBench = await pgbench(
-      `host=${server.host} port=${server.port} dbname=bench user=${server.user}`,
-      { PGPASSWORD: server.password },
-    );
-    const gatewayBench = await pgbench(
-      `host=127.0.0.1 port=${listener.port} dbname=bench user=bench-bot sslmode=require`,
-      { PGPASSWORD: token },
-    );
-    console.log(`pgbench -S -n -c ${values.clients} -T ${values.seconds} (simple protocol):`);
-    console.log(
-      `  direct                     ${directBench.tps.toFixed(0)} tps, ${ms(directBench.latencyMs)} average`,
-    );
-    console.log(
-      `  through the listener, TLS  ${gatewayBench.tps.toFixed(0)} tps, ${ms(gatewayBench.latencyMs)} average`,
-    );
-    console.log(`  ratio gateway/direct: ${(gatewayBench.tps / directBench.tps).toFixed(3)} of the TPS`);
-    const directExt = await pgbench(
-      `host=${server.host} port=${server.port} dbname=bench user=${server.user}`,
-      { PGPASSWORD: server.password },
-      "extended",
-    );
-    const gatewayExt = await pgbench(
-      `host=127.0.0.1 port=${listener.port} dbname=bench user=bench-bot sslmode=require`,
-      { PGPASSWORD: token },
-      "extended",
-    );
-    console.log(`pgbench -S -n -M extended -c ${values.clients} -T ${values.seconds}:`);
-    console.log(
-      `  direct                     ${directExt.tps.toFixed(0)} tps, ${ms(directExt.latencyMs)} average`,
-    );
-    console.log(
-      `  through the listener, TLS  ${gatewayExt.tps.toFixed(0)} tps, ${ms(gatewayExt.latencyMs)} average`,
-    );
-    console.log(`  ratio gateway/direct: ${(gatewayExt.tps / directExt.tps).toFixed(3)} of the TPS`);
+    const gateway = `host=127.0.0.1 port=${listener.port} dbname=bench user=bench-bot sslmode=require`;
+    const directInfo = `host=${server.host} port=${server.port} dbname=bench user=${server.user}`;
+    for (const clients of values.clients.split(",")) {
+      for (const mode of ["simple", "extended"]) {
+        const directBench = await pgbench(directInfo, { PGPASSWORD: server.password }, clients, mode);
+        const gatewayBench = await pgbench(gateway, { PGPASSWORD: token }, clients, mode);
+        console.log(`pgbench -S -n -M ${mode} -c ${clients} -T ${values.seconds}:`);
+        console.log(
+          `  direct                     ${directBench.tps.toFixed(0)} tps, ${ms(directBench.latencyMs)} average`,
+        );
+        console.log(
+          `  through the listener, TLS  ${gatewayBench.tps.toFixed(0)} tps, ${ms(gatewayBench.latencyMs)} average`,
+        );
+        console.log(`  ratio gateway/direct: ${(gatewayBench.tps / directBench.tps).toFixed(3)} of the TPS`);
+      }
+    }
   } finally {
     await listener.close();
+    await stopStoreCacheSignals();
     const { closeAllPools } = await import("../server/targets/postgres");
     await closeAllPools();
     const { getStore } = await import("../db/store");

@@ -500,6 +500,38 @@ describe("the lineage cache", () => {
     const after = await run("select v from flip");
     expect(after.status === "done" && after.results[0]?.rows).toEqual([["[SALARY]"], ["[SALARY]"]]);
   });
+
+  it("traces a statement never seen before on known tables without reading the catalog again", async () => {
+    const { lineageStats } = await import("./masking-lineage");
+    await run("select id, name from employees where id = 1");
+    const reads = lineageStats.catalogReads;
+    const explained = lineageStats.explained;
+    const outcome = await run("select id, salary from employees where id = 2");
+    expect(lineageStats.explained).toBe(explained + 1);
+    expect(lineageStats.catalogReads).toBe(reads);
+    expect(outcome.status === "done" && outcome.results[0]?.rows).toEqual([[2, "[SALARY]"]]);
+  });
+
+  it("reads a materialized view's definition anew after DDL through the gateway, for any statement", async () => {
+    // The cached facts say v comes from name; the view is then redefined over salary. A statement of another
+    // text (so no cached answer) must not take v's derivation from the facts read before the DDL.
+    await withRule({ name: "schema work", action: "allow", classes: ["ddl"] }, async () => {
+      expect(
+        (await run("create materialized view swap_m as select id, name as v from employees")).status,
+      ).toBe("done");
+      const before = await run("select v from swap_m order by id");
+      expect(before.status === "done" && before.results[0]?.rows).toEqual([["Ada"], ["Alan"]]);
+      expect((await run("drop materialized view swap_m")).status).toBe("done");
+      const create = "create materialized view swap_m as select id, salary as v from employees";
+      expect((await run(create)).status).toBe("done");
+    });
+    const after = await run("select id, v from swap_m order by id");
+    expectNoSecret(JSON.stringify(withoutStatements(after)), "redefined materialized view");
+    expect(after.status === "done" && after.results[0]?.rows).toEqual([
+      [1, "[SALARY]"],
+      [2, "[SALARY]"],
+    ]);
+  });
 });
 
 /** Everyday queries on columns no rule masks: nothing in them may be masked. */

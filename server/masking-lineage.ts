@@ -1,8 +1,13 @@
 /**
  * Lineage of a statement on a connection: explains it on the target (server/targets/explain.ts), reads the plan
  * (server/masking/lineage.ts) against the connection's column rules, and caches the answer per connection and
- * statement text for a minute, forgotten at once when DDL runs through the gateway. Fails closed: when the
- * statement cannot be explained, every column it returns is masked and the reason says so.
+ * statement text for a minute, forgotten at once when DDL runs through the gateway. The catalog facts a plan needs
+ * (a relation's columns, a materialized view's derivation, which functions are the target's own, an index's
+ * columns) are cached per connection and name the same way, so a statement seen for the first time costs one
+ * EXPLAIN, not an EXPLAIN and a catalog query (decision 0020); they are only read and written by look-ups that see
+ * the target's committed state (before the run, on the pool's read-only session), never by a client's session
+ * whose open transaction may hold DDL nobody else sees. Fails closed: when the statement cannot be explained,
+ * every column it returns is masked and the reason says so.
  * Not responsible for masking cells or deciding anything: the pipeline does both with what this returns.
  */
 import "server-only";
@@ -120,42 +125,149 @@ interface Entry {
 
 const cache = processSingleton("statementLineage", () => new Map<string, Map<string, Entry>>());
 
+/**
+ * What the catalog said about names on one connection (null: no such relation), for one connection version,
+ * dropped whole after TTL_MS or when DDL runs through the gateway. A materialized view's entry holds its
+ * derivation as read when it was first met.
+ */
+interface Facts {
+  at: number;
+  version: string;
+  relations: Map<string, RelationInfo | null>;
+  ownFunctions: Map<string, boolean>;
+  indexes: Map<string, IndexInfo[]>;
+}
+
+const factsCache = processSingleton("lineageCatalogFacts", () => new Map<string, Facts>());
+
+/** The names a connection's facts may hold before they are dropped and read anew. */
+const MAX_FACT_NAMES = 20_000;
+
 /** Forget what is known about a connection's statements (DDL ran: a view or a table may have changed). */
 export function forgetLineage(connectionId: string) {
   cache.delete(connectionId);
+  factsCache.delete(connectionId);
 }
 
 /** Counts cold look-ups (for tests and the benchmark: a warm statement never explains again). */
-export const lineageStats = processSingleton("statementLineageStats", () => ({ explained: 0 }));
+export const lineageStats = processSingleton("statementLineageStats", () => ({
+  explained: 0,
+  catalogReads: 0,
+}));
 
-async function relationInfo(query: TargetQuery, plan: PlanNode, depth: number): Promise<LineageCatalog> {
+/** The connection's cached facts, when they may be used (fresh, same version), else a new empty set. */
+function factsFor(connectionId: string, version: string): Facts {
+  const now = Date.now();
+  const known = factsCache.get(connectionId);
+  const size = known ? known.relations.size + known.ownFunctions.size + known.indexes.size : 0;
+  if (known && known.version === version && now - known.at < TTL_MS && size < MAX_FACT_NAMES) return known;
+  const fresh: Facts = {
+    at: now,
+    version,
+    relations: new Map(),
+    ownFunctions: new Map(),
+    indexes: new Map(),
+  };
+  factsCache.set(connectionId, fresh);
+  return fresh;
+}
+
+/** A cached derivation handed out as a copy: the resolver may add to what it is given. */
+function copied(info: RelationInfo): RelationInfo {
+  if (!info.derived) return info;
+  return {
+    ...info,
+    derived: info.derived.map((d) => ({
+      sources: new Set(d.sources),
+      ...(d.unknown && { unknown: d.unknown }),
+    })),
+  };
+}
+
+/**
+ * The catalog a plan needs. With `facts` (a look-up that sees the committed state), names already known come from
+ * it and only the others are asked for, and what the target answers is kept there.
+ */
+async function relationInfo(
+  query: TargetQuery,
+  plan: PlanNode,
+  depth: number,
+  facts?: Facts,
+): Promise<LineageCatalog> {
   const refs = planReferences(plan);
-  const facts = await catalogFacts(query, refs.relations, refs.functions, refs.indexes);
-  const indexes = new Map<string, IndexInfo[]>();
-  for (const { name, ...index } of facts.indexes) indexes.set(name, [...(indexes.get(name) ?? []), index]);
+  const relations = refs.relations.filter((n) => !facts?.relations.has(n));
+  const functions = refs.functions.filter((n) => !facts?.ownFunctions.has(n));
+  const indexNames = refs.indexes.filter((n) => !facts?.indexes.has(n));
   const catalog = {
     relations: new Map<string, RelationInfo>(),
-    ownFunctions: new Set(facts.ownFunctions),
-    indexes,
+    ownFunctions: new Set<string>(),
+    indexes: new Map<string, IndexInfo[]>(),
   };
-  for (const r of facts.relations) {
-    const info: RelationInfo = { kind: r.kind, columns: r.columns };
-    if (r.kind === "m" && r.definition && depth < MAX_MATVIEW_DEPTH) {
-      // A materialized view stores rows: its columns derive from what its definition selects.
-      try {
-        const definition = r.definition.trim().replace(/;$/, "");
-        const inner = (await explainPlan(query, definition)) as PlanNode;
-        info.derived = derivePlanColumns(inner, await relationInfo(query, inner, depth + 1));
-      } catch {
-        // left without `derived`: its columns are then untraced, so masked
+  if (relations.length + functions.length + indexNames.length > 0) {
+    lineageStats.catalogReads++;
+    const read = await catalogFacts(query, relations, functions, indexNames);
+    for (const { name, ...index } of read.indexes)
+      catalog.indexes.set(name, [...(catalog.indexes.get(name) ?? []), index]);
+    for (const f of read.ownFunctions) catalog.ownFunctions.add(f);
+    for (const r of read.relations) {
+      const info: RelationInfo = { kind: r.kind, columns: r.columns };
+      if (r.kind === "m" && r.definition && depth < MAX_MATVIEW_DEPTH) {
+        // A materialized view stores rows: its columns derive from what its definition selects.
+        try {
+          const definition = r.definition.trim().replace(/;$/, "");
+          const inner = (await explainPlan(query, definition)) as PlanNode;
+          info.derived = derivePlanColumns(inner, await relationInfo(query, inner, depth + 1, facts));
+        } catch {
+          // left without `derived`: its columns are then untraced, so masked
+        }
       }
+      catalog.relations.set(r.name, info);
     }
-    catalog.relations.set(r.name, info);
+    if (facts) {
+      // Names the target did not know are remembered as unknown too (the next plan naming them asks nothing).
+      // A copy, taken before the resolver is handed this statement's catalog.
+      for (const n of relations) {
+        const info = catalog.relations.get(n);
+        facts.relations.set(n, info ? copied(info) : null);
+      }
+      for (const n of functions) facts.ownFunctions.set(n, catalog.ownFunctions.has(n));
+      for (const n of indexNames) facts.indexes.set(n, catalog.indexes.get(n) ?? []);
+    }
+  }
+  if (facts) {
+    for (const n of refs.relations) {
+      const info = facts.relations.get(n);
+      if (info && !catalog.relations.has(n)) catalog.relations.set(n, copied(info));
+    }
+    for (const n of refs.functions) if (facts.ownFunctions.get(n)) catalog.ownFunctions.add(n);
+    for (const n of refs.indexes) {
+      const list = facts.indexes.get(n);
+      if (list?.length && !catalog.indexes.has(n)) catalog.indexes.set(n, list);
+    }
   }
   return catalog;
 }
 
 export type LineageAnswer = StatementLineage | { untraced: string };
+
+/** The cached answer for this statement text, when there is one that still holds. */
+function cachedLineage(options: {
+  connectionId: string;
+  version: string;
+  statement: string;
+  masking: MaskingConfig;
+  cacheable: boolean;
+}): StatementLineage | undefined {
+  const hit = options.cacheable ? cache.get(options.connectionId)?.get(options.statement) : undefined;
+  if (
+    hit &&
+    hit.version === options.version &&
+    hit.rules === options.masking.columnRules &&
+    Date.now() - hit.at < TTL_MS
+  )
+    return hit.lineage;
+  return undefined;
+}
 
 /**
  * The lineage of one statement. `query` runs on the target (the run's own session, or a read-only one before
@@ -171,22 +283,23 @@ export async function statementLineage(options: {
   cacheable: boolean;
   /** how many parameters ($1...) the statement takes; > 0 needs `query` bound to one session */
   parameterCount?: number;
+  /**
+   * `query` sees only the target's committed state (the pool's read-only session, before the run): the catalog
+   * facts cached per connection may then be used and added to. A client's own session may not.
+   */
+  committedState?: boolean;
 }): Promise<LineageAnswer> {
   const { connectionId, statement, masking } = options;
   const byText = cache.get(connectionId);
-  const hit = options.cacheable ? byText?.get(statement) : undefined;
-  if (
-    hit &&
-    hit.version === options.version &&
-    hit.rules === masking.columnRules &&
-    Date.now() - hit.at < TTL_MS
-  )
-    return hit.lineage;
+  const known = cachedLineage(options);
+  if (known) return known;
   lineageStats.explained++;
   let lineage: StatementLineage;
   try {
     const plan = (await explainPlan(options.query, statement, options.parameterCount)) as PlanNode;
-    const catalog = await relationInfo(options.query, plan, 0);
+    const facts =
+      options.cacheable && options.committedState ? factsFor(connectionId, options.version) : undefined;
+    const catalog = await relationInfo(options.query, plan, 0, facts);
     lineage = lineageFromPlan(
       plan,
       catalog,
@@ -222,24 +335,36 @@ export async function lineageBeforeRun(
   connection: { id: string; name: string; updatedAt: string },
   statements: readonly { index: number; kind: string; text: string }[],
   masking: MaskingConfig,
+  /**
+   * The statement takes parameters ($1... of a native client's extended protocol): only an answer already cached
+   * is used; an EXPLAIN of it without its parameters could only fail (it is explained as a generic plan in the
+   * run's own session instead).
+   */
+  parameterized = false,
 ): Promise<KnownLineage> {
   const known: KnownLineage = { answers: new Map(), predicates: new Map() };
   let query: TargetQuery | undefined;
   for (const s of statements) {
     const plan = lineagePlan(s.kind, s.text);
     if (plan.kind === "explain" && s.kind !== "ExecuteStmt") {
-      const answer = await statementLineage({
-        connectionId: connection.id,
-        connectionName: connection.name,
-        version: connection.updatedAt,
-        statement: plan.text,
-        masking,
-        query: async (text, params) => {
-          query ??= await readOnlyQuery(connection.id, connection.updatedAt);
-          return query(text, params);
-        },
-        cacheable: true,
-      });
+      const where = { connectionId: connection.id, version: connection.updatedAt, masking, cacheable: true };
+      const cached = parameterized ? cachedLineage({ ...where, statement: plan.text }) : undefined;
+      if (parameterized && !cached) break;
+      const answer =
+        cached ??
+        (await statementLineage({
+          connectionId: connection.id,
+          connectionName: connection.name,
+          version: connection.updatedAt,
+          statement: plan.text,
+          masking,
+          query: async (text, params) => {
+            query ??= await readOnlyQuery(connection.id, connection.updatedAt);
+            return query(text, params);
+          },
+          cacheable: true,
+          committedState: true,
+        }));
       known.answers.set(s.index, answer);
       if (!("untraced" in answer) && answer.predicates.length > 0)
         known.predicates.set(s.index, answer.predicates);

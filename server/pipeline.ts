@@ -503,7 +503,12 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
     try {
       known = classification.error
         ? undefined
-        : await lineageBeforeRun(connection, classification.statements, await core.maskingFor(connection));
+        : await lineageBeforeRun(
+            connection,
+            classification.statements,
+            await core.maskingFor(connection),
+            request.parameters !== undefined,
+          );
       timer?.mark("lineage");
       rules = await core.sqlRules();
     } catch (err) {

@@ -45,7 +45,11 @@ beforeAll(async () => {
     insert into tricky values
       (E'tab\there', 1), (E'new\nline', 2), ('back\\slash', 3), ('comma, "quoted"', 4), (null, null),
       ('', 6), ('\\.', 7), ('ünïcødé ✓', 8), (E'cr\rhere', 9);
-    create function bump() returns int language sql as $$ insert into bumps values (1) returning n $$;`);
+    create function bump() returns int language sql as $$ insert into bumps values (1) returning n $$;
+    -- declared stable (so classified a read), yet they write through bump(): only the read-only scope stops them
+    create function sly_bump() returns int language plpgsql stable as $$ begin return bump(); end $$;
+    create function unlocking_bump() returns int language plpgsql stable as $$
+      begin perform set_config('transaction_read_only', 'off', true); return bump(); end $$;`);
   await target.end();
   dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-native-"));
   process.env.DATABASE_URL = storeUrl;
@@ -272,6 +276,16 @@ describe("psql through the listener", () => {
     // bump() writes; whatever the classifier thinks of it, the target refuses the write in the read's scope
     const out = await psql(["select bump()", "begin", "select bump()", "rollback"]);
     expect(out.stderr).toMatch(/42501/);
+    const [row] = await onTarget((sql) => sql`select count(*)::int as n from bumps`);
+    expect(row?.n).toBe(0);
+  });
+
+  it.each([
+    ["writes through a volatile function it calls", "select sly_bump()"],
+    ["first turns its scope read-write", "select unlocking_bump()"],
+  ])("keeps a read that %s from writing, in and out of the client's transaction", async (_what, read) => {
+    const out = await psql([read, "begin", read, "rollback", "begin", "select 1", read, "commit"]);
+    expect(out.stderr).toMatch(/42501|25001|25006/);
     const [row] = await onTarget((sql) => sql`select count(*)::int as n from bumps`);
     expect(row?.n).toBe(0);
   });
@@ -1038,6 +1052,25 @@ describe("node-postgres (pg) through the listener", () => {
     }
   });
 
+  it("explains a parameterized statement once, on the client's session, and never again while it holds", async () => {
+    const { lineageStats } = await import("@/server/masking-lineage");
+    const c = await client();
+    try {
+      const text = "select name, card_number from customers where id = $1 and active = $2";
+      const explained = lineageStats.explained;
+      const first = await c.query(text, [1, true]);
+      // Before the run it is not explained without its values (that could only fail): once, as a generic plan.
+      expect(lineageStats.explained).toBe(explained + 1);
+      expect(String(first.rows[0]?.card_number)).not.toContain(CARD);
+      const again = await c.query(text, [2, false]);
+      expect(lineageStats.explained).toBe(explained + 1);
+      expect(again.rows[0]?.name).toBe("Alan");
+      expect(String(again.rows[0]?.card_number)).not.toContain(OTHER_CARD);
+    } finally {
+      await c.end();
+    }
+  });
+
   it("runs a parameterized query (extended protocol): the value stays a parameter, rows masked, value recorded masked", async () => {
     const c = await client();
     try {
@@ -1097,6 +1130,67 @@ describe("node-postgres (pg) through the listener", () => {
         expect((await c.query("select count(*)::int as n from notes where id = $1", [6])).rows[0]?.n).toBe(1);
         await c.query("rollback");
         expect((await c.query("select count(*)::int as n from notes where id = $1", [6])).rows[0]?.n).toBe(0);
+      } finally {
+        await c.end();
+      }
+    });
+  });
+
+  it("keeps the client's own savepoints, even one named like the gateway's, around its reads", async () => {
+    await withWrites(async () => {
+      const c = await client();
+      try {
+        await c.query("begin");
+        await c.query("insert into notes values ($1, $2)", [40, "kept"]);
+        await c.query("savepoint portcullis_read");
+        await c.query("select count(*) from notes");
+        await c.query("insert into notes values ($1, $2)", [41, "rolled back"]);
+        await c.query("select count(*) from notes");
+        await c.query("rollback to savepoint portcullis_read");
+        await c.query("select count(*) from notes");
+        await c.query("commit");
+        const rows = await onTarget((sql) => sql`select id from notes where id in (40, 41) order by id`);
+        expect(rows.map((r) => r.id)).toEqual([40]);
+        await onTarget((sql) => sql`delete from notes where id in (40, 41)`);
+      } finally {
+        await c.end();
+      }
+    });
+  });
+
+  it("answers a read in a failed transaction with 25P02, as PostgreSQL does, until the client rolls back", async () => {
+    const c = await client();
+    try {
+      await c.query("begin");
+      await expect(c.query("select 1 / 0")).rejects.toMatchObject({ code: "22012" });
+      await expect(c.query("select count(*) from notes")).rejects.toMatchObject({ code: "25P02" });
+      await c.query("rollback");
+      expect((await c.query("select 1 as one")).rows[0]?.one).toBe(1);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("leaves no read-only scope behind a read: the writes after it, in and out of a transaction, commit", async () => {
+    // Each read runs in a read-only scope whose end is not waited for (decision 0020): the next statement must
+    // still find the client's session as it was, outside a transaction and inside the client's own one.
+    await withWrites(async () => {
+      const c = await client();
+      try {
+        for (let i = 0; i < 3; i++) {
+          await c.query("select count(*) from notes");
+          await c.query("insert into notes values ($1, $2)", [20 + i, "after a read"]);
+        }
+        await c.query("begin");
+        await c.query("select count(*) from notes");
+        await c.query("insert into notes values ($1, $2)", [30, "in the client's transaction"]);
+        await c.query("select count(*) from notes");
+        await c.query("commit");
+        const [row] = await onTarget(
+          (sql) => sql`select count(*)::int as n from notes where id in (20, 21, 22, 30)`,
+        );
+        expect(row?.n).toBe(4);
+        await onTarget((sql) => sql`delete from notes where id in (20, 21, 22, 30)`);
       } finally {
         await c.end();
       }

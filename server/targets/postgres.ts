@@ -400,17 +400,19 @@ export class PinnedSession {
   }
 
   /**
-   * Opens a read-only scope for one statement, whatever the client's transaction state: outside a transaction
-   * a read-only transaction; inside one (BEGIN then warns 25001 and changes nothing) a savepoint made read-only
-   * with SET LOCAL, which ROLLBACK TO undoes. In a failed transaction BEGIN fails with 25P02, as the statement
-   * would have.
+   * Opens a read-only scope for one statement, whatever the client's transaction state, in one message (one
+   * round trip): a savepoint made read-only with SET LOCAL, inside a transaction of the gateway's own (ended after
+   * the statement) or, when the client has one open (BEGIN then warns 25001 and changes nothing), inside the
+   * client's, where ROLLBACK TO undoes it. BEGIN takes no options: inside the client's transaction `BEGIN READ
+   * ONLY` would still make the rest of that transaction read-only. Which scope it is is read from this message's
+   * own notices, before the statement can add any. A read-only subtransaction cannot be made read-write again
+   * (PostgreSQL refuses it inside one). In a failed transaction BEGIN fails with 25P02, as the statement would
+   * have, and nothing else runs.
    */
   async beginReadOnly(): Promise<"transaction" | "savepoint"> {
     this.takeNotices();
-    await this.sql.unsafe("begin transaction read only");
-    if (!this.takeNotices().includes("25001")) return "transaction";
-    await this.sql.unsafe("savepoint portcullis_read; set local transaction_read_only = on").simple();
-    return "savepoint";
+    await this.sql.unsafe("begin; savepoint portcullis_read; set local transaction_read_only = on").simple();
+    return this.takeNotices().includes("25001") ? "savepoint" : "transaction";
   }
 
   /**
@@ -418,18 +420,25 @@ export class PinnedSession {
    * is rolled back to and released after success, or after the refusal of a write (25006: the input is decided
    * again as a write, in the client's transaction as it was). After another error the client's transaction stays
    * failed, as PostgreSQL would leave it.
+   * After success the end is sent and not waited for (decision 0020): this session runs one query at a time in
+   * order, so whatever the client sends next reaches the target after it; when it fails the session is gone
+   * (closed, so nothing more runs on it) or the client's transaction stays read-only (fail closed).
    */
   async endReadOnly(scope: "transaction" | "savepoint", error: Error | undefined) {
-    if (scope === "transaction") {
-      await this.sql.unsafe(error ? "rollback" : "commit");
+    const end =
+      scope === "transaction"
+        ? this.sql.unsafe(error ? "rollback" : "commit")
+        : !error || (error instanceof TargetError && error.sqlState === "25006")
+          ? this.sql
+              .unsafe("rollback to savepoint portcullis_read; release savepoint portcullis_read")
+              .simple()
+          : undefined;
+    if (!end) return;
+    if (error) {
+      await end;
       return;
     }
-    const refusedWrite = error instanceof TargetError && error.sqlState === "25006";
-    if (!error || refusedWrite) {
-      await this.sql
-        .unsafe("rollback to savepoint portcullis_read; release savepoint portcullis_read")
-        .simple();
-    }
+    void end.catch(() => {});
   }
 }
 
