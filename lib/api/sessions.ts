@@ -54,3 +54,15 @@ export const sessionsApi = {
   exportHref: (sessionId: string) => apiPath`/api/v1/sessions/${sessionId}/export`,
   evidenceHref: (sessionId: string) => apiPath`/api/v1/sessions/${sessionId}/evidence`,
 };
+
+/** The reply to ending a live session: `ended` once its end is recorded (false: not within 5 s). */
+export const sessionEndedSchema = z.object({ ok: z.boolean(), ended: z.boolean() });
+
+export const liveSessionsApi = {
+  /** Ends a live native (psql, driver) session: its client is closed with 57P01. */
+  endNative: async (sessionId: string) =>
+    callApi(apiPath`/api/v1/native-sessions/${sessionId}`, { method: "DELETE", schema: sessionEndedSchema }),
+  /** Ends a live browser terminal. */
+  endTerminal: async (sessionId: string) =>
+    callApi(apiPath`/api/v1/terminals/${sessionId}`, { method: "DELETE", schema: sessionEndedSchema }),
+};

@@ -9,13 +9,14 @@
  * old links and API callers.
  */
 import "server-only";
-import { and, asc, desc, eq, gt, gte, ilike, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { rowsOf } from "@/db/rows";
-import { sessions } from "@/db/schema";
+import { gatewayProcesses, sessionEvents, sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { filterText } from "@/server/http/filter-text";
 import { hasPermission, type Principal } from "@/server/principal";
+import { LOST_SESSION_REASON, lostSessionSql } from "./sessions-liveness";
 
 export const SESSION_PAGE_SIZE = 50;
 
@@ -83,6 +84,10 @@ export interface SessionSummary {
   held: number;
   blocked: number;
   maskedFields: number;
+  /** why it ended when the gateway ended it on its own (its console process stopped); null otherwise */
+  endReason: string | null;
+  /** a native client's own description of itself, from the session's first event; null for other channels */
+  client: { applicationName: string; address: string } | null;
 }
 
 export interface SessionPage {
@@ -190,6 +195,48 @@ function conditionsFor(
   return where;
 }
 
+/**
+ * What the list shows beside the counters, read from the page's own events through the (session_id, seq) and
+ * (session_id, type) indexes: a native session's client (its first event, "connect"), and which failed sessions
+ * were closed as lost with their process (their closing notice).
+ */
+async function sessionNotes(db: Awaited<ReturnType<typeof getDb>>, nativeIds: string[], failedIds: string[]) {
+  const clients = new Map<string, { applicationName: string; address: string }>();
+  const wasLost = new Set<string>();
+  if (nativeIds.length > 0) {
+    const connects = await db
+      .select({ sessionId: sessionEvents.sessionId, data: sessionEvents.data })
+      .from(sessionEvents)
+      .where(
+        and(
+          inArray(sessionEvents.sessionId, nativeIds),
+          eq(sessionEvents.seq, 1),
+          eq(sessionEvents.type, "connect"),
+        ),
+      );
+    for (const { sessionId, data } of connects) {
+      clients.set(sessionId, {
+        applicationName: typeof data.applicationName === "string" ? data.applicationName : "",
+        address: typeof data.clientAddress === "string" ? data.clientAddress : "",
+      });
+    }
+  }
+  if (failedIds.length > 0) {
+    const notices = await db
+      .select({ sessionId: sessionEvents.sessionId })
+      .from(sessionEvents)
+      .where(
+        and(
+          inArray(sessionEvents.sessionId, failedIds),
+          eq(sessionEvents.type, "notice"),
+          sql`${sessionEvents.data}->>'lost' = 'true'`,
+        ),
+      );
+    for (const { sessionId } of notices) wasLost.add(sessionId);
+  }
+  return { clients, wasLost };
+}
+
 interface Cursor {
   startedAt: string;
   id: string;
@@ -228,8 +275,9 @@ export async function querySessions(principal: Principal, filters: SessionFilter
     where.push(sql`(${sessions.startedAt}, ${sessions.id}) > (${after.startedAt}::timestamptz, ${after.id})`);
   const isNewerPage = Boolean(after) && !before;
   const query = db
-    .select({ row: sessions, cursorAt: sql<string>`${sessions.startedAt}::text` })
+    .select({ row: sessions, cursorAt: sql<string>`${sessions.startedAt}::text`, isLost: lostSessionSql() })
     .from(sessions)
+    .leftJoin(gatewayProcesses, eq(gatewayProcesses.id, sessions.ownerProcess))
     .where(where.length > 0 ? and(...where) : undefined)
     .orderBy(
       ...(isNewerPage
@@ -248,8 +296,13 @@ export async function querySessions(principal: Principal, filters: SessionFilter
   const last = listed.at(-1);
   const hasOlder = isNewerPage ? listed.length > 0 : isFull;
   const hasNewer = isNewerPage ? isFull : Boolean(before) || filters.page > 1;
+  const { clients, wasLost } = await sessionNotes(
+    db,
+    listed.filter(({ row }) => row.channel === "native").map(({ row }) => row.id),
+    listed.filter(({ row }) => row.state === "failed").map(({ row }) => row.id),
+  );
   return {
-    sessions: listed.map(({ row }) => {
+    sessions: listed.map(({ row, isLost }) => {
       const end = row.endedAt ?? row.lastActivityAt;
       return {
         id: row.id,
@@ -258,7 +311,8 @@ export async function querySessions(principal: Principal, filters: SessionFilter
         connectionName: row.connectionName,
         kind: row.kind,
         channel: row.channel,
-        state: row.state,
+        // Its process stopped: shown ended before a sweep records the end (sessions-liveness.ts).
+        state: isLost ? "failed" : row.state,
         startedAt: row.startedAt.toISOString(),
         endedAt: row.endedAt?.toISOString() ?? null,
         lastActivityAt: row.lastActivityAt.toISOString(),
@@ -268,6 +322,8 @@ export async function querySessions(principal: Principal, filters: SessionFilter
         held: row.held,
         blocked: row.blocked,
         maskedFields: row.maskedFields,
+        endReason: isLost || wasLost.has(row.id) ? LOST_SESSION_REASON : null,
+        client: clients.get(row.id) ?? null,
       };
     }),
     page: filters.page,
