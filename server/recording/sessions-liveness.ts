@@ -51,7 +51,7 @@ export function currentProcessId(): string {
  * Host name and PID namespace: two processes with the same value see each other's PIDs, so one can tell that the
  * other has exited. Empty where the namespace cannot be read (then only the heartbeat tells).
  */
-function machineKey(): string {
+export function machineKey(): string {
   try {
     return `${hostname()} ${readlinkSync("/proc/self/ns/pid")}`;
   } catch {
