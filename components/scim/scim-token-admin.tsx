@@ -126,6 +126,7 @@ export function ScimTokenAdmin({ tokens, baseUrl }: { tokens: ScimTokenRow[]; ba
           </tbody>
         </table>
       )}
+      <h2>Mint a token</h2>
       <div className="panel">
         <form className="stack" onSubmit={onCreate} aria-label="New SCIM token">
           <div className="field">

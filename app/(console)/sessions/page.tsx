@@ -73,7 +73,7 @@ function FilterForm({
           <option value="editor">editor</option>
           <option value="api">API</option>
           <option value="mcp">MCP</option>
-          <option value="native">native (psql, drivers)</option>
+          <option value="native">native</option>
           <option value="terminal">terminal</option>
         </select>
       </div>
