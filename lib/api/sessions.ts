@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { apiPath, callApi, queryString } from "./client";
+import { sessionEndedSchema } from "./schemas";
 
 export const replayEventSchema = z.discriminatedUnion("type", [
   z.object({ id: z.number(), t: z.number(), type: z.literal("output"), data: z.string() }),
@@ -54,9 +55,6 @@ export const sessionsApi = {
   exportHref: (sessionId: string) => apiPath`/api/v1/sessions/${sessionId}/export`,
   evidenceHref: (sessionId: string) => apiPath`/api/v1/sessions/${sessionId}/evidence`,
 };
-
-/** The reply to ending a live session: `ended` once its end is recorded (false: not within 5 s). */
-export const sessionEndedSchema = z.object({ ok: z.boolean(), ended: z.boolean() });
 
 export const liveSessionsApi = {
   /** Ends a live native (psql, driver) session: its client is closed with 57P01. */
