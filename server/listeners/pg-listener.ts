@@ -438,7 +438,13 @@ export async function startPgListener(options: {
         throw err;
       });
       // Held by this process: if it dies, the session is shown ended and swept (recording/sessions-liveness.ts).
-      await holdSession(sessionId).catch(async (err) => {
+      // Closed as lost by another replica while this one was cut off from the store: the client ends too.
+      const onLost = () =>
+        client?.terminate(
+          "57P01",
+          "terminating connection: its recorded session was closed as lost; reconnect",
+        );
+      await holdSession(sessionId, onLost).catch(async (err) => {
         await pinned.close();
         await endSession(sessionId, "failed").catch(() => {});
         throw err;

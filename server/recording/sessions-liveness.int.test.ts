@@ -192,6 +192,33 @@ describe("sessions lost with their console process", () => {
   });
 });
 
+describe("a session closed as lost while its process still holds it", () => {
+  it("ends the client at this process's next heartbeat, once; live ones are left alone", async () => {
+    const { startSessionWithEvent, holdSession } = await import("./index");
+    const { writeHeartbeat } = await import("./sessions-liveness");
+    const { getDb } = await import("@/db/store");
+    const { sessions } = await import("@/db/schema");
+    const start = () =>
+      startSessionWithEvent(nia, shop, "sql", "native", {
+        type: "connect",
+        data: { applicationName: "psql" },
+      });
+    const { sessionId: cutOff } = await start();
+    const { sessionId: stillLive } = await start();
+    const ended: string[] = [];
+    await holdSession(cutOff, () => ended.push(cutOff));
+    await holdSession(stillLive, () => ended.push(stillLive));
+    await writeHeartbeat();
+    expect(ended).toEqual([]);
+    // Another replica swept it while this process could not reach the store.
+    const db = await getDb();
+    await db.update(sessions).set({ state: "failed", endedAt: new Date() }).where(eq(sessions.id, cutOff));
+    await writeHeartbeat();
+    await writeHeartbeat();
+    expect(ended).toEqual([cutOff]);
+  });
+});
+
 describe("waiting for an end", () => {
   it("answers whether the session ended within the wait", async () => {
     const { endSession, waitForSessionEnd } = await import("./index");

@@ -18,7 +18,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { readlinkSync } from "node:fs";
 import { hostname } from "node:os";
-import { eq, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
 import { rowsOf } from "@/db/rows";
 import { gatewayProcesses, sessions } from "@/db/schema";
 import { getDb, getStore } from "@/db/store";
@@ -36,11 +36,16 @@ export const LOST_SESSION_REASON = "its gateway process stopped";
 
 interface LivenessState {
   processId: string;
+  /** sessions this process holds, with what to do if another replica closed one as lost */
+  held: Map<string, () => void>;
   registered?: Promise<void>;
   heartbeat?: NodeJS.Timeout;
 }
 
-const state = processSingleton<LivenessState>("recording.liveness", () => ({ processId: randomUUID() }));
+const state = processSingleton<LivenessState>("recording.liveness", () => ({
+  processId: randomUUID(),
+  held: new Map(),
+}));
 
 /** This process's id in gateway_processes. */
 export function currentProcessId(): string {
@@ -74,7 +79,12 @@ function logFailure(what: string) {
     console.error(`[portcullis] session liveness: ${what}:`, err instanceof Error ? err.message : err);
 }
 
-async function writeHeartbeat() {
+/**
+ * Beats this process's heartbeat, then lets go of the sessions it holds that are no longer live: ended here as
+ * usual, or closed as lost by another replica while this process could not beat (cut off from the store); for
+ * those, onLost ends the client, whose recording is closed.
+ */
+export async function writeHeartbeat() {
   const db = await getDb();
   const beaten = await db
     .update(gatewayProcesses)
@@ -87,6 +97,16 @@ async function writeHeartbeat() {
       .insert(gatewayProcesses)
       .values({ id: state.processId, machine: machineKey(), pid: process.pid })
       .onConflictDoNothing();
+  }
+  if (state.held.size === 0) return;
+  const over = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(inArray(sessions.id, [...state.held.keys()]), ne(sessions.state, "live")));
+  for (const { id } of over) {
+    const onLost = state.held.get(id);
+    state.held.delete(id);
+    onLost?.();
   }
 }
 
@@ -117,9 +137,13 @@ export function stopHeartbeat() {
 /**
  * Marks a session as held by this process: if the process stops, the session is shown ended and swept. Called by
  * the channel that holds the client (the native listener, the terminal) right after the session starts.
+ * `onLost` is called if another replica closed it as lost while it was still open here (this process was cut
+ * off from the store for longer than LOST_AFTER_SECONDS): the channel ends the client, whose recording is over.
+ * It may also be called after the session ended here as usual, so it must do nothing for a closed client.
  */
-export async function holdSession(sessionId: string): Promise<void> {
+export async function holdSession(sessionId: string, onLost?: () => void): Promise<void> {
   await registerProcess();
+  if (onLost) state.held.set(sessionId, onLost);
   const db = await getDb();
   await db.update(sessions).set({ ownerProcess: state.processId }).where(eq(sessions.id, sessionId));
 }
