@@ -1,21 +1,27 @@
-// A console process killed with SIGKILL while psql is connected through its PostgreSQL listener: nothing in it can
-// record the end, so its native session stays "live" in the store. Started again on the same DATA_DIR (the
-// embedded store) or the same external PostgreSQL store, the console finds the session's owner gone (the embedded
-// store is one process's; on a shared store the owner ran on this machine under a PID that has exited) and ends the
-// session with a chained notice: the list shows it ended, "its gateway process stopped", and its chain verifies.
-// psql itself sees its connection drop at the kill. Real console processes (server.ts), real psql, real targets.
+// A console process killed with SIGKILL while psql is connected through its PostgreSQL listener and a browser
+// terminal is open on its /ws/terminal: nothing in it can record the ends, so both sessions stay "live" in the
+// store. Started again on the same DATA_DIR (the embedded store) or the same external PostgreSQL store, the console
+// finds the sessions' owner gone (the embedded store is one process's; on a shared store the owner ran on this
+// machine under a PID that has exited) and ends each with a chained notice: the list shows them ended, "its
+// gateway process stopped", and their chains verify. psql and the terminal see their connections drop at the
+// kill. Real console processes (server.ts), real psql, a real sshd and PostgreSQL targets.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { encode } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { addTestBox } from "@/server/terminal/terminal-fixtures";
 import { type ConsoleProcess, startConsoleProcess } from "@/test/harness/console-process";
 import { getFreePort } from "@/test/harness/free-port";
 import { createDatabase, type PostgresServer, startPostgres } from "@/test/harness/postgres";
+import { type SshdServer, startSshd } from "@/test/harness/sshd";
 
 const actor = { id: null, label: "test" };
 
 let pg: PostgresServer;
+let sshd: SshdServer;
 let storeUrl: string;
 let running: ConsoleProcess | undefined;
 let psql: ChildProcessWithoutNullStreams | undefined;
@@ -23,7 +29,7 @@ let psql: ChildProcessWithoutNullStreams | undefined;
 let dataDir: string;
 
 beforeAll(async () => {
-  pg = await startPostgres();
+  [pg, sshd] = await Promise.all([startPostgres(), startSshd()]);
   storeUrl = await createDatabase(pg.url, "store");
   dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-lost-"));
 }, 180_000);
@@ -32,6 +38,7 @@ afterAll(async () => {
   psql?.kill("SIGKILL");
   await running?.stop();
   await pg?.stop();
+  await sshd?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -63,7 +70,21 @@ async function provision(databaseUrl: string | undefined) {
     });
     const bot = await createServiceAccount(actor, { name: "lost-bot", groups: ["crew"] });
     const auditor = await createServiceAccount(actor, { name: "lost-auditor", role: "auditor" });
-    return { botToken: bot.token, auditorToken: auditor.token };
+    // A person with a terminal on the SSH connection "box", signed in (the console's own session cookie).
+    const { createUser } = await import("@/server/auth");
+    const { currentSessionEpoch } = await import("@/server/auth/sessions");
+    const { getConfig } = await import("@/server/config");
+    const opId = await createUser(actor, {
+      email: "op@example.com",
+      password: "operator-password-1",
+      groups: ["crew"],
+    });
+    await addTestBox(sshd, "crew");
+    const jwt = await encode({
+      token: { uid: opId, epoch: await currentSessionEpoch(opId) },
+      secret: getConfig().authSecret,
+    });
+    return { botToken: bot.token, auditorToken: auditor.token, cookie: `next-auth.session-token=${jwt}` };
   } finally {
     await store.close();
   }
@@ -77,8 +98,8 @@ interface Listed {
   client: { applicationName: string; address: string } | null;
 }
 
-async function nativeSessions(url: string, token: string): Promise<Listed[]> {
-  const response = await fetch(`${url}/api/v1/sessions?channel=native`, {
+async function listSessions(url: string, token: string, channel: "native" | "terminal"): Promise<Listed[]> {
+  const response = await fetch(`${url}/api/v1/sessions?channel=${channel}`, {
     headers: { authorization: `Bearer ${token}` },
     signal: AbortSignal.timeout(60_000),
   });
@@ -97,8 +118,8 @@ async function eventually<T>(what: () => string, pick: () => Promise<T | undefin
   }
 }
 
-async function killLeavesSessionLive(databaseUrl: string | undefined) {
-  const { botToken, auditorToken } = await provision(databaseUrl);
+async function killLeavesSessionsLive(databaseUrl: string | undefined) {
+  const { botToken, auditorToken, cookie } = await provision(databaseUrl);
   const listenPort = await getFreePort();
   const env = {
     PG_LISTEN_PORT: String(listenPort),
@@ -127,12 +148,37 @@ async function killLeavesSessionLive(databaseUrl: string | undefined) {
   });
   const psqlExited = new Promise<void>((resolve) => psql?.once("exit", () => resolve()));
   psql.stdin.write("select 40 + 2 as answer;\n");
-
-  const live = await eventually(
+  const native = await eventually(
     () => `the psql session, live (psql said: ${output})`,
-    async () => (await nativeSessions(first.url, auditorToken)).find((s) => s.state === "live"),
+    async () => (await listSessions(first.url, auditorToken, "native")).find((s) => s.state === "live"),
   );
-  expect(live.client).toEqual({ applicationName: "lost-psql", address: "127.0.0.1" });
+  expect(native.client).toEqual({ applicationName: "lost-psql", address: "127.0.0.1" });
+
+  // A browser terminal on the same process, with a line run in it.
+  const ws = new WebSocket(`${first.url.replace("http", "ws")}/ws/terminal?connection=box&cols=80&rows=24`, {
+    headers: { cookie },
+  });
+  let screen = "";
+  ws.on("message", (data, isBinary) => {
+    if (isBinary) screen += Buffer.from(data as Buffer).toString("utf8");
+  });
+  ws.on("error", () => {});
+  const wsClosed = new Promise<void>((resolve) => ws.once("close", () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("unexpected-response", (_req, res) =>
+      reject(new Error(`the terminal socket answered ${res.statusCode}`)),
+    );
+  });
+  ws.send(JSON.stringify({ type: "input", data: "echo lost-$((40 + 2))\r" }));
+  await eventually(
+    () => `the terminal's output (so far: ${JSON.stringify(screen)})`,
+    async () => (screen.includes("lost-42") ? true : undefined),
+  );
+  const terminal = await eventually(
+    () => "the terminal session, live",
+    async () => (await listSessions(first.url, auditorToken, "terminal")).find((s) => s.state === "live"),
+  );
 
   first.child.kill("SIGKILL");
   await new Promise((resolve) =>
@@ -142,7 +188,9 @@ async function killLeavesSessionLive(databaseUrl: string | undefined) {
   );
   expect(first.child.signalCode).toBe("SIGKILL");
   running = undefined;
-  // psql's server is gone: its next statement finds the connection closed, and it ends at end of input.
+  // The clients' server is gone: the terminal's socket closes; psql's next statement finds the connection
+  // closed, and psql ends at the end of its input.
+  await wsClosed;
   psql.stdin.write("select 1;\n");
   psql.stdin.end();
   await psqlExited;
@@ -150,34 +198,42 @@ async function killLeavesSessionLive(databaseUrl: string | undefined) {
     /server closed the connection unexpectedly|connection to server .* lost|no connection/i,
   );
 
-  // Started again on the same store: the session ends, recorded, without anyone touching it.
+  // Started again on the same store: the sessions end, recorded, without anyone touching them.
   running = await startConsoleProcess(dataDir, env);
   const second = running;
-  const ended = await eventually(
-    () => "the lost session, ended",
-    async () =>
-      (await nativeSessions(second.url, auditorToken)).find((s) => s.id === live.id && s.state !== "live"),
-  );
-  expect(ended).toMatchObject({ state: "failed", endReason: "its gateway process stopped" });
-  const session = await fetch(`${second.url}/api/v1/sessions/${live.id}`, {
-    headers: { authorization: `Bearer ${auditorToken}` },
-  });
-  const body = (await session.json()) as { events: { type: string; data: Record<string, unknown> }[] };
-  expect(body.events.at(-1)).toMatchObject({ type: "notice", data: { lost: true, level: "error" } });
-  const verify = await fetch(`${second.url}/api/v1/sessions/${live.id}/verify`, {
-    headers: { authorization: `Bearer ${auditorToken}` },
-  });
-  expect(await verify.json()).toMatchObject({ ok: true, events: body.events.length });
+  for (const [channel, lost] of [
+    ["native", native],
+    ["terminal", terminal],
+  ] as const) {
+    const ended = await eventually(
+      () => `the lost ${channel} session, ended`,
+      async () =>
+        (await listSessions(second.url, auditorToken, channel)).find(
+          (s) => s.id === lost.id && s.state !== "live",
+        ),
+    );
+    expect(ended).toMatchObject({ state: "failed", endReason: "its gateway process stopped" });
+    const session = await fetch(`${second.url}/api/v1/sessions/${lost.id}`, {
+      headers: { authorization: `Bearer ${auditorToken}` },
+    });
+    const body = (await session.json()) as { events: { type: string; data: Record<string, unknown> }[] };
+    // One end recorded, even where the terminals' own sweep (server/terminal/presence.ts) also ran.
+    expect(body.events.filter((e) => e.type === "notice" && e.data.lost === true)).toHaveLength(1);
+    const verify = await fetch(`${second.url}/api/v1/sessions/${lost.id}/verify`, {
+      headers: { authorization: `Bearer ${auditorToken}` },
+    });
+    expect(await verify.json()).toMatchObject({ ok: true, events: body.events.length });
+  }
   await second.stop();
   running = undefined;
 }
 
-describe("a native session whose console process was killed", () => {
-  it("is ended and verifies after a restart on the embedded store", async () => {
-    await killLeavesSessionLive(undefined);
+describe("native and terminal sessions whose console process was killed", () => {
+  it("are ended and verify after a restart on the embedded store", async () => {
+    await killLeavesSessionsLive(undefined);
   }, 600_000);
 
-  it("is ended and verifies after a restart on an external PostgreSQL store", async () => {
-    await killLeavesSessionLive(storeUrl);
+  it("are ended and verify after a restart on an external PostgreSQL store", async () => {
+    await killLeavesSessionsLive(storeUrl);
   }, 600_000);
 });
