@@ -215,9 +215,10 @@ async function sessionNotes(db: Awaited<ReturnType<typeof getDb>>, nativeIds: st
         ),
       );
     for (const { sessionId, data } of connects) {
+      // As PostgreSQL keeps it (NAMEDATALEN - 1): a client's own text, not a place to store a page of it.
       clients.set(sessionId, {
-        applicationName: typeof data.applicationName === "string" ? data.applicationName : "",
-        address: typeof data.clientAddress === "string" ? data.clientAddress : "",
+        applicationName: typeof data.applicationName === "string" ? data.applicationName.slice(0, 63) : "",
+        address: typeof data.clientAddress === "string" ? data.clientAddress.slice(0, 64) : "",
       });
     }
   }
