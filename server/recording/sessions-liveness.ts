@@ -7,7 +7,7 @@
  * A session is lost when its owner is gone: its heartbeat is older than LOST_AFTER_SECONDS, its row is missing,
  * the store is the embedded one (one process opens it at a time, so any other owner has stopped), or the owner ran
  * on this machine (same host name and PID namespace) under a PID that no longer exists. The sessions list shows a
- * lost session as ended at once (lostSessionSql); the sweep (at start-up, then every SWEEP_MS) closes it for
+ * lost session as ended at once (goneOwners); the sweep (at start-up, then every SWEEP_MS) closes it for
  * good: one statement appends a notice to its hash chain and marks it failed, only while it is still live and
  * still held by that owner, so two replicas sweeping together record one end, and the chain verifies.
  *
@@ -18,7 +18,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { readlinkSync } from "node:fs";
 import { hostname } from "node:os";
-import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import { rowsOf } from "@/db/rows";
 import { gatewayProcesses, sessions } from "@/db/schema";
 import { getDb, getStore } from "@/db/store";
@@ -149,14 +149,23 @@ export async function holdSession(sessionId: string, onLost?: () => void): Promi
 }
 
 /**
- * SQL: is this (live) session row lost with its process, by the heartbeat alone? For the sessions list, which
- * shows such a session as ended before any sweep has closed it. Needs `gateway_processes` left-joined on the
- * owner: `leftJoin(gatewayProcesses, eq(gatewayProcesses.id, sessions.ownerProcess))`.
+ * Which of these owners are gone by their heartbeat alone (stale, or no row): for the sessions list, which shows
+ * their live sessions as ended before any sweep has closed them. One query over a handful of rows.
  */
-export function lostSessionSql(): SQL<boolean> {
-  return sql<boolean>`(${sessions.state} = 'live' and ${sessions.ownerProcess} is not null
-    and (${gatewayProcesses.id} is null
-      or ${gatewayProcesses.heartbeatAt} < now() - make_interval(secs => ${LOST_AFTER_SECONDS})))`;
+export async function goneOwners(owners: string[]): Promise<Set<string>> {
+  if (owners.length === 0) return new Set();
+  const db = await getDb();
+  const fresh = await db
+    .select({ id: gatewayProcesses.id })
+    .from(gatewayProcesses)
+    .where(
+      and(
+        inArray(gatewayProcesses.id, owners),
+        sql`${gatewayProcesses.heartbeatAt} >= now() - make_interval(secs => ${LOST_AFTER_SECONDS})`,
+      ),
+    );
+  const alive = new Set(fresh.map((r) => r.id));
+  return new Set(owners.filter((owner) => !alive.has(owner)));
 }
 
 interface HeldSession {

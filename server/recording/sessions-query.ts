@@ -9,14 +9,14 @@
  * old links and API callers.
  */
 import "server-only";
-import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { rowsOf } from "@/db/rows";
-import { gatewayProcesses, sessionEvents, sessions } from "@/db/schema";
+import { sessionEvents, sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { filterText } from "@/server/http/filter-text";
 import { hasPermission, type Principal } from "@/server/principal";
-import { LOST_SESSION_REASON, lostSessionSql } from "./sessions-liveness";
+import { goneOwners, LOST_SESSION_REASON } from "./sessions-liveness";
 
 export const SESSION_PAGE_SIZE = 50;
 
@@ -196,46 +196,53 @@ function conditionsFor(
 }
 
 /**
- * What the list shows beside the counters, read from the page's own events through the (session_id, seq) and
- * (session_id, type) indexes: a native session's client (its first event, "connect"), and which failed sessions
- * were closed as lost with their process (their closing notice).
+ * What the list shows beside the counters, read after the page (two small queries at most, none for a page of
+ * editor sessions that ended as usual): a native session's client (its first event, "connect"); which failed
+ * sessions were closed as lost with their process (their closing notice); and which live ones are lost already,
+ * their process having stopped beating (sessions-liveness.ts), shown ended before a sweep closes them.
  */
-async function sessionNotes(db: Awaited<ReturnType<typeof getDb>>, nativeIds: string[], failedIds: string[]) {
+async function sessionNotes(db: Awaited<ReturnType<typeof getDb>>, rows: (typeof sessions.$inferSelect)[]) {
   const clients = new Map<string, { applicationName: string; address: string }>();
-  const wasLost = new Set<string>();
-  if (nativeIds.length > 0) {
-    const connects = await db
-      .select({ sessionId: sessionEvents.sessionId, data: sessionEvents.data })
-      .from(sessionEvents)
-      .where(
-        and(
-          inArray(sessionEvents.sessionId, nativeIds),
-          eq(sessionEvents.seq, 1),
-          eq(sessionEvents.type, "connect"),
-        ),
-      );
-    for (const { sessionId, data } of connects) {
+  const lost = new Set<string>();
+  const native = rows.filter((r) => r.channel === "native").map((r) => r.id);
+  const failed = rows.filter((r) => r.state === "failed").map((r) => r.id);
+  const owners = [
+    ...new Set(rows.filter((r) => r.state === "live" && r.ownerProcess).map((r) => r.ownerProcess ?? "")),
+  ];
+  // Exact lookups: a native session's first event by (session_id, seq), a failed one's notices by
+  // (session_id, type).
+  const wanted = [
+    ...(native.length > 0 ? [and(inArray(sessionEvents.sessionId, native), eq(sessionEvents.seq, 1))] : []),
+    ...(failed.length > 0
+      ? [and(inArray(sessionEvents.sessionId, failed), eq(sessionEvents.type, "notice"))]
+      : []),
+  ];
+  const [events, gone] = await Promise.all([
+    wanted.length === 0
+      ? []
+      : db
+          .select({
+            sessionId: sessionEvents.sessionId,
+            seq: sessionEvents.seq,
+            type: sessionEvents.type,
+            data: sessionEvents.data,
+          })
+          .from(sessionEvents)
+          .where(or(...wanted)),
+    goneOwners(owners),
+  ]);
+  for (const { sessionId, seq, type, data } of events) {
+    if (type === "connect" && seq === 1) {
       // As PostgreSQL keeps it (NAMEDATALEN - 1): a client's own text, not a place to store a page of it.
       clients.set(sessionId, {
         applicationName: typeof data.applicationName === "string" ? data.applicationName.slice(0, 63) : "",
         address: typeof data.clientAddress === "string" ? data.clientAddress.slice(0, 64) : "",
       });
     }
+    if (type === "notice" && data.lost === true) lost.add(sessionId);
   }
-  if (failedIds.length > 0) {
-    const notices = await db
-      .select({ sessionId: sessionEvents.sessionId })
-      .from(sessionEvents)
-      .where(
-        and(
-          inArray(sessionEvents.sessionId, failedIds),
-          eq(sessionEvents.type, "notice"),
-          sql`${sessionEvents.data}->>'lost' = 'true'`,
-        ),
-      );
-    for (const { sessionId } of notices) wasLost.add(sessionId);
-  }
-  return { clients, wasLost };
+  for (const r of rows) if (r.state === "live" && r.ownerProcess && gone.has(r.ownerProcess)) lost.add(r.id);
+  return { clients, lost };
 }
 
 interface Cursor {
@@ -276,9 +283,8 @@ export async function querySessions(principal: Principal, filters: SessionFilter
     where.push(sql`(${sessions.startedAt}, ${sessions.id}) > (${after.startedAt}::timestamptz, ${after.id})`);
   const isNewerPage = Boolean(after) && !before;
   const query = db
-    .select({ row: sessions, cursorAt: sql<string>`${sessions.startedAt}::text`, isLost: lostSessionSql() })
+    .select({ row: sessions, cursorAt: sql<string>`${sessions.startedAt}::text` })
     .from(sessions)
-    .leftJoin(gatewayProcesses, eq(gatewayProcesses.id, sessions.ownerProcess))
     .where(where.length > 0 ? and(...where) : undefined)
     .orderBy(
       ...(isNewerPage
@@ -297,13 +303,13 @@ export async function querySessions(principal: Principal, filters: SessionFilter
   const last = listed.at(-1);
   const hasOlder = isNewerPage ? listed.length > 0 : isFull;
   const hasNewer = isNewerPage ? isFull : Boolean(before) || filters.page > 1;
-  const { clients, wasLost } = await sessionNotes(
+  const { clients, lost } = await sessionNotes(
     db,
-    listed.filter(({ row }) => row.channel === "native").map(({ row }) => row.id),
-    listed.filter(({ row }) => row.state === "failed").map(({ row }) => row.id),
+    listed.map(({ row }) => row),
   );
   return {
-    sessions: listed.map(({ row, isLost }) => {
+    sessions: listed.map(({ row }) => {
+      const isLost = lost.has(row.id);
       const end = row.endedAt ?? row.lastActivityAt;
       return {
         id: row.id,
@@ -323,7 +329,7 @@ export async function querySessions(principal: Principal, filters: SessionFilter
         held: row.held,
         blocked: row.blocked,
         maskedFields: row.maskedFields,
-        endReason: isLost || wasLost.has(row.id) ? LOST_SESSION_REASON : null,
+        endReason: isLost ? LOST_SESSION_REASON : null,
         client: clients.get(row.id) ?? null,
       };
     }),
