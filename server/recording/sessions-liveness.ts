@@ -106,7 +106,11 @@ export async function writeHeartbeat() {
   for (const { id } of over) {
     const onLost = state.held.get(id);
     state.held.delete(id);
-    onLost?.();
+    try {
+      onLost?.();
+    } catch (err) {
+      logFailure(`could not end the client of lost session ${id}`)(err);
+    }
   }
 }
 
