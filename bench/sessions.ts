@@ -1,6 +1,7 @@
 /**
  * The sessions list at scale: seeds 100,000 sessions (SQL and terminal, 200 people, 20 connections, a year of
- * start times) with 3 statements and 3 results or 3 commands each (500,000 events), then times the list
+ * start times; some native, with their client's first event; some failed, a few lost with their process) with
+ * 3 statements and 3 results or 3 commands each (500,000 events), then times the list
  * query (server/recording/sessions-query.ts) for the default view, a deep page (offset and cursor), a
  * member's own view, and each filter. Median of 5 runs per query.
  * Store: embedded PGlite in a temporary directory, or a PostgreSQL the test harness starts with --postgres.
@@ -50,7 +51,8 @@ async function seed() {
       channel, state, started_at, last_activity_at, ended_at, statements, allowed, held, blocked, masked_fields)
     select 's-' || g, 'u-' || (g % 200), 'user' || (g % 200) || '@example.com', 'person', 'c-' || (g % 20),
       'conn-' || (g % 20), case when g % 5 = 0 then 'terminal' else 'sql' end,
-      case when g % 5 = 0 then 'terminal' when g % 3 = 0 then 'api' else 'editor' end, 'ended',
+      case when g % 5 = 0 then 'terminal' when g % 7 = 0 then 'native' when g % 3 = 0 then 'api' else 'editor' end,
+      case when g % 11 = 0 then 'failed' else 'ended' end,
       now() - make_interval(secs => g * 300), now() - make_interval(secs => g * 300 - 60),
       now() - make_interval(secs => g * 300 - 60), 3, 3 - (g % 97 = 0)::int - (g % 89 = 0)::int,
       (g % 89 = 0)::int, (g % 97 = 0)::int, g % 7
@@ -71,6 +73,16 @@ async function seed() {
     select 's-' || g, 'command', jsonb_build_object('t', k, 'command', 'tail -n 100 /var/log/app-' || g || '.log',
       'decision', 'allow')
     from generate_series(1, ${COUNT}) g, generate_series(1, 3) k where g % 5 = 0`);
+  // Native clients' first event (the list shows their application name and address), and the notice that closed
+  // a session lost with its console process (the list says so).
+  await db.execute(sql`
+    insert into session_events (session_id, seq, type, data)
+    select 's-' || g, 1, 'connect', jsonb_build_object('applicationName', 'psql', 'clientAddress', '10.0.0.' || (g % 250))
+    from generate_series(1, ${COUNT}) g where g % 5 <> 0 and g % 7 = 0`);
+  await db.execute(sql`
+    insert into session_events (session_id, type, data)
+    select 's-' || g, 'notice', jsonb_build_object('level', 'error', 'lost', true, 'message', 'lost')
+    from generate_series(1, ${COUNT}) g where g % 22 = 0`);
   await db.execute(sql`analyze sessions`);
   await db.execute(sql`analyze session_events`);
   console.log(`seeded ${COUNT} sessions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -108,6 +120,7 @@ try {
   await time("user contains", auditor, { user: "user7@" });
   await time("connection", auditor, { connection: "conn-3" });
   await time("kind terminal", auditor, { kind: "terminal" });
+  await time("channel native (client shown per row)", auditor, { channel: "native" });
   await time("has blocked (1 in 97)", auditor, { decision: "blocked" });
   await time("text, common (`customers`)", auditor, { q: "customers" });
   await time("text, rare (`id = 123461`, one session)", auditor, { q: "id = 123461" });

@@ -253,6 +253,8 @@ export const sessions = pgTable(
     /** the session's hash chain head: the last event's seq and hash (appends serialize on this row) */
     eventSeq: integer("event_seq").notNull().default(0),
     chainHead: text("chain_head").notNull().default(""),
+    /** the console process holding a live native or terminal session (gateway_processes); null for others */
+    ownerProcess: text("owner_process"),
   },
   (t) => [
     // The list's order (newest first, id breaks ties) and its keyset pages (server/recording/sessions-query.ts).
@@ -260,8 +262,25 @@ export const sessions = pgTable(
     index("sessions_principal_idx").on(t.principalId, t.startedAt),
     index("sessions_connection_idx").on(t.connectionId, t.startedAt),
     index("sessions_connection_name_idx").on(t.connectionName, t.startedAt),
+    // The sweep's question: which live sessions does a stopped process still hold?
+    index("sessions_owner_live_idx")
+      .on(t.ownerProcess)
+      .where(sql`${t.state} = 'live' AND ${t.ownerProcess} IS NOT NULL`),
   ],
 );
+
+/**
+ * Console processes sharing the store, each beating a heartbeat while it runs (server/recording/liveness.ts).
+ * A live session whose owner stopped beating was lost with that process.
+ */
+export const gatewayProcesses = pgTable("gateway_processes", {
+  id: text("id").primaryKey(),
+  /** host name and PID namespace: processes with the same one can see each other's PIDs */
+  machine: text("machine").notNull(),
+  pid: integer("pid").notNull(),
+  startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+  heartbeatAt: timestamp("heartbeat_at", { withTimezone: true }).notNull().defaultNow(),
+});
 
 /** What happened in a session, in order: statements with their decisions and masked results, output, input. */
 export const sessionEvents = pgTable(

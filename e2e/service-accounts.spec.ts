@@ -31,6 +31,18 @@ test("an admin rotates a service token and hands out client credentials that die
 
   // Rotate with an hour of grace: both tokens work, the new one is shown once.
   const row = page.getByRole("row", { name: /ci-bot/ });
+  // The role dropdown is wide enough for its longest choice (it used to show "memb" and "audito").
+  const roleFits = await row.getByLabel("Role of ci-bot").evaluate((el: HTMLSelectElement) => {
+    const style = getComputedStyle(el);
+    const context = document.createElement("canvas").getContext("2d");
+    if (!context) return false;
+    context.font = `${style.fontSize} ${style.fontFamily}`;
+    const longest = Math.max(...[...el.options].map((o) => context.measureText(o.text).width));
+    const padding = Number.parseFloat(style.paddingLeft) + Number.parseFloat(style.paddingRight);
+    const arrow = 16;
+    return el.clientWidth - padding - arrow >= longest;
+  });
+  expect(roleFits).toBe(true);
   await row.getByLabel(/Grace period when rotating/).selectOption({ label: "old: 1 more hour" });
   await row.getByRole("button", { name: "Rotate" }).click();
   await expect(page.getByRole("status")).toContainText("keeps working until");

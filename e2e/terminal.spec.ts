@@ -115,9 +115,18 @@ test("a terminal through the gateway: runs, resizes, refuses, masks, records", a
   expect(body).toContain('"m","deny: shutdown -h now"');
   expect(body).not.toMatch(FULL_CARD);
 
-  // An admin ends the live session; the user sees why and can reconnect.
-  const ended = await page.request.delete(`${base}/api/v1/terminals/${sessionId}`);
-  expect(ended.status()).toBe(200);
+  // An admin ends the live session from /sessions (another tab); the user sees why and can reconnect.
+  const sessions = await page.context().newPage();
+  await sessions.goto(`${base}/sessions?channel=terminal`);
+  const row = sessions.locator("table.data tbody tr", {
+    has: sessions.locator(`a[href="/sessions/${sessionId}"]`),
+  });
+  await expect(row.locator(".tag")).toHaveText("live");
+  sessions.once("dialog", (dialog) => void dialog.accept());
+  await row.getByRole("button", { name: `End the terminal session of ${ADMIN.email}` }).click();
+  await expect(row.locator(".tag")).toHaveText("ended");
+  await snap(sessions, "terminal-ended-in-sessions");
+  await sessions.close();
   await expect(status).toContainText(`Session ended: ended by ${ADMIN.email}`);
   await expect(page.getByRole("button", { name: "Reconnect" })).toBeVisible();
   await snap(page, "terminal-ended");

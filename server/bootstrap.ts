@@ -16,6 +16,7 @@ import { getConfig } from "@/server/config";
 import { registerDemoConnection, startDemoTarget } from "@/server/demo/demo-target";
 import { wireGateway } from "@/server/gateway";
 import { registerSqlChannel } from "@/server/pipeline";
+import { startSessionSweep } from "@/server/recording";
 import { startRetentionJob } from "@/server/retention";
 import { registerTerminalChannel, startTerminalSweep, stopTerminalSignals } from "@/server/terminal";
 import {
@@ -66,6 +67,8 @@ export async function startGateway(): Promise<Started> {
     startClassificationScans(),
     // Terminals left live by a console process that stopped are ended (a notice, then failed).
     startTerminalSweep(),
+    // This process beats its heartbeat; native and terminal sessions left live by a stopped process are ended.
+    startSessionSweep(),
   ];
   const started: Started = {
     async stop() {

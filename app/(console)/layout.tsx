@@ -28,6 +28,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
       { href: "/users", label: "Users", section: "Admin" },
       { href: "/groups", label: "Groups", section: "Admin" },
       { href: "/webhooks", label: "Webhooks", section: "Admin" },
+      { href: "/scim-tokens", label: "SCIM tokens", section: "Admin" },
     );
   }
   if (hasPermission(principal, "policies:manage"))

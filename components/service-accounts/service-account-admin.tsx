@@ -137,8 +137,9 @@ export function ServiceAccountAdmin({
                     client id {a.id}
                   </div>
                 </td>
-                <td>
+                <td className="role-cell">
                   <select
+                    className="role-select"
                     aria-label={`Role of ${a.name}`}
                     value={a.role}
                     onChange={(e) => changeRole(a, e.target.value as Role)}

@@ -52,3 +52,29 @@ export const rulesApi = {
     callApi(apiPath`/api/v1/policies/rules/${id}`, { method: "PUT", body }),
   remove: async (id: string) => callApi(apiPath`/api/v1/policies/rules/${id}`, { method: "DELETE" }),
 };
+
+/** A SCIM token as listed: never the token itself, only its first characters. */
+export const scimTokenSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string().describe("first characters, to recognise it"),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+export type ScimTokenRow = z.infer<typeof scimTokenSchema>;
+
+/** A minted SCIM token: `token` is in this reply only. */
+export const scimTokenCreatedSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  token: z.string(),
+});
+
+export const scimTokensApi = {
+  create: async (name: string) =>
+    callApi(apiPath`/api/v1/scim/tokens`, { body: { name }, schema: scimTokenCreatedSchema }),
+  revoke: async (id: string) => callApi(apiPath`/api/v1/scim/tokens/${id}`, { method: "DELETE" }),
+};

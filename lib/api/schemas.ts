@@ -282,6 +282,14 @@ export const oauthErrorSchema = z.object({
   error_description: z.string(),
 });
 
+/** The reply to ending a live native or terminal session. */
+export const sessionEndedSchema = z.object({
+  ok: z.boolean(),
+  ended: z
+    .boolean()
+    .describe("its end is recorded (false: the process holding it had not recorded it within 5 s)"),
+});
+
 /** Named schemas, as they appear under components.schemas. */
 export const RESPONSE_SCHEMAS = {
   Error: errorReplySchema,
@@ -293,6 +301,7 @@ export const RESPONSE_SCHEMAS = {
   CheckResult: checkResultSchema,
   Review: reviewSchema,
   Session: sessionSchema,
+  SessionEnded: sessionEndedSchema,
   ServiceAccountList: serviceAccountListSchema,
   TokenCreated: tokenCreatedSchema,
   TokenRotated: tokenRotatedSchema,

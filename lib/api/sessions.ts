@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { apiPath, callApi, queryString } from "./client";
+import { sessionEndedSchema } from "./schemas";
 
 export const replayEventSchema = z.discriminatedUnion("type", [
   z.object({ id: z.number(), t: z.number(), type: z.literal("output"), data: z.string() }),
@@ -53,4 +54,13 @@ export const sessionsApi = {
     }),
   exportHref: (sessionId: string) => apiPath`/api/v1/sessions/${sessionId}/export`,
   evidenceHref: (sessionId: string) => apiPath`/api/v1/sessions/${sessionId}/evidence`,
+};
+
+export const liveSessionsApi = {
+  /** Ends a live native (psql, driver) session: its client is closed with 57P01. */
+  endNative: async (sessionId: string) =>
+    callApi(apiPath`/api/v1/native-sessions/${sessionId}`, { method: "DELETE", schema: sessionEndedSchema }),
+  /** Ends a live browser terminal. */
+  endTerminal: async (sessionId: string) =>
+    callApi(apiPath`/api/v1/terminals/${sessionId}`, { method: "DELETE", schema: sessionEndedSchema }),
 };

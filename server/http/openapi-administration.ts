@@ -193,7 +193,18 @@ export const ADMINISTRATION_PATHS: ApiPath[] = [
     "users:manage",
   ),
   crud("/api/v1/terminals", "get", "Live terminal sessions on this gateway process", "audit:read"),
-  crud("/api/v1/terminals/{id}", "delete", "End a live terminal session", "connections:manage"),
+  crud(
+    "/api/v1/terminals/{id}",
+    "delete",
+    "End a live terminal session; replies once the end is recorded",
+    "connections:manage",
+    {
+      responses: {
+        "200": { description: "ended", schema: "SessionEnded" },
+        "404": { description: "no live terminal session with that id", schema: "Error" },
+      },
+    },
+  ),
   {
     path: "/api/v1/audit",
     method: "get",

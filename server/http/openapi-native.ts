@@ -49,10 +49,14 @@ export const NATIVE_PATHS: ApiPath[] = [
     path: "/api/v1/native-sessions/{id}",
     method: "delete",
     operation: {
-      summary: "End a live native session (psql, a driver); its client is closed at once (57P01)",
+      summary:
+        "End a live native session (psql, a driver); its client is closed at once (57P01). Replies once the end is recorded",
       permission: "connections:manage",
       params: ["id"],
-      responses: { "404": { description: "no live native session with that id", schema: "Error" } },
+      responses: {
+        "200": { description: "ended", schema: "SessionEnded" },
+        "404": { description: "no live native session with that id", schema: "Error" },
+      },
     },
   },
 ];

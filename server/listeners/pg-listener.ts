@@ -26,7 +26,7 @@ import {
 } from "@/server/auth";
 import type { PgListenConfig } from "@/server/config";
 import { actorOf, type Principal } from "@/server/principal";
-import { endSession, startSessionWithEvent } from "@/server/recording";
+import { endSession, holdSession, startSessionWithEvent } from "@/server/recording";
 import { listenOnStore } from "@/server/store-listen";
 import { openPinnedSession, type PinnedSession } from "@/server/targets/postgres";
 import {
@@ -435,6 +435,18 @@ export async function startPgListener(options: {
         },
       }).catch(async (err) => {
         await pinned.close();
+        throw err;
+      });
+      // Held by this process: if it dies, the session is shown ended and swept (recording/sessions-liveness.ts).
+      // Closed as lost by another replica while this one was cut off from the store: the client ends too.
+      const onLost = () =>
+        client?.terminate(
+          "57P01",
+          "terminating connection: its recorded session was closed as lost; reconnect",
+        );
+      await holdSession(sessionId, onLost).catch(async (err) => {
+        await pinned.close();
+        await endSession(sessionId, "failed").catch(() => {});
         throw err;
       });
       if (credential) {

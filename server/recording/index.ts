@@ -1,7 +1,7 @@
 /**
  * Session recording: sessions and their append-only events (statements with decisions and masked results,
  * terminal output and input). This file only re-exports; see sessions.ts, append.ts (with group-commit.ts),
- * read.ts, retention.ts and sessions-query.ts.
+ * read.ts, retention.ts, sessions-query.ts and sessions-liveness.ts (sessions lost with their process).
  */
 export {
   appendSessionEvent,
@@ -17,7 +17,23 @@ export {
   sessionEventPage,
   visibleSession,
 } from "./read";
-export { endSession, resumeSession, type SessionTarget, startSession } from "./sessions";
+export {
+  endSession,
+  resumeSession,
+  type SessionTarget,
+  startSession,
+  waitForSessionEnd,
+} from "./sessions";
+export {
+  currentProcessId,
+  holdSession,
+  LOST_AFTER_SECONDS,
+  LOST_SESSION_REASON,
+  registerProcess,
+  startSessionSweep,
+  stopHeartbeat,
+  sweepLostSessions,
+} from "./sessions-liveness";
 export {
   escapeLike,
   parseFilterTime,

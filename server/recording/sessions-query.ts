@@ -9,13 +9,14 @@
  * old links and API callers.
  */
 import "server-only";
-import { and, asc, desc, eq, gt, gte, ilike, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { rowsOf } from "@/db/rows";
-import { sessions } from "@/db/schema";
+import { sessionEvents, sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { filterText } from "@/server/http/filter-text";
 import { hasPermission, type Principal } from "@/server/principal";
+import { goneOwners, LOST_SESSION_REASON } from "./sessions-liveness";
 
 export const SESSION_PAGE_SIZE = 50;
 
@@ -83,6 +84,10 @@ export interface SessionSummary {
   held: number;
   blocked: number;
   maskedFields: number;
+  /** why it ended when the gateway ended it on its own (its console process stopped); null otherwise */
+  endReason: string | null;
+  /** a native client's own description of itself, from the session's first event; null for other channels */
+  client: { applicationName: string; address: string } | null;
 }
 
 export interface SessionPage {
@@ -190,6 +195,56 @@ function conditionsFor(
   return where;
 }
 
+/**
+ * What the list shows beside the counters, read after the page (two small queries at most, none for a page of
+ * editor sessions that ended as usual): a native session's client (its first event, "connect"); which failed
+ * sessions were closed as lost with their process (their closing notice); and which live ones are lost already,
+ * their process having stopped beating (sessions-liveness.ts), shown ended before a sweep closes them.
+ */
+async function sessionNotes(db: Awaited<ReturnType<typeof getDb>>, rows: (typeof sessions.$inferSelect)[]) {
+  const clients = new Map<string, { applicationName: string; address: string }>();
+  const lost = new Set<string>();
+  const native = rows.filter((r) => r.channel === "native").map((r) => r.id);
+  const failed = rows.filter((r) => r.state === "failed").map((r) => r.id);
+  const owners = [
+    ...new Set(rows.filter((r) => r.state === "live" && r.ownerProcess).map((r) => r.ownerProcess ?? "")),
+  ];
+  // Exact lookups: a native session's first event by (session_id, seq), a failed one's notices by
+  // (session_id, type).
+  const wanted = [
+    ...(native.length > 0 ? [and(inArray(sessionEvents.sessionId, native), eq(sessionEvents.seq, 1))] : []),
+    ...(failed.length > 0
+      ? [and(inArray(sessionEvents.sessionId, failed), eq(sessionEvents.type, "notice"))]
+      : []),
+  ];
+  const [events, gone] = await Promise.all([
+    wanted.length === 0
+      ? []
+      : db
+          .select({
+            sessionId: sessionEvents.sessionId,
+            seq: sessionEvents.seq,
+            type: sessionEvents.type,
+            data: sessionEvents.data,
+          })
+          .from(sessionEvents)
+          .where(or(...wanted)),
+    goneOwners(owners),
+  ]);
+  for (const { sessionId, seq, type, data } of events) {
+    if (type === "connect" && seq === 1) {
+      // As PostgreSQL keeps it (NAMEDATALEN - 1): a client's own text, not a place to store a page of it.
+      clients.set(sessionId, {
+        applicationName: typeof data.applicationName === "string" ? data.applicationName.slice(0, 63) : "",
+        address: typeof data.clientAddress === "string" ? data.clientAddress.slice(0, 64) : "",
+      });
+    }
+    if (type === "notice" && data.lost === true) lost.add(sessionId);
+  }
+  for (const r of rows) if (r.state === "live" && r.ownerProcess && gone.has(r.ownerProcess)) lost.add(r.id);
+  return { clients, lost };
+}
+
 interface Cursor {
   startedAt: string;
   id: string;
@@ -248,8 +303,13 @@ export async function querySessions(principal: Principal, filters: SessionFilter
   const last = listed.at(-1);
   const hasOlder = isNewerPage ? listed.length > 0 : isFull;
   const hasNewer = isNewerPage ? isFull : Boolean(before) || filters.page > 1;
+  const { clients, lost } = await sessionNotes(
+    db,
+    listed.map(({ row }) => row),
+  );
   return {
     sessions: listed.map(({ row }) => {
+      const isLost = lost.has(row.id);
       const end = row.endedAt ?? row.lastActivityAt;
       return {
         id: row.id,
@@ -258,7 +318,8 @@ export async function querySessions(principal: Principal, filters: SessionFilter
         connectionName: row.connectionName,
         kind: row.kind,
         channel: row.channel,
-        state: row.state,
+        // Its process stopped: shown ended before a sweep records the end (sessions-liveness.ts).
+        state: isLost ? "failed" : row.state,
         startedAt: row.startedAt.toISOString(),
         endedAt: row.endedAt?.toISOString() ?? null,
         lastActivityAt: row.lastActivityAt.toISOString(),
@@ -268,6 +329,8 @@ export async function querySessions(principal: Principal, filters: SessionFilter
         held: row.held,
         blocked: row.blocked,
         maskedFields: row.maskedFields,
+        endReason: isLost ? LOST_SESSION_REASON : null,
+        client: clients.get(row.id) ?? null,
       };
     }),
     page: filters.page,

@@ -4,7 +4,7 @@
  */
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { eq } from "drizzle-orm";
+import { and, eq, ne } from "drizzle-orm";
 import { sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { GatewayError, notFound } from "@/server/errors";
@@ -71,4 +71,23 @@ export async function resumeSession(
 export async function endSession(sessionId: string, state: "ended" | "failed" = "ended") {
   const db = await getDb();
   await db.update(sessions).set({ state, endedAt: new Date() }).where(eq(sessions.id, sessionId));
+}
+
+/**
+ * Waits until a session is no longer live (ended by the process that holds it, maybe on another replica),
+ * checking the store every 100 ms for at most `timeoutMs`. Returns whether it ended in time: an admin who ends a
+ * session sees it ended in the list they go back to.
+ */
+export async function waitForSessionEnd(sessionId: string, timeoutMs = 5_000): Promise<boolean> {
+  const db = await getDb();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [row] = await db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(and(eq(sessions.id, sessionId), ne(sessions.state, "live")));
+    if (row) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

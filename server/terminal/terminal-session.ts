@@ -36,7 +36,7 @@ import {
   isIncompleteLine,
 } from "@/server/policy";
 import type { Principal } from "@/server/principal";
-import { endSession } from "@/server/recording";
+import { endSession, holdSession } from "@/server/recording";
 import { registerTerminalChannel, TERMINAL_CHANNEL } from "./approved-lines";
 import { isParserIdle, type KeyframeState, keyframeCapturer } from "./keyframes";
 import { describeDuration, type TerminalLimits, terminalLimits } from "./limits";
@@ -187,6 +187,11 @@ export class TerminalSession {
     // Read once per session: a masking change applies to the next session.
     const maskingConfig = await core.maskingFor(connection);
     const sessionId = await core.record.startSession(principal, connection, "terminal", TERMINAL_CHANNEL);
+    // Held by this process: if it dies, the session is shown ended and swept (recording/sessions-liveness.ts).
+    await holdSession(sessionId).catch(async (error: unknown) => {
+      await endSession(sessionId, "failed").catch(() => {});
+      throw error;
+    });
     await core.record.appendSessionEvent(sessionId, "resize", { t: 0, cols: size.cols, rows: size.rows });
     let shell: OpenShell;
     try {

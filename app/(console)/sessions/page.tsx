@@ -4,7 +4,9 @@ import Link from "next/link";
 import { ZodError } from "zod";
 import "@/components/replay/replay.css";
 import { formatDuration, formatTime } from "@/components/replay/format";
+import { EndSessionButton } from "@/components/sessions/end-session-button";
 import { requirePrincipal } from "@/server/auth";
+import { hasPermission } from "@/server/principal";
 import {
   parseSessionFilters,
   querySessions,
@@ -71,6 +73,7 @@ function FilterForm({
           <option value="editor">editor</option>
           <option value="api">API</option>
           <option value="mcp">MCP</option>
+          <option value="native">native</option>
           <option value="terminal">terminal</option>
         </select>
       </div>
@@ -116,7 +119,20 @@ function FilterForm({
   );
 }
 
-function SessionTable({ page }: { page: SessionPage }) {
+/** A live session an admin can end from here: a native client's or a terminal's (editor and API ones have no client). */
+function endableChannel(s: SessionPage["sessions"][number]): "native" | "terminal" | undefined {
+  if (s.state !== "live") return undefined;
+  return s.channel === "native" || s.channel === "terminal" ? s.channel : undefined;
+}
+
+function EndControl({ session }: { session: SessionPage["sessions"][number] }) {
+  const channel = endableChannel(session);
+  return channel ? (
+    <EndSessionButton sessionId={session.id} channel={channel} who={session.principalLabel} />
+  ) : null;
+}
+
+function SessionTable({ page, canEnd }: { page: SessionPage; canEnd: boolean }) {
   return (
     <table className="data">
       <thead>
@@ -141,6 +157,12 @@ function SessionTable({ page }: { page: SessionPage }) {
             <td className="small">{s.connectionName}</td>
             <td className="small">
               {s.kind === "sql" ? "SQL" : "terminal"} <span className="muted">· {s.channel}</span>
+              {s.client && (
+                <div className="muted session-client" title="the client's application_name and address">
+                  {s.client.applicationName || "no application name"} ·{" "}
+                  {s.client.address || "unknown address"}
+                </div>
+              )}
             </td>
             <td className="small">{formatTime(s.startedAt)}</td>
             <td className="small">{formatDuration(s.durationMs)}</td>
@@ -152,10 +174,12 @@ function SessionTable({ page }: { page: SessionPage }) {
               <span className={s.blocked > 0 ? "blocked" : ""}>{s.blocked}</span>
             </td>
             <td className="small">{s.maskedFields}</td>
-            <td>
+            <td className="session-state">
               <span className={`tag ${s.state === "live" ? "ok" : s.state === "failed" ? "off" : ""}`}>
-                {s.state}
+                {s.endReason ? "ended" : s.state}
               </span>
+              {s.endReason && <div className="small muted">{s.endReason}</div>}
+              {canEnd && <EndControl session={s} />}
             </td>
           </tr>
         ))}
@@ -183,8 +207,9 @@ export default async function SessionsPage({ searchParams }: { searchParams: Pro
     <>
       <h1>Sessions</h1>
       <p className="lead">
-        {isAllSessions ? "Everyone's" : "Your"} SQL and terminal sessions, newest first. Open one to see its
-        statements with their decisions and masked results, or to replay a terminal.
+        {isAllSessions ? "Everyone's" : "Your"} SQL (editor, API, MCP, psql and drivers) and terminal
+        sessions, newest first. Open one to see its statements with their decisions and masked results, or to
+        replay a terminal.
       </p>
       <FilterForm filters={filters ?? {}} isAllSessions={isAllSessions || !page} />
       {problem && <div className="alert error">Those filters do not work: {problem}</div>}
@@ -211,7 +236,7 @@ export default async function SessionsPage({ searchParams }: { searchParams: Pro
       )}
       {page && page.sessions.length > 0 && (
         <>
-          <SessionTable page={page} />
+          <SessionTable page={page} canEnd={hasPermission(principal, "connections:manage")} />
           <nav className="pager" aria-label="Pages">
             {page.prevCursor && <Link href={pageHref(params, { after: page.prevCursor })}>← Newer</Link>}
             {page.prevCursor && <Link href={pageHref(params, {})}>Newest</Link>}

@@ -33,6 +33,10 @@ export default async function SessionPage({ params }: { params: Promise<{ id: st
     data: e.data,
   }));
   const statements = isTerminal ? [] : toStatementViews(events);
+  // A native client's description of itself, and the notice a sweep records when the session was lost with its
+  // console process (server/recording/sessions-liveness.ts).
+  const connect = events.find((e) => e.type === "connect")?.data;
+  const isLost = events.some((e) => e.type === "notice" && e.data.lost === true);
   return (
     <>
       <p className="small">
@@ -53,6 +57,16 @@ export default async function SessionPage({ params }: { params: Promise<{ id: st
         <span>
           Channel <strong>{session.channel}</strong>
         </span>
+        {connect && (
+          <span>
+            Client{" "}
+            <strong>
+              {String(connect.applicationName || "no application name")} ·{" "}
+              {String(connect.clientAddress ?? "")}
+              {connect.tls === true ? " · TLS" : ""}
+            </strong>
+          </span>
+        )}
         <span>
           Started <strong>{formatTime(session.startedAt)}</strong>
         </span>
@@ -71,8 +85,9 @@ export default async function SessionPage({ params }: { params: Promise<{ id: st
           <span
             className={`tag ${session.state === "live" ? "ok" : session.state === "failed" ? "off" : ""}`}
           >
-            {session.state}
+            {isLost ? "ended" : session.state}
           </span>
+          {isLost && <span className="muted"> its gateway process stopped</span>}
         </span>
       </div>
       <IntegrityBadge sessionId={session.id} />
