@@ -107,6 +107,9 @@ function maskWholeValue(cc: CompiledConfig, value: unknown, type: string, types:
 
 /** A string that holds a JSON object or array, parsed; undefined otherwise. */
 function parseJsonDocument(s: string): object | undefined {
+  // Most cells start with a printable ASCII character other than { and [: not a document, and nothing to trim.
+  const c0 = s.charCodeAt(0);
+  if (c0 > 32 && c0 < 127 && c0 !== 123 && c0 !== 91) return undefined;
   const first = s.trimStart()[0];
   if (first !== "{" && first !== "[") return undefined;
   const last = s.trimEnd().at(-1);
@@ -228,6 +231,23 @@ function distinct(types: string[]): string[] {
   return types.length <= 1 ? types : [...new Set(types)];
 }
 
+/** One shared list per single type found in a cell (most cells with a finding hold one value): read-only. */
+const SINGLE_TYPES = new Map<string, string[]>();
+
+/** The distinct types of `types` as a list the caller may keep (shared when it is one type: never mutate it). */
+function foundList(types: string[]): string[] {
+  if (types.length === 0) return NO_TYPES;
+  if (types.length > 1 && types.some((t) => t !== types[0])) return [...new Set(types)];
+  const type = types[0]!;
+  let one = SINGLE_TYPES.get(type);
+  if (one === undefined) {
+    one = [type];
+    if (SINGLE_TYPES.size >= 1024) SINGLE_TYPES.clear(); // types come from the config: a handful in practice
+    SINGLE_TYPES.set(type, one);
+  }
+  return one;
+}
+
 /** Masks one value (scalar, JSON object, or string); `column` adds column rules and context. */
 export function maskValue(value: unknown, cfg: MaskingConfig, column?: ColumnRef): MaskValueResult {
   const cc = compileConfig(cfg);
@@ -316,20 +336,20 @@ export class ResultMasker {
     if (keys) {
       this.types.length = 0;
       const w = maskKeyed(this.cc, v, keys, this.types);
-      this.found = distinct(this.types).slice();
+      this.found = foundList(this.types);
       return w;
     }
     const rule = this.ruled[c];
     if (typeof v === "boolean") {
       if (!rule || this.masksBooleans[c] !== true) return v;
-      this.found = [rule];
+      this.found = foundList([rule]);
       return renderWhole(labelsOnly(this.cc), rule, String(v));
     }
     const types = this.types;
     if (rule) {
       types.length = 0;
       const w = maskWholeValue(this.ruledCc[c] ?? this.cc, v, rule, types);
-      this.found = distinct(types).slice();
+      this.found = foundList(types);
       return w;
     }
     if (this.isScanned[c] === false) return v;
@@ -347,7 +367,7 @@ export class ResultMasker {
     }
     types.length = 0;
     const w = walk(this.cc, v, this.hints[c] ?? "", types);
-    const found = types.length === 0 ? NO_TYPES : distinct(types).slice();
+    const found = foundList(types);
     if (cache) {
       if (cache.size < VALUE_CACHE_LIMIT)
         cache.set(v as string | number | bigint, w === v ? UNCHANGED : { value: w, types: found });

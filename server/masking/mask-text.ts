@@ -224,6 +224,14 @@ const CLEAN_RENDERINGS_LIMIT = 16_384;
 /** The renderings looked up last (a result column asks for the same config and hint cell after cell). */
 let lastRenderings: { cc: CompiledConfig; hint: string; known: Map<string, boolean> } | undefined;
 
+/** The detector options asked for last: one object per config and hint instead of one per cell. */
+let lastOptions: { cc: CompiledConfig; hint: string; isOn(type: string): boolean } | undefined;
+
+function detectOptions(cc: CompiledConfig, hint: string): { isOn(type: string): boolean; hint: string } {
+  if (lastOptions?.cc !== cc || lastOptions.hint !== hint) lastOptions = { cc, hint, isOn: cc.isOn };
+  return lastOptions;
+}
+
 function renderingsFor(cc: CompiledConfig, hint: string): Map<string, boolean> {
   if (lastRenderings?.cc === cc && lastRenderings.hint === hint) return lastRenderings.known;
   let byHint = cleanRenderings.get(cc);
@@ -245,7 +253,7 @@ function isCleanRendering(cc: CompiledConfig, shown: string, hint: string): bool
   const known = renderingsFor(cc, hint);
   let clean = known.get(shown);
   if (clean === undefined) {
-    clean = detectSegment(shown, 0, { isOn: cc.isOn, hint }).length === 0;
+    clean = detectSegment(shown, 0, detectOptions(cc, hint)).length === 0;
     if (known.size >= CLEAN_RENDERINGS_LIMIT) known.clear();
     known.set(shown, clean);
   }
@@ -276,7 +284,7 @@ const hasPemHeader = (cc: CompiledConfig, text: string): boolean =>
  */
 export function maskTextTypes(cc: CompiledConfig, text: string, hint: string, types: string[]): string {
   if (!hasPemHeader(cc, text)) {
-    const first = detectSegment(text, 0, { isOn: cc.isOn, hint });
+    const first = detectSegment(text, 0, detectOptions(cc, hint));
     if (first.length === 0) return text;
     const shown = wholeValue(cc, text, hint, first);
     if (shown !== undefined) {

@@ -1,0 +1,210 @@
+// The faster masking of issue 22 gives exactly the output masking gave before it: maskRows, maskValue and a
+// result pushed batch by batch (BatchMasker) against the reference copy of the code before the change
+// (./fixtures/reference), on random and adversarial cells (values, near misses with one character changed or a
+// broken checksum, values glued to words and to each other, Unicode, ANSI, JSON documents, PEM), in all three
+// styles, with column types, column rules and lineage.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import * as reference from "./fixtures/reference/mask-rows";
+import { INVALID, lookAlike, makeRng, POSITIVE, sampleValue } from "./fixtures/samples";
+import { type ColumnRef, defaultMaskingConfig, type MaskingConfig, maskRows, maskValue } from "./index";
+import { BatchMasker } from "./pool";
+
+const KEY = "equivalence-test-key-0123456789abcdef";
+const CONFIGS: Record<string, MaskingConfig> = {
+  default: defaultMaskingConfig(KEY),
+  full: { defaultStyle: "full", pseudonymKey: KEY, columnRules: [] },
+  partial: { defaultStyle: "partial", pseudonymKey: KEY, columnRules: [{ pattern: "ssn", type: "us_ssn" }] },
+  pseudonym: { defaultStyle: "pseudonym", pseudonymKey: KEY, columnRules: [] },
+  some: {
+    defaultStyle: "partial",
+    pseudonymKey: KEY,
+    columnRules: [],
+    enabledTypes: ["email", "phone", "iban"],
+  },
+};
+const TYPES = Object.keys(POSITIVE);
+const BROKEN = Object.keys(INVALID);
+
+/** One character of `s` changed (a near miss: a digit off by one, a letter case, a separator). */
+function nearMiss(s: string, at: number, how: number): string {
+  if (s.length === 0) return s;
+  const i = at % s.length;
+  const c = s.charCodeAt(i);
+  const swapped =
+    c >= 48 && c <= 57
+      ? String.fromCharCode(48 + ((c - 48 + 1 + (how % 9)) % 10))
+      : c >= 65 && c <= 90
+        ? s[i]!.toLowerCase()
+        : c >= 97 && c <= 122
+          ? s[i]!.toUpperCase()
+          : [" ", "-", ".", "", "/"][how % 5]!;
+  return s.slice(0, i) + swapped + s.slice(i + 1);
+}
+
+const value = fc
+  .tuple(fc.constantFrom(...TYPES), fc.integer())
+  .map(([t, seed]) => sampleValue(makeRng(seed), t));
+const broken = fc.tuple(fc.constantFrom(...BROKEN), fc.integer()).map(([t, seed]) => {
+  const p = INVALID[t]!(makeRng(seed));
+  return p.before + p.value + (p.after ?? "");
+});
+const word = fc.oneof(
+  { weight: 6, arbitrary: value },
+  { weight: 3, arbitrary: fc.tuple(value, fc.nat(), fc.nat()).map(([v, at, how]) => nearMiss(v, at, how)) },
+  { weight: 2, arbitrary: broken },
+  { weight: 3, arbitrary: fc.integer().map((seed) => lookAlike(makeRng(seed))) },
+  { weight: 3, arbitrary: fc.stringMatching(/^[a-zA-Z]{1,10}$/) },
+  { weight: 2, arbitrary: fc.stringMatching(/^[0-9 .\-+()/]{1,20}$/) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      " ",
+      "\n",
+      ", ",
+      ": ",
+      "=",
+      '"',
+      "\u001b[31m",
+      "😀",
+      "é",
+      "身份证",
+      "@",
+      "***",
+      "[EMAIL]",
+    ),
+  },
+  { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 8 }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
+      "-----BEGIN PRIVATE KEY-----\nMIIEv",
+      "password=hunter2hunter2",
+      "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln",
+      "email_0123456789ab",
+    ),
+  },
+);
+/** Cells: one value alone (most result cells), values glued to words or each other, or a phrase of them. */
+const text = fc.oneof(
+  { weight: 4, arbitrary: word },
+  { weight: 2, arbitrary: fc.array(word, { minLength: 2, maxLength: 3 }).map((ws) => ws.join("")) },
+  { weight: 4, arbitrary: fc.array(word, { maxLength: 12 }).map((ws) => ws.join(" ")) },
+);
+const cell = fc.oneof(
+  { weight: 10, arbitrary: text },
+  { weight: 2, arbitrary: fc.oneof(fc.integer(), fc.constant(4111111111111111), fc.double({ noNaN: true })) },
+  { weight: 1, arbitrary: fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }) },
+  { weight: 1, arbitrary: fc.constantFrom(null, undefined, true, false, "", "n/a") },
+  {
+    weight: 2,
+    arbitrary: fc.dictionary(fc.constantFrom("password", "note", "email", "phone", "api_token"), text),
+  },
+  { weight: 1, arbitrary: fc.dictionary(fc.constantFrom("note", "ssn"), text).map((o) => JSON.stringify(o)) },
+  { weight: 1, arbitrary: fc.array(text, { maxLength: 3 }) },
+);
+
+const COLUMNS: ColumnRef[] = [
+  { name: "email", table: "customers", type: "text" },
+  { name: "notes", table: "users" },
+  { name: "ssn", table: "people", type: "text" },
+  { name: "amount", type: "numeric" },
+  { name: "phone", type: "varchar" },
+  { name: "created_at", type: "timestamptz" },
+  { name: "total", type: "int8" },
+  { name: "payload", type: "jsonb" },
+  { name: "salary_band", maskAs: "salary", labelOnly: true },
+  { name: "summary", maskKeys: { email: "email" } },
+];
+
+/** A result: rows whose cells come from a small pool, so the per-column memory of repeated values is used. */
+const result = fc.record({
+  pool: fc.array(cell, { minLength: 1, maxLength: 8 }),
+  picks: fc.array(fc.array(fc.nat(), { minLength: COLUMNS.length, maxLength: COLUMNS.length }), {
+    minLength: 1,
+    maxLength: 24,
+  }),
+  config: fc.constantFrom(...Object.keys(CONFIGS)),
+});
+const rowsOf = (pool: unknown[], picks: number[][]): unknown[][] =>
+  picks.map((row) => row.map((i) => pool[i % pool.length]));
+
+describe("masking after issue 22's speed work gives the output it gave before", () => {
+  it("maskRows: the same rows and masked cells as the reference, copied and in place", () => {
+    fc.assert(
+      fc.property(result, ({ pool, picks, config }) => {
+        const cfg = CONFIGS[config]!;
+        const rows = rowsOf(pool, picks);
+        const want = reference.maskRows(COLUMNS, structuredClone(rows), cfg, { rowOffset: 40 });
+        expect(maskRows(COLUMNS, rows, cfg, { rowOffset: 40 })).toEqual(want);
+        expect(maskRows(COLUMNS, structuredClone(rows), cfg, { inPlace: true, rowOffset: 40 })).toEqual(want);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("maskValue: the same value and types as the reference, for every column", () => {
+    fc.assert(
+      fc.property(cell, fc.nat(), fc.constantFrom(...Object.keys(CONFIGS)), (v, c, config) => {
+        const column = c % (COLUMNS.length + 1) === COLUMNS.length ? undefined : COLUMNS[c % COLUMNS.length];
+        const cfg = CONFIGS[config]!;
+        expect(maskValue(v, cfg, column)).toEqual(reference.maskValue(v, cfg, column));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("a result pushed in batches of any size gives what the reference gives for all its rows at once", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        result,
+        fc.array(fc.integer({ min: 1, max: 9 }), { maxLength: 6 }),
+        async (r, cuts) => {
+          const cfg = CONFIGS[r.config]!;
+          const rows = rowsOf(r.pool, r.picks);
+          const want = reference.maskRows(COLUMNS, structuredClone(rows), cfg);
+          const masker = new BatchMasker(COLUMNS, cfg);
+          const own = structuredClone(rows);
+          let at = 0;
+          for (const size of [...cuts, own.length]) {
+            if (at >= own.length) break;
+            masker.push(own.slice(at, at + size));
+            at += size;
+          }
+          expect(await masker.result()).toEqual(want);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("the bench's shapes: cells that are exactly one email, phone or card, and notes, in each style", () => {
+    const columns: ColumnRef[] = [
+      { name: "id", type: "int4" },
+      { name: "full_name", type: "text" },
+      { name: "email", type: "text" },
+      { name: "phone", type: "text" },
+      { name: "card", type: "text" },
+      { name: "balance", type: "numeric" },
+      { name: "note", type: "text" },
+      { name: "created_at", type: "timestamptz" },
+    ];
+    const pad = (n: number, w: number) => String(n).padStart(w, "0");
+    const rows = Array.from({ length: 3000 }, (_, i) => {
+      const g = i * 7919 + 1;
+      return [
+        g,
+        `Person ${g}`,
+        i % 13 === 0 ? `USER${g}@Example.COM` : `user${g}@example.com`,
+        `+1 (555) ${pad(g % 1000, 3)}-${pad(g % 10000, 4)}`,
+        i % 10 === 0 ? "4111 1111 1111 1111" : i % 10 === 1 ? `4111 1111 1111 ${pad(g % 10000, 4)}` : "n/a",
+        (g * 1.25).toFixed(2),
+        `order ${g} shipped on 2026-01-${pad((g % 28) + 1, 2)}`,
+        "2026-12-07 06:00:00+00",
+      ];
+    });
+    for (const cfg of Object.values(CONFIGS))
+      expect(maskRows(columns, rows, cfg)).toEqual(reference.maskRows(columns, structuredClone(rows), cfg));
+  });
+});
