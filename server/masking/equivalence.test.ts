@@ -5,6 +5,8 @@
 // styles, with column types, column rules and lineage.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { compileConfig } from "./config";
+import { detectSegment, hintFromName } from "./detectors";
 import * as reference from "./fixtures/reference/mask-rows";
 import { INVALID, lookAlike, makeRng, POSITIVE, sampleValue } from "./fixtures/samples";
 import { type ColumnRef, defaultMaskingConfig, type MaskingConfig, maskRows, maskValue } from "./index";
@@ -83,6 +85,19 @@ const word = fc.oneof(
       "password=hunter2hunter2",
       "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln",
       "email_0123456789ab",
+      "bearer abcdefghijklmnopqrstu",
+      "basic dXNlcjpwYXNzd29yZA==",
+      "sk-abcdefghijklmnopqrstuvwxyz0123456789",
+      "xoxb-123456789012-abcdefghijkl",
+      "glpat-abcdefghij0123456789",
+      "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH",
+      "https://hooks.slack.com/services/T000/B000/XXXX",
+      "AKIAIOSFODNN7EXAMPLE",
+      "eyJhbGciOiJIUzI1NiJ9",
+      "00-1a-2b-3c-4d-5e",
+      "12-34-56-78-90-12",
+      "GB82 WEST 1234 5698 7654 32",
+      "AB 12 34 56 C",
     ),
   },
 );
@@ -131,6 +146,47 @@ const rowsOf = (pool: unknown[], picks: number[][]): unknown[][] =>
   picks.map((row) => row.map((i) => pool[i % pool.length]));
 
 describe("masking after issue 22's speed work gives the output it gave before", () => {
+  // Values the screen must let through with nothing but the feature named (no capital elsewhere in the text).
+  const SCREENED: Array<[feature: string, text: string, from: number]> = [
+    ["an underscore", `see ghp_${"abcdefghijklmnopqrstuvwxyz0123456789"} here`, 0],
+    ["a lower-case letter before a dash", "see glpat-abcdefghij0123456789 here", 0],
+    ["a lower-case letter before a dash (slack)", "xoxb-123456789012-abcdefghijkl", 0],
+    ["a colon", "https://hooks.slack.com/services/TABC12345/BABC12345/abcdefghij0123456789", 0],
+    ["a lower-case bearer", "header bearer abcdefghijklmnop1234", 0],
+    ["a lower-case bearer before the segment", "bearer abcdefghijklmnop1234", 7],
+    ["a capital at the segment's start", "12345678 GB82WEST12345698765432", 9],
+    ["five dashes and no capital", "mac 00-11-22-33-44-55", 0],
+  ];
+  for (const [feature, t, from] of SCREENED) {
+    it(`the character screen lets through a value with only ${feature}`, () => {
+      const opts = { isOn: compileConfig(CONFIGS.full!).isOn, hint: "" };
+      const all = detectSegment(t, from, { ...opts, screen: false });
+      expect(all.length).toBeGreaterThan(0);
+      expect(detectSegment(t, from, opts)).toEqual(all);
+    });
+  }
+
+  it("the character screen never skips a detector family that would find something", () => {
+    // Any text, any `from` (a segment boundary: values split at chunk edges), any hint, each config.
+    fc.assert(
+      fc.property(
+        fc.array(word, { maxLength: 14 }),
+        fc.constantFrom("", " ", "-", "_"),
+        fc.nat(),
+        fc.constantFrom("", "note", "token", "bsn", "phone number"),
+        fc.constantFrom(...Object.keys(CONFIGS)),
+        (words, glue, cut, hint, config) => {
+          const t = words.join(glue);
+          const from = t.length === 0 ? 0 : cut % (t.length + 1);
+          const cc = compileConfig(CONFIGS[config]!);
+          const opts = { isOn: cc.isOn, hint: hintFromName(hint) };
+          expect(detectSegment(t, from, opts)).toEqual(detectSegment(t, from, { ...opts, screen: false }));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
   it("maskRows: the same rows and masked cells as the reference, copied and in place", () => {
     fc.assert(
       fc.property(result, ({ pool, picks, config }) => {

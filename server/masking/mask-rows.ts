@@ -7,7 +7,7 @@ import "server-only";
 import { matchColumnRule } from "./column-rules";
 import { type CompiledConfig, compileConfig } from "./config";
 import { hintFromName } from "./detectors";
-import { maskTextTypes } from "./mask-text";
+import { maskTextInScope, maskTextTypes, type TextScope, textScope } from "./mask-text";
 import { renderWhole } from "./redact";
 import type { ColumnRef, MaskedCell, MaskingConfig, MaskRowsResult, MaskValueResult } from "./types";
 
@@ -122,7 +122,8 @@ function parseJsonDocument(s: string): object | undefined {
   }
 }
 
-function walk(cc: CompiledConfig, value: unknown, hint: string, types: string[]): unknown {
+/** `scope`, when given, is textScope(cc, hint) looked up already (a result column's). */
+function walk(cc: CompiledConfig, value: unknown, hint: string, types: string[], scope?: TextScope): unknown {
   switch (typeof value) {
     case "string": {
       if (value.length < 4) return value;
@@ -131,13 +132,13 @@ function walk(cc: CompiledConfig, value: unknown, hint: string, types: string[])
         const walked = walk(cc, doc, hint, types);
         return walked === doc ? value : JSON.stringify(walked);
       }
-      return maskTextTypes(cc, value, hint, types);
+      return scope ? maskTextInScope(scope, value, types) : maskTextTypes(cc, value, hint, types);
     }
     case "number":
       if (!Number.isInteger(value) || Math.abs(value) < MIN_DETECTABLE_INTEGER) return value;
-      return maskNumber(cc, value, String(value), hint, types);
+      return maskNumber(cc, value, String(value), hint, types, scope);
     case "bigint":
-      return maskNumber(cc, value, String(value), hint, types);
+      return maskNumber(cc, value, String(value), hint, types, scope);
     case "object": {
       if (value === null) return value;
       if (Array.isArray(value)) {
@@ -175,8 +176,9 @@ function maskNumber(
   s: string,
   hint: string,
   types: string[],
+  scope: TextScope | undefined,
 ): unknown {
-  const masked = maskTextTypes(cc, s, hint, types);
+  const masked = scope ? maskTextInScope(scope, s, types) : maskTextTypes(cc, s, hint, types);
   return masked === s ? value : masked;
 }
 
@@ -284,6 +286,7 @@ export class ResultMasker {
   private readonly isScanned: boolean[];
   private readonly isNumber: boolean[];
   private readonly hints: string[];
+  private readonly scopes: TextScope[];
   // Masking a scalar depends only on the value, the column's hint and the config: equal values in one
   // column mask alike, so each distinct string or number is scanned once.
   // A column whose values are mostly distinct (emails, ids) stops being cached after PROBE_VALUES: keeping
@@ -306,6 +309,7 @@ export class ResultMasker {
     this.isScanned = columns.map((c) => c.type === undefined || !UNSCANNED_TYPES.has(c.type));
     this.isNumber = columns.map((c) => c.type !== undefined && NUMBER_TYPES.has(c.type));
     this.hints = columns.map(columnHint);
+    this.scopes = this.hints.map((hint) => textScope(cc, hint));
     this.seen = columns.map(() => new Map());
     this.hits = columns.map(() => 0);
   }
@@ -366,7 +370,7 @@ export class ResultMasker {
       return hit.value;
     }
     types.length = 0;
-    const w = walk(this.cc, v, this.hints[c] ?? "", types);
+    const w = walk(this.cc, v, this.hints[c] ?? "", types, this.scopes[c]);
     const found = foundList(types);
     if (cache) {
       if (cache.size < VALUE_CACHE_LIMIT)
