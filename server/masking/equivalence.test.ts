@@ -156,6 +156,8 @@ describe("masking after issue 22's speed work gives the output it gave before", 
     ["a lower-case bearer before the segment", "bearer abcdefghijklmnop1234", 7],
     ["a capital at the segment's start", "12345678 GB82WEST12345698765432", 9],
     ["five dashes and no capital", "mac 00-11-22-33-44-55", 0],
+    ["four digits and three dots", "host 1.2.3.4 up", 0],
+    ["seven digits", "call 555-0100", 0],
   ];
   for (const [feature, t, from] of SCREENED) {
     it(`the character screen lets through a value with only ${feature}`, () => {

@@ -36,6 +36,7 @@ export function detectSegment(text: string, from: number, opts: DetectOptions): 
   let eq = false;
   let scheme = false;
   let dashes = 0;
+  let dots = 0;
   // Every alnum-family pattern needs a capital at or after `from`, or five dashes (a MAC address).
   let upper = false;
   // Every vendor prefix (secrets.ts, PREFIX) holds a capital, `_`, `:` or a lower-case letter before `-`, or
@@ -44,8 +45,9 @@ export function detectSegment(text: string, from: number, opts: DetectOptions): 
   let prefixChars = false;
   if (end - scanFrom > FEATURE_SCAN_LIMIT) {
     // Long text has digits, colons and dashes anyway; only ask for the rarer characters.
-    digits = 4;
+    digits = 7;
     dashes = 5;
+    dots = 3;
     upper = true;
     prefixChars = true;
     at = text.indexOf("@", from) !== -1;
@@ -58,6 +60,8 @@ export function detectSegment(text: string, from: number, opts: DetectOptions): 
       if (c <= 61) {
         if (c >= 48 && c <= 57) {
           if (i >= from) digits++;
+        } else if (c === 46) {
+          if (i >= from) dots++;
         } else if (c === 45) {
           dashes++;
           const p = text.charCodeAt(i - 1);
@@ -76,13 +80,17 @@ export function detectSegment(text: string, from: number, opts: DetectOptions): 
       } else if (c === 95 && i >= prefixFrom) prefixChars = true;
     }
   }
+  // A numeric value holds seven digits, or six before a check letter (DNI, PPS...), or is an IPv4 address
+  // (four digits or more, three dots): see numeric.ts, scanRunAt.
+  let numeric = digits >= 6 || (digits >= 4 && dots >= 3);
   if (opts.screen === false) {
+    numeric = digits >= 4;
     upper = true;
     prefixChars = true;
   }
   const out: Candidate[] = [];
   const sc: ScanContext = { text, from, end, hint: opts.hint, isOn: opts.isOn, out };
-  if (digits >= 4) scanNumeric(sc);
+  if (numeric) scanNumeric(sc);
   // MAC addresses written AB-CD-EF-.. may hold fewer than four digits.
   if ((digits >= 4 && upper) || dashes >= 5) scanAlnum(sc);
   if (at) scanEmail(sc);
