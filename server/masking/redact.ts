@@ -120,6 +120,10 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+function isDigitOrStar(c: number): boolean {
+  return isDigit(c) || c === 42;
+}
+
 function isAlnum(c: number): boolean {
   return isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
@@ -151,7 +155,7 @@ function partial(type: string, value: string): string {
       return maskAllBut(value, 4, isDigit);
     case "phone":
       // Counting masked digits too, so a second pass keeps what the first showed.
-      return maskAllBut(value, countOf(value, (c) => isDigit(c) || c === 42) >= 10 ? 4 : 2, isDigit);
+      return maskAllBut(value, countOf(value, isDigitOrStar) >= 10 ? 4 : 2, isDigit);
     case "email": {
       const at = value.lastIndexOf("@");
       if (at <= 0) return "***";
