@@ -128,11 +128,21 @@ function isAlnum(c: number): boolean {
   return isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
+const CODES = new Uint16Array(64);
+
 /** Replaces every character `pick` selects with `*`, except the last `keep` of them. */
 function maskAllBut(value: string, keep: number, pick: (c: number) => boolean): string {
   // Where the kept characters begin: the keep-th picked character from the end.
   let shownFrom = value.length;
   for (let kept = 0; kept < keep && shownFrom > 0; ) if (pick(value.charCodeAt(--shownFrom))) kept++;
+  if (value.length <= CODES.length) {
+    // Short values (cards, phones) as one flat string: the clean-rendering look-up hashes it next.
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      CODES[i] = i < shownFrom && pick(c) ? 42 : c;
+    }
+    return String.fromCharCode.apply(null, CODES.subarray(0, value.length) as unknown as number[]);
+  }
   let out = "";
   let runStart = 0;
   for (let i = 0; i < shownFrom; i++) {
