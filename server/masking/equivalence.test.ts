@@ -8,8 +8,16 @@ import { describe, expect, it } from "vitest";
 import { compileConfig } from "./config";
 import { detectSegment, hintFromName } from "./detectors";
 import * as reference from "./fixtures/reference/mask-rows";
+import * as referenceText from "./fixtures/reference/mask-text";
 import { INVALID, lookAlike, makeRng, POSITIVE, sampleValue } from "./fixtures/samples";
-import { type ColumnRef, defaultMaskingConfig, type MaskingConfig, maskRows, maskValue } from "./index";
+import {
+  type ColumnRef,
+  defaultMaskingConfig,
+  type MaskingConfig,
+  maskRows,
+  maskText,
+  maskValue,
+} from "./index";
 import { BatchMasker } from "./pool";
 
 const KEY = "equivalence-test-key-0123456789abcdef";
@@ -199,6 +207,22 @@ describe("masking after issue 22's speed work gives the output it gave before", 
         expect(maskRows(COLUMNS, structuredClone(rows), cfg, { inPlace: true, rowOffset: 40 })).toEqual(want);
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it("maskText: the same text and findings as the reference, with and without a context", () => {
+    fc.assert(
+      fc.property(
+        fc.array(text, { maxLength: 6 }).map((ts) => ts.join("\n")),
+        fc.constantFrom(undefined, "notes", "ssn", "phone"),
+        fc.constantFrom(...Object.keys(CONFIGS)),
+        (t, context, config) => {
+          const cfg = CONFIGS[config]!;
+          const opts = context ? { context } : {};
+          expect(maskText(t, cfg, opts)).toEqual(referenceText.maskText(t, cfg, opts));
+        },
+      ),
+      { numRuns: 600 },
     );
   });
 
