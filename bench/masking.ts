@@ -238,4 +238,48 @@ console.log(
   `masked cells: ${masked.length.toLocaleString("en")} of ${(ROWS * COLUMNS.length).toLocaleString("en")}`,
 );
 
+// bench:sql's table as the gateway sees it (column types from PostgreSQL, text as postgres.js gives it): every row
+// holds one email and one phone to mask, one in ten a card; names, notes and amounts hold digits but nothing to mask.
+const SQL_COLUMNS: ColumnRef[] = [
+  ["id", "int4"],
+  ["full_name", "text"],
+  ["email", "text"],
+  ["phone", "text"],
+  ["card", "text"],
+  ["balance", "numeric"],
+  ["note", "text"],
+  ["created_at", "timestamptz"],
+].map(([name, type]) => ({ name: name!, type, table: "people", schema: "public" }));
+
+function makeSqlRows(n: number): unknown[][] {
+  return Array.from({ length: n }, (_, i) => {
+    const g = i + 1;
+    return [
+      g,
+      `Person ${g}`,
+      `user${g}@example.com`,
+      `+1 (555) ${pad(g % 1000, 3)}-${pad(g % 10000, 4)}`,
+      g % 10 === 0 ? "4111 1111 1111 1111" : "n/a",
+      (g * 1.25).toFixed(2),
+      `order ${g} shipped on 2026-01-${pad((g % 28) + 1)}`,
+      `2026-12-07 06:${pad(g % 60)}:00+00`,
+    ];
+  });
+}
+
+const sqlRows = makeSqlRows(ROWS);
+console.log(
+  `\nrows: bench:sql's table, ${ROWS.toLocaleString("en")} x 8 (typed columns; an email and a phone per row)`,
+);
+const sqlCopy = time(() => {
+  sink += (JSON.parse(JSON.stringify(sqlRows)) as unknown[]).length;
+});
+const sqlMask = time(() => {
+  sink += maskRows(SQL_COLUMNS, sqlRows, cfg).masked.length;
+});
+report("maskRows vs JSON round trip", ROWS / 1000, "k rows/s", sqlMask, sqlCopy);
+console.log(
+  `masked cells: ${maskRows(SQL_COLUMNS, sqlRows, cfg).masked.length.toLocaleString("en")}; ${((sqlMask.median * 1000) / (ROWS * 5)).toFixed(2)} us per scanned cell (5 a row)`,
+);
+
 if (sink === -1) console.log("unreachable");

@@ -7,7 +7,7 @@ import "server-only";
 import { matchColumnRule } from "./column-rules";
 import { type CompiledConfig, compileConfig } from "./config";
 import { hintFromName } from "./detectors";
-import { maskTextTypes } from "./mask-text";
+import { maskTextInScope, maskTextTypes, type TextScope, textScope } from "./mask-text";
 import { renderWhole } from "./redact";
 import type { ColumnRef, MaskedCell, MaskingConfig, MaskRowsResult, MaskValueResult } from "./types";
 
@@ -107,6 +107,9 @@ function maskWholeValue(cc: CompiledConfig, value: unknown, type: string, types:
 
 /** A string that holds a JSON object or array, parsed; undefined otherwise. */
 function parseJsonDocument(s: string): object | undefined {
+  // Most cells start with a printable ASCII character other than { and [: not a document, and nothing to trim.
+  const c0 = s.charCodeAt(0);
+  if (c0 > 32 && c0 < 127 && c0 !== 123 && c0 !== 91) return undefined;
   const first = s.trimStart()[0];
   if (first !== "{" && first !== "[") return undefined;
   const last = s.trimEnd().at(-1);
@@ -119,7 +122,8 @@ function parseJsonDocument(s: string): object | undefined {
   }
 }
 
-function walk(cc: CompiledConfig, value: unknown, hint: string, types: string[]): unknown {
+/** `scope`, when given, is textScope(cc, hint) looked up already (a result column's). */
+function walk(cc: CompiledConfig, value: unknown, hint: string, types: string[], scope?: TextScope): unknown {
   switch (typeof value) {
     case "string": {
       if (value.length < 4) return value;
@@ -128,13 +132,13 @@ function walk(cc: CompiledConfig, value: unknown, hint: string, types: string[])
         const walked = walk(cc, doc, hint, types);
         return walked === doc ? value : JSON.stringify(walked);
       }
-      return maskTextTypes(cc, value, hint, types);
+      return scope ? maskTextInScope(scope, value, types) : maskTextTypes(cc, value, hint, types);
     }
     case "number":
       if (!Number.isInteger(value) || Math.abs(value) < MIN_DETECTABLE_INTEGER) return value;
-      return maskNumber(cc, value, String(value), hint, types);
+      return maskNumber(cc, value, String(value), hint, types, scope);
     case "bigint":
-      return maskNumber(cc, value, String(value), hint, types);
+      return maskNumber(cc, value, String(value), hint, types, scope);
     case "object": {
       if (value === null) return value;
       if (Array.isArray(value)) {
@@ -172,8 +176,9 @@ function maskNumber(
   s: string,
   hint: string,
   types: string[],
+  scope: TextScope | undefined,
 ): unknown {
-  const masked = maskTextTypes(cc, s, hint, types);
+  const masked = scope ? maskTextInScope(scope, s, types) : maskTextTypes(cc, s, hint, types);
   return masked === s ? value : masked;
 }
 
@@ -228,6 +233,23 @@ function distinct(types: string[]): string[] {
   return types.length <= 1 ? types : [...new Set(types)];
 }
 
+/** One shared list per single type found in a cell (most cells with a finding hold one value): read-only. */
+const SINGLE_TYPES = new Map<string, string[]>();
+
+/** The distinct types of `types` as a list the caller may keep (shared when it is one type: never mutate it). */
+function foundList(types: string[]): string[] {
+  if (types.length === 0) return NO_TYPES;
+  if (types.length > 1 && types.some((t) => t !== types[0])) return [...new Set(types)];
+  const type = types[0]!;
+  let one = SINGLE_TYPES.get(type);
+  if (one === undefined) {
+    one = [type];
+    if (SINGLE_TYPES.size >= 1024) SINGLE_TYPES.clear(); // types come from the config: a handful in practice
+    SINGLE_TYPES.set(type, one);
+  }
+  return one;
+}
+
 /** Masks one value (scalar, JSON object, or string); `column` adds column rules and context. */
 export function maskValue(value: unknown, cfg: MaskingConfig, column?: ColumnRef): MaskValueResult {
   const cc = compileConfig(cfg);
@@ -264,6 +286,7 @@ export class ResultMasker {
   private readonly isScanned: boolean[];
   private readonly isNumber: boolean[];
   private readonly hints: string[];
+  private readonly scopes: TextScope[];
   // Masking a scalar depends only on the value, the column's hint and the config: equal values in one
   // column mask alike, so each distinct string or number is scanned once.
   // A column whose values are mostly distinct (emails, ids) stops being cached after PROBE_VALUES: keeping
@@ -286,6 +309,7 @@ export class ResultMasker {
     this.isScanned = columns.map((c) => c.type === undefined || !UNSCANNED_TYPES.has(c.type));
     this.isNumber = columns.map((c) => c.type !== undefined && NUMBER_TYPES.has(c.type));
     this.hints = columns.map(columnHint);
+    this.scopes = this.hints.map((hint) => textScope(cc, hint));
     this.seen = columns.map(() => new Map());
     this.hits = columns.map(() => 0);
   }
@@ -316,20 +340,20 @@ export class ResultMasker {
     if (keys) {
       this.types.length = 0;
       const w = maskKeyed(this.cc, v, keys, this.types);
-      this.found = distinct(this.types).slice();
+      this.found = foundList(this.types);
       return w;
     }
     const rule = this.ruled[c];
     if (typeof v === "boolean") {
       if (!rule || this.masksBooleans[c] !== true) return v;
-      this.found = [rule];
+      this.found = foundList([rule]);
       return renderWhole(labelsOnly(this.cc), rule, String(v));
     }
     const types = this.types;
     if (rule) {
       types.length = 0;
       const w = maskWholeValue(this.ruledCc[c] ?? this.cc, v, rule, types);
-      this.found = distinct(types).slice();
+      this.found = foundList(types);
       return w;
     }
     if (this.isScanned[c] === false) return v;
@@ -346,8 +370,8 @@ export class ResultMasker {
       return hit.value;
     }
     types.length = 0;
-    const w = walk(this.cc, v, this.hints[c] ?? "", types);
-    const found = types.length === 0 ? NO_TYPES : distinct(types).slice();
+    const w = walk(this.cc, v, this.hints[c] ?? "", types, this.scopes[c]);
+    const found = foundList(types);
     if (cache) {
       if (cache.size < VALUE_CACHE_LIMIT)
         cache.set(v as string | number | bigint, w === v ? UNCHANGED : { value: w, types: found });

@@ -217,35 +217,47 @@ export class SegmentMasker {
   }
 }
 
-/** Per config and context hint: whether the detectors find nothing in a rendering (see wholeValue). */
-const cleanRenderings = new WeakMap<CompiledConfig, Map<string, Map<string, boolean>>>();
-const CLEAN_RENDERINGS_LIMIT = 16_384;
-
-/** The renderings looked up last (a result column asks for the same config and hint cell after cell). */
-let lastRenderings: { cc: CompiledConfig; hint: string; known: Map<string, boolean> } | undefined;
-
-function renderingsFor(cc: CompiledConfig, hint: string): Map<string, boolean> {
-  if (lastRenderings?.cc === cc && lastRenderings.hint === hint) return lastRenderings.known;
-  let byHint = cleanRenderings.get(cc);
-  if (!byHint) {
-    byHint = new Map();
-    cleanRenderings.set(cc, byHint);
-  }
-  let known = byHint.get(hint);
-  if (!known) {
-    if (byHint.size >= 256) byHint.clear();
-    known = new Map();
-    byHint.set(hint, known);
-  }
-  lastRenderings = { cc, hint, known };
-  return known;
+/**
+ * What masking a text needs per config and context hint: the detector options and which renderings the
+ * detectors find nothing in (see wholeValue). Looked up once per result column (ResultMasker keeps one per
+ * column), not per cell: columns alternate cell after cell, and a per-cell look-up cost two map reads and an
+ * object each time the column changed.
+ */
+export interface TextScope {
+  readonly cc: CompiledConfig;
+  readonly hint: string;
+  readonly options: { isOn(type: string): boolean; hint: string };
+  /** rendering -> the detectors find nothing in it (a cache: dropping it changes nothing but time) */
+  readonly renderings: Map<string, boolean>;
 }
 
-function isCleanRendering(cc: CompiledConfig, shown: string, hint: string): boolean {
-  const known = renderingsFor(cc, hint);
+const scopes = new WeakMap<CompiledConfig, Map<string, TextScope>>();
+const CLEAN_RENDERINGS_LIMIT = 16_384;
+/** The scope looked up last (text masked outside a result asks for the same one again and again). */
+let lastScope: TextScope | undefined;
+
+export function textScope(cc: CompiledConfig, hint: string): TextScope {
+  if (lastScope?.cc === cc && lastScope.hint === hint) return lastScope;
+  let byHint = scopes.get(cc);
+  if (!byHint) {
+    byHint = new Map();
+    scopes.set(cc, byHint);
+  }
+  let scope = byHint.get(hint);
+  if (!scope) {
+    if (byHint.size >= 256) byHint.clear();
+    scope = { cc, hint, options: { isOn: cc.isOn, hint }, renderings: new Map() };
+    byHint.set(hint, scope);
+  }
+  lastScope = scope;
+  return scope;
+}
+
+function isCleanRendering(scope: TextScope, shown: string): boolean {
+  const known = scope.renderings;
   let clean = known.get(shown);
   if (clean === undefined) {
-    clean = detectSegment(shown, 0, { isOn: cc.isOn, hint }).length === 0;
+    clean = detectSegment(shown, 0, scope.options).length === 0;
     if (known.size >= CLEAN_RENDERINGS_LIMIT) known.clear();
     known.set(shown, clean);
   }
@@ -259,12 +271,12 @@ function isCleanRendering(cc: CompiledConfig, shown: string, hint: string): bool
  * is the answer. Renderings repeat (`j***@example.com`), so that check is remembered. Undefined when the fast
  * path does not apply.
  */
-function wholeValue(cc: CompiledConfig, text: string, hint: string, first: Candidate[]): string | undefined {
+function wholeValue(scope: TextScope, text: string, first: Candidate[]): string | undefined {
   if (first.length !== 1) return undefined;
   const only = first[0]!;
   if (only.start !== 0 || only.end !== text.length) return undefined;
-  const shown = renderMasked(cc, only.type, text, only.norm);
-  return isCleanRendering(cc, shown, hint) ? shown : undefined;
+  const shown = renderMasked(scope.cc, only.type, text, only.norm);
+  return isCleanRendering(scope, shown) ? shown : undefined;
 }
 
 const hasPemHeader = (cc: CompiledConfig, text: string): boolean =>
@@ -275,16 +287,22 @@ const hasPemHeader = (cc: CompiledConfig, text: string): boolean =>
  * pushes the type of each finding onto `types` and returns the masked text (`text` itself when nothing was found).
  */
 export function maskTextTypes(cc: CompiledConfig, text: string, hint: string, types: string[]): string {
+  return maskTextInScope(textScope(cc, hint), text, types);
+}
+
+/** maskTextTypes with the config and hint looked up already (a result column's cells). */
+export function maskTextInScope(scope: TextScope, text: string, types: string[]): string {
+  const cc = scope.cc;
   if (!hasPemHeader(cc, text)) {
-    const first = detectSegment(text, 0, { isOn: cc.isOn, hint });
+    const first = detectSegment(text, 0, scope.options);
     if (first.length === 0) return text;
-    const shown = wholeValue(cc, text, hint, first);
+    const shown = wholeValue(scope, text, first);
     if (shown !== undefined) {
       types.push(first[0]!.type);
       return shown;
     }
   }
-  const r = maskTextCompiled(cc, text, hint);
+  const r = maskTextCompiled(cc, text, scope.hint);
   if (r.findings.length === 0) return text;
   for (const f of r.findings) types.push(f.type);
   return r.text;
@@ -300,7 +318,7 @@ export function maskTextCompiled(
   // Fast path: most text holds nothing to mask.
   const first = hasPemHeader(cc, text) ? null : detectSegment(text, 0, { isOn: cc.isOn, hint });
   if (first !== null && first.length === 0) return { text, findings: [] };
-  const whole = first !== null && fastPath ? wholeValue(cc, text, hint, first) : undefined;
+  const whole = first !== null && fastPath ? wholeValue(textScope(cc, hint), text, first) : undefined;
   if (whole !== undefined)
     return { text: whole, findings: [{ type: first![0]!.type, start: 0, end: text.length }] };
   const findings: Finding[] = [];

@@ -120,15 +120,29 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+function isDigitOrStar(c: number): boolean {
+  return isDigit(c) || c === 42;
+}
+
 function isAlnum(c: number): boolean {
   return isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
+
+const CODES = new Uint16Array(64);
 
 /** Replaces every character `pick` selects with `*`, except the last `keep` of them. */
 function maskAllBut(value: string, keep: number, pick: (c: number) => boolean): string {
   // Where the kept characters begin: the keep-th picked character from the end.
   let shownFrom = value.length;
   for (let kept = 0; kept < keep && shownFrom > 0; ) if (pick(value.charCodeAt(--shownFrom))) kept++;
+  if (value.length <= CODES.length) {
+    // Short values (cards, phones) as one flat string: the clean-rendering look-up hashes it next.
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      CODES[i] = i < shownFrom && pick(c) ? 42 : c;
+    }
+    return String.fromCharCode.apply(null, CODES.subarray(0, value.length) as unknown as number[]);
+  }
   let out = "";
   let runStart = 0;
   for (let i = 0; i < shownFrom; i++) {
@@ -151,7 +165,7 @@ function partial(type: string, value: string): string {
       return maskAllBut(value, 4, isDigit);
     case "phone":
       // Counting masked digits too, so a second pass keeps what the first showed.
-      return maskAllBut(value, countOf(value, (c) => isDigit(c) || c === 42) >= 10 ? 4 : 2, isDigit);
+      return maskAllBut(value, countOf(value, isDigitOrStar) >= 10 ? 4 : 2, isDigit);
     case "email": {
       const at = value.lastIndexOf("@");
       if (at <= 0) return "***";

@@ -19,13 +19,19 @@ export function windowBefore(sc: ScanContext, start: number, size = CONTEXT_WIND
 const hintKeywords = new Map<string, Map<string, boolean>>();
 const HINTS_KEPT = 256;
 
+/** The hint asked about last and its answers (a cell asks about one hint for every type it tries). */
+let lastHint = "";
+let lastKnown: Map<string, boolean> | undefined;
+
 function hintHasKeyword(hint: string, type: string, re: RegExp): boolean {
-  let known = hintKeywords.get(hint);
+  let known = hint === lastHint ? lastKnown : hintKeywords.get(hint);
   if (known === undefined) {
     if (hintKeywords.size >= HINTS_KEPT) hintKeywords.clear();
     known = new Map();
     hintKeywords.set(hint, known);
   }
+  lastHint = hint;
+  lastKnown = known;
   let has = known.get(type);
   if (has === undefined) {
     has = re.test(hint);

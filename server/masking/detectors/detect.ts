@@ -19,6 +19,8 @@ const MIN_PREFIXED = 14;
 export interface DetectOptions {
   isOn(type: string): boolean;
   hint: string;
+  /** false: skip only by digits, dashes, `@`, `:`, `=` as before issue 22's screen (the tests compare both) */
+  screen?: boolean;
 }
 
 /**
@@ -34,10 +36,20 @@ export function detectSegment(text: string, from: number, opts: DetectOptions): 
   let eq = false;
   let scheme = false;
   let dashes = 0;
+  let dots = 0;
+  // Every alnum-family pattern needs a capital at or after `from`, or five dashes (a MAC address).
+  let upper = false;
+  // Every vendor prefix (secrets.ts, PREFIX) holds a capital, `_`, `:` or a lower-case letter before `-`, or
+  // is a lower-case `bearer `/`basic `; its match starts at most 16 characters before `from`.
+  const prefixFrom = from - 16;
+  let prefixChars = false;
   if (end - scanFrom > FEATURE_SCAN_LIMIT) {
     // Long text has digits, colons and dashes anyway; only ask for the rarer characters.
-    digits = 4;
+    digits = 7;
     dashes = 5;
+    dots = 3;
+    upper = true;
+    prefixChars = true;
     at = text.indexOf("@", from) !== -1;
     colons = text.indexOf(":", scanFrom) === -1 ? 0 : 2;
     eq = text.indexOf("=", scanFrom) !== -1;
@@ -48,19 +60,39 @@ export function detectSegment(text: string, from: number, opts: DetectOptions): 
       if (c <= 61) {
         if (c >= 48 && c <= 57) {
           if (i >= from) digits++;
-        } else if (c === 45) dashes++;
-        else if (c === 58) {
+        } else if (c === 46) {
+          if (i >= from) dots++;
+        } else if (c === 45) {
+          dashes++;
+          const p = text.charCodeAt(i - 1);
+          if (p >= 97 && p <= 122 && i > prefixFrom) prefixChars = true;
+        } else if (c === 58) {
           colons++;
+          if (i >= prefixFrom) prefixChars = true;
           if (text.charCodeAt(i + 1) === 47) scheme = true;
         } else if (c === 61) eq = true;
       } else if (c === 64) at = true;
+      else if (c <= 90) {
+        if (c >= 65) {
+          if (i >= from) upper = true;
+          if (i >= prefixFrom) prefixChars = true;
+        }
+      } else if (c === 95 && i >= prefixFrom) prefixChars = true;
     }
+  }
+  // A numeric value holds seven digits, or six before a check letter (DNI, PPS...), or is an IPv4 address
+  // (four digits or more, three dots): see numeric.ts, scanRunAt.
+  let numeric = digits >= 6 || (digits >= 4 && dots >= 3);
+  if (opts.screen === false) {
+    numeric = digits >= 4;
+    upper = true;
+    prefixChars = true;
   }
   const out: Candidate[] = [];
   const sc: ScanContext = { text, from, end, hint: opts.hint, isOn: opts.isOn, out };
-  if (digits >= 4) scanNumeric(sc);
+  if (numeric) scanNumeric(sc);
   // MAC addresses written AB-CD-EF-.. may hold fewer than four digits.
-  if (digits >= 4 || dashes >= 5) scanAlnum(sc);
+  if ((digits >= 4 && upper) || dashes >= 5) scanAlnum(sc);
   if (at) scanEmail(sc);
   if (colons >= 2) scanAddresses(sc);
   if (scheme) scanUrlCredentials(sc);
@@ -68,8 +100,15 @@ export function detectSegment(text: string, from: number, opts: DetectOptions): 
     scanAssignments(sc);
     scanHighEntropy(sc);
   }
-  if (end - Math.max(0, from - 16) >= MIN_PREFIXED) scanPrefixed(sc);
+  if (end - Math.max(0, prefixFrom) >= MIN_PREFIXED && (prefixChars || lowerScheme(text, prefixFrom)))
+    scanPrefixed(sc);
   return resolveOverlaps(out);
+}
+
+/** A lower-case `bearer ` or `basic ` (PREFIX's only alternatives without a capital, `_`, `:` or `-`). */
+function lowerScheme(text: string, from: number): boolean {
+  const at = Math.max(0, from);
+  return text.indexOf("earer ", at) !== -1 || text.indexOf("asic ", at) !== -1;
 }
 
 /**
