@@ -4,7 +4,7 @@
  * synchronous_commit on) and each concurrency C (1, 4, 16 by default): C sessions each loop over one native
  * statement's record stage (the statement appended to its own session, guarded as a resumed one, then its result),
  * and the same C loops run a bare `insert ... ` (its own commit, same payload) as the floor. Reports appends/s, p50
- * and p99 per append, commits per append (the group commit's count; on PostgreSQL also pg_stat_database's), and
+ * and p99 per append, commits per append (the group commit's count), and
  * where an append waits: in the queue for the commit before it, or in its own commit.
  * Usage: npm run bench:recorder [-- --seconds 4 --levels 1,4,16 --stores pglite,postgres --rounds 2]
  * Each store and round runs in a process of its own (the store is one per process), floor and recorder alternating.
@@ -125,13 +125,6 @@ async function measureStore(kind: "pglite" | "postgres") {
     }
     return 1;
   };
-  const xactCommits = async () => {
-    if (kind !== "postgres") return 0;
-    const client = (store.db as unknown as { $client: import("postgres").Sql }).$client;
-    const [row] = await client`select xact_commit from pg_stat_database where datname = current_database()`;
-    return Number(row?.xact_commit ?? 0);
-  };
-
   const lines: string[] = [];
   for (const c of LEVELS) {
     const sessions = await Promise.all(
@@ -161,9 +154,7 @@ async function measureStore(kind: "pglite" | "postgres") {
     await loops(c, floorInsert);
     const floor = await loops(c, floorInsert);
     const before = groupCommitStats();
-    const xactBefore = await xactCommits();
     const rec = await loops(c, statement);
-    const xactAfter = await xactCommits();
     const after = groupCommitStats();
     const writes = after.writes - before.writes;
     const commits = after.commits - before.commits;
@@ -173,9 +164,7 @@ async function measureStore(kind: "pglite" | "postgres") {
     lines.push(
       `| ${kind} | ${c} | ${rate(floor).toFixed(0)} | ${ms(percentile(floor.samples, 50))} | ${rate(rec).toFixed(0)} | ${ms(
         percentile(rec.samples, 50),
-      )} | ${ms(percentile(rec.samples, 99))} | ${(rate(rec) / rate(floor)).toFixed(2)}x | ${(commits / writes).toFixed(2)}${
-        kind === "postgres" ? ` (${((xactAfter - xactBefore - 2) / writes).toFixed(2)})` : ""
-      } | ${ms(waits / writes)} / ${ms(inCommit / writes)} |`,
+      )} | ${ms(percentile(rec.samples, 99))} | ${(rate(rec) / rate(floor)).toFixed(2)}x | ${(commits / writes).toFixed(2)} | ${ms(waits / writes)} / ${ms(inCommit / writes)} |`,
     );
   }
   await store.close();
@@ -190,7 +179,7 @@ async function main() {
     `\nRecorder appends (a native statement: its statement event, then its result) for ${SECONDS} s per cell; floor = a bare insert with its own commit, same payload, same store, same concurrency\n`,
   );
   console.log(
-    "| store | sessions | floor, inserts/s | floor p50 | recorder, appends/s | append p50 | append p99 | recorder / floor | commits per append (PostgreSQL xact) | wait in queue / in commit, per append |",
+    "| store | sessions | floor, inserts/s | floor p50 | recorder, appends/s | append p50 | append p99 | recorder / floor | commits per append | wait in queue / in commit, per append |",
   );
   console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (let round = 0; round < Number(values.rounds); round++) {

@@ -34,11 +34,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const { getStore } = await import("@/db/store");
-  const t0 = Date.now();
   await (await getStore()).close();
-  console.error("closed", Date.now() - t0);
   await pg?.stop();
-  console.error("stopped", Date.now() - t0);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -103,6 +100,29 @@ describe.each(stores)("group commit on %s", (name, open) => {
       expect(recorded?.session).toMatchObject({ eventSeq: EACH + 1, maskedFields: EACH, statements: 1 });
       expect(await verifySession(sessionId)).toMatchObject({ ok: true, events: EACH + 1 });
     }
+  });
+
+  it("stores hostile text in a batch exactly as given (arguments written as literals cannot escape them)", async () => {
+    const { appendSessionEvent, getSessionWithEvents, startSessionWithEvent } = await import("./index");
+    const { verifySession } = await import("@/server/integrity");
+    const { sessionId } = await startSessionWithEvent(owner, connection, "sql", "api", {
+      type: "statement",
+      data: { input: "select 1" },
+    });
+    const hostile = [
+      "it's",
+      "\\' ); delete from session_events; --",
+      "E'\\\\'",
+      "$1 $$ $tag$ ::jsonb",
+      "back\\slash\\",
+      "'; select pg_sleep(10); --",
+      "ünïcödé 🐘 \u2028",
+    ];
+    const ids = await Promise.all(hostile.map((text) => appendSessionEvent(sessionId, "result", { text })));
+    expect(new Set(ids).size).toBe(hostile.length);
+    const recorded = await getSessionWithEvents(sessionId);
+    expect(recorded?.events.slice(1).map((e) => e.data.text)).toEqual(hostile);
+    expect(await verifySession(sessionId)).toMatchObject({ ok: true, events: hostile.length + 1 });
   });
 
   it("commits a write that finds the store idle alone, in one commit of its own", async () => {
