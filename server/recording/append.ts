@@ -93,29 +93,25 @@ export async function startSessionWithEvent(
   );
   const c = event.counters ?? {};
   const row = sessionRow(id, principal, connection, kind, channel);
-  const rows = await commitWrite<{ id: number | string }>(
-    START_WITH_EVENT,
-    [
-      row.id,
-      row.principalId,
-      row.principalLabel,
-      row.principalKind,
-      row.connectionId,
-      row.connectionName,
-      row.kind,
-      row.channel,
-      at.toISOString(),
-      c.statements ?? 0,
-      c.allowed ?? 0,
-      c.held ?? 0,
-      c.blocked ?? 0,
-      c.maskedFields ?? 0,
-      hash,
-      event.type,
-      json,
-    ],
-    id,
-  );
+  const rows = await commitWrite<{ id: number | string }>(START_WITH_EVENT, [
+    row.id,
+    row.principalId,
+    row.principalLabel,
+    row.principalKind,
+    row.connectionId,
+    row.connectionName,
+    row.kind,
+    row.channel,
+    at.toISOString(),
+    c.statements ?? 0,
+    c.allowed ?? 0,
+    c.held ?? 0,
+    c.blocked ?? 0,
+    c.maskedFields ?? 0,
+    hash,
+    event.type,
+    json,
+  ]);
   const [inserted] = rows;
   if (!inserted) throw new Error("cannot record the session's first event");
   return { sessionId: id, eventId: Number(inserted.id) };
@@ -161,7 +157,6 @@ export async function appendSessionEvent(
   const rows = await commitWrite<{ id: number | string }>(
     resumeBy ? APPEND_EVENT_RESUMED : APPEND_EVENT,
     resumeBy ? [...values, resumeBy.principal.id, resumeBy.connectionId] : values,
-    sessionId,
   );
   const [row] = rows;
   if (!row && resumeBy) {

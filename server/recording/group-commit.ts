@@ -1,8 +1,7 @@
 /**
  * Group commit for the recorder: writes that arrive while the store is committing wait together and go to the
  * store as one transaction (one commit, one WAL flush), instead of one commit each. A write that finds the store
- * idle goes at once, alone: nothing waits for a timer. On PostgreSQL two batches may commit at once (on two
- * connections), never holding writes of the same session: a session's writes commit in call order. Each write's promise settles only when the transaction
+ * idle goes at once, alone: nothing waits for a timer. Each write's promise settles only when the transaction
  * holding it has committed, so a caller released by it has its own event durable, exactly as with one commit per
  * write. Writes keep their arrival order inside a batch, so a session's appends keep their chain order. When the
  * store refuses a batch (one bad event rolls all of it back, or a deadlock with another replica's batch), its
@@ -25,8 +24,6 @@ import { getStore, type Store } from "@/db/store";
 export const MAX_BATCH = 256;
 
 interface Pending extends PreparedCall {
-  /** the session appended to (see commitWrite) */
-  key?: string;
   /** performance.now() when it was queued */
   queuedAt: number;
   resolve(rows: unknown[]): void;
@@ -46,117 +43,64 @@ export interface GroupCommitStats {
   committingMs: number;
 }
 
-/**
- * How many batches may be committing at once. The embedded store has one session: one. On PostgreSQL a second
- * batch runs on another pooled connection while the first commits (another backend, another core, its WAL flush
- * shared by PostgreSQL), so the single queue is not the limit under many sessions.
- */
-const IN_FLIGHT = { pglite: 1, postgres: 2 } as const;
-
 /** One queue per process, shared through globalThis: the custom server and the Next.js bundle load this twice. */
 interface Committer {
   queue: Pending[];
-  /** batches committing now */
-  inFlight: number;
-  /** sessions with a write in a batch committing now: their later writes wait for it, keeping chain order */
-  busy: Set<string>;
-  /** batches allowed at once on the store in use (one until the store is known) */
-  limit: number;
+  draining: boolean;
   stats: GroupCommitStats;
 }
-const COMMITTER = Symbol.for("portcullis.recording.group-commit.v2");
+const COMMITTER = Symbol.for("portcullis.recording.group-commit");
 const holder = globalThis as { [COMMITTER]?: Committer };
 holder[COMMITTER] ??= {
   queue: [],
-  inFlight: 0,
-  busy: new Set(),
-  limit: 1,
+  draining: false,
   stats: { commits: 0, writes: 0, largest: 0, queuedMs: 0, committingMs: 0 },
 };
 const committer: Committer = holder[COMMITTER];
-const { queue, busy, stats } = committer;
+const { queue, stats } = committer;
 
 /** How many commits the recorder has made for how many writes (for benchmarks and tests). */
 export function groupCommitStats(): GroupCommitStats {
   return { ...stats };
 }
 
-/**
- * Runs `statement` with `values` in the next commit and returns its rows once that commit is durable. `key` names
- * the session the write appends to: writes with one key are committed in call order, never in two batches at once.
- */
-export function commitWrite<T>(
-  statement: PreparedStatement,
-  values: readonly PreparedValue[],
-  key?: string,
-): Promise<T[]> {
+/** Runs `statement` with `values` in the next commit and returns its rows once that commit is durable. */
+export function commitWrite<T>(statement: PreparedStatement, values: readonly PreparedValue[]): Promise<T[]> {
   return new Promise<T[]>((resolve, reject) => {
     queue.push({
       statement,
       values,
-      ...(key !== undefined && { key }),
       queuedAt: performance.now(),
       resolve: resolve as (rows: unknown[]) => void,
       reject,
     });
-    pump();
+    if (!committer.draining) void drain();
   });
 }
 
-/** Starts batches while fewer than the limit are committing and writes are waiting. */
-function pump() {
-  while (committer.inFlight < committer.limit && queue.length > 0) {
-    const batch = takeBatch();
-    if (batch.length === 0) return; // every waiting write's session is in a batch committing now
-    committer.inFlight += 1;
-    for (const pending of batch) if (pending.key !== undefined) busy.add(pending.key);
-    void run(batch).finally(() => {
-      committer.inFlight -= 1;
-      for (const pending of batch) if (pending.key !== undefined) busy.delete(pending.key);
-      pump();
-    });
-  }
-}
-
-/** The waiting writes, in arrival order, whose session has no write committing now (at most MAX_BATCH). */
-function takeBatch(): Pending[] {
-  if (busy.size === 0) return queue.splice(0, MAX_BATCH);
-  const batch: Pending[] = [];
-  const held = new Set<string>();
-  for (let i = 0; i < queue.length && batch.length < MAX_BATCH; ) {
-    const pending = queue[i] as Pending;
-    const key = pending.key;
-    // A write behind a held write of its session stays behind it.
-    if (key !== undefined && (busy.has(key) || held.has(key))) {
-      held.add(key);
-      i++;
-      continue;
-    }
-    batch.push(pending);
-    queue.splice(i, 1);
-  }
-  return batch;
-}
-
-async function run(batch: Pending[]) {
-  let store: Store;
+async function drain() {
+  committer.draining = true;
   try {
-    store = await getStore();
-  } catch (err) {
-    // The store cannot be opened: this batch's writers are refused with the reason.
-    for (const pending of batch) pending.reject(err);
-    return;
-  }
-  committer.limit = IN_FLIGHT[store.kind];
-  const started = performance.now();
-  await commitBatch(store, batch).catch((err) => {
-    // Unexpected (commitBatch settles each write itself): no writer is left waiting; a settled one is unchanged.
-    for (const pending of batch) pending.reject(err);
-  });
-  const ended = performance.now();
-  for (const pending of batch) {
-    stats.queuedMs += started - pending.queuedAt;
-    stats.committingMs += ended - started;
+    while (queue.length > 0) {
+      let store: Store;
+      try {
+        store = await getStore();
+      } catch (err) {
+        // The store cannot be opened: everyone waiting is refused with the reason.
+        for (const pending of queue.splice(0)) pending.reject(err);
+        continue;
+      }
+      const batch = queue.splice(0, MAX_BATCH);
+      const started = performance.now();
+      await commitBatch(store, batch);
+      const ended = performance.now();
+      for (const pending of batch) {
+        stats.queuedMs += started - pending.queuedAt;
+        stats.committingMs += ended - started;
+      }
+    }
+  } finally {
+    committer.draining = false;
   }
 }
 
