@@ -7,8 +7,10 @@
  * standard_conforming_strings, which is checked before the first PREPARE. The embedded store's one session is
  * shared with the admin command line's socket, which could deallocate it: a missing statement is prepared again.
  * runPreparedBatch runs several statements in one transaction (one commit, one WAL flush) for the recorder's
- * group commit: on PGlite the EXECUTEs go out as one simple-protocol message inside BEGIN/COMMIT, on PostgreSQL
- * they are pipelined on one connection inside the transaction. A failure anywhere rolls the whole batch back.
+ * group commit, as one simple-protocol message (one round trip), which the server runs as one implicit
+ * transaction: on PGlite the EXECUTEs, on PostgreSQL each statement's text with its arguments written in as
+ * escape-string literals (the pool's connections are not ours to PREPARE on). A failure anywhere rolls the whole
+ * batch back (decision 0021).
  * Not responsible for what the statements do, nor for which writes are grouped (server/recording).
  */
 import "server-only";
