@@ -59,7 +59,8 @@ export async function openStore(options: {
       await client.end({ timeout: 0 }).catch(() => {});
       throw err;
     }
-    return { db, kind: "postgres", close: () => client.end() };
+    // A connection the server dropped mid-query can leave end() waiting for ever (postgres.js): at most 5 s.
+    return { db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
   }
   const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");

@@ -58,7 +58,7 @@ const stores: [string, () => Promise<void>][] = [
   ],
 ];
 
-describe.each(stores)("group commit on %s", (_name, open) => {
+describe.each(stores)("group commit on %s", (name, open) => {
   beforeAll(open, 120_000);
 
   it("stores every one of many concurrent appends, in call order per session, sharing commits, each chain verifying", async () => {
@@ -100,6 +100,29 @@ describe.each(stores)("group commit on %s", (_name, open) => {
       expect(recorded?.session).toMatchObject({ eventSeq: EACH + 1, maskedFields: EACH, statements: 1 });
       expect(await verifySession(sessionId)).toMatchObject({ ok: true, events: EACH + 1 });
     }
+  });
+
+  it("stores hostile text in a batch exactly as given (arguments written as literals cannot escape them)", async () => {
+    const { appendSessionEvent, getSessionWithEvents, startSessionWithEvent } = await import("./index");
+    const { verifySession } = await import("@/server/integrity");
+    const { sessionId } = await startSessionWithEvent(owner, connection, "sql", "api", {
+      type: "statement",
+      data: { input: "select 1" },
+    });
+    const hostile = [
+      "it's",
+      "\\' ); delete from session_events; --",
+      "E'\\\\'",
+      "$1 $$ $tag$ ::jsonb",
+      "back\\slash\\",
+      "'; select pg_sleep(10); --",
+      "ünïcödé 🐘 \u2028",
+    ];
+    const ids = await Promise.all(hostile.map((text) => appendSessionEvent(sessionId, "result", { text })));
+    expect(new Set(ids).size).toBe(hostile.length);
+    const recorded = await getSessionWithEvents(sessionId);
+    expect(recorded?.events.slice(1).map((e) => e.data.text)).toEqual(hostile);
+    expect(await verifySession(sessionId)).toMatchObject({ ok: true, events: hostile.length + 1 });
   });
 
   it("commits a write that finds the store idle alone, in one commit of its own", async () => {
@@ -174,4 +197,69 @@ describe.each(stores)("group commit on %s", (_name, open) => {
     const recorded = await getSessionWithEvents(sessionId);
     expect(recorded?.session).toMatchObject({ eventSeq: 3, statements: 2 });
   });
+
+  it.runIf(name.includes("PostgreSQL"))(
+    "keeps every acknowledged append when the store's connections are dropped mid-batch, acknowledges none it did not store, and records again afterwards",
+    async () => {
+      const { appendSessionEvent, startSessionWithEvent } = await import("./index");
+      const { verifySession } = await import("@/server/integrity");
+      const { default: postgres } = await import("postgres");
+      if (!pg) throw new Error("no PostgreSQL store");
+      const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
+      try {
+        const SESSIONS = 8;
+        const started = await Promise.all(
+          Array.from({ length: SESSIONS }, (_, s) =>
+            startSessionWithEvent(owner, connection, "sql", "native", {
+              type: "statement",
+              data: { input: `select ${s}`, n: 0 },
+            }),
+          ),
+        );
+        // Each session appends in a loop, as a native client does, until its appends are refused.
+        const acknowledged: { sessionId: string; id: number; n: number }[] = [];
+        let refused = 0;
+        let stop = false;
+        const loops = started.map(async ({ sessionId }) => {
+          for (let n = 1; !stop && n < 10_000; n++) {
+            try {
+              const id = await appendSessionEvent(sessionId, "result", { n, rows: [[`row ${n}`]] });
+              acknowledged.push({ sessionId, id, n });
+            } catch {
+              refused += 1;
+            }
+          }
+        });
+        // Once batches are flowing, every connection of the store's database is killed, twice.
+        for (let kill = 0; kill < 2; kill++) {
+          const from = acknowledged.length;
+          while (acknowledged.length < from + 200) await new Promise((r) => setTimeout(r, 5));
+          await admin`select pg_terminate_backend(pid) from pg_stat_activity
+          where datname = current_database() and pid <> pg_backend_pid()`;
+        }
+        const beforeStop = acknowledged.length;
+        while (acknowledged.length < beforeStop + 100) await new Promise((r) => setTimeout(r, 5));
+        stop = true;
+        await Promise.all(loops);
+        expect(refused).toBeGreaterThan(0);
+
+        const stored = await admin<{ id: string; session_id: string; n: number | null }[]>`
+        select id, session_id, (data->>'n')::int as n from session_events
+        where session_id in ${admin(started.map((s) => s.sessionId))}`;
+        const byId = new Map(stored.map((row) => [Number(row.id), row]));
+        // No acknowledged append is missing, and each acknowledged id holds that append.
+        const missing = acknowledged.filter(
+          (a) => byId.get(a.id)?.session_id !== a.sessionId || byId.get(a.id)?.n !== a.n,
+        );
+        expect(missing).toEqual([]);
+        // After the drops the recorder stores again: the loops acknowledged appends after the second kill.
+        expect(acknowledged.length).toBeGreaterThanOrEqual(beforeStop + 100);
+        for (const { sessionId } of started)
+          expect(await verifySession(sessionId)).toMatchObject({ ok: true });
+      } finally {
+        await admin.end();
+      }
+    },
+    60_000,
+  );
 });

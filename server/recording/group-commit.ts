@@ -24,6 +24,8 @@ import { getStore, type Store } from "@/db/store";
 export const MAX_BATCH = 256;
 
 interface Pending extends PreparedCall {
+  /** performance.now() when it was queued */
+  queuedAt: number;
   resolve(rows: unknown[]): void;
   reject(err: unknown): void;
 }
@@ -35,6 +37,10 @@ export interface GroupCommitStats {
   writes: number;
   /** the most writes one transaction held */
   largest: number;
+  /** summed over writes: milliseconds spent queued behind an earlier commit (where concurrent writes wait) */
+  queuedMs: number;
+  /** summed over writes: milliseconds from their commit's start to its end */
+  committingMs: number;
 }
 
 /** One queue per process, shared through globalThis: the custom server and the Next.js bundle load this twice. */
@@ -45,7 +51,11 @@ interface Committer {
 }
 const COMMITTER = Symbol.for("portcullis.recording.group-commit");
 const holder = globalThis as { [COMMITTER]?: Committer };
-holder[COMMITTER] ??= { queue: [], draining: false, stats: { commits: 0, writes: 0, largest: 0 } };
+holder[COMMITTER] ??= {
+  queue: [],
+  draining: false,
+  stats: { commits: 0, writes: 0, largest: 0, queuedMs: 0, committingMs: 0 },
+};
 const committer: Committer = holder[COMMITTER];
 const { queue, stats } = committer;
 
@@ -57,7 +67,13 @@ export function groupCommitStats(): GroupCommitStats {
 /** Runs `statement` with `values` in the next commit and returns its rows once that commit is durable. */
 export function commitWrite<T>(statement: PreparedStatement, values: readonly PreparedValue[]): Promise<T[]> {
   return new Promise<T[]>((resolve, reject) => {
-    queue.push({ statement, values, resolve: resolve as (rows: unknown[]) => void, reject });
+    queue.push({
+      statement,
+      values,
+      queuedAt: performance.now(),
+      resolve: resolve as (rows: unknown[]) => void,
+      reject,
+    });
     if (!committer.draining) void drain();
   });
 }
@@ -74,7 +90,14 @@ async function drain() {
         for (const pending of queue.splice(0)) pending.reject(err);
         continue;
       }
-      await commitBatch(store, queue.splice(0, MAX_BATCH));
+      const batch = queue.splice(0, MAX_BATCH);
+      const started = performance.now();
+      await commitBatch(store, batch);
+      const ended = performance.now();
+      for (const pending of batch) {
+        stats.queuedMs += started - pending.queuedAt;
+        stats.committingMs += ended - started;
+      }
     }
   } finally {
     committer.draining = false;

@@ -1,0 +1,209 @@
+/**
+ * The recorder's durable appends under concurrent sessions, on both stores, against a floor on the same store in
+ * the same run. For each store (embedded PGlite on the main thread; a real PostgreSQL 15 database with fsync and
+ * synchronous_commit on) and each concurrency C (1, 4, 16 by default): C sessions each loop over one native
+ * statement's record stage (the statement appended to its own session, guarded as a resumed one, then its result),
+ * and the same C loops run a bare `insert ... ` (its own commit, same payload) as the floor. Reports appends/s, p50
+ * and p99 per append, commits per append (the group commit's count), and
+ * where an append waits: in the queue for the commit before it, or in its own commit.
+ * Usage: npm run bench:recorder [-- --seconds 4 --levels 1,4,16 --stores pglite,postgres --rounds 2]
+ * Each store and round runs in a process of its own (the store is one per process), floor and recorder alternating.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+
+const NODE_ARGS = ["--import", "tsx", "--import", "./scripts/server-only-hook.mjs"];
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "4" },
+    levels: { type: "string", default: "1,4,16" },
+    stores: { type: "string", default: "pglite,postgres" },
+    rounds: { type: "string", default: "2" },
+    /** internal: run one store in this process */
+    store: { type: "string" },
+  },
+});
+const SECONDS = Number(values.seconds);
+const LEVELS = values.levels.split(",").map(Number);
+
+function percentile(sorted: number[], p: number) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+const ms = (n: number) => `${n.toFixed(2)} ms`;
+
+/** The statement and result of a one-row native query, as the pipeline records them. */
+const STATEMENT = {
+  input: "SELECT abalance FROM pgbench_accounts WHERE aid = 48213;",
+  class: "read",
+  decision: "allow",
+  reasons: [
+    {
+      statementIndex: 0,
+      statement: "SELECT abalance FROM pgbench_accounts WHERE aid = 48213",
+      class: "read",
+      ruleId: "r1",
+      ruleName: "reads",
+      action: "allow",
+      message: "reads are allowed",
+    },
+  ],
+  status: "running",
+};
+const result = (statementEventId: number) => ({
+  statementEventId,
+  status: "done",
+  rowCount: 1,
+  durationMs: 0.4,
+  results: [{ columns: [{ name: "abalance", type: "int4" }], rows: [[0]], masked: [], truncated: false }],
+});
+
+interface Run {
+  appends: number;
+  seconds: number;
+  samples: number[];
+}
+
+/** C loops, each timing every `op` call for SECONDS. */
+async function loops(concurrency: number, op: (worker: number) => Promise<number>): Promise<Run> {
+  const samples: number[] = [];
+  let appends = 0;
+  const until = performance.now() + SECONDS * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (performance.now() < until) {
+        const t = performance.now();
+        const n = await op(worker);
+        samples.push((performance.now() - t) / n);
+        appends += n;
+      }
+    }),
+  );
+  samples.sort((a, b) => a - b);
+  return { appends, seconds: (performance.now() - started) / 1000, samples };
+}
+
+async function measureStore(kind: "pglite" | "postgres") {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-bench-recorder-"));
+  process.env.DATA_DIR = dataDir;
+  let stopServer: (() => Promise<void>) | undefined;
+  let databaseUrl: string | undefined;
+  if (kind === "postgres") {
+    const { createDatabase, startPostgres } = await import("../test/harness/postgres");
+    const server = await startPostgres();
+    stopServer = () => server.stop();
+    // The harness turns durability off for tests; a store is measured as it runs: every commit flushed.
+    const { default: postgres } = await import("postgres");
+    const admin = postgres(server.url, { max: 1, onnotice: () => {} });
+    await admin`alter system set fsync = on`;
+    await admin`alter system set synchronous_commit = on`;
+    await admin`select pg_reload_conf()`;
+    await admin.end();
+    databaseUrl = await createDatabase(server.url, "store");
+    process.env.DATABASE_URL = databaseUrl;
+  }
+  const { installStore, openStore } = await import("../db/store");
+  const store = await openStore({ dataDir, ...(databaseUrl && { databaseUrl }) });
+  installStore(store);
+  await store.db.execute("create table bench_floor (id bigserial primary key, data jsonb not null)");
+  const recording = await import("../server/recording");
+  const { appendSessionEvent, groupCommitStats, startSessionWithEvent } = recording;
+  const principal = { id: "bench", kind: "person", email: "bench@example.com", groups: [] } as never;
+  const connection = { id: "conn", name: "bench" };
+  const statementJson = JSON.stringify(STATEMENT);
+  const floorInsert = async () => {
+    if (store.pglite)
+      await store.pglite.query("insert into bench_floor (data) values ($1::jsonb)", [statementJson]);
+    else {
+      const client = (store.db as unknown as { $client: import("postgres").Sql }).$client;
+      await client`insert into bench_floor (data) values (${statementJson}::jsonb)`;
+    }
+    return 1;
+  };
+  const lines: string[] = [];
+  for (const c of LEVELS) {
+    const sessions = await Promise.all(
+      Array.from({ length: c }, () =>
+        startSessionWithEvent(principal, connection, "sql", "native", {
+          type: "notice",
+          data: { message: "bench" },
+        }),
+      ),
+    );
+    const statement = async (worker: number) => {
+      const { sessionId } = sessions[worker] as { sessionId: string };
+      const id = await appendSessionEvent(
+        sessionId,
+        "statement",
+        STATEMENT,
+        { statements: 1, allowed: 1 },
+        {
+          principal,
+          connectionId: connection.id,
+        },
+      );
+      await appendSessionEvent(sessionId, "result", result(id));
+      return 2;
+    };
+    // warm-up, then floor and recorder
+    await loops(c, floorInsert);
+    const floor = await loops(c, floorInsert);
+    const before = groupCommitStats();
+    const rec = await loops(c, statement);
+    const after = groupCommitStats();
+    const writes = after.writes - before.writes;
+    const commits = after.commits - before.commits;
+    const waits = after.queuedMs - before.queuedMs;
+    const inCommit = after.committingMs - before.committingMs;
+    const rate = (r: Run) => r.appends / r.seconds;
+    lines.push(
+      `| ${kind} | ${c} | ${rate(floor).toFixed(0)} | ${ms(percentile(floor.samples, 50))} | ${rate(rec).toFixed(0)} | ${ms(
+        percentile(rec.samples, 50),
+      )} | ${ms(percentile(rec.samples, 99))} | ${(rate(rec) / rate(floor)).toFixed(2)}x | ${(commits / writes).toFixed(2)} | ${ms(waits / writes)} / ${ms(inCommit / writes)} |`,
+    );
+  }
+  await store.close();
+  await stopServer?.();
+  rmSync(dataDir, { recursive: true, force: true });
+  for (const line of lines) console.log(line);
+}
+
+async function main() {
+  if (values.store) return measureStore(values.store === "postgres" ? "postgres" : "pglite");
+  console.log(
+    `\nRecorder appends (a native statement: its statement event, then its result) for ${SECONDS} s per cell; floor = a bare insert with its own commit, same payload, same store, same concurrency\n`,
+  );
+  console.log(
+    "| store | sessions | floor, inserts/s | floor p50 | recorder, appends/s | append p50 | append p99 | recorder / floor | commits per append | wait in queue / in commit, per append |",
+  );
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const store of values.stores.split(",")) {
+      const out = execFileSync(
+        process.execPath,
+        [
+          ...NODE_ARGS,
+          "bench/recorder.ts",
+          "--store",
+          store,
+          "--seconds",
+          String(SECONDS),
+          "--levels",
+          values.levels,
+        ],
+        { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
+      );
+      console.log(out.trim());
+    }
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
