@@ -5,13 +5,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  escapeStringLiteral,
-  type PreparedStatement,
-  runPrepared,
-  runPreparedBatch,
-  sqlLiteral,
-} from "./prepared";
+import { type PreparedStatement, runPrepared, runPreparedBatch, sqlLiteral } from "./prepared";
 import type { Db, Store } from "./store";
 
 let pglite: PGlite;
@@ -115,34 +109,5 @@ describe("runPreparedBatch on PGlite", () => {
       { statement: KEEP, values: [6] },
     ]);
     expect(results).toEqual([[{ n: 5 }], [{ n: 6 }]]);
-  });
-});
-
-describe("escape-string literals (the PostgreSQL store's batches)", () => {
-  it.each(["on", "off"])(
-    "read back exactly as given with standard_conforming_strings %s, any text",
-    async (setting) => {
-      await pglite.exec(`set standard_conforming_strings = ${setting}`);
-      try {
-        await fc.assert(
-          fc.asyncProperty(
-            fc.string({ unit: "binary" }).filter((s) => !s.includes("\u0000")),
-            async (text) => {
-              const result = await pglite.query<{ t: string }>(
-                `select (${escapeStringLiteral(text)}::text) as t, 1 as after`,
-              );
-              expect(result.rows).toEqual([{ t: text, after: 1 }]);
-            },
-          ),
-          { numRuns: 300, examples: [["\\'); select 1; --"], ["\\"], ["'"], ["E'\\\\'"]] },
-        );
-      } finally {
-        await pglite.exec("set standard_conforming_strings = on");
-      }
-    },
-  );
-
-  it("refuses a NUL character", () => {
-    expect(() => escapeStringLiteral("a\u0000b")).toThrow(/NUL/);
   });
 });

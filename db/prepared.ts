@@ -7,10 +7,10 @@
  * standard_conforming_strings, which is checked before the first PREPARE. The embedded store's one session is
  * shared with the admin command line's socket, which could deallocate it: a missing statement is prepared again.
  * runPreparedBatch runs several statements in one transaction (one commit, one WAL flush) for the recorder's
- * group commit, as one simple-protocol message (one round trip), which the server runs as one implicit
- * transaction: on PGlite the EXECUTEs, on PostgreSQL each statement's text with its arguments written in as
- * escape-string literals (the pool's connections are not ours to PREPARE on). A failure anywhere rolls the whole
- * batch back (decision 0021).
+ * group commit: on PGlite the EXECUTEs go out as one simple-protocol message (one round trip), which the
+ * server runs as one implicit transaction; on PostgreSQL they are pipelined with their parameters on one
+ * connection inside the transaction (values are never written into the text there: decision 0021 measured no
+ * gain from one message). A failure anywhere rolls the whole batch back.
  * Not responsible for what the statements do, nor for which writes are grouped (server/recording).
  */
 import "server-only";
@@ -38,16 +38,6 @@ export function sqlLiteral(value: PreparedValue): string {
   }
   if (value.includes("\u0000")) throw new Error("a prepared statement argument holds a NUL character");
   return `'${value.replaceAll("'", "''")}'`;
-}
-
-/**
- * A SQL literal for `value` as an escape string (E'...'), which reads the same whatever the server's
- * standard_conforming_strings: backslash and quote are the special characters, both doubled.
- */
-export function escapeStringLiteral(value: PreparedValue): string {
-  if (value === null || typeof value === "number") return sqlLiteral(value);
-  if (value.includes("\u0000")) throw new Error("a prepared statement argument holds a NUL character");
-  return `E'${value.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
 }
 
 const prepared = new WeakMap<object, Set<string>>();
@@ -106,17 +96,6 @@ async function prepareOnce(
   names.add(statement.name);
 }
 
-/** The statement's text with its arguments written in as literals, each cast to its parameter's type. */
-function inlineText(statement: PreparedStatement, values: readonly PreparedValue[]): string {
-  return chunksOf(statement)
-    .map((chunk, i) => {
-      if (i % 2 === 0) return chunk;
-      const n = Number(chunk) - 1;
-      return `(${escapeStringLiteral(values[n] ?? null)}::${statement.types[n]})`;
-    })
-    .join("");
-}
-
 const executeText = (statement: PreparedStatement, values: readonly PreparedValue[]) =>
   `execute ${statement.name}(${values.map(sqlLiteral).join(", ")})`;
 
@@ -134,16 +113,11 @@ export async function runPreparedBatch<T>(store: Store, calls: readonly Prepared
   const pglite = store.pglite;
   if (store.kind !== "pglite" || !pglite) {
     const client = (store.db as unknown as { $client: import("postgres").Sql }).$client;
-    // One simple-protocol message holding every statement, its arguments written as literals: the server runs
-    // the statements of one message as one implicit transaction (all or nothing, one commit), so the batch costs
-    // one round trip instead of BEGIN, the pipelined statements and COMMIT (three).
-    const text = calls.map((call) => inlineText(call.statement, call.values)).join(";\n");
-    const results = (await client.unsafe(text).simple()) as unknown;
-    // postgres.js returns one result for a one-statement message, an array of results for several.
-    const list = calls.length === 1 ? [results] : (results as unknown[]);
-    if (list.length !== calls.length)
-      throw new Error("the store answered a batch with the wrong number of results");
-    return list.map((rows) => rowsOf<T>(rows as never));
+    // Returning the queries as an array pipelines them on the transaction's connection (postgres.js).
+    const results = await client.begin((tx) =>
+      calls.map((call) => tx.unsafe(call.statement.text, call.values as PreparedValue[], { prepare: true })),
+    );
+    return results.map((rows) => rowsOf<T>(rows));
   }
   const names = await preparedNames(pglite);
   // Literals are written (and refused: NUL, non-finite numbers) before anything is sent. The EXECUTEs go as one
