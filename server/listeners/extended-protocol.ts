@@ -1,0 +1,369 @@
+/**
+ * A native client's extended query protocol: Parse, Bind, Describe (of statements and of portals), Execute,
+ * Close, Flush and Sync, with the prepared statements and portals they name and the replies that wait for Sync
+ * or Flush. Statements are decided when executed, with their parameters, by the pipeline (through the client's
+ * run); binary parameters are decoded to text (binary-parameters.ts), results go as text only; after a refusal
+ * everything up to Sync is skipped, as PostgreSQL does. Not responsible for the simple protocol, COPY, the
+ * connection's lifecycle or the transaction status's rules (native-client.ts, copy-stream.ts,
+ * transaction-status.ts), nor for deciding anything (the pipeline does).
+ */
+import "server-only";
+import type { Principal } from "@/server/auth";
+import { GatewayError } from "@/server/errors";
+import { type DescribeOutcome, describeSql, type StatementOutcome } from "@/server/pipeline";
+import { decodeBinaryParameter } from "./binary-parameters";
+import type { NativeHost } from "./native-host";
+import { blockedNotice, gatewayErrorNotice, isEmptyQuery, refusalOf, wireColumns } from "./native-replies";
+import {
+  bindComplete,
+  closeComplete,
+  commandComplete,
+  commandTag,
+  dataRow,
+  emptyQueryResponse,
+  errorResponse,
+  FrontendReader,
+  noData,
+  parameterDescription,
+  parseComplete,
+  portalSuspended,
+  readyForQuery,
+  rowDescription,
+  TEXT_OID,
+  toWireText,
+  type WireColumn,
+  type WireNotice,
+} from "./wire";
+
+/** The extended protocol's message types that Sync ends (Flush and Sync themselves are handled apart). */
+export const EXTENDED_PROTOCOL = new Set(["P", "B", "D", "E", "C"]);
+
+/**
+ * Types whose values are text already: a column of one keeps its type when a statement is described before it
+ * runs, since a masked value in it is text too. Any other column is announced as text then: which of its values
+ * will be masked (by a rule, by lineage, by a detector) is known only once it runs.
+ */
+const TEXT_TYPES = new Set([TEXT_OID, 1043 /* varchar */, 1042 /* bpchar */, 19 /* name */, 18 /* char */]);
+
+/** A bound portal: its statement, its parameters, and once executed the rows not yet sent. */
+interface Portal {
+  text: string;
+  /** the columns announced when its statement was described (its rows then keep to them) */
+  columns?: WireColumn[] | null;
+  parameters: (string | null)[];
+  /** where the RowDescription of a Describe goes in the pending replies, filled when the portal runs */
+  describedAt?: number;
+  result?: StatementOutcome;
+  sent: number;
+}
+
+export class ExtendedProtocol {
+  /** after an extended-protocol message was refused, everything up to Sync is skipped (as PostgreSQL does) */
+  private skippingToSync = false;
+  /** prepared statements by name ("" the unnamed one) */
+  private readonly statements = new Map<string, string>();
+  private readonly portals = new Map<string, Portal>();
+  /** the parameter types each prepared statement's Parse declared (0: unspecified) */
+  private readonly declaredTypes = new Map<string, number[]>();
+  /** the columns announced by a Describe of each prepared statement (null: NoData) */
+  private readonly described = new Map<string, WireColumn[] | null>();
+  /** extended-protocol replies not sent yet (at Sync or Flush); an empty Buffer marks a Describe to fill */
+  private pending: Buffer[] = [];
+
+  constructor(private readonly client: NativeHost) {}
+
+  /**
+   * One of Parse, Bind, Describe, Execute, Close (EXTENDED_PROTOCOL): skipped after a refusal until Sync; a
+   * malformed one is refused (08P01).
+   */
+  async message(type: string, message: Buffer) {
+    if (this.skippingToSync) return;
+    try {
+      await this.extended(type, new FrontendReader(message));
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      this.refuseUntilSync({
+        severity: "ERROR",
+        code: "08P01",
+        message: `malformed message: ${err.message}`,
+      });
+    }
+  }
+
+  /**
+   * Parse, Bind, Describe, Execute, Close. Statements are decided when executed, with their parameters, by the
+   * pipeline; a Describe of a portal is answered with the RowDescription of its result (masked columns are text),
+   * so it is filled in at Execute, unless its statement was described (describeStatement). Binary results are
+   * refused (0A000).
+   */
+  private async extended(type: string, r: FrontendReader) {
+    if (type === "P") {
+      const name = r.cstring();
+      const text = r.cstring();
+      const types = Array.from({ length: r.int16() }, () => r.int32() >>> 0);
+      if (name !== "" && this.statements.has(name)) {
+        this.refuseUntilSync({
+          severity: "ERROR",
+          code: "42P05",
+          message: `prepared statement "${name}" already exists`,
+        });
+        return;
+      }
+      this.statements.set(name, text);
+      this.declaredTypes.set(name, types);
+      this.described.delete(name);
+      this.pending.push(parseComplete());
+      return;
+    }
+    if (type === "B") {
+      const portal = r.cstring();
+      const statement = r.cstring();
+      const formats = Array.from({ length: r.int16() }, () => r.int16());
+      const raw = Array.from({ length: r.int16() }, () => r.bytes(r.int32()));
+      const resultFormats = Array.from({ length: r.int16() }, () => r.int16());
+      const text = this.preparedStatement(statement);
+      if (text === undefined) return;
+      if (resultFormats.some((f) => f !== 0)) {
+        this.refuseUntilSync({
+          severity: "ERROR",
+          code: "0A000",
+          message:
+            "Portcullis sends results as text only: a binary result format is refused (a masked value has no binary form of its column's type)",
+        });
+        return;
+      }
+      const parameters = await this.parameterTexts(statement, text, formats, raw);
+      if (!parameters) return;
+      const columns = this.described.get(statement);
+      this.portals.set(portal, { text, parameters, sent: 0, ...(columns !== undefined && { columns }) });
+      this.pending.push(bindComplete());
+      return;
+    }
+    if (type === "D") {
+      const kind = String.fromCharCode(r.byte());
+      const name = r.cstring();
+      if (kind === "S") {
+        await this.describeStatement(name);
+        return;
+      }
+      const portal = this.portal(name);
+      if (!portal) return;
+      if (portal.columns !== undefined) {
+        this.pending.push(portal.columns ? rowDescription(portal.columns) : noData());
+        return;
+      }
+      portal.describedAt = this.pending.length;
+      this.pending.push(Buffer.alloc(0));
+      return;
+    }
+    if (type === "C") {
+      const kind = String.fromCharCode(r.byte());
+      const name = r.cstring();
+      if (kind === "S") {
+        this.statements.delete(name);
+        this.declaredTypes.delete(name);
+        this.described.delete(name);
+      } else this.portals.delete(name);
+      this.pending.push(closeComplete());
+      return;
+    }
+    // Execute
+    const name = r.cstring();
+    const maxRows = r.int32();
+    const portal = this.portal(name);
+    if (!portal) return;
+    if (!portal.result) {
+      if (isEmptyQuery(portal.text)) {
+        this.pending.push(emptyQueryResponse());
+        return;
+      }
+      const out: Buffer[] = [];
+      const outcome = await this.client.run(portal.text, portal.parameters, out);
+      const result =
+        outcome && (outcome.status === "done" || outcome.status === "failed")
+          ? outcome.results[0]
+          : undefined;
+      if (result && portal.describedAt !== undefined) {
+        this.pending[portal.describedAt] =
+          result.columns.length > 0 ? rowDescription(wireColumns(result)) : noData();
+      }
+      if (outcome?.status !== "done" || !result) {
+        this.pending.push(...out, ...(outcome ? refusalOf(outcome, this.client.o.publicUrl) : []));
+        this.skippingToSync = true;
+        return;
+      }
+      portal.result = result;
+    }
+    const { result } = portal;
+    const end = maxRows > 0 ? Math.min(result.rows.length, portal.sent + maxRows) : result.rows.length;
+    for (let i = portal.sent; i < end; i++)
+      this.pending.push(dataRow((result.rows[i] ?? []).map(toWireText)));
+    portal.sent = end;
+    if (end < result.rows.length) {
+      this.pending.push(portalSuspended());
+      return;
+    }
+    this.pending.push(commandComplete(commandTag(result.command, result.rowCount)));
+  }
+
+  /**
+   * Describe of a prepared statement before it runs: decided by the rules, then Parse/Describe on the client's
+   * own target session (nothing executes). ParameterDescription as the target says; RowDescription with every
+   * column not of a text type announced as text (see TEXT_TYPES), and kept to by its portals' rows.
+   */
+  private async describeStatement(name: string) {
+    const text = this.preparedStatement(name);
+    if (text === undefined) return;
+    const principal = await this.client.samePrincipal();
+    if (!principal) return;
+    let outcome: DescribeOutcome;
+    try {
+      outcome = await this.describe(principal, text);
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      this.refuseUntilSync(gatewayErrorNotice(err));
+      return;
+    }
+    if (outcome.status === "blocked") {
+      this.refuseUntilSync(blockedNotice(outcome));
+      return;
+    }
+    if (outcome.status === "failed") {
+      // The target's Parse failed: inside a transaction that aborts it, as it would for PostgreSQL's own client.
+      if (this.client.status === "T") this.client.status = "E";
+      this.refuseUntilSync({
+        severity: "ERROR",
+        code: outcome.error.sqlState ?? "XX000",
+        message: outcome.error.message,
+        ...(outcome.error.position !== undefined && { position: outcome.error.position }),
+      });
+      return;
+    }
+    const columns = outcome.columns.map((c) => ({
+      name: c.name,
+      oid: TEXT_TYPES.has(c.oid) ? c.oid : TEXT_OID,
+    }));
+    this.described.set(name, columns.length > 0 ? columns : null);
+    this.pending.push(
+      parameterDescription(outcome.parameterTypes),
+      columns.length > 0 ? rowDescription(columns) : noData(),
+    );
+  }
+
+  /**
+   * A Bind's values as text: text-format ones as they are, binary ones decoded by their type (declared at Parse,
+   * else as the target types it, asked with a Describe on the client's session). undefined when one is refused
+   * (the ErrorResponse is pending, the rest skipped to Sync).
+   */
+  private async parameterTexts(
+    statement: string,
+    text: string,
+    formats: number[],
+    raw: (Buffer | null)[],
+  ): Promise<(string | null)[] | undefined> {
+    const formatOf = (i: number) => (formats.length === 1 ? formats[0] : formats[i]) ?? 0;
+    if (formats.some((f) => f !== 0 && f !== 1) || (formats.length > 1 && formats.length !== raw.length)) {
+      this.refuseUntilSync({
+        severity: "ERROR",
+        code: "08P01",
+        message: "malformed message: bad parameter formats",
+      });
+      return undefined;
+    }
+    let types = this.declaredTypes.get(statement) ?? [];
+    if (raw.some((v, i) => v !== null && formatOf(i) === 1 && !types[i])) {
+      const principal = await this.client.o.identify();
+      const outcome = principal
+        ? await this.describe(principal, text).catch((err: unknown) => {
+            if (err instanceof GatewayError) return undefined;
+            throw err;
+          })
+        : undefined;
+      if (outcome?.status === "described") {
+        types = raw.map((_, i) => types[i] || (outcome.parameterTypes[i] ?? 0));
+      }
+    }
+    const texts: (string | null)[] = [];
+    for (const [i, value] of raw.entries()) {
+      if (value === null) texts.push(null);
+      else if (formatOf(i) === 0) texts.push(value.toString("utf8"));
+      else {
+        const decoded = decodeBinaryParameter(types[i] ?? 0, value);
+        if ("refused" in decoded) {
+          this.refuseUntilSync({
+            severity: "ERROR",
+            code: "0A000",
+            message: `$${i + 1}: ${decoded.refused}`,
+          });
+          return undefined;
+        }
+        texts.push(decoded.text);
+      }
+    }
+    return texts;
+  }
+
+  /** A prepared statement's text, or undefined when there is none of that name (refused: 26000). */
+  private preparedStatement(name: string): string | undefined {
+    const text = this.statements.get(name);
+    if (text === undefined) {
+      this.refuseUntilSync({
+        severity: "ERROR",
+        code: "26000",
+        message: `prepared statement "${name}" does not exist`,
+      });
+    }
+    return text;
+  }
+
+  /** A bound portal, or undefined when there is none of that name (refused: 34000). */
+  private portal(name: string): Portal | undefined {
+    const portal = this.portals.get(name);
+    if (!portal) {
+      this.refuseUntilSync({ severity: "ERROR", code: "34000", message: `portal "${name}" does not exist` });
+    }
+    return portal;
+  }
+
+  /** Parse/Describe of a statement on the client's own target session, decided by the rules first. */
+  private describe(principal: Principal, text: string): Promise<DescribeOutcome> {
+    const { o } = this.client;
+    return describeSql({
+      principal,
+      connectionName: o.connection.name,
+      input: text,
+      channel: "native",
+      sessionId: o.sessionId,
+      targetSession: o.target,
+    });
+  }
+
+  /** An error in the extended protocol: everything up to the next Sync is skipped, as PostgreSQL does. */
+  private refuseUntilSync(notice: WireNotice) {
+    this.pending.push(errorResponse(notice));
+    this.skippingToSync = true;
+  }
+
+  /** Sends the replies so far (a Describe not yet answered, and what follows it, waits for its Execute). */
+  flush() {
+    const waiting = this.pending.findIndex((b) => b.length === 0);
+    const ready = waiting < 0 ? this.pending : this.pending.slice(0, waiting);
+    this.pending = waiting < 0 ? [] : this.pending.slice(waiting);
+    for (const p of this.portals.values()) {
+      if (p.describedAt !== undefined) p.describedAt -= ready.length;
+    }
+    if (ready.length > 0 && !this.client.closed) this.client.o.send(Buffer.concat(ready));
+  }
+
+  sync() {
+    // A portal described but never executed: its columns are unknown without running it (NoData for now).
+    this.pending = this.pending.map((b) => (b.length === 0 ? noData() : b));
+    this.skippingToSync = false;
+    this.portals.delete("");
+    if (this.client.status === "I") this.portals.clear();
+    for (const p of this.portals.values()) p.describedAt = undefined;
+    const replies = [...this.pending, ...this.client.changedParameters(), readyForQuery(this.client.status)];
+    this.pending = [];
+    if (!this.client.closed) this.client.o.send(Buffer.concat(replies));
+  }
+}
