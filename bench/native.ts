@@ -25,6 +25,8 @@ const { values } = parseArgs({
     runs: { type: "string", default: "500" },
     seconds: { type: "string", default: "10" },
     clients: { type: "string", default: "4,16" },
+    modes: { type: "string", default: "simple,extended" },
+    "pgbench-only": { type: "boolean", default: false },
   },
 });
 const RUNS = Number(values.runs);
@@ -66,7 +68,8 @@ async function pgbench(conninfo: string, env: Record<string, string>, clients: s
   );
   const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1]);
   const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1]);
-  return { tps, latencyMs };
+  const statements = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1]);
+  return { tps, latencyMs, statements };
 }
 
 async function main() {
@@ -125,51 +128,65 @@ async function main() {
       user: "bench-bot",
       password: token,
     };
-    const directLatency = await latency(direct);
-    // The pipeline alone, in this process (channel api, pooled target session): what any channel pays.
-    const { runSql } = await import("../server/pipeline");
-    const { loadPrincipal } = await import("../server/auth");
-    const principal = await loadPrincipal(account.id, "token");
-    if (!principal) throw new Error("no principal");
-    const pipelineSamples: number[] = [];
-    for (let i = 0; i < RUNS + 20; i++) {
-      const started = performance.now();
-      const outcome = await runSql({ principal, connectionName: "bench", input: "select 1", channel: "api" });
-      if (outcome.status !== "done") throw new Error(`pipeline: ${outcome.status}`);
-      if (i >= 20) pipelineSamples.push(performance.now() - started);
+    if (!values["pgbench-only"]) await latencies(direct, through, account.id);
+    async function latencies(direct: pg.ClientConfig, through: pg.ClientConfig, accountId: string) {
+      const directLatency = await latency(direct);
+      // The pipeline alone, in this process (channel api, pooled target session): what any channel pays.
+      const { runSql } = await import("../server/pipeline");
+      const { loadPrincipal } = await import("../server/auth");
+      const principal = await loadPrincipal(accountId, "token");
+      if (!principal) throw new Error("no principal");
+      const pipelineSamples: number[] = [];
+      for (let i = 0; i < RUNS + 20; i++) {
+        const started = performance.now();
+        const outcome = await runSql({
+          principal,
+          connectionName: "bench",
+          input: "select 1",
+          channel: "api",
+        });
+        if (outcome.status !== "done") throw new Error(`pipeline: ${outcome.status}`);
+        if (i >= 20) pipelineSamples.push(performance.now() - started);
+      }
+      const pipelineLatency = summary(pipelineSamples);
+      const tlsLatency = await latency({ ...through, ssl: { rejectUnauthorized: false } });
+      const plainLatency = await latency(through);
+      console.log(`SELECT 1, ${RUNS} runs, node-postgres simple protocol (p50 / p99):`);
+      console.log(`  direct                       ${ms(directLatency.p50)} / ${ms(directLatency.p99)}`);
+      console.log(`  pipeline alone (runSql)      ${ms(pipelineLatency.p50)} / ${ms(pipelineLatency.p99)}`);
+      console.log(`  through the listener, TLS    ${ms(tlsLatency.p50)} / ${ms(tlsLatency.p99)}`);
+      console.log(`  through the listener, plain  ${ms(plainLatency.p50)} / ${ms(plainLatency.p99)}`);
+      const extended = () => ({ text: "select $1::int", values: [1] });
+      const directExtended = await latency(direct, extended);
+      const tlsExtended = await latency({ ...through, ssl: { rejectUnauthorized: false } }, extended);
+      console.log(`  direct, extended protocol    ${ms(directExtended.p50)} / ${ms(directExtended.p99)}`);
+      console.log(`  listener, TLS, extended      ${ms(tlsExtended.p50)} / ${ms(tlsExtended.p99)}`);
+      console.log(
+        `  p50 overhead (TLS): ${ms(tlsLatency.p50 - directLatency.p50)} over direct, of which the listener's`,
+      );
+      console.log(
+        `  own (TLS, wire, pinned session) ${ms(tlsLatency.p50 - pipelineLatency.p50)} over the pipeline alone`,
+      );
     }
-    const pipelineLatency = summary(pipelineSamples);
-    const tlsLatency = await latency({ ...through, ssl: { rejectUnauthorized: false } });
-    const plainLatency = await latency(through);
-    console.log(`SELECT 1, ${RUNS} runs, node-postgres simple protocol (p50 / p99):`);
-    console.log(`  direct                       ${ms(directLatency.p50)} / ${ms(directLatency.p99)}`);
-    console.log(`  pipeline alone (runSql)      ${ms(pipelineLatency.p50)} / ${ms(pipelineLatency.p99)}`);
-    console.log(`  through the listener, TLS    ${ms(tlsLatency.p50)} / ${ms(tlsLatency.p99)}`);
-    console.log(`  through the listener, plain  ${ms(plainLatency.p50)} / ${ms(plainLatency.p99)}`);
-    const extended = () => ({ text: "select $1::int", values: [1] });
-    const directExtended = await latency(direct, extended);
-    const tlsExtended = await latency({ ...through, ssl: { rejectUnauthorized: false } }, extended);
-    console.log(`  direct, extended protocol    ${ms(directExtended.p50)} / ${ms(directExtended.p99)}`);
-    console.log(`  listener, TLS, extended      ${ms(tlsExtended.p50)} / ${ms(tlsExtended.p99)}`);
-    console.log(
-      `  p50 overhead (TLS): ${ms(tlsLatency.p50 - directLatency.p50)} over direct, of which the listener's`,
-    );
-    console.log(
-      `  own (TLS, wire, pinned session) ${ms(tlsLatency.p50 - pipelineLatency.p50)} over the pipeline alone`,
-    );
 
     const gateway = `host=127.0.0.1 port=${listener.port} dbname=bench user=bench-bot sslmode=require`;
     const directInfo = `host=${server.host} port=${server.port} dbname=bench user=${server.user}`;
     for (const clients of values.clients.split(",")) {
-      for (const mode of ["simple", "extended"]) {
+      for (const mode of values.modes.split(",")) {
         const directBench = await pgbench(directInfo, { PGPASSWORD: server.password }, clients, mode);
+        // This process's CPU (the listener, the pipeline, the store's client; nothing else runs in it meanwhile)
+        // per statement pgbench counted.
+        const cpuBefore = process.cpuUsage();
         const gatewayBench = await pgbench(gateway, { PGPASSWORD: token }, clients, mode);
+        const cpu = process.cpuUsage(cpuBefore);
+        const cpuPerStatement = (cpu.user + cpu.system) / 1000 / gatewayBench.statements;
         console.log(`pgbench -S -n -M ${mode} -c ${clients} -T ${values.seconds}:`);
         console.log(
           `  direct                     ${directBench.tps.toFixed(0)} tps, ${ms(directBench.latencyMs)} average`,
         );
         console.log(
-          `  through the listener, TLS  ${gatewayBench.tps.toFixed(0)} tps, ${ms(gatewayBench.latencyMs)} average`,
+          `  through the listener, TLS  ${gatewayBench.tps.toFixed(0)} tps, ${ms(gatewayBench.latencyMs)} average, ` +
+            `gateway CPU ${ms(cpuPerStatement)} a statement`,
         );
         console.log(`  ratio gateway/direct: ${(gatewayBench.tps / directBench.tps).toFixed(3)} of the TPS`);
       }
