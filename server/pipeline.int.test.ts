@@ -342,6 +342,45 @@ describe("SQL pipeline", () => {
     }
   });
 
+  it("remembers the parse of a repeated text but decides it again: a function redefined through the gateway applies to the very next run", async () => {
+    const { createRule, deleteRule, parseStats } = await import("@/server/policy");
+    const raw = postgres(targetUrl, { max: 1, onnotice: () => {} });
+    const bumps = async () => (await raw`select count(*)::int as n from bumps`)[0]?.n;
+    await raw.unsafe("create function mood() returns int stable language sql as $$ select 1 $$");
+    try {
+      const first = await run("select mood()");
+      expect(first.status).toBe("done");
+      const parsed = parseStats.parsed;
+      const again = await run("select mood()");
+      expect(again.status).toBe("done");
+      expect(parseStats.parsed).toBe(parsed); // the text was not parsed again
+      const before = await bumps();
+      const id = await createRule(actor, {
+        name: "Analysts redefine functions",
+        connection: "shop",
+        groups: ["analysts"],
+        classes: ["ddl"],
+        action: "allow",
+      });
+      try {
+        const ddl = await run(
+          "create or replace function mood() returns int volatile language sql as $$ insert into bumps values (7) returning n $$",
+        );
+        expect(ddl.status).toBe("done");
+      } finally {
+        await deleteRule(actor, id);
+      }
+      // The same text, parsed from the cache: the catalog now says it writes, so it is held, and nothing ran.
+      const held = await run("select mood()");
+      expect(held.status).toBe("pending_review");
+      if (held.status === "pending_review") expect(held.decision.class).toBe("write");
+      expect(await bumps()).toBe(before);
+    } finally {
+      await raw.unsafe("drop function if exists mood()");
+      await raw.end();
+    }
+  });
+
   it("refuses input the parser rejects, with the position of the error", async () => {
     const outcome = await run("select 1;\nselect * fromm orders");
     expect(outcome.status).toBe("blocked");

@@ -420,7 +420,7 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
           throw err instanceof GatewayError ? err : new Error("the target did not answer");
         }),
       );
-      return await classifySql(input, { catalog });
+      return await classifySql(input, { catalog, parseCacheScope: connection.id });
     } catch {
       // The parser failing is not a reason to let a statement through.
       return {

@@ -11,6 +11,7 @@ import {
   ParserCrash,
   type PgQueryWasm,
   parseBytes,
+  parseCached,
   trimSqlWhitespace,
 } from "./parser";
 import { needsCatalog, resolveCapabilities } from "./resolve-capabilities";
@@ -30,6 +31,11 @@ import type { InputContext, StatementWalk } from "./walk";
 export interface ClassifyOptions {
   /** The target's catalog: user-defined functions, views, operators. Without it they count as writes. */
   catalog?: TargetCatalog;
+  /**
+   * Remember the parser's answer for this exact text within this scope (the pipeline passes the connection id);
+   * without it the text is parsed every time. The parse depends on the text alone (./parser.ts).
+   */
+  parseCacheScope?: string;
 }
 
 function unparseable(input: string, message: string, position?: number): Classification {
@@ -166,7 +172,10 @@ export async function classifySql(input: string, options: ClassifyOptions = {}):
   }
   try {
     const bytes = encoder.encode(input);
-    const outcome = parseBytes(instance, bytes);
+    const outcome =
+      options.parseCacheScope === undefined
+        ? parseBytes(instance, bytes)
+        : parseCached(instance, input, bytes, options.parseCacheScope);
     if (!outcome.ok) {
       const position = outcome.cursor === undefined ? undefined : codePointToIndex(input, outcome.cursor);
       return unparseable(input, outcome.message, position);

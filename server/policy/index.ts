@@ -19,7 +19,7 @@ export {
 } from "./evaluate-commands";
 export { defaultRules, evaluateRules } from "./evaluate-rules";
 export type { RuleScope, ScopedRule } from "./evaluation-order";
-export { trimSqlWhitespace } from "./parser";
+export { parseStats, trimSqlWhitespace } from "./parser";
 export {
   approverFields,
   type CommandRuleInput,

@@ -53,6 +53,15 @@ export function loadParser(): Promise<PgQueryWasm> {
 // corrupt: every later parse fails or, worse, misreads. So the classifier keeps its own instance and
 // throws it away after a trap.
 export function parseBytes(instance: PgQueryWasm, bytes: Uint8Array): ParseOutcome {
+  const raw = parseRaw(instance, bytes);
+  return raw.ok ? { ok: true, tree: JSON.parse(raw.json) as ParseResult } : raw;
+}
+
+/** The parser's answer as it prints it: the tree as JSON text (parsed by each reader into its own objects). */
+type RawOutcome = { ok: true; json: string } | Extract<ParseOutcome, { ok: false }>;
+
+function parseRaw(instance: PgQueryWasm, bytes: Uint8Array): RawOutcome {
+  parseStats.parsed++;
   let queryPointer = 0;
   let resultPointer = 0;
   let isTrapped = false;
@@ -75,7 +84,7 @@ export function parseBytes(instance: PgQueryWasm, bytes: Uint8Array): ParseOutco
       };
     }
     if (!treePointer) return { ok: false, message: "the parser returned no tree" };
-    return { ok: true, tree: JSON.parse(instance.UTF8ToString(treePointer)) as ParseResult };
+    return { ok: true, json: instance.UTF8ToString(treePointer) };
   } catch (error) {
     isTrapped = true;
     if (parser === instance) parser = null;
@@ -88,6 +97,51 @@ export function parseBytes(instance: PgQueryWasm, bytes: Uint8Array): ParseOutco
       if (resultPointer) instance._wasm_free_parse_result(resultPointer);
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The parser's answers by exact text (decision 0020). A parse depends on the text alone (no catalog, no
+// session setting: libpg-query always reads with standard_conforming_strings on), so an answer never goes
+// stale. What is kept is the parser's own JSON text, and every hit parses it again into new objects: no reader
+// can change what the next one gets (the classifier is free to annotate its tree). Kept per scope (the
+// pipeline passes the connection), as lineage's answers by text are: how fast a text is classified says
+// nothing across connections about which texts were sent there. Bounded: at most PARSE_CACHE_ENTRIES texts of
+// at most PARSE_CACHE_MAX_TEXT characters, whose trees are at most PARSE_CACHE_MAX_TREE characters (a few MB
+// at most); the least recently used goes first.
+
+export const PARSE_CACHE_ENTRIES = 512;
+const PARSE_CACHE_MAX_TEXT = 4096;
+const PARSE_CACHE_MAX_TREE = 32_768;
+const parsedByText = new Map<string, RawOutcome>();
+
+/** Counts the parser's runs (for tests and the benchmark: a remembered text is not parsed again). */
+export const parseStats = { parsed: 0 };
+
+/**
+ * parseBytes, with the answer for this exact text remembered in `scope`. `bytes` must be `input` as UTF-8.
+ * A parser crash is not remembered (it throws, as parseBytes does).
+ */
+export function parseCached(
+  instance: PgQueryWasm,
+  input: string,
+  bytes: Uint8Array,
+  scope: string,
+): ParseOutcome {
+  const cacheable = input.length <= PARSE_CACHE_MAX_TEXT;
+  const key = `${scope}\u0000${input}`;
+  let raw = cacheable ? parsedByText.get(key) : undefined;
+  if (raw) {
+    parsedByText.delete(key); // most recently used last
+    parsedByText.set(key, raw);
+  } else {
+    raw = parseRaw(instance, bytes);
+    if (cacheable && (!raw.ok || raw.json.length <= PARSE_CACHE_MAX_TREE)) {
+      if (parsedByText.size >= PARSE_CACHE_ENTRIES)
+        parsedByText.delete(parsedByText.keys().next().value as string);
+      parsedByText.set(key, raw);
+    }
+  }
+  return raw.ok ? { ok: true, tree: JSON.parse(raw.json) as ParseResult } : { ...raw };
 }
 
 // ---------------------------------------------------------------------------------------------------
