@@ -27,6 +27,7 @@ const { values } = parseArgs({
     clients: { type: "string", default: "4,16" },
     modes: { type: "string", default: "simple,extended" },
     "pgbench-only": { type: "boolean", default: false },
+    "cpu-only": { type: "boolean", default: false },
   },
 });
 const RUNS = Number(values.runs);
@@ -128,7 +129,7 @@ async function main() {
       user: "bench-bot",
       password: token,
     };
-    if (!values["pgbench-only"]) await latencies(direct, through, account.id);
+    if (!values["pgbench-only"] && !values["cpu-only"]) await latencies(direct, through, account.id);
     async function latencies(direct: pg.ClientConfig, through: pg.ClientConfig, accountId: string) {
       const directLatency = await latency(direct);
       // The pipeline alone, in this process (channel api, pooled target session): what any channel pays.
@@ -168,6 +169,40 @@ async function main() {
         `  own (TLS, wire, pinned session) ${ms(tlsLatency.p50 - pipelineLatency.p50)} over the pipeline alone`,
       );
     }
+
+    // This process's CPU per statement, one client at a time (node-postgres from loopback in plain text, in this
+    // process too: its share is the same in every run): a new text each time (pgbench's statement with a literal),
+    // the same statement with $1 (one text), and a repeated SELECT 1.
+    {
+      const client = new pg.Client(through);
+      await client.connect();
+      const aid = () => 1 + Math.floor(Math.random() * 100_000);
+      const kinds: [string, () => pg.QueryConfig][] = [
+        [
+          "pgbench statement, new text",
+          () => ({ text: `SELECT abalance FROM pgbench_accounts WHERE aid = ${aid()};` }),
+        ],
+        [
+          "pgbench statement, $1",
+          () => ({ text: "SELECT abalance FROM pgbench_accounts WHERE aid = $1", values: [aid()] }),
+        ],
+        ["SELECT 1", () => ({ text: "select 1" })],
+      ];
+      console.log(`gateway CPU per statement (this process), one client, plain text, ${RUNS} statements:`);
+      for (const [label, query] of kinds) {
+        for (let i = 0; i < 20; i++) await client.query(query());
+        const before = process.cpuUsage();
+        const started = performance.now();
+        for (let i = 0; i < RUNS; i++) await client.query(query());
+        const cpu = process.cpuUsage(before);
+        const elapsed = performance.now() - started;
+        console.log(
+          `  ${label.padEnd(30)} ${ms((cpu.user + cpu.system) / 1000 / RUNS)} CPU, ${ms(elapsed / RUNS)} wall`,
+        );
+      }
+      await client.end();
+    }
+    if (values["cpu-only"]) return;
 
     const gateway = `host=127.0.0.1 port=${listener.port} dbname=bench user=bench-bot sslmode=require`;
     const directInfo = `host=${server.host} port=${server.port} dbname=bench user=${server.user}`;
