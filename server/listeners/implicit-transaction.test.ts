@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runsAsImplicitTransaction } from "./implicit-transaction";
+import { runsAsImplicitTransaction, runsAsImplicitTransactionByScan } from "./implicit-transaction";
 
 describe("runsAsImplicitTransaction", () => {
   it.each<[string, boolean]>([
@@ -26,5 +26,42 @@ describe("runsAsImplicitTransaction", () => {
     ["create function f() returns int language sql begin atomic select 1; end", false],
   ])("%s: %s", async (text, expected) => {
     expect(await runsAsImplicitTransaction(text)).toBe(expected);
+  });
+});
+
+describe("the closing-semicolon shortcut", () => {
+  // Every text of up to three of these pieces: the shortcut must answer as the scanner does, whatever the
+  // literals, comments and whitespace around the semicolons.
+  const pieces = [
+    "select 1",
+    ";",
+    " ",
+    "\n",
+    "\t",
+    "\f",
+    "\v",
+    "\u00a0",
+    "\ufeff",
+    "'a;b'",
+    "$$;$$",
+    "-- c;\n",
+    "/* ; */",
+    "commit",
+    '";"',
+    "E'\\';'",
+  ];
+  const texts: string[] = [];
+  for (const a of pieces)
+    for (const b of pieces) {
+      texts.push(a + b);
+      for (const c of pieces) texts.push(a + b + c, `select 1${a}${b}${c}`);
+    }
+
+  it(`answers as the scanner does for ${texts.length} texts`, async () => {
+    const differ: string[] = [];
+    for (const text of texts)
+      if ((await runsAsImplicitTransaction(text)) !== (await runsAsImplicitTransactionByScan(text)))
+        differ.push(text);
+    expect(differ).toEqual([]);
   });
 });

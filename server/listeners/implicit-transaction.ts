@@ -33,6 +33,11 @@ export async function runsAsImplicitTransaction(text: string): Promise<boolean> 
   const semicolon = text.indexOf(";");
   if (semicolon === -1) return false;
   if (semicolon === text.lastIndexOf(";") && SCANNER_WHITESPACE.test(text.slice(semicolon + 1))) return false;
+  return runsAsImplicitTransactionByScan(text);
+}
+
+/** The same answer from the scanner's tokens alone (exported for the test that holds the shortcut to it). */
+export async function runsAsImplicitTransactionByScan(text: string): Promise<boolean> {
   await loadModule();
   let tokens: { text: string; tokenName: string }[];
   try {
