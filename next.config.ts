@@ -10,6 +10,7 @@ const nextConfig: NextConfig = {
     "cpu-features",
     "postgres",
     "@xterm/headless",
+    "@xterm/addon-serialize",
   ],
   // `npm test` runs the type checker and the linter; the build does not repeat them.
   typescript: { ignoreBuildErrors: true },

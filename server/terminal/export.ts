@@ -11,7 +11,7 @@ import type { SessionEvent } from "@/db/schema";
 import { chunked, indentedJson, indentedJsonArray } from "@/server/http/file-pieces";
 import type { Principal } from "@/server/principal";
 import { readSessionEvents, visibleSession } from "@/server/recording";
-import { MAX_OUTPUT_EVENT_CHARS } from "./recorder";
+import { MAX_OUTPUT_EVENT_CHARS } from "./event-sizes";
 
 export interface SessionExport {
   contentType: string;

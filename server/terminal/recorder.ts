@@ -14,7 +14,10 @@
  */
 import "server-only";
 import { appendSessionEvent, type SessionCounters } from "@/server/recording";
+import { MAX_EVENT_CHARS, MAX_OUTPUT_EVENT_CHARS } from "./event-sizes";
 import { KeyframeSchedule, type KeyframeState } from "./keyframes";
+
+export { MAX_EVENT_CHARS, MAX_OUTPUT_EVENT_CHARS };
 
 export type TerminalEventType =
   | "output"
@@ -41,15 +44,6 @@ interface Pending {
 
 /** Asks for the screen once it has parsed everything written so far; `undefined` when it cannot be taken. */
 export type CaptureKeyframe = (done: (state: KeyframeState | undefined) => void) => void;
-
-/** Largest input event; bigger runs are split. */
-export const MAX_EVENT_CHARS = 32 * 1024;
-/**
- * Largest output event. Output only coalesces while a write is in flight, so an interactive session still
- * writes small events; under bulk output one write carries up to this much, and the store's per-event cost
- * (the statement, the chain hash, the commit) is paid per 256 KB instead of per 32 KB.
- */
-export const MAX_OUTPUT_EVENT_CHARS = 256 * 1024;
 
 export class Recorder {
   private readonly pending: Pending[] = [];

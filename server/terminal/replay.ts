@@ -14,7 +14,7 @@ import { getDb } from "@/db/store";
 import { GatewayError, notFound } from "@/server/errors";
 import { hasPermission, type Principal } from "@/server/principal";
 import { escapeLike } from "@/server/recording";
-import { MAX_OUTPUT_EVENT_CHARS } from "./recorder";
+import { MAX_OUTPUT_EVENT_CHARS } from "./event-sizes";
 import { AHEAD_SECONDS, ChunkCollector, plainText, type ReplayEvent, type StoredRow } from "./replay-chunk";
 
 export type { ReplayEvent } from "./replay-chunk";
