@@ -259,6 +259,84 @@ describe("the client holding a statement is told when it is decided (node-postgr
   });
 });
 
+describe("what does not reach a client, and when it does", () => {
+  const sessionOf = async (reviewId: string) =>
+    (await onStore((sql) => sql`select session_id from reviews where id = ${reviewId}`))[0]
+      ?.session_id as string;
+  const forge = (payload: object) =>
+    onStore((sql) => sql`select pg_notify('portcullis_review_decided', ${JSON.stringify(payload)})`);
+
+  it("tells nobody of a forged or stale decision: another session's review, or a state the review is not in", async () => {
+    const a = await connect();
+    const b = await connect();
+    try {
+      const mine = await hold(a.c, "insert into notes values (60, 'a')");
+      const theirs = await hold(b.c, "insert into notes values (61, 'b')");
+      const [sessionA, sessionB] = [await sessionOf(mine), await sessionOf(theirs)];
+      expect(sessionA).not.toBe(sessionB);
+      // A's review pointed at B's connection; A's pending review said approved; a payload that is not ours.
+      await forge({ origin: "elsewhere", reviewId: mine, sessionId: sessionB, state: "approved" });
+      await forge({ origin: "elsewhere", reviewId: mine, sessionId: sessionA, state: "approved" });
+      await forge({ origin: "elsewhere", reviewId: mine, sessionId: sessionA, state: "executed" });
+      await forge({ reviewId: mine, sessionId: sessionA });
+      // The real decision after them arrives, and is the only notice (NOTIFYs are delivered in order).
+      await decide(mine, "deny", "");
+      await waitFor(() => a.notices.length > 0, "the real notice");
+      await b.c.query("select 1");
+      await a.c.query("select 1");
+      expect(a.notices.map((n) => n.message)).toEqual([
+        `Portcullis: review ${mine} of your write statement was denied by approver@example.com: it will not run`,
+      ]);
+      expect(b.notices).toEqual([]);
+    } finally {
+      await a.c.end();
+      await b.c.end();
+    }
+  });
+
+  it("tells the requester's connection when the requester cancels the review", async () => {
+    const { c, notices } = await connect();
+    try {
+      const reviewId = await hold(c, "insert into notes values (62, 'never mind')");
+      const { principalFromToken } = await import("@/server/auth");
+      const { cancelReview } = await import("@/server/approvals");
+      const bot = await principalFromToken(token);
+      if (!bot) throw new Error("no service account");
+      await cancelReview(bot, reviewId);
+      await waitFor(() => notices.length > 0, "the cancellation notice");
+      expect(notices[0]?.message).toBe(
+        `Portcullis: review ${reviewId} of your write statement was cancelled: it will not run`,
+      );
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("waits while the client's query runs, and comes right after its ReadyForQuery", async () => {
+    const { c, notices } = await connect();
+    try {
+      const reviewId = await hold(c, "insert into notes values (63, 'busy')");
+      const order: string[] = [];
+      c.on("notice", () => order.push("notice"));
+      const running = new Promise<void>((resolve, reject) =>
+        c.query("select pg_sleep(3)", (err) => {
+          order.push("query done");
+          if (err) reject(err);
+          else resolve();
+        }),
+      );
+      await decide(reviewId, "approve");
+      order.push("decided");
+      await running;
+      await waitFor(() => notices.length > 0, "the approval notice");
+      // the decision was told while the query ran, and the notice still came after the query's end
+      expect(order).toEqual(["decided", "query done", "notice"]);
+    } finally {
+      await c.end();
+    }
+  });
+});
+
 describe("psql prints the notice", () => {
   it("on its next read: the following query's output comes with the approval", async () => {
     const child = spawn(
