@@ -90,6 +90,16 @@ describe("when a review notice reaches the client", () => {
       ["readyForQuery", "copyData", "copyDone", "commandComplete", "readyForQuery", "notice"],
     ],
     [
+      "a reply whose last row ends with bytes like a ReadyForQuery: still waiting",
+      (g) => {
+        g.send(readyForQuery("I"));
+        g.received();
+        g.notify(notice);
+        g.send(dataRow(["Z\u0000\u0000\u0000\u0005I"]));
+      },
+      ["readyForQuery", "dataRow"],
+    ],
+    [
       "two notices while busy: both, in order, after the ReadyForQuery",
       (g) => {
         g.received();

@@ -20,6 +20,12 @@ const READY_FOR_QUERY = 0x5a; // 'Z'
 /** While native clients are live, a replica expires overdue reviews this often (so their holders are told). */
 export const REVIEW_EXPIRY_SWEEP_MS = 15_000;
 
+/** Do these bytes end with what could be a ReadyForQuery ('Z', length 5, status)? Cheap; lastMessageType is sure. */
+function mayEndWithReadyForQuery(bytes: Buffer): boolean {
+  const at = bytes.length - 6;
+  return at >= 0 && bytes[at] === READY_FOR_QUERY && bytes.readInt32BE(at + 1) === 5;
+}
+
 /** The type byte of the last whole backend message in these bytes (whole messages, as every send writes). */
 export function lastMessageType(bytes: Buffer): number | undefined {
   let offset = 0;
@@ -44,7 +50,8 @@ export class NoticeGate {
   /** What the client is sent through; ReadyForQuery last makes it idle, and waiting notices follow it. */
   readonly send = (bytes: Buffer) => {
     this.write(bytes);
-    if (bytes.length === 0 || lastMessageType(bytes) !== READY_FOR_QUERY) return;
+    // Walking the frames is sure but costs per message (0.2 ms for 10,000 rows): only when the end looks right.
+    if (!mayEndWithReadyForQuery(bytes) || lastMessageType(bytes) !== READY_FOR_QUERY) return;
     this.idle = true;
     if (this.waiting.length === 0) return;
     const notices = Buffer.concat(this.waiting);
