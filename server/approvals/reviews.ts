@@ -342,11 +342,10 @@ export async function decideReview(
   });
   signalReviewsChanged();
   const [decided] = updated;
-  if (decided && next !== "pending") {
-    notifyReviewEvent(`review.${next}`, decided);
-    await signalReviewDecided(decided, next);
-  }
+  if (decided && next !== "pending") notifyReviewEvent(`review.${next}`, decided);
   if (next === "approved" && decided) await runApprovedReview(decided);
+  // After the runner: an approval its channel could not take (the review failed) is not told as one.
+  if (decided && next !== "pending") await signalReviewDecided(decided, next);
   return getReview(principal, id);
 }
 

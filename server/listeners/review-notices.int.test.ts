@@ -235,6 +235,19 @@ describe("the client holding a statement is told when it is decided (node-postgr
       expect(notices[0]?.message).toBe(
         `Portcullis: review ${reviewId} of your write statement expired without a decision: it will not run`,
       );
+
+      // An approval not used in time expires too, and is told so.
+      const approvedId = await hold(c, "insert into notes values (52, 'approved, unused')");
+      await decide(approvedId, "approve");
+      await waitFor(() => notices.length > 1, "the approval notice");
+      await onStore(
+        (sql) => sql`update reviews set expires_at = now() - interval '1 second' where id = ${approvedId}`,
+      );
+      await expireOverdueReviews();
+      await waitFor(() => notices.length > 2, "the approval's expiry notice");
+      expect(notices[2]?.message).toBe(
+        `Portcullis: review ${approvedId} of your write statement expired (its approval was not used in time): it will not run`,
+      );
     } finally {
       await c.end();
     }
