@@ -138,6 +138,7 @@ describe("what the notice says", () => {
     id: "5d1f8a8e-0000-4000-8000-000000000001",
     class: "write",
     expiresAt: new Date("2026-12-07T10:00:00.000Z"),
+    reasons: [{ ruleName: "writes need review", action: "review" }] as unknown[],
     decisions: [ann, bob],
   };
   it.each<[DecidedState, typeof review, Partial<WireNotice>]>([
@@ -148,6 +149,15 @@ describe("what the notice says", () => {
         message: `Portcullis: review ${review.id} of your write statement was approved by ann@example.com, bob@example.com`,
         detail: "ann@example.com: ok today",
         hint: "to run it, send exactly the same statement (with the same values) again on this connection before 2026-12-07T10:00:00.000Z: it runs once",
+      },
+    ],
+    [
+      "approved",
+      { ...review, reasons: [...review.reasons, { ruleName: "COPY FROM STDIN", action: "review" }] },
+      {
+        message: `Portcullis: review ${review.id} of your write statement was approved by ann@example.com, bob@example.com, but loads nothing`,
+        detail: "ann@example.com: ok today",
+        hint: "the COPY FROM STDIN's data was read and discarded when it was held, and a COPY FROM STDIN sent again is not carried to the target yet: insert the rows instead",
       },
     ],
     [
@@ -183,7 +193,7 @@ describe("what the notice says", () => {
         message: `Portcullis: review ${review.id} of your write statement was cancelled: it will not run`,
       },
     ],
-  ])("%s", (state, r, expected) => {
+  ])("the %s notice (case %#)", (state, r, expected) => {
     const n = reviewDecisionNotice(r, state, "https://c.example");
     expect(n).toMatchObject({ severity: "NOTICE", code: "00000", ...expected });
     if (!("detail" in expected)) expect(n.detail).toBeUndefined();

@@ -78,9 +78,20 @@ function oneLine(text: string): string {
   return flat.length > 300 ? `${flat.slice(0, 299)}…` : flat;
 }
 
+/**
+ * Was this review a COPY ... FROM STDIN (the pipeline's decideCopyFromStdin names its reason so)? Its data was
+ * dropped, so an approval cannot be used by sending it again.
+ */
+function isCopyFromStdin(review: Pick<Review, "reasons">): boolean {
+  return review.reasons.some(
+    (r) =>
+      typeof r === "object" && r !== null && (r as { ruleName?: unknown }).ruleName === "COPY FROM STDIN",
+  );
+}
+
 /** The notice for a review that reached this state (pure: from the review as stored). */
 export function reviewDecisionNotice(
-  review: Pick<Review, "id" | "class" | "decisions" | "expiresAt">,
+  review: Pick<Review, "id" | "class" | "decisions" | "expiresAt" | "reasons">,
   state: DecidedState,
   publicUrl: string,
 ): WireNotice {
@@ -93,6 +104,14 @@ export function reviewDecisionNotice(
     .join("; ");
   const detail = { ...(comments && { detail: comments }) };
   const base = { severity: "NOTICE" as const, code: "00000" };
+  if (state === "approved" && isCopyFromStdin(review)) {
+    return {
+      ...base,
+      message: `Portcullis: ${held} was approved${by && ` by ${by}`}, but loads nothing`,
+      ...detail,
+      hint: "the COPY FROM STDIN's data was read and discarded when it was held, and a COPY FROM STDIN sent again is not carried to the target yet: insert the rows instead",
+    };
+  }
   if (state === "approved") {
     return {
       ...base,
