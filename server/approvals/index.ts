@@ -1,10 +1,18 @@
 /**
  * Approvals: reviews (held inputs, their decisions, and running what was approved through the runner its
- * channel registered), and the "reviews changed" signal (grants and webhooks have their own folders). Only re-exports.
+ * channel registered), the "reviews changed" signal and the "review decided" one (grants and webhooks have their own folders). Only re-exports.
  */
 import "server-only";
 
 export { type ApprovalSettings, approvalSettings, approversFor } from "./approvers";
+export {
+  type DecidedState,
+  parseDecidedPayload,
+  REVIEW_DECIDED_CHANNEL,
+  type ReviewDecided,
+  signalReviewDecided,
+  watchReviewDecisions,
+} from "./decisions";
 export {
   type ApprovedInput,
   cancelReview,
@@ -12,6 +20,7 @@ export {
   countInbox,
   createReview,
   decideReview,
+  expireOverdueReviews,
   finishApprovedReview,
   getReview,
   hashInput,

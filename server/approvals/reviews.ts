@@ -20,6 +20,7 @@ import { actorOf, hasPermission, type Principal } from "@/server/principal";
 import { appendSessionEvent, escapeLike } from "@/server/recording";
 import { notifyReviewEvent } from "@/server/webhooks";
 import { approvalSettings, approversFor } from "./approvers";
+import { signalReviewDecided } from "./decisions";
 import { approvedRunnerFor } from "./runners";
 import type { ReviewFilters } from "./schema";
 import { signalReviewsChanged } from "./signals";
@@ -114,7 +115,15 @@ async function expireOverdue() {
     .returning();
   if (expired.length === 0) return;
   signalReviewsChanged();
-  for (const row of expired) notifyReviewEvent("review.expired", row);
+  for (const row of expired) {
+    notifyReviewEvent("review.expired", row);
+    void signalReviewDecided(row, "expired");
+  }
+}
+
+/** Expires what is overdue now (its holders told through signalReviewDecided); for a channel's own sweep. */
+export async function expireOverdueReviews(): Promise<void> {
+  await expireOverdue();
 }
 
 /**
@@ -335,6 +344,8 @@ export async function decideReview(
   const [decided] = updated;
   if (decided && next !== "pending") notifyReviewEvent(`review.${next}`, decided);
   if (next === "approved" && decided) await runApprovedReview(decided);
+  // After the runner: an approval its channel could not take (the review failed) is not told as one.
+  if (decided && next !== "pending") await signalReviewDecided(decided, next);
   return getReview(principal, id);
 }
 
@@ -475,4 +486,5 @@ export async function cancelReview(principal: Principal, id: string) {
   });
   signalReviewsChanged();
   notifyReviewEvent("review.cancelled", cancelled);
+  await signalReviewDecided(cancelled, "cancelled");
 }

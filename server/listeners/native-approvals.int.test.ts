@@ -10,6 +10,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RouteServer, startRouteServer } from "@/server/http/route-server.fixture";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
+import { startLoopbackListener } from "./approvals.fixture";
 import type { PgListener } from "./pg-listener";
 
 const PUBLIC_URL = "http://console.example.test";
@@ -38,19 +39,7 @@ beforeAll(async () => {
     role: "admin",
   });
   server = await startRouteServer();
-  const { startPgListener } = await import("./pg-listener");
-  listener = await startPgListener({
-    config: {
-      port: 0,
-      host: "127.0.0.1",
-      tlsCertFile: undefined,
-      tlsKeyFile: undefined,
-      allowPlaintext: false,
-      idleTimeoutSeconds: undefined,
-    },
-    dataDir: gateway.dataDir,
-    publicUrl: PUBLIC_URL,
-  });
+  listener = await startLoopbackListener(gateway.dataDir, PUBLIC_URL);
 });
 
 afterAll(async () => {

@@ -8,12 +8,14 @@
  * API token comes as a cleartext password, asked for only inside TLS or from loopback. Live clients end when
  * killed from the console or their credential is revoked (NATIVE_END_CHANNEL, any replica), when their
  * principal may no longer use the connection (rechecked every second), or after PG_LISTEN_IDLE_TIMEOUT. pg-gateway's
- * own query handling is never reached (it would print the query). Not responsible for what a query may do.
+ * own query handling is never reached (it would print the query). A client whose held statement is decided (any
+ * replica) is told by a notice (review-notices.ts). Not responsible for what a query may do.
  */
 import "server-only";
 import { randomInt } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { PostgresConnection } from "pg-gateway";
+import { expireOverdueReviews, watchReviewDecisions } from "@/server/approvals";
 import {
   isDatabaseCredentialLive,
   loadPrincipal,
@@ -39,6 +41,7 @@ import {
   usesScram,
 } from "./native-auth";
 import { FORWARDED_PARAMETERS, NativeClient } from "./native-client";
+import { NoticeGate, REVIEW_EXPIRY_SWEEP_MS, tellReviewDecided } from "./review-notices";
 import {
   type ClientFirst,
   newServerNonce,
@@ -117,7 +120,10 @@ export async function startPgListener(options: {
   /** live clients by their cancel key, "processId:secret" */
   const clients = new Map<string, NativeClient>();
   /** live clients by their recorded session, with the database credential they connected with */
-  const live = new Map<string, { client: NativeClient; credentialId: string | undefined }>();
+  const live = new Map<
+    string,
+    { client: NativeClient; credentialId: string | undefined; principalId: string; gate: NoticeGate }
+  >();
   const sockets = new Set<Socket>();
 
   /** Killed from the console, or the credential revoked: on whichever replica runs the session. */
@@ -143,6 +149,24 @@ export async function startPgListener(options: {
       // not ours: ignored
     }
   });
+  // A held statement decided (any replica): the client holding it is told.
+  const stopDecisions = await watchReviewDecisions((decided) => {
+    tellReviewDecided(decided, (sessionId) => live.get(sessionId), options.publicUrl).catch((err) =>
+      console.error(
+        "[portcullis] could not tell a native client about its review:",
+        err instanceof Error ? err.message : err,
+      ),
+    );
+  });
+  // Reviews expire when someone looks; while clients are live, this replica looks now and then, so a client
+  // whose held statement expired is told (the expiry reaches every replica as a decision).
+  const expiryTimer = setInterval(() => {
+    if (live.size === 0) return;
+    expireOverdueReviews().catch((err) =>
+      console.error("[portcullis] could not expire reviews:", err instanceof Error ? err.message : err),
+    );
+  }, REVIEW_EXPIRY_SWEEP_MS);
+  expiryTimer.unref();
   let rechecking = false;
   const recheckTimer = setInterval(() => {
     if (rechecking || live.size === 0) return;
@@ -177,6 +201,7 @@ export async function startPgListener(options: {
     socket.on("data", countPreAuth);
     const preAuthTimer = setTimeout(() => socket.destroy(), PRE_AUTH_TIMEOUT_MS);
     let client: NativeClient | undefined;
+    let gate: NoticeGate | undefined;
     let cancelKey: string | undefined;
     let sessionKey: string | undefined;
     let authenticating = false;
@@ -290,8 +315,10 @@ export async function startPgListener(options: {
               return;
             }
             for (const m of messages) {
-              if (client) client.enqueue(Buffer.from(m));
-              else if (authStep) {
+              if (client) {
+                gate?.received();
+                client.enqueue(Buffer.from(m));
+              } else if (authStep) {
                 const step = authStep;
                 authStep = undefined;
                 void step(Buffer.from(m)).catch(failStartup);
@@ -461,6 +488,7 @@ export async function startPgListener(options: {
           throw err;
         });
       }
+      gate = new NoticeGate(send);
       const processId = randomInt(1, 2 ** 31 - 1);
       const secret = randomInt(1, 2 ** 31 - 1);
       client = new NativeClient({
@@ -470,14 +498,19 @@ export async function startPgListener(options: {
         sessionId,
         target: pinned,
         publicUrl: options.publicUrl,
-        send,
+        send: gate.send,
         end: () => (connection?.socket ?? socket).end(),
         ...(config.idleTimeoutSeconds !== undefined && { idleTimeoutMs: config.idleTimeoutSeconds * 1000 }),
       });
       cancelKey = `${processId}:${secret}`;
       clients.set(cancelKey, client);
       sessionKey = sessionId;
-      live.set(sessionId, { client, credentialId: credential?.credentialId });
+      live.set(sessionId, {
+        client,
+        credentialId: credential?.credentialId,
+        principalId: principal.id,
+        gate,
+      });
       if (socket.destroyed) {
         void client.close();
         return;
@@ -497,7 +530,7 @@ export async function startPgListener(options: {
         backendKeyData(processId, secret),
         readyForQuery("I"),
       );
-      send(Buffer.concat(hello));
+      gate.send(Buffer.concat(hello));
       clearTimeout(preAuthTimer);
       socket.off("data", countPreAuth);
       client.startIdleTimer();
@@ -520,6 +553,8 @@ export async function startPgListener(options: {
     certificateSource: certificate.source,
     async close() {
       clearInterval(recheckTimer);
+      clearInterval(expiryTimer);
+      await stopDecisions();
       stopLocalSignals();
       await stopStoreSignals?.();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
