@@ -7,10 +7,12 @@
  * and p99 per append, commits per append (the group commit's count), and
  * where an append waits: in the queue for the commit before it, or in its own commit.
  * Usage: npm run bench:recorder [-- --seconds 4 --levels 1,4,16 --stores pglite,postgres --rounds 2]
+ * A CPU profile of the appends alone (the recorder's loops, not the start-up or the floor):
+ * npm run bench:recorder -- --stores pglite --rounds 1 --profile /tmp/prof (one .cpuprofile per store and level).
  * Each store and round runs in a process of its own (the store is one per process), floor and recorder alternating.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -24,6 +26,8 @@ const { values } = parseArgs({
     levels: { type: "string", default: "1,4,16" },
     stores: { type: "string", default: "pglite,postgres" },
     rounds: { type: "string", default: "2" },
+    /** a folder: write a CPU profile of each recorder cell (node:inspector) there */
+    profile: { type: "string" },
     /** internal: run one store in this process */
     store: { type: "string" },
   },
@@ -86,6 +90,22 @@ async function loops(concurrency: number, op: (worker: number) => Promise<number
   );
   samples.sort((a, b) => a - b);
   return { appends, seconds: (performance.now() - started) / 1000, samples };
+}
+
+/** Starts the V8 profiler in this process; the function returned stops it and writes the profile to a file. */
+async function startProfile(): Promise<(file: string) => Promise<void>> {
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: 200 });
+  await session.post("Profiler.start");
+  return async (file) => {
+    const { profile } = await session.post("Profiler.stop");
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
 }
 
 async function measureStore(kind: "pglite" | "postgres") {
@@ -154,7 +174,9 @@ async function measureStore(kind: "pglite" | "postgres") {
     await loops(c, floorInsert);
     const floor = await loops(c, floorInsert);
     const before = groupCommitStats();
+    const profiler = values.profile ? await startProfile() : undefined;
     const rec = await loops(c, statement);
+    await profiler?.(path.join(values.profile ?? "", `recorder-${kind}-${c}.cpuprofile`));
     const after = groupCommitStats();
     const writes = after.writes - before.writes;
     const commits = after.commits - before.commits;
@@ -195,6 +217,7 @@ async function main() {
           String(SECONDS),
           "--levels",
           values.levels,
+          ...(values.profile ? ["--profile", path.resolve(values.profile)] : []),
         ],
         { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
       );
