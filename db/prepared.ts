@@ -1,8 +1,9 @@
 /**
  * Statements on the hot path run as prepared statements, so the store does not parse and plan them on every
- * call. On PostgreSQL (postgres.js) that is what the driver does for any parameterized query, so the statement is
- * just run on the driver with its parameters (not rebuilt as a drizzle query on every call). The embedded PGlite plans every query it is given, which costs about as much as the work for a small
- * append (measured 1.27 ms -> 0.60 ms per session event append); there the statement is PREPAREd once and run with
+ * call. On PostgreSQL the statement goes to postgres.js with its parameters and `prepare: true` (a named statement
+ * per connection): drizzle's `execute` would not prepare it (postgres.js's `unsafe` defaults to `prepare: false`),
+ * which cost a lone append on PostgreSQL about half its speed (decision 0021, second round). The embedded PGlite
+ * plans every query it is given, which costs about as much as the work for a small append (measured 1.27 ms -> 0.60 ms per session event append); there the statement is PREPAREd once and run with
  * EXECUTE, its arguments written as SQL literals (EXECUTE takes no bind parameters), quoted for
  * standard_conforming_strings, which is checked before the first PREPARE. The embedded store's one session is
  * shared with the admin command line's socket, which could deallocate it: a missing statement is prepared again.
@@ -136,8 +137,8 @@ export async function runPrepared<T>(
   checkArity(statement, values);
   const pglite = store.pglite;
   if (store.kind !== "pglite" || !pglite) {
-    // Straight to postgres.js with its parameters, prepared (as the batch path does), not rebuilt as a drizzle
-    // query from the text on every call (decision 0021, second round: a measured share of an append's CPU).
+    // Straight to postgres.js with its parameters, prepared as the batch path's are (drizzle's execute would send
+    // it unprepared, to be parsed and planned again on every append).
     const client = (store.db as unknown as { $client: import("postgres").Sql }).$client;
     return rowsOf<T>(await client.unsafe(statement.text, values as PreparedValue[], { prepare: true }));
   }
