@@ -3,8 +3,8 @@
  * call. On PostgreSQL the statement goes to postgres.js with its parameters and `prepare: true` (a named statement
  * per connection): drizzle's `execute` would not prepare it (postgres.js's `unsafe` defaults to `prepare: false`),
  * which cost a lone append on PostgreSQL about half its speed (decision 0021, second round). The embedded PGlite
- * plans every query it is given, which costs about as much as the work for a small append (measured 1.27 ms -> 0.60 ms per session event append); there the statement is PREPAREd once and run with
- * EXECUTE, its arguments written as SQL literals (EXECUTE takes no bind parameters), quoted for
+ * plans every query it is given, which costs about as much as the work for a small append (measured 1.27 ms ->
+ * 0.60 ms per session event append); there the statement is PREPAREd once and run with EXECUTE, its arguments written as SQL literals (EXECUTE takes no bind parameters), quoted for
  * standard_conforming_strings, which is checked before the first PREPARE. The embedded store's one session is
  * shared with the admin command line's socket, which could deallocate it: a missing statement is prepared again.
  * runPreparedBatch runs several statements in one transaction (one commit, one WAL flush) for the recorder's
