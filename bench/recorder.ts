@@ -5,12 +5,19 @@
  * statement's record stage (the statement appended to its own session, guarded as a resumed one, then its result),
  * and the same C loops run a bare `insert ... ` (its own commit, same payload) as the floor. Reports appends/s, p50
  * and p99 per append, commits per append (the group commit's count), and
- * where an append waits: in the queue for the commit before it, or in its own commit.
+ * where an append waits: in the queue for the commit before it, or in its own commit, and the process's CPU time
+ * (user + system, all its threads; PGlite runs on the main thread) per append.
  * Usage: npm run bench:recorder [-- --seconds 4 --levels 1,4,16 --stores pglite,postgres --rounds 2]
+ * [--without-index session_events_text_trgm_idx,...] (an experiment: the bench's store without those indexes)
+ * It first measures, in this process's CPU time, an event's JSON and digest as an append prepares them: written once
+ * as canonical JSON (today) against the earlier stringify, parse and canonicalise (kept here as the reference),
+ * alternated, for a statement, a result and a 256 KiB terminal output event.
+ * A CPU profile of the appends alone (the recorder's loops, not the start-up or the floor):
+ * npm run bench:recorder -- --stores pglite --rounds 1 --profile /tmp/prof (one .cpuprofile per store and level).
  * Each store and round runs in a process of its own (the store is one per process), floor and recorder alternating.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -24,6 +31,10 @@ const { values } = parseArgs({
     levels: { type: "string", default: "1,4,16" },
     stores: { type: "string", default: "pglite,postgres" },
     rounds: { type: "string", default: "2" },
+    /** an experiment: indexes of the bench's own store dropped before measuring (comma-separated names) */
+    "without-index": { type: "string", default: "" },
+    /** a folder: write a CPU profile of each recorder cell (node:inspector) there */
+    profile: { type: "string" },
     /** internal: run one store in this process */
     store: { type: "string" },
   },
@@ -88,6 +99,22 @@ async function loops(concurrency: number, op: (worker: number) => Promise<number
   return { appends, seconds: (performance.now() - started) / 1000, samples };
 }
 
+/** Starts the V8 profiler in this process; the function returned stops it and writes the profile to a file. */
+async function startProfile(): Promise<(file: string) => Promise<void>> {
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: 200 });
+  await session.post("Profiler.start");
+  return async (file) => {
+    const { profile } = await session.post("Profiler.stop");
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 async function measureStore(kind: "pglite" | "postgres") {
   const dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-bench-recorder-"));
   process.env.DATA_DIR = dataDir;
@@ -111,6 +138,10 @@ async function measureStore(kind: "pglite" | "postgres") {
   const store = await openStore({ dataDir, ...(databaseUrl && { databaseUrl }) });
   installStore(store);
   await store.db.execute("create table bench_floor (id bigserial primary key, data jsonb not null)");
+  for (const name of values["without-index"].split(",").filter(Boolean)) {
+    if (!/^[a-z_]+$/.test(name)) throw new Error(`not an index name: ${name}`);
+    await store.db.execute(`drop index ${name}`);
+  }
   const recording = await import("../server/recording");
   const { appendSessionEvent, groupCommitStats, startSessionWithEvent } = recording;
   const principal = { id: "bench", kind: "person", email: "bench@example.com", groups: [] } as never;
@@ -154,7 +185,11 @@ async function measureStore(kind: "pglite" | "postgres") {
     await loops(c, floorInsert);
     const floor = await loops(c, floorInsert);
     const before = groupCommitStats();
+    const profiler = values.profile ? await startProfile() : undefined;
+    const cpuBefore = process.cpuUsage();
     const rec = await loops(c, statement);
+    const cpu = process.cpuUsage(cpuBefore);
+    await profiler?.(path.join(values.profile ?? "", `recorder-${kind}-${c}.cpuprofile`));
     const after = groupCommitStats();
     const writes = after.writes - before.writes;
     const commits = after.commits - before.commits;
@@ -164,7 +199,7 @@ async function measureStore(kind: "pglite" | "postgres") {
     lines.push(
       `| ${kind} | ${c} | ${rate(floor).toFixed(0)} | ${ms(percentile(floor.samples, 50))} | ${rate(rec).toFixed(0)} | ${ms(
         percentile(rec.samples, 50),
-      )} | ${ms(percentile(rec.samples, 99))} | ${(rate(rec) / rate(floor)).toFixed(2)}x | ${(commits / writes).toFixed(2)} | ${ms(waits / writes)} / ${ms(inCommit / writes)} |`,
+      )} | ${ms(percentile(rec.samples, 99))} | ${(rate(rec) / rate(floor)).toFixed(2)}x | ${(commits / writes).toFixed(2)} | ${ms(waits / writes)} / ${ms(inCommit / writes)} | ${((cpu.user + cpu.system) / rec.appends).toFixed(0)} us |`,
     );
   }
   await store.close();
@@ -173,15 +208,67 @@ async function measureStore(kind: "pglite" | "postgres") {
   for (const line of lines) console.log(line);
 }
 
+/** The CPU an append spends on an event's JSON and digest, today's against the earlier way, alternated. */
+async function measureEventJson() {
+  const { createHash } = await import("node:crypto");
+  const { canonicalJson, sessionEventDigestOf } = await import("../server/integrity");
+  const { canonicalText } = await import("../server/integrity/hash-chain");
+  const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+  const at = new Date();
+  const sessionId = "0b6f1c9e-4d7a-4c53-9a51-1f2e3d4c5b6a";
+  /** the earlier append: stringify for the store, parse it back, canonicalise and hash */
+  const before = (type: string, data: unknown) => {
+    const json = JSON.stringify(data);
+    const digest = sha256(canonicalText({ at: at.toISOString(), data: JSON.parse(json), sessionId, type }));
+    return json.length + digest.length;
+  };
+  const now = (type: string, data: unknown) => {
+    const json = canonicalJson(data);
+    return json.length + sessionEventDigestOf({ sessionId, type, at }, json).length;
+  };
+  const output = Array.from({ length: 4096 }, (_, i) => `${i}\tdrwxr-xr-x  app  /srv/data/file-${i}.log\r\n`)
+    .join("")
+    .slice(0, 256 * 1024);
+  const payloads: [string, string, unknown, number][] = [
+    ["statement", "statement", STATEMENT, 20_000],
+    ["result", "result", result(7), 20_000],
+    ["terminal output, 256 KiB", "output", { t: 1234.5, data: output }, 200],
+  ];
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
+  console.log("\n| event | earlier: stringify, parse, canonicalise, hash | one walk | one walk / earlier |");
+  console.log("| --- | --- | --- | --- |");
+  for (const [label, type, data, n] of payloads) {
+    const spent = { before: 0, now: 0 };
+    let sink = 0;
+    for (let round = 0; round < 6; round++)
+      for (const [way, fn] of [
+        ["before", before],
+        ["now", now],
+      ] as const) {
+        const t = cpu();
+        for (let i = 0; i < n; i++) sink += fn(type, data);
+        if (round > 0) spent[way] += cpu() - t; // round 0 warms both up
+      }
+    const per = (us: number) => us / (5 * n);
+    console.log(
+      `| ${label} | ${per(spent.before).toFixed(1)} us | ${per(spent.now).toFixed(1)} us | ${(spent.now / spent.before).toFixed(2)}x |${sink < 0 ? "" : ""}`,
+    );
+  }
+}
+
 async function main() {
   if (values.store) return measureStore(values.store === "postgres" ? "postgres" : "pglite");
+  await measureEventJson();
   console.log(
     `\nRecorder appends (a native statement: its statement event, then its result) for ${SECONDS} s per cell; floor = a bare insert with its own commit, same payload, same store, same concurrency\n`,
   );
   console.log(
-    "| store | sessions | floor, inserts/s | floor p50 | recorder, appends/s | append p50 | append p99 | recorder / floor | commits per append | wait in queue / in commit, per append |",
+    "| store | sessions | floor, inserts/s | floor p50 | recorder, appends/s | append p50 | append p99 | recorder / floor | commits per append | wait in queue / in commit, per append | process CPU per append |",
   );
-  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const store of values.stores.split(",")) {
       const out = execFileSync(
@@ -195,6 +282,8 @@ async function main() {
           String(SECONDS),
           "--levels",
           values.levels,
+          ...(values.profile ? ["--profile", path.resolve(values.profile)] : []),
+          ...(values["without-index"] ? ["--without-index", values["without-index"]] : []),
         ],
         { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
       );

@@ -1,9 +1,10 @@
 /**
  * Statements on the hot path run as prepared statements, so the store does not parse and plan them on every
- * call. On PostgreSQL (postgres.js) that is what the driver does for any parameterized query, so the statement is
- * just run. The embedded PGlite plans every query it is given, which costs about as much as the work for a small
- * append (measured 1.27 ms -> 0.60 ms per session event append); there the statement is PREPAREd once and run with
- * EXECUTE, its arguments written as SQL literals (EXECUTE takes no bind parameters), quoted for
+ * call. On PostgreSQL the statement goes to postgres.js with its parameters and `prepare: true` (a named statement
+ * per connection): drizzle's `execute` would not prepare it (postgres.js's `unsafe` defaults to `prepare: false`),
+ * which cost a lone append on PostgreSQL about half its speed (decision 0021, second round). The embedded PGlite
+ * plans every query it is given, which costs about as much as the work for a small append (measured 1.27 ms ->
+ * 0.60 ms per session event append); there the statement is PREPAREd once and run with EXECUTE, its arguments written as SQL literals (EXECUTE takes no bind parameters), quoted for
  * standard_conforming_strings, which is checked before the first PREPARE. The embedded store's one session is
  * shared with the admin command line's socket, which could deallocate it: a missing statement is prepared again.
  * runPreparedBatch runs several statements in one transaction (one commit, one WAL flush) for the recorder's
@@ -14,7 +15,6 @@
  * Not responsible for what the statements do, nor for which writes are grouped (server/recording).
  */
 import "server-only";
-import { sql } from "drizzle-orm";
 import { rowsOf } from "./rows";
 import type { Store } from "./store";
 
@@ -41,8 +41,6 @@ export function sqlLiteral(value: PreparedValue): string {
 }
 
 const prepared = new WeakMap<object, Set<string>>();
-/** a statement's text cut at its $n placeholders (text, number, text, ...), for the PostgreSQL store */
-const textChunks = new WeakMap<PreparedStatement, string[]>();
 const conforming = new WeakMap<object, Promise<void>>();
 
 async function checkConformingStrings(pglite: NonNullable<Store["pglite"]>) {
@@ -56,15 +54,6 @@ async function checkConformingStrings(pglite: NonNullable<Store["pglite"]>) {
 function checkArity(statement: PreparedStatement, values: readonly PreparedValue[]) {
   if (values.length !== statement.types.length)
     throw new Error(`${statement.name} takes ${statement.types.length} arguments, not ${values.length}`);
-}
-
-function chunksOf(statement: PreparedStatement): string[] {
-  let chunks = textChunks.get(statement);
-  if (!chunks) {
-    chunks = statement.text.split(/\$(\d+)/);
-    textChunks.set(statement, chunks);
-  }
-  return chunks;
 }
 
 async function preparedNames(pglite: NonNullable<Store["pglite"]>): Promise<Set<string>> {
@@ -148,12 +137,10 @@ export async function runPrepared<T>(
   checkArity(statement, values);
   const pglite = store.pglite;
   if (store.kind !== "pglite" || !pglite) {
-    const chunks = chunksOf(statement);
-    // Rebuilt as a drizzle query with the same parameters: postgres.js prepares it (its default).
-    const query = sql.join(
-      chunks.map((chunk, i) => (i % 2 === 0 ? sql.raw(chunk) : sql`${values[Number(chunk) - 1] ?? null}`)),
-    );
-    return rowsOf<T>(await store.db.execute(query));
+    // Straight to postgres.js with its parameters, prepared as the batch path's are (drizzle's execute would send
+    // it unprepared, to be parsed and planned again on every append).
+    const client = (store.db as unknown as { $client: import("postgres").Sql }).$client;
+    return rowsOf<T>(await client.unsafe(statement.text, values as PreparedValue[], { prepare: true }));
   }
   const names = await preparedNames(pglite);
   const execute = executeText(statement, values);

@@ -1,13 +1,41 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   auditEventDigest,
   type ChainLink,
   canonicalJson,
+  canonicalText,
   chainHash,
   sessionEventDigest,
+  sessionEventDigestOf,
   sha256Hex,
   verifyChain,
 } from "./hash-chain";
+
+/** canonicalJson as it was defined before it was written in one walk: through JSON text and back. */
+const throughJson = (value: unknown): string => {
+  const text = JSON.stringify(value);
+  return text === undefined ? "null" : canonicalText(JSON.parse(text));
+};
+
+/** Values an event's data can hold, including what JSON writes differently from how it holds it. */
+const eventValue = fc.letrec((tie) => ({
+  leaf: fc.oneof(
+    fc.jsonValue(),
+    fc.string({ unit: "binary" }),
+    fc.double(),
+    fc.constantFrom(undefined, null, -0, Number.NaN, Number.POSITIVE_INFINITY, 1e21, 5e-324),
+    fc.date({ noInvalidDate: true }),
+    fc.constantFrom(new Number(3), new String("boxed"), new Boolean(false), () => 1, Symbol("s")),
+    fc.string().map((s) => ({ toJSON: (key: string) => ({ key, s }) })),
+  ),
+  node: fc.oneof(
+    { depthSize: "small" },
+    tie("leaf"),
+    fc.array(tie("node"), { maxLength: 5 }),
+    fc.dictionary(fc.string({ unit: "binary" }), tie("node"), { maxKeys: 6 }),
+  ),
+})).node;
 
 describe("canonical JSON", () => {
   it.each([
@@ -39,6 +67,119 @@ describe("canonical JSON", () => {
       '{"results":[{"columns":[{"name":"x"}],"rows":[[1]]}],"decision":"allow","input":"select 1"}',
     );
     expect(canonicalJson(reread)).toBe(canonicalJson(written));
+  });
+});
+
+describe("canonical JSON in one walk", () => {
+  it("writes the same text as going through JSON text and back, for any value", () => {
+    fc.assert(
+      fc.property(eventValue, (value) => {
+        expect(canonicalJson(value)).toBe(throughJson(value));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("refuses what JSON refuses (a cycle, a BigInt) instead of writing something else", () => {
+    const cycle: Record<string, unknown> = { a: 1 };
+    cycle.self = { back: cycle };
+    expect(() => JSON.stringify(cycle)).toThrow(TypeError);
+    expect(() => canonicalJson(cycle)).toThrow(TypeError);
+    expect(() => canonicalJson({ n: 1n })).toThrow(TypeError);
+    // the same object twice (not a cycle) is written twice, as JSON does
+    const shared = { x: 1 };
+    expect(canonicalJson({ a: shared, b: [shared] })).toBe('{"a":{"x":1},"b":[{"x":1}]}');
+  });
+
+  it("digests an event from its canonical data text exactly as from its data", () => {
+    fc.assert(
+      fc.property(
+        eventValue,
+        fc.string(),
+        fc.string(),
+        fc.date({ noInvalidDate: true }),
+        (data, sessionId, type, at) => {
+          const plain = JSON.parse(JSON.stringify(data ?? null) ?? "null");
+          expect(sessionEventDigestOf({ sessionId, type, at }, canonicalJson(data))).toBe(
+            sessionEventDigest({ sessionId, type, at, data: plain }),
+          );
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  // Digests and chain hashes computed by the code before the one-walk change (commit 498ccaa), for fixed events:
+  // chains recorded before it verify after it, and a changed event still does not.
+  const at = new Date("2026-12-01T09:30:00.250Z");
+  const recorded = [
+    {
+      type: "statement",
+      data: {
+        input: "select * from users where email = 'a@b.c';",
+        class: "read",
+        decision: "allow",
+        reasons: [{ statementIndex: 0, ruleId: "r1", action: "allow" }],
+        status: "running",
+      },
+      digest: "cb075a3264129326e4f7e4ace49078d6757fd4fda96d6f71f37ef4619b75c259",
+      hash: "0599525cafe46a79cc9d849154b3932cf1ddab59490c81e483c06a958bc031d8",
+    },
+    {
+      type: "result",
+      data: {
+        statementEventId: 7,
+        status: "done",
+        rowCount: 1,
+        durationMs: 0.4,
+        results: [
+          {
+            columns: [{ name: "email", type: "text" }],
+            rows: [["[email]"]],
+            masked: [[0, 0]],
+            truncated: false,
+          },
+        ],
+        note: undefined,
+      },
+      digest: "bd2ec4ebd2d01d7d854cd458668fd07cefec2c2f5724180e231e7d0daedc25ac",
+      hash: "ea9975355b4588c5ed080c1cbdf274392c26eba8e81164a2d55c67d4f41a3953",
+    },
+    {
+      type: "output",
+      data: {
+        t: 12.5,
+        data: '\u001b[31mé\u0000?"\\ 😀\n',
+        n: [0.1, 1e21, -0, 5e-324],
+        when: new Date("2026-01-02T03:04:05.678Z"),
+      },
+      digest: "4067775a80a637b181a4b5c3751f27c97993f7a1cca4157647ba8aafc62797b9",
+      hash: "eb29a4bd59f42a1e6e72a5a26805df5de8537956b4ac82c0547660cbe2456ec8",
+    },
+  ];
+
+  it("gives the digests and hashes the earlier code recorded, so old chains verify", () => {
+    const links: ChainLink[] = recorded.map((e, i) => {
+      const digest = sessionEventDigestOf({ sessionId: "s-golden", type: e.type, at }, canonicalJson(e.data));
+      expect(digest).toBe(e.digest);
+      return { id: i + 1, seq: i + 1, hash: e.hash, digest };
+    });
+    expect(verifyChain(links, { seq: 3, hash: recorded[2]?.hash ?? "" })).toMatchObject({
+      ok: true,
+      events: 3,
+    });
+  });
+
+  it("still catches an old event whose data was changed", () => {
+    const links: ChainLink[] = recorded.map((e, i) => {
+      const data = i === 1 ? { ...e.data, rowCount: 2 } : e.data;
+      const digest = sessionEventDigestOf({ sessionId: "s-golden", type: e.type, at }, canonicalJson(data));
+      return { id: i + 1, seq: i + 1, hash: e.hash, digest };
+    });
+    expect(verifyChain(links, { seq: 3, hash: recorded[2]?.hash ?? "" })).toMatchObject({
+      ok: false,
+      firstBadSeq: 2,
+    });
   });
 });
 

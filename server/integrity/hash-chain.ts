@@ -18,13 +18,57 @@ export const HASH_ALGORITHM =
 export const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
 
 /**
- * JSON with object keys sorted (by UTF-16 code units) and no whitespace. The value is first taken through
- * JSON (dropping undefined, turning dates into strings), which is what a jsonb column stores and returns, so
- * content hashed before an insert and re-read afterwards gives the same text.
+ * JSON with object keys sorted (by UTF-16 code units) and no whitespace, of the value as JSON sees it (undefined
+ * fields dropped, dates and other toJSON values as they write themselves), which is what a jsonb column stores and
+ * returns, so content hashed before an insert and re-read afterwards gives the same text. Written in one walk over
+ * the value: the same text as canonicalText(JSON.parse(JSON.stringify(value))) (property-tested), without writing
+ * and parsing the value first. Text this returns is valid JSON and can be stored as the value itself.
  */
 export function canonicalJson(value: unknown): string {
-  const text = JSON.stringify(value);
-  return text === undefined ? "null" : canonicalText(JSON.parse(text));
+  return canonicalValue(value, "", []) ?? "null";
+}
+
+/** JSON.stringify's view of one value (SerializeJSONProperty), written canonically; undefined when JSON omits it. */
+function canonicalValue(input: unknown, key: string, ancestors: object[]): string | undefined {
+  let value = input;
+  if (value !== null && (typeof value === "object" || typeof value === "bigint")) {
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === "function") value = toJSON.call(value, key);
+  }
+  if (value instanceof Number || value instanceof String || value instanceof Boolean) value = value.valueOf();
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value);
+    case "number":
+      return Number.isFinite(value) ? JSON.stringify(value) : "null";
+    case "boolean":
+      return value ? "true" : "false";
+    case "bigint":
+      throw new TypeError("Do not know how to serialize a BigInt");
+    case "object": {
+      if (value === null) return "null";
+      if (ancestors.includes(value)) throw new TypeError("Converting circular structure to JSON");
+      ancestors.push(value);
+      let text: string;
+      if (Array.isArray(value)) {
+        const items: string[] = [];
+        for (let i = 0; i < value.length; i++)
+          items.push(canonicalValue(value[i], String(i), ancestors) ?? "null");
+        text = `[${items.join(",")}]`;
+      } else {
+        const entries: string[] = [];
+        for (const name of Object.keys(value).sort()) {
+          const item = canonicalValue((value as Record<string, unknown>)[name], name, ancestors);
+          if (item !== undefined) entries.push(`${JSON.stringify(name)}:${item}`);
+        }
+        text = `{${entries.join(",")}}`;
+      }
+      ancestors.pop();
+      return text;
+    }
+    default:
+      return undefined; // undefined, functions, symbols
+  }
 }
 
 /** canonicalJson for a value that is already plain JSON (parsed from JSON text or read from jsonb). */
@@ -48,13 +92,22 @@ export interface SessionEventContent {
 }
 
 export function sessionEventDigest(event: SessionEventContent): string {
+  return sessionEventDigestOf(event, canonicalText(event.data));
+}
+
+/**
+ * sessionEventDigest for an event whose data is given as its canonical JSON (canonicalJson(data)), as an append
+ * has it: the record's canonical text is put together around it (keys at, data, sessionId, type are in sorted
+ * order), so the data is written once and hashed once.
+ */
+export function sessionEventDigestOf(
+  event: Omit<SessionEventContent, "data">,
+  canonicalData: string,
+): string {
   return sha256Hex(
-    canonicalText({
-      at: event.at.toISOString(),
-      data: event.data,
-      sessionId: event.sessionId,
-      type: event.type,
-    }),
+    `{"at":${JSON.stringify(event.at.toISOString())},"data":${canonicalData},"sessionId":${JSON.stringify(
+      event.sessionId,
+    )},"type":${JSON.stringify(event.type)}}`,
   );
 }
 

@@ -16,6 +16,7 @@ export {
   chainHashSqlText,
   HASH_ALGORITHM,
   sessionEventDigest,
+  sessionEventDigestOf,
 } from "./hash-chain";
 export {
   auditChainHead,

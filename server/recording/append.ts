@@ -8,7 +8,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import type { PreparedStatement } from "@/db/prepared";
-import { chainHash, chainHashSqlText, sessionEventDigest } from "@/server/integrity";
+import { canonicalJson, chainHash, chainHashSqlText, sessionEventDigestOf } from "@/server/integrity";
 import type { Principal } from "@/server/principal";
 import { commitWrite } from "./group-commit";
 import { refuseResume, type SessionTarget, sessionRow } from "./sessions";
@@ -85,12 +85,9 @@ export async function startSessionWithEvent(
 ): Promise<{ sessionId: string; eventId: number }> {
   const id = randomUUID();
   const at = new Date();
-  const json = JSON.stringify(event.data);
-  const hash = chainHash(
-    "",
-    1,
-    sessionEventDigest({ sessionId: id, type: event.type, at, data: JSON.parse(json) }),
-  );
+  // The data is written once, canonically: the text hashed is the text stored (jsonb keeps no key order).
+  const json = canonicalJson(event.data);
+  const hash = chainHash("", 1, sessionEventDigestOf({ sessionId: id, type: event.type, at }, json));
   const c = event.counters ?? {};
   const row = sessionRow(id, principal, connection, kind, channel);
   const rows = await commitWrite<{ id: number | string }>(START_WITH_EVENT, [
@@ -140,8 +137,9 @@ export async function appendSessionEvent(
   resumeBy?: { principal: Principal; connectionId: string },
 ): Promise<number> {
   const at = new Date();
-  const json = JSON.stringify(data);
-  const digest = sessionEventDigest({ sessionId, type, at, data: JSON.parse(json) });
+  // The data is written once, canonically: the text hashed is the text stored (jsonb keeps no key order).
+  const json = canonicalJson(data);
+  const digest = sessionEventDigestOf({ sessionId, type, at }, json);
   const values = [
     sessionId,
     counters.statements ?? 0,

@@ -125,6 +125,35 @@ describe.each(stores)("group commit on %s", (name, open) => {
     expect(await verifySession(sessionId)).toMatchObject({ ok: true, events: hostile.length + 1 });
   });
 
+  it("stores hostile text, in values and in keys, written alone exactly as given, and the chain verifies", async () => {
+    const { appendSessionEvent, getSessionWithEvents, groupCommitStats, startSessionWithEvent } =
+      await import("./index");
+    const { verifySession } = await import("@/server/integrity");
+    const { sessionId } = await startSessionWithEvent(owner, connection, "sql", "api", {
+      type: "statement",
+      data: { input: "select 1" },
+    });
+    const hostile = [
+      "it's",
+      '"}, "x": 1, "',
+      "\\' ); delete from session_events; --",
+      "$1 $$ ::jsonb",
+      "🐘 \u2028",
+    ];
+    const before = groupCommitStats();
+    // One at a time: each write finds the store idle and goes alone (the lone-write path, not a batch).
+    for (const text of hostile)
+      await appendSessionEvent(sessionId, "result", { text, [text]: [text, { [text]: 1 }] });
+    const after = groupCommitStats();
+    expect(after.writes - before.writes).toBe(hostile.length);
+    expect(after.commits - before.commits).toBe(hostile.length);
+    const recorded = await getSessionWithEvents(sessionId);
+    expect(recorded?.events.slice(1).map((e) => e.data)).toEqual(
+      hostile.map((text) => ({ text, [text]: [text, { [text]: 1 }] })),
+    );
+    expect(await verifySession(sessionId)).toMatchObject({ ok: true, events: hostile.length + 1 });
+  });
+
   it("commits a write that finds the store idle alone, in one commit of its own", async () => {
     const { appendSessionEvent, groupCommitStats, startSessionWithEvent } = await import("./index");
     const { sessionId } = await startSessionWithEvent(owner, connection, "sql", "api", {

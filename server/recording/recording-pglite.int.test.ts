@@ -124,4 +124,57 @@ describe("recording on the embedded store", () => {
       outputs.push(e.seq ?? 0);
     expect(outputs).toEqual([2, 3, 5, 6, 8]);
   });
+
+  it("continues a chain recorded by the earlier code (data hashed through JSON text and back), which verifies, and still catches a changed old event", async () => {
+    const { appendSessionEvent, startSessionWithEvent } = await import("./index");
+    const { canonicalJson, chainHash, verifySession } = await import("@/server/integrity");
+    const { createHash } = await import("node:crypto");
+    const sha256Hex = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+    const { getDb } = await import("@/db/store");
+    const { rowsOf } = await import("@/db/rows");
+    const { sql } = await import("drizzle-orm");
+    const db = await getDb();
+    const { sessionId } = await startSessionWithEvent(owner, connection, "sql", "native", {
+      type: "notice",
+      data: { message: "opened" },
+    });
+    // Two events as the earlier append wrote them: JSON.stringify's text stored, the digest over the text parsed
+    // back and canonicalised, the chain step as before.
+    const [head] = rowsOf<{ event_seq: number; chain_head: string }>(
+      await db.execute(sql`select event_seq, chain_head from sessions where id = ${sessionId}`),
+    );
+    let prev = head?.chain_head ?? "";
+    let seq = head?.event_seq ?? 0;
+    const old = [
+      {
+        type: "statement",
+        data: { status: "running", input: "select 'x' as \"é\"", reasons: [{ b: 1, a: [0.5, null] }] },
+      },
+      {
+        type: "result",
+        data: { rows: [["x"]], rowCount: 1, skipped: undefined, at: new Date("2026-01-01T00:00:00Z") },
+      },
+    ];
+    for (const event of old) {
+      const at = new Date();
+      const json = JSON.stringify(event.data);
+      const digest = sha256Hex(
+        canonicalJson({ at: at.toISOString(), data: JSON.parse(json), sessionId, type: event.type }),
+      );
+      seq += 1;
+      prev = chainHash(prev, seq, digest);
+      await db.execute(sql`insert into session_events (session_id, seq, hash, at, type, data)
+        values (${sessionId}, ${seq}, ${prev}, ${at.toISOString()}::timestamptz, ${event.type}, ${json}::jsonb)`);
+      await db.execute(
+        sql`update sessions set event_seq = ${seq}, chain_head = ${prev} where id = ${sessionId}`,
+      );
+    }
+    await appendSessionEvent(sessionId, "statement", { input: "select 2", reasons: [{ z: 1, a: 2 }] });
+    expect(await verifySession(sessionId)).toMatchObject({ ok: true, events: 4 });
+
+    await db.execute(
+      sql`update session_events set data = jsonb_set(data, '{rowCount}', '2') where session_id = ${sessionId} and seq = 3`,
+    );
+    expect(await verifySession(sessionId)).toMatchObject({ ok: false, firstBadSeq: 3 });
+  });
 });

@@ -22,7 +22,7 @@ import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import { rowsOf } from "@/db/rows";
 import { gatewayProcesses, sessions } from "@/db/schema";
 import { getDb, getStore } from "@/db/store";
-import { chainHashSql, sessionEventDigest } from "@/server/integrity";
+import { canonicalJson, chainHashSql, sessionEventDigestOf } from "@/server/integrity";
 import { processSingleton } from "@/server/singleton";
 
 /** How often a process beats its heartbeat. */
@@ -224,8 +224,8 @@ async function closeLostSession(held: HeldSession, why: string): Promise<boolean
   };
   // A terminal's events carry their time in the session (the player places them by it).
   if (held.kind === "terminal") data.t = Math.max(0, lastSeen.getTime() - held.startedAt.getTime());
-  const json = JSON.stringify(data);
-  const digest = sessionEventDigest({ sessionId: held.id, type: "notice", at, data: JSON.parse(json) });
+  const json = canonicalJson(data);
+  const digest = sessionEventDigestOf({ sessionId: held.id, type: "notice", at }, json);
   const db = await getDb();
   const result = await db.execute(sql`
     with head as (
