@@ -272,13 +272,13 @@ export class ExtendedProtocol {
     }
     let types = this.declaredTypes.get(statement) ?? [];
     if (raw.some((v, i) => v !== null && formatOf(i) === 1 && !types[i])) {
-      const principal = await this.client.o.identify();
-      const outcome = principal
-        ? await this.describe(principal, text).catch((err: unknown) => {
-            if (err instanceof GatewayError) return undefined;
-            throw err;
-          })
-        : undefined;
+      // The same check as every other use of the principal: a revoked credential ends the client here.
+      const principal = await this.client.samePrincipal();
+      if (!principal) return undefined;
+      const outcome = await this.describe(principal, text).catch((err: unknown) => {
+        if (err instanceof GatewayError) return undefined;
+        throw err;
+      });
       if (outcome?.status === "described") {
         types = raw.map((_, i) => types[i] || (outcome.parameterTypes[i] ?? 0));
       }
