@@ -10,6 +10,7 @@ import { COPIES, patchPostgres } from "./patch-postgres.mjs";
 
 const INSTALLED = path.join(__dirname, "..", "node_modules", "postgres");
 const GUARD = "if (!socket) { chunk = nextWriteTimer = null; return false }";
+const FORGET = "errorResponse = null // portcullis";
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -21,10 +22,9 @@ function pristineCopy(): string {
   dirs.push(dir);
   cpSync(path.join(INSTALLED, "package.json"), path.join(dir, "package.json"));
   for (const copy of COPIES as string[]) {
-    const text = readFileSync(path.join(INSTALLED, copy), "utf8").replace(
-      /\n {4}if \(!socket\) \{[^\n]*/,
-      "",
-    );
+    const text = readFileSync(path.join(INSTALLED, copy), "utf8")
+      .replace(/\n {4}if \(!socket\) \{[^\n]*/, "")
+      .replace(/\n {4}errorResponse = null \/\/ portcullis[^\n]*/, "");
     cpSync(path.join(INSTALLED, copy), path.join(dir, copy));
     writeFileSync(path.join(dir, copy), text);
   }
@@ -34,15 +34,20 @@ function pristineCopy(): string {
 describe("the postgres.js mend", () => {
   it("is in every installed copy of the connection", () => {
     for (const copy of COPIES as string[])
-      expect(readFileSync(path.join(INSTALLED, copy), "utf8")).toContain(GUARD);
+      for (const mend of [GUARD, FORGET])
+        expect(readFileSync(path.join(INSTALLED, copy), "utf8")).toContain(mend);
   });
 
   it("mends a pristine 3.4.9 once, and running again changes nothing", () => {
     const dir = pristineCopy();
     expect(readFileSync(path.join(dir, "src/connection.js"), "utf8")).not.toContain(GUARD);
-    expect(patchPostgres(dir)).toMatch(/mended .* in 3 file/);
-    for (const copy of COPIES as string[])
-      expect(readFileSync(path.join(dir, copy), "utf8")).toContain(GUARD);
+    expect(readFileSync(path.join(dir, "src/connection.js"), "utf8")).not.toContain(FORGET);
+    expect(patchPostgres(dir)).toMatch(/mended 3 file/);
+    for (const copy of COPIES as string[]) {
+      const text = readFileSync(path.join(dir, copy), "utf8");
+      expect(text).toContain(GUARD);
+      expect(text.split(FORGET)).toHaveLength(2);
+    }
     expect(patchPostgres(dir)).toBe("");
   });
 

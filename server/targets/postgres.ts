@@ -213,10 +213,14 @@ function toSessionStartError(err: unknown, connectionId: string, login: LoginTar
   if (refused) return new GatewayError("target_unavailable", refused.message);
   const described = toTargetError(err, connectionId);
   if (described instanceof GatewayError) return described;
-  const code = (err as { code?: unknown } | null)?.code;
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  // A connection exception's words (class 08: the protocol or the link, as "bind message supplies 1 parameters,
+  // but prepared statement requires 0") quote no data and say what went wrong; other classes' are not repeated.
+  const said =
+    typeof code === "string" && code.startsWith("08") && typeof message === "string" ? `: ${message}` : "";
   return new GatewayError(
     "target_unavailable",
-    `${login.host} refused the gateway's session for user ${login.username}${typeof code === "string" ? ` (${code})` : ""}.`,
+    `${login.host} refused the gateway's session for user ${login.username}${typeof code === "string" ? ` (${code})` : ""}${said}.`,
   );
 }
 
@@ -795,8 +799,16 @@ export async function queryCatalog(
   parameters: unknown[] = [],
 ): Promise<Record<string, unknown>[]> {
   const pool = await poolFor(connectionId);
+  const query = () => pool.sql.unsafe(text, parameters as never[]);
   try {
-    return (await pool.sql.unsafe(text, parameters as never[])) as unknown as Record<string, unknown>[];
+    try {
+      return (await query()) as unknown as Record<string, unknown>[];
+    } catch (err) {
+      // A broken session is out of the pool (postgres.js connects anew): a read of the catalog is asked once
+      // more before it fails the caller's decision. Anything else the target said stands.
+      if (!isSessionGone(err)) throw err;
+      return (await query()) as unknown as Record<string, unknown>[];
+    }
   } catch (err) {
     // The gateway's own query: whatever fails is the target's or the connection's settings' fault (502).
     const failure = toTargetError(err, connectionId);
