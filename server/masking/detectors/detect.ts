@@ -64,12 +64,12 @@ export function detectSegment(text: string, from: number, opts: DetectOptions): 
           if (i >= from) dots++;
         } else if (c === 45) {
           dashes++;
-          const p = text.charCodeAt(i - 1);
+          const p = i > 0 ? text.charCodeAt(i - 1) : 0;
           if (p >= 97 && p <= 122 && i > prefixFrom) prefixChars = true;
         } else if (c === 58) {
           colons++;
           if (i >= prefixFrom) prefixChars = true;
-          if (text.charCodeAt(i + 1) === 47) scheme = true;
+          if (i + 1 < end && text.charCodeAt(i + 1) === 47) scheme = true;
         } else if (c === 61) eq = true;
       } else if (c === 64) at = true;
       else if (c <= 90) {

@@ -362,20 +362,40 @@ function measureRun(s: string, i: number, end: number): void {
   run.dots = dots;
 }
 
+/** Digits and group punctuation: ( ) space . / - and digits. */
+const isRunCode = (c: number): boolean => (c >= 45 && c <= 57) || c === 32 || c === 40 || c === 41; // - . / 0-9, space, ( )
+
 /**
- * Where a run of at least four characters starts (digits and group punctuation, ending in a digit or
- * parenthesis): every numeric value is at least that long, and the regex engine skips ahead faster than
- * a character loop.
+ * Where the next run of at least four characters starts at or after `i` (a digit, then digits and group
+ * punctuation, the fourth or a later one a digit or `)`): every numeric value is at least that long. The same
+ * positions as the regular expression /\d[\d ()./-]{2,}[\d)]/g found before, without a match object per run:
+ * when a digit's run holds no digit or `)` from its fourth character on, no later start inside that run can,
+ * so the search goes on after it. -1 when there is none.
  */
-const RUN_START = /\d[\d ()./-]{2,}[\d)]/g;
+export function nextRunStart(s: string, i: number): number {
+  const n = s.length;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < n) {
+      const d = s.charCodeAt(j);
+      if (!isRunCode(d)) break;
+      if (j >= i + 3 && ((d >= 48 && d <= 57) || d === 41)) return i;
+      j++;
+    }
+    i = j + 1;
+  }
+  return -1;
+}
 
 export function scanNumeric(sc: ScanContext): void {
   const s = sc.text;
   const end = sc.end;
-  RUN_START.lastIndex = sc.from;
-  for (let m = RUN_START.exec(s); m !== null; m = RUN_START.exec(s)) {
-    RUN_START.lastIndex = scanRunAt(sc, s, end, m.index);
-  }
+  for (let i = nextRunStart(s, sc.from); i !== -1; i = nextRunStart(s, scanRunAt(sc, s, end, i))) {}
 }
 
 /** Examines the run whose first digit is at `i`; returns where scanning goes on. */
@@ -396,8 +416,15 @@ function scanRunAt(sc: ScanContext, s: string, end: number, i: number): number {
     measureRun(s, i, end);
     const last = run.end;
     // A dash before a check letter: RUT 12.345.678-K, DNI 12345678-Z.
-    const next = s.charCodeAt(last + 1);
-    if (s.charCodeAt(last) === 45 && next >= 65 && next <= 90 && start === i && run.digits >= 6) {
+    // Read within the text only (a read past its end makes V8 leave its fast path for this function).
+    if (
+      last + 1 < end &&
+      s.charCodeAt(last) === 45 &&
+      s.charCodeAt(last + 1) >= 65 &&
+      s.charCodeAt(last + 1) <= 90 &&
+      start === i &&
+      run.digits >= 6
+    ) {
       return dispatchDigitLedToken(sc, i);
     }
     if (last < end && isWordCode(s.charCodeAt(last))) {
