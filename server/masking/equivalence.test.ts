@@ -363,7 +363,13 @@ describe("the detectors after session 9's speed work find what they found before
       for (let seed = 1; seed <= 5; seed++) {
         const sample = sampleValue(makeRng(seed), type);
         const named = `${hintFromName(type)} +${sample}`; // the keyword before the value, in the text
-        for (const t of [`+${sample}`, `(${sample})`, `+${sample.replace(/\D/g, "")}`, `x +${sample}`, named]) {
+        for (const t of [
+          `+${sample}`,
+          `(${sample})`,
+          `+${sample.replace(/\D/g, "")}`,
+          `x +${sample}`,
+          named,
+        ]) {
           for (const hint of ["", hintFromName(type), "customer phone"]) {
             const want = referenceDetectSegment(t, 0, { isOn: opts.isOn, hint });
             expect(detectSegment(t, 0, { isOn: opts.isOn, hint })).toEqual(want);
