@@ -458,7 +458,8 @@ export function nextRunStart(s: string, i: number): number {
 export function scanNumeric(sc: ScanContext): void {
   const s = sc.text;
   const end = sc.end;
-  for (let i = nextRunStart(s, sc.from); i !== -1; i = nextRunStart(s, scanRunAt(sc, s, end, i))) {}
+  let i = nextRunStart(s, sc.from);
+  while (i !== -1) i = nextRunStart(s, scanRunAt(sc, s, end, i));
 }
 
 /** Examines the run whose first digit is at `i`; returns where scanning goes on. */
