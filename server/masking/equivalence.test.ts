@@ -309,7 +309,7 @@ const address = fc
   .tuple(
     fc.stringMatching(/^[a-z0-9._+-]{1,8}$/),
     fc.constantFrom(...DOMAINS),
-    fc.constantFrom("", ".", "-", "_", " x"),
+    fc.constantFrom("", ".", "-", "_", " x", "x", "1", ".png"),
   )
   .map(([local, domain, after]) => `${local}@${domain}${after}`);
 
