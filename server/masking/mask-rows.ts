@@ -127,7 +127,9 @@ function walk(cc: CompiledConfig, value: unknown, hint: string, types: string[],
   switch (typeof value) {
     case "string": {
       if (value.length < 4) return value;
-      const doc = parseJsonDocument(value);
+      // Most cells start with a printable ASCII character other than { and [: no document to look for.
+      const c0 = value.charCodeAt(0);
+      const doc = c0 > 32 && c0 < 127 && c0 !== 123 && c0 !== 91 ? undefined : parseJsonDocument(value);
       if (doc !== undefined) {
         const walked = walk(cc, doc, hint, types);
         return walked === doc ? value : JSON.stringify(walked);
@@ -369,7 +371,8 @@ export class ResultMasker {
       this.found = hit.types;
       return hit.value;
     }
-    types.length = 0;
+    // Emptied only when it holds something: setting an array's length is a runtime call, and most cells find nothing.
+    if (types.length !== 0) types.length = 0;
     const w = walk(this.cc, v, this.hints[c] ?? "", types, this.scopes[c]);
     const found = foundList(types);
     if (cache) {

@@ -128,20 +128,23 @@ function isAlnum(c: number): boolean {
   return isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
-const CODES = new Uint16Array(64);
+/** Character codes of a short rendering, one plain array per length (apply reads a plain array fastest). */
+const CODES: number[][] = Array.from({ length: 65 }, (_, n) => new Array<number>(n).fill(0));
+const MAX_CODES = CODES.length - 1;
 
 /** Replaces every character `pick` selects with `*`, except the last `keep` of them. */
 function maskAllBut(value: string, keep: number, pick: (c: number) => boolean): string {
   // Where the kept characters begin: the keep-th picked character from the end.
   let shownFrom = value.length;
   for (let kept = 0; kept < keep && shownFrom > 0; ) if (pick(value.charCodeAt(--shownFrom))) kept++;
-  if (value.length <= CODES.length) {
+  if (value.length <= MAX_CODES) {
     // Short values (cards, phones) as one flat string: the clean-rendering look-up hashes it next.
+    const codes = CODES[value.length]!;
     for (let i = 0; i < value.length; i++) {
       const c = value.charCodeAt(i);
-      CODES[i] = i < shownFrom && pick(c) ? 42 : c;
+      codes[i] = i < shownFrom && pick(c) ? 42 : c;
     }
-    return String.fromCharCode.apply(null, CODES.subarray(0, value.length) as unknown as number[]);
+    return String.fromCharCode.apply(null, codes);
   }
   let out = "";
   let runStart = 0;

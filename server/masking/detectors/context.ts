@@ -40,6 +40,12 @@ function hintHasKeyword(hint: string, type: string, re: RegExp): boolean {
   return has;
 }
 
+/** True when a keyword of `type` appears in `hint` (a column or key name turned into words). */
+export function hintHasContext(hint: string, type: string): boolean {
+  const re = KEYWORDS.get(type);
+  return re !== undefined && hint !== "" && hintHasKeyword(hint, type, re);
+}
+
 /** True when a keyword of `type` appears in the window before `start` or in the caller's hint. */
 export function hasContext(sc: ScanContext, type: string, start: number): boolean {
   const re = KEYWORDS.get(type);

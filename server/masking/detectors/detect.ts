@@ -43,6 +43,8 @@ export function detectSegment(text: string, from: number, opts: DetectOptions): 
   // is a lower-case `bearer `/`basic `; its match starts at most 16 characters before `from`.
   const prefixFrom = from - 16;
   let prefixChars = false;
+  // A lower-case `bearer `/`basic ` ends in `r ` or `c `, with the space at least four characters after its start.
+  let schemeSpace = false;
   if (end - scanFrom > FEATURE_SCAN_LIMIT) {
     // Long text has digits, colons and dashes anyway; only ask for the rarer characters.
     digits = 7;
@@ -64,13 +66,17 @@ export function detectSegment(text: string, from: number, opts: DetectOptions): 
           if (i >= from) dots++;
         } else if (c === 45) {
           dashes++;
-          const p = text.charCodeAt(i - 1);
+          const p = i > 0 ? text.charCodeAt(i - 1) : 0;
           if (p >= 97 && p <= 122 && i > prefixFrom) prefixChars = true;
         } else if (c === 58) {
           colons++;
           if (i >= prefixFrom) prefixChars = true;
-          if (text.charCodeAt(i + 1) === 47) scheme = true;
+          if (i + 1 < end && text.charCodeAt(i + 1) === 47) scheme = true;
         } else if (c === 61) eq = true;
+        else if (c === 32 && i >= prefixFrom + 4 && i >= 4) {
+          const p = text.charCodeAt(i - 1);
+          if (p === 114 || p === 99) schemeSpace = true;
+        }
       } else if (c === 64) at = true;
       else if (c <= 90) {
         if (c >= 65) {
@@ -100,7 +106,10 @@ export function detectSegment(text: string, from: number, opts: DetectOptions): 
     scanAssignments(sc);
     scanHighEntropy(sc);
   }
-  if (end - Math.max(0, prefixFrom) >= MIN_PREFIXED && (prefixChars || lowerScheme(text, prefixFrom)))
+  if (
+    end - Math.max(0, prefixFrom) >= MIN_PREFIXED &&
+    (prefixChars || (schemeSpace && lowerScheme(text, prefixFrom)))
+  )
     scanPrefixed(sc);
   return resolveOverlaps(out);
 }

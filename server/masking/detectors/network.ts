@@ -47,6 +47,31 @@ function isUrlUserinfo(s: string, localStart: number): boolean {
   return scheme !== -1 && !/\s/.test(before.slice(scheme));
 }
 
+const TLD = /^[A-Za-z]{2,24}$/;
+const DOMAIN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]+$/;
+
+function isMailDomain(domain: string): boolean {
+  const dot = domain.lastIndexOf(".");
+  const tld = domain.slice(dot + 1);
+  return dot > 0 && TLD.test(tld) && !FILE_TLDS.has(tld.toLowerCase()) && DOMAIN.test(domain);
+}
+
+/**
+ * The domain checked last and its verdict: a column of addresses repeats a few domains, and comparing the text
+ * in place with the last one costs no slice and no regular expression (the verdict depends on the domain alone).
+ */
+let lastDomain = "";
+let lastDomainOk = false;
+
+/** Whether `s` from `start` to `end` is a domain an address can have (a TLD of letters, not a file type). */
+function isMailDomainAt(s: string, start: number, end: number): boolean {
+  if (end - start === lastDomain.length && s.startsWith(lastDomain, start)) return lastDomainOk;
+  const domain = s.slice(start, end);
+  lastDomainOk = isMailDomain(domain);
+  lastDomain = domain;
+  return lastDomainOk;
+}
+
 export function scanEmail(sc: ScanContext): void {
   const s = sc.text;
   const end = sc.end;
@@ -72,16 +97,7 @@ export function scanEmail(sc: ScanContext): void {
       s.charCodeAt(at - 1) !== 46 &&
       (b >= end || s.charCodeAt(b) !== 95)
     ) {
-      const domain = s.slice(at + 1, e);
-      const dot = domain.lastIndexOf(".");
-      const tld = domain.slice(dot + 1);
-      if (
-        dot > 0 &&
-        /^[A-Za-z]{2,24}$/.test(tld) &&
-        !FILE_TLDS.has(tld.toLowerCase()) &&
-        /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]+$/.test(domain) &&
-        !isUrlUserinfo(s, a)
-      ) {
+      if (isMailDomainAt(s, at + 1, e) && !isUrlUserinfo(s, a)) {
         if (sc.isOn("email")) push(sc, "email", a, e, s.slice(a, e).toLowerCase());
         at = s.indexOf("@", e);
         continue;

@@ -8,7 +8,16 @@ import type { ScanContext } from "../types";
 import * as v from "../validators";
 import { dispatchDigitLedToken } from "./alnum";
 import { CONTEXT_BONUS, scoreOf } from "./catalog";
-import { csiEnd, csiEndsAt, escBefore, hasContext, isDigitCode, isWordCode, windowBefore } from "./context";
+import {
+  csiEnd,
+  csiEndsAt,
+  escBefore,
+  hasContext,
+  hintHasContext,
+  isDigitCode,
+  isWordCode,
+  windowBefore,
+} from "./context";
 
 interface Span {
   text: string;
@@ -163,67 +172,121 @@ function fiHetu(sc: ScanContext, sp: Span): boolean {
   return emit(sc, "fi_hetu", sp, hasContext(sc, "fi_hetu", sp.start));
 }
 
+/** Stands for the Finnish id in IDS_BY_DIGITS: checked by fiHetu (its layout holds a century sign). */
+const FI_HETU = "fi_hetu";
+type IdCheck = readonly [type: string, valid: (d: string) => boolean, format: RegExp | null];
+
+/**
+ * The ids checkSpan tries on a span of this many digits, in this order: each needs its checksum and either its
+ * layout (F; null: none) or a context keyword.
+ */
+const IDS_BY_DIGITS = new Map<number, ReadonlyArray<IdCheck | typeof FI_HETU>>([
+  [
+    8,
+    [
+      ["au_tfn", v.isAuTfn, null],
+      ["cl_rut", rutValid, F.rut],
+    ],
+  ],
+  [
+    9,
+    [
+      ["us_ssn", v.isUsSsn, F.ssn],
+      ["us_itin", v.isUsItin, F.ssn],
+      ["us_ein", v.isUsEin, null],
+      ["ca_sin", v.isCaSin, F.sin],
+      ["nl_bsn", v.isNlBsn, F.bsn],
+      ["cl_rut", rutValid, F.rut],
+      ["au_tfn", v.isAuTfn, null],
+      ["us_aba_routing", v.isAbaRouting, null],
+      ["pt_nif", v.isPtNif, null],
+      ["il_id", v.isIlId, null],
+    ],
+  ],
+  [
+    10,
+    [
+      ["se_personnummer", v.isSePersonnummer, F.se10],
+      FI_HETU,
+      ["uk_nhs", v.isUkNhs, null],
+      ["dk_cpr", v.isDkCpr, null],
+      ["au_medicare", v.isAuMedicare, null],
+    ],
+  ],
+  [
+    11,
+    [
+      ["br_cpf", v.isBrCpf, F.cpf],
+      ["be_national_number", v.isBeNationalNumber, F.be],
+      ["de_steuer_id", v.isDeSteuerId, F.steuer],
+      ["no_fodselsnummer", v.isNoFodselsnummer, F.no],
+      ["ar_cuit", v.isArCuit, F.cuit],
+      ["pl_pesel", v.isPlPesel, null],
+      ["tr_tckn", v.isTrTckn, null],
+      ["au_medicare", v.isAuMedicare, null],
+    ],
+  ],
+  [
+    12,
+    [
+      ["in_aadhaar", v.isInAadhaar, F.aadhaar],
+      ["se_personnummer", se12Valid, F.se12],
+      ["jp_my_number", v.isJpMyNumber, null],
+    ],
+  ],
+  [
+    13,
+    [
+      ["ch_ahv", v.isChAhv, F.ahv],
+      ["kr_rrn", v.isKrRrn, F.kr],
+      ["za_id", v.isZaId, F.za],
+      ["ro_cnp", v.isRoCnp, null],
+    ],
+  ],
+  [14, [["br_cnpj", v.isBrCnpj, F.cnpj]]],
+  [15, [["fr_nir", v.isFrNir, F.nir]]],
+  [18, [["cn_resident_id", v.isCnResidentId, F.any]]],
+]);
+
+/** Every type tried as an id. */
+const ID_TYPES = [...IDS_BY_DIGITS.values()].flatMap((checks) =>
+  checks.map((c) => (c === FI_HETU ? c : c[0])),
+);
+
+/** Hints (column names) that hold a keyword of some id type; remembered per hint. */
+const idHints = new Map<string, boolean>();
+
+function hintNamesAnId(hint: string): boolean {
+  if (hint === "") return false;
+  let has = idHints.get(hint);
+  if (has === undefined) {
+    has = ID_TYPES.some((type) => hintHasContext(hint, type));
+    if (idHints.size >= 256) idHints.clear();
+    idHints.set(hint, has);
+  }
+  return has;
+}
+
+/**
+ * Whether any id can match `sp`. No id layout (F) admits a leading `+` or `(`, so such a span is an id only
+ * with a context keyword: none before a span at the text's start, so only the hint can give one. A phone
+ * number alone in a cell (`+1 (555) 010-1234`) skips the ten or so id checks its length would try.
+ */
+function idPossible(sc: ScanContext, sp: Span): boolean {
+  const c = sp.text.charCodeAt(0);
+  return (c !== 43 && c !== 40) || sp.start > 0 || hintNamesAnId(sc.hint);
+}
+
 /** Tries every numeric detector whose length fits; returns true when at least one matched. */
 function checkSpan(sc: ScanContext, sp: Span): boolean {
   const n = sp.digits.length;
   let hit = false;
   if (sp.tokens === 1 && n <= 14 && sp.text.includes(".")) hit = ipv4(sc, sp);
   if (n >= 13 && n <= 19) hit = card(sc, sp) || hit;
-  switch (n) {
-    case 8:
-      hit = id(sc, sp, "au_tfn", v.isAuTfn, null) || hit;
-      hit = id(sc, sp, "cl_rut", rutValid, F.rut) || hit;
-      break;
-    case 9:
-      hit = id(sc, sp, "us_ssn", v.isUsSsn, F.ssn) || hit;
-      hit = id(sc, sp, "us_itin", v.isUsItin, F.ssn) || hit;
-      hit = id(sc, sp, "us_ein", v.isUsEin, null) || hit;
-      hit = id(sc, sp, "ca_sin", v.isCaSin, F.sin) || hit;
-      hit = id(sc, sp, "nl_bsn", v.isNlBsn, F.bsn) || hit;
-      hit = id(sc, sp, "cl_rut", rutValid, F.rut) || hit;
-      hit = id(sc, sp, "au_tfn", v.isAuTfn, null) || hit;
-      hit = id(sc, sp, "us_aba_routing", v.isAbaRouting, null) || hit;
-      hit = id(sc, sp, "pt_nif", v.isPtNif, null) || hit;
-      hit = id(sc, sp, "il_id", v.isIlId, null) || hit;
-      break;
-    case 10:
-      hit = id(sc, sp, "se_personnummer", v.isSePersonnummer, F.se10) || hit;
-      hit = fiHetu(sc, sp) || hit;
-      hit = id(sc, sp, "uk_nhs", v.isUkNhs, null) || hit;
-      hit = id(sc, sp, "dk_cpr", v.isDkCpr, null) || hit;
-      hit = id(sc, sp, "au_medicare", v.isAuMedicare, null) || hit;
-      break;
-    case 11:
-      hit = id(sc, sp, "br_cpf", v.isBrCpf, F.cpf) || hit;
-      hit = id(sc, sp, "be_national_number", v.isBeNationalNumber, F.be) || hit;
-      hit = id(sc, sp, "de_steuer_id", v.isDeSteuerId, F.steuer) || hit;
-      hit = id(sc, sp, "no_fodselsnummer", v.isNoFodselsnummer, F.no) || hit;
-      hit = id(sc, sp, "ar_cuit", v.isArCuit, F.cuit) || hit;
-      hit = id(sc, sp, "pl_pesel", v.isPlPesel, null) || hit;
-      hit = id(sc, sp, "tr_tckn", v.isTrTckn, null) || hit;
-      hit = id(sc, sp, "au_medicare", v.isAuMedicare, null) || hit;
-      break;
-    case 12:
-      hit = id(sc, sp, "in_aadhaar", v.isInAadhaar, F.aadhaar) || hit;
-      hit = id(sc, sp, "se_personnummer", se12Valid, F.se12) || hit;
-      hit = id(sc, sp, "jp_my_number", v.isJpMyNumber, null) || hit;
-      break;
-    case 13:
-      hit = id(sc, sp, "ch_ahv", v.isChAhv, F.ahv) || hit;
-      hit = id(sc, sp, "kr_rrn", v.isKrRrn, F.kr) || hit;
-      hit = id(sc, sp, "za_id", v.isZaId, F.za) || hit;
-      hit = id(sc, sp, "ro_cnp", v.isRoCnp, null) || hit;
-      break;
-    case 14:
-      hit = id(sc, sp, "br_cnpj", v.isBrCnpj, F.cnpj) || hit;
-      break;
-    case 15:
-      hit = id(sc, sp, "fr_nir", v.isFrNir, F.nir) || hit;
-      break;
-    case 18:
-      hit = id(sc, sp, "cn_resident_id", v.isCnResidentId, F.any) || hit;
-      break;
-  }
+  const ids = idPossible(sc, sp) ? IDS_BY_DIGITS.get(n) : undefined;
+  if (ids)
+    for (const check of ids)
+      hit = (check === FI_HETU ? fiHetu(sc, sp) : id(sc, sp, check[0], check[1], check[2])) || hit;
   if (!hit) hit = phone(sc, sp);
   return hit;
 }
@@ -362,20 +425,41 @@ function measureRun(s: string, i: number, end: number): void {
   run.dots = dots;
 }
 
+/** Digits and group punctuation: ( ) space . / - and digits. */
+const isRunCode = (c: number): boolean => (c >= 45 && c <= 57) || c === 32 || c === 40 || c === 41; // - . / 0-9, space, ( )
+
 /**
- * Where a run of at least four characters starts (digits and group punctuation, ending in a digit or
- * parenthesis): every numeric value is at least that long, and the regex engine skips ahead faster than
- * a character loop.
+ * Where the next run of at least four characters starts at or after `i` (a digit, then digits and group
+ * punctuation, the fourth or a later one a digit or `)`): every numeric value is at least that long. The same
+ * positions as the regular expression /\d[\d ()./-]{2,}[\d)]/g found before, without a match object per run:
+ * when a digit's run holds no digit or `)` from its fourth character on, no later start inside that run can,
+ * so the search goes on after it. -1 when there is none.
  */
-const RUN_START = /\d[\d ()./-]{2,}[\d)]/g;
+export function nextRunStart(s: string, i: number): number {
+  const n = s.length;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < n) {
+      const d = s.charCodeAt(j);
+      if (!isRunCode(d)) break;
+      if (j >= i + 3 && ((d >= 48 && d <= 57) || d === 41)) return i;
+      j++;
+    }
+    i = j + 1;
+  }
+  return -1;
+}
 
 export function scanNumeric(sc: ScanContext): void {
   const s = sc.text;
   const end = sc.end;
-  RUN_START.lastIndex = sc.from;
-  for (let m = RUN_START.exec(s); m !== null; m = RUN_START.exec(s)) {
-    RUN_START.lastIndex = scanRunAt(sc, s, end, m.index);
-  }
+  let i = nextRunStart(s, sc.from);
+  while (i !== -1) i = nextRunStart(s, scanRunAt(sc, s, end, i));
 }
 
 /** Examines the run whose first digit is at `i`; returns where scanning goes on. */
@@ -396,8 +480,15 @@ function scanRunAt(sc: ScanContext, s: string, end: number, i: number): number {
     measureRun(s, i, end);
     const last = run.end;
     // A dash before a check letter: RUT 12.345.678-K, DNI 12345678-Z.
-    const next = s.charCodeAt(last + 1);
-    if (s.charCodeAt(last) === 45 && next >= 65 && next <= 90 && start === i && run.digits >= 6) {
+    // Read within the text only (a read past its end makes V8 leave its fast path for this function).
+    if (
+      last + 1 < end &&
+      s.charCodeAt(last) === 45 &&
+      s.charCodeAt(last + 1) >= 65 &&
+      s.charCodeAt(last + 1) <= 90 &&
+      start === i &&
+      run.digits >= 6
+    ) {
       return dispatchDigitLedToken(sc, i);
     }
     if (last < end && isWordCode(s.charCodeAt(last))) {
