@@ -50,7 +50,10 @@ export class Recorder {
   private writing = false;
   private failed: Error | undefined;
   private idle: (() => void)[] = [];
-  /** Characters waiting to be written (for back-pressure on the target). */
+  /**
+   * Characters waiting to be written, not counting the batch being written (for back-pressure on the target:
+   * what arrives while a batch is written is the next batch, so the target need not stop for the store).
+   */
   pendingChars = 0;
   /** Keystrokes not yet queued: they need not precede anything, so they wait for a batch of their own. */
   private keys = "";
@@ -224,6 +227,7 @@ export class Recorder {
       if (!next || next.isWaiting) break;
       batch.push(next);
       this.pending.shift();
+      this.pendingChars -= next.text.length;
     }
     if (batch.length === 0) {
       if (this.pending.length > 0) return;
@@ -244,7 +248,6 @@ export class Recorder {
           this.fail(result?.reason, batch.slice(i));
           return;
         }
-        this.pendingChars -= item.text.length;
         if (item.type === "output") this.hooks.onOutputStored(item.text);
         for (const after of item.after) after();
       }
