@@ -28,7 +28,7 @@ class ScreenThread {
   private nextId = 1;
   private nextScreen = 1;
 
-  private start(): Worker {
+  start(): Worker {
     if (this.worker) return this.worker;
     // The path is built at run time: Next's bundler must not try to bundle the worker (it runs from source).
     const entry = [process.cwd(), "server", "terminal", "screen-worker-entry.mjs"].join(path.sep);
@@ -91,6 +91,11 @@ class ScreenThread {
 }
 
 const thread = processSingleton("terminalScreens", () => new ScreenThread());
+
+/** Starts the screen worker now, so the first terminal does not wait for it (loading it takes a while). */
+export function warmScreenWorker(): void {
+  thread.start();
+}
 
 /** Ends the screen worker as a crash would: every open screen's owner is told (tests only). */
 export function crashScreenWorker(): Promise<void> {
