@@ -102,8 +102,14 @@ export function crashScreenWorker(): Promise<void> {
   return thread.crash();
 }
 
+/** Output posted to the worker at once beyond this; smaller pieces are joined and posted on the next turn. */
+const POST_CHARS = 256 * 1024;
+
 export class GatewayScreen {
   private readonly screen: number;
+  /** Output not yet posted: one message per turn of the event loop, not one per chunk from the target. */
+  private unposted = "";
+  private isPostScheduled = false;
 
   /** `onFailure` is called once if the worker stops while this screen is open. */
   constructor(cols: number, rows: number, onFailure: (error: Error) => void) {
@@ -111,47 +117,70 @@ export class GatewayScreen {
   }
 
   write(data: string) {
+    this.unposted += data;
+    if (this.unposted.length >= POST_CHARS) this.post();
+    else if (!this.isPostScheduled) {
+      this.isPostScheduled = true;
+      setImmediate(() => {
+        this.isPostScheduled = false;
+        this.post();
+      });
+    }
+  }
+
+  /** Posts the output written so far (before any other request, so the worker sees everything in order). */
+  private post() {
+    if (this.unposted === "") return;
+    const data = this.unposted;
+    this.unposted = "";
     thread.post({ op: "write", screen: this.screen, data });
   }
 
   /** Resizes once everything written so far is parsed. */
   resize(cols: number, rows: number) {
+    this.post();
     thread.post({ op: "resize", screen: this.screen, cols, rows });
   }
 
   close() {
+    this.post();
     thread.post({ op: "close", screen: this.screen });
+  }
+
+  private ask(question: ScreenQuestion): Promise<unknown> {
+    this.post();
+    return thread.ask(this.screen, question);
   }
 
   /** Resolves when everything written so far is parsed. */
   async parsed(): Promise<void> {
-    await thread.ask(this.screen, { kind: "parsed" });
+    await this.ask({ kind: "parsed" });
   }
 
   async isAlternate(): Promise<boolean> {
-    return (await thread.ask(this.screen, { kind: "alternate" })) as boolean;
+    return (await this.ask({ kind: "alternate" })) as boolean;
   }
 
   async isBracketedPaste(): Promise<boolean> {
-    return (await thread.ask(this.screen, { kind: "bracketedPaste" })) as boolean;
+    return (await this.ask({ kind: "bracketedPaste" })) as boolean;
   }
 
   /** Where typing starts now; undefined on the alternate screen. */
   async anchor(): Promise<PromptAnchor | undefined> {
-    return (await thread.ask(this.screen, { kind: "anchor" })) as PromptAnchor | undefined;
+    return (await this.ask({ kind: "anchor" })) as PromptAnchor | undefined;
   }
 
   async readCommandLine(anchor: PromptAnchor | undefined): Promise<string> {
-    return (await thread.ask(this.screen, { kind: "line", anchor })) as string;
+    return (await this.ask({ kind: "line", anchor })) as string;
   }
 
   /** The screen serialized after everything written so far; undefined when the parser is mid-sequence. */
   async keyframe(): Promise<KeyframeState | undefined> {
-    return (await thread.ask(this.screen, { kind: "keyframe" })) as KeyframeState | undefined;
+    return (await this.ask({ kind: "keyframe" })) as KeyframeState | undefined;
   }
 
   /** The visible screen's text (for tests). */
   async text(): Promise<string> {
-    return (await thread.ask(this.screen, { kind: "text" })) as string;
+    return (await this.ask({ kind: "text" })) as string;
   }
 }

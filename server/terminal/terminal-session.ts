@@ -40,6 +40,7 @@ import { endSession, holdSession } from "@/server/recording";
 import { registerTerminalChannel, TERMINAL_CHANNEL } from "./approved-lines";
 import type { KeyframeState } from "./keyframes";
 import { describeDuration, type TerminalLimits, terminalLimits } from "./limits";
+import { PemWatch } from "./pem-watch";
 import { announceTerminal, withdrawTerminal } from "./presence";
 import { type PromptAnchor, TypedLine } from "./prompt";
 import { Recorder } from "./recorder";
@@ -129,8 +130,7 @@ export class TerminalSession {
   private lastOutputAt = 0;
   private lastInputAt = Date.now();
   private maskedFields = 0;
-  private isInPem = false;
-  private pemTail = "";
+  private readonly pem = new PemWatch();
   private flushTimer: NodeJS.Timeout | undefined;
   private timers: NodeJS.Timeout[] = [];
   private isPaused = false;
@@ -288,25 +288,13 @@ export class TerminalSession {
     if (this.isEnded) return;
     this.lastOutputAt = performance.now();
     const text = this.decoder.write(chunk);
-    this.trackPem(text);
+    this.pem.feed(text);
     let masked = this.masker.push(text);
-    if (chunk.length <= 64 && this.lastOutputAt - this.lastForwardAt < ECHO_WINDOW_MS && !this.isInPem) {
+    if (chunk.length <= 64 && this.lastOutputAt - this.lastForwardAt < ECHO_WINDOW_MS && !this.pem.isInPem) {
       masked += this.masker.flush();
     } else this.scheduleFlush();
     if (masked) this.emit(masked);
     this.checkPressure();
-  }
-
-  /** Whether a private key is being printed (the masker then holds nothing, and must not be flushed). */
-  private trackPem(text: string) {
-    const s = this.pemTail + text;
-    const begin = s.lastIndexOf("-----BEGIN");
-    const end = s.lastIndexOf("-----END");
-    if (begin > end) {
-      const header = s.slice(begin);
-      this.isInPem = /^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(header) || header.length < 60;
-    } else if (end > begin) this.isInPem = false;
-    this.pemTail = s.slice(-100);
   }
 
   private scheduleFlush() {
@@ -318,7 +306,7 @@ export class TerminalSession {
   }
 
   private releaseHeld() {
-    if (this.isInPem || this.isEnded) return;
+    if (this.pem.isInPem || this.isEnded) return;
     const rest = this.masker.flush();
     if (rest) this.emit(rest);
   }
