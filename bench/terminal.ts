@@ -47,11 +47,19 @@ function consolePid(dataDir: string): number | undefined {
  * CPU seconds (user + system) the process has used so far. On a shared, loaded machine wall time swings
  * with the neighbours; CPU time is what the gateway itself spends.
  */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  const fields = readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+function cpuSeconds(pid: number | undefined): { all: number; main: number } {
+  if (pid === undefined) return { all: Number.NaN, main: Number.NaN };
+  const of = (file: string) => {
+    const fields = readFileSync(file, "latin1").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  // The whole process (every thread), and its main thread alone (the event loop; the screen runs in a worker).
+  return { all: of(`/proc/${pid}/stat`), main: of(`/proc/${pid}/task/${pid}/stat`) };
 }
+const cpuSince = (from: { all: number; main: number }, to: { all: number; main: number }) => ({
+  all: to.all - from.all,
+  main: to.main - from.main,
+});
 
 /** A terminal as the bench drives it: write keys, wait for output. */
 interface Pty {
@@ -247,11 +255,11 @@ async function measure(sshd: SshdServer) {
     const keysDirect = summary(await keystrokes(direct));
     let cpu = cpuSeconds(pid);
     const keysGateway = summary(await keystrokes(viaGateway));
-    const keysCpu = cpuSeconds(pid) - cpu;
+    const keysCpu = cpuSince(cpu, cpuSeconds(pid));
     const bulkDirect = await bulk(direct);
     cpu = cpuSeconds(pid);
     const bulkGateway = await bulk(viaGateway);
-    const bulkCpu = cpuSeconds(pid) - cpu;
+    const bulkCpu = cpuSince(cpu, cpuSeconds(pid));
     const mbps = (b: { seconds: number; bytes: number }) => b.bytes / 1024 / 1024 / b.seconds;
 
     console.log(`\nkeystroke round trip (${KEYS} keys at a bash prompt)`);
@@ -262,12 +270,16 @@ async function measure(sshd: SshdServer) {
     console.log(
       `  ratio         p50 ${(keysGateway.p50 / keysDirect.p50).toFixed(2)}x   p99 ${(keysGateway.p99 / keysDirect.p99).toFixed(2)}x`,
     );
-    console.log(`  console CPU   ${((keysCpu * 1000) / KEYS).toFixed(2)} ms a key`);
+    console.log(
+      `  console CPU   ${((keysCpu.all * 1000) / KEYS).toFixed(2)} ms a key (main thread ${((keysCpu.main * 1000) / KEYS).toFixed(2)} ms)`,
+    );
     console.log(`\nbulk output (cat of ${values.megabytes} MB)`);
     console.log(`  direct ssh2   ${bulkDirect.seconds.toFixed(2)} s   ${mbps(bulkDirect).toFixed(1)} MB/s`);
     console.log(`  gateway (ws)  ${bulkGateway.seconds.toFixed(2)} s   ${mbps(bulkGateway).toFixed(1)} MB/s`);
     console.log(`  ratio         ${(bulkGateway.seconds / bulkDirect.seconds).toFixed(2)}x the time`);
-    console.log(`  console CPU   ${bulkCpu.toFixed(2)} s for the gateway's cat\n`);
+    console.log(
+      `  console CPU   ${bulkCpu.all.toFixed(2)} s for the gateway's cat (main thread ${bulkCpu.main.toFixed(2)} s)\n`,
+    );
     direct.write("rm -f /tmp/portcullis-bench.txt\r");
     await new Promise((r) => setTimeout(r, 200));
     direct.close();

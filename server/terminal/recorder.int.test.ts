@@ -75,6 +75,35 @@ describe("the terminal recorder", () => {
     expect(failures).toEqual([]);
   });
 
+  it("writes every event waiting behind a write in one commit, each sent only once that commit is durable", async () => {
+    const { groupCommitStats } = await import("@/server/recording");
+    const { sessionId, recorder, sent, failures } = await recording();
+    const chunks = Array.from({ length: 400 }, (_, i) => `${String(i).padStart(4, "0")}${"y".repeat(4092)}`);
+    const before = groupCommitStats();
+    // The first chunk goes alone; the rest (several events, with `masked` markers between them) wait behind it.
+    recorder.text("output", chunks[0] ?? "");
+    for (const [i, chunk] of chunks.slice(1).entries()) recorder.text("output", chunk, i % 100 === 0 ? 1 : 0);
+    const storedWhenFirstSent = new Promise<number>((resolve) => {
+      const check = setInterval(() => {
+        if (sent.length > 1) {
+          clearInterval(check);
+          resolve(sent.length);
+        }
+      }, 0);
+    });
+    await recorder.drained();
+    const after = groupCommitStats();
+    const stored = await storedOutput(sessionId);
+    expect(stored.length).toBeGreaterThan(3);
+    // two commits: the first event, then everything that queued behind it (outputs and markers together)
+    expect(after.commits - before.commits).toBe(2);
+    expect(after.writes - before.writes).toBe(stored.length + 4);
+    // the events of the second commit reach the browser together, after it
+    expect(await storedWhenFirstSent).toBe(stored.length);
+    expect(sent).toEqual(stored);
+    expect(failures).toEqual([]);
+  });
+
   it("writes an idle echo alone, at once", async () => {
     const { sessionId, recorder, sent } = await recording();
     recorder.text("output", "l");

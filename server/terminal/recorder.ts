@@ -3,7 +3,7 @@
  * is appended to the session's events in order, and output reaches the browser only after the event that
  * holds it is stored. Writes are group-committed: while one write is in flight, what arrives next is
  * coalesced (output up to 256 KB per event), so an idle keystroke costs one write and bulk output is
- * written in large events. A crash loses at most the event being written plus what waits behind it,
+ * written in large events; everything that waited behind a write goes to the store next as one commit. A crash loses at most the event being written plus what waits behind it,
  * and none of that was shown. Not responsible for masking: it is handed text that is already masked.
  *
  * For replay it also writes two kinds of small events between the output: `masked` right after output in
@@ -50,7 +50,10 @@ export class Recorder {
   private writing = false;
   private failed: Error | undefined;
   private idle: (() => void)[] = [];
-  /** Characters waiting to be written (for back-pressure on the target). */
+  /**
+   * Characters waiting to be written, not counting the batch being written (for back-pressure on the target:
+   * what arrives while a batch is written is the next batch, so the target need not stop for the store).
+   */
   pendingChars = 0;
   /** Keystrokes not yet queued: they need not precede anything, so they wait for a batch of their own. */
   private keys = "";
@@ -209,38 +212,59 @@ export class Recorder {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
+  /**
+   * Writes every event that is ready (up to a keyframe still waiting for the screen) at once: the appends are
+   * handed to the recorder's group commit in the same turn, in order, so they go to the store as one
+   * transaction (one commit) and take consecutive places in the session's chain. Each output is sent once its
+   * own event and every event before it are stored; after a refused write nothing more is sent.
+   */
   private pump() {
     if (this.writing || this.failed) return;
-    while (this.pending[0]?.isSkipped) this.pending.shift();
-    if (this.pending[0]?.isWaiting) return;
-    const item = this.pending.shift();
-    if (!item) {
+    const batch: Pending[] = [];
+    for (;;) {
+      while (this.pending[0]?.isSkipped) this.pending.shift();
+      const next = this.pending[0];
+      if (!next || next.isWaiting) break;
+      batch.push(next);
+      this.pending.shift();
+      this.pendingChars -= next.text.length;
+    }
+    if (batch.length === 0) {
+      if (this.pending.length > 0) return;
       const waiting = this.idle;
       this.idle = [];
       for (const resolve of waiting) resolve();
       return;
     }
     this.writing = true;
-    appendSessionEvent(this.sessionId, item.type, item.data, item.counters).then(
-      () => {
-        this.writing = false;
-        this.pendingChars -= item.text.length;
+    const writes = batch.map((item) =>
+      appendSessionEvent(this.sessionId, item.type, item.data, item.counters),
+    );
+    void Promise.allSettled(writes).then((results) => {
+      this.writing = false;
+      for (const [i, item] of batch.entries()) {
+        const result = results[i];
+        if (result?.status !== "fulfilled") {
+          this.fail(result?.reason, batch.slice(i));
+          return;
+        }
         if (item.type === "output") this.hooks.onOutputStored(item.text);
         for (const after of item.after) after();
-        this.pump();
-        this.hooks.onStored?.();
-      },
-      (error: unknown) => {
-        this.writing = false;
-        const failed = error instanceof Error ? error : new Error(String(error));
-        this.failed = failed;
-        for (const p of [item, ...this.pending]) p.fail?.(failed);
-        this.pending.length = 0;
-        const waiting = this.idle;
-        this.idle = [];
-        for (const resolve of waiting) resolve();
-        this.hooks.onFailure(failed);
-      },
-    );
+      }
+      this.pump();
+      this.hooks.onStored?.();
+    });
+  }
+
+  /** A write was refused: the recording ends here, and everything not yet stored in order is refused. */
+  private fail(error: unknown, unsent: Pending[]) {
+    const failed = error instanceof Error ? error : new Error(String(error));
+    this.failed = failed;
+    for (const p of [...unsent, ...this.pending]) p.fail?.(failed);
+    this.pending.length = 0;
+    const waiting = this.idle;
+    this.idle = [];
+    for (const resolve of waiting) resolve();
+    this.hooks.onFailure(failed);
   }
 }

@@ -21,6 +21,7 @@ import {
 import { GatewayError } from "@/server/errors";
 import { hasPermission } from "@/server/principal";
 import { registerSocketHandler } from "@/server/realtime";
+import { warmScreenWorker } from "./screen";
 import { type TerminalClient, TerminalSession } from "./terminal-session";
 
 export const TERMINAL_SOCKET_PATH = "/ws/terminal";
@@ -33,6 +34,9 @@ function closeReason(text: string): string {
   while (Buffer.byteLength(reason, "utf8") > 123) reason = reason.slice(0, -1);
   return reason;
 }
+
+// The gateway's screens run in a worker thread (screen.ts): started with the endpoint, not by the first terminal.
+warmScreenWorker();
 
 registerSocketHandler(TERMINAL_SOCKET_PATH, async (ws: WebSocket, principal, url, isSessionCurrent) => {
   const send = (message: TerminalServerMessage) => ws.send(encodeTerminalMessage(message));

@@ -1,6 +1,7 @@
 /**
  * One browser terminal: a shell on an SSH connection, with the gateway in the middle.
- *   output: target -> streaming masker -> gateway's screen emulation (@xterm/headless) -> recording -> browser
+ *   output: target -> streaming masker -> recording -> browser, and (in order, in the screen worker: screen.ts)
+ *           the gateway's screen emulation (@xterm/headless), which keyframes and the command rules read
  *   input:  browser -> (at Enter: read the command line from the screen, decide by command rules, record the
  *           decision) -> target
  * Output is written to the recording before it is sent (recorder.ts). A denied line is not sent: the gateway
@@ -15,7 +16,6 @@
  */
 import "server-only";
 import { StringDecoder } from "node:string_decoder";
-import xtermHeadless, { type Terminal } from "@xterm/headless";
 import {
   cancelReview,
   finishApprovedReview,
@@ -38,14 +38,14 @@ import {
 import type { Principal } from "@/server/principal";
 import { endSession, holdSession } from "@/server/recording";
 import { registerTerminalChannel, TERMINAL_CHANNEL } from "./approved-lines";
-import { isParserIdle, type KeyframeState, keyframeCapturer } from "./keyframes";
+import type { KeyframeState } from "./keyframes";
 import { describeDuration, type TerminalLimits, terminalLimits } from "./limits";
+import { PemWatch } from "./pem-watch";
 import { announceTerminal, withdrawTerminal } from "./presence";
-import { captureAnchor, isAlternateScreen, type PromptAnchor, readCommandLine, TypedLine } from "./prompt";
+import { type PromptAnchor, TypedLine } from "./prompt";
 import { Recorder } from "./recorder";
+import { GatewayScreen } from "./screen";
 import { type OpenShell, openShell } from "./ssh-shell";
-
-const { Terminal: HeadlessTerminal } = xtermHeadless;
 
 /** Messages the gateway sends the browser besides output. */
 export type TerminalControl =
@@ -115,7 +115,8 @@ export function clampSize(size: Partial<TerminalSize>): TerminalSize {
 
 export class TerminalSession {
   readonly sessionId: string;
-  private readonly term: Terminal;
+  /** The gateway's screen, emulated in the screen worker (screen.ts). */
+  private readonly screen: GatewayScreen;
   private readonly masker: StreamMasker;
   private readonly decoder = new StringDecoder("utf8");
   private readonly typed = new TypedLine();
@@ -129,8 +130,7 @@ export class TerminalSession {
   private lastOutputAt = 0;
   private lastInputAt = Date.now();
   private maskedFields = 0;
-  private isInPem = false;
-  private pemTail = "";
+  private readonly pem = new PemWatch();
   private flushTimer: NodeJS.Timeout | undefined;
   private timers: NodeJS.Timeout[] = [];
   private isPaused = false;
@@ -138,7 +138,6 @@ export class TerminalSession {
   private isEnded = false;
   private size: TerminalSize;
   private held: HeldLine | undefined;
-  private readonly serializeScreen: () => KeyframeState;
 
   private constructor(
     private readonly core: GatewayCore,
@@ -154,13 +153,10 @@ export class TerminalSession {
   ) {
     this.sessionId = sessionId;
     this.size = size;
-    this.term = new HeadlessTerminal({
-      cols: size.cols,
-      rows: size.rows,
-      scrollback: 1000,
-      allowProposedApi: true,
+    this.screen = new GatewayScreen(size.cols, size.rows, (error) => {
+      console.error(`[portcullis] terminal ${sessionId}:`, error.message);
+      void this.end("the gateway's screen emulation failed, so the session cannot continue", "failed");
     });
-    this.serializeScreen = keyframeCapturer(this.term);
     this.masker = createStreamMasker(maskingConfig, {
       onFinding: () => {
         this.maskedFields++;
@@ -292,25 +288,13 @@ export class TerminalSession {
     if (this.isEnded) return;
     this.lastOutputAt = performance.now();
     const text = this.decoder.write(chunk);
-    this.trackPem(text);
+    this.pem.feed(text);
     let masked = this.masker.push(text);
-    if (chunk.length <= 64 && this.lastOutputAt - this.lastForwardAt < ECHO_WINDOW_MS && !this.isInPem) {
+    if (chunk.length <= 64 && this.lastOutputAt - this.lastForwardAt < ECHO_WINDOW_MS && !this.pem.isInPem) {
       masked += this.masker.flush();
     } else this.scheduleFlush();
     if (masked) this.emit(masked);
     this.checkPressure();
-  }
-
-  /** Whether a private key is being printed (the masker then holds nothing, and must not be flushed). */
-  private trackPem(text: string) {
-    const s = this.pemTail + text;
-    const begin = s.lastIndexOf("-----BEGIN");
-    const end = s.lastIndexOf("-----END");
-    if (begin > end) {
-      const header = s.slice(begin);
-      this.isInPem = /^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(header) || header.length < 60;
-    } else if (end > begin) this.isInPem = false;
-    this.pemTail = s.slice(-100);
   }
 
   private scheduleFlush() {
@@ -322,14 +306,14 @@ export class TerminalSession {
   }
 
   private releaseHeld() {
-    if (this.isInPem || this.isEnded) return;
+    if (this.pem.isInPem || this.isEnded) return;
     const rest = this.masker.flush();
     if (rest) this.emit(rest);
   }
 
   /** Text for the browser: into the gateway's screen, then recorded, then sent. */
   private emit(text: string) {
-    this.term.write(text);
+    this.screen.write(text);
     const masked = this.maskedFields;
     this.maskedFields = 0;
     this.recorder.text("output", text, masked);
@@ -363,14 +347,15 @@ export class TerminalSession {
 
   /** The screen for a keyframe once it has parsed everything written so far (none mid-sequence or ending). */
   private captureKeyframe(done: (state: KeyframeState | undefined) => void) {
-    this.term.write("", () =>
-      done(!this.isEnded && isParserIdle(this.term) ? this.serializeScreen() : undefined),
+    this.screen.keyframe().then(
+      (state) => done(this.isEnded ? undefined : state),
+      () => done(undefined),
     );
   }
 
   /** Resolves when everything written to the gateway's screen so far is parsed. */
   private parsed(): Promise<void> {
-    return new Promise((resolve) => this.term.write("", resolve));
+    return this.screen.parsed();
   }
 
   /** Waits until the target's echo of the last keystrokes has arrived and gone quiet (bounded). */
@@ -416,8 +401,7 @@ export class TerminalSession {
     for (let i = 0; i < data.length; i++) {
       // Paste markers count only when the remote asked for bracketed paste (else its shell would run each line).
       if (data.startsWith("\u001b[200~", i) || data.startsWith("\u001b[201~", i)) {
-        await this.parsed();
-        this.isInPaste = data[i + 4] === "0" && this.term.modes.bracketedPasteMode;
+        this.isInPaste = data[i + 4] === "0" && (await this.screen.isBracketedPaste());
       }
       const c = data[i] ?? "";
       if (ACCEPT_KEYS.includes(c) && !this.isInPaste) {
@@ -434,11 +418,8 @@ export class TerminalSession {
   private async forward(text: string) {
     if (text === "" || this.isEnded) return;
     if (!this.anchor) {
-      await this.parsed();
-      if (!isAlternateScreen(this.term)) {
-        this.anchor = captureAnchor(this.term);
-        this.isHiddenInput = PASSWORD_PROMPT.test(this.anchor.prompt);
-      }
+      this.anchor = await this.screen.anchor();
+      if (this.anchor) this.isHiddenInput = PASSWORD_PROMPT.test(this.anchor.prompt);
     }
     this.typed.feed(text);
     this.recorder.input(this.isHiddenInput ? text.replace(/[\p{L}\p{N}\p{P}\p{S} ]/gu, "*") : text);
@@ -455,8 +436,7 @@ export class TerminalSession {
   }
 
   private async enter(key: string) {
-    await this.parsed();
-    if (isAlternateScreen(this.term) || !this.anchor) {
+    if ((await this.screen.isAlternate()) || !this.anchor) {
       // Full-screen programs are not inspected; an Enter with nothing typed runs nothing new.
       this.shell.stream.write(key);
       this.lastForwardAt = performance.now();
@@ -465,7 +445,7 @@ export class TerminalSession {
     }
     await this.settle();
     const anchor = this.anchor;
-    const onScreen = readCommandLine(this.term, anchor);
+    const onScreen = await this.screen.readCommandLine(anchor);
     const typed = this.typed.isKnown ? this.typed.text.trim() : undefined;
     const isEchoed = onScreen !== "" || !typed;
     const isHidden = this.isHiddenInput || !isEchoed;
@@ -569,12 +549,11 @@ export class TerminalSession {
       );
       return;
     }
-    const line = readCommandLine(this.term, anchor);
+    const line = await this.screen.readCommandLine(anchor);
     this.emit(
       `\r\n${YELLOW}[portcullis] held for approval: ${why} — review ${reviewId}, waiting… press Ctrl+C to withdraw${RESET}\r\n${anchor.prompt}`,
     );
-    await this.parsed();
-    const redrawn = captureAnchor(this.term);
+    const redrawn = (await this.screen.anchor()) ?? anchor;
     this.emit(line);
     await this.parsed();
     const check = () => this.enqueue(() => this.checkHeld());
@@ -624,8 +603,7 @@ export class TerminalSession {
       );
       return;
     }
-    await this.parsed();
-    const current = this.continuationOf(readCommandLine(this.term, held.anchor));
+    const current = this.continuationOf(await this.screen.readCommandLine(held.anchor));
     const approvers = row.decisions.filter((d) => d.decision === "approve").map((d) => d.byLabel);
     if (hashInput(current) !== row.inputHash) {
       const error = "the command line on screen changed after it was held; nothing was run";
@@ -641,7 +619,7 @@ export class TerminalSession {
     if (!(await finishApprovedReview(row.id, "executed"))) return;
     this.release();
     await this.recordReview(row.id, "approved", { by: approvers, comments: this.commentsOf(row) });
-    const line = readCommandLine(this.term, held.anchor);
+    const line = await this.screen.readCommandLine(held.anchor);
     this.emit(
       `\r\n${GREEN}[portcullis] approved by ${approvers.join(", ")}${this.commentsOf(row)}: running${RESET}\r\n${held.anchor.prompt}${line}`,
     );
@@ -749,7 +727,7 @@ export class TerminalSession {
     const size = clampSize(requested);
     if (size.cols === this.size.cols && size.rows === this.size.rows) return;
     this.size = size;
-    this.term.write("", () => this.term.resize(size.cols, size.rows));
+    this.screen.resize(size.cols, size.rows);
     this.shell.stream.setWindow(size.rows, size.cols, 0, 0);
     void this.recorder.event("resize", { cols: size.cols, rows: size.rows }).catch(() => {});
   }
@@ -786,16 +764,12 @@ export class TerminalSession {
     await endSession(this.sessionId, state).catch((error: unknown) => {
       console.error(`[portcullis] terminal ${this.sessionId}: could not close the recording:`, error);
     });
-    this.term.dispose();
+    this.screen.close();
   }
 
-  /** The gateway's view of the screen, for tests and keyframes. */
-  screenText(): string {
-    const buffer = this.term.buffer.active;
-    const lines: string[] = [];
-    for (let y = 0; y < this.term.rows; y++)
-      lines.push(buffer.getLine(buffer.baseY + y)?.translateToString(true) ?? "");
-    return lines.join("\n");
+  /** The gateway's view of the screen, for tests. */
+  screenText(): Promise<string> {
+    return this.screen.text();
   }
 
   /** Resolves when the gateway's screen and the recording have caught up with everything received. */

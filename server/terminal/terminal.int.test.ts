@@ -374,6 +374,35 @@ describe("browser terminal through the gateway", () => {
     expect(JSON.stringify(responses)).not.toMatch(FULL_CARD);
   });
 
+  it("ends the session, failed, when the gateway's screen worker stops, and runs no line it could not read", async () => {
+    const browser = fakeBrowser();
+    const session = await open(browser);
+    await typeLine(session, "echo before");
+    await waitFor(() => /^before$/m.test(browser.text()), "the first command");
+    const { crashScreenWorker } = await import("./screen");
+    const file = path.join(tmpdir(), `portcullis-screen-crash-${process.pid}`);
+    await crashScreenWorker();
+    // Typed at once: the gateway cannot read the line off its screen, so it must not send the Enter.
+    await typeLine(session, `touch ${file}`);
+    await waitFor(() => browser.controls.some((c) => c.type === "ended"), "the session to end");
+    expect(browser.controls.find((c) => c.type === "ended")).toMatchObject({
+      reason: expect.stringMatching(/screen emulation failed|could not check a command/),
+    });
+    expect(browser.isClosed()).toBe(true);
+    const { getSessionWithEvents } = await import("@/server/recording");
+    await waitFor(
+      async () => (await getSessionWithEvents(session.sessionId))?.session.state === "failed",
+      "the recording to be closed as failed",
+    );
+    expect(existsSync(file)).toBe(false);
+    // The next terminal gets a new worker.
+    const next = fakeBrowser();
+    const again = await open(next);
+    await typeLine(again, "echo after");
+    await waitFor(() => /^after$/m.test(next.text()), "a command in the next terminal");
+    await again.end("test done");
+  });
+
   it("refuses a changed host key with a clear message", async () => {
     const { listConnections } = await import("@/server/connections");
     const { pinHostKey } = await import("@/server/connections/service");
