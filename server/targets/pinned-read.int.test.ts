@@ -1,0 +1,207 @@
+// A native client's read on its pinned target session: its read-only scope and the read go to the target in one
+// message (PinnedSession.readInOneTrip), and nothing of the client's own making can run the read outside that
+// scope or confuse which scope it is. Real PostgreSQL 15, the real driver; the exchanges are counted from the
+// target's own ReadyForQuery messages.
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GatewayFixture, startGatewayFixture } from "@/test/harness/gateway";
+import type { PinnedSession, RunOptions } from "./postgres";
+
+let gateway: GatewayFixture;
+let target: postgres.Sql;
+
+beforeAll(async () => {
+  gateway = await startGatewayFixture({
+    name: "pinned-read",
+    targetSql: `
+      create table notes (id int, body text);
+      create table bumps (n int);
+      create function bump() returns int language sql as $$ insert into bumps values (1) returning n $$;
+      -- declared stable (so classified a read), yet they write: only the read-only scope stops them
+      create function sly_bump() returns int language plpgsql stable as $$ begin return bump(); end $$;
+      create function unlocking_bump() returns int language plpgsql stable as $$
+        begin perform set_config('transaction_read_only', 'off', true); return bump(); end $$;
+      -- a read that says what the read-only opening says when it finds a transaction open (25001)
+      create function posing() returns int language plpgsql stable as $$
+        begin raise warning using errcode = '25001', message = 'there is already a transaction in progress';
+        return 1; end $$;
+      create function posing_bump() returns int language plpgsql stable as $$
+        begin raise warning using errcode = '25001', message = 'there is already a transaction in progress';
+        return bump(); end $$;`,
+  });
+  target = postgres(gateway.targetUrl, { max: 1, onnotice: () => {} });
+});
+
+afterAll(async () => {
+  await target?.end();
+  await gateway?.stop();
+});
+
+async function open(): Promise<PinnedSession> {
+  const { openPinnedSession } = await import("./postgres");
+  return openPinnedSession(gateway.connectionId, () => {});
+}
+
+/** One input on the pinned session, as the pipeline runs it: a read in its read-only scope, else as it is. */
+async function run(
+  session: PinnedSession,
+  text: string,
+  kind: string,
+  read: boolean,
+  more: Partial<RunOptions> = {},
+) {
+  const { runStatements } = await import("./postgres");
+  const { results, error } = await runStatements(session.connectionId, [text], {
+    rowLimit: 100,
+    throughCursor: () => true,
+    readOnly: read,
+    statementKinds: [kind],
+    pinned: session,
+    ...more,
+  });
+  return { result: results[0], error: error as (Error & { sqlState?: string }) | undefined };
+}
+
+const read = (s: PinnedSession, text: string, more?: Partial<RunOptions>) =>
+  run(s, text, "SelectStmt", true, more);
+const control = (s: PinnedSession, text: string) => run(s, text, "TransactionStmt", false);
+const write = (s: PinnedSession, text: string) => run(s, text, "InsertStmt", false);
+
+/** The target's ReadyForQuery messages during `act`: one per exchange the session finished. */
+async function exchanges(session: PinnedSession, act: () => Promise<unknown>) {
+  const before = session.tap.readyCount;
+  await act();
+  // an end sent and not waited for is answered before anything else on the session: wait for it too
+  await session.sql.unsafe("select 1");
+  return session.tap.readyCount - before - 1;
+}
+
+async function bumps() {
+  const [row] = await target`select count(*)::int as n from bumps`;
+  return row?.n as number;
+}
+
+describe("a native client's read on its pinned session", () => {
+  it.each([
+    ["outside a transaction, in one exchange and no end to send", false, 1, "I"],
+    ["in the client's transaction, in one exchange plus its scope's end", true, 2, "T"],
+  ])("runs a read %s", async (_what, inTransaction, count, after) => {
+    const session = await open();
+    try {
+      if (inTransaction) await control(session, "begin");
+      const n = await exchanges(session, async () => {
+        const { result, error } = await read(session, "select 41 + 1 as answer");
+        expect(error).toBeUndefined();
+        expect(result?.rows).toEqual([[42]]);
+        expect(result?.columns.map((c) => c.name)).toEqual(["answer"]);
+        expect(result?.command).toBe("SELECT");
+      });
+      expect(n).toBe(count);
+      expect(session.tap.status).toBe(after);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it.each([
+    ["outside a transaction", false],
+    ["in the client's transaction", true],
+  ])(
+    "keeps a read from writing %s, whichever way it tries, and leaves the session usable",
+    async (_w, tx) => {
+      const session = await open();
+      try {
+        for (const attempt of ["select bump()", "select sly_bump()", "select unlocking_bump()"]) {
+          if (tx) await control(session, "begin");
+          const { error } = await read(session, attempt);
+          expect(error?.sqlState, attempt).toMatch(/^(25006|25001)$/);
+          if (tx) await control(session, "rollback");
+        }
+        expect(await bumps()).toBe(0);
+        expect((await read(session, "select 1 as one")).result?.rows).toEqual([[1]]);
+      } finally {
+        await session.close();
+      }
+    },
+  );
+
+  it("never runs a read outside its scope when the client's statement_timeout cancels what it can", async () => {
+    // The attack that kept the opening and the read in separate messages before: a timeout of 1 ms set by the
+    // client cancels the opening under load while a fast read behind it writes. Now one message: whatever the
+    // timeout cuts, the read after it does not run, and the read itself cannot write.
+    const session = await open();
+    try {
+      await run(session, "set statement_timeout = 1", "VariableSetStmt", false);
+      const seen = new Set<string>();
+      for (let i = 0; i < 150; i++) {
+        const inTransaction = i % 2 === 1;
+        if (inTransaction) await control(session, "begin");
+        const { error } = await read(session, "select sly_bump()");
+        seen.add(error?.sqlState ?? "none");
+        if (inTransaction) await control(session, "rollback");
+        expect(session.tap.status).toBe("I");
+      }
+      expect([...seen].every((code) => code === "25006" || code === "57014")).toBe(true);
+      expect(await bumps()).toBe(0);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it.each([
+    ["outside a transaction", false],
+    ["in the client's transaction", true],
+  ])("is not fooled by a read raising the opening's SQLSTATE (25001) %s", async (_what, tx) => {
+    // Were the scope read from notices, this read would pass for one inside a transaction: the gateway's own
+    // scope would be left open and the write after it never committed (or the client's transaction committed).
+    const session = await open();
+    try {
+      if (tx) await control(session, "begin");
+      expect((await read(session, "select posing()")).result?.rows).toEqual([[1]]);
+      expect((await read(session, "select posing_bump()")).error?.sqlState).toBe("25006");
+      expect((await write(session, "insert into notes values (1, 'after the pose')")).error).toBeUndefined();
+      expect(session.tap.status).toBe(tx ? "T" : "I");
+      const seenOutside = await target`select count(*)::int as n from notes where id = 1`;
+      expect(seenOutside[0]?.n).toBe(tx ? 0 : 1);
+      if (tx) await control(session, "commit");
+      const committed = await target`select count(*)::int as n from notes where id = 1`;
+      expect(committed[0]?.n).toBe(1);
+      expect(await bumps()).toBe(0);
+    } finally {
+      await target`delete from notes where id = 1`;
+      await session.close();
+    }
+  });
+
+  it("keeps rows up to the limit, says the rest was cut, and leaves the session idle", async () => {
+    const session = await open();
+    try {
+      const { result, error } = await read(session, "select g from generate_series(1, 50) g", {
+        rowLimit: 10,
+      });
+      expect(error).toBeUndefined();
+      expect(result?.rows).toEqual(Array.from({ length: 10 }, (_, i) => [i + 1]));
+      expect([result?.rowCount, result?.truncated]).toEqual([10, true]);
+      expect(session.tap.status).toBe("I");
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("follows the target's status through a failed read: idle stays idle, a transaction fails as it would", async () => {
+    const session = await open();
+    try {
+      expect((await read(session, "select 1 / 0")).error?.sqlState).toBe("22012");
+      expect(session.tap.status).toBe("I");
+      expect((await read(session, "select 2 as two")).result?.rows).toEqual([[2]]);
+      await control(session, "begin");
+      expect((await read(session, "select 1 / 0")).error?.sqlState).toBe("22012");
+      expect(session.tap.status).toBe("E");
+      expect((await read(session, "select 3")).error?.sqlState).toBe("25P02");
+      await control(session, "rollback");
+      expect((await read(session, "select 4 as four")).result?.rows).toEqual([[4]]);
+    } finally {
+      await session.close();
+    }
+  });
+});
