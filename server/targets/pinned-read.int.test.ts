@@ -111,9 +111,16 @@ describe("a native client's read on its pinned session", () => {
     async (_w, tx) => {
       const session = await open();
       try {
-        for (const attempt of ["select bump()", "select sly_bump()", "select unlocking_bump()"]) {
+        const attempts: [string, string[] | undefined][] = [
+          ["select bump()", undefined],
+          ["select sly_bump()", undefined],
+          ["select unlocking_bump()", undefined],
+          ["select sly_bump() where $1::int = 1", ["1"]],
+          ["select unlocking_bump() where $1::int = 1", ["1"]],
+        ];
+        for (const [attempt, parameters] of attempts) {
           if (tx) await control(session, "begin");
-          const { error } = await read(session, attempt);
+          const { error } = await read(session, attempt, parameters && { parameters });
           expect(error?.sqlState, attempt).toMatch(/^(25006|25001)$/);
           if (tx) await control(session, "rollback");
         }
@@ -173,20 +180,28 @@ describe("a native client's read on its pinned session", () => {
     }
   });
 
-  it("keeps rows up to the limit, says the rest was cut, and leaves the session idle", async () => {
-    const session = await open();
-    try {
-      const { result, error } = await read(session, "select g from generate_series(1, 50) g", {
-        rowLimit: 10,
-      });
-      expect(error).toBeUndefined();
-      expect(result?.rows).toEqual(Array.from({ length: 10 }, (_, i) => [i + 1]));
-      expect([result?.rowCount, result?.truncated]).toEqual([10, true]);
-      expect(session.tap.status).toBe("I");
-    } finally {
-      await session.close();
-    }
-  });
+  it.each([
+    ["without parameters (one message)", "select g from generate_series(1, 50) g", undefined],
+    ["with parameters (extended protocol)", "select g from generate_series(1, $1::int) g", ["50"]],
+  ])(
+    "keeps rows up to the limit, says the rest was cut, and leaves the session idle: %s",
+    async (_w, text, parameters) => {
+      const session = await open();
+      try {
+        const { result, error } = await read(session, text, {
+          rowLimit: 10,
+          ...(parameters && { parameters }),
+        });
+        expect(error).toBeUndefined();
+        expect(result?.rows).toEqual(Array.from({ length: 10 }, (_, i) => [i + 1]));
+        expect([result?.rowCount, result?.truncated]).toEqual([10, true]);
+        await session.sql.unsafe("select 1"); // after the scope's end, if one was sent and not waited for
+        expect(session.tap.status).toBe("I");
+      } finally {
+        await session.close();
+      }
+    },
+  );
 
   it("follows the target's status through a failed read: idle stays idle, a transaction fails as it would", async () => {
     const session = await open();

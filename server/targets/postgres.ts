@@ -504,19 +504,16 @@ export class PinnedSession {
     const opening = idle
       ? "set local transaction_read_only = on;\n"
       : "savepoint portcullis_read; set local transaction_read_only = on;\n";
-    const rows: unknown[][] = [];
-    let truncated = false;
     const query = this.sql
       .unsafe(opening + text)
       .simple()
       .values();
     onCancellable?.(() => query.cancel());
     let answered: unknown;
+    let rows: unknown[][];
+    let truncated: boolean;
     try {
-      answered = await query.forEach((row) => {
-        if (rows.length < rowLimit) rows.push(row as unknown as unknown[]);
-        else truncated = true;
-      });
+      ({ answered, rows, truncated } = await keepUpTo(query, rowLimit));
     } catch (err) {
       if (!idle) await this.endReadOnly("savepoint", toTargetError(err, this.connectionId, true));
       throw err;
@@ -582,6 +579,23 @@ function keepTextParameters(sql: Sql) {
       return serialize && ((x: unknown) => (typeof x === "string" ? x : serialize(x)));
     },
   });
+}
+
+/**
+ * Awaits a query whose rows are kept as they arrive up to `limit`, and past it read and dropped (a pinned read:
+ * no cursor, which would cost one more round trip to end). `answered` is what postgres.js resolves with.
+ */
+async function keepUpTo(
+  query: { forEach: (fn: (row: unknown) => void) => PromiseLike<unknown> },
+  limit: number,
+): Promise<{ answered: unknown; rows: unknown[][]; truncated: boolean }> {
+  const rows: unknown[][] = [];
+  let truncated = false;
+  const answered = await query.forEach((row) => {
+    if (rows.length < limit) rows.push(row as unknown as unknown[]);
+    else truncated = true;
+  });
+  return { answered, rows, truncated };
 }
 
 /** A target session of its own for one native client (see PinnedSession); connected before it is returned. */
@@ -700,7 +714,30 @@ async function runOn(
         continue;
       }
       if (scoped) scope = await options.pinned?.beginReadOnly();
-      if (options.throughCursor(index)) {
+      if (scope) {
+        // A pinned read with parameters, in its scope: one Execute and its Sync, without a cursor (whose end
+        // costs a round trip more); rows past the limit are read and dropped.
+        const query = sql.unsafe(text, (options.parameters ?? []) as never[]).values();
+        options.onCancellable?.(() => {
+          cancelled = true;
+          query.cancel();
+        });
+        const { answered, rows, truncated } = await keepUpTo(query, options.rowLimit);
+        const result = answered as { command?: string; count?: number; columns?: RawColumn[] };
+        await resolveTables(
+          pool,
+          sql,
+          (result.columns ?? []).map((c) => c.table),
+        );
+        results.push({
+          command: result.command ?? "OK",
+          columns: columnsOf(result.columns, pool),
+          rows,
+          rowCount: truncated ? rows.length : (result.count ?? rows.length),
+          truncated,
+          attnums: attnumsOf(result.columns),
+        });
+      } else if (options.throughCursor(index)) {
         let rows: unknown[][] = [];
         let rowCount = 0;
         let raw: RawColumn[] | undefined;
