@@ -310,7 +310,9 @@ export interface RunOptions {
   statementTimeoutMs?: number;
   /**
    * Statements read through a cursor, batch by batch (those that can return more rows than the limit); the
-   * others run plainly, in one round trip, and a result longer than the limit is cut after it arrives.
+   * others run plainly, in one round trip, and a result longer than the limit is cut after it arrives. A native
+   * client's read in its read-only scope never takes a cursor (its end costs a round trip): its rows past the
+   * limit are read and dropped (PinnedSession.readInOneTrip, keepUpTo).
    */
   throughCursor: (index: number) => boolean;
   /** the connection's updatedAt, when the caller has it (saves a store read per run) */
