@@ -181,6 +181,41 @@ describe("a native client's read on its pinned session", () => {
   });
 
   it.each([
+    [
+      "standard_conforming_strings off: \\' is a quote, the literal ends later",
+      "set standard_conforming_strings = off",
+      "select 'a\\' , ' ; commit; insert into notes values (9, $$smuggled$$); -- '",
+    ],
+    [
+      "client_encoding GBK: a character swallows the \\, the literal ends sooner",
+      "set client_encoding = 'GBK'",
+      "select E'\u4e01\\' ; commit; insert into notes values (9, $$smuggled$$); -- '",
+    ],
+  ])(
+    "does not let the target split a read otherwise than the gateway did: %s",
+    async (_what, setting, text) => {
+      // The classifier reads every text with standard_conforming_strings on, in UTF-8: each text here is for it one
+      // SELECT of literals, and for the target, under the session's setting, a SELECT, a COMMIT and an INSERT. In
+      // one Query the COMMIT would end the read-only transaction and the INSERT write. The gateway refuses such
+      // settings from a client, but one can also come from the role's or the database's defaults on the target.
+      // Both ways a read can go: a bounded one runs plainly, another through a cursor (main's code sent the first
+      // as a simple Query).
+      for (const throughCursor of [false, true]) {
+        const session = await open();
+        try {
+          await run(session, setting, "VariableSetStmt", false);
+          await read(session, text, { throughCursor: () => throughCursor });
+          const [row] = await target`select count(*)::int as n from notes where id = 9`;
+          expect(row?.n, `through a cursor: ${throughCursor}`).toBe(0);
+        } finally {
+          await target`delete from notes where id = 9`;
+          await session.close();
+        }
+      }
+    },
+  );
+
+  it.each([
     ["without parameters (one message)", "select g from generate_series(1, 50) g", undefined],
     ["with parameters (extended protocol)", "select g from generate_series(1, $1::int) g", ["50"]],
   ])(

@@ -474,6 +474,21 @@ export class PinnedSession {
   }
 
   /**
+   * Does the target split a Query's text into statements as the classifier does? The classifier (libpg-query)
+   * reads every text with standard_conforming_strings on, in UTF-8 (what postgres.js sends). Under other values,
+   * which the target reports whenever they change (ParameterStatus), one text the classifier read as a single
+   * statement can be several for the target (`\'` read as a quote; a GBK character swallowing a backslash), and in
+   * a Query of several statements a smuggled COMMIT would end the read-only scope. The settings a Query is read
+   * with are those in force when it arrives: the whole text is parsed before any of it runs.
+   */
+  readsTextAsClassified(): boolean {
+    return (
+      this.parameters.get("standard_conforming_strings") === "on" &&
+      this.parameters.get("client_encoding") === "UTF8"
+    );
+  }
+
+  /**
    * One read in a read-only scope in ONE message to the target: a simple-protocol Query whose first statements
    * open the scope and whose last is the read. PostgreSQL runs a Query's statements in order and stops at the first
    * error (a statement_timeout or a cancel is an error of the statement it interrupts), so the read runs only after
@@ -486,22 +501,22 @@ export class PinnedSession {
    *   once the transaction has taken a snapshot, which the read does before it calls anything.
    * - in a transaction (or its status unknown): a read-only savepoint, as beginReadOnly makes, ended after the
    *   read as endReadOnly does. Sent to an idle session, SAVEPOINT fails (25P01) and nothing runs.
-   * Rows are kept up to `rowLimit`; past it they are read and dropped (the simple protocol has no cursor), and
-   * `truncated` says so. The read is the text the caller classified, as it is: the opening ends with `;` and a
+   * Undefined, with nothing sent, when the target would not split the text as the classifier did
+   * (readsTextAsClassified): the caller then runs it with the extended protocol, whose Parse refuses a text of
+   * several statements. Rows are kept up to `rowLimit`; past it they are read and dropped (the simple protocol
+   * has no cursor), and `truncated` says so. The read is the text the caller classified, as it is: the opening ends with `;` and a
    * line break, so the read is scanned from a clean start, and nothing follows it.
    */
   async readInOneTrip(
     text: string,
     rowLimit: number,
     onCancellable?: (cancel: () => void) => void,
-  ): Promise<{
-    columns: RawColumn[];
-    rows: unknown[][];
-    command: string;
-    count: number;
-    truncated: boolean;
-  }> {
+  ): Promise<
+    | { columns: RawColumn[]; rows: unknown[][]; command: string; count: number; truncated: boolean }
+    | undefined
+  > {
     await this.ending;
+    if (!this.readsTextAsClassified()) return undefined;
     const idle = this.tap.status === "I";
     const opening = idle
       ? "set local transaction_read_only = on;\n"
@@ -674,6 +689,11 @@ async function runOn(
 ): Promise<{ results: StatementResult[]; error?: Error }> {
   const results: StatementResult[] = [];
   let cancelled = false;
+  // On a native client's session, a text goes as one Parse (the extended protocol), which the target refuses when
+  // it reads the text as several statements: postgres.js would send a text without parameters as a simple Query,
+  // where a COMMIT the target reads in it (under its own standard_conforming_strings or client_encoding, see
+  // readsTextAsClassified) would end the read-only scope and run what follows outside it.
+  const oneStatement = (options.pinned ? { simple: false } : {}) as postgres.UnsafeQueryOptions;
   for (const [index, text] of statements.entries()) {
     if (cancelled) break;
     if (options.pinned?.closed) {
@@ -692,14 +712,17 @@ async function runOn(
     try {
       await options.beforeStatement?.(index, options.pinned ? lookupInSavepoint(sql) : lookupOn(sql));
       const scoped = readOnlyScope?.(index) === true;
-      if (scoped && options.pinned && options.parameters === undefined) {
-        // A native client's read without parameters: its scope and the read in one message (readInOneTrip).
-        const read = await options.pinned.readInOneTrip(text, options.rowLimit, (cancel) =>
-          options.onCancellable?.(() => {
-            cancelled = true;
-            cancel();
-          }),
-        );
+      // A native client's read without parameters: its scope and the read in one message (readInOneTrip).
+      const read =
+        scoped && options.pinned && options.parameters === undefined
+          ? await options.pinned.readInOneTrip(text, options.rowLimit, (cancel) =>
+              options.onCancellable?.(() => {
+                cancelled = true;
+                cancel();
+              }),
+            )
+          : undefined;
+      if (read) {
         await resolveTables(
           pool,
           sql,
@@ -719,7 +742,7 @@ async function runOn(
       if (scope) {
         // A pinned read with parameters, in its scope: one Execute and its Sync, without a cursor (whose end
         // costs a round trip more); rows past the limit are read and dropped.
-        const query = sql.unsafe(text, (options.parameters ?? []) as never[]).values();
+        const query = sql.unsafe(text, (options.parameters ?? []) as never[], oneStatement).values();
         options.onCancellable?.(() => {
           cancelled = true;
           query.cancel();
@@ -785,7 +808,7 @@ async function runOn(
           attnums: attnumsOf(raw),
         });
       } else {
-        const query = sql.unsafe(text, (options.parameters ?? []) as never[]).values();
+        const query = sql.unsafe(text, (options.parameters ?? []) as never[], oneStatement).values();
         options.onCancellable?.(() => {
           cancelled = true;
           query.cancel();
