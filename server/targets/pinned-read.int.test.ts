@@ -1,7 +1,8 @@
 // A native client's read on its pinned target session: its read-only scope and the read go to the target in one
 // message (PinnedSession.readInOneTrip), and nothing of the client's own making can run the read outside that
-// scope or confuse which scope it is. Real PostgreSQL 15, the real driver; the exchanges are counted from the
-// target's own ReadyForQuery messages.
+// scope or confuse which scope it is. Also: no text the gateway sends (a read on a pinned or a pooled session,
+// lineage's EXPLAIN of it) can be split by the target into more statements than the classifier saw. Real
+// PostgreSQL 15, the real driver; the exchanges are counted from the target's own ReadyForQuery messages.
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayFixture, startGatewayFixture } from "@/test/harness/gateway";
@@ -214,6 +215,45 @@ describe("a native client's read on its pinned session", () => {
       }
     },
   );
+
+  it("does not let the target split the gateway's own EXPLAIN of a read (lineage, before the run)", async () => {
+    const session = await open();
+    const smuggled =
+      "select 'a\\' , ' ; commit; set transaction_read_only = off; insert into notes values (9, $$smuggled$$); -- '";
+    try {
+      await run(session, "set standard_conforming_strings = off", "VariableSetStmt", false);
+      await read(session, "select 1", {
+        beforeStatement: async (_i, query) => {
+          await query(`explain (verbose, costs off, format json) ${smuggled}`).catch(() => undefined);
+        },
+      });
+      const [row] = await target`select count(*)::int as n from notes where id = 9`;
+      expect(row?.n).toBe(0);
+    } finally {
+      await target`delete from notes where id = 9`;
+      await session.close();
+    }
+  });
+
+  it("does not let a pooled read-only session split a read either (the HTTP path)", async () => {
+    // The same split on a pooled read-only session: after the smuggled COMMIT a new transaction starts read-only
+    // by default, but at its top level, before any query, read-write mode may still be asked for.
+    const { runStatements } = await import("./postgres");
+    const smuggled =
+      "select 'a\\' , ' ; commit; set transaction_read_only = off; insert into notes values (9, $$smuggled$$); -- '";
+    try {
+      await runStatements(gateway.connectionId, ["set standard_conforming_strings = off", smuggled], {
+        rowLimit: 100,
+        throughCursor: () => false,
+        readOnly: true,
+        statementKinds: ["VariableSetStmt", "SelectStmt"],
+      });
+      const [row] = await target`select count(*)::int as n from notes where id = 9`;
+      expect(row?.n).toBe(0);
+    } finally {
+      await target`delete from notes where id = 9`;
+    }
+  });
 
   it.each([
     ["without parameters (one message)", "select g from generate_series(1, 50) g", undefined],

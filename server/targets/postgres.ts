@@ -646,9 +646,19 @@ export async function openPinnedSession(connectionId: string, onClosed: () => vo
 
 type LookupQuery = (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
 
+/**
+ * The gateway's own look-ups embed the caller's statement (`explain ... <statement>`, `prepare ... as
+ * <statement>`): each goes as one Parse, never as a simple Query, so the target cannot run a second statement it
+ * reads in the text (see runOn's `oneStatement`).
+ */
+const ONE_STATEMENT = { simple: false } as postgres.UnsafeQueryOptions;
+
 function lookupOn(sql: Sql): LookupQuery {
   return async (text, params) =>
-    (await sql.unsafe(text, params as never[])) as unknown as Record<string, unknown>[];
+    (await sql.unsafe(text, (params ?? []) as never[], ONE_STATEMENT)) as unknown as Record<
+      string,
+      unknown
+    >[];
 }
 
 /**
@@ -689,11 +699,11 @@ async function runOn(
 ): Promise<{ results: StatementResult[]; error?: Error }> {
   const results: StatementResult[] = [];
   let cancelled = false;
-  // On a native client's session, a text goes as one Parse (the extended protocol), which the target refuses when
-  // it reads the text as several statements: postgres.js would send a text without parameters as a simple Query,
-  // where a COMMIT the target reads in it (under its own standard_conforming_strings or client_encoding, see
-  // readsTextAsClassified) would end the read-only scope and run what follows outside it.
-  const oneStatement = (options.pinned ? { simple: false } : {}) as postgres.UnsafeQueryOptions;
+  // A text goes as one Parse (the extended protocol), which the target refuses when it reads the text as several
+  // statements: postgres.js would send a text without parameters as a simple Query, where a COMMIT the target
+  // reads in it (under its own standard_conforming_strings or client_encoding, see readsTextAsClassified) would end
+  // the read-only scope or transaction and run what follows outside it.
+  const oneStatement = ONE_STATEMENT;
   for (const [index, text] of statements.entries()) {
     if (cancelled) break;
     if (options.pinned?.closed) {
@@ -1028,7 +1038,10 @@ export async function readOnlyQuery(
   const pool = await poolFor(connectionId, version);
   return async (text, params) => {
     try {
-      return (await pool.reads.unsafe(text, params as never[])) as unknown as Record<string, unknown>[];
+      return (await pool.reads.unsafe(text, (params ?? []) as never[], ONE_STATEMENT)) as unknown as Record<
+        string,
+        unknown
+      >[];
     } catch (err) {
       throw toTargetError(err, connectionId);
     }
