@@ -82,8 +82,10 @@ export {
   issueToken,
   newSecret,
   principalFromToken,
+  principalFromTokenHash,
   revokeToken,
   rotateToken,
+  tokenHashOf,
 } from "./tokens";
 export {
   addGroupMember,

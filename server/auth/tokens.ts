@@ -255,9 +255,22 @@ function deepFreeze(principal: Principal): Principal {
  * tokens whose client secret was revoked or has expired.
  */
 export async function principalFromToken(token: string): Promise<Principal | null> {
+  const tokenHash = tokenHashOf(token);
+  return tokenHash === null ? null : principalFromTokenHash(tokenHash);
+}
+
+/**
+ * The hash a token is looked up by, or null when the text cannot be a token. A caller that checks the same token
+ * again and again (a native client's connection, before every statement) hashes it once and keeps only the hash.
+ */
+export function tokenHashOf(token: string): string | null {
   if (!(token.startsWith(TOKEN_PREFIX) || token.startsWith(ACCESS_TOKEN_PREFIX)) || token.length > 200)
     return null;
-  const tokenHash = hashToken(token);
+  return hashToken(token);
+}
+
+/** principalFromToken for a token already hashed (tokenHashOf): the same look-up, expiry and last-use note. */
+export async function principalFromTokenHash(tokenHash: string): Promise<Principal | null> {
   const record = await tokenCache.get(tokenHash, () => loadTokenRecord(tokenHash));
   if (!record?.principal || isExpired(record.expiresAt) || isExpired(record.secretExpiresAt)) return null;
   // Last use is advisory: at most one write a minute per token, off the request's path.

@@ -30,6 +30,7 @@ import {
   listConnectionRows,
   replaceConnectionGroups,
 } from "./store";
+import { copyConnectionView } from "./view-copy";
 
 export interface ConnectionView {
   id: string;
@@ -206,7 +207,7 @@ export async function getConnectionForUse(principal: Principal, name: string): P
     if (revocation) throw revokedAccessError(name, revocation);
     throw notFound(`no connection named ${name}`);
   }
-  return structuredClone(found.view);
+  return copyConnectionView(found.view);
 }
 
 /** Connections by name with the ids of the groups that may use them; cleared on every change. */

@@ -23,8 +23,9 @@ import {
   type NativeEndSignal,
   noteDatabaseCredentialUse,
   onNativeEnd,
-  principalFromToken,
+  principalFromTokenHash,
   scramCandidates,
+  tokenHashOf,
 } from "@/server/auth";
 import type { PgListenConfig } from "@/server/config";
 import { actorOf, type Principal } from "@/server/principal";
@@ -339,7 +340,12 @@ export async function startPgListener(options: {
       const password = message.subarray(5, message.length - 1).toString("utf8");
       const user = parameters.user ?? "";
       const result = await authenticateNative({ user, password, database: parameters.database, address });
-      await admit(result, parameters, () => principalFromToken(password));
+      // Hashed once: before each statement the token is looked up again by its hash (a revocation applies at
+      // once), and the token itself is not kept for the connection's life.
+      const tokenHash = tokenHashOf(password);
+      await admit(result, parameters, async () =>
+        tokenHash === null ? null : principalFromTokenHash(tokenHash),
+      );
     }
 
     /**

@@ -4,6 +4,7 @@
  * and values normalised to JSON. Not responsible for deciding whether a statement may run.
  */
 import "server-only";
+import net from "node:net";
 import postgres from "postgres";
 import { getSettings } from "@/server/config";
 import { openConnectionSecret } from "@/server/connections";
@@ -11,6 +12,7 @@ import { GatewayError } from "@/server/errors";
 import { processSingleton } from "@/server/singleton";
 import { describeLoginError, describeNetworkError, type LoginTarget } from "./describe-error";
 import { typeName } from "./pg-types";
+import { ReadyStatusTap } from "./ready-status";
 
 export interface ResultColumn {
   name: string;
@@ -87,6 +89,8 @@ const asText = {
 
 type ConnectionSecret = Awaited<ReturnType<typeof openConnectionSecret>>;
 
+const CONNECT_TIMEOUT_S = 10;
+
 /** A postgres.js instance on the target under the gateway's credentials (a pool, or one pinned session). */
 function connect(
   row: ConnectionSecret["row"],
@@ -97,6 +101,8 @@ function connect(
       onnotice: (notice: { code?: string }) => void;
       onparameter: (name: string, value: string) => void;
       onclose: () => void;
+      /** reads every byte the target sends before postgres.js does (ReadyStatusTap) */
+      tap: ReadyStatusTap;
     };
   },
 ): Sql {
@@ -110,9 +116,15 @@ function connect(
     max: pinned ? 1 : Number(row.options.poolSize ?? 10),
     // A pinned session lives as long as its client: never closed for idleness or age behind the client's back.
     ...(pinned
-      ? { idle_timeout: 0, max_lifetime: 0, onclose: pinned.onclose, onparameter: pinned.onparameter }
+      ? {
+          idle_timeout: 0,
+          max_lifetime: 0,
+          onclose: pinned.onclose,
+          onparameter: pinned.onparameter,
+          socket: tappedSockets(row.host, row.port, pinned.tap),
+        }
       : { idle_timeout: 60 }),
-    connect_timeout: 10,
+    connect_timeout: CONNECT_TIMEOUT_S,
     prepare: false,
     onnotice: pinned?.onnotice ?? (() => {}),
     types: { text: asText },
@@ -123,6 +135,38 @@ function connect(
       ...(readOnly && { default_transaction_read_only: true }),
     },
   }) as unknown as Sql;
+}
+
+/**
+ * Sockets to the target for one pinned session: the first one's bytes are read by the tap before postgres.js reads
+ * them (its listener is added first). postgres.js opens its cancel requests through this too: those sockets carry
+ * no tap (the server answers a cancel request with nothing). No TLS is negotiated on them (connect() asks for
+ * none), so the tap reads the protocol itself.
+ */
+function tappedSockets(host: string, port: number, tap: ReadyStatusTap): () => Promise<net.Socket> {
+  let tapped = false;
+  return () =>
+    new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(Object.assign(new Error(`connect timeout ${host}:${port}`), { code: "CONNECT_TIMEOUT" }));
+      }, CONNECT_TIMEOUT_S * 1000);
+      const failed = (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      socket.once("error", failed);
+      socket.once("connect", () => {
+        clearTimeout(timer);
+        socket.off("error", failed);
+        if (!tapped) {
+          tapped = true;
+          socket.on("data", (chunk: Buffer) => tap.push(chunk));
+        }
+        resolve(socket);
+      });
+    });
 }
 
 /** `version` (the connection's updatedAt) lets a caller that already read the connection skip re-reading it. */
@@ -270,7 +314,9 @@ export interface RunOptions {
   statementTimeoutMs?: number;
   /**
    * Statements read through a cursor, batch by batch (those that can return more rows than the limit); the
-   * others run plainly, in one round trip, and a result longer than the limit is cut after it arrives.
+   * others run plainly, in one round trip, and a result longer than the limit is cut after it arrives. A native
+   * client's read in its read-only scope never takes a cursor (its end costs a round trip): its rows past the
+   * limit are read and dropped (PinnedSession.readInOneTrip, keepUpTo).
    */
   throughCursor: (index: number) => boolean;
   /** the connection's updatedAt, when the caller has it (saves a store read per run) */
@@ -332,17 +378,22 @@ const SESSION_CONTROL_KINDS = new Set([
  */
 export class PinnedSession {
   closed = false;
-  /** SQLSTATEs of the notices since the last `takeNotices` */
+  /** SQLSTATEs of the notices while a read-only opening of its own runs (beginReadOnly) */
   private notices: string[] = [];
+  private collectingNotices = false;
   readonly tableNames = new Map<number, string | null>();
   /** the settings the target reported (ParameterStatus): server_version, TimeZone, DateStyle... */
   readonly parameters = new Map<string, string>();
+  /** the transaction status the target reported last (ReadyForQuery), read before postgres.js reads it */
+  readonly tap = new ReadyStatusTap();
+  /** the end of the last read-only scope, sent and not waited for (endReadOnly, readInOneTrip) */
+  private ending: Promise<unknown> | undefined;
   sql!: Sql;
 
   constructor(readonly connectionId: string) {}
 
   noteNotice(code: string | undefined) {
-    if (code) this.notices.push(code);
+    if (code && this.collectingNotices) this.notices.push(code);
   }
 
   takeNotices(): string[] {
@@ -415,8 +466,96 @@ export class PinnedSession {
    */
   async beginReadOnly(): Promise<"transaction" | "savepoint"> {
     this.takeNotices();
-    await this.sql.unsafe("begin; savepoint portcullis_read; set local transaction_read_only = on").simple();
-    return this.takeNotices().includes("25001") ? "savepoint" : "transaction";
+    this.collectingNotices = true;
+    try {
+      await this.sql
+        .unsafe("begin; savepoint portcullis_read; set local transaction_read_only = on")
+        .simple();
+      return this.takeNotices().includes("25001") ? "savepoint" : "transaction";
+    } finally {
+      this.collectingNotices = false;
+    }
+  }
+
+  /**
+   * Does the target split a Query's text into statements as the classifier does? The classifier (libpg-query)
+   * reads every text with standard_conforming_strings on, in UTF-8 (what postgres.js sends). Under other values,
+   * which the target reports whenever they change (ParameterStatus), one text the classifier read as a single
+   * statement can be several for the target (`\'` read as a quote; a GBK character swallowing a backslash), and in
+   * a Query of several statements a smuggled COMMIT would end the read-only scope. The settings a Query is read
+   * with are those in force when it arrives: the whole text is parsed before any of it runs.
+   */
+  readsTextAsClassified(): boolean {
+    return (
+      this.parameters.get("standard_conforming_strings") === "on" &&
+      this.parameters.get("client_encoding") === "UTF8"
+    );
+  }
+
+  /**
+   * One read in a read-only scope in ONE message to the target: a simple-protocol Query whose first statements
+   * open the scope and whose last is the read. PostgreSQL runs a Query's statements in order and stops at the first
+   * error (a statement_timeout or a cancel is an error of the statement it interrupts), so the read runs only after
+   * its scope took effect. Which opening is chosen by the status the target itself reported for this session
+   * (ReadyStatusTap), read once the previous scope's end is answered, never from notices (a statement can raise any
+   * SQLSTATE):
+   * - idle: `SET LOCAL transaction_read_only = on` then the read. Two statements in one Query are one implicit
+   *   transaction block, which PostgreSQL commits (or rolls back, after an error) at the end of the message: no
+   *   end to send. Inside it, read-write mode cannot come back: PostgreSQL refuses `transaction_read_only = off`
+   *   once the transaction has taken a snapshot, which the read does before it calls anything.
+   * - in a transaction (or its status unknown): a read-only savepoint, as beginReadOnly makes, ended after the
+   *   read as endReadOnly does. Sent to an idle session, SAVEPOINT fails (25P01) and nothing runs.
+   * Undefined, with nothing sent, when the target would not split the text as the classifier did
+   * (readsTextAsClassified): the caller then runs it with the extended protocol, whose Parse refuses a text of
+   * several statements. Rows are kept up to `rowLimit`; past it they are read and dropped (the simple protocol
+   * has no cursor), and `truncated` says so. The read is the text the caller classified, as it is: the opening ends with `;` and a
+   * line break, so the read is scanned from a clean start, and nothing follows it.
+   */
+  async readInOneTrip(
+    text: string,
+    rowLimit: number,
+    onCancellable?: (cancel: () => void) => void,
+  ): Promise<
+    | { columns: RawColumn[]; rows: unknown[][]; command: string; count: number; truncated: boolean }
+    | undefined
+  > {
+    await this.ending;
+    if (!this.readsTextAsClassified()) return undefined;
+    const idle = this.tap.status === "I";
+    const opening = idle
+      ? "set local transaction_read_only = on;\n"
+      : "savepoint portcullis_read; set local transaction_read_only = on;\n";
+    const query = this.sql
+      .unsafe(opening + text)
+      .simple()
+      .values();
+    onCancellable?.(() => query.cancel());
+    let answered: unknown;
+    let rows: unknown[][];
+    let truncated: boolean;
+    try {
+      ({ answered, rows, truncated } = await keepUpTo(query, rowLimit));
+    } catch (err) {
+      if (!idle) await this.endReadOnly("savepoint", toTargetError(err, this.connectionId, true));
+      throw err;
+    }
+    if (!idle) await this.endReadOnly("savepoint", undefined);
+    // one answer per statement of the Query (postgres.js gives one only when the opening's merged into it)
+    const answers = (Array.isArray(answered) && !("command" in answered)
+      ? answered
+      : [answered]) as unknown as {
+      command?: string | null;
+      count?: number | null;
+      columns?: RawColumn[] | null;
+    }[];
+    const last = answers[answers.length - 1] ?? {};
+    return {
+      columns: last.columns ?? [],
+      rows,
+      command: last.command ?? "OK",
+      count: truncated ? rows.length : (last.count ?? rows.length),
+      truncated,
+    };
   }
 
   /**
@@ -442,7 +581,7 @@ export class PinnedSession {
       await end;
       return;
     }
-    void end.catch(() => {});
+    this.ending = end.catch(() => {});
   }
 }
 
@@ -463,6 +602,23 @@ function keepTextParameters(sql: Sql) {
   });
 }
 
+/**
+ * Awaits a query whose rows are kept as they arrive up to `limit`, and past it read and dropped (a pinned read:
+ * no cursor, which would cost one more round trip to end). `answered` is what postgres.js resolves with.
+ */
+async function keepUpTo(
+  query: { forEach: (fn: (row: unknown) => void) => PromiseLike<unknown> },
+  limit: number,
+): Promise<{ answered: unknown; rows: unknown[][]; truncated: boolean }> {
+  const rows: unknown[][] = [];
+  let truncated = false;
+  const answered = await query.forEach((row) => {
+    if (rows.length < limit) rows.push(row as unknown as unknown[]);
+    else truncated = true;
+  });
+  return { answered, rows, truncated };
+}
+
 /** A target session of its own for one native client (see PinnedSession); connected before it is returned. */
 export async function openPinnedSession(connectionId: string, onClosed: () => void): Promise<PinnedSession> {
   const { row, secret } = await openConnectionSecret(connectionId);
@@ -478,6 +634,7 @@ export async function openPinnedSession(connectionId: string, onClosed: () => vo
         session.closed = true;
         onClosed();
       },
+      tap: session.tap,
     },
   });
   keepTextParameters(session.sql);
@@ -493,9 +650,19 @@ export async function openPinnedSession(connectionId: string, onClosed: () => vo
 
 type LookupQuery = (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
 
+/**
+ * The gateway's own look-ups embed the caller's statement (`explain ... <statement>`, `prepare ... as
+ * <statement>`): each goes as one Parse, never as a simple Query, so the target cannot run a second statement it
+ * reads in the text (see runOn's `oneStatement`).
+ */
+const ONE_STATEMENT = { simple: false } as postgres.UnsafeQueryOptions;
+
 function lookupOn(sql: Sql): LookupQuery {
   return async (text, params) =>
-    (await sql.unsafe(text, params as never[])) as unknown as Record<string, unknown>[];
+    (await sql.unsafe(text, (params ?? []) as never[], ONE_STATEMENT)) as unknown as Record<
+      string,
+      unknown
+    >[];
 }
 
 /**
@@ -536,6 +703,11 @@ async function runOn(
 ): Promise<{ results: StatementResult[]; error?: Error }> {
   const results: StatementResult[] = [];
   let cancelled = false;
+  // A text goes as one Parse (the extended protocol), which the target refuses when it reads the text as several
+  // statements: postgres.js would send a text without parameters as a simple Query, where a COMMIT the target
+  // reads in it (under its own standard_conforming_strings or client_encoding, see readsTextAsClassified) would end
+  // the read-only scope or transaction and run what follows outside it.
+  const oneStatement = ONE_STATEMENT;
   for (const [index, text] of statements.entries()) {
     if (cancelled) break;
     if (options.pinned?.closed) {
@@ -553,8 +725,58 @@ async function runOn(
     }
     try {
       await options.beforeStatement?.(index, options.pinned ? lookupInSavepoint(sql) : lookupOn(sql));
-      if (readOnlyScope?.(index)) scope = await options.pinned?.beginReadOnly();
-      if (options.throughCursor(index)) {
+      const scoped = readOnlyScope?.(index) === true;
+      // A native client's read without parameters: its scope and the read in one message (readInOneTrip).
+      const read =
+        scoped && options.pinned && options.parameters === undefined
+          ? await options.pinned.readInOneTrip(text, options.rowLimit, (cancel) =>
+              options.onCancellable?.(() => {
+                cancelled = true;
+                cancel();
+              }),
+            )
+          : undefined;
+      if (read) {
+        await resolveTables(
+          pool,
+          sql,
+          read.columns.map((c) => c.table),
+        );
+        results.push({
+          command: read.command,
+          columns: columnsOf(read.columns, pool),
+          rows: read.rows,
+          rowCount: read.count,
+          truncated: read.truncated,
+          attnums: attnumsOf(read.columns),
+        });
+        continue;
+      }
+      if (scoped) scope = await options.pinned?.beginReadOnly();
+      if (scope) {
+        // A pinned read with parameters, in its scope: one Execute and its Sync, without a cursor (whose end
+        // costs a round trip more); rows past the limit are read and dropped.
+        const query = sql.unsafe(text, (options.parameters ?? []) as never[], oneStatement).values();
+        options.onCancellable?.(() => {
+          cancelled = true;
+          query.cancel();
+        });
+        const { answered, rows, truncated } = await keepUpTo(query, options.rowLimit);
+        const result = answered as { command?: string; count?: number; columns?: RawColumn[] };
+        await resolveTables(
+          pool,
+          sql,
+          (result.columns ?? []).map((c) => c.table),
+        );
+        results.push({
+          command: result.command ?? "OK",
+          columns: columnsOf(result.columns, pool),
+          rows,
+          rowCount: truncated ? rows.length : (result.count ?? rows.length),
+          truncated,
+          attnums: attnumsOf(result.columns),
+        });
+      } else if (options.throughCursor(index)) {
         let rows: unknown[][] = [];
         let rowCount = 0;
         let raw: RawColumn[] | undefined;
@@ -600,7 +822,7 @@ async function runOn(
           attnums: attnumsOf(raw),
         });
       } else {
-        const query = sql.unsafe(text, (options.parameters ?? []) as never[]).values();
+        const query = sql.unsafe(text, (options.parameters ?? []) as never[], oneStatement).values();
         options.onCancellable?.(() => {
           cancelled = true;
           query.cancel();
@@ -828,7 +1050,10 @@ export async function readOnlyQuery(
   const pool = await poolFor(connectionId, version);
   return async (text, params) => {
     try {
-      return (await pool.reads.unsafe(text, params as never[])) as unknown as Record<string, unknown>[];
+      return (await pool.reads.unsafe(text, (params ?? []) as never[], ONE_STATEMENT)) as unknown as Record<
+        string,
+        unknown
+      >[];
     } catch (err) {
       throw toTargetError(err, connectionId);
     }
