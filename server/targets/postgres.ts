@@ -668,11 +668,14 @@ function lookupOn(sql: Sql): LookupQuery {
 /**
  * The gateway's own look-ups (lineage's EXPLAIN) on a native client's session: inside the client's transaction a
  * failing one must not abort it, so each runs under a savepoint, rolled back when it fails. Outside a
- * transaction (SAVEPOINT refused with 25P01) it runs as it is: its failure aborts nothing.
+ * transaction it runs as it is: its failure aborts nothing. The session known idle (the target's last
+ * ReadyForQuery said so, and nothing the gateway sends unawaited can open a transaction) skips the savepoint
+ * outright; otherwise SAVEPOINT refused with 25P01 says it was idle after all (an unawaited end got there first).
  */
-function lookupInSavepoint(sql: Sql): LookupQuery {
+function lookupInSavepoint(sql: Sql, isIdle: () => boolean): LookupQuery {
   const plain = lookupOn(sql);
   return async (text, params) => {
+    if (isIdle()) return plain(text, params);
     try {
       await sql.unsafe("savepoint portcullis_lookup");
     } catch (err) {
@@ -724,7 +727,10 @@ async function runOn(
       return { results, error: new TargetError(unsupported, "0A000", undefined) };
     }
     try {
-      await options.beforeStatement?.(index, options.pinned ? lookupInSavepoint(sql) : lookupOn(sql));
+      await options.beforeStatement?.(
+        index,
+        options.pinned ? lookupInSavepoint(sql, () => options.pinned?.tap.status === "I") : lookupOn(sql),
+      );
       const scoped = readOnlyScope?.(index) === true;
       // A native client's read without parameters: its scope and the read in one message (readInOneTrip).
       const read =
