@@ -16,6 +16,7 @@ import { sessionEvents, sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { filterText } from "@/server/http/filter-text";
 import { hasPermission, type Principal } from "@/server/principal";
+import { SEARCH_STATE_ID } from "./search-index";
 import { goneOwners, LOST_SESSION_REASON } from "./sessions-liveness";
 
 export const SESSION_PAGE_SIZE = 50;
@@ -129,10 +130,24 @@ function invalidTime(edge: "from" | "to"): z.core.$ZodIssue {
   };
 }
 
-/** The text of a statement or command event, as the trigram index covers it. */
+/** The text of a statement or command event, as the search indexer copies it (search-index.ts). */
 const EVENT_TEXT = sql.raw(`coalesce(e.data->>'input', e.data->>'command', '')`);
 /** Up to this many matching events, the text filter collects them through the trigram index. */
 const FEW_TEXT_MATCHES = 2000;
+
+/**
+ * The statement and command events holding the text (session_id per event): the indexed ones through
+ * session_search's trigram index, and the few above the indexer's watermark by a scan of that id range. Read in
+ * one statement, so the watermark and the indexed rows are those of one snapshot: no event is missed or counted
+ * twice.
+ */
+function eventsWithText(pattern: string): SQL {
+  return sql`select s.session_id from session_search s where s.text ilike ${pattern}
+    union all
+    select e.session_id from session_events e
+    where e.id > coalesce((select last_event_id from access_rollup_state where id = ${SEARCH_STATE_ID}), 0)
+      and e.type in ('statement', 'command') and ${EVENT_TEXT} ilike ${pattern}`;
+}
 
 /**
  * How common the searched text is: "few" when at most FEW_TEXT_MATCHES statement or command events hold it
@@ -141,9 +156,7 @@ const FEW_TEXT_MATCHES = 2000;
 async function countTextMatches(db: Awaited<ReturnType<typeof getDb>>, q: string): Promise<"few" | "many"> {
   const pattern = `%${escapeLike(q)}%`;
   const result = await db.execute(sql`select count(*)::int as n from (
-    select 1 from session_events e
-    where e.type in ('statement', 'command') and ${EVENT_TEXT} ilike ${pattern}
-    limit ${FEW_TEXT_MATCHES + 1}) found`);
+    ${eventsWithText(pattern)} limit ${FEW_TEXT_MATCHES + 1}) found`);
   const [row] = rowsOf<{ n: number }>(result);
   return Number(row?.n ?? 0) <= FEW_TEXT_MATCHES ? "few" : "many";
 }
@@ -166,10 +179,8 @@ function conditionsFor(
   if (filters.q) {
     const pattern = `%${escapeLike(filters.q)}%`;
     if (textMatches === "few") {
-      // Rare text: the trigram index (session_events_text_trgm_idx) finds the few events holding it.
-      where.push(sql`${sessions.id} in (
-        select e.session_id from session_events e
-        where e.type in ('statement', 'command') and ${EVENT_TEXT} ilike ${pattern})`);
+      // Rare text: the trigram index (session_search_text_trgm_idx) finds the few events holding it.
+      where.push(sql`${sessions.id} in (${eventsWithText(pattern)})`);
     } else {
       // Common text: a per-session probe (a subquery with LIMIT, which the planner keeps per row) walks the
       // sessions newest first and stops at a page (5-40 ms at 100,000 sessions), where collecting every
