@@ -8,7 +8,11 @@
  * where an append waits: in the queue for the commit before it, or in its own commit, and the process's CPU time
  * (user + system, all its threads; PGlite runs on the main thread) per append.
  * Usage: npm run bench:recorder [-- --seconds 4 --levels 1,4,16 --stores pglite,postgres --rounds 2]
- * [--without-index session_events_text_trgm_idx,...] (an experiment: the bench's store without those indexes)
+ * [--without-index session_events_session_type_idx,...] (an experiment: the bench's store without those indexes)
+ * [--search table|old|old-pending-64mb] how the text search is kept: its own table filled by the search indexer,
+ * which runs during the recorder's loops as in the console, its catch-up after them counted in the CPU per append
+ * (today, decision 0026); or the earlier trigram index on session_events maintained by every append, with GIN's
+ * default pending list (4 MB) or a 64 MB one (measured alternatives).
  * It first measures, in this process's CPU time, an event's JSON and digest as an append prepares them: written once
  * as canonical JSON (today) against the earlier stringify, parse and canonicalise (kept here as the reference),
  * alternated, for a statement, a result and a 256 KiB terminal output event.
@@ -33,6 +37,8 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "2" },
     /** an experiment: indexes of the bench's own store dropped before measuring (comma-separated names) */
     "without-index": { type: "string", default: "" },
+    /** how the text search is kept (see the header) */
+    search: { type: "string", default: "table" },
     /** a folder: write a CPU profile of each recorder cell (node:inspector) there */
     profile: { type: "string" },
     /** internal: run one store in this process */
@@ -138,12 +144,24 @@ async function measureStore(kind: "pglite" | "postgres") {
   const store = await openStore({ dataDir, ...(databaseUrl && { databaseUrl }) });
   installStore(store);
   await store.db.execute("create table bench_floor (id bigserial primary key, data jsonb not null)");
+  const search = values.search;
+  if (!["table", "old", "old-pending-64mb"].includes(search))
+    throw new Error(`--search: table, old or old-pending-64mb`);
+  if (search !== "table") {
+    // The earlier shape (migration 0010's index), maintained by every append.
+    await store.db.execute(`create index session_events_text_trgm_idx on session_events
+      using gin ((coalesce(data->>'input', data->>'command', '')) gin_trgm_ops)
+      where type in ('statement', 'command')`);
+    if (search === "old-pending-64mb")
+      await store.db.execute("alter index session_events_text_trgm_idx set (gin_pending_list_limit = 65536)");
+  }
   for (const name of values["without-index"].split(",").filter(Boolean)) {
     if (!/^[a-z_]+$/.test(name)) throw new Error(`not an index name: ${name}`);
     await store.db.execute(`drop index ${name}`);
   }
   const recording = await import("../server/recording");
-  const { appendSessionEvent, groupCommitStats, startSessionWithEvent } = recording;
+  const { appendSessionEvent, groupCommitStats, indexSearchText, startSearchIndexer, startSessionWithEvent } =
+    recording;
   const principal = { id: "bench", kind: "person", email: "bench@example.com", groups: [] } as never;
   const connection = { id: "conn", name: "bench" };
   const statementJson = JSON.stringify(STATEMENT);
@@ -186,8 +204,13 @@ async function measureStore(kind: "pglite" | "postgres") {
     const floor = await loops(c, floorInsert);
     const before = groupCommitStats();
     const profiler = values.profile ? await startProfile() : undefined;
+    if (search === "table") await indexSearchText();
     const cpuBefore = process.cpuUsage();
+    const stopIndexer = search === "table" ? startSearchIndexer() : undefined;
     const rec = await loops(c, statement);
+    await stopIndexer?.();
+    // What the indexer has yet to do for these appends is part of their cost.
+    if (search === "table") await indexSearchText();
     const cpu = process.cpuUsage(cpuBefore);
     await profiler?.(path.join(values.profile ?? "", `recorder-${kind}-${c}.cpuprofile`));
     const after = groupCommitStats();
@@ -197,7 +220,7 @@ async function measureStore(kind: "pglite" | "postgres") {
     const inCommit = after.committingMs - before.committingMs;
     const rate = (r: Run) => r.appends / r.seconds;
     lines.push(
-      `| ${kind} | ${c} | ${rate(floor).toFixed(0)} | ${ms(percentile(floor.samples, 50))} | ${rate(rec).toFixed(0)} | ${ms(
+      `| ${kind}, ${search} | ${c} | ${rate(floor).toFixed(0)} | ${ms(percentile(floor.samples, 50))} | ${rate(rec).toFixed(0)} | ${ms(
         percentile(rec.samples, 50),
       )} | ${ms(percentile(rec.samples, 99))} | ${(rate(rec) / rate(floor)).toFixed(2)}x | ${(commits / writes).toFixed(2)} | ${ms(waits / writes)} / ${ms(inCommit / writes)} | ${((cpu.user + cpu.system) / rec.appends).toFixed(0)} us |`,
     );
@@ -284,6 +307,8 @@ async function main() {
           values.levels,
           ...(values.profile ? ["--profile", path.resolve(values.profile)] : []),
           ...(values["without-index"] ? ["--without-index", values["without-index"]] : []),
+          "--search",
+          values.search,
         ],
         { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
       );

@@ -127,6 +127,24 @@ async function forgetIndex() {
 describe.each(stores)("text search on %s", (_name, isPostgres, open) => {
   beforeAll(open, 120_000);
 
+  it("keeps the earlier trigram index for searches until the backfill has caught up, then drops it", async () => {
+    const { indexSearchText } = await import("./index");
+    const oldIndex = async () =>
+      (
+        await query<{ n: number }>(
+          sql`select count(*)::int as n from pg_class where relname = 'session_events_text_trgm_idx'`,
+        )
+      )[0]?.n;
+    const { sessionId } = await recordStatements(["select 'one'", "select 'two'", "select 'three_x4'"]);
+    expect(await oldIndex()).toBe(1);
+    await indexSearchText({ batchIds: 1, maxBatches: 1 });
+    expect(await oldIndex()).toBe(1);
+    expect(await searchFor("three_x4")).toEqual([sessionId]);
+    await indexSearchText();
+    expect(await oldIndex()).toBe(0);
+    expect(await searchFor("three_x4")).toEqual([sessionId]);
+  });
+
   it("finds a statement right after it ran, before any indexer pass, by reading the events above the watermark", async () => {
     const { indexSearchText } = await import("./index");
     await indexSearchText();

@@ -11,6 +11,10 @@
  * after that no event can still appear at or below it. Each batch is one statement that locks the watermark's
  * row, so replicas indexing the same store at once take turns and index each event once.
  *
+ * A store migrated with events starts with an empty table (migration 0020) and the indexer backfills it; until it
+ * has caught up, searches of the events above the watermark use the trigram index appends maintained before, which
+ * the indexer drops once it has caught up.
+ *
  * Not responsible for the events, their hash chain or their verification (session_search is not part of the
  * record: the chain covers session_events alone), nor for searching (sessions-query.ts).
  */
@@ -23,8 +27,12 @@ import { type Db, getDb } from "@/db/store";
 export const SEARCH_STATE_ID = "session_search";
 /** How often a running console indexes what was recorded since. */
 const INDEX_MS = 1_000;
-/** Event ids covered by one indexing statement. */
-const BATCH_IDS = 5_000;
+/** Event ids covered by one indexing statement (on the embedded store, the console's thread is busy that long). */
+const BATCH_IDS = 2_000;
+/** The trigram index appends maintained before migration 0020; searches use it until the backfill is done. */
+const SUPERSEDED_INDEX = "session_events_text_trgm_idx";
+/** Stores where the superseded index is known to be gone. */
+const supersededGone = new WeakSet<object>();
 /** How long a pass waits for appends in flight to settle before leaving the watermark where it is. */
 const SETTLE_WAIT_MS = 5_000;
 const SETTLE_POLL_MS = 5;
@@ -131,7 +139,10 @@ export async function indexSearchText(options: IndexerOptions = {}): Promise<num
   const db = options.db ?? (await getDb());
   const watermark = await searchWatermark(db);
   const upTo = await lastEventId(db);
-  if (upTo <= (watermark ?? 0)) return 0;
+  if (upTo <= (watermark ?? 0)) {
+    if (watermark !== null) await dropSupersededIndex(db);
+    return 0;
+  }
   // Written by migration 0020; a store that lost the row starts again from the first event.
   if (watermark === null)
     await db.execute(sql`insert into access_rollup_state (id, last_event_id) values (${SEARCH_STATE_ID}, 0)
@@ -143,10 +154,26 @@ export async function indexSearchText(options: IndexerOptions = {}): Promise<num
     const step = await indexSearchBatch(db, upTo, options.batchIds);
     indexed += step.indexed;
     // Done, or another replica is past this pass's end (or the watermark's row is gone): stop.
-    if (step.watermark >= upTo || step.watermark <= reached) break;
-    reached = step.watermark;
+    const isStuck = step.watermark <= reached;
+    reached = Math.max(reached, step.watermark);
+    if (reached >= upTo || isStuck) break;
   }
+  if (reached >= upTo) await dropSupersededIndex(db);
   return indexed;
+}
+
+/**
+ * Once the search table has caught up, appends stop maintaining the earlier trigram index: dropped concurrently
+ * (waiting for transactions that use it without holding up appends), once per store and process.
+ */
+async function dropSupersededIndex(db: Db) {
+  if (supersededGone.has(db)) return;
+  const [found] = rowsOf<{ n: number }>(
+    await db.execute(sql`select count(*)::int as n from pg_class where relname = ${SUPERSEDED_INDEX}
+      and relkind = 'i' and relnamespace = current_schema()::regnamespace`),
+  );
+  if ((found?.n ?? 0) > 0) await db.execute(sql.raw(`drop index concurrently if exists ${SUPERSEDED_INDEX}`));
+  supersededGone.add(db);
 }
 
 /** Runs the indexer now, then every INDEX_MS, one pass at a time. Returns the stop function. */
