@@ -148,8 +148,9 @@ async function measureStore(kind: "pglite" | "postgres") {
   if (!["table", "old", "old-pending-64mb"].includes(search))
     throw new Error(`--search: table, old or old-pending-64mb`);
   if (search !== "table") {
-    // The earlier shape (migration 0010's index), maintained by every append.
-    await store.db.execute(`create index session_events_text_trgm_idx on session_events
+    // The earlier shape (migration 0010's index, kept by 0020 until the indexer has caught up), maintained by
+    // every append.
+    await store.db.execute(`create index if not exists session_events_text_trgm_idx on session_events
       using gin ((coalesce(data->>'input', data->>'command', '')) gin_trgm_ops)
       where type in ('statement', 'command')`);
     if (search === "old-pending-64mb")

@@ -318,14 +318,15 @@ export const sessionEvents = pgTable(
 export const sessionSearch = pgTable(
   "session_search",
   {
-    eventId: bigint("event_id", { mode: "number" }).primaryKey(),
     sessionId: text("session_id")
       .notNull()
       .references(() => sessions.id, { onDelete: "cascade" }),
+    eventId: bigint("event_id", { mode: "number" }).notNull(),
     text: text("text").notNull(),
   },
   (t) => [
-    index("session_search_session_idx").on(t.sessionId),
+    // Session first: the one b-tree serves the cascade from sessions and keeps one row per event.
+    primaryKey({ columns: [t.sessionId, t.eventId] }),
     index("session_search_text_trgm_idx").using("gin", t.text.op("gin_trgm_ops")),
   ],
 );

@@ -8,14 +8,17 @@
 -- the embedded store (decision 0026). Until it has caught up, the events above the watermark are most of the store,
 -- so session_events_text_trgm_idx (migration 0010) stays for those searches; the indexer drops it (concurrently)
 -- once it has caught up.
+--
+-- The key leads with the session: one b-tree serves the foreign key's cascade (retention deletes sessions) and
+-- keeps a row per event (event ids are unique).
 CREATE TABLE IF NOT EXISTS "session_search" (
-  "event_id" bigint PRIMARY KEY NOT NULL,
   "session_id" text NOT NULL,
-  "text" text NOT NULL
+  "event_id" bigint NOT NULL,
+  "text" text NOT NULL,
+  CONSTRAINT "session_search_session_id_event_id_pk" PRIMARY KEY ("session_id", "event_id")
 );--> statement-breakpoint
 ALTER TABLE "session_search" ADD CONSTRAINT "session_search_session_id_sessions_id_fk" FOREIGN KEY ("session_id")
   REFERENCES "public"."sessions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX IF NOT EXISTS "session_search_session_idx" ON "session_search" USING btree ("session_id");--> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "session_search_text_trgm_idx" ON "session_search" USING gin ("text" gin_trgm_ops);--> statement-breakpoint
 INSERT INTO "access_rollup_state" ("id", "last_event_id", "updated_at") VALUES ('session_search', 0, now())
   ON CONFLICT ("id") DO NOTHING;

@@ -99,7 +99,7 @@ export async function indexSearchBatch(
         select e.id, e.session_id, coalesce(e.data->>'input', e.data->>'command', '')
         from session_events e, span
         where e.id > span.w and e.id <= span.h and e.type in ('statement', 'command')
-        on conflict (event_id) do nothing
+        on conflict (session_id, event_id) do nothing
         returning 1
       ), moved as (
         update access_rollup_state set last_event_id = span.h, updated_at = now()
