@@ -12,7 +12,8 @@
  * [--search table|old|old-pending-64mb] how the text search is kept: its own table filled by the search indexer,
  * which runs during the recorder's loops as in the console, its catch-up after them counted in the CPU per append
  * (today, decision 0026); or the earlier trigram index on session_events maintained by every append, with GIN's
- * default pending list (4 MB) or a 64 MB one (measured alternatives).
+ * default pending list (4 MB) or a 64 MB one (measured alternatives); or `alternate`: the old index and the table
+ * alternated three times in one process and store.
  * It first measures, in this process's CPU time, an event's JSON and digest as an append prepares them: written once
  * as canonical JSON (today) against the earlier stringify, parse and canonicalise (kept here as the reference),
  * alternated, for a statement, a result and a 256 KiB terminal output event.
@@ -145,9 +146,9 @@ async function measureStore(kind: "pglite" | "postgres") {
   installStore(store);
   await store.db.execute("create table bench_floor (id bigserial primary key, data jsonb not null)");
   const search = values.search;
-  if (!["table", "old", "old-pending-64mb"].includes(search))
-    throw new Error(`--search: table, old or old-pending-64mb`);
-  if (search !== "table") {
+  if (!["table", "old", "old-pending-64mb", "alternate"].includes(search))
+    throw new Error(`--search: table, old, old-pending-64mb or alternate`);
+  if (search !== "table" && search !== "alternate") {
     // The earlier shape (migration 0010's index, kept by 0020 until the indexer has caught up), maintained by
     // every append.
     await store.db.execute(`create index if not exists session_events_text_trgm_idx on session_events
@@ -203,6 +204,10 @@ async function measureStore(kind: "pglite" | "postgres") {
     // warm-up, then floor and recorder
     await loops(c, floorInsert);
     const floor = await loops(c, floorInsert);
+    if (search === "alternate") {
+      lines.push(...(await alternateSearch(c, floor, statement)));
+      continue;
+    }
     const before = groupCommitStats();
     const profiler = values.profile ? await startProfile() : undefined;
     if (search === "table") await indexSearchText();
@@ -225,6 +230,36 @@ async function measureStore(kind: "pglite" | "postgres") {
         percentile(rec.samples, 50),
       )} | ${ms(percentile(rec.samples, 99))} | ${(rate(rec) / rate(floor)).toFixed(2)}x | ${(commits / writes).toFixed(2)} | ${ms(waits / writes)} / ${ms(inCommit / writes)} | ${((cpu.user + cpu.system) / rec.appends).toFixed(0)} us |`,
     );
+  }
+  /**
+   * The old index and the search table alternated in this one process and store, three rounds each, so both see
+   * the same machine and a table of the same size: CPU per append with the index's upkeep inside the appends,
+   * against the appends plus the indexer (during the loops, and its catch-up after them).
+   */
+  async function alternateSearch(c: number, floor: Run, statement: (worker: number) => Promise<number>) {
+    const out: string[] = [];
+    for (let round = 1; round <= 3; round++)
+      for (const mode of ["old", "table"] as const) {
+        if (mode === "old")
+          await store.db.execute(`create index if not exists session_events_text_trgm_idx on session_events
+            using gin ((coalesce(data->>'input', data->>'command', '')) gin_trgm_ops)
+            where type in ('statement', 'command')`);
+        else {
+          await store.db.execute("drop index if exists session_events_text_trgm_idx");
+          await indexSearchText();
+        }
+        const cpuBefore = process.cpuUsage();
+        const stopIndexer = mode === "table" ? startSearchIndexer() : undefined;
+        const rec = await loops(c, statement);
+        await stopIndexer?.();
+        if (mode === "table") await indexSearchText();
+        const cpu = process.cpuUsage(cpuBefore);
+        const rate = rec.appends / rec.seconds;
+        out.push(
+          `| ${kind}, ${mode} (round ${round}) | ${c} | ${(floor.appends / floor.seconds).toFixed(0)} | ${ms(percentile(floor.samples, 50))} | ${rate.toFixed(0)} | ${ms(percentile(rec.samples, 50))} | ${ms(percentile(rec.samples, 99))} | ${(rate / (floor.appends / floor.seconds)).toFixed(2)}x | | | ${((cpu.user + cpu.system) / rec.appends).toFixed(0)} us |`,
+        );
+      }
+    return out;
   }
   await store.close();
   await stopServer?.();
