@@ -170,6 +170,20 @@ describe.each(stores)("text search on %s", (_name, isPostgres, open) => {
     expect(await searchFor("caught_up_orders_z7")).toEqual([]);
   });
 
+  it("indexes what is recorded while the console runs (the indexer started as the console starts it)", async () => {
+    const { startSearchIndexer } = await import("./index");
+    const stop = startSearchIndexer();
+    try {
+      const { eventIds } = await recordStatements(["select 'while_running_r5'"]);
+      // The indexer passes every second: wait for it (up to 30 passes), then check what it wrote.
+      for (let i = 0; i < 300 && (await searchRowsFor(eventIds)).length === 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await searchRowsFor(eventIds)).map((r) => r.text)).toEqual(["select 'while_running_r5'"]);
+    } finally {
+      await stop();
+    }
+  });
+
   it("verifies a session the same whatever its search rows say, and still catches a changed event", async () => {
     const { indexSearchText } = await import("./index");
     const { verifySession } = await import("@/server/integrity");
