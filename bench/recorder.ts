@@ -8,7 +8,12 @@
  * where an append waits: in the queue for the commit before it, or in its own commit, and the process's CPU time
  * (user + system, all its threads; PGlite runs on the main thread) per append.
  * Usage: npm run bench:recorder [-- --seconds 4 --levels 1,4,16 --stores pglite,postgres --rounds 2]
- * [--without-index session_events_text_trgm_idx,...] (an experiment: the bench's store without those indexes)
+ * [--without-index session_events_session_type_idx,...] (an experiment: the bench's store without those indexes)
+ * [--search table|old|old-pending-64mb] how the text search is kept: its own table filled by the search indexer,
+ * which runs during the recorder's loops as in the console, its catch-up after them counted in the CPU per append
+ * (today, decision 0026); or the earlier trigram index on session_events maintained by every append, with GIN's
+ * default pending list (4 MB) or a 64 MB one (measured alternatives); or `alternate`: the old index and the table
+ * alternated three times in one process and store.
  * It first measures, in this process's CPU time, an event's JSON and digest as an append prepares them: written once
  * as canonical JSON (today) against the earlier stringify, parse and canonicalise (kept here as the reference),
  * alternated, for a statement, a result and a 256 KiB terminal output event.
@@ -33,6 +38,8 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "2" },
     /** an experiment: indexes of the bench's own store dropped before measuring (comma-separated names) */
     "without-index": { type: "string", default: "" },
+    /** how the text search is kept (see the header) */
+    search: { type: "string", default: "table" },
     /** a folder: write a CPU profile of each recorder cell (node:inspector) there */
     profile: { type: "string" },
     /** internal: run one store in this process */
@@ -138,12 +145,25 @@ async function measureStore(kind: "pglite" | "postgres") {
   const store = await openStore({ dataDir, ...(databaseUrl && { databaseUrl }) });
   installStore(store);
   await store.db.execute("create table bench_floor (id bigserial primary key, data jsonb not null)");
+  const search = values.search;
+  if (!["table", "old", "old-pending-64mb", "alternate"].includes(search))
+    throw new Error(`--search: table, old, old-pending-64mb or alternate`);
+  if (search !== "table" && search !== "alternate") {
+    // The earlier shape (migration 0010's index, kept by 0020 until the indexer has caught up), maintained by
+    // every append.
+    await store.db.execute(`create index if not exists session_events_text_trgm_idx on session_events
+      using gin ((coalesce(data->>'input', data->>'command', '')) gin_trgm_ops)
+      where type in ('statement', 'command')`);
+    if (search === "old-pending-64mb")
+      await store.db.execute("alter index session_events_text_trgm_idx set (gin_pending_list_limit = 65536)");
+  }
   for (const name of values["without-index"].split(",").filter(Boolean)) {
     if (!/^[a-z_]+$/.test(name)) throw new Error(`not an index name: ${name}`);
     await store.db.execute(`drop index ${name}`);
   }
   const recording = await import("../server/recording");
-  const { appendSessionEvent, groupCommitStats, startSessionWithEvent } = recording;
+  const { appendSessionEvent, groupCommitStats, indexSearchText, startSearchIndexer, startSessionWithEvent } =
+    recording;
   const principal = { id: "bench", kind: "person", email: "bench@example.com", groups: [] } as never;
   const connection = { id: "conn", name: "bench" };
   const statementJson = JSON.stringify(STATEMENT);
@@ -184,10 +204,19 @@ async function measureStore(kind: "pglite" | "postgres") {
     // warm-up, then floor and recorder
     await loops(c, floorInsert);
     const floor = await loops(c, floorInsert);
+    if (search === "alternate") {
+      lines.push(...(await alternateSearch(c, floor, statement)));
+      continue;
+    }
     const before = groupCommitStats();
     const profiler = values.profile ? await startProfile() : undefined;
+    if (search === "table") await indexSearchText();
     const cpuBefore = process.cpuUsage();
+    const stopIndexer = search === "table" ? startSearchIndexer() : undefined;
     const rec = await loops(c, statement);
+    await stopIndexer?.();
+    // What the indexer has yet to do for these appends is part of their cost.
+    if (search === "table") await indexSearchText();
     const cpu = process.cpuUsage(cpuBefore);
     await profiler?.(path.join(values.profile ?? "", `recorder-${kind}-${c}.cpuprofile`));
     const after = groupCommitStats();
@@ -197,10 +226,40 @@ async function measureStore(kind: "pglite" | "postgres") {
     const inCommit = after.committingMs - before.committingMs;
     const rate = (r: Run) => r.appends / r.seconds;
     lines.push(
-      `| ${kind} | ${c} | ${rate(floor).toFixed(0)} | ${ms(percentile(floor.samples, 50))} | ${rate(rec).toFixed(0)} | ${ms(
+      `| ${kind}, ${search} | ${c} | ${rate(floor).toFixed(0)} | ${ms(percentile(floor.samples, 50))} | ${rate(rec).toFixed(0)} | ${ms(
         percentile(rec.samples, 50),
       )} | ${ms(percentile(rec.samples, 99))} | ${(rate(rec) / rate(floor)).toFixed(2)}x | ${(commits / writes).toFixed(2)} | ${ms(waits / writes)} / ${ms(inCommit / writes)} | ${((cpu.user + cpu.system) / rec.appends).toFixed(0)} us |`,
     );
+  }
+  /**
+   * The old index and the search table alternated in this one process and store, three rounds each, so both see
+   * the same machine and a table of the same size: CPU per append with the index's upkeep inside the appends,
+   * against the appends plus the indexer (during the loops, and its catch-up after them).
+   */
+  async function alternateSearch(c: number, floor: Run, statement: (worker: number) => Promise<number>) {
+    const out: string[] = [];
+    for (let round = 1; round <= 3; round++)
+      for (const mode of ["old", "table"] as const) {
+        if (mode === "old")
+          await store.db.execute(`create index if not exists session_events_text_trgm_idx on session_events
+            using gin ((coalesce(data->>'input', data->>'command', '')) gin_trgm_ops)
+            where type in ('statement', 'command')`);
+        else {
+          await store.db.execute("drop index if exists session_events_text_trgm_idx");
+          await indexSearchText();
+        }
+        const cpuBefore = process.cpuUsage();
+        const stopIndexer = mode === "table" ? startSearchIndexer() : undefined;
+        const rec = await loops(c, statement);
+        await stopIndexer?.();
+        if (mode === "table") await indexSearchText();
+        const cpu = process.cpuUsage(cpuBefore);
+        const rate = rec.appends / rec.seconds;
+        out.push(
+          `| ${kind}, ${mode} (round ${round}) | ${c} | ${(floor.appends / floor.seconds).toFixed(0)} | ${ms(percentile(floor.samples, 50))} | ${rate.toFixed(0)} | ${ms(percentile(rec.samples, 50))} | ${ms(percentile(rec.samples, 99))} | ${(rate / (floor.appends / floor.seconds)).toFixed(2)}x | | | ${((cpu.user + cpu.system) / rec.appends).toFixed(0)} us |`,
+        );
+      }
+    return out;
   }
   await store.close();
   await stopServer?.();
@@ -284,6 +343,8 @@ async function main() {
           values.levels,
           ...(values.profile ? ["--profile", path.resolve(values.profile)] : []),
           ...(values["without-index"] ? ["--without-index", values["without-index"]] : []),
+          "--search",
+          values.search,
         ],
         { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
       );

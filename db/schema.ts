@@ -310,6 +310,28 @@ export const sessionEvents = pgTable(
 );
 
 /**
+ * The sessions list's text search (decision 0026): the text of each statement and command event, written off the
+ * append's path by the search indexer (server/recording/search-index.ts), which follows session_events by id and
+ * keeps its watermark in access_rollup_state (id "session_search"). Events above the watermark are searched in
+ * session_events directly. Not part of the record: the hash chain covers session_events alone.
+ */
+export const sessionSearch = pgTable(
+  "session_search",
+  {
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    eventId: bigint("event_id", { mode: "number" }).notNull(),
+    text: text("text").notNull(),
+  },
+  (t) => [
+    // Session first: the one b-tree serves the cascade from sessions and keeps one row per event.
+    primaryKey({ columns: [t.sessionId, t.eventId] }),
+    index("session_search_text_trgm_idx").using("gin", t.text.op("gin_trgm_ops")),
+  ],
+);
+
+/**
  * Browser terminals open now, one row per live terminal, kept by the console process that runs it: a heartbeat
  * says it is still there, so every replica can list them and a crashed process's rows go stale.
  */
@@ -611,7 +633,10 @@ export const accessTouches = pgTable(
   (t) => [primaryKey({ columns: [t.principalId, t.connectionId, t.kind, t.name] })],
 );
 
-/** How far a rollup has read its source (access_touches: the last session_events id folded in). */
+/**
+ * How far a rollup has read its source: the last session_events id folded in (access_touches) or indexed
+ * (session_search).
+ */
 export const accessRollupState = pgTable("access_rollup_state", {
   id: text("id").primaryKey(),
   lastEventId: bigint("last_event_id", { mode: "number" }).notNull().default(0),

@@ -16,7 +16,7 @@ import { getConfig } from "@/server/config";
 import { registerDemoConnection, startDemoTarget } from "@/server/demo/demo-target";
 import { wireGateway } from "@/server/gateway";
 import { registerSqlChannel } from "@/server/pipeline";
-import { startSessionSweep } from "@/server/recording";
+import { startSearchIndexer, startSessionSweep } from "@/server/recording";
 import { startRetentionJob } from "@/server/retention";
 import { registerTerminalChannel, startTerminalSweep, stopTerminalSignals } from "@/server/terminal";
 import {
@@ -69,6 +69,8 @@ export async function startGateway(): Promise<Started> {
     startTerminalSweep(),
     // This process beats its heartbeat; native and terminal sessions left live by a stopped process are ended.
     startSessionSweep(),
+    // Statements and commands recorded since are copied into the text search's table (decision 0026).
+    startSearchIndexer(),
   ];
   const started: Started = {
     async stop() {

@@ -1,7 +1,8 @@
 /**
  * Session recording: sessions and their append-only events (statements with decisions and masked results,
  * terminal output and input). This file only re-exports; see sessions.ts, append.ts (with group-commit.ts),
- * read.ts, retention.ts, sessions-query.ts and sessions-liveness.ts (sessions lost with their process).
+ * read.ts, retention.ts, sessions-query.ts, sessions-liveness.ts (sessions lost with their process) and
+ * search-index.ts (the text search's table, filled off the append's path).
  */
 export {
   appendSessionEvent,
@@ -17,6 +18,7 @@ export {
   sessionEventPage,
   visibleSession,
 } from "./read";
+export { type IndexerOptions, indexSearchText, startSearchIndexer } from "./search-index";
 export {
   endSession,
   resumeSession,

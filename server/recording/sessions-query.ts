@@ -16,6 +16,7 @@ import { sessionEvents, sessions } from "@/db/schema";
 import { getDb } from "@/db/store";
 import { filterText } from "@/server/http/filter-text";
 import { hasPermission, type Principal } from "@/server/principal";
+import { searchWatermark } from "./search-index";
 import { goneOwners, LOST_SESSION_REASON } from "./sessions-liveness";
 
 export const SESSION_PAGE_SIZE = 50;
@@ -129,21 +130,38 @@ function invalidTime(edge: "from" | "to"): z.core.$ZodIssue {
   };
 }
 
-/** The text of a statement or command event, as the trigram index covers it. */
+/** The text of a statement or command event, as the search indexer copies it (search-index.ts). */
 const EVENT_TEXT = sql.raw(`coalesce(e.data->>'input', e.data->>'command', '')`);
 /** Up to this many matching events, the text filter collects them through the trigram index. */
 const FEW_TEXT_MATCHES = 2000;
 
 /**
+ * The statement and command events holding the text (session_id per event): the indexed ones through
+ * session_search's trigram index, and the few above the indexer's watermark (read before this statement) by a
+ * scan of that id range. The watermark only grows, so the table, read later, covers at least every id up to it:
+ * no event is missed (one indexed meanwhile may be listed twice, which an `in` does not mind). The watermark goes
+ * as a value, not a subquery, so the planner sees how few ids lie above it and walks the primary key.
+ */
+function eventsWithText(pattern: string, watermark: number): SQL {
+  return sql`select s.session_id from session_search s where s.text ilike ${pattern}
+    union all
+    select e.session_id from session_events e
+    where e.id > ${watermark}::bigint
+      and e.type in ('statement', 'command') and ${EVENT_TEXT} ilike ${pattern}`;
+}
+
+/**
  * How common the searched text is: "few" when at most FEW_TEXT_MATCHES statement or command events hold it
  * (counted through the trigram index, stopping past the limit), else "many".
  */
-async function countTextMatches(db: Awaited<ReturnType<typeof getDb>>, q: string): Promise<"few" | "many"> {
+async function countTextMatches(
+  db: Awaited<ReturnType<typeof getDb>>,
+  q: string,
+  watermark: number,
+): Promise<"few" | "many"> {
   const pattern = `%${escapeLike(q)}%`;
   const result = await db.execute(sql`select count(*)::int as n from (
-    select 1 from session_events e
-    where e.type in ('statement', 'command') and ${EVENT_TEXT} ilike ${pattern}
-    limit ${FEW_TEXT_MATCHES + 1}) found`);
+    ${eventsWithText(pattern, watermark)} limit ${FEW_TEXT_MATCHES + 1}) found`);
   const [row] = rowsOf<{ n: number }>(result);
   return Number(row?.n ?? 0) <= FEW_TEXT_MATCHES ? "few" : "many";
 }
@@ -152,6 +170,7 @@ function conditionsFor(
   principal: Principal,
   filters: SessionFilters,
   textMatches: "few" | "many" = "many",
+  watermark = 0,
 ): SQL[] {
   const where: SQL[] = [];
   if (!hasPermission(principal, "audit:read")) where.push(eq(sessions.principalId, principal.id));
@@ -166,10 +185,8 @@ function conditionsFor(
   if (filters.q) {
     const pattern = `%${escapeLike(filters.q)}%`;
     if (textMatches === "few") {
-      // Rare text: the trigram index (session_events_text_trgm_idx) finds the few events holding it.
-      where.push(sql`${sessions.id} in (
-        select e.session_id from session_events e
-        where e.type in ('statement', 'command') and ${EVENT_TEXT} ilike ${pattern})`);
+      // Rare text: the trigram index (session_search_text_trgm_idx) finds the few events holding it.
+      where.push(sql`${sessions.id} in (${eventsWithText(pattern, watermark)})`);
     } else {
       // Common text: a per-session probe (a subquery with LIMIT, which the planner keeps per row) walks the
       // sessions newest first and stops at a page (5-40 ms at 100,000 sessions), where collecting every
@@ -270,7 +287,14 @@ function decodeCursor(value: string, field: "before" | "after"): Cursor {
 /** One page of sessions the principal may see, matching the filters, newest first. */
 export async function querySessions(principal: Principal, filters: SessionFilters): Promise<SessionPage> {
   const db = await getDb();
-  const where = conditionsFor(principal, filters, filters.q ? await countTextMatches(db, filters.q) : "many");
+  // The search indexer's watermark (search-index.ts): events above it are searched in session_events directly.
+  const watermark = filters.q ? ((await searchWatermark(db)) ?? 0) : 0;
+  const where = conditionsFor(
+    principal,
+    filters,
+    filters.q ? await countTextMatches(db, filters.q, watermark) : "many",
+    watermark,
+  );
   const before = filters.before ? decodeCursor(filters.before, "before") : undefined;
   const after = filters.after ? decodeCursor(filters.after, "after") : undefined;
   // Row comparison over (started_at, id) walks the index from the cursor. The cursor keeps the start time
