@@ -9,6 +9,10 @@ import { getSettings } from "@/server/config";
 import { openConnectionSecret } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import { processSingleton } from "@/server/singleton";
+import { startCopyIn, type TargetCopyIn } from "./copy-in";
+
+export type { TargetCopyIn } from "./copy-in";
+
 import { describeLoginError, describeNetworkError, type LoginTarget } from "./describe-error";
 import { typeName } from "./pg-types";
 
@@ -397,6 +401,15 @@ export class PinnedSession {
     } catch (err) {
       throw toTargetError(err, this.connectionId, true);
     }
+  }
+
+  /**
+   * Starts a COPY ... FROM STDIN on this session (in the client's transaction, if one is open): resolves when the
+   * target waits for the data, or throws its error (TargetError). See copy-in.ts.
+   */
+  async copyIn(text: string): Promise<TargetCopyIn> {
+    if (this.closed) throw new GatewayError("target_unavailable", "the session on the target was closed");
+    return startCopyIn(this.sql, text, (err) => toTargetError(err, this.connectionId, true));
   }
 
   /**
