@@ -230,8 +230,8 @@ export class NativeClient {
       return;
     }
     if (copy?.direction === "in") {
-      // The client sends its rows now (CopyData ... CopyDone); they are counted and dropped, never forwarded.
-      this.copy.startIn(text, copy.columns);
+      // Decided before the data flows; then the client's CopyData go to the target (copy-stream.ts).
+      await this.copy.startIn(text, copy.columns, copy.binary);
       return;
     }
     const out: Buffer[] = [];

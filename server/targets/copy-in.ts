@@ -20,6 +20,8 @@ export interface TargetCopyIn {
   end(): Promise<{ rowCount: number }>;
   /** CopyFail with this reason: the target's error (57014 "COPY from stdin failed: ..."), nothing loaded. */
   fail(reason: string): Promise<Error>;
+  /** Settles when the target ended the COPY, whoever ended it (the connection closing too): its row count. */
+  readonly finished: Promise<number>;
 }
 
 interface InternalQuery {
@@ -72,6 +74,7 @@ export async function startCopyIn(
     failed = true; // the target's error reaches `finished` through reject
   });
   return {
+    finished,
     async write(chunk) {
       if (failed || stream.destroyed) return;
       if (stream.write(chunk)) return;
