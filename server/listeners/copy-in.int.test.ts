@@ -4,7 +4,7 @@
 // decided before the data flows; held by default, an approval bound to the exact data; nothing of the data in
 // the recording.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { closeSync, openSync, statSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { encode } from "next-auth/jwt";
 import postgres from "postgres";
@@ -303,6 +303,37 @@ describe("COPY FROM STDIN where the rules allow writes", () => {
     });
   });
 
+  it("a client that goes away in the middle of a COPY loads nothing, and the recording says it did not finish", async () => {
+    await withWrites(async () => {
+      const client = postgres({
+        host: "127.0.0.1",
+        port: listener.port,
+        database: "shop",
+        username: "loader",
+        password: token,
+        ssl: { rejectUnauthorized: false },
+        max: 1,
+        onnotice: () => {},
+      });
+      const stream = await client.unsafe("copy notes (id, body) from stdin").writable();
+      stream.on("error", () => {});
+      await new Promise<void>((resolve) => stream.write("95\tgone before CopyDone\n", () => resolve()));
+      await client.end({ timeout: 0 });
+      let result: postgres.Row | undefined;
+      for (let tries = 0; tries < 200 && !result; tries++) {
+        [result] = await onStore(
+          (sql) => sql`select e.data from session_events e join session_events s
+            on s.id = (e.data->>'statementEventId')::bigint
+            where e.type = 'result' and s.data->>'input' = 'copy notes (id, body) from stdin'`,
+        );
+        if (!result) await new Promise((r) => setTimeout(r, 50));
+      }
+      // Whichever the target saw first, CopyFail (57014, cancelled) or the connection closing (failed): not done.
+      expect(["cancelled", "failed"]).toContain(result?.data.status);
+      expect(await notes()).toEqual([]);
+    });
+  });
+
   it("records the COPY and its row count, with none of the data", async () => {
     await withWrites(async () => {
       const file = dataFile("cards.tsv", `60\t${CARD}\n61\tcard ${CARD} in text\n`);
@@ -474,5 +505,41 @@ describe("COPY FROM STDIN held for review (the default for writes)", () => {
     const after = await onStore((sql) => sql`select count(*)::int as n from reviews`);
     expect(after[0]?.n).toBe(before[0]?.n);
     expect(await notes()).toEqual([]);
+  });
+});
+
+describe("a large COPY FROM STDIN", () => {
+  it("is carried with back-pressure: 200 MB loaded while the gateway holds a fraction of it", async () => {
+    await withWrites(async () => {
+      const file = path.join(gateway.dataDir, "big.tsv");
+      const fd = openSync(file, "w");
+      const body = `\t${"y".repeat(200)}\n`;
+      for (let block = 0, id = 0; block < 1000; block++) {
+        const rows: string[] = [];
+        for (let i = 0; i < 1000; i++) rows.push(`${id++}${body}`);
+        writeSync(fd, rows.join(""));
+      }
+      closeSync(fd);
+      const size = statSync(file).size;
+      // What this process holds above where it started (heap and buffers), sampled while psql sends the file.
+      let peak = 0;
+      const base = process.memoryUsage();
+      const sampler = setInterval(() => {
+        const now = process.memoryUsage();
+        peak = Math.max(peak, now.arrayBuffers + now.heapUsed - base.arrayBuffers - base.heapUsed);
+      }, 5);
+      try {
+        const out = await psqlScript(`\\copy notes from '${file}'\n`);
+        expect(out.stderr).toBe("");
+        expect(out.stdout).toContain("COPY 1000000");
+      } finally {
+        clearInterval(sampler);
+      }
+      // Before the listener stopped reading a client whose queue was full, 98 MB of the 206 MB piled up here.
+      expect(size).toBeGreaterThan(200_000_000);
+      expect(peak).toBeLessThan(64 * 1024 * 1024);
+      const [loaded] = await onTarget((sql) => sql`select count(*)::int as n from notes`);
+      expect(loaded?.n).toBe(1_000_000);
+    });
   });
 });

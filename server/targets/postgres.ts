@@ -261,7 +261,7 @@ function columnsOf(raw: RawColumn[] | undefined, pool: Pick<Pool, "tableNames">)
  */
 export function unsupportedStatement(kind: string): string | undefined {
   if (kind === "CopyStmt")
-    return "COPY is not supported through the gateway (COPY ... TO STDOUT and FROM STDIN need PostgreSQL's copy protocol, which the gateway does not carry): run the SELECT instead, its rows are masked; to load rows, INSERT them";
+    return "COPY is not supported here: COPY ... TO STDOUT and FROM STDIN run only as a native client's simple query (psql's \\copy, drivers' copy APIs); otherwise run the SELECT instead, its rows are masked, and INSERT rows to load them";
   return undefined;
 }
 
