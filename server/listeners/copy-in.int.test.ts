@@ -334,6 +334,42 @@ describe("COPY FROM STDIN where the rules allow writes", () => {
     });
   });
 
+  it("a credential revoked while its COPY is under way loads nothing: the client is ended at CopyDone", async () => {
+    const { createServiceAccount, revokeToken } = await import("@/server/auth");
+    const account = await createServiceAccount(TEST_ACTOR, { name: "revoked-loader", groups: ["analysts"] });
+    await withWrites(async () => {
+      let closedByGateway: () => void = () => {};
+      const closed = new Promise<"closed">((resolve) => {
+        closedByGateway = () => resolve("closed");
+      });
+      const client = postgres({
+        host: "127.0.0.1",
+        port: listener.port,
+        database: "shop",
+        username: "revoked-loader",
+        password: account.token,
+        ssl: { rejectUnauthorized: false },
+        max: 1,
+        onnotice: () => {},
+        onclose: () => closedByGateway(),
+      });
+      try {
+        const stream = await client.unsafe("copy notes from stdin").writable();
+        const finished = new Promise<"loaded" | "failed">((resolve) => {
+          stream.on("error", () => resolve("failed"));
+          stream.on("finish", () => resolve("loaded"));
+        });
+        await new Promise<void>((resolve) => stream.write("96\tafter revocation\n", () => resolve()));
+        await revokeToken(TEST_ACTOR, account.tokenId);
+        stream.end();
+        expect(await Promise.race([finished, closed])).toBe("closed");
+      } finally {
+        await client.end({ timeout: 0 });
+      }
+    });
+    expect(await notes()).toEqual([]);
+  });
+
   it("records the COPY and its row count, with none of the data", async () => {
     await withWrites(async () => {
       const file = dataFile("cards.tsv", `60\t${CARD}\n61\tcard ${CARD} in text\n`);

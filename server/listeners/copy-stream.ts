@@ -167,6 +167,12 @@ export class CopyStream {
     let outcome: SqlOutcome;
     try {
       if (copy.mode === "load") {
+        // The data is committed only now: a credential revoked (or access removed) while it flowed loads
+        // nothing (the client is ended: FATAL 28000, its target session closed).
+        if (why === undefined && !(await this.client.samePrincipal())) {
+          await copy.load.fail("the credential of this connection was revoked during the COPY");
+          return;
+        }
         outcome = await (why === undefined ? copy.load.done() : copy.load.fail(why));
       } else if (why !== undefined) {
         // Held and failed by the client: nothing was decided, recorded or sent; PostgreSQL's own answer.
