@@ -5,6 +5,7 @@
 // the recording.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { closeSync, openSync, statSync, writeFileSync, writeSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { encode } from "next-auth/jwt";
 import postgres from "postgres";
@@ -218,6 +219,32 @@ describe("COPY FROM STDIN where the rules allow writes", () => {
     });
   });
 
+  it("passes the options PostgreSQL accepts to the target: a column list with WHERE, FORMAT binary", async () => {
+    await withWrites(async () => {
+      // binary data as PostgreSQL itself writes it, straight from the target
+      const binary = path.join(gateway.dataDir, "rows.bin");
+      const { execFileSync } = await import("node:child_process");
+      execFileSync("psql", [
+        gateway.targetUrl,
+        "-X",
+        "-c",
+        `\\copy (select 13::int as id, 'from binary'::text as body) to '${binary}' with (format binary)`,
+      ]);
+      const out = await psqlScript(
+        [
+          "copy notes (body, id) from stdin with (format csv) where id > 14;",
+          "kept,15",
+          "skipped,14",
+          "\\.",
+          `\\copy notes from '${binary}' with (format binary)`,
+        ].join("\n"),
+      );
+      expect(out.stderr).toBe("");
+      expect(out.stdout).toContain("COPY 1\nCOPY 1");
+      expect(await notes()).toEqual(["13:from binary", "15:kept"]);
+    });
+  });
+
   it("a bad row fails with the target's error and SQLSTATE, loads nothing, and its value stays masked", async () => {
     await withWrites(async () => {
       const data = `20\tgood row\n${CARD}\tbad id\n`;
@@ -263,9 +290,12 @@ describe("COPY FROM STDIN where the rules allow writes", () => {
   it("a failed COPY inside a transaction leaves it failed (25P02), as PostgreSQL does", async () => {
     await withWrites(async () => {
       const file = dataFile("tx-bad.tsv", "oops\tbad\n");
-      const out = await psqlScript(`begin;\n\\copy notes from '${file}'\nselect 1;\nrollback;\n`);
+      const out = await psqlScript(
+        `begin;\n\\copy notes from '${file}'\nselect 1;\n\\copy notes from '${file}'\nrollback;\n`,
+      );
       expect(out.stderr).toMatch(/ERROR:\s+22P02/);
-      expect(out.stderr).toMatch(/ERROR:\s+25P02/);
+      // the next statement, and the next COPY (refused by the target before any data), fail as in PostgreSQL
+      expect(out.stderr.match(/ERROR:\s+25P02/g)).toHaveLength(2);
       expect(await notes()).toEqual([]);
     });
   });
@@ -300,6 +330,57 @@ describe("COPY FROM STDIN where the rules allow writes", () => {
           sql`select data from session_events where type = 'result' and data->'error'->>'sqlState' = '57014'`,
       );
       expect(String(result?.data.error.message)).toContain("the client changed its mind");
+    });
+  });
+
+  it("a CancelRequest during the COPY cancels it on the target: 57014 at CopyDone, nothing loaded", async () => {
+    await withWrites(async () => {
+      const client = postgres({
+        host: "127.0.0.1",
+        port: listener.port,
+        database: "shop",
+        username: "loader",
+        password: token,
+        ssl: { rejectUnauthorized: false },
+        max: 1,
+        onnotice: () => {},
+      });
+      try {
+        const query = client.unsafe("copy notes from stdin");
+        const stream = await query.writable();
+        stream.on("error", () => {});
+        await new Promise<void>((resolve) => stream.write("97\tbefore the cancel\n", () => resolve()));
+        // The key the listener gave this client (BackendKeyData), sent as PostgreSQL's CancelRequest.
+        const key = (query as unknown as { state: { pid: number; secret: number } }).state;
+        const cancel = Buffer.alloc(16);
+        cancel.writeInt32BE(16, 0);
+        cancel.writeInt32BE(80877102, 4);
+        cancel.writeInt32BE(key.pid, 8);
+        cancel.writeInt32BE(key.secret, 12);
+        await new Promise<void>((resolve, reject) => {
+          const socket = net.connect(listener.port, "127.0.0.1", () => socket.end(cancel));
+          socket.on("close", () => resolve());
+          socket.on("error", reject);
+        });
+        // The cancel reaches the target whatever the client does next; its CopyDone is then answered 57014.
+        let cancelled = false;
+        for (let tries = 0; tries < 200 && !cancelled; tries++) {
+          const [row] = await onStore(
+            (sql) =>
+              sql`select count(*)::int as n from session_events where type = 'result' and data->'error'->>'sqlState' = '57014' and data->'error'->>'message' like '%canceling statement due to user request%'`,
+          );
+          cancelled = (row?.n ?? 0) > 0;
+          if (!cancelled) await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(cancelled).toBe(true);
+        stream.write("98\tafter the cancel\n");
+        stream.end();
+        const [after] = await client`select 1 as still`;
+        expect(String(after?.still)).toBe("1"); // the connection goes on
+      } finally {
+        await client.end({ timeout: 0 });
+      }
+      expect(await notes()).toEqual([]);
     });
   });
 

@@ -54,6 +54,15 @@ export class CopyStream {
 
   constructor(private readonly client: NativeHost) {}
 
+  /**
+   * A CancelRequest while a COPY FROM STDIN is being loaded: the target's COPY is failed now (CopyFail, nothing
+   * loaded; recorded then); the client's remaining data is dropped and its CopyDone answered with the 57014.
+   */
+  cancel() {
+    if (this.copyIn?.mode !== "load") return;
+    void this.copyIn.load.fail("canceling statement due to user request").catch(() => {});
+  }
+
   /** Is a COPY FROM STDIN under way (every message goes to `inMessage` until it ends)? */
   get isReceiving(): boolean {
     return this.copyIn !== undefined;

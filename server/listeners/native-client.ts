@@ -186,6 +186,7 @@ export class NativeClient {
   /** Cancels the statement running now, if any (a CancelRequest with this client's key). */
   cancel() {
     if (this.runId) cancelRun(this.runId, this.o.principal.id);
+    this.copy.cancel();
   }
 
   /** The client went away: its target session is closed (rolling back what it left open) and its session ended. */
