@@ -77,7 +77,14 @@ export async function startCopyIn(
     finished,
     async write(chunk) {
       if (failed || stream.destroyed) return;
-      if (stream.write(chunk)) return;
+      let more: boolean;
+      try {
+        more = stream.write(chunk);
+      } catch {
+        failed = true; // the connection is gone: `finished` settles with its error
+        return;
+      }
+      if (more) return;
       await new Promise<void>((resolve) => {
         const done = () => {
           stream.off("drain", done);
@@ -96,7 +103,11 @@ export async function startCopyIn(
       if (!failed && !stream.destroyed) {
         // postgres.js sends CopyFail with the error's text: the client's reason as it gave it
         const why = Object.assign(new Error(reason), { toString: () => reason });
-        stream.destroy(why);
+        try {
+          stream.destroy(why);
+        } catch {
+          failed = true; // the connection is gone: `finished` settles with its error
+        }
       }
       try {
         await finished;
