@@ -11,6 +11,7 @@
  * (approvals/ hands an approved one to the runner registered here).
  */
 import "server-only";
+import { createHash } from "node:crypto";
 import {
   claimApprovedReview,
   hashInput,
@@ -67,6 +68,7 @@ import {
   queryCatalog,
   runStatements,
   type ResultColumn as TargetColumn,
+  type TargetCopyIn,
   TargetError,
   unsupportedStatement,
 } from "@/server/targets/postgres";
@@ -312,7 +314,8 @@ export interface SqlChannel {
   runSql(request: SqlRequest): Promise<SqlOutcome>;
   checkSql(principal: Principal, connectionName: string, input: string): Promise<CheckOutcome>;
   runApproved(options: ApprovedSql): Promise<SqlOutcome>;
-  decideCopyFromStdin(request: SqlRequest, bytes: number): Promise<SqlOutcome>;
+  startCopyFromStdin(request: SqlRequest): Promise<CopyInStart>;
+  decideCopyFromStdin(request: SqlRequest, data: CopyInData): Promise<SqlOutcome>;
   describeSql(request: SqlRequest): Promise<DescribeOutcome>;
 }
 
@@ -325,6 +328,55 @@ export type DescribeOutcome =
   | { status: "described"; parameterTypes: number[]; columns: { name: string; oid: number }[] }
   | Extract<SqlOutcome, { status: "blocked" }>
   | { status: "failed"; error: Extract<SqlOutcome, { status: "failed" }>["error"] };
+
+/**
+ * A native client's COPY ... FROM STDIN once decided, before its data flows: refused (blocked, or failed when the
+ * target refused the statement), `collect` (the rules hold it: decided at CopyDone with the whole data), or
+ * `loading` (allowed and started on the target: the listener passes each CopyData to `write`, then `done` at
+ * CopyDone or `fail` at CopyFail; each of those records the result before it returns).
+ */
+export type CopyInStart =
+  | Extract<SqlOutcome, { status: "blocked" | "failed" }>
+  | { status: "collect" }
+  | {
+      status: "loading";
+      sessionId: string;
+      load: {
+        write(chunk: Buffer): Promise<void>;
+        done(): Promise<SqlOutcome>;
+        fail(reason: string): Promise<SqlOutcome>;
+      };
+    };
+
+/** A held COPY FROM STDIN's data: all of it (`complete`), or only its size when it was over `limit` bytes. */
+export interface CopyInData {
+  chunks: readonly Buffer[];
+  bytes: number;
+  complete: boolean;
+  limit: number;
+}
+
+interface CopyDecided {
+  connection: ConnectionView;
+  classification: Classification;
+  decision: PolicyDecision;
+}
+
+/**
+ * The keyed hash an approval of a held COPY FROM STDIN is bound to: HMAC (hashParameters, under a key derived
+ * from MASTER_KEY) of the data's SHA-256, however the client cut it into CopyData. The data is not stored.
+ */
+function hashCopyData(chunks: readonly Buffer[]): string {
+  const digest = createHash("sha256");
+  for (const chunk of chunks) digest.update(chunk);
+  return hashParameters([`COPY FROM STDIN data sha256:${digest.digest("hex")}`]);
+}
+
+function countLines(chunk: Buffer): number {
+  let n = 0;
+  for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) n++;
+  return n;
+}
 
 /**
  * The SQL channel over a gateway core: it inspects (parser and catalog), executes on the target and masks; the
@@ -743,14 +795,112 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
   }
 
   /**
-   * A native client's COPY ... FROM STDIN, its data already read and discarded by the listener (`bytes` of it):
-   * decided by the rules like any write. Denied, it is recorded blocked; held, the review says it was a COPY FROM
-   * STDIN of that many bytes (the data is not kept, so an approval does not run it); allowed, it is refused for
-   * now with why (the gateway does not carry the data to the target yet). Nothing reaches the target.
+   * A native client's COPY ... FROM STDIN, decided before its data flows, as the write it is (the same
+   * classification, rules and recording as an INSERT into its table). Denied: recorded blocked, nothing sent.
+   * Allowed: recorded (write-ahead), started on the client's own target session (its transaction, if one is
+   * open), and the listener carries the data through the returned load. Held by the rules: `collect`, the
+   * listener gathers the whole data (up to a bound) and decideCopyFromStdin decides with it.
    */
-  async function decideCopyFromStdin(request: SqlRequest, bytes: number): Promise<SqlOutcome> {
+  async function startCopyFromStdin(request: SqlRequest): Promise<CopyInStart> {
+    const decided = await decideCopy(request);
+    if ("outcome" in decided) return decided.outcome;
+    if (decided.decision.decision === "review") return { status: "collect" };
+    return loadCopy(request, decided);
+  }
+
+  /**
+   * A COPY ... FROM STDIN the rules held when it started, at its CopyDone with all its data (or only its size,
+   * when it was over the bound): decided again; an approval of this connection, principal, statement and data
+   * (a keyed hash of the data, as for parameter values) is taken once and the data loaded; otherwise it is held,
+   * the review bound to that hash (the data itself is not kept anywhere).
+   */
+  async function decideCopyFromStdin(request: SqlRequest, data: CopyInData): Promise<SqlOutcome> {
+    const decided = await decideCopy(request);
+    if ("outcome" in decided) return decided.outcome;
+    const { connection, classification, decision } = decided;
+    const lines = data.chunks.reduce((n, c) => n + countLines(c), 0);
+    const copied = { bytes: data.bytes, ...(data.complete && { lines }) };
+    if (decision.decision === "review" && !data.complete) {
+      const message = `a held COPY FROM STDIN keeps its data in memory to bind the approval to it, up to ${data.limit} bytes; this one sent ${data.bytes}: split the load, or ask an admin to allow COPY FROM for this table`;
+      const reasons = [...decision.reasons, { ...copyReason(request, decision, "deny"), message }];
+      await recordBlocked(request, connection, {
+        input: request.input,
+        class: decision.class,
+        decision: "deny",
+        reasons,
+        status: "blocked",
+        copyFromStdin: copied,
+      });
+      throw new GatewayError("payload_too_large", message);
+    }
+    if (decision.decision === "allow") return runCopy(request, decided, data.chunks);
+    const hash = hashCopyData(data.chunks);
+    if (request.sessionId && !classification.error) {
+      const review = await claimApprovedReview({
+        sessionId: request.sessionId,
+        requesterId: request.principal.id,
+        channel: request.channel,
+        input: request.input,
+        parametersHash: hash,
+      });
+      if (review) {
+        const approved = { ...decided, decision: approvedDecision(classification, review.id) };
+        const outcome = await runCopy(request, approved, data.chunks, review.id).catch(async (err) => {
+          await settleClaimedReview(review.id);
+          throw err;
+        });
+        if (outcome.status !== "done") await settleClaimedReview(review.id);
+        return outcome;
+      }
+    }
+    const reasons = [
+      ...decision.reasons,
+      {
+        ...copyReason(request, decision, "review"),
+        message: `a COPY FROM STDIN of ${data.bytes} bytes (${lines} lines): nothing was loaded; the data is not kept, only a keyed hash of it, so an approval loads exactly this data when the client sends it again on this connection`,
+      },
+    ];
+    const sessionId = request.sessionId
+      ? await core.record.resumeSession(request.principal, request.sessionId, connection.id)
+      : await core.record.startSession(request.principal, connection, "sql", request.channel);
+    const reviewId = await core.hold(
+      {
+        principal: request.principal,
+        connection,
+        sessionId,
+        channel: request.channel,
+        input: request.input,
+        class: decision.class,
+        reasons,
+        parameters: { shown: [], hash },
+      },
+      (reviewId) =>
+        core.record.appendSessionEvent(
+          sessionId,
+          "statement",
+          {
+            input: request.input,
+            class: decision.class,
+            decision: "review",
+            reasons,
+            status: "held",
+            reviewId,
+            copyFromStdin: copied,
+          },
+          { statements: 1, held: 1 },
+        ),
+    );
+    return { status: "pending_review", sessionId, reviewId, decision, reasons };
+  }
+
+  /** Authorizes, classifies and decides a COPY FROM STDIN; a denial is recorded and returned as its outcome. */
+  async function decideCopy(
+    request: SqlRequest,
+  ): Promise<CopyDecided | { outcome: Extract<SqlOutcome, { status: "blocked" }> }> {
     const { principal } = request;
     const connection = await sqlConnection(principal, request.connectionName);
+    if (!request.targetSession)
+      throw new GatewayError("bad_request", "COPY FROM STDIN is loaded only on a native client's session");
     const refused = validateInput(request.input);
     if (refused) await refuseInput(request, connection, refused);
     const classification = await inspect(request.input, connection);
@@ -760,70 +910,193 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
     } catch (err) {
       return refuseUndecided(request, connection, classification, err);
     }
-    const decided = evaluateRules(classification, rules, {
+    const decision = evaluateRules(classification, rules, {
       connectionId: connection.id,
       groups: principal.groups.map((g) => g.name),
     });
-    const copied = {
+    if (decision.decision !== "deny") return { connection, classification, decision };
+    const parseError = classification.error && {
+      message: classification.error.message,
+      ...(classification.error.position !== undefined && { position: classification.error.position + 1 }),
+    };
+    const sessionId = await recordBlocked(request, connection, {
+      input: request.input,
+      class: decision.class,
+      decision: "deny",
+      reasons: decision.reasons,
+      status: "blocked",
+      ...(classification.error && { parseError: classification.error }),
+    });
+    return {
+      outcome: {
+        status: "blocked",
+        sessionId,
+        decision,
+        reasons: decision.reasons,
+        ...(parseError && { parseError }),
+      },
+    };
+  }
+
+  /** The held or refused COPY's own reason, beside the rules' (review-notices.ts reads its name). */
+  function copyReason(request: SqlRequest, decision: PolicyDecision, action: "review" | "deny") {
+    return {
       statementIndex: 0,
       statement: request.input,
-      class: decided.class,
+      class: decision.class,
       ruleId: null,
       ruleName: "COPY FROM STDIN",
+      action,
     };
-    const statementEvent = { input: request.input, class: decided.class, copyFromStdin: { bytes } };
-    if (decided.decision === "review") {
-      const reasons = [
-        ...decided.reasons,
-        {
-          ...copied,
-          action: "review" as const,
-          message: `a COPY FROM STDIN of ${bytes} bytes: the data was read and discarded, nothing reached the target; approving it does not load it`,
-        },
-      ];
-      const sessionId = request.sessionId
-        ? await core.record.resumeSession(principal, request.sessionId, connection.id)
-        : await core.record.startSession(principal, connection, "sql", request.channel);
-      const reviewId = await core.hold(
-        {
-          principal,
-          connection,
-          sessionId,
-          channel: request.channel,
-          input: request.input,
-          class: decided.class,
-          reasons,
-        },
-        (reviewId) =>
-          core.record.appendSessionEvent(
-            sessionId,
-            "statement",
-            { ...statementEvent, decision: "review", reasons, status: "held", reviewId },
-            { statements: 1, held: 1 },
-          ),
+  }
+
+  /** Loads data already gathered (a held COPY decided at its CopyDone): started, every piece sent, ended. */
+  async function runCopy(
+    request: SqlRequest,
+    decided: CopyDecided,
+    chunks: readonly Buffer[],
+    reviewId?: string,
+  ): Promise<SqlOutcome> {
+    const started = await loadCopy(request, decided, reviewId);
+    if (started.status !== "loading") return started;
+    for (const chunk of chunks) await started.load.write(chunk);
+    return started.load.done();
+  }
+
+  /**
+   * Records the COPY (write-ahead: before the target sees it) and starts it on the client's target session.
+   * The load then counts what it carries, and its end (CopyDone, CopyFail, or a target error) records the result
+   * (the target's row count or its error, masked) before the listener answers. The data itself is not recorded.
+   */
+  async function loadCopy(
+    request: SqlRequest,
+    { connection, classification, decision }: CopyDecided,
+    reviewId?: string,
+  ): Promise<Extract<CopyInStart, { status: "loading" | "failed" }>> {
+    const { principal } = request;
+    const pinned = request.targetSession;
+    if (!pinned) throw new GatewayError("bad_request", "COPY FROM STDIN needs a native client's session");
+    const masking = await core.maskingFor(connection);
+    const statement = {
+      input: request.input,
+      class: decision.class,
+      decision: "allow",
+      reasons: decision.reasons,
+      status: "running",
+      copyFromStdin: {},
+      ...(reviewId && { reviewId }),
+    };
+    let sessionId: string;
+    let statementEventId: number;
+    if (request.sessionId) {
+      sessionId = request.sessionId;
+      statementEventId = await core.record.appendSessionEvent(
+        sessionId,
+        "statement",
+        statement,
+        { statements: 1, allowed: 1 },
+        { principal, connectionId: connection.id },
       );
-      return { status: "pending_review", sessionId, reviewId, decision: decided, reasons };
+    } else {
+      ({ sessionId, eventId: statementEventId } = await core.record.startSessionWithEvent(
+        principal,
+        connection,
+        "sql",
+        request.channel,
+        { type: "statement", data: statement, counters: { statements: 1, allowed: 1 } },
+      ));
     }
-    const reasons =
-      decided.decision === "deny"
-        ? decided.reasons
-        : [
-            {
-              ...copied,
-              ruleName: "not supported",
-              action: "deny" as const,
-              message:
-                "COPY FROM STDIN is not carried to the target by the gateway yet, even where the rules allow it: INSERT the rows",
-            },
-          ];
-    const decision: PolicyDecision = { ...decided, decision: "deny", reasons };
-    const sessionId = await recordBlocked(request, connection, {
-      ...statementEvent,
-      decision: "deny",
-      reasons,
-      status: "blocked",
+    const startedAt = core.clock.now();
+    let bytes = 0;
+    const finish = async (result: { rowCount: number } | Error): Promise<SqlOutcome> => {
+      const durationMs = Math.round((core.clock.now() - startedAt) * 10) / 10;
+      const error =
+        result instanceof Error
+          ? await describeTargetError(result, 0, masking, connection, {
+              statementTables: classification.statements[0]?.tables ?? [],
+            })
+          : undefined;
+      const rowCount = result instanceof Error ? 0 : result.rowCount;
+      const outcome: StatementOutcome = {
+        statementIndex: 0,
+        statement: request.input,
+        command: "COPY",
+        columns: [],
+        rows: [],
+        masked: [],
+        rowCount,
+        truncated: false,
+        rowLimit: 0,
+        durationMs,
+      };
+      // Write-ahead for the reply: what the target did is stored before the client is told.
+      await core.record.after.appendSessionEvent(
+        sessionId,
+        "result",
+        {
+          statementEventId,
+          ...(reviewId && { reviewId }),
+          status: error ? (error.code === "cancelled" ? "cancelled" : "failed") : "done",
+          durationMs,
+          rowCount,
+          copyFromStdin: { bytes },
+          results: error ? [] : [{ ...outcome, recordedRows: 0, maskedTypes: [], maskedColumns: [] }],
+          ...(error && { error }),
+        },
+        { maskedFields: 0 },
+      );
+      if (error) return { status: "failed", sessionId, decision, results: [], error };
+      return { status: "done", sessionId, decision, results: [outcome], durationMs };
+    };
+    let target: TargetCopyIn;
+    try {
+      target = await pinned.copyIn(request.input);
+    } catch (err) {
+      if (err instanceof TargetError) {
+        const refused = await finish(err);
+        if (refused.status === "failed") return refused;
+        throw new Error("a COPY the target refused was recorded as done");
+      }
+      await core.record.after
+        .appendSessionEvent(sessionId, "result", {
+          statementEventId,
+          status: "failed",
+          error: err instanceof GatewayError ? err.message : "the target could not be reached",
+        })
+        .catch(() => {});
+      throw err;
+    }
+    // The result is recorded once: at the client's CopyDone or CopyFail, or when the target session closes
+    // under the load (the client went away: the target rolled the COPY back).
+    let settled: Promise<SqlOutcome> | undefined;
+    const settle = (end: () => Promise<{ rowCount: number } | Error>) => {
+      settled ??= (async () => {
+        let result: { rowCount: number } | Error;
+        try {
+          result = await end();
+        } catch (err) {
+          if (!(err instanceof TargetError) && !(err instanceof GatewayError)) throw err;
+          result = err;
+        }
+        return finish(result);
+      })();
+      return settled;
+    };
+    target.finished.catch((err: unknown) => {
+      if (pinned.closed) void settle(async () => err as Error).catch(() => {});
     });
-    return { status: "blocked", sessionId, decision, reasons };
+    return {
+      status: "loading",
+      sessionId,
+      load: {
+        write(chunk) {
+          bytes += chunk.length;
+          return target.write(chunk);
+        },
+        done: () => settle(() => target.end()),
+        fail: (reason) => settle(() => target.fail(reason)),
+      },
+    };
   }
 
   /** Records a refused attempt with its decision in the caller's session (or a new one); its session id. */
@@ -1163,7 +1436,7 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
     throw err;
   }
 
-  return { runSql, checkSql, runApproved, decideCopyFromStdin, describeSql };
+  return { runSql, checkSql, runApproved, startCopyFromStdin, decideCopyFromStdin, describeSql };
 }
 
 /** The SQL channel of this process, over its gateway core (server/gateway), built on first use. */
@@ -1196,12 +1469,14 @@ export function describeSql(request: SqlRequest): Promise<DescribeOutcome> {
   return sqlChannel().describeSql(request);
 }
 
-/**
- * Decides a native client's COPY ... FROM STDIN whose data the listener read and discarded (`bytes` of it): held
- * or refused, never run (see the channel's decideCopyFromStdin).
- */
-export function decideCopyFromStdin(request: SqlRequest, bytes: number): Promise<SqlOutcome> {
-  return sqlChannel().decideCopyFromStdin(request, bytes);
+/** A native client's COPY ... FROM STDIN, decided before its data flows (see the channel's startCopyFromStdin). */
+export function startCopyFromStdin(request: SqlRequest): Promise<CopyInStart> {
+  return sqlChannel().startCopyFromStdin(request);
+}
+
+/** A held COPY ... FROM STDIN decided with its whole data at CopyDone (see the channel's decideCopyFromStdin). */
+export function decideCopyFromStdin(request: SqlRequest, data: CopyInData): Promise<SqlOutcome> {
+  return sqlChannel().decideCopyFromStdin(request, data);
 }
 
 /**

@@ -1,17 +1,27 @@
 /**
  * A native client's COPY sub-protocol exchanges. COPY ... TO STDOUT runs as the SELECT of the same columns
  * (found by copy.ts) through the client's pipeline run, its rows then written as CopyOutResponse, CopyData,
- * CopyDone. COPY ... FROM STDIN answers CopyInResponse, then counts and drops the client's CopyData (nothing is
- * forwarded or kept) and has the pipeline decide at CopyDone (held or refused: nothing runs). Not responsible for
- * reading the COPY statement or formatting its rows (copy.ts), deciding anything (the pipeline), nor for the
- * messages outside a COPY (native-client.ts).
+ * CopyDone. COPY ... FROM STDIN is decided by the pipeline before its data flows: refused at once (no
+ * CopyInResponse, as PostgreSQL refuses a COPY it cannot run); allowed, each CopyData is carried to the target on
+ * the client's own session as it arrives and CopyDone / CopyFail answered with the target's `COPY n` or error;
+ * held by the rules, the data is gathered in memory (up to COPY_IN_HELD_MAX_BYTES) so the pipeline can bind the
+ * approval to it and load it when approved. Not responsible for reading the COPY statement or formatting its
+ * rows (copy.ts), deciding or recording anything (the pipeline), nor for the messages outside a COPY
+ * (native-client.ts).
  */
 import "server-only";
 import { GatewayError } from "@/server/errors";
-import { decideCopyFromStdin } from "@/server/pipeline";
+import {
+  type CopyInStart,
+  decideCopyFromStdin,
+  type SqlOutcome,
+  type SqlRequest,
+  startCopyFromStdin,
+} from "@/server/pipeline";
 import { type CopyFormat, copyRow } from "./copy";
 import type { NativeHost } from "./native-host";
 import { gatewayErrorNotice, refusalOf } from "./native-replies";
+import { statusAfter } from "./transaction-status";
 import {
   commandComplete,
   commandTag,
@@ -24,15 +34,34 @@ import {
   toWireText,
 } from "./wire";
 
+/**
+ * How much of a held COPY FROM STDIN's data is kept in memory to bind its approval to it (a keyed hash of all of
+ * it) and to load it once approved. Larger loads are refused with why: split them, or have COPY FROM allowed.
+ */
+export const COPY_IN_HELD_MAX_BYTES = 16 * 1024 * 1024;
+
 /** What a held COPY FROM STDIN's ErrorResponse says an approval of it does. */
 const AFTER_COPY_IN_APPROVAL =
-  "the data was not kept and the gateway does not load COPY FROM STDIN yet: an approval records the decision, it loads nothing; INSERT the rows";
+  "once it is approved, send the same COPY with exactly the same data again on this connection: it loads then, once, here, in your transaction if one is open; the approval expires like the review";
+
+type CopyIn =
+  | { mode: "load"; text: string; load: Extract<CopyInStart, { status: "loading" }>["load"] }
+  | { mode: "collect"; text: string; chunks: Buffer[]; bytes: number; complete: boolean };
 
 export class CopyStream {
-  /** a COPY ... FROM STDIN whose data the client is sending: counted and discarded, decided at CopyDone */
-  private copyIn: { text: string; bytes: number } | undefined;
+  /** a COPY ... FROM STDIN whose data the client is sending: carried to the target, or gathered (held) */
+  private copyIn: CopyIn | undefined;
 
   constructor(private readonly client: NativeHost) {}
+
+  /**
+   * A CancelRequest while a COPY FROM STDIN is being loaded: the target's COPY is failed now (CopyFail, nothing
+   * loaded; recorded then); the client's remaining data is dropped and its CopyDone answered with the 57014.
+   */
+  cancel() {
+    if (this.copyIn?.mode !== "load") return;
+    void this.copyIn.load.fail("canceling statement due to user request").catch(() => {});
+  }
 
   /** Is a COPY FROM STDIN under way (every message goes to `inMessage` until it ends)? */
   get isReceiving(): boolean {
@@ -76,38 +105,63 @@ export class CopyStream {
     if (!this.client.closed) this.client.o.send(Buffer.concat(out));
   }
 
-  /** COPY ... FROM STDIN: the client sends its rows now (CopyData ... CopyDone); they are counted and dropped. */
-  startIn(text: string, columns: number) {
-    this.copyIn = { text, bytes: 0 };
-    this.client.o.send(copyInResponse(columns));
+  /**
+   * COPY ... FROM STDIN: decided before any data flows. Refused: its ErrorResponse and ReadyForQuery, no
+   * CopyInResponse. Otherwise CopyInResponse, and the client's CopyData follow (inMessage).
+   */
+  async startIn(text: string, columns: number, binary: boolean) {
+    const { o } = this.client;
+    const request = await this.request(text);
+    if (!request) return;
+    let started: CopyInStart;
+    try {
+      started = await startCopyFromStdin(request);
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      this.reply([errorResponse(gatewayErrorNotice(err))]);
+      return;
+    }
+    if (started.status === "blocked" || started.status === "failed") {
+      this.follow(started);
+      this.reply(refusalOf(started, o.publicUrl));
+      return;
+    }
+    this.copyIn =
+      started.status === "loading"
+        ? { mode: "load", text, load: started.load }
+        : { mode: "collect", text, chunks: [], bytes: 0, complete: true };
+    if (!this.client.closed) o.send(copyInResponse(columns, binary));
   }
 
   /**
-   * During COPY ... FROM STDIN: CopyData is counted and dropped, CopyDone has the pipeline decide (held or
-   * refused: nothing runs), CopyFail ends it; Flush and Sync are ignored as PostgreSQL does; anything else is a
-   * protocol violation.
+   * During COPY ... FROM STDIN: CopyData goes to the target (or is gathered, held), CopyDone ends it with the
+   * target's `COPY n` or error (held: the pipeline decides with the whole data), CopyFail ends it loading
+   * nothing; Flush and Sync are ignored as PostgreSQL does; anything else is a protocol violation (the target's
+   * COPY is failed first, so nothing of it stays).
    */
   async inMessage(type: string, message: Buffer) {
     const copy = this.copyIn;
     if (!copy) return;
     if (type === "d") {
-      copy.bytes += message.length - 5;
+      const data = message.subarray(5);
+      if (copy.mode === "load") {
+        await copy.load.write(data);
+      } else if (copy.complete && copy.bytes + data.length <= COPY_IN_HELD_MAX_BYTES) {
+        copy.chunks.push(Buffer.from(data));
+        copy.bytes += data.length;
+      } else {
+        // Over the bound: nothing more is kept; the size is still counted for the refusal.
+        copy.complete = false;
+        copy.chunks = [];
+        copy.bytes += data.length;
+      }
       return;
     }
     if (type === "H" || type === "S") return;
     this.copyIn = undefined;
     const { o } = this.client;
-    if (type === "f") {
-      const why = message.subarray(5, message.length - 1).toString("utf8");
-      const failed = errorResponse({
-        severity: "ERROR",
-        code: "57014",
-        message: `COPY from stdin failed: ${why}`,
-      });
-      o.send(Buffer.concat([failed, readyForQuery(this.client.status)]));
-      return;
-    }
-    if (type !== "c") {
+    if (type !== "c" && type !== "f") {
+      if (copy.mode === "load") await copy.load.fail(`unexpected message type "${type}" during COPY`);
       o.send(
         errorResponse({
           severity: "FATAL",
@@ -118,26 +172,71 @@ export class CopyStream {
       o.end();
       return;
     }
-    const out: Buffer[] = [];
-    const principal = await this.client.samePrincipal();
-    if (!principal) return;
+    const why = type === "f" ? message.subarray(5, message.length - 1).toString("utf8") : undefined;
+    let outcome: SqlOutcome;
     try {
-      const outcome = await decideCopyFromStdin(
-        {
-          principal,
-          connectionName: o.connection.name,
-          input: copy.text,
-          channel: "native",
-          sessionId: o.sessionId,
-        },
-        copy.bytes,
-      );
-      out.push(...refusalOf(outcome, o.publicUrl, AFTER_COPY_IN_APPROVAL));
+      if (copy.mode === "load") {
+        // The data is committed only now: a credential revoked (or access removed) while it flowed loads
+        // nothing (the client is ended: FATAL 28000, its target session closed).
+        if (why === undefined && !(await this.client.samePrincipal())) {
+          await copy.load.fail("the credential of this connection was revoked during the COPY");
+          return;
+        }
+        outcome = await (why === undefined ? copy.load.done() : copy.load.fail(why));
+      } else if (why !== undefined) {
+        // Held and failed by the client: nothing was decided, recorded or sent; PostgreSQL's own answer.
+        this.reply([
+          errorResponse({ severity: "ERROR", code: "57014", message: `COPY from stdin failed: ${why}` }),
+        ]);
+        return;
+      } else {
+        const request = await this.request(copy.text);
+        if (!request) return;
+        const { chunks, bytes, complete } = copy;
+        copy.chunks = [];
+        outcome = await decideCopyFromStdin(request, {
+          chunks,
+          bytes,
+          complete,
+          limit: COPY_IN_HELD_MAX_BYTES,
+        });
+      }
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
-      out.push(errorResponse(gatewayErrorNotice(err)));
+      this.reply([errorResponse(gatewayErrorNotice(err))]);
+      return;
     }
-    out.push(readyForQuery(this.client.status));
-    if (!this.client.closed) o.send(Buffer.concat(out));
+    this.follow(outcome);
+    const result = outcome.status === "done" ? outcome.results[0] : undefined;
+    this.reply(
+      result
+        ? [commandComplete(commandTag("COPY", result.rowCount))]
+        : refusalOf(outcome, o.publicUrl, AFTER_COPY_IN_APPROVAL),
+    );
+  }
+
+  /** The pipeline request for this COPY, as the client's principal as it is now (undefined: terminated). */
+  private async request(text: string): Promise<SqlRequest | undefined> {
+    const principal = await this.client.samePrincipal();
+    if (!principal) return undefined;
+    const { o } = this.client;
+    return {
+      principal,
+      connectionName: o.connection.name,
+      input: text,
+      channel: "native",
+      sessionId: o.sessionId,
+      targetSession: o.target,
+    };
+  }
+
+  /** A COPY that failed on the target leaves the client's open transaction failed, as PostgreSQL does. */
+  private follow(outcome: SqlOutcome) {
+    if (outcome.status === "failed") this.client.status = statusAfter(this.client.status, [], true);
+  }
+
+  private reply(messages: Buffer[]) {
+    if (this.client.closed) return;
+    this.client.o.send(Buffer.concat([...messages, readyForQuery(this.client.status)]));
   }
 }

@@ -17,7 +17,11 @@ describe("copyCommand", () => {
     ["copy t from program 'id'", undefined],
     ["copy t to stdout; select 1", undefined],
     ["copy t to", undefined],
-    ["copy t (a) from stdin", { direction: "in", columns: 1 }],
+    ["copy t (a) from stdin", { direction: "in", columns: 1, binary: false }],
+    // COPY FROM STDIN's options are the target's: passed as they are, FORMAT binary answered in binary
+    ["copy t from stdin with (format binary)", { direction: "in", columns: 0, binary: true }],
+    ["copy t (a, b) from stdin with (force_null (a), encoding 'latin1')", { direction: "in", columns: 2 }],
+    ["copy t from stdin where a > 1", { direction: "in", columns: 0, binary: false }],
     ["copy t to stdout with (format binary)", { refused: expect.stringMatching(/binary/) }],
     ["copy t to stdout with (force_quote *)", { refused: expect.stringMatching(/FORCE_QUOTE/) }],
     ["copy t to stdout with (delimiter 'ab')", { refused: expect.stringMatching(/single/) }],

@@ -3,7 +3,8 @@
  * same columns (`COPY t (a, b) TO STDOUT` is `SELECT a, b FROM ONLY t`, `COPY (query) TO STDOUT` is the query),
  * so the pipeline decides, masks and records it exactly as that SELECT; this module finds that SELECT (with
  * PostgreSQL's own parser and scanner) and writes rows in COPY's text or CSV format. `COPY ... FROM STDIN` is
- * recognised here and decided by the pipeline (holdCopyFromStdin). Not responsible for deciding, masking or
+ * recognised here (its text and data go to the target as they are, decided and loaded by the pipeline's
+ * startCopyFromStdin / decideCopyFromStdin through copy-stream.ts). Not responsible for deciding, masking or
  * recording anything, nor for COPY to or from a file or program (the pipeline refuses those as dangerous).
  */
 import "server-only";
@@ -20,7 +21,7 @@ export interface CopyFormat {
 
 export type CopyCommand =
   | { direction: "out"; select: string; format: CopyFormat }
-  | { direction: "in"; columns: number; format: CopyFormat }
+  | { direction: "in"; columns: number; binary: boolean }
   | { refused: string };
 
 /** Options of COPY the listener does not write or read (yet): refused with 0A000 naming them. */
@@ -53,9 +54,10 @@ export async function copyCommand(text: string): Promise<CopyCommand | undefined
   const copy =
     statements.length === 1 && only?.stmt && "CopyStmt" in only.stmt ? only.stmt.CopyStmt : undefined;
   if (!copy || copy.filename !== undefined || copy.is_program) return undefined;
+  // COPY FROM STDIN goes to the target as it is, its data too: every option PostgreSQL accepts is the target's.
+  if (copy.is_from) return { direction: "in", columns: copy.attlist?.length ?? 0, binary: isBinary(copy) };
   const format = copyFormat(copy.options ?? []);
   if ("refused" in format) return format;
-  if (copy.is_from) return { direction: "in", columns: copy.attlist?.length ?? 0, format };
   const select = copy.query ? parenthesizedQuery(text) : relationSelect(copy);
   if (!select) return { refused: "the gateway could not find the query of this COPY" };
   return { direction: "out", select, format };
@@ -101,6 +103,13 @@ function copyFormat(options: Node[]): CopyFormat | { refused: string } {
     return { refused: "COPY delimiter, quote and escape must be single one-byte characters" };
   }
   return format;
+}
+
+function isBinary(copy: CopyStmt): boolean {
+  return (copy.options ?? []).some((option) => {
+    const o = (option as { DefElem?: DefElem }).DefElem;
+    return o?.defname === "format" && stringOf(o.arg)?.toLowerCase() === "binary";
+  });
 }
 
 function stringOf(arg: Node | undefined): string | undefined {

@@ -38,6 +38,10 @@ import {
 export type { NativeClientOptions } from "./native-host";
 export { isEmptyQuery } from "./native-replies";
 
+/** Bytes of queued client messages past which the listener stops reading the client, and where it resumes. */
+const QUEUE_HIGH_WATER = 1024 * 1024;
+const QUEUE_LOW_WATER = 256 * 1024;
+
 export const FUNCTION_CALL_REFUSAL: WireNotice = {
   severity: "ERROR",
   code: "0A000",
@@ -78,17 +82,41 @@ export class NativeClient {
     this.copy = new CopyStream(host);
   }
 
-  /** Queues one frontend message (type byte, length, body); messages are handled one at a time, in order. */
-  enqueue(message: Buffer) {
+  /**
+   * Queues one frontend message (type byte, length, body); messages are handled one at a time, in order. false
+   * when the messages queued pass QUEUE_HIGH_WATER bytes: the listener stops reading the client until
+   * `whenDrained` (a COPY FROM STDIN faster than the target would otherwise pile up in memory).
+   */
+  enqueue(message: Buffer): boolean {
     this.waiting++;
+    this.queuedBytes += message.length;
     this.stopIdleTimer();
     this.queue = this.queue
       .then(() => (this.closed ? undefined : this.handle(message)))
       .catch((err) => this.fatal(err))
       .finally(() => {
         this.waiting--;
+        this.queuedBytes -= message.length;
+        if (this.queuedBytes <= QUEUE_LOW_WATER) this.drain();
         if (this.waiting === 0) this.startIdleTimer();
       });
+    return this.queuedBytes < QUEUE_HIGH_WATER;
+  }
+
+  /** bytes of the messages queued and not handled yet */
+  private queuedBytes = 0;
+  private drained: (() => void)[] = [];
+
+  /** Resolves once the messages queued are down to QUEUE_LOW_WATER bytes (or the client closed). */
+  whenDrained(): Promise<void> {
+    if (this.queuedBytes <= QUEUE_LOW_WATER || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.drained.push(resolve));
+  }
+
+  private drain() {
+    const waiting = this.drained;
+    this.drained = [];
+    for (const resolve of waiting) resolve();
   }
 
   /** messages queued and not handled yet (the idle clock runs only when there are none) */
@@ -158,12 +186,14 @@ export class NativeClient {
   /** Cancels the statement running now, if any (a CancelRequest with this client's key). */
   cancel() {
     if (this.runId) cancelRun(this.runId, this.o.principal.id);
+    this.copy.cancel();
   }
 
   /** The client went away: its target session is closed (rolling back what it left open) and its session ended. */
   close(state: "ended" | "failed" = "ended"): Promise<void> {
     this.closing ??= (async () => {
       this.closed = true;
+      this.drain();
       this.stopIdleTimer();
       this.cancel();
       await this.o.target.close();
@@ -230,8 +260,8 @@ export class NativeClient {
       return;
     }
     if (copy?.direction === "in") {
-      // The client sends its rows now (CopyData ... CopyDone); they are counted and dropped, never forwarded.
-      this.copy.startIn(text, copy.columns);
+      // Decided before the data flows; then the client's CopyData go to the target (copy-stream.ts).
+      await this.copy.startIn(text, copy.columns, copy.binary);
       return;
     }
     const out: Buffer[] = [];

@@ -318,7 +318,12 @@ export async function startPgListener(options: {
             for (const m of messages) {
               if (client) {
                 gate?.received();
-                client.enqueue(Buffer.from(m));
+                const current = client;
+                if (!current.enqueue(Buffer.from(m)) && !clientSocket.isPaused()) {
+                  // Back-pressure: read no more of this client until its queue has drained.
+                  clientSocket.pause();
+                  void current.whenDrained().then(() => clientSocket.resume());
+                }
               } else if (authStep) {
                 const step = authStep;
                 authStep = undefined;

@@ -374,7 +374,7 @@ describe("psql prints the notice", () => {
       expect(stderr.slice(before)).toContain("HINT:  to run it, send exactly the same statement");
       expect(stdout).toMatch(/step\s*\n-+\n\s*next/);
 
-      // A held COPY FROM STDIN: its approval is told as loading nothing (its data was dropped when held).
+      // A held COPY FROM STDIN: its approval is told with how to load it (the same COPY, the same data).
       const copyFrom = stderr.length;
       child.stdin.write("copy notes from stdin;\n55\tcopied\n\\.\n\\echo copy-done\n");
       await waitFor(() => stdout.includes("copy-done"), "psql's COPY");
@@ -385,10 +385,12 @@ describe("psql prints the notice", () => {
       child.stdin.write("select 'again' as step;\n\\echo again-done\n");
       await waitFor(() => stdout.includes("again-done"), "psql's query after the COPY's approval");
       expect(stderr.slice(afterCopy)).toContain(
-        `NOTICE:  Portcullis: review ${copyReview} of your write statement was approved by approver@example.com, but loads nothing`,
+        `NOTICE:  Portcullis: review ${copyReview} of your write statement was approved by approver@example.com`,
       );
-      expect(stderr.slice(afterCopy)).toContain("HINT:  the COPY FROM STDIN's data was read and discarded");
-      expect(await notesWithId(55)).toBe(0);
+      expect(stderr.slice(afterCopy)).toContain(
+        "HINT:  to load it, send the same COPY with exactly the same data again on this connection",
+      );
+      expect(await notesWithId(55)).toBe(0); // the approval itself loads nothing
     } finally {
       child.stdin.end();
       await new Promise((r) => child.once("exit", r));

@@ -155,9 +155,9 @@ describe("what the notice says", () => {
       "approved",
       { ...review, reasons: [...review.reasons, { ruleName: "COPY FROM STDIN", action: "review" }] },
       {
-        message: `Portcullis: review ${review.id} of your write statement was approved by ann@example.com, bob@example.com, but loads nothing`,
+        message: `Portcullis: review ${review.id} of your write statement was approved by ann@example.com, bob@example.com`,
         detail: "ann@example.com: ok today",
-        hint: "the COPY FROM STDIN's data was read and discarded when it was held, and a COPY FROM STDIN sent again is not carried to the target yet: insert the rows instead",
+        hint: "to load it, send the same COPY with exactly the same data again on this connection before 2026-12-07T10:00:00.000Z: it loads once",
       },
     ],
     [

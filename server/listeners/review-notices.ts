@@ -79,8 +79,8 @@ function oneLine(text: string): string {
 }
 
 /**
- * Was this review a COPY ... FROM STDIN (the pipeline's decideCopyFromStdin names its reason so)? Its data was
- * dropped, so an approval cannot be used by sending it again.
+ * Was this review a COPY ... FROM STDIN (the pipeline's decideCopyFromStdin names its reason so)? Its approval
+ * is bound to the data, which the client sends again with the COPY.
  */
 function isCopyFromStdin(review: Pick<Review, "reasons">): boolean {
   return review.reasons.some(
@@ -107,9 +107,9 @@ export function reviewDecisionNotice(
   if (state === "approved" && isCopyFromStdin(review)) {
     return {
       ...base,
-      message: `Portcullis: ${held} was approved${by && ` by ${by}`}, but loads nothing`,
+      message: `Portcullis: ${held} was approved${by && ` by ${by}`}`,
       ...detail,
-      hint: "the COPY FROM STDIN's data was read and discarded when it was held, and a COPY FROM STDIN sent again is not carried to the target yet: insert the rows instead",
+      hint: `to load it, send the same COPY with exactly the same data again on this connection before ${review.expiresAt.toISOString()}: it loads once`,
     };
   }
   if (state === "approved") {

@@ -161,11 +161,16 @@ export class FrontendReader {
 export const emptyQueryResponse = () => message("I", Buffer.alloc(0));
 
 /** CopyOutResponse / CopyInResponse: text format (0) overall and for each of `columns` columns. */
-function copyResponse(type: "H" | "G", columns: number): Buffer {
-  return message(type, Buffer.concat([Buffer.from([0]), int16(columns), ...Array(columns).fill(int16(0))]));
+function copyResponse(type: "H" | "G", columns: number, binary = false): Buffer {
+  const format = binary ? 1 : 0;
+  return message(
+    type,
+    Buffer.concat([Buffer.from([format]), int16(columns), ...Array(columns).fill(int16(format))]),
+  );
 }
 export const copyOutResponse = (columns: number) => copyResponse("H", columns);
-export const copyInResponse = (columns: number) => copyResponse("G", columns);
+/** CopyInResponse: text (or binary, for COPY ... FROM STDIN WITH (FORMAT binary)) for every column. */
+export const copyInResponse = (columns: number, binary = false) => copyResponse("G", columns, binary);
 export const copyData = (data: string) => message("d", Buffer.from(data, "utf8"));
 export const copyDone = () => message("c", Buffer.alloc(0));
 

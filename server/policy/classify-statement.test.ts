@@ -216,6 +216,11 @@ const WRITES: Case[] = [
   ],
   ["classes COPY FROM STDIN as a write", "COPY orders FROM STDIN", "write"],
   [
+    "classes COPY FROM STDIN by the functions its WHERE calls",
+    "COPY orders FROM STDIN WHERE pg_terminate_backend(id)",
+    "dangerous",
+  ],
+  [
     "classes COPY FROM STDIN with options as a write",
     "COPY orders (id, total) FROM STDIN WITH (FORMAT csv)",
     "write",

@@ -10,6 +10,10 @@ import { getSettings } from "@/server/config";
 import { openConnectionSecret } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
 import { processSingleton } from "@/server/singleton";
+import { startCopyIn, type TargetCopyIn } from "./copy-in";
+
+export type { TargetCopyIn } from "./copy-in";
+
 import { describeLoginError, describeNetworkError, type LoginTarget } from "./describe-error";
 import { typeName } from "./pg-types";
 import { ReadyStatusTap } from "./ready-status";
@@ -305,7 +309,7 @@ function columnsOf(raw: RawColumn[] | undefined, pool: Pick<Pool, "tableNames">)
  */
 export function unsupportedStatement(kind: string): string | undefined {
   if (kind === "CopyStmt")
-    return "COPY is not supported through the gateway (COPY ... TO STDOUT and FROM STDIN need PostgreSQL's copy protocol, which the gateway does not carry): run the SELECT instead, its rows are masked; to load rows, INSERT them";
+    return "COPY is not supported here: COPY ... TO STDOUT and FROM STDIN run only as a native client's simple query (psql's \\copy, drivers' copy APIs); otherwise run the SELECT instead, its rows are masked, and INSERT rows to load them";
   return undefined;
 }
 
@@ -452,6 +456,15 @@ export class PinnedSession {
     } catch (err) {
       throw toTargetError(err, this.connectionId, true);
     }
+  }
+
+  /**
+   * Starts a COPY ... FROM STDIN on this session (in the client's transaction, if one is open): resolves when the
+   * target waits for the data, or throws its error (TargetError). See copy-in.ts.
+   */
+  async copyIn(text: string): Promise<TargetCopyIn> {
+    if (this.closed) throw new GatewayError("target_unavailable", "the session on the target was closed");
+    return startCopyIn(this.sql, text, (err) => toTargetError(err, this.connectionId, true));
   }
 
   /**
