@@ -464,6 +464,14 @@ export class PinnedSession {
    */
   async copyIn(text: string): Promise<TargetCopyIn> {
     if (this.closed) throw new GatewayError("target_unavailable", "the session on the target was closed");
+    // A COPY starts as a simple Query (postgres.js's copy stream has no other way, and the extended protocol's
+    // COPY would need a Sync after CopyDone that it never sends): the target must read the text as the
+    // classifier did, or a COPY could carry a statement nobody decided (readsTextAsClassified).
+    if (!this.readsTextAsClassified())
+      throw new GatewayError(
+        "bad_request",
+        "COPY FROM STDIN is refused on this session: the target reads statement text with standard_conforming_strings off or a client_encoding other than UTF8, under which its text could hold more statements than the gateway decided",
+      );
     return startCopyIn(this.sql, text, (err) => toTargetError(err, this.connectionId, true));
   }
 
