@@ -11,7 +11,7 @@ describe("defaults", () => {
       host: "0.0.0.0",
       publicUrl: "http://localhost:3000",
       databaseUrl: undefined,
-      storeThread: "main",
+      storeThread: "worker",
       demoTarget: true,
       demoTargetPort: 0,
       dataPathDispatch: true,

@@ -133,7 +133,7 @@ const listenPort = variable(`a port number (0-65535), or "off"`, (text) => {
 /** STORE_THREAD: where the embedded store's engine runs (docs/decisions/0027-embedded-store-off-the-main-thread.md). */
 const storeThread = variable(`"worker" or "main"`, (text) => {
   const lower = text.toLowerCase();
-  if (lower === "") return "main" as const;
+  if (lower === "") return "worker" as const;
   return lower === "worker" || lower === "main" ? lower : INVALID;
 });
 
