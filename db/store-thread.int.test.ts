@@ -159,6 +159,14 @@ describe("the worker's store, as the console uses it", () => {
     expect(open).toEqual([]);
   });
 
+  it("refuses a parameter that cannot cross to the worker, waits for nothing after it, and goes on serving", async () => {
+    await expect(db.query("select $1::text as v", [() => "x"])).rejects.toThrow();
+    // Nothing left waiting for an answer that will never come (it would keep the process alive for ever).
+    expect((db as unknown as { pending: Map<number, unknown> }).pending.size).toBe(0);
+    const rows = await db.query<{ v: string }>("select $1::text as v", ["still here"]);
+    expect(rows.rows[0]?.v).toBe("still here");
+  });
+
   it("refuses a query option that cannot cross to the worker, rather than dropping it", async () => {
     const parsers = { 1184: (value: string) => new Date(value) };
     await expect(db.query("select now()", [], { parsers })).rejects.toThrow("keep values as text");

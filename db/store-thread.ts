@@ -58,6 +58,11 @@ export class WorkerPglite implements EmbeddedDb {
     worker.unref();
     worker.on("message", (reply: StoreReply) => this.receive(reply));
     worker.on("error", (err) => this.stop(new Error(`the store's worker thread failed: ${err.message}`)));
+    // A reply that cannot be read cannot be matched to its call: the store is refused from then on.
+    worker.on("messageerror", (err) => {
+      this.stop(new Error(`a reply of the store's worker thread could not be read: ${err.message}`));
+      void worker.terminate();
+    });
     worker.on("exit", (code) =>
       this.stop(new Error(`the store's worker thread stopped (exit code ${code})`)),
     );
@@ -125,7 +130,14 @@ export class WorkerPglite implements EmbeddedDb {
     if (this.stopped) return Promise.reject(this.stopped);
     const id = this.nextId++;
     const answered = this.await(id, onData);
-    this.worker.postMessage({ ...call, id }, transfer ?? []);
+    try {
+      this.worker.postMessage({ ...call, id }, transfer ?? []);
+    } catch (err) {
+      // A value that cannot be cloned (a function, a symbol): nothing was sent; this call alone fails.
+      const pending = this.pending.get(id);
+      this.settled(id);
+      pending?.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     return answered;
   }
 
