@@ -1,11 +1,13 @@
 /**
- * The recorder's appends on the embedded store, with PGlite where it runs today (on the console's main thread)
- * against PGlite in a process of its own reached over the store's local socket (server/store-socket.ts, postgres.js
- * on the main thread). Measures, for each: one append at a time (p50/p99), appends from C concurrent "requests"
+ * The recorder's appends on the embedded store, with PGlite on the console's main thread (STORE_THREAD=main), in
+ * the store's worker thread (STORE_THREAD=worker: one message per call, db/store-thread.ts), and in a process of its
+ * own reached over the store's local socket (server/store-socket.ts, postgres.js on the main thread: the shape a
+ * worker serving the socket would have). Measures, for each: one append at a time (p50/p99), appends from C concurrent "requests"
  * (appends per second; group commit shares their commits), and how busy the main thread is meanwhile (event loop
  * utilization: the share of time HTTP parsing, masking and the target's sockets would have to wait).
  * Usage: node --import tsx --import ./scripts/server-only-hook.mjs bench/store.ts [-- --runs 1000 --concurrency 8]
- * With --mode main or --mode process, only that one (run them alternately: this machine is shared and noisy).
+ * With --mode main, --mode worker or --mode process, only that one (run them alternately: this machine is shared
+ * and noisy).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -30,13 +32,20 @@ function percentile(sorted: number[], p: number) {
 }
 const ms = (n: number) => `${n.toFixed(3)} ms`;
 
-async function measure(mode: "main" | "process", runs: number, concurrency: number) {
+type Mode = "main" | "worker" | "process";
+const LABELS: Record<Mode, string> = {
+  main: "main thread",
+  worker: "worker thread, messages",
+  process: "its own process, over the socket",
+};
+
+async function measure(mode: Mode, runs: number, concurrency: number) {
   const dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-bench-store-"));
   process.env.DATA_DIR = dataDir;
   let server: ChildProcess | undefined;
   const { installStore, openStore } = await import("../db/store");
-  if (mode === "main") {
-    installStore(await openStore({ dataDir }));
+  if (mode === "main" || mode === "worker") {
+    installStore(await openStore({ dataDir, thread: mode }));
   } else {
     const socketPath = path.join(dataDir, ".bench.sock");
     // A worker thread cannot load TypeScript here (Node 20 does not give a worker the --import hooks):
@@ -102,7 +111,7 @@ async function measure(mode: "main" | "process", runs: number, concurrency: numb
   const after = stats();
   const writes = after.writes - before.writes;
   console.log(
-    `| ${mode === "main" ? "main thread (today)" : "its own process, over the socket"} | ${ms(
+    `| ${LABELS[mode]} | ${ms(
       percentile(samples, 50),
     )} | ${ms(percentile(samples, 99))} | ${(sequentialElu * 100).toFixed(0)}% | ${(
       (concurrency * Math.ceil(runs / concurrency)) / seconds
@@ -139,7 +148,7 @@ async function main() {
   // Each mode in its own process (one store per process): this one runs them in turn.
   if (values.mode === "both") {
     const { execFileSync } = await import("node:child_process");
-    for (const mode of ["main", "process", "main", "process"]) {
+    for (const mode of ["main", "worker", "process", "main", "worker", "process"]) {
       const out = execFileSync(
         process.execPath,
         [
@@ -158,7 +167,9 @@ async function main() {
     }
     return;
   }
-  await measure(values.mode === "process" ? "process" : "main", runs, concurrency);
+  if (!(values.mode in LABELS))
+    throw new Error(`--mode is main, worker, process or both, not ${values.mode}`);
+  await measure(values.mode as Mode, runs, concurrency);
 }
 
 main().catch((err) => {

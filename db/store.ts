@@ -1,24 +1,31 @@
 /**
  * Opens the console's store: embedded PGlite under DATA_DIR by default, PostgreSQL when DATABASE_URL is set.
- * Runs migrations on open. One store per process, shared through globalThis because the custom server and
- * the Next.js bundle load this module separately.
+ * The embedded store runs in a worker thread (STORE_THREAD=worker: ./store-thread.ts) or on the calling thread
+ * (STORE_THREAD=main); either way callers see the same `pglite` surface (./embedded.ts). Runs migrations on
+ * open. One store per process, shared through globalThis because the custom server and the Next.js bundle load
+ * this module separately.
  */
 import "server-only";
-import { chmodSync, lstatSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PgliteDatabase } from "drizzle-orm/pglite";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { getSettings } from "@/server/config";
+import { type EmbeddedDb, openEmbeddedPglite } from "./embedded";
 import * as schema from "./schema";
+
+export type { EmbeddedDb } from "./embedded";
 
 export type Db = PostgresJsDatabase<typeof schema>;
 
 export interface Store {
   db: Db;
   kind: "pglite" | "postgres";
-  /** the embedded database, when kind is "pglite" (the admin command line reaches it through a socket) */
-  pglite?: import("@electric-sql/pglite").PGlite;
+  /**
+   * the embedded database, when kind is "pglite" (the admin command line reaches it through a socket): PGlite
+   * itself, or its stand-in on the main thread for PGlite in the store's worker thread
+   */
+  pglite?: EmbeddedDb;
   close(): Promise<void>;
 }
 
@@ -37,6 +44,8 @@ export async function openStore(options: {
   databaseUrl?: string;
   socketPath?: string;
   dataDir: string;
+  /** where the embedded store runs; the STORE_THREAD setting when not given */
+  thread?: "worker" | "main";
 }): Promise<Store> {
   if (options.databaseUrl || options.socketPath) {
     const { default: postgres } = await import("postgres");
@@ -62,31 +71,18 @@ export async function openStore(options: {
     // A connection the server dropped mid-query can leave end() waiting for ever (postgres.js): at most 5 s.
     return { db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
   }
-  const { PGlite } = await import("@electric-sql/pglite");
+  const thread = options.thread ?? getSettings().storeThread;
+  const pglite: EmbeddedDb =
+    thread === "worker"
+      ? await (await import("./store-thread")).WorkerPglite.open(options.dataDir, migrationsFolder())
+      : await openEmbeddedPglite(options.dataDir, migrationsFolder());
   const { drizzle } = await import("drizzle-orm/pglite");
-  const { migrate } = await import("drizzle-orm/pglite/migrator");
-  // pg_trgm backs the sessions list's text search (a trigram index over statements and commands).
-  const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
-  const storeDir = path.join(options.dataDir, "store");
-  const pglite = await PGlite.create(storeDir, { extensions: { pg_trgm } });
-  // PGlite unpacks a new store with files open to everyone (0666): they are made the owner's alone, as are
-  // those of a store an earlier version left open. Files it creates later follow the process umask (077).
-  keepPrivate(storeDir);
-  const db: PgliteDatabase<typeof schema> = drizzle(pglite, { schema });
-  await migrate(db, { migrationsFolder: migrationsFolder() });
+  // drizzle's PGlite driver uses query and transaction, which the worker's stand-in provides as PGlite does.
+  const db: PgliteDatabase<typeof schema> = drizzle(pglite as import("@electric-sql/pglite").PGlite, {
+    schema,
+  });
   // The two drivers expose the same query builder; callers use one type.
   return { db: db as unknown as Db, kind: "pglite", pglite, close: () => pglite.close() };
-}
-
-/** Removes group and other permissions from a folder and everything in it. */
-function keepPrivate(dir: string) {
-  const entries = [dir];
-  for (let entry = entries.pop(); entry !== undefined; entry = entries.pop()) {
-    const stat = lstatSync(entry);
-    if (stat.isSymbolicLink()) continue;
-    if (stat.mode & 0o077) chmodSync(entry, stat.mode & 0o700);
-    if (stat.isDirectory()) for (const name of readdirSync(entry)) entries.push(path.join(entry, name));
-  }
 }
 
 /** Makes an already opened store the process's store (the admin command line chooses how to open it). */

@@ -130,6 +130,13 @@ const listenPort = variable(`a port number (0-65535), or "off"`, (text) => {
   return Number.isInteger(port) && port >= 0 && port <= 65535 ? port : INVALID;
 });
 
+/** STORE_THREAD: where the embedded store's engine runs (docs/decisions/0027-embedded-store-off-the-main-thread.md). */
+const storeThread = variable(`"worker" or "main"`, (text) => {
+  const lower = text.toLowerCase();
+  if (lower === "") return "worker" as const;
+  return lower === "worker" || lower === "main" ? lower : INVALID;
+});
+
 /** PG_LISTEN_ALLOW_PLAINTEXT: strictly "on" or "off" (it lowers a protection: no loose spellings). */
 const strictOnOff = variable(`"on" or "off"`, (text) => {
   const lower = text.toLowerCase();
@@ -163,6 +170,7 @@ const variables = z.object({
   HOST: optionalText,
   DATA_DIR: optionalText,
   DATABASE_URL: postgresUrl,
+  STORE_THREAD: storeThread,
   PORTCULLIS_MIGRATIONS: optionalText,
   PUBLIC_URL: httpUrl,
   NEXTAUTH_URL: httpUrl,
@@ -255,6 +263,8 @@ const environmentSchema = variables
       host: env.HOST ?? "0.0.0.0",
       dataDir: path.resolve(env.DATA_DIR ?? "./data"),
       databaseUrl: env.DATABASE_URL,
+      /** the embedded store's engine: in a worker thread, or on the main thread */
+      storeThread: env.STORE_THREAD,
       /** where db/store.ts finds the migrations; undefined: beside db/store.ts (the default layout) */
       migrationsFolder: env.PORTCULLIS_MIGRATIONS,
       publicUrl,

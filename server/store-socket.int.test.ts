@@ -1,6 +1,8 @@
 // The embedded store's socket on a real PGlite, reached by real postgres.js clients (as the admin command line
 // reaches it): clients at once are served in turn with their own statements and transactions intact, one that
 // dies inside a transaction leaves nothing behind, and past the connection limit a client hears that it is busy.
+// Both where PGlite runs on the console's main thread and where it runs in the store's worker thread
+// (STORE_THREAD=worker: the socket drives it through the main thread's stand-in).
 import { mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,31 +10,36 @@ import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EmbeddedDb, openStore } from "@/db/store";
 import { serveStoreSocket } from "./store-socket";
 
-let dir: string;
-let socketPath: string;
-let db: PGlite;
-let socket: { stop(): Promise<void> };
+describe.each([
+  ["on the main thread", "main"],
+  ["in a worker thread", "worker"],
+] as const)("the store socket, PGlite %s", (_, thread) => {
+  let dir: string;
+  let socketPath: string;
+  let db: EmbeddedDb;
+  let socket: { stop(): Promise<void> };
 
-const client = () =>
-  postgres({ path: socketPath, max: 1, username: "postgres", database: "postgres", onnotice: () => {} });
+  const client = () =>
+    postgres({ path: socketPath, max: 1, username: "postgres", database: "postgres", onnotice: () => {} });
 
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), "portcullis-store-socket-"));
-  socketPath = path.join(dir, ".store.sock");
-  db = await PGlite.create();
-  await db.exec("create table notes (id serial primary key, who text not null)");
-  socket = await serveStoreSocket(db, socketPath);
-});
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "portcullis-store-socket-"));
+    socketPath = path.join(dir, ".store.sock");
+    const store = thread === "worker" ? await openStore({ dataDir: dir, thread }) : undefined;
+    db = store?.pglite ?? (await PGlite.create());
+    await db.exec("create table notes (id serial primary key, who text not null)");
+    socket = await serveStoreSocket(db, socketPath);
+  }, 180_000);
 
-afterAll(async () => {
-  await socket?.stop();
-  await db?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+  afterAll(async () => {
+    await socket?.stop();
+    await db?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
-describe("the store socket", () => {
   it("serves eight clients at once, each with its own parameters and results", async () => {
     const clients = Array.from({ length: 8 }, client);
     try {
