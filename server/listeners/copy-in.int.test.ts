@@ -3,7 +3,7 @@
 // a PostgreSQL 15 target and store, the real route handler for approvals. Loaded where the rules allow it,
 // decided before the data flows; held by default, an approval bound to the exact data; nothing of the data in
 // the recording.
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { closeSync, openSync, statSync, writeFileSync, writeSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -12,7 +12,7 @@ import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RouteServer, startRouteServer } from "@/server/http/route-server.fixture";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
-import { startLoopbackListener } from "./approvals.fixture";
+import { interactivePsql as openPsql, startLoopbackListener } from "./approvals.fixture";
 import type { PgListener } from "./pg-listener";
 
 const PUBLIC_URL = "http://console.example.test";
@@ -131,37 +131,8 @@ function psqlScript(script: string): Promise<{ stdout: string; stderr: string }>
   });
 }
 
-/** psql kept open across steps (one connection): each step's stdout and stderr. */
-function interactivePsql() {
-  const child: ChildProcessWithoutNullStreams = spawn("psql", [conninfo(), "-X", "-v", "VERBOSITY=verbose"], {
-    env: psqlEnv(),
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  let step = 0;
-  return {
-    async send(input: string) {
-      const marker = `step-done-${++step}`;
-      const [outFrom, errFrom] = [stdout.length, stderr.length];
-      child.stdin.write(`${input}\n\\echo ${marker}\n`);
-      while (!stdout.includes(marker)) {
-        if (child.exitCode !== null) throw new Error(`psql ended: ${stderr}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return { stdout: stdout.slice(outFrom).replace(`${marker}\n`, ""), stderr: stderr.slice(errFrom) };
-    },
-    async end() {
-      child.stdin.end();
-      await new Promise((r) => child.once("exit", r));
-    },
-  };
-}
+/** psql kept open across steps (one connection). */
+const interactivePsql = () => openPsql(conninfo(), psqlEnv());
 
 /** Approves (or denies) a review as the approver, through the real route handler. */
 async function decide(reviewId: string, decision: "approve" | "deny" = "approve") {

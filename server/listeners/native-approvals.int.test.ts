@@ -1,8 +1,3 @@
-// A statement a native client sent that was held for review, approved by another person through the HTTP API,
-// then sent again by the same client on the same connection: it runs there, once, in the client's transaction.
-// Real parts: Debian's psql (interactive, one connection across the approval) and node-postgres through the
-// listener, the real route handlers for the approval, PostgreSQL 15 for the target and the store.
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { encode } from "next-auth/jwt";
 import pg from "pg";
@@ -10,7 +5,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RouteServer, startRouteServer } from "@/server/http/route-server.fixture";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
-import { startLoopbackListener } from "./approvals.fixture";
+import { interactivePsql as openPsql, startLoopbackListener } from "./approvals.fixture";
 import type { PgListener } from "./pg-listener";
 
 const PUBLIC_URL = "http://console.example.test";
@@ -99,44 +94,13 @@ async function onTargetStore<T>(body: (sql: postgres.Sql) => Promise<T>): Promis
 
 const reviewIdIn = (text: string) => /held for review ([0-9a-f-]{36})/.exec(text)?.[1];
 
-/** psql kept open across steps: each step's input and then an \echo marker, its stdout and stderr returned. */
-function interactivePsql(password: string, user = "report-bot") {
-  const child: ChildProcessWithoutNullStreams = spawn(
-    "psql",
-    [
-      `host=127.0.0.1 port=${listener.port} dbname=shop user=${user} sslmode=require`,
-      "-X",
-      "-v",
-      "VERBOSITY=verbose",
-    ],
-    { env: { ...process.env, PGPASSWORD: password, PGAPPNAME: "approvals-test" } },
-  );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => {
-    stdout += d.toString();
+/** psql kept open across steps: each step's input and then an \\echo marker, its stdout and stderr returned. */
+const interactivePsql = (password: string, user = "report-bot") =>
+  openPsql(`host=127.0.0.1 port=${listener.port} dbname=shop user=${user} sslmode=require`, {
+    ...process.env,
+    PGPASSWORD: password,
+    PGAPPNAME: "approvals-test",
   });
-  child.stderr.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  let step = 0;
-  return {
-    async send(input: string) {
-      const marker = `step-done-${++step}`;
-      const [outFrom, errFrom] = [stdout.length, stderr.length];
-      child.stdin.write(`${input}\n\\echo ${marker}\n`);
-      while (!stdout.includes(marker)) {
-        if (child.exitCode !== null) throw new Error(`psql ended: ${stderr}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return { stdout: stdout.slice(outFrom).replace(`${marker}\n`, ""), stderr: stderr.slice(errFrom) };
-    },
-    async end() {
-      child.stdin.end();
-      await new Promise((r) => child.once("exit", r));
-    },
-  };
-}
 
 describe("a held statement sent again after approval (psql)", () => {
   it("runs once on the same connection, in the client's transaction, and the review shows it executed", async () => {
