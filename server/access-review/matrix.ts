@@ -9,18 +9,26 @@ import "server-only";
 import { type SQL, sql } from "drizzle-orm";
 import { rowsOf } from "@/db/rows";
 import type { Db } from "@/db/store";
+import { settledEventId } from "@/server/recording";
 import { type AccessPath, isUnusedAccess, type MatrixRow } from "./evidence";
 import type { MatrixFilters } from "./schema";
 
 const TOUCH_BATCH = 20_000;
+/** How long a read of the matrix waits for appends in flight (milliseconds, usually) before folding. */
+const SETTLE_WAIT_MS = 2_000;
 const ROLLUP_ID = "access_touches";
 
 /**
  * Folds result events after the rollup's watermark into access_touches, a batch at a time. Idempotent
- * (first/last times merge with least/greatest), so two replicas doing it at once only repeat work.
+ * (first/last times merge with least/greatest), so two replicas doing it at once only repeat work. Only settled
+ * ids are folded (settledEventId): an append can take an id and commit after a later one, and a watermark moved
+ * past it would never fold it. When appends in flight do not settle within `settleWaitMs`, nothing new is folded
+ * this time (the page shows what was folded before; the next read folds the rest).
  */
-export async function refreshTouches(db: Db): Promise<number> {
+export async function refreshTouches(db: Db, settleWaitMs = SETTLE_WAIT_MS): Promise<number> {
   let folded = 0;
+  const upTo = await settledEventId(db, settleWaitMs);
+  if (upTo === null) return folded;
   for (;;) {
     const [state] = rowsOf<{ last: number | string }>(
       await db.execute(
@@ -31,7 +39,7 @@ export async function refreshTouches(db: Db): Promise<number> {
     const [batch] = rowsOf<{ max: number | string | null; n: number | string }>(
       await db.execute(sql`
         with batch as (
-          select id from session_events where id > ${last} order by id limit ${TOUCH_BATCH}
+          select id from session_events where id > ${last} and id <= ${upTo} order by id limit ${TOUCH_BATCH}
         )
         select max(id) as max, count(*) as n from batch`),
     );

@@ -18,7 +18,7 @@ export {
   sessionEventPage,
   visibleSession,
 } from "./read";
-export { type IndexerOptions, indexSearchText, startSearchIndexer } from "./search-index";
+export { type IndexerOptions, indexSearchText, settledEventId, startSearchIndexer } from "./search-index";
 export {
   endSession,
   resumeSession,

@@ -79,6 +79,17 @@ async function waitForWriters(db: Db, waitMs: number): Promise<boolean> {
 }
 
 /**
+ * The highest event id at or below which every event is settled (committed, or never to be), for whoever follows
+ * session_events by id (this indexer, the access review's rollup): the sequence's last value once every
+ * transaction that was appending when it was read has ended; null when they did not end within `waitMs` (then a
+ * follower leaves its watermark where it is and tries again later).
+ */
+export async function settledEventId(db: Db, waitMs = SETTLE_WAIT_MS): Promise<number | null> {
+  const upTo = await lastEventId(db);
+  return (await waitForWriters(db, waitMs)) ? upTo : null;
+}
+
+/**
  * Indexes the events above the watermark up to `upTo` (settled ids only), one batch of BATCH_IDS ids at most,
  * and moves the watermark. Returns the events it indexed and the watermark after it. Safe on several replicas at
  * once: the watermark's row is locked by the statement, and an id range is indexed by whoever moves it.
