@@ -98,7 +98,7 @@ describe("COPY to or from the client through exec", () => {
     expect(reply.status).toBe(403);
     expect(reply.body.status).toBe("blocked");
     expect(reply.body.error.code).toBe("blocked");
-    expect(reply.body.error.message).toMatch(/COPY .*not supported through the gateway/);
+    expect(reply.body.error.message).toMatch(/COPY .*not supported here/);
     expect(reply.body.error.message).toMatch(/SELECT/);
     expect(reply.text).not.toContain("grace.hopper");
     expect(await recordedStatements(reply.body.sessionId)).toEqual([
@@ -114,7 +114,7 @@ describe("COPY to or from the client through exec", () => {
     });
     const body = (await response.json()) as { decision: string; reasons: { message: string }[] };
     expect(body.decision).toBe("deny");
-    expect(body.reasons[0]?.message).toMatch(/COPY .*not supported through the gateway/);
+    expect(body.reasons[0]?.message).toMatch(/COPY .*not supported here/);
   });
 
   it("still runs the SELECT the refusal points to, masked", async () => {

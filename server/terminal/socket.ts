@@ -53,6 +53,9 @@ registerSocketHandler(TERMINAL_SOCKET_PATH, async (ws: WebSocket, principal, url
   let session: TerminalSession | undefined;
   let isClosed = false;
   let hasSessionEnded = false;
+  // Why the session ends when that is known before the session exists (it is still opening: its "ready" can
+  // reach the browser before the shell's announcement is stored): used as soon as it does.
+  let endReason: string | undefined;
   // Frames are handled in order; a line waits for the session check before it reaches the shell.
   let queue = Promise.resolve();
   const handle = async (message: ClientMessage) => {
@@ -60,7 +63,8 @@ registerSocketHandler(TERMINAL_SOCKET_PATH, async (ws: WebSocket, principal, url
     if (message.type === "input" && /[\r\n]/.test(message.data) && !(await isSessionCurrent())) {
       hasSessionEnded = true;
       sendError("your console session has ended: sign in again");
-      await session?.end("the console session ended");
+      endReason = "the console session ended";
+      await session?.end(endReason);
       return;
     }
     if (!session) {
@@ -78,7 +82,8 @@ registerSocketHandler(TERMINAL_SOCKET_PATH, async (ws: WebSocket, principal, url
       send({ type: "error", message: `the browser sent a ${reason}; the terminal is closed` });
       ws.close(MALFORMED_MESSAGE_CLOSE.code, closeReason(reason));
     }
-    void session?.end(`the browser sent a ${MALFORMED_MESSAGE_CLOSE.reason}`);
+    endReason = `the browser sent a ${MALFORMED_MESSAGE_CLOSE.reason}`;
+    void session?.end(endReason);
   };
   ws.on("message", (data, isBinary) => {
     const parsed = parseTerminalClientMessage(
@@ -95,7 +100,8 @@ registerSocketHandler(TERMINAL_SOCKET_PATH, async (ws: WebSocket, principal, url
   });
   ws.on("close", () => {
     isClosed = true;
-    void session?.end("the browser disconnected");
+    endReason ??= "the browser disconnected";
+    void session?.end(endReason);
   });
 
   const client: TerminalClient = {
@@ -121,8 +127,8 @@ registerSocketHandler(TERMINAL_SOCKET_PATH, async (ws: WebSocket, principal, url
     if (error instanceof GatewayError) return sendError(error.message);
     throw error;
   }
-  if (isClosed) {
-    await session.end("the browser disconnected");
+  if (isClosed || endReason) {
+    await session.end(endReason ?? "the browser disconnected");
     return;
   }
   for (const message of early.splice(0)) {
