@@ -3,8 +3,18 @@ import { expect, type Page } from "@playwright/test";
 
 export const SCREENSHOTS = "test-results/screenshots";
 
+/**
+ * A full-page screenshot for people to look at. Bounded: once (CI, a loaded machine) a full-page capture after a
+ * 100,000-row grid had been scrolled never returned and took the journey's whole budget with it; then the
+ * visible part is taken instead, which is what the journey's own assertions already checked.
+ */
 export async function snap(page: Page, name: string) {
-  await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
+  const path = `${SCREENSHOTS}/${name}.png`;
+  try {
+    await page.screenshot({ path, fullPage: true, timeout: 30_000 });
+  } catch {
+    await page.screenshot({ path, timeout: 30_000 });
+  }
 }
 
 export async function signIn(page: Page, baseUrl: string, email: string, password: string) {
