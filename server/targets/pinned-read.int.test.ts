@@ -235,24 +235,31 @@ describe("a native client's read on its pinned session", () => {
     }
   });
 
-  it("does not let the target split a COPY ... FROM STDIN either (refused on such a session, nothing runs)", async () => {
-    const session = await open();
-    // For the classifier one COPY with a WHERE of literals; under standard_conforming_strings off, a COPY then an
-    // INSERT, which a simple Query (how postgres.js starts a COPY) would run once the copy ended.
-    const smuggled =
-      "copy notes from stdin where body = 'a\\' and body <> '; insert into notes values (9, $$smuggled$$); -- '";
-    try {
-      await run(session, "set standard_conforming_strings = off", "VariableSetStmt", false);
-      const copy = await session.copyIn(smuggled).catch((err: Error) => err);
-      expect(copy).toBeInstanceOf(Error);
-      if (!(copy instanceof Error)) await copy.end().catch(() => undefined);
-      const [row] = await target`select count(*)::int as n from notes where id = 9`;
-      expect(row?.n).toBe(0);
-    } finally {
-      await target`delete from notes where id = 9`;
-      await session.close();
-    }
-  });
+  it.each([
+    ["a SET", "set standard_conforming_strings = off"],
+    // a read that changes the setting for the session (set_config runs in a read-only transaction too)
+    ["a read calling set_config", "select set_config('standard_conforming_strings', 'off', false)"],
+  ])(
+    "does not let the target split a COPY ... FROM STDIN either, the setting changed by %s (refused, nothing runs)",
+    async (_how, setting) => {
+      const session = await open();
+      // For the classifier one COPY with a WHERE of literals; under standard_conforming_strings off, a COPY then an
+      // INSERT, which a simple Query (how postgres.js starts a COPY) would run once the copy ended.
+      const smuggled =
+        "copy notes from stdin where body = 'a\\' and body <> '; insert into notes values (9, $$smuggled$$); -- '";
+      try {
+        await run(session, setting, "VariableSetStmt", false);
+        const copy = await session.copyIn(smuggled).catch((err: Error) => err);
+        expect(copy).toBeInstanceOf(Error);
+        if (!(copy instanceof Error)) await copy.end().catch(() => undefined);
+        const [row] = await target`select count(*)::int as n from notes where id = 9`;
+        expect(row?.n).toBe(0);
+      } finally {
+        await target`delete from notes where id = 9`;
+        await session.close();
+      }
+    },
+  );
 
   it("does not let a pooled read-only session split a read either (the HTTP path)", async () => {
     // The same split on a pooled read-only session: after the smuggled COMMIT a new transaction starts read-only
