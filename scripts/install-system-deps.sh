@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system programs the integration and end-to-end tests run for real: PostgreSQL server
-# binaries (initdb, pg_ctl), OpenSSH server (sshd, ssh-keygen), Chromium and a font for its screenshots.
+# binaries (initdb, pg_ctl), OpenSSH server (sshd, ssh-keygen), Chromium and a font for its screenshots, and
+# the drivers the native listener is tested with: the PostgreSQL JDBC driver (run by a JDK's source-file
+# mode) and psycopg2 for Debian's python3.
 # Idempotent: checks first and only runs apt-get (update + install) when something is missing.
 # Not responsible for npm packages or for starting any service; the test harness starts its own.
 set -euo pipefail
@@ -46,9 +48,13 @@ has_fonts || missing+=(fonts-dejavu-core)
 # useradd/userdel/chpasswd (passwd package) and su (util-linux) are needed by the sshd and postgres harness.
 command -v useradd >/dev/null 2>&1 && command -v chpasswd >/dev/null 2>&1 || missing+=(passwd)
 command -v su >/dev/null 2>&1 || missing+=(util-linux)
+# server/listeners/drivers.int.test.ts: `java Probe.java` needs a JDK (its compiler), pgjdbc, and psycopg2.
+command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
+[[ -f /usr/share/java/postgresql.jar ]] || missing+=(libpostgresql-jdbc-java)
+[[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import psycopg2' >/dev/null 2>&1 || missing+=(python3-psycopg2)
 
 if ((${#missing[@]} == 0)); then
-  log "all system dependencies present (postgres: $(find_postgres_bin), sshd, chromium, fonts)"
+  log "all system dependencies present (postgres: $(find_postgres_bin), sshd, chromium, fonts, JDK, pgjdbc, psycopg2)"
   exit 0
 fi
 
@@ -82,4 +88,6 @@ fi
 find_postgres_bin >/dev/null || fail "PostgreSQL installed but no /usr/lib/postgresql/*/bin/initdb found"
 [[ -x /usr/sbin/sshd ]] || fail "openssh-server installed but /usr/sbin/sshd not found"
 has_chromium || fail "chromium installed but not found on PATH"
+[[ -f /usr/share/java/postgresql.jar ]] || fail "libpostgresql-jdbc-java installed but /usr/share/java/postgresql.jar not found"
+/usr/bin/python3 -c 'import psycopg2' >/dev/null 2>&1 || fail "python3-psycopg2 installed but not importable"
 log "done (postgres: $(find_postgres_bin))"

@@ -1,8 +1,60 @@
-// Test helpers for native clients' reviews (native-approvals.int.test.ts, review-notices.int.test.ts,
-// copy-in.int.test.ts): a listener on a free loopback port, TLS with its generated certificate, plain text from
-// loopback only; and psql kept open across steps.
+// Test helpers for native clients (native-approvals, review-notices, copy-in, drivers .int.test.ts): the store
+// and data directory for a test file, a group and a connection to a real target database; a listener on a free
+// loopback port, TLS with its generated certificate, plain text from loopback only; and psql kept open across
+// steps.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { PostgresServer } from "@/test/harness/postgres";
 import type { PgListener } from "./pg-listener";
+
+const actor = { id: null, label: "test" };
+
+/**
+ * Points the console at `storeUrl` and a new data directory (returned), and creates `group` with a connection
+ * named `name` to `database` on `server` under its own credentials, usable by that group.
+ */
+export async function prepareGateway(options: {
+  server: PostgresServer;
+  storeUrl: string;
+  name: string;
+  database: string;
+  group: string;
+}): Promise<string> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-native-"));
+  process.env.DATABASE_URL = options.storeUrl;
+  process.env.DATA_DIR = dataDir;
+  const { createGroup } = await import("@/server/auth");
+  const { createConnection } = await import("@/server/connections");
+  await createGroup(actor, { name: options.group });
+  await createConnection(actor, {
+    kind: "postgres",
+    name: options.name,
+    host: options.server.host,
+    port: options.server.port,
+    database: options.database,
+    username: options.server.user,
+    password: options.server.password,
+    groups: [options.group],
+  });
+  return dataDir;
+}
+
+/** Stops what prepareGateway and a listener started: the listener, target pools, the store, the server. */
+export async function stopGateway(
+  listener: PgListener | undefined,
+  server: PostgresServer | undefined,
+  dataDir?: string,
+) {
+  await listener?.close();
+  const { closeAllPools } = await import("@/server/targets/postgres");
+  await closeAllPools();
+  const { getStore } = await import("@/db/store");
+  await (await getStore()).close();
+  await server?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}
 
 export async function startLoopbackListener(dataDir: string, publicUrl: string): Promise<PgListener> {
   const { startPgListener } = await import("./pg-listener");

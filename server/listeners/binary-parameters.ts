@@ -23,6 +23,7 @@ const DECODERS: Record<number, { name: string; decode: (b: Buffer) => string }> 
   701: { name: "double precision", decode: (b) => float(fixed(b, 8).readDoubleBE(0)) },
   1042: { name: "character", decode: utf8 },
   1043: { name: "character varying", decode: utf8 },
+  1700: { name: "numeric", decode: numeric },
   2950: { name: "uuid", decode: uuid },
   3802: { name: "jsonb", decode: jsonb },
 };
@@ -53,6 +54,46 @@ function uuid(b: Buffer): string {
 function jsonb(b: Buffer): string {
   if (b.readUInt8(0) !== 1) throw new RangeError("an unknown jsonb version");
   return utf8(b.subarray(1));
+}
+
+const NUMERIC_SIGNS: Record<number, string> = { 0: "", 16384: "-" };
+const NUMERIC_SPECIALS: Record<number, string> = { 49152: "NaN", 53248: "Infinity", 61440: "-Infinity" };
+/** numeric's display scale is at most NUMERIC_DSCALE_MAX (0x3FFF) in PostgreSQL's numeric.c. */
+const NUMERIC_DSCALE_MAX = 0x3fff;
+
+/**
+ * numeric's binary form (numeric_send: digit count, weight, sign, display scale, then base-10,000 digits, most
+ * significant first) as numeric_out writes it: every digit of the integer part, then exactly `dscale` decimals.
+ * (pgjdbc sends a BigDecimal so.)
+ */
+function numeric(b: Buffer): string {
+  if (b.length < 8) throw new RangeError(`${b.length} bytes where at least 8 were expected`);
+  const ndigits = b.readInt16BE(0);
+  const weight = b.readInt16BE(2);
+  const sign = b.readUInt16BE(4);
+  const dscale = b.readInt16BE(6);
+  if (ndigits < 0 || b.length !== 8 + 2 * ndigits)
+    throw new RangeError(`${b.length} bytes for ${ndigits} digits`);
+  const special = NUMERIC_SPECIALS[sign];
+  if (special !== undefined) return special;
+  const prefix = NUMERIC_SIGNS[sign];
+  if (prefix === undefined) throw new RangeError("an invalid sign");
+  if (dscale < 0 || dscale > NUMERIC_DSCALE_MAX) throw new RangeError("an invalid scale");
+  const digit = (i: number) => {
+    if (i < 0 || i >= ndigits) return 0;
+    const d = b.readInt16BE(8 + 2 * i);
+    if (d < 0 || d > 9999) throw new RangeError("a digit out of range");
+    return d;
+  };
+  for (let i = 0; i < ndigits; i++) digit(i);
+  let whole = "";
+  if (weight < 0) whole = "0";
+  else
+    for (let i = 0; i <= weight; i++) whole += i === 0 ? String(digit(i)) : String(digit(i)).padStart(4, "0");
+  let fraction = "";
+  for (let i = weight + 1; fraction.length < dscale; i++) fraction += String(digit(i)).padStart(4, "0");
+  const text = dscale > 0 ? `${whole}.${fraction.slice(0, dscale)}` : whole;
+  return prefix && /^[0.]*$/.test(text) ? text : prefix + text;
 }
 
 /**
