@@ -39,16 +39,20 @@ const EXPLAINABLE = new Set([
 ]);
 /** Statements whose rows hold no table data (settings, plans). */
 const NO_TABLE_DATA = new Set(["VariableShowStmt", "ExplainStmt", "TransactionStmt", "ClosePortalStmt"]);
-/** Statements after which names still mean what they meant before the input ran (a cached answer holds). */
-const KEEPS_NAMES = new Set([
-  "SelectStmt",
-  "TransactionStmt",
-  "VariableShowStmt",
-  "ExplainStmt",
-  "DeclareCursorStmt",
-  "FetchStmt",
-  "ClosePortalStmt",
-]);
+/**
+ * Statements after which names still mean what they meant before the input ran (a cached answer holds). Only
+ * those that run nothing of the target's own: a SELECT can call a function (or read a view or a table whose row
+ * security policy calls one) that runs set_config('search_path', ...) or creates a temporary table, and so can
+ * a FETCH (its cursor's query), a DECLARE (its planning folds immutable functions) and EXPLAIN ANALYZE.
+ */
+const KEEPS_NAMES = new Set(["TransactionStmt", "VariableShowStmt", "ClosePortalStmt"]);
+/** Statements whose text does not say which query runs (EXECUTE: what the session prepared under that name). */
+const TEXT_NOT_THE_QUERY = new Set(["ExecuteStmt"]);
+
+/** Whether a statement's lineage may be kept and reused by its text (not for EXECUTE). */
+export function cacheableByText(kind: string): boolean {
+  return !TEXT_NOT_THE_QUERY.has(kind);
+}
 
 /** White space or a comment, as the lexer skips them between tokens. */
 const GAP = String.raw`(?:\s|--[^\n]*(?:\n|$)|/\*[\s\S]*?\*/)`;

@@ -22,6 +22,7 @@ import {
 import { learnFromResults } from "@/server/classification";
 import { getSettings } from "@/server/config";
 import type { ConnectionView } from "@/server/connections";
+import { fetchedCursorLineage, rememberDeclaredCursor } from "@/server/cursor-lineage";
 import { GatewayError } from "@/server/errors";
 import { type GatewayCore, gatewayCore } from "@/server/gateway";
 import type { StageTimer } from "@/server/http/server-timing";
@@ -38,6 +39,7 @@ import {
   type StatementLineage,
 } from "@/server/masking";
 import {
+  cacheableByText,
   columnLineage,
   forgetLineage,
   type KnownLineage,
@@ -63,6 +65,7 @@ import type { Principal } from "@/server/principal";
 import type { SessionCounters } from "@/server/recording";
 import { escapeUnstorable, unstorableTextProblem } from "@/server/storable-text";
 import { readableColumnsOf } from "@/server/targets/catalog";
+import { pinnedResolution, poolResolution } from "@/server/targets/name-resolution";
 import {
   type PinnedSession,
   queryCatalog,
@@ -306,9 +309,25 @@ export interface SqlTarget {
   runStatements: typeof runStatements;
   queryCatalog: typeof queryCatalog;
   readableColumnsOf: typeof readableColumnsOf;
+  namesResolveAlike: typeof namesResolveAlike;
 }
 
-export const postgresTarget: SqlTarget = { runStatements, queryCatalog, readableColumnsOf };
+/** Whether a native client's session resolves names as the pool's read-only session does, now (not known: no). */
+async function namesResolveAlike(
+  pinned: PinnedSession,
+  connectionId: string,
+  version: string,
+): Promise<boolean> {
+  const [own, pool] = await Promise.all([pinnedResolution(pinned), poolResolution(connectionId, version)]);
+  return own !== undefined && own === pool;
+}
+
+export const postgresTarget: SqlTarget = {
+  runStatements,
+  queryCatalog,
+  readableColumnsOf,
+  namesResolveAlike,
+};
 
 export interface SqlChannel {
   runSql(request: SqlRequest): Promise<SqlOutcome>;
@@ -1212,8 +1231,25 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
       await recordFailure("the masking settings cannot be read");
       throw err;
     });
+    // A native client's own session may resolve names otherwise than the pool's session lineage explains on
+    // (SET search_path, temporary tables, a function's set_config): then no answer explained elsewhere, nor one
+    // kept by text, holds for it; each statement is explained on the session itself, just before it runs.
+    const ownNames =
+      request.targetSession !== undefined &&
+      !(await target.namesResolveAlike(request.targetSession, connection.id, connection.updatedAt));
     const maskers = new Map<number, BatchMasker>();
     const lineages = new Map<number, LineageAnswer>();
+    // DECLAREs explained before they ran, remembered for the FETCHes of their cursors once they ran without error.
+    const declared = new Map<number, { portal: string; text: string; answer: LineageAnswer }>();
+    const rememberDeclared = (ranBefore: number) => {
+      const pinned = request.targetSession;
+      if (!pinned) return;
+      for (const [index, d] of declared) {
+        if (index >= ranBefore) continue;
+        rememberDeclaredCursor(pinned, d.portal, d.text, d.answer);
+        declared.delete(index);
+      }
+    };
     const started = core.clock.now();
     let executed: Awaited<ReturnType<SqlTarget["runStatements"]>>;
     const timings: number[] = [];
@@ -1236,13 +1272,23 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
           beforeStatement: async (i, query) => {
             const s = statements[i];
             if (!s) return;
+            // The statements before this one ran without error: a DECLARE among them opened its cursor.
+            rememberDeclared(i);
+            const pinned = request.targetSession;
+            if (s.kind === "FetchStmt" && s.portal !== undefined && pinned) {
+              const fetched = await fetchedCursorLineage(pinned, s.portal, query);
+              if (fetched) {
+                lineages.set(i, fetched);
+                return;
+              }
+            }
             const plan = lineagePlan(s.kind, s.text);
             if (plan.kind === "none") return;
             if (plan.kind === "untraced") {
               lineages.set(i, { untraced: plan.reason });
               return;
             }
-            let answer = ctx.known?.answers.get(s.index);
+            let answer = ownNames ? undefined : ctx.known?.answers.get(s.index);
             if (!answer || "untraced" in answer) {
               answer = await statementLineage({
                 connectionId: connection.id,
@@ -1251,7 +1297,10 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
                 statement: plan.text,
                 masking,
                 query,
-                cacheable: keepsNames(statements.slice(0, i).map((p) => p.kind)),
+                cacheable:
+                  !ownNames &&
+                  cacheableByText(s.kind) &&
+                  keepsNames(statements.slice(0, i).map((p) => p.kind)),
                 parameterCount: request.parameters?.length ?? 0,
               });
               if (ctx.rules && !("untraced" in answer) && answer.predicates.length > 0) {
@@ -1259,6 +1308,8 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
               }
             }
             if (plan.columns) lineages.set(i, answer);
+            else if (s.kind === "DeclareCursorStmt" && s.portal !== undefined && pinned)
+              declared.set(i, { portal: s.portal, text: s.text, answer });
             else if (s.kind === "CopyStmt")
               lineages.set(i, { untraced: "COPY sends rows the gateway does not trace column by column" });
           },
@@ -1283,6 +1334,7 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
       // What the catalog said may have changed (CREATE FUNCTION, CREATE VIEW ...): ask again next time.
       if (statements.some((s) => s.class !== "read")) forgetCatalog(connection.id);
     }
+    rememberDeclared(executed.results.length);
     const durationMs = Math.round((core.clock.now() - started) * 10) / 10;
     timings.push(core.clock.now() - last);
     request.timer?.mark("target");

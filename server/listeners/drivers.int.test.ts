@@ -15,6 +15,7 @@ const JDBC_JAR = "/usr/share/java/postgresql.jar";
 const PROBES = path.join(process.cwd(), "test", "drivers");
 const CARD = "4111 1111 1111 1111";
 const EMAIL = "grace.hopper@example.com";
+const PASSWORD = "hunter2-plain";
 const actor = { id: null, label: "test" };
 
 let pgServer: PostgresServer;
@@ -36,7 +37,22 @@ beforeAll(async () => {
     create table notes (id int, body text);
     create view customer_cards as select name, card_number from customers;
     create function order_count(c int) returns bigint language sql stable
-      as $$ select count(*) from orders where customer_id = c $$;`);
+      as $$ select count(*) from orders where customer_id = c $$;
+    -- masked by lineage only: nothing in the value itself looks secret
+    create table accounts (id int primary key, login text, password text);
+    insert into accounts values (1, 'grace', '${PASSWORD}');
+    -- the same text reads a harmless table or the passwords, by search_path
+    create table t (id int, v text);
+    insert into t values (1, 'harmless');
+    create schema vault;
+    create view vault.t as select id, password as v from accounts;
+    -- closes the cursor named and opens another under its name, over the passwords
+    create function reopen(name text) returns int language plpgsql as $$
+      declare r refcursor := name;
+      begin close r; open r for select id, login, password from accounts; return 1; end $$;
+    -- turns the session's search_path to the passwords' schema for good (set_config's false: not local)
+    create function to_vault() returns int language sql as $$
+      select 1 from pg_catalog.set_config('search_path', 'vault, public', false) $$;`);
   await target.end();
   dataDir = await prepareGateway({
     server: pgServer,
@@ -100,10 +116,24 @@ function psycopg(commands: string[][], o: { password?: string } = {}) {
   return runProbe("/usr/bin/python3", [path.join(PROBES, "psycopg_probe.py"), conninfo], commands);
 }
 
+/** A rule that lets this account write on shop, as one would for a service that may write. */
+async function allowWrites() {
+  const { createRule, deleteRule } = await import("@/server/policy");
+  const id = await createRule(actor, {
+    name: "etl writes",
+    connection: "shop",
+    groups: ["analysts"],
+    classes: ["write"],
+    action: "allow",
+  });
+  return { remove: () => deleteRule(actor, id) };
+}
+
 function expectNoOriginals(replies: Reply[]) {
   const all = replies.map((r) => r.text).join("\n");
   expect(all).not.toContain(CARD);
   expect(all).not.toContain(EMAIL);
+  expect(all).not.toContain(PASSWORD);
 }
 
 describe("pgjdbc (the JDBC driver DBeaver and Java services use)", () => {
@@ -315,19 +345,23 @@ describe("psycopg2 over libpq (Python scripts, notebooks, ETL)", () => {
     expectNoOriginals(replies);
   }, 120_000);
 
-  it("reads through a named (server-side) cursor in parts, every value masked (FETCH is not traced)", async () => {
-    // DECLARE then FETCH FORWARD n until done: the rows a FETCH returns come from a query an earlier statement
-    // named, which another statement (a function opening a cursor of the same name) may have replaced, so lineage
-    // does not trace them and every column is masked whole (fail closed; README, "Native PostgreSQL clients").
+  it("reads through a named (server-side) cursor in parts, masked exactly like the same SELECT", async () => {
+    const query = "select id, name, email, card_number from customers order by id";
     const replies = await psycopg([
-      ["named", "1", "select id, name, email, card_number from customers order by id"],
+      ["named", "1", query],
       ["commit"],
+      ["execute", query],
       ["named", "1000", "select g from generate_series(1, 2500) g"],
+      ["named", "1", "select id, login, password from accounts"],
+      ["execute", "select id, login, password from accounts"],
       ["commit"],
     ]);
-    expect(replies.map((r) => r.ok)).toEqual([true, true, true, true, true]);
-    expect(replies[1]?.text).toBe("rows=2 [UNTRACED]|[UNTRACED]|[UNTRACED]|[UNTRACED]");
-    expect(replies[3]?.text).toBe("rows=2500 [UNTRACED]");
+    expect(replies.map((r) => r.ok)).toEqual([true, true, true, true, true, true, true, true]);
+    expect(replies[1]?.text).toMatch(/^rows=2 1\|Grace\|/);
+    expect(replies[1]?.text).toBe(replies[3]?.text);
+    expect(replies[4]?.text).toBe("rows=2500 1");
+    expect(replies[5]?.text).toMatch(/^rows=1 1\|grace\|/);
+    expect(replies[5]?.text).toBe(replies[6]?.text);
     expectNoOriginals(replies);
   }, 120_000);
 
@@ -339,6 +373,101 @@ describe("psycopg2 over libpq (Python scripts, notebooks, ETL)", () => {
     expect(replies[1]).toMatchObject({ ok: true });
     expect(replies[1]?.text).toMatch(/^lines=2 1,/);
     expectNoOriginals(replies);
+  }, 120_000);
+
+  it("does not trust a cursor's name: a function that reopens it under that name gets every column masked", async () => {
+    // reopen() is a write to the gateway (a function of the target's own): a rule lets this account run it, as
+    // one would for a service that may write. Masking applies all the same.
+    const rule = await allowWrites();
+    try {
+      const replies = await psycopg([
+        ["execute", "declare c cursor for select id, login, login as note from accounts"],
+        ["execute", "select reopen('c')"],
+        ["execute", "fetch all from c"],
+        ["rollback"],
+        ["execute", "declare c cursor for select id, login, login as note from accounts"],
+        ["execute", "fetch all from c"],
+        ["rollback"],
+      ]);
+      expect(replies.map((r) => r.ok)).toEqual([true, true, true, true, true, true, true, true]);
+      expect(replies[3]?.text).toBe("rows=1 [UNTRACED]|[UNTRACED]|[UNTRACED]");
+      // The cursor the DECLARE opened, unreplaced: traced, nothing masked (nothing in it is a secret).
+      expect(replies[6]?.text).toBe("rows=1 1|grace|grace");
+      expectNoOriginals(replies);
+    } finally {
+      await rule.remove();
+    }
+  }, 120_000);
+
+  it("does not take a failed DECLARE's query for the open cursor's (the same text under another search_path)", async () => {
+    const replies = await psycopg([
+      ["autocommit", "on"],
+      ["execute", "set search_path = vault, public"],
+      ["execute", "declare c cursor with hold for select id, v from t"],
+      ["execute", "set search_path = public"],
+      // The same text, now over the harmless table: refused (42P03), the cursor open is still the first one.
+      ["execute", "declare c cursor with hold for select id, v from t"],
+      ["execute", "fetch all from c"],
+      ["execute", "close c"],
+    ]);
+    expect(replies[5]).toMatchObject({ ok: false, sqlState: "42P03" });
+    expect(replies[6]?.ok).toBe(true);
+    expect(replies[6]?.text).toMatch(/^rows=1 1\|/);
+    expectNoOriginals(replies);
+  }, 120_000);
+
+  it("masks the same text by what it reads under the session's own search_path, in either order", async () => {
+    const replies = await psycopg([
+      ["autocommit", "on"],
+      ["execute", "select id, v from t"],
+      ["execute", "set search_path = vault, public"],
+      ["execute", "select id, v from t"],
+      ["execute", "set search_path = public"],
+      ["execute", "select id, v from t"],
+    ]);
+    expect(replies.map((r) => r.ok)).toEqual([true, true, true, true, true, true, true]);
+    expect(replies[2]?.text).toBe("rows=1 1|harmless");
+    expect(replies[6]?.text).toBe("rows=1 1|harmless");
+    expectNoOriginals(replies);
+  }, 120_000);
+
+  it("does not take an EXECUTE's text for its query: the statement prepared under that name now is what runs", async () => {
+    // EXECUTE of a statement prepared in an earlier input is decided as a write (the gateway does not know it):
+    // a rule lets this account write, as for a service. Masking applies all the same.
+    const rule = await allowWrites();
+    try {
+      const replies = await psycopg([
+        ["autocommit", "on"],
+        ["execute", "prepare p as select id, v from t"],
+        ["execute", "execute p"],
+        ["execute", "deallocate p"],
+        ["execute", "prepare p as select id, password as v from accounts"],
+        ["execute", "execute p"],
+      ]);
+      expect(replies.map((r) => r.ok)).toEqual([true, true, true, true, true, true, true]);
+      expect(replies[3]?.text).toBe("rows=1 1|harmless");
+      expectNoOriginals(replies);
+    } finally {
+      await rule.remove();
+    }
+  }, 120_000);
+
+  it("explains a statement after one that may have changed the search path (a function's set_config) where it runs", async () => {
+    const rule = await allowWrites();
+    try {
+      const replies = await psycopg([
+        ["autocommit", "on"],
+        ["execute", "select id, v from t"],
+        // One query, two statements: the second resolves t after to_vault() ran.
+        ["execute", "select to_vault(); select id, v from t"],
+        ["execute", "set search_path = public"],
+      ]);
+      expect(replies.map((r) => r.ok)).toEqual([true, true, true, true, true]);
+      expect(replies[2]?.text).toBe("rows=1 1|harmless");
+      expectNoOriginals(replies);
+    } finally {
+      await rule.remove();
+    }
   }, 120_000);
 
   it("raises the held write and a target error with their SQLSTATEs, and rolls back to go on", async () => {

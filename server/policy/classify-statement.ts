@@ -119,6 +119,7 @@ async function classifyTree(
       ...new Set(walk.findings.filter((finding) => finding.class === statementClass).map((f) => f.reason)),
     ];
     const maxRows = rowBound(raw.stmt);
+    const portal = portalOf(raw.stmt);
     return {
       index,
       text: trimSqlWhitespace(input.slice(toIndex(startByte), toIndex(endByte))),
@@ -128,9 +129,17 @@ async function classifyTree(
       functions: [...walk.functions],
       reasons,
       ...(maxRows !== undefined && { maxRows }),
+      ...(portal !== undefined && { portal }),
     };
   });
   return { class: strictest(statements), statements, ...(catalog && { consultedCatalog: true }) };
+}
+
+/** The cursor a DECLARE opens or a FETCH (not MOVE: it returns no rows) reads; the parser has folded its case. */
+function portalOf(stmt: NonNullable<ParseResult["stmts"]>[number]["stmt"]): string | undefined {
+  if (stmt && "DeclareCursorStmt" in stmt) return stmt.DeclareCursorStmt.portalname ?? undefined;
+  if (stmt && "FetchStmt" in stmt && !stmt.FetchStmt.ismove) return stmt.FetchStmt.portalname ?? undefined;
+  return undefined;
 }
 
 /** The catalog, its failures turned into a refusal that names it (anything else is a classifier bug). */

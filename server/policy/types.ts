@@ -48,6 +48,8 @@ export interface ClassifiedStatement {
   reasons: string[];
   /** The most rows it can return, when the parse tree proves it (see ./row-bound.ts). */
   maxRows?: number;
+  /** The cursor a DECLARE opens or a FETCH reads, as the target names it (unquoted names lower-cased). */
+  portal?: string;
 }
 
 export interface ClassificationError {
