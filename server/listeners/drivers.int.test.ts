@@ -117,13 +117,13 @@ function psycopg(commands: string[][], o: { password?: string } = {}) {
 }
 
 /** A rule that lets this account write on shop, as one would for a service that may write. */
-async function allowWrites() {
+async function allowWrites(classes: ("write" | "ddl")[] = ["write"]) {
   const { createRule, deleteRule } = await import("@/server/policy");
   const id = await createRule(actor, {
     name: "etl writes",
     connection: "shop",
     groups: ["analysts"],
-    classes: ["write"],
+    classes,
     action: "allow",
   });
   return { remove: () => deleteRule(actor, id) };
@@ -429,6 +429,23 @@ describe("psycopg2 over libpq (Python scripts, notebooks, ETL)", () => {
     expect(replies[2]?.text).toBe("rows=1 1|harmless");
     expect(replies[6]?.text).toBe("rows=1 1|harmless");
     expectNoOriginals(replies);
+  }, 120_000);
+
+  it("traces a temporary view that shadows a table, where the session that made it reads it", async () => {
+    const rule = await allowWrites(["write", "ddl"]);
+    try {
+      const replies = await psycopg([
+        ["autocommit", "on"],
+        ["execute", "select id, v from t"],
+        ["execute", "create temporary view t as select id, password as v from accounts"],
+        ["execute", "select id, v from t"],
+      ]);
+      expect(replies.map((r) => r.ok)).toEqual([true, true, true, true, true]);
+      expect(replies[2]?.text).toBe("rows=1 1|harmless");
+      expectNoOriginals(replies);
+    } finally {
+      await rule.remove();
+    }
   }, 120_000);
 
   it("does not take an EXECUTE's text for its query: the statement prepared under that name now is what runs", async () => {

@@ -11,10 +11,11 @@
 import "server-only";
 import { type PinnedSession, readOnlyQuery } from "./postgres";
 
+// pg_my_temp_schema() is 0 until the session first creates a temporary object: then nothing is scanned.
 const PROBE = `select pg_catalog.array_to_string(array(select s from pg_catalog.unnest(pg_catalog.current_schemas(true)) s
-  where s !~ '^pg_temp_'), ',') || ' temp:' || (exists(select from pg_catalog.pg_class
-  where relnamespace = pg_catalog.pg_my_temp_schema()) or exists(select from pg_catalog.pg_type
-  where typnamespace = pg_catalog.pg_my_temp_schema()))::text as resolution`;
+  where s !~ '^pg_temp_'), ',') || ' temp:' || (pg_catalog.pg_my_temp_schema() <> 0 and (exists(select
+  from pg_catalog.pg_class where relnamespace = pg_catalog.pg_my_temp_schema()) or exists(select
+  from pg_catalog.pg_type where typnamespace = pg_catalog.pg_my_temp_schema())))::text as resolution`;
 
 function resolutionOf(rows: readonly Record<string, unknown>[]): string | undefined {
   const value = rows[0]?.resolution;
