@@ -177,6 +177,29 @@ describe("the terminal recorder", () => {
     expect(replayed.length).toBeGreaterThan(0);
   });
 
+  it.each([
+    ["an older recording's keyframe (written in place, no afterEventId)", undefined],
+    ["a keyframe naming an event after itself", 1e9],
+    ["a keyframe naming no event id", "12"],
+  ])("replays %s from its own place in the recording", async (_, afterEventId) => {
+    const { startSession, appendSessionEvent } = await import("@/server/recording");
+    const sessionId = await startSession(person, { id: "box", name: "box" }, "terminal", "terminal");
+    await appendSessionEvent(sessionId, "output", { t: 0.1, data: "before " });
+    await appendSessionEvent(sessionId, "keyframe", {
+      t: 0.2,
+      offset: 7,
+      cols: 80,
+      rows: 24,
+      screen: "old",
+      ...(afterEventId !== undefined && { afterEventId }),
+    });
+    await appendSessionEvent(sessionId, "output", { t: 0.3, data: "after" });
+    const { replayAt } = await import("./replay");
+    const chunk = await replayAt(person, sessionId, 0.25);
+    expect(chunk.keyframe?.screen).toBe("old");
+    expect(chunk.events.map((e) => (e.type === "output" ? e.data : ""))).toEqual(["after"]);
+  });
+
   it("ends a recording whose store fails while a keyframe waits for the screen, and drops the keyframe", async () => {
     const { sessionId, recorder, sent, failures, asked } = await recordingWithSlowScreen();
     recorder.text("output", "x".repeat(600 * 1024));
