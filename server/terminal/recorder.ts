@@ -231,10 +231,10 @@ export class Recorder {
   }
 
   /**
-   * Writes every event that is queued at once: the appends are
-   * handed to the recorder's group commit in the same turn, in order, so they go to the store as one
-   * transaction (one commit) and take consecutive places in the session's chain. Each output is sent once its
-   * own event and every event before it are stored; after a refused write nothing more is sent.
+   * Writes every queued event at once: the appends are handed to the recorder's group commit in the same
+   * turn, in order, so they go to the store as one transaction (one commit) and take consecutive places in the
+   * session's chain. Each output is sent once its own event and every event before it are stored; after a
+   * refused write nothing more is sent.
    */
   private pump() {
     if (this.writing || this.failed) return;
