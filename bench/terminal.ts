@@ -56,6 +56,37 @@ function cpuSeconds(pid: number | undefined): { all: number; main: number } {
   // The whole process (every thread), and its main thread alone (the event loop; the screen runs in a worker).
   return { all: of(`/proc/${pid}/stat`), main: of(`/proc/${pid}/task/${pid}/stat`) };
 }
+/** CPU seconds of each thread of the process, by thread id, with the thread's name. */
+function threadCpu(pid: number | undefined): Map<string, { name: string; cpu: number }> {
+  const threads = new Map<string, { name: string; cpu: number }>();
+  if (pid === undefined) return threads;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "latin1");
+      const fields = stat.split(") ")[1]?.split(" ") ?? [];
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, "latin1").trim();
+      threads.set(tid, { name, cpu: (Number(fields[11]) + Number(fields[12])) / 100 });
+    } catch {
+      // the thread ended
+    }
+  }
+  return threads;
+}
+
+/** The threads that spent at least 50 ms between two readings, busiest first ("name tid: seconds"). */
+function busiestThreads(
+  pid: number | undefined,
+  from: Map<string, { name: string; cpu: number }>,
+  to: Map<string, { name: string; cpu: number }>,
+): string {
+  return [...to.entries()]
+    .map(([tid, t]) => ({ tid, name: t.name, cpu: t.cpu - (from.get(tid)?.cpu ?? 0) }))
+    .filter((t) => t.cpu >= 0.05)
+    .sort((a, b) => b.cpu - a.cpu)
+    .map((t) => `${String(t.tid) === String(pid) ? "main" : t.name} ${t.tid}: ${t.cpu.toFixed(2)} s`)
+    .join(", ");
+}
+
 const cpuSince = (from: { all: number; main: number }, to: { all: number; main: number }) => ({
   all: to.all - from.all,
   main: to.main - from.main,
@@ -258,8 +289,10 @@ async function measure(sshd: SshdServer) {
     const keysCpu = cpuSince(cpu, cpuSeconds(pid));
     const bulkDirect = await bulk(direct);
     cpu = cpuSeconds(pid);
+    const threadsBefore = threadCpu(pid);
     const bulkGateway = await bulk(viaGateway);
     const bulkCpu = cpuSince(cpu, cpuSeconds(pid));
+    const bulkThreads = busiestThreads(pid, threadsBefore, threadCpu(pid));
     const mbps = (b: { seconds: number; bytes: number }) => b.bytes / 1024 / 1024 / b.seconds;
 
     console.log(`\nkeystroke round trip (${KEYS} keys at a bash prompt)`);
@@ -278,8 +311,9 @@ async function measure(sshd: SshdServer) {
     console.log(`  gateway (ws)  ${bulkGateway.seconds.toFixed(2)} s   ${mbps(bulkGateway).toFixed(1)} MB/s`);
     console.log(`  ratio         ${(bulkGateway.seconds / bulkDirect.seconds).toFixed(2)}x the time`);
     console.log(
-      `  console CPU   ${bulkCpu.all.toFixed(2)} s for the gateway's cat (main thread ${bulkCpu.main.toFixed(2)} s)\n`,
+      `  console CPU   ${bulkCpu.all.toFixed(2)} s for the gateway's cat (main thread ${bulkCpu.main.toFixed(2)} s)`,
     );
+    console.log(`  by thread     ${bulkThreads}\n`);
     direct.write("rm -f /tmp/portcullis-bench.txt\r");
     await new Promise((r) => setTimeout(r, 200));
     direct.close();

@@ -45,6 +45,31 @@ async function recording() {
   return { sessionId, recorder, sent, failures };
 }
 
+/** A recorder whose keyframes wait for the test to hand over the screen (a screen worker far behind). */
+async function recordingWithSlowScreen() {
+  const { startSession } = await import("@/server/recording");
+  const { Recorder } = await import("./recorder");
+  const sessionId = await startSession(person, { id: "box", name: "box" }, "terminal", "terminal");
+  const sent: string[] = [];
+  const failures: Error[] = [];
+  const asked: ((state: { cols: number; rows: number; screen: string } | undefined) => void)[] = [];
+  const recorder = new Recorder(sessionId, performance.now(), {
+    onOutputStored: (text) => sent.push(text),
+    maskInput: (text) => text,
+    onFailure: (error) => failures.push(error),
+    captureKeyframe: (done) => asked.push(done),
+  });
+  return { sessionId, recorder, sent, failures, asked };
+}
+
+async function until(what: string, check: () => boolean, ms = 20_000) {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 async function storedOutput(sessionId: string): Promise<string[]> {
   const { readSessionEvents } = await import("@/server/recording");
   const out: string[] = [];
@@ -102,6 +127,96 @@ describe("the terminal recorder", () => {
     expect(await storedWhenFirstSent).toBe(stored.length);
     expect(sent).toEqual(stored);
     expect(failures).toEqual([]);
+  });
+
+  it("records and sends the output after a keyframe while the screen has not caught up, and replay places the keyframe by the output it follows", async () => {
+    const { KEYFRAME_EVERY_CHARS } = await import("./keyframes");
+    const { sessionId, recorder, sent, failures, asked } = await recordingWithSlowScreen();
+    const chunks = Array.from(
+      { length: 300 },
+      (_, i) => `${String(i).padStart(5, "0")}${"k".repeat(4091)}\n`,
+    );
+    const all = chunks.join("");
+    expect(all.length).toBeGreaterThan(2 * KEYFRAME_EVERY_CHARS);
+    for (const chunk of chunks) {
+      recorder.text("output", chunk);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Every byte is stored and shown although no keyframe has its screen yet.
+    await until("all output sent", () => sent.join("").length === all.length);
+    expect(sent.join("")).toBe(all);
+    expect(asked.length).toBeGreaterThanOrEqual(2);
+    asked[0]?.({ cols: 80, rows: 24, screen: "first keyframe" });
+    for (const done of asked.slice(1)) done(undefined); // one taken mid-sequence: dropped, not written
+    await recorder.drained();
+    expect(failures).toEqual([]);
+
+    const { readSessionEvents } = await import("@/server/recording");
+    const events: { id: number; type: string; data: Record<string, unknown> }[] = [];
+    for await (const e of readSessionEvents(sessionId)) events.push({ id: e.id, type: e.type, data: e.data });
+    const keyframes = events.filter((e) => e.type === "keyframe");
+    expect(keyframes).toHaveLength(1);
+    const keyframe = keyframes[0]!;
+    expect(keyframe.data.screen).toBe("first keyframe");
+    const afterEventId = keyframe.data.afterEventId as number;
+    // Written after later output, it names the output event that ends exactly at its offset.
+    expect(events.findIndex((e) => e.id === afterEventId)).toBeLessThan(events.indexOf(keyframe) - 1);
+    const outputThrough = events
+      .filter((e) => e.type === "output" && e.id <= afterEventId)
+      .map((e) => String(e.data.data))
+      .join("");
+    expect(outputThrough.length).toBe(keyframe.data.offset);
+    expect(outputThrough.length).toBeGreaterThanOrEqual(KEYFRAME_EVERY_CHARS);
+
+    // A seek to the keyframe starts from its screen and the output after its offset, not after its place.
+    const { replayAt } = await import("./replay");
+    const chunk = await replayAt(person, sessionId, Number(keyframe.data.t) + 0.001);
+    expect(chunk.keyframe?.screen).toBe("first keyframe");
+    const replayed = chunk.events.map((e) => (e.type === "output" ? e.data : "")).join("");
+    expect(all.startsWith(outputThrough + replayed)).toBe(true);
+    expect(replayed.length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ["an older recording's keyframe (written in place, no afterEventId)", undefined],
+    ["a keyframe naming an event after itself", 1e9],
+    ["a keyframe naming no event id", "12"],
+  ])("replays %s from its own place in the recording", async (_, afterEventId) => {
+    const { startSession, appendSessionEvent } = await import("@/server/recording");
+    const sessionId = await startSession(person, { id: "box", name: "box" }, "terminal", "terminal");
+    await appendSessionEvent(sessionId, "output", { t: 0.1, data: "before " });
+    await appendSessionEvent(sessionId, "keyframe", {
+      t: 0.2,
+      offset: 7,
+      cols: 80,
+      rows: 24,
+      screen: "old",
+      ...(afterEventId !== undefined && { afterEventId }),
+    });
+    await appendSessionEvent(sessionId, "output", { t: 0.3, data: "after" });
+    const { replayAt } = await import("./replay");
+    const chunk = await replayAt(person, sessionId, 0.25);
+    expect(chunk.keyframe?.screen).toBe("old");
+    expect(chunk.events.map((e) => (e.type === "output" ? e.data : ""))).toEqual(["after"]);
+  });
+
+  it("ends a recording whose store fails while a keyframe waits for the screen, and drops the keyframe", async () => {
+    const { sessionId, recorder, sent, failures, asked } = await recordingWithSlowScreen();
+    recorder.text("output", "x".repeat(600 * 1024));
+    await until("the first output sent", () => sent.length === 1);
+    expect(asked).toHaveLength(1);
+    const { endSession } = await import("@/server/recording");
+    const { getDb } = await import("@/db/store");
+    const { sessions } = await import("@/db/schema");
+    const { eq } = await import("drizzle-orm");
+    await endSession(sessionId, "ended");
+    await (await getDb()).delete(sessions).where(eq(sessions.id, sessionId));
+    recorder.text("output", "after");
+    await recorder.drained();
+    expect(failures).toHaveLength(1);
+    asked[0]?.({ cols: 80, rows: 24, screen: "late" });
+    await recorder.drained();
+    expect(sent).toHaveLength(1);
   });
 
   it("writes an idle echo alone, at once", async () => {

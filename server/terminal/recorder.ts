@@ -8,9 +8,11 @@
  *
  * For replay it also writes two kinds of small events between the output: `masked` right after output in
  * which the masker replaced something (so a timeline can mark it without reading the output), and
- * `keyframe`, the gateway's screen serialized at that exact point of the output (keyframes.ts says when).
- * A keyframe is queued as a placeholder at its place in the stream and filled once the screen has parsed
- * everything before it, so what follows a keyframe in the recording is exactly what followed it on screen.
+ * `keyframe`, the gateway's screen serialized at an exact point of the output (keyframes.ts says when).
+ * The output event before that point is closed there (nothing more joins it); the keyframe is written once
+ * the screen has parsed up to that point and that output event is stored, wherever the chain then is, and
+ * names it (`afterEventId`): replay starts from the keyframe's screen and the events after that one. The
+ * output behind a keyframe is not held while the screen worker catches up.
  */
 import "server-only";
 import { appendSessionEvent, type SessionCounters } from "@/server/recording";
@@ -36,10 +38,10 @@ interface Pending {
   counters: SessionCounters | undefined;
   after: (() => void)[];
   fail?: (error: Error) => void;
-  /** a keyframe waiting for the screen to catch up; the queue stops here until it is filled */
-  isWaiting?: boolean;
-  /** a keyframe that could not be taken (mid escape sequence, session ending): dropped, not written */
-  isSkipped?: boolean;
+  /** output that a keyframe follows: nothing more joins it, so the keyframe's point is its end */
+  isClosed?: boolean;
+  /** called with the stored event's id */
+  stored?: (id: number) => void;
 }
 
 /** Asks for the screen once it has parsed everything written so far; `undefined` when it cannot be taken. */
@@ -59,6 +61,8 @@ export class Recorder {
   private keys = "";
   private keysAt = 0;
   private keysTimer: NodeJS.Timeout | undefined;
+  /** Keyframes asked for and not yet queued (the screen or their output event not there yet). */
+  private keyframesOut = 0;
 
   constructor(
     private readonly sessionId: string,
@@ -126,7 +130,7 @@ export class Recorder {
     if (marker?.type !== "masked" || type !== "output") marker = undefined;
     const last = this.pending.at(marker ? -2 : -1);
     const max = type === "output" ? MAX_OUTPUT_EVENT_CHARS : MAX_EVENT_CHARS;
-    if (last && last.type === type && last.text.length + text.length <= max) {
+    if (last && last.type === type && !last.isClosed && last.text.length + text.length <= max) {
       last.text += text;
       last.data.data = last.text;
     } else {
@@ -158,30 +162,43 @@ export class Recorder {
     });
   }
 
-  /** Queues a keyframe placeholder here and asks for the screen as it is after everything queued before it. */
+  /**
+   * Asks for the screen as it is after everything queued so far, and closes the output event that ends here.
+   * The keyframe is queued once both the screen's answer and that event's id are in: output after it is
+   * written and sent meanwhile, and replay places the keyframe by the event it names, not by its own place.
+   */
   private queueKeyframe() {
     const capture = this.hooks.captureKeyframe;
-    if (!capture) return;
+    const output = this.pending.findLast((p) => p.type === "output");
+    if (!capture || !output) return;
+    output.isClosed = true;
     const t = this.now();
-    const item: Pending = {
-      type: "keyframe",
-      text: "",
-      data: {},
-      counters: undefined,
-      after: [],
-      isWaiting: true,
-    };
     const offset = this.outputChars;
-    this.pending.push(item);
     this.schedule.taken(offset, t);
-    capture((state) => {
-      item.isWaiting = false;
-      if (state) item.data = { t, offset, ...state };
-      else {
-        item.isSkipped = true;
-        this.schedule.missed();
-      }
+    this.keyframesOut++;
+    let state: KeyframeState | undefined | null = null;
+    let afterEventId: number | undefined;
+    const settle = () => {
+      if (state === null || afterEventId === undefined) return;
+      this.keyframesOut--;
+      if (state && !this.failed)
+        this.pending.push({
+          type: "keyframe",
+          text: "",
+          data: { t, offset, afterEventId, ...state },
+          counters: undefined,
+          after: [],
+        });
       this.pump();
+    };
+    output.stored = (id) => {
+      afterEventId = id;
+      settle();
+    };
+    capture((captured) => {
+      state = captured;
+      if (!captured) this.schedule.missed();
+      settle();
     });
   }
 
@@ -208,29 +225,23 @@ export class Recorder {
   /** Resolves when everything queued so far is stored. */
   drained(): Promise<void> {
     this.flushInput();
-    if (!this.writing && this.pending.length === 0) return Promise.resolve();
+    if (this.failed || (!this.writing && this.pending.length === 0 && this.keyframesOut === 0))
+      return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
   /**
-   * Writes every event that is ready (up to a keyframe still waiting for the screen) at once: the appends are
-   * handed to the recorder's group commit in the same turn, in order, so they go to the store as one
-   * transaction (one commit) and take consecutive places in the session's chain. Each output is sent once its
-   * own event and every event before it are stored; after a refused write nothing more is sent.
+   * Writes every queued event at once: the appends are handed to the recorder's group commit in the same
+   * turn, in order, so they go to the store as one transaction (one commit) and take consecutive places in the
+   * session's chain. Each output is sent once its own event and every event before it are stored; after a
+   * refused write nothing more is sent.
    */
   private pump() {
     if (this.writing || this.failed) return;
-    const batch: Pending[] = [];
-    for (;;) {
-      while (this.pending[0]?.isSkipped) this.pending.shift();
-      const next = this.pending[0];
-      if (!next || next.isWaiting) break;
-      batch.push(next);
-      this.pending.shift();
-      this.pendingChars -= next.text.length;
-    }
+    const batch = this.pending.splice(0);
+    for (const item of batch) this.pendingChars -= item.text.length;
     if (batch.length === 0) {
-      if (this.pending.length > 0) return;
+      if (this.keyframesOut > 0) return;
       const waiting = this.idle;
       this.idle = [];
       for (const resolve of waiting) resolve();
@@ -249,6 +260,7 @@ export class Recorder {
           return;
         }
         if (item.type === "output") this.hooks.onOutputStored(item.text);
+        item.stored?.(result.value);
         for (const after of item.after) after();
       }
       this.pump();
@@ -260,8 +272,11 @@ export class Recorder {
   private fail(error: unknown, unsent: Pending[]) {
     const failed = error instanceof Error ? error : new Error(String(error));
     this.failed = failed;
-    for (const p of [...unsent, ...this.pending]) p.fail?.(failed);
+    const lost = [...unsent, ...this.pending];
     this.pending.length = 0;
+    for (const p of lost) p.fail?.(failed);
+    // A keyframe still asked for is dropped when its answer comes: nothing more is stored.
+    for (const p of lost) p.stored?.(-1);
     const waiting = this.idle;
     this.idle = [];
     for (const resolve of waiting) resolve();

@@ -105,7 +105,15 @@ async function firstSize(sessionId: string): Promise<{ cols: number; rows: numbe
   return { cols: cols > 0 ? cols : 80, rows: rows > 0 ? rows : 24 };
 }
 
-async function nearestKeyframe(sessionId: string, at: number): Promise<ReplayKeyframe | null> {
+/**
+ * The nearest keyframe at or before `at`, and the event its screen follows (replay goes on from the events
+ * after that one). A keyframe is written once the screen has caught up, possibly after later output, and
+ * names the output event it follows (`afterEventId`); older recordings wrote it in place, right after it.
+ */
+async function nearestKeyframe(
+  sessionId: string,
+  at: number,
+): Promise<{ keyframe: ReplayKeyframe; afterEventId: number } | null> {
   const db = await getDb();
   // Served by the partial expression index session_events_keyframe_idx: one index probe, one row read.
   const [row] = await db
@@ -118,12 +126,19 @@ async function nearestKeyframe(sessionId: string, at: number): Promise<ReplayKey
     .limit(1);
   if (!row) return null;
   const d = row.data;
+  const after = d.afterEventId;
   return {
-    id: row.id,
-    t: Number(d.t),
-    cols: Number(d.cols),
-    rows: Number(d.rows),
-    screen: typeof d.screen === "string" ? d.screen : "",
+    keyframe: {
+      id: row.id,
+      t: Number(d.t),
+      cols: Number(d.cols),
+      rows: Number(d.rows),
+      screen: typeof d.screen === "string" ? d.screen : "",
+    },
+    afterEventId:
+      typeof after === "number" && Number.isSafeInteger(after) && after > 0 && after < row.id
+        ? after
+        : row.id,
   };
 }
 
@@ -171,10 +186,11 @@ async function collect(
  */
 export async function replayAt(principal: Principal, sessionId: string, at: number): Promise<ReplayChunk> {
   await replayableSession(principal, sessionId);
-  const keyframe = await nearestKeyframe(sessionId, at);
+  const nearest = await nearestKeyframe(sessionId, at);
+  const keyframe = nearest?.keyframe ?? null;
   const size = keyframe ?? (await firstSize(sessionId));
   const collector = new ChunkCollector(at);
-  const next = await collect(sessionId, keyframe?.id ?? 0, collector);
+  const next = await collect(sessionId, nearest?.afterEventId ?? 0, collector);
   return { keyframe, cols: size.cols, rows: size.rows, events: collector.events, next };
 }
 

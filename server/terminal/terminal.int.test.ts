@@ -322,6 +322,17 @@ describe("browser terminal through the gateway", () => {
     const { MAX_OUTPUT_EVENT_CHARS } = await import("./recorder");
     const outputSizes = recorded.filter((e) => e.type === "output").map((e) => String(e.data.data).length);
     expect(Math.max(...outputSizes)).toBeLessThanOrEqual(MAX_OUTPUT_EVENT_CHARS);
+    // Each keyframe names the output event it follows, wherever it was written: the output through that event
+    // is exactly its offset (written once the screen had caught up, not where it stopped the output).
+    const keyframeEvents = stored.events.filter((e) => e.type === "keyframe");
+    expect(keyframeEvents.length).toBe(timeline.keyframes.length);
+    for (const k of keyframeEvents) {
+      const through = stored.events
+        .filter((e) => e.type === "output" && e.id <= Number(k.data.afterEventId))
+        .reduce((n, e) => n + String(e.data.data).length, 0);
+      expect(stored.events.find((e) => e.id === k.data.afterEventId)?.type).toBe("output");
+      expect(through).toBe(k.data.offset);
+    }
     const full = async (at: number) => {
       const screen = new Terminal({ cols: 90, rows: 25, allowProposedApi: true });
       for (const e of recorded) {
