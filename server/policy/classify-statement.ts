@@ -170,20 +170,24 @@ export async function classifySql(input: string, options: ClassifyOptions = {}):
     // A classification is a function of the text and the catalog's answers alone (the built-ins and the parser
     // are fixed): nothing of the caller, the connection's rules or the session goes in. Only a classification
     // that could be made is remembered; a refusal (parser or catalog unavailable, text refused) is made again.
+    // Only a text seen before (its parse remembered): texts with a new literal each time (pgbench's simple
+    // protocol) would fill the memory with classifications never asked again, for the collector to walk.
     const derived = catalog.derived as DerivedValues<Classification>;
-    const key = `classify\u0000${input}`;
-    const remembered = derived.remembered(key);
+    const remembered = derived.remembered(input);
     if (remembered) {
       classifyStats.remembered++;
       return remembered;
     }
+    let repeated = false;
     return derived.derive(
-      key,
+      input,
       async (answering) => {
-        const classification = await classifyNow(input, { ...options, catalog: answering });
-        return classification.error ? classification : frozen(classification);
+        const classification = await classifyNow(input, { ...options, catalog: answering }, (seen) => {
+          repeated = seen;
+        });
+        return classification.error || !repeated ? classification : frozen(classification);
       },
-      (classification) => classification.error === undefined,
+      (classification) => classification.error === undefined && repeated,
     );
   }
   return classifyNow(input, options);
@@ -204,7 +208,12 @@ function frozen(classification: Classification): Classification {
   return Object.freeze(classification);
 }
 
-async function classifyNow(input: string, options: ClassifyOptions): Promise<Classification> {
+/** `parsed` hears whether the parse was remembered from an earlier time (the text is a repeated one). */
+async function classifyNow(
+  input: string,
+  options: ClassifyOptions,
+  parsed?: (repeated: boolean) => void,
+): Promise<Classification> {
   const problem = findTextProblem(input);
   if (problem) return unparseable(input, problem.message, problem.position);
   if (trimSqlWhitespace(input) === "") return unparseable(input, "no statement");
@@ -219,7 +228,7 @@ async function classifyNow(input: string, options: ClassifyOptions): Promise<Cla
     const outcome =
       options.parseCacheScope === undefined
         ? parseBytes(instance, bytes)
-        : parseCached(instance, input, bytes, options.parseCacheScope);
+        : parseCached(instance, input, bytes, options.parseCacheScope, parsed);
     if (!outcome.ok) {
       const position = outcome.cursor === undefined ? undefined : codePointToIndex(input, outcome.cursor);
       return unparseable(input, outcome.message, position);
