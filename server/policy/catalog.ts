@@ -70,7 +70,7 @@ export interface CachedTargetCatalog<T = unknown> extends TargetCatalog {
 }
 
 /** Derived values kept per catalog, and the longest key kept (longer texts are derived every time). */
-export const DERIVED_ENTRIES = 2048;
+export const DERIVED_ENTRIES = 512;
 export const DERIVED_MAX_KEY = 4096;
 
 /** Runs one of the gateway's own catalog queries on the target. */

@@ -5,6 +5,7 @@ import {
   type CachedTargetCatalog,
   type CatalogQuery,
   createTargetCatalog,
+  DERIVED_ENTRIES,
   DERIVED_MAX_KEY,
 } from "./catalog";
 import { classifySql, classifyStats } from "./classify-statement";
@@ -175,6 +176,20 @@ describe("the classification remembered with the catalog's answers", () => {
     const again = await classify("SELECT 1", catalog);
     expect(again.class).toBe("read");
     expect(again.statements[0]?.reasons).toEqual(first.statements[0]?.reasons);
+  });
+
+  it("keeps at most DERIVED_ENTRIES texts per connection, the least recently used out", async () => {
+    const catalog = createTargetCatalog(target({}).query);
+    await remembered("SELECT 0", catalog);
+    for (let n = 1; n <= DERIVED_ENTRIES; n++) {
+      await classify(`SELECT ${n}`, catalog);
+      await classify(`SELECT ${n}`, catalog);
+    }
+    const before = classifyStats.remembered;
+    await classify(`SELECT ${DERIVED_ENTRIES}`, catalog); // the most recent one is still there
+    expect(classifyStats.remembered).toBe(before + 1);
+    await classify("SELECT 0", catalog); // the oldest one is not
+    expect(classifyStats.remembered).toBe(before + 1);
   });
 
   it("classifies a text longer than the limit every time", async () => {
