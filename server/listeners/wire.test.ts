@@ -82,7 +82,10 @@ describe("backend messages built in one allocation", () => {
   it.each(ROW_VALUES)(
     "encodes a RowDescription of columns named %s byte for byte as the reference does",
     (_, values) => {
-      const columns = values.map((name, i) => ({ name: (name ?? "").replaceAll("\u0000", ""), oid: i * 7919 }));
+      const columns = values.map((name, i) => ({
+        name: (name ?? "").replaceAll("\u0000", ""),
+        oid: i * 7919,
+      }));
       expect(rowDescription(columns).equals(referenceRowDescription(columns))).toBe(true);
     },
   );
