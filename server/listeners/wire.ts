@@ -66,25 +66,52 @@ export interface WireColumn {
   oid: number;
 }
 
+// RowDescription and DataRow are built in one allocation each: their sizes are known before a byte is written
+// (a reply of many rows was a Buffer per field, then a copy of them all, per row).
+
 export function rowDescription(columns: readonly WireColumn[]): Buffer {
-  const parts: Buffer[] = [int16(columns.length)];
+  let length = 4 + 2;
+  const names: Buffer[] = [];
   for (const c of columns) {
-    // table OID and column number unknown (0), size and modifier unknown (-1), text format (0)
-    parts.push(cstring(c.name), int32(0), int16(0), int32(c.oid), int16(-1), int32(-1), int16(0));
+    const name = Buffer.from(c.name, "utf8");
+    names.push(name);
+    length += name.length + 1 + 18;
   }
-  return message("T", Buffer.concat(parts));
+  const b = Buffer.allocUnsafe(1 + length);
+  b[0] = 0x54; // T
+  b.writeInt32BE(length, 1);
+  let at = b.writeInt16BE(columns.length, 5);
+  columns.forEach((c, i) => {
+    const name = names[i] as Buffer;
+    at += name.copy(b, at);
+    b[at++] = 0;
+    // table OID and column number unknown (0), size and modifier unknown (-1), text format (0)
+    at = b.writeInt32BE(0, at);
+    at = b.writeInt16BE(0, at);
+    at = b.writeInt32BE(c.oid, at);
+    at = b.writeInt16BE(-1, at);
+    at = b.writeInt32BE(-1, at);
+    at = b.writeInt16BE(0, at);
+  });
+  return b;
 }
 
 export function dataRow(values: readonly (string | null)[]): Buffer {
-  const parts: Buffer[] = [int16(values.length)];
+  let length = 4 + 2;
+  for (const v of values) length += v === null ? 4 : 4 + Buffer.byteLength(v, "utf8");
+  const b = Buffer.allocUnsafe(1 + length);
+  b[0] = 0x44; // D
+  b.writeInt32BE(length, 1);
+  let at = b.writeInt16BE(values.length, 5);
   for (const v of values) {
-    if (v === null) parts.push(int32(-1));
+    if (v === null) at = b.writeInt32BE(-1, at);
     else {
-      const bytes = Buffer.from(v, "utf8");
-      parts.push(int32(bytes.length), bytes);
+      const written = b.write(v, at + 4, "utf8");
+      b.writeInt32BE(written, at);
+      at += 4 + written;
     }
   }
-  return message("D", Buffer.concat(parts));
+  return b;
 }
 
 /** The tag PostgreSQL ends a command with: `SELECT 3`, `INSERT 0 1`, `UPDATE 2`, `BEGIN`... */

@@ -5,7 +5,9 @@ import { processSingleton } from "@/server/singleton";
 // SECURITY DEFINER, schema), user-defined operators (the function behind each), relations (kind, and for views
 // their definition, which the classifier reads like any statement), and which relations a schema or the
 // database holds.
-// Answers are cached per connection for a short time and forgotten when the gateway runs DDL there.
+// Answers are cached per connection for a short time and forgotten when the gateway runs DDL there; so are
+// values derived from them (the classification of an exact text, `derived`), each kept no longer than the oldest
+// answer it used and forgotten with them.
 // It runs only the gateway's own catalog queries, through the query function it is given (it does not know
 // the driver), and decides nothing: classify-statement.ts and functions.ts do.
 
@@ -41,6 +43,35 @@ export interface TargetCatalog {
   /** Relations of a schema (or, with null, of every schema but the system ones), as schema.name. */
   relationsIn(schema: string | null): Promise<string[]>;
 }
+
+/**
+ * Values derived from a catalog's answers, by key (the classifier's: the exact text). An entry is kept only while
+ * every answer it was derived from would still be given from the cache: not past the TTL of the oldest of them,
+ * not past forget() (the gateway ran DDL), not across a forget() that happened while it was being derived.
+ */
+export interface DerivedValues<T> {
+  /** The value derived for `key`, if it is still as fresh as every answer it used. */
+  remembered(key: string): T | undefined;
+  /**
+   * Derives the value for `key` from the catalog `compute` is given, and remembers it when `keep` says so (a
+   * refusal because the catalog did not answer is not a value to remember).
+   */
+  derive(
+    key: string,
+    compute: (catalog: TargetCatalog) => Promise<T>,
+    keep: (value: T) => boolean,
+  ): Promise<T>;
+}
+
+/** A catalog that remembers its answers, and what was derived from them. */
+export interface CachedTargetCatalog<T = unknown> extends TargetCatalog {
+  forget(): void;
+  derived: DerivedValues<T>;
+}
+
+/** Derived values kept per catalog, and the longest key kept (longer texts are derived every time). */
+export const DERIVED_ENTRIES = 512;
+export const DERIVED_MAX_KEY = 4096;
 
 /** Runs one of the gateway's own catalog queries on the target. */
 export type CatalogQuery = (text: string, parameters: unknown[]) => Promise<Record<string, unknown>[]>;
@@ -89,10 +120,10 @@ interface Entry<T> {
  * A catalog over `query` whose answers are kept for `ttlMs`, per name. `now` is the clock (tests pass their own).
  * Concurrent asks for the same names share one query.
  */
-export function createTargetCatalog(
+export function createTargetCatalog<T = unknown>(
   query: CatalogQuery,
   options: { ttlMs?: number; now?: () => number } = {},
-): TargetCatalog & { forget(): void } {
+): CachedTargetCatalog<T> {
   const ttl = options.ttlMs ?? CATALOG_TTL_MS;
   const now = options.now ?? Date.now;
   const functionCache = new Map<string, Entry<FunctionFacts[]>>();
@@ -100,36 +131,43 @@ export function createTargetCatalog(
   const relationCache = new Map<string, Entry<RelationFacts[]>>();
   const schemaCache = new Map<string, Entry<string[]>>();
 
-  // Loads under way, by cache and name: concurrent asks for the same names share one query.
-  const inFlight = new Map<Map<string, unknown>, Map<string, Promise<unknown[]>>>();
+  // Loads under way, by cache and name, with when they started: concurrent asks for the same names share one query.
+  const inFlight = new Map<Map<string, unknown>, Map<string, { at: number; answer: Promise<unknown[]> }>>();
   // Bumped by forget(): an answer that was on its way when the catalog was told to forget is not kept.
   let generation = 0;
 
-  async function cached<T>(
-    cache: Map<string, Entry<T[]>>,
+  /** `noteAt` hears when each answer given was asked of the target (derived values last no longer). */
+  async function cached<V>(
+    cache: Map<string, Entry<V[]>>,
     names: string[],
-    load: (missing: string[]) => Promise<Map<string, T[]>>,
-  ): Promise<Map<string, T[]>> {
-    const answer = new Map<string, T[]>();
+    load: (missing: string[]) => Promise<Map<string, V[]>>,
+    noteAt?: (at: number) => void,
+  ): Promise<Map<string, V[]>> {
+    const answer = new Map<string, V[]>();
     const waiting: [string, Promise<unknown[]>][] = [];
     const missing: string[] = [];
     const at = now();
-    const loading = inFlight.get(cache) ?? new Map<string, Promise<unknown[]>>();
+    const loading = inFlight.get(cache) ?? new Map<string, { at: number; answer: Promise<unknown[]> }>();
     inFlight.set(cache, loading);
     for (const name of new Set(names)) {
       const hit = cache.get(name);
       const pending = loading.get(name);
-      if (hit && at - hit.at < ttl) answer.set(name, hit.value);
-      else if (pending) waiting.push([name, pending]);
-      else missing.push(name);
+      if (hit && at - hit.at < ttl) {
+        answer.set(name, hit.value);
+        noteAt?.(hit.at);
+      } else if (pending) {
+        waiting.push([name, pending.answer]);
+        noteAt?.(pending.at);
+      } else missing.push(name);
     }
     if (missing.length > 0) {
+      noteAt?.(at);
       const started = generation;
       const loaded = load(missing);
       for (const name of missing) {
         const one = loaded.then((found) => found.get(name) ?? []);
         one.catch(() => {}); // the asker below reports it
-        loading.set(name, one);
+        loading.set(name, { at, answer: one });
       }
       try {
         const found = await loaded;
@@ -143,48 +181,107 @@ export function createTargetCatalog(
         for (const name of missing) loading.delete(name);
       }
     }
-    for (const [name, pending] of waiting) answer.set(name, (await pending) as T[]);
+    for (const [name, pending] of waiting) answer.set(name, (await pending) as V[]);
     return answer;
   }
 
-  return {
+  /** The catalog's methods; `noteAt` hears the age of every answer they give. */
+  const answering = (noteAt?: (at: number) => void): TargetCatalog => ({
     functions: (names) =>
-      cached(functionCache, names, async (missing) => {
-        const rows = await query(FUNCTIONS_SQL, [missing]);
-        return groupBy(rows.map(functionFacts));
-      }),
+      cached(
+        functionCache,
+        names,
+        async (missing) => {
+          const rows = await query(FUNCTIONS_SQL, [missing]);
+          return groupBy(rows.map(functionFacts));
+        },
+        noteAt,
+      ),
     operators: (names) =>
-      cached(operatorCache, names, async (missing) => {
-        const byOperator = new Map<string, FunctionFacts[]>();
-        for (const row of await query(OPERATORS_SQL, [missing])) {
-          const key = String(row.operator);
-          byOperator.set(key, [...(byOperator.get(key) ?? []), functionFacts(row)]);
-        }
-        return byOperator;
-      }),
+      cached(
+        operatorCache,
+        names,
+        async (missing) => {
+          const byOperator = new Map<string, FunctionFacts[]>();
+          for (const row of await query(OPERATORS_SQL, [missing])) {
+            const key = String(row.operator);
+            byOperator.set(key, [...(byOperator.get(key) ?? []), functionFacts(row)]);
+          }
+          return byOperator;
+        },
+        noteAt,
+      ),
     relations: (names) =>
-      cached(relationCache, names, async (missing) => {
-        const rows = await query(RELATIONS_SQL, [missing]);
-        return groupBy(
-          rows.map(
-            (row): RelationFacts => ({
-              schema: String(row.schema),
-              name: String(row.name),
-              kind: String(row.kind),
-              ...(typeof row.definition === "string" && { definition: row.definition }),
-            }),
-          ),
-        );
-      }),
+      cached(
+        relationCache,
+        names,
+        async (missing) => {
+          const rows = await query(RELATIONS_SQL, [missing]);
+          return groupBy(
+            rows.map(
+              (row): RelationFacts => ({
+                schema: String(row.schema),
+                name: String(row.name),
+                kind: String(row.kind),
+                ...(typeof row.definition === "string" && { definition: row.definition }),
+              }),
+            ),
+          );
+        },
+        noteAt,
+      ),
     relationsIn: async (schema) => {
       const key = schema ?? "";
       const hit = schemaCache.get(key);
-      if (hit && now() - hit.at < ttl) return hit.value;
+      if (hit && now() - hit.at < ttl) {
+        noteAt?.(hit.at);
+        return hit.value;
+      }
+      const at = now();
+      const started = generation;
+      noteAt?.(at);
       const rows = await query(RELATIONS_IN_SQL, [schema]);
       const value = rows.map((row) => String(row.name));
-      schemaCache.set(key, { at: now(), value });
+      if (generation === started) schemaCache.set(key, { at, value });
       return value;
     },
+  });
+
+  // Derived values by key, least recently used first; each with the oldest answer it used and its generation.
+  const derivedByKey = new Map<string, { value: T; oldest: number; generation: number }>();
+  const derived: DerivedValues<T> = {
+    remembered(key) {
+      const entry = derivedByKey.get(key);
+      if (!entry) return undefined;
+      if (entry.generation !== generation || now() - entry.oldest >= ttl) {
+        derivedByKey.delete(key);
+        return undefined;
+      }
+      derivedByKey.delete(key); // most recently used last
+      derivedByKey.set(key, entry);
+      return entry.value;
+    },
+    async derive(key, compute, keep) {
+      const started = generation;
+      // No answer used: nothing to outlive but forget() (and the catalog itself, replaced when the connection is).
+      let oldest = Number.POSITIVE_INFINITY;
+      const value = await compute(
+        answering((at) => {
+          if (at < oldest) oldest = at;
+        }),
+      );
+      if (key.length <= DERIVED_MAX_KEY && generation === started && keep(value)) {
+        if (derivedByKey.size >= DERIVED_ENTRIES)
+          derivedByKey.delete(derivedByKey.keys().next().value as string);
+        derivedByKey.set(key, { value, oldest, generation: started });
+      }
+      return value;
+    },
+  };
+
+  return {
+    ...answering(),
+    derived,
     forget: () => {
       generation++;
       inFlight.clear();
@@ -192,6 +289,7 @@ export function createTargetCatalog(
       operatorCache.clear();
       relationCache.clear();
       schemaCache.clear();
+      derivedByKey.clear();
     },
   };
 }
@@ -222,11 +320,11 @@ function groupBy<T extends { name: string }>(facts: T[]): Map<string, T[]> {
 
 const catalogs = processSingleton(
   "targetCatalogs",
-  () => new Map<string, { version: string; catalog: ReturnType<typeof createTargetCatalog> }>(),
+  () => new Map<string, { version: string; catalog: CachedTargetCatalog }>(),
 );
 
 /** The cached catalog of one connection; a new one when the connection changed (`version`). */
-export function catalogFor(connectionId: string, version: string, query: CatalogQuery): TargetCatalog {
+export function catalogFor(connectionId: string, version: string, query: CatalogQuery): CachedTargetCatalog {
   const existing = catalogs.get(connectionId);
   if (existing && existing.version === version) return existing.catalog;
   const catalog = createTargetCatalog(query);

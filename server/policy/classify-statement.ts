@@ -1,6 +1,6 @@
 import "server-only";
 import type { ParseResult } from "libpg-query";
-import type { TargetCatalog } from "./catalog";
+import type { CachedTargetCatalog, DerivedValues, TargetCatalog } from "./catalog";
 import { statementKind, walkStatement } from "./handlers";
 import {
   byteOffsetMapper,
@@ -29,8 +29,12 @@ import type { InputContext, StatementWalk } from "./walk";
 // patterns, only at the parse tree, so literals and comments never count.
 
 export interface ClassifyOptions {
-  /** The target's catalog: user-defined functions, views, operators. Without it they count as writes. */
-  catalog?: TargetCatalog;
+  /**
+   * The target's catalog: user-defined functions, views, operators. Without it they count as writes. A catalog
+   * that remembers its answers (catalogFor's) remembers the classification of an exact text with them: as long as
+   * every answer it used, and forgotten with them (./catalog.ts, `derived`).
+   */
+  catalog?: TargetCatalog | CachedTargetCatalog;
   /**
    * Remember the parser's answer for this exact text within this scope (the pipeline passes the connection id);
    * without it the text is parsed every time. The parse depends on the text alone (./parser.ts).
@@ -170,6 +174,55 @@ function describeCatalogError(error: unknown): string {
  */
 export async function classifySql(input: string, options: ClassifyOptions = {}): Promise<Classification> {
   if (typeof input !== "string") return unparseable("", "the input is not text");
+  const catalog = options.catalog;
+  if (catalog && "derived" in catalog) {
+    // A classification is a function of the text and the catalog's answers alone (the built-ins and the parser
+    // are fixed): nothing of the caller, the connection's rules or the session goes in. Only a classification
+    // that could be made is remembered; a refusal (parser or catalog unavailable, text refused) is made again.
+    // Only a text seen before (its parse remembered): texts with a new literal each time (pgbench's simple
+    // protocol) would fill the memory with classifications never asked again, for the collector to walk.
+    const derived = catalog.derived as DerivedValues<Classification>;
+    const remembered = derived.remembered(input);
+    if (remembered) {
+      classifyStats.remembered++;
+      return remembered;
+    }
+    let repeated = false;
+    return derived.derive(
+      input,
+      async (answering) => {
+        const classification = await classifyNow(input, { ...options, catalog: answering }, (seen) => {
+          repeated = seen;
+        });
+        return classification.error || !repeated ? classification : frozen(classification);
+      },
+      (classification) => classification.error === undefined && repeated,
+    );
+  }
+  return classifyNow(input, options);
+}
+
+/** Classifications answered from what a catalog remembered (tests read it). */
+export const classifyStats = { remembered: 0 };
+
+/** Freezes a classification that may be kept (it is then shared by every caller of the same text). */
+function frozen(classification: Classification): Classification {
+  for (const statement of classification.statements) {
+    Object.freeze(statement.tables);
+    Object.freeze(statement.functions);
+    Object.freeze(statement.reasons);
+    Object.freeze(statement);
+  }
+  Object.freeze(classification.statements);
+  return Object.freeze(classification);
+}
+
+/** `parsed` hears whether the parse was remembered from an earlier time (the text is a repeated one). */
+async function classifyNow(
+  input: string,
+  options: ClassifyOptions,
+  parsed?: (repeated: boolean) => void,
+): Promise<Classification> {
   const problem = findTextProblem(input);
   if (problem) return unparseable(input, problem.message, problem.position);
   if (trimSqlWhitespace(input) === "") return unparseable(input, "no statement");
@@ -184,7 +237,7 @@ export async function classifySql(input: string, options: ClassifyOptions = {}):
     const outcome =
       options.parseCacheScope === undefined
         ? parseBytes(instance, bytes)
-        : parseCached(instance, input, bytes, options.parseCacheScope);
+        : parseCached(instance, input, bytes, options.parseCacheScope, parsed);
     if (!outcome.ok) {
       const position = outcome.cursor === undefined ? undefined : codePointToIndex(input, outcome.cursor);
       return unparseable(input, outcome.message, position);
@@ -199,4 +252,5 @@ export async function classifySql(input: string, options: ClassifyOptions = {}):
     return unparseable(input, `the classifier failed: ${String(error)}`);
   }
 }
+
 export { isSignificantFunction } from "./functions";

@@ -667,6 +667,61 @@ describe("guardrails against a determined analyst", () => {
     expect(await targetCount("select count(*) as n from order_items")).toBe(before);
   });
 
+  it(`runs none of the ${BYPASSES.length} bypass attempts unreviewed when each is sent again (its classification remembered)`, async () => {
+    const { classifyStats } = await import("@/server/policy");
+    const before = await targetCount("select count(*) as n from order_items");
+    const ran: string[] = [];
+    let remembered = 0;
+    // A text is remembered from its second time, and answered from the memory from its third.
+    for (let round = 0; round < 3; round++) {
+      const hits = classifyStats.remembered;
+      for (const input of BYPASSES) {
+        if ((await run(input)).status === "done") ran.push(input);
+      }
+      remembered = classifyStats.remembered - hits;
+    }
+    expect(ran).toEqual([]);
+    // The memory was in play: the last round was answered from it (all but texts refused before classifying).
+    expect(remembered).toBeGreaterThanOrEqual(BYPASSES.length * 0.9);
+    expect(await targetCount("select count(*) as n from order_items")).toBe(before);
+  });
+
+  it("decides a remembered text for each caller by their own groups, and by a rule change at once", async () => {
+    const { createGroup, createServiceAccount, loadPrincipal } = await import("@/server/auth");
+    const { classifyStats, createRule, deleteRule } = await import("@/server/policy");
+    const { runSql } = await import("@/server/pipeline");
+    await createGroup(actor, { name: "no-products" });
+    const account = await createServiceAccount(actor, {
+      name: "kept-out-bot",
+      groups: ["analysts", "no-products"],
+    });
+    const keptOut = (await loadPrincipal(account.id, "token"))!;
+    const runAs = (principal: Principal) =>
+      runSql({
+        principal,
+        connectionName: "shop",
+        input: "select name from products where id = 3",
+        channel: "api",
+      });
+    const id = await createRule(actor, {
+      name: "No products for some",
+      groups: ["no-products"],
+      tables: ["products"],
+      action: "deny",
+    });
+    try {
+      const remembered = classifyStats.remembered;
+      for (let i = 0; i < 3; i++) expect((await runAs(analyst)).status).toBe("done");
+      expect(classifyStats.remembered).toBeGreaterThan(remembered);
+      // The same text, remembered, for someone the rule names: refused.
+      expect((await runAs(keptOut)).status).toBe("blocked");
+    } finally {
+      await deleteRule(actor, id);
+    }
+    // The rule is gone: the text it refused runs at once for them.
+    expect((await runAs(keptOut)).status).toBe("done");
+  });
+
   it("says in the reasons that a table came through a view", async () => {
     const { checkSql } = await import("@/server/pipeline");
     const checked = await checkSql(analyst, "shop", "select * from payroll_by_dept");
@@ -708,6 +763,30 @@ describe("guardrails against a determined analyst", () => {
       expect(after.decision.class).toBe("write");
     } finally {
       await deleteRule(actor, id);
+    }
+  });
+
+  it("refuses a remembered text at once when a view it reads now reads a denied table and the gateway runs DDL", async () => {
+    // A read stays a read after the view changes, so the read-only transaction cannot catch a stale classification:
+    // only classifying with the new definition refuses it. The view is changed on the target directly (a statement
+    // naming payroll is refused through the gateway); any DDL through the gateway makes it forget the catalog.
+    const { classifyStats, createRule, deleteRule } = await import("@/server/policy");
+    const owner = postgres(targetUrl, { max: 1, onnotice: () => {} });
+    const id = await createRule(actor, { name: "Analysts define tables", classes: ["ddl"], action: "allow" });
+    try {
+      await owner.unsafe("create view memo_names as select 'nobody'::text as employee");
+      const remembered = classifyStats.remembered;
+      for (let i = 0; i < 3; i++) expect((await run("select employee from memo_names")).status).toBe("done");
+      expect(classifyStats.remembered).toBeGreaterThan(remembered);
+      await owner.unsafe("create or replace view memo_names as select employee from payroll");
+      expect((await run("create table memo_marker (n int)")).status).toBe("done");
+      const after = await run("select employee from memo_names");
+      expect(after.status).toBe("blocked");
+      expect(after.decision.reasons.map((r) => r.message)).toContain("payroll is not for analysts");
+    } finally {
+      await deleteRule(actor, id);
+      await owner.unsafe("drop view if exists memo_names; drop table if exists memo_marker");
+      await owner.end();
     }
   });
 

@@ -7,7 +7,7 @@ import "server-only";
 export { type BuiltinCatalog, readBuiltinCatalog, renderBuiltinCatalog } from "./builtin-catalog";
 export { SAFE_BUILTIN_FUNCTIONS } from "./builtin-functions.generated";
 export { type CatalogQuery, catalogFor, forgetCatalog, type TargetCatalog } from "./catalog";
-export { classifiedAsWrite, classifySql } from "./classify-statement";
+export { classifiedAsWrite, classifySql, classifyStats } from "./classify-statement";
 export { isIncompleteLine, type ParsedCommand, parseCommandLine } from "./command-line";
 export {
   type CommandContext,

@@ -119,17 +119,20 @@ export const parseStats = { parsed: 0 };
 
 /**
  * parseBytes, with the answer for this exact text remembered in `scope`. `bytes` must be `input` as UTF-8.
- * A parser crash is not remembered (it throws, as parseBytes does).
+ * A parser crash is not remembered (it throws, as parseBytes does). `heard` is told whether the answer was
+ * remembered (the text was seen before in this scope).
  */
 export function parseCached(
   instance: PgQueryWasm,
   input: string,
   bytes: Uint8Array,
   scope: string,
+  heard?: (repeated: boolean) => void,
 ): ParseOutcome {
   const cacheable = input.length <= PARSE_CACHE_MAX_TEXT;
   const key = `${scope}\u0000${input}`;
   let raw = cacheable ? parsedByText.get(key) : undefined;
+  heard?.(raw !== undefined);
   if (raw) {
     parsedByText.delete(key); // most recently used last
     parsedByText.set(key, raw);
