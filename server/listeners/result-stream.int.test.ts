@@ -183,6 +183,7 @@ describe("COPY ... TO STDOUT streams", () => {
       run = psql(["-c", `\\copy (${BIG(1_200_000)} /* big-copy */) to '${file}' csv`]);
       expect(await run.exited, run.stderr()).toBe(0);
     });
+    console.log(`[stream] heap retained during the 1.2M-row \\copy: +${growth.toFixed(0)} MB`);
     expect(run?.stdout()).toContain("COPY 1200000");
     const lines = readFileSync(file, "utf8").split("\n");
     expect(lines.pop()).toBe("");
@@ -197,7 +198,6 @@ describe("COPY ... TO STDOUT streams", () => {
     expect(lines.slice(1_199_000)).toEqual(await reference(1_199_001, 1_200_000));
     // Held whole, 1.2M such rows take several hundred MB (and were refused past MAX_ROW_LIMIT).
     expect(growth).toBeLessThan(100);
-    console.log(`[stream] heap growth during the 1.2M-row \\copy: ${growth.toFixed(0)} MB`);
     // Recorded: the preview before the rows, the count before the end.
     const events = await resultsOf("big-copy");
     expect(events.map((e) => e.status)).toEqual(["streaming", "done"]);
