@@ -256,6 +256,14 @@ describe("a long SELECT streams", () => {
     expect(JSON.stringify(page)).not.toMatch(UNMASKED);
   }, 120_000);
 
+  it("a read of at most 1,000 rows is held and recorded once, as before (no stream)", async () => {
+    const run = psql(["-A", "-t", "-c", "select id, email from people where id <= 1000 /* short-select */"]);
+    expect(await run.exited, run.stderr()).toBe(0);
+    expect(run.stdout().trim().split("\n")).toHaveLength(1000);
+    const events = await resultsOf("short-select");
+    expect(events.map((e) => [e.status, e.streamed])).toEqual([["done", undefined]]);
+  }, 60_000);
+
   it("works inside the client's transaction, which stays usable", async () => {
     const run = psql(["-A", "-t", "-f", "-"], {
       input: [
