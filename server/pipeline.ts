@@ -49,6 +49,7 @@ import {
   lineagePlan,
   statementLineage,
 } from "@/server/masking-lineage";
+import { ClientGone, type ResultSink, StreamedResult } from "@/server/pipeline-stream";
 import {
   type Classification,
   catalogFor,
@@ -70,6 +71,7 @@ import {
   type PinnedSession,
   queryCatalog,
   runStatements,
+  StreamStopped,
   type ResultColumn as TargetColumn,
   type TargetCopyIn,
   TargetError,
@@ -79,6 +81,7 @@ import { beginRun } from "@/server/targets/runs";
 
 const { maxInputBytes, defaultRowLimit, maxRowLimit, recordedRows } = getSettings().sql;
 export const LIMITS = { maxInputBytes, defaultRowLimit, maxRowLimit, recordedRows };
+export { ClientGone, type ResultSink } from "@/server/pipeline-stream";
 
 export interface SqlRequest {
   principal: Principal;
@@ -96,6 +99,12 @@ export interface SqlRequest {
   parameters?: readonly (string | null)[];
   runId?: string;
   rowLimit?: number;
+  /**
+   * A native client's result stream (server/pipeline-stream.ts): a single statement's read on its pinned
+   * session whose result is long streams there, masked batch by batch, with no row limit; its outcome is then
+   * `streamed` (no rows: they have left).
+   */
+  stream?: ResultSink<ResultColumn>;
   note?: string;
   /** stage timings for the Server-Timing header */
   timer?: StageTimer;
@@ -121,6 +130,8 @@ export interface StatementOutcome {
   truncated: boolean;
   rowLimit: number;
   durationMs: number;
+  /** its rows were streamed to the request's `stream` as they came (`rows` is empty, `rowCount` counts them) */
+  streamed?: boolean;
 }
 
 export type SqlOutcome =
@@ -1250,6 +1261,25 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
         declared.delete(index);
       }
     };
+    // A native client's single read streams once long (pipeline-stream.ts); a multi-statement input does not.
+    const sink = request.stream;
+    const stream =
+      sink && request.targetSession && statements.length === 1
+        ? new StreamedResult<ResultColumn>({
+            record: core.record,
+            sessionId,
+            statementEventId: ctx.statementEventId,
+            ...(ctx.reviewId && { reviewId: ctx.reviewId }),
+            statement: { index: statements[0]?.index ?? 0, text: statements[0]?.text ?? "" },
+            masking,
+            recordedRows: LIMITS.recordedRows,
+            sink,
+            shape: (columns) => ({
+              refs: columnRefs(columns, connection.name, lineages.get(0)),
+              columns: shownColumns(columns, lineages.get(0)),
+            }),
+          })
+        : undefined;
     const started = core.clock.now();
     let executed: Awaited<ReturnType<SqlTarget["runStatements"]>>;
     const timings: number[] = [];
@@ -1265,6 +1295,7 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
           statementKinds: statements.map((s) => s.kind),
           ...(request.parameters && { parameters: request.parameters }),
           ...(request.targetSession && { pinned: request.targetSession }),
+          ...(stream && { stream }),
           // A statement proven to return no more than the limit runs in one round trip, without a cursor.
           throughCursor: (i) =>
             ROW_RETURNING_KINDS.has(statements[i]?.kind ?? "") &&
@@ -1338,6 +1369,20 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
     const durationMs = Math.round((core.clock.now() - started) * 10) / 10;
     timings.push(core.clock.now() - last);
     request.timer?.mark("target");
+    if (stream && (stream.isStarted || executed.error instanceof StreamStopped)) {
+      return endStream({
+        stream,
+        executed,
+        statements,
+        decision: ctx.decision,
+        sessionId,
+        durationMs,
+        rowLimit,
+        masking,
+        connection,
+        recordFailure,
+      });
+    }
     // Batches masked on this thread while the rows were read are masking, not the target.
     let maskedWhileReading = 0;
     for (const masker of maskers.values()) maskedWhileReading += masker.inlineMs;
@@ -1366,24 +1411,11 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
     }
     const results: StatementOutcome[] = executed.results.map((r, i) => {
       const masked = maskedResults[i]!;
-      const lineage = columnLineage(lineages.get(i), r.columns.length);
       return {
         statementIndex: statements[i]?.index ?? i,
         statement: statements[i]?.text ?? "",
         command: r.command,
-        columns: r.columns.map((c, k) => {
-          const l = lineage?.[k];
-          if (!l?.maskAs) return c;
-          return {
-            ...c,
-            lineage: {
-              type: l.maskAs,
-              sources: l.sources,
-              ...(l.keys && { keys: Object.keys(l.keys) }),
-              ...(l.unknown && { reason: l.unknown }),
-            },
-          };
-        }),
+        columns: shownColumns(r.columns, lineages.get(i)),
         rows: masked.rows,
         masked: masked.masked,
         rowCount: r.rowCount,
@@ -1442,6 +1474,73 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
     return { status: "done", sessionId, decision: ctx.decision, results, durationMs };
   }
 
+  /**
+   * A streamed result's end (executeAndRecord): its completion event stored before the client hears of it, then
+   * the outcome. A stop before the first row left (the recorder or the masking refused) is refused whole.
+   */
+  async function endStream(ctx: {
+    stream: StreamedResult<ResultColumn>;
+    executed: Awaited<ReturnType<SqlTarget["runStatements"]>>;
+    statements: Classification["statements"];
+    decision: PolicyDecision;
+    sessionId: string;
+    durationMs: number;
+    rowLimit: number;
+    masking: MaskingConfig;
+    connection: ConnectionView;
+    recordFailure: (error: string) => Promise<unknown>;
+  }): Promise<SqlOutcome> {
+    const { stream, executed, statements, sessionId, durationMs } = ctx;
+    const stopped = executed.error instanceof StreamStopped ? executed.error.reason : undefined;
+    if (!stream.isStarted) {
+      // Nothing left for the client: refused as a whole result would be.
+      const why = stopped instanceof GatewayError ? stopped.message : "the result could not be sent";
+      await ctx.recordFailure(why).catch(() => {});
+      throw stopped instanceof GatewayError ? stopped : new GatewayError("unavailable", why);
+    }
+    const statement = statements[0];
+    let error: Extract<SqlOutcome, { status: "failed" }>["error"] | undefined;
+    if (stopped instanceof ClientGone || stream.isGone) {
+      error = {
+        code: "cancelled",
+        message: `the client went away after ${stream.rowCount} rows of the result had been sent: the statement was cancelled and its target session closed (what the client left open rolled back)`,
+        sqlState: "57014",
+      };
+    } else if (stopped !== undefined) {
+      error = {
+        code: "target_error",
+        message: stopped instanceof GatewayError ? stopped.message : "the result could not be sent",
+        sqlState: "58000",
+      };
+    } else if (executed.error) {
+      error = await describeTargetError(executed.error, 0, ctx.masking, ctx.connection, {
+        statementTables: statement?.tables ?? [],
+      });
+    }
+    const done = executed.results[0];
+    await stream.finish({
+      status: error ? (error.code === "cancelled" ? "cancelled" : "failed") : "done",
+      command: done?.command ?? "SELECT",
+      durationMs,
+      ...(error && { error }),
+    });
+    const result: StatementOutcome = {
+      statementIndex: statement?.index ?? 0,
+      statement: statement?.text ?? "",
+      command: done?.command ?? "SELECT",
+      columns: stream.columns,
+      rows: [],
+      masked: [],
+      rowCount: stream.rowCount,
+      truncated: false,
+      rowLimit: ctx.rowLimit,
+      durationMs,
+      streamed: true,
+    };
+    if (error) return { status: "failed", sessionId, decision: ctx.decision, results: [], error };
+    return { status: "done", sessionId, decision: ctx.decision, results: [result], durationMs };
+  }
+
   /** Parameter values as recorded: masked like result cells (fail closed: unreadable settings, nothing runs). */
   async function maskedParameters(values: readonly (string | null)[], connection: ConnectionView) {
     const masking = await core.maskingFor(connection);
@@ -1489,6 +1588,24 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
   }
 
   return { runSql, checkSql, runApproved, startCopyFromStdin, decideCopyFromStdin, describeSql };
+}
+
+/** A result's columns as shown: each masked by lineage carries it (type, sources, keys, why). */
+function shownColumns(columns: TargetColumn[], answer: LineageAnswer | undefined): ResultColumn[] {
+  const lineage = columnLineage(answer, columns.length);
+  return columns.map((c, k) => {
+    const l = lineage?.[k];
+    if (!l?.maskAs) return c;
+    return {
+      ...c,
+      lineage: {
+        type: l.maskAs,
+        sources: l.sources,
+        ...(l.keys && { keys: Object.keys(l.keys) }),
+        ...(l.unknown && { reason: l.unknown }),
+      },
+    };
+  });
 }
 
 /** The SQL channel of this process, over its gateway core (server/gateway), built on first use. */

@@ -1,7 +1,7 @@
 /**
  * A native client's COPY sub-protocol exchanges. COPY ... TO STDOUT runs as the SELECT of the same columns
- * (found by copy.ts) through the client's pipeline run, its rows then written as CopyOutResponse, CopyData,
- * CopyDone. COPY ... FROM STDIN is decided by the pipeline before its data flows: refused at once (no
+ * (found by copy.ts) through the client's pipeline run, its rows written as CopyOutResponse, CopyData, CopyDone
+ * (a long result streamed as it comes, result-stream.ts). COPY ... FROM STDIN is decided by the pipeline before its data flows: refused at once (no
  * CopyInResponse, as PostgreSQL refuses a COPY it cannot run); allowed, each CopyData is carried to the target on
  * the client's own session as it arrives and CopyDone / CopyFail answered with the target's `COPY n` or error;
  * held by the rules, the data is gathered in memory (up to COPY_IN_HELD_MAX_BYTES) so the pipeline can bind the
@@ -21,6 +21,7 @@ import {
 import { type CopyFormat, copyRow } from "./copy";
 import type { NativeHost } from "./native-host";
 import { gatewayErrorNotice, refusalOf } from "./native-replies";
+import { WireResultStream } from "./result-stream";
 import { statusAfter } from "./transaction-status";
 import {
   commandComplete,
@@ -70,14 +71,18 @@ export class CopyStream {
 
   /**
    * COPY ... TO STDOUT as the SELECT of the same columns: decided, masked and recorded as that SELECT, its rows
-   * then written as CopyOutResponse, CopyData (text or CSV), CopyDone. A result cut at MAX_ROW_LIMIT is not
+   * written as CopyOutResponse, CopyData (text or CSV), CopyDone; a long one streamed (decision 0028), with no
+   * row limit. A result cut at MAX_ROW_LIMIT (none is, now that a COPY's single SELECT streams) would not be
    * sent at all: an export must not end silently short.
    */
   async out(select: string, format: CopyFormat) {
     const out: Buffer[] = [];
-    const outcome = await this.client.run(select, undefined, out);
+    const outcome = await this.client.run(select, undefined, out, new WireResultStream(this.client, format));
     const result = outcome?.status === "done" ? outcome.results[0] : undefined;
-    if (outcome && result?.truncated) {
+    if (result?.streamed) {
+      // Its CopyOutResponse and rows have left as they came (result-stream.ts); its end was recorded.
+      out.push(copyDone(), commandComplete(commandTag("COPY", result.rowCount)));
+    } else if (outcome && result?.truncated) {
       out.push(
         errorResponse({
           severity: "ERROR",

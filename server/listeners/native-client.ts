@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 import type { Principal } from "@/server/auth";
 import { getConnectionForUse } from "@/server/connections";
 import { GatewayError } from "@/server/errors";
-import { LIMITS, runSql, type SqlOutcome } from "@/server/pipeline";
+import { LIMITS, type ResultColumn, type ResultSink, runSql, type SqlOutcome } from "@/server/pipeline";
 import { endSession } from "@/server/recording";
 import type { PinnedSession } from "@/server/targets/postgres";
 import { cancelRun } from "@/server/targets/runs";
@@ -25,6 +25,7 @@ import { EXTENDED_PROTOCOL, ExtendedProtocol } from "./extended-protocol";
 import { runsAsImplicitTransaction } from "./implicit-transaction";
 import type { NativeClientOptions, NativeHost } from "./native-host";
 import { gatewayErrorNotice, isEmptyQuery, refusalOf, writeResult } from "./native-replies";
+import { WireResultStream } from "./result-stream";
 import { type Executed, statusAfter } from "./transaction-status";
 import {
   emptyQueryResponse,
@@ -57,6 +58,9 @@ export class NativeClient {
   private readonly parameters: Map<string, string>;
   private readonly extended: ExtendedProtocol;
   private readonly copy: CopyStream;
+  private readonly host: NativeHost;
+  /** the input running now through the pipeline (close waits for it to record how it ended) */
+  private running: Promise<unknown> | undefined;
 
   constructor(private readonly o: NativeClientOptions) {
     this.parameters = new Map(o.target.parameters);
@@ -73,11 +77,12 @@ export class NativeClient {
       get closed() {
         return client.closed;
       },
-      run: (text, parameters, out) => this.run(text, parameters, out),
+      run: (text, parameters, out, stream) => this.run(text, parameters, out, stream),
       samePrincipal: () => this.samePrincipal(),
       terminate: (code, message) => this.terminate(code, message),
       changedParameters: () => this.changedParameters(),
     };
+    this.host = host;
     this.extended = new ExtendedProtocol(host);
     this.copy = new CopyStream(host);
   }
@@ -197,6 +202,8 @@ export class NativeClient {
       this.stopIdleTimer();
       this.cancel();
       await this.o.target.close();
+      // A streamed result stopped by the close records its end (client gone) before the session ends.
+      await this.running?.catch(() => {});
       await endSession(this.o.sessionId, state).catch((err) =>
         console.error(
           "[portcullis] could not end a native session:",
@@ -271,7 +278,8 @@ export class NativeClient {
     let outcome: SqlOutcome | undefined;
     let committed: Awaited<ReturnType<PinnedSession["endImplicit"]>> = { ok: true };
     try {
-      outcome = await this.run(text, undefined, out);
+      // A single statement's long result streams (result-stream.ts); its end follows here.
+      outcome = await this.run(text, undefined, out, new WireResultStream(this.host));
     } finally {
       if (implicit) {
         committed = await this.o.target.endImplicit(outcome?.status === "done");
@@ -304,6 +312,7 @@ export class NativeClient {
     text: string,
     parameters: (string | null)[] | undefined,
     out: Buffer[],
+    stream?: ResultSink<ResultColumn>,
   ): Promise<SqlOutcome | undefined> {
     const principal = await this.o.identify();
     if (!principal || principal.id !== this.o.principal.id) {
@@ -320,7 +329,7 @@ export class NativeClient {
     this.runId = randomUUID();
     let outcome: SqlOutcome;
     try {
-      outcome = await runSql({
+      const running = runSql({
         principal,
         connectionName: this.o.connection.name,
         input: text,
@@ -330,7 +339,10 @@ export class NativeClient {
         runId: this.runId,
         rowLimit: LIMITS.maxRowLimit,
         ...(parameters && { parameters }),
+        ...(stream && { stream }),
       });
+      this.running = running;
+      outcome = await running;
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
       out.push(errorResponse(gatewayErrorNotice(err)));
@@ -341,6 +353,7 @@ export class NativeClient {
       return undefined;
     } finally {
       this.runId = undefined;
+      this.running = undefined;
     }
     const executed: Executed[] =
       outcome.status === "done" || outcome.status === "failed"

@@ -7,7 +7,7 @@
 import "server-only";
 import type { Principal } from "@/server/auth";
 import type { ConnectionView } from "@/server/connections";
-import type { SqlOutcome } from "@/server/pipeline";
+import type { ResultColumn, ResultSink, SqlOutcome } from "@/server/pipeline";
 import type { PinnedSession } from "@/server/targets/postgres";
 import type { TransactionStatus } from "./wire";
 
@@ -24,6 +24,11 @@ export interface NativeClientOptions {
   target: PinnedSession;
   publicUrl: string;
   send: (bytes: Buffer) => void;
+  /**
+   * Resolves once the client's socket has taken what was sent (at once when its buffer is below its mark, else
+   * at its drain), or it closed: a streamed result waits on it between batches.
+   */
+  writable: () => Promise<void>;
   /** closes the client's socket */
   end: () => void;
   /** a client that sends nothing for this long is closed; undefined: never */
@@ -44,6 +49,7 @@ export interface NativeHost {
     text: string,
     parameters: (string | null)[] | undefined,
     out: Buffer[],
+    stream?: ResultSink<ResultColumn>,
   ): Promise<SqlOutcome | undefined>;
   /**
    * The principal as it is now, or undefined when it is no longer this client's (the client is terminated then:

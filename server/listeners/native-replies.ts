@@ -122,9 +122,12 @@ export function wireColumns(result: StatementOutcome): WireColumn[] {
   }));
 }
 
-/** One statement's result as the simple protocol sends it, appended to `out`. */
+/**
+ * One statement's result as the simple protocol sends it, appended to `out`; a streamed one has sent its
+ * RowDescription and rows already (result-stream.ts): only its CommandComplete is left.
+ */
 export function writeResult(result: StatementOutcome, out: Buffer[]) {
-  if (result.columns.length > 0) {
+  if (result.columns.length > 0 && !result.streamed) {
     // A masked column is text now, whatever its type was: a driver must not parse "****" as a number.
     out.push(rowDescription(wireColumns(result)));
     for (const row of result.rows) out.push(dataRow(row.map(toWireText)));

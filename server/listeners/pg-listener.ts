@@ -510,6 +510,19 @@ export async function startPgListener(options: {
         target: pinned,
         publicUrl: options.publicUrl,
         send: gate.send,
+        writable: () => {
+          const current = connection?.socket ?? socket;
+          if (current.destroyed || !current.writableNeedDrain) return Promise.resolve();
+          return new Promise<void>((resolve) => {
+            const done = () => {
+              current.off("drain", done);
+              current.off("close", done);
+              resolve();
+            };
+            current.on("drain", done);
+            current.on("close", done);
+          });
+        },
         end: () => (connection?.socket ?? socket).end(),
         ...(config.idleTimeoutSeconds !== undefined && { idleTimeoutMs: config.idleTimeoutSeconds * 1000 }),
       });

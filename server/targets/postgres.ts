@@ -17,6 +17,9 @@ export type { TargetCopyIn } from "./copy-in";
 import { describeLoginError, describeNetworkError, type LoginTarget } from "./describe-error";
 import { typeName } from "./pg-types";
 import { ReadyStatusTap } from "./ready-status";
+import { readRows, StreamStopped } from "./row-stream";
+
+export { StreamStopped } from "./row-stream";
 
 export interface ResultColumn {
   name: string;
@@ -35,6 +38,8 @@ export interface StatementResult {
   truncated: boolean;
   /** per column, the attribute number in its table when the target reports one (a plain column), else 0 */
   attnums?: number[];
+  /** its rows went to RunOptions.stream as they arrived (`rows` is empty; `rowCount` counts them) */
+  streamed?: boolean;
 }
 
 /** What the target said about an error beyond its message; read only after masking (server/masking). */
@@ -107,6 +112,8 @@ function connect(
       onclose: () => void;
       /** reads every byte the target sends before postgres.js does (ReadyStatusTap) */
       tap: ReadyStatusTap;
+      /** the session's socket, once connected (a streamed result pauses it) */
+      onSocket: (socket: net.Socket) => void;
     };
   },
 ): Sql {
@@ -125,7 +132,7 @@ function connect(
           max_lifetime: 0,
           onclose: pinned.onclose,
           onparameter: pinned.onparameter,
-          socket: tappedSockets(row.host, row.port, pinned.tap),
+          socket: tappedSockets(row.host, row.port, pinned.tap, pinned.onSocket),
         }
       : { idle_timeout: 60 }),
     connect_timeout: CONNECT_TIMEOUT_S,
@@ -147,7 +154,12 @@ function connect(
  * no tap (the server answers a cancel request with nothing). No TLS is negotiated on them (connect() asks for
  * none), so the tap reads the protocol itself.
  */
-function tappedSockets(host: string, port: number, tap: ReadyStatusTap): () => Promise<net.Socket> {
+function tappedSockets(
+  host: string,
+  port: number,
+  tap: ReadyStatusTap,
+  onSocket: (socket: net.Socket) => void,
+): () => Promise<net.Socket> {
   let tapped = false;
   return () =>
     new Promise((resolve, reject) => {
@@ -167,6 +179,7 @@ function tappedSockets(host: string, port: number, tap: ReadyStatusTap): () => P
         if (!tapped) {
           tapped = true;
           socket.on("data", (chunk: Buffer) => tap.push(chunk));
+          onSocket(socket);
         }
         resolve(socket);
       });
@@ -359,6 +372,20 @@ export interface RunOptions {
   statementKinds?: readonly string[];
   /** values for $1, $2... of a single statement, as text (the target infers their types) */
   parameters?: readonly (string | null)[];
+  /**
+   * A native client's read that may stream (server/targets/row-stream.ts): a read in its read-only scope on the
+   * pinned session whose result passes `keep` rows is handed over as it arrives, its columns first (`start`,
+   * their tables named), then its rows batch by batch (`take`), the session's socket paused while the caller
+   * lags; its result is then `streamed` and no row limit applies to it.
+   */
+  stream?: ResultStream;
+}
+
+/** Where a streamed result goes (RunOptions.stream). */
+export interface ResultStream {
+  keep: number;
+  start(index: number, columns: ResultColumn[]): Promise<void>;
+  take(rows: unknown[][]): Promise<void>;
 }
 
 /**
@@ -392,6 +419,8 @@ export class PinnedSession {
   readonly tap = new ReadyStatusTap();
   /** the end of the last read-only scope, sent and not waited for (endReadOnly, readInOneTrip) */
   private ending: Promise<unknown> | undefined;
+  /** the session's socket to the target (paused while a streamed result waits for its client) */
+  socket: net.Socket | undefined;
   sql!: Sql;
 
   constructor(readonly connectionId: string) {}
@@ -536,8 +565,16 @@ export class PinnedSession {
     text: string,
     rowLimit: number,
     onCancellable?: (cancel: () => void) => void,
+    stream?: RawStream,
   ): Promise<
-    | { columns: RawColumn[]; rows: unknown[][]; command: string; count: number; truncated: boolean }
+    | {
+        columns: RawColumn[];
+        rows: unknown[][];
+        command: string;
+        count: number;
+        truncated: boolean;
+        streamed?: boolean;
+      }
     | undefined
   > {
     await this.ending;
@@ -554,10 +591,29 @@ export class PinnedSession {
     let answered: unknown;
     let rows: unknown[][];
     let truncated: boolean;
+    let streamed: number | undefined;
     try {
-      ({ answered, rows, truncated } = await keepUpTo(query, rowLimit));
+      ({ answered, rows, truncated, streamed } = await readRows(
+        query,
+        rowLimit,
+        stream && {
+          rows: {
+            keep: stream.keep,
+            take: async (rows, first) => {
+              // The read's own columns (its RowDescription came before its rows).
+              if (first) await stream.start(statementColumns(query));
+              await stream.take(rows);
+            },
+          },
+          control: this.streamControl(() => query.cancel()),
+        },
+      ));
     } catch (err) {
-      if (!idle) await this.endReadOnly("savepoint", toTargetError(err, this.connectionId, true));
+      const error = toTargetError(err, this.connectionId, true);
+      // A streamed result stopped by the gateway (its client went away, the recorder refused): the read changed
+      // nothing, so its scope is undone and the client's transaction is as it was (a 25006's way out).
+      const stopped = err instanceof StreamStopped;
+      if (!idle) await this.endReadOnly("savepoint", stopped ? READ_ONLY_REFUSAL : error).catch(() => {});
       throw err;
     }
     if (!idle) await this.endReadOnly("savepoint", undefined);
@@ -574,8 +630,18 @@ export class PinnedSession {
       columns: last.columns ?? [],
       rows,
       command: last.command ?? "OK",
-      count: truncated ? rows.length : (last.count ?? rows.length),
+      count: streamed ?? (truncated ? rows.length : (last.count ?? rows.length)),
       truncated,
+      ...(streamed !== undefined && { streamed: true }),
+    };
+  }
+
+  /** How a streamed result on this session pauses, resumes and cancels its query (row-stream.ts). */
+  streamControl(cancel: () => void) {
+    return {
+      pause: () => this.socket?.pause(),
+      resume: () => this.socket?.resume(),
+      cancel,
     };
   }
 
@@ -605,6 +671,43 @@ export class PinnedSession {
     this.ending = end.catch(() => {});
   }
 }
+
+/** A streamed result as the session hands it over: raw columns first (RunOptions.stream, streamOf). */
+interface RawStream {
+  keep: number;
+  start(columns: RawColumn[]): Promise<void>;
+  take(rows: unknown[][]): Promise<void>;
+}
+
+/** The columns postgres.js read from the RowDescription of the statement a query runs now. */
+function statementColumns(query: unknown): RawColumn[] {
+  return (query as { statement?: { columns?: RawColumn[] | null } }).statement?.columns ?? [];
+}
+
+/**
+ * RunOptions.stream for statement `index` on a pinned session. The columns' tables are named through the
+ * connection's pool: the session itself is busy sending the rows (table OIDs name the same table from any
+ * session of the database, a temporary one included).
+ */
+function streamOf(options: RunOptions, index: number, session: PinnedSession): RawStream | undefined {
+  const { stream } = options;
+  if (!stream) return undefined;
+  return {
+    keep: stream.keep,
+    start: async (raw) => {
+      const oids = raw.map((c) => c.table);
+      if (oids.some((o) => o > 0 && !session.tableNames.has(o))) {
+        const pool = await poolFor(session.connectionId, options.version);
+        await resolveTables(session, pool.sql, oids);
+      }
+      await stream.start(index, columnsOf(raw, session));
+    },
+    take: (rows) => stream.take(rows),
+  };
+}
+
+/** What endReadOnly undoes a savepoint after: the read changed nothing. */
+const READ_ONLY_REFUSAL = new TargetError("read-only scope undone", "25006", undefined);
 
 /**
  * A native client's parameters are text already, written for PostgreSQL's own input functions. postgres.js
@@ -656,6 +759,9 @@ export async function openPinnedSession(connectionId: string, onClosed: () => vo
         onClosed();
       },
       tap: session.tap,
+      onSocket: (socket) => {
+        session.socket = socket;
+      },
     },
   });
   keepTextParameters(session.sql);
@@ -756,11 +862,15 @@ async function runOn(
       // A native client's read without parameters: its scope and the read in one message (readInOneTrip).
       const read =
         scoped && options.pinned && options.parameters === undefined
-          ? await options.pinned.readInOneTrip(text, options.rowLimit, (cancel) =>
-              options.onCancellable?.(() => {
-                cancelled = true;
-                cancel();
-              }),
+          ? await options.pinned.readInOneTrip(
+              text,
+              options.rowLimit,
+              (cancel) =>
+                options.onCancellable?.(() => {
+                  cancelled = true;
+                  cancel();
+                }),
+              streamOf(options, index, options.pinned),
             )
           : undefined;
       if (read) {
@@ -776,6 +886,7 @@ async function runOn(
           rowCount: read.count,
           truncated: read.truncated,
           attnums: attnumsOf(read.columns),
+          ...(read.streamed && { streamed: true }),
         });
         continue;
       }

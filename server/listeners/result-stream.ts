@@ -1,0 +1,71 @@
+/**
+ * A native client's streamed result on the wire (the pipeline's ResultSink, decision 0028): RowDescription (or,
+ * for COPY ... TO STDOUT, CopyOutResponse and the header line) when the pipeline says the result streams, then
+ * each masked batch as DataRows (or CopyData), each write waiting until the client's socket has taken the last
+ * (back-pressure: a client that stops reading stops the batches, and the target's socket is paused behind them).
+ * A streamed column that is not of a text type is announced as text: which of its values a detector masks is
+ * known only as the rows come (as for a Describe before a run, extended-protocol.ts). Not responsible for the
+ * end of the result (CommandComplete, CopyDone or the error: native-client.ts, copy-stream.ts), nor for masking
+ * or recording (the pipeline).
+ */
+import "server-only";
+import { ClientGone, type ResultColumn, type ResultSink } from "@/server/pipeline";
+import { type CopyFormat, copyRow } from "./copy";
+import type { NativeHost } from "./native-host";
+import { copyData, copyOutResponse, dataRow, rowDescription, TEXT_OID, toWireText } from "./wire";
+
+/** Types whose values are text already: a masked value in one is text too, so they keep their type. */
+const TEXT_TYPES = new Set([TEXT_OID, 1043 /* varchar */, 1042 /* bpchar */, 19 /* name */, 18 /* char */]);
+
+export class WireResultStream implements ResultSink<ResultColumn> {
+  /** has RowDescription (CopyOutResponse) been sent: the client then expects the result's end */
+  isStarted = false;
+
+  /** `copy`: the rows go as COPY ... TO STDOUT's CopyData in this format; otherwise as DataRows */
+  constructor(
+    private readonly client: Pick<NativeHost, "o" | "closed">,
+    private readonly copy?: CopyFormat,
+  ) {}
+
+  get isGone(): boolean {
+    return this.client.closed;
+  }
+
+  start(columns: ResultColumn[]) {
+    this.isStarted = true;
+    const { copy } = this;
+    if (copy) {
+      const head = [copyOutResponse(columns.length)];
+      if (copy.header)
+        head.push(
+          copyData(
+            copyRow(
+              columns.map((c) => c.name),
+              copy,
+            ),
+          ),
+        );
+      this.client.o.send(Buffer.concat(head));
+      return;
+    }
+    this.client.o.send(
+      rowDescription(
+        columns.map((c) => ({
+          name: c.name,
+          oid: c.oid !== undefined && TEXT_TYPES.has(c.oid) ? c.oid : TEXT_OID,
+        })),
+      ),
+    );
+  }
+
+  async write(rows: unknown[][]) {
+    const { copy } = this;
+    const messages = copy
+      ? rows.map((row) => copyData(copyRow(row.map(toWireText), copy)))
+      : rows.map((row) => dataRow(row.map(toWireText)));
+    if (this.client.closed) throw new ClientGone();
+    this.client.o.send(Buffer.concat(messages));
+    await this.client.o.writable();
+    if (this.client.closed) throw new ClientGone();
+  }
+}
