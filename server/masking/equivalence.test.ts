@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileConfig } from "./config";
-import { detectSegment, hintFromName } from "./detectors";
+import { detectSegment, hintFromName, mayDetect } from "./detectors";
 import { detectSegment as referenceDetectSegment } from "./fixtures/reference/detectors/detect";
 import * as reference from "./fixtures/reference/mask-rows";
 import * as referenceText from "./fixtures/reference/mask-text";
@@ -425,6 +425,51 @@ describe("masking after session 10's speed work gives the output it gave before"
       ),
       { numRuns: 500 },
     );
+  });
+
+  // A rendering the character census leaves nothing to scan in is judged clean without the look-up.
+  it("a text mayDetect rules out holds nothing any detector finds, in any configuration and with any hint", () => {
+    let ruledOut = 0;
+    fc.assert(
+      fc.property(
+        fc.array(word, { maxLength: 6 }),
+        fc.constantFrom("", " ", "-", "*"),
+        fc.constantFrom("", "note", "phone", "bsn", "email"),
+        fc.constantFrom(...Object.keys(CONFIGS)),
+        (words, glue, hint, config) => {
+          const t = words.join(glue);
+          if (mayDetect(t)) return;
+          ruledOut++;
+          const opts = { isOn: compileConfig(CONFIGS[config]!).isOn, hint: hintFromName(hint) };
+          expect(referenceDetectSegment(t, 0, opts)).toEqual([]);
+          expect(detectSegment(t, 0, { ...opts, screen: false })).toEqual([]);
+        },
+      ),
+      { numRuns: 4000 },
+    );
+    // Renderings of every family's values: those ruled out are clean, and some are ruled out.
+    const cc = compileConfig(CONFIGS.full!);
+    for (const t of [
+      "+* (***) ***-1234",
+      "**** **** **** 4242",
+      "***-**-6789",
+      "12.**.***.***",
+      "u***@example.com",
+      "x***@***.com",
+      "DE** **** **** **** **** 30",
+      "ghp_****",
+      "ab:cd:ef:***",
+      "5550100",
+      "1.2.3.4",
+      "GB82WEST12345698765432",
+      "00-11-22-33-44-55",
+    ]) {
+      if (!mayDetect(t)) {
+        ruledOut++;
+        expect(detectSegment(t, 0, { isOn: cc.isOn, hint: "" })).toEqual([]);
+      } else expect(t).not.toBe("+* (***) ***-1234");
+    }
+    expect(ruledOut).toBeGreaterThan(100);
   });
 
   it("addresses one after another that differ only in the first character or the domain: as the reference", () => {

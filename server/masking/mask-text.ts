@@ -18,7 +18,7 @@
 import "server-only";
 
 import { type CompiledConfig, compileConfig } from "./config";
-import { detectSegment, hintFromName, scoreOf } from "./detectors";
+import { detectSegment, hintFromName, mayDetect, scoreOf } from "./detectors";
 import { findPemHeader, scanPemBody } from "./pem";
 import { fullLabel, renderMasked } from "./redact";
 import type { Candidate, Finding, MaskingConfig, MaskTextResult } from "./types";
@@ -265,6 +265,8 @@ export function textScope(cc: CompiledConfig, hint: string): TextScope {
 
 function isCleanRendering(scope: TextScope, shown: string): boolean {
   if (shown === scope.lastShown) return scope.lastClean;
+  // Most partial renderings of numbers (`+* (***) ***-1234`) leave no family anything to look at.
+  if (!mayDetect(shown)) return true;
   const known = scope.renderings;
   let clean = known.get(shown);
   if (clean === undefined) {
