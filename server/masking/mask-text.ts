@@ -18,7 +18,7 @@
 import "server-only";
 
 import { type CompiledConfig, compileConfig } from "./config";
-import { detectSegment, hintFromName, scoreOf } from "./detectors";
+import { detectSegment, hintFromName, mayDetect, scoreOf } from "./detectors";
 import { findPemHeader, scanPemBody } from "./pem";
 import { fullLabel, renderMasked } from "./redact";
 import type { Candidate, Finding, MaskingConfig, MaskTextResult } from "./types";
@@ -229,6 +229,9 @@ export interface TextScope {
   readonly options: { isOn(type: string): boolean; hint: string };
   /** rendering -> the detectors find nothing in it (a cache: dropping it changes nothing but time) */
   readonly renderings: Map<string, boolean>;
+  /** The rendering judged last and its verdict: a column's renderings repeat in runs (`u***@example.com`). */
+  lastShown: string;
+  lastClean: boolean;
 }
 
 const scopes = new WeakMap<CompiledConfig, Map<string, TextScope>>();
@@ -246,7 +249,14 @@ export function textScope(cc: CompiledConfig, hint: string): TextScope {
   let scope = byHint.get(hint);
   if (!scope) {
     if (byHint.size >= 256) byHint.clear();
-    scope = { cc, hint, options: { isOn: cc.isOn, hint }, renderings: new Map() };
+    scope = {
+      cc,
+      hint,
+      options: { isOn: cc.isOn, hint },
+      renderings: new Map(),
+      lastShown: "",
+      lastClean: false,
+    };
     byHint.set(hint, scope);
   }
   lastScope = scope;
@@ -254,6 +264,9 @@ export function textScope(cc: CompiledConfig, hint: string): TextScope {
 }
 
 function isCleanRendering(scope: TextScope, shown: string): boolean {
+  if (shown === scope.lastShown) return scope.lastClean;
+  // Most partial renderings of numbers (`+* (***) ***-1234`) leave no family anything to look at.
+  if (!mayDetect(shown)) return true;
   const known = scope.renderings;
   let clean = known.get(shown);
   if (clean === undefined) {
@@ -261,6 +274,8 @@ function isCleanRendering(scope: TextScope, shown: string): boolean {
     if (known.size >= CLEAN_RENDERINGS_LIMIT) known.clear();
     known.set(shown, clean);
   }
+  scope.lastShown = shown;
+  scope.lastClean = clean;
   return clean;
 }
 

@@ -162,6 +162,40 @@ function countOf(value: string, pick: (c: number) => boolean): number {
   return n;
 }
 
+/**
+ * The last email rendering without digits in its domain, and what it was made of (the first code unit and the
+ * domain from `@`): a column of addresses at a few domains renders the same string again and again, and handing
+ * back the same string object spares building it and the clean-rendering look-up hashing it anew.
+ */
+let lastEmailFirst = -1;
+let lastEmailDomain = "";
+let lastEmailShown = "";
+
+function hasDigitFrom(value: string, from: number): boolean {
+  for (let i = from; i < value.length; i++) if (isDigit(value.charCodeAt(i))) return true;
+  return false;
+}
+
+function partialEmail(value: string): string {
+  const at = value.lastIndexOf("@");
+  if (at <= 0) return "***";
+  const first = value.charCodeAt(0);
+  if (
+    first === lastEmailFirst &&
+    value.length - at === lastEmailDomain.length &&
+    value.startsWith(lastEmailDomain, at)
+  )
+    return lastEmailShown;
+  // A domain with digits (`@4.14.12.83.nhs`) could be read as something else once shown alone.
+  if (hasDigitFrom(value, at)) return `${value[0]}***@***${value.slice(value.lastIndexOf("."))}`;
+  const domain = value.slice(at);
+  const shown = `${value[0]}***${domain}`;
+  lastEmailFirst = first;
+  lastEmailDomain = domain;
+  lastEmailShown = shown;
+  return shown;
+}
+
 function partial(type: string, value: string): string {
   switch (type) {
     case "credit_card":
@@ -169,15 +203,8 @@ function partial(type: string, value: string): string {
     case "phone":
       // Counting masked digits too, so a second pass keeps what the first showed.
       return maskAllBut(value, countOf(value, isDigitOrStar) >= 10 ? 4 : 2, isDigit);
-    case "email": {
-      const at = value.lastIndexOf("@");
-      if (at <= 0) return "***";
-      // A domain with digits (`@4.14.12.83.nhs`) could be read as something else once shown alone.
-      const domain = /\d/.test(value.slice(at))
-        ? `@***${value.slice(value.lastIndexOf("."))}`
-        : value.slice(at);
-      return `${value[0]}***${domain}`;
-    }
+    case "email":
+      return partialEmail(value);
     case "ipv4": {
       const p = value.split(".");
       return `${p[0]}.${p[1] ?? "***"}.***.***`;

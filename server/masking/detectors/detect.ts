@@ -23,11 +23,21 @@ export interface DetectOptions {
   screen?: boolean;
 }
 
+/** The detector families the character census can skip (bits of the mask `families` returns). */
+const NUMERIC = 1;
+const ALNUM = 2;
+const EMAIL = 4;
+const ADDRESSES = 8;
+const URL_CREDENTIALS = 16;
+const ASSIGNMENTS = 32;
+const PREFIXED = 64;
+
 /**
- * Detections in `text` that start at or after `from` (the text before `from` is only context), sorted
- * and non-overlapping. `text` must end where the segment ends.
+ * The families that can find something in `text` from `from` (a mask of the bits above), from one pass over its
+ * characters; `screen === false` skips only by digits, dashes, `@`, `:` and `=` (see DetectOptions). Every
+ * detection comes from one of these families, so a text for which this is 0 has none.
  */
-export function detectSegment(text: string, from: number, opts: DetectOptions): Candidate[] {
+function families(text: string, from: number, screen: boolean): number {
   const end = text.length;
   const scanFrom = Math.max(0, from - ASSIGN_LOOKBACK);
   let digits = 0;
@@ -89,28 +99,55 @@ export function detectSegment(text: string, from: number, opts: DetectOptions): 
   // A numeric value holds seven digits, or six before a check letter (DNI, PPS...), or is an IPv4 address
   // (four digits or more, three dots): see numeric.ts, scanRunAt.
   let numeric = digits >= 6 || (digits >= 4 && dots >= 3);
-  if (opts.screen === false) {
+  if (!screen) {
     numeric = digits >= 4;
     upper = true;
     prefixChars = true;
   }
-  const out: Candidate[] = [];
-  const sc: ScanContext = { text, from, end, hint: opts.hint, isOn: opts.isOn, out };
-  if (numeric) scanNumeric(sc);
+  let mask = 0;
+  if (numeric) mask |= NUMERIC;
   // MAC addresses written AB-CD-EF-.. may hold fewer than four digits.
-  if ((digits >= 4 && upper) || dashes >= 5) scanAlnum(sc);
-  if (at) scanEmail(sc);
-  if (colons >= 2) scanAddresses(sc);
-  if (scheme) scanUrlCredentials(sc);
-  if (eq || colons > 0) {
-    scanAssignments(sc);
-    scanHighEntropy(sc);
-  }
+  if ((digits >= 4 && upper) || dashes >= 5) mask |= ALNUM;
+  if (at) mask |= EMAIL;
+  if (colons >= 2) mask |= ADDRESSES;
+  if (scheme) mask |= URL_CREDENTIALS;
+  if (eq || colons > 0) mask |= ASSIGNMENTS;
   if (
     end - Math.max(0, prefixFrom) >= MIN_PREFIXED &&
     (prefixChars || (schemeSpace && lowerScheme(text, prefixFrom)))
   )
-    scanPrefixed(sc);
+    mask |= PREFIXED;
+  return mask;
+}
+
+/**
+ * False when no detector family can find anything in `text`: then detectSegment(text, 0, opts) is empty, whatever
+ * the hint and the types on (with the screen on, the default). One pass over its characters, for a caller that
+ * would otherwise look the verdict up by the text (a rendering: hashing a fresh string costs more than this).
+ */
+export function mayDetect(text: string): boolean {
+  return families(text, 0, true) !== 0;
+}
+
+/**
+ * Detections in `text` that start at or after `from` (the text before `from` is only context), sorted
+ * and non-overlapping. `text` must end where the segment ends.
+ */
+export function detectSegment(text: string, from: number, opts: DetectOptions): Candidate[] {
+  const run = families(text, from, opts.screen !== false);
+  const out: Candidate[] = [];
+  if (run === 0) return out;
+  const sc: ScanContext = { text, from, end: text.length, hint: opts.hint, isOn: opts.isOn, out };
+  if (run & NUMERIC) scanNumeric(sc);
+  if (run & ALNUM) scanAlnum(sc);
+  if (run & EMAIL) scanEmail(sc);
+  if (run & ADDRESSES) scanAddresses(sc);
+  if (run & URL_CREDENTIALS) scanUrlCredentials(sc);
+  if (run & ASSIGNMENTS) {
+    scanAssignments(sc);
+    scanHighEntropy(sc);
+  }
+  if (run & PREFIXED) scanPrefixed(sc);
   return resolveOverlaps(out);
 }
 

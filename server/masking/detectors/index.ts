@@ -3,4 +3,4 @@ import "server-only";
 
 export { DETECTOR_INFO, DETECTOR_TYPES, scoreOf } from "./catalog";
 export { csiEndsAt, hintFromName } from "./context";
-export { type DetectOptions, detectSegment, resolveOverlaps } from "./detect";
+export { type DetectOptions, detectSegment, mayDetect, resolveOverlaps } from "./detect";
