@@ -151,7 +151,15 @@ async function streamUntilKilled(
         );
       }
     });
-    ws.on("close", () => resolve());
+    ws.on("close", () => {
+      // Inside the hold the console may end the terminal first (its writes wait): it is killed there all the same,
+      // with what it sent the browser meanwhile.
+      if (holding && !killed) {
+        killed = true;
+        child.kill("SIGKILL");
+      }
+      resolve();
+    });
     ws.on("error", () => resolve());
   });
   await closed;
