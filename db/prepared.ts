@@ -45,7 +45,12 @@ export function sqlLiteral(value: PreparedValue): string {
 
 /** A simple-protocol query without PGlite's exec around it (./simple-query.ts), where the PGlite runs. */
 function simpleQuery(pglite: NonNullable<Store["pglite"]>, sql: string): Promise<SimpleResult[]> {
-  return pglite.simpleQuery ? pglite.simpleQuery(sql) : simpleQueryOn(pglite as PGlite, sql);
+  if (pglite.simpleQuery) return pglite.simpleQuery(sql);
+  if ("execProtocolRawSync" in pglite) return simpleQueryOn(pglite as PGlite, sql);
+  // Any other stand-in for PGlite: its own exec (the same rows, more work around them).
+  return pglite
+    .exec(sql)
+    .then((results) => results.map((r) => ({ rows: r.rows as Record<string, unknown>[] })));
 }
 
 const prepared = new WeakMap<object, Set<string>>();
