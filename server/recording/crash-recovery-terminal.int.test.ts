@@ -8,7 +8,7 @@
 // admin socket's turn on the embedded store, on a connection of its own on PostgreSQL) while the shell keeps
 // printing, and kills the console inside that hold: a frame sent before its write is stored is then caught on
 // every run (the kill no longer has to land inside a write by chance).
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { encode } from "next-auth/jwt";
@@ -271,9 +271,14 @@ describe("a console killed while a terminal streams output keeps every frame the
 
 describe("a console killed while its store's writes are held open keeps every frame the browser received", () => {
   beforeAll(async () => {
-    // Stores of their own (the pair above provisioned the same user and connection on the others).
-    rmSync(dataDir, { recursive: true, force: true });
+    // Stores of their own (the pair above provisioned the same user and connection on the others). This process
+    // keeps its configuration (the master key and the session secret, read from the first DATA_DIR) for good:
+    // the new DATA_DIR gets the same keys, or the console could not decrypt the connection nor read the cookie.
+    const earlier = dataDir;
     dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-crash-terminal-held-"));
+    for (const key of ["master.key", "auth.key"])
+      if (existsSync(path.join(earlier, key))) copyFileSync(path.join(earlier, key), path.join(dataDir, key));
+    rmSync(earlier, { recursive: true, force: true });
     process.env.DATA_DIR = dataDir;
     storeUrl = await createDatabase(pg.url, "held");
   }, 60_000);
