@@ -9,13 +9,16 @@
  * shared with the admin command line's socket, which could deallocate it: a missing statement is prepared again.
  * runPreparedBatch runs several statements in one transaction (one commit, one WAL flush) for the recorder's
  * group commit: on PGlite the EXECUTEs go out as one simple-protocol message (one round trip), which the
- * server runs as one implicit transaction; on PostgreSQL they are pipelined with their parameters on one
+ * server runs as one implicit transaction (sent as a prebuilt Query message without PGlite's exec around it:
+ * ./simple-query.ts); on PostgreSQL they are pipelined with their parameters on one
  * connection inside the transaction (values are never written into the text there: decision 0021 measured no
  * gain from one message). A failure anywhere rolls the whole batch back.
  * Not responsible for what the statements do, nor for which writes are grouped (server/recording).
  */
 import "server-only";
+import type { PGlite } from "@electric-sql/pglite";
 import { rowsOf } from "./rows";
+import { type SimpleResult, simpleQueryOn } from "./simple-query";
 import type { Store } from "./store";
 
 export interface PreparedStatement {
@@ -38,6 +41,16 @@ export function sqlLiteral(value: PreparedValue): string {
   }
   if (value.includes("\u0000")) throw new Error("a prepared statement argument holds a NUL character");
   return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** A simple-protocol query without PGlite's exec around it (./simple-query.ts), where the PGlite runs. */
+function simpleQuery(pglite: NonNullable<Store["pglite"]>, sql: string): Promise<SimpleResult[]> {
+  if (pglite.simpleQuery) return pglite.simpleQuery(sql);
+  if ("execProtocolRawSync" in pglite) return simpleQueryOn(pglite as PGlite, sql);
+  // Any other stand-in for PGlite: its own exec (the same rows, more work around them).
+  return pglite
+    .exec(sql)
+    .then((results) => results.map((r) => ({ rows: r.rows as Record<string, unknown>[] })));
 }
 
 const prepared = new WeakMap<object, Set<string>>();
@@ -116,7 +129,7 @@ export async function runPreparedBatch<T>(store: Store, calls: readonly Prepared
   for (let attempt = 0; ; attempt++) {
     for (const call of calls) await prepareOnce(pglite, names, call.statement);
     try {
-      const results = await pglite.exec(batch);
+      const results = await simpleQuery(pglite, batch);
       if (results.length !== calls.length)
         throw new Error("the store answered a batch with the wrong number of results");
       return results.map((result) => (result.rows ?? []) as T[]);
@@ -148,7 +161,7 @@ export async function runPrepared<T>(
     await prepareOnce(pglite, names, statement);
     try {
       // The simple protocol: one message instead of the extended protocol's five (EXECUTE takes no parameters).
-      return ((await pglite.exec(execute))[0]?.rows ?? []) as T[];
+      return ((await simpleQuery(pglite, execute))[0]?.rows ?? []) as T[];
     } catch (err) {
       // 26000: the statement was deallocated (DISCARD ALL or DEALLOCATE through the admin socket).
       if ((err as { code?: string }).code !== "26000" || attempt > 0) throw err;

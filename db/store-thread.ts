@@ -14,6 +14,7 @@ import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { ExecProtocolOptionsStream, QueryOptions, Results, Transaction } from "@electric-sql/pglite";
 import type { EmbeddedDb } from "./embedded";
+import type { SimpleResult } from "./simple-query";
 import {
   errorFrom,
   OPENED,
@@ -158,6 +159,11 @@ export class WorkerPglite implements EmbeddedDb {
       options: wireOptions(options),
       ...(tx && { tx }),
     })) as Results[];
+  }
+
+  /** ./simple-query.ts run in the worker: one message there and back, the rows of each statement. */
+  async simpleQuery(sql: string): Promise<SimpleResult[]> {
+    return (await this.call({ op: "simple", sql })) as SimpleResult[];
   }
 
   async transaction<T>(callback: (tx: Transaction) => Promise<T>): Promise<T> {

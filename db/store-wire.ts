@@ -15,6 +15,8 @@ export interface WireQueryOptions {
 export type StoreRequest =
   | { id: number; op: "query"; sql: string; params: unknown[]; options: WireQueryOptions; tx?: number }
   | { id: number; op: "exec"; sql: string; options: WireQueryOptions; tx?: number }
+  /** one simple-protocol query outside PGlite's exec (./simple-query.ts): the recorder's appends */
+  | { id: number; op: "simple"; sql: string }
   | { id: number; op: "begin" }
   | { id: number; op: "end"; tx: number; commit: boolean }
   | { id: number; op: "lock" }
