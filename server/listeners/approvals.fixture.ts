@@ -1,30 +1,24 @@
-// Test helpers for native clients (native-approvals, review-notices, copy-in, drivers .int.test.ts): the store
-// and data directory for a test file, a group and a connection to a real target database; a listener on a free
+// Test helpers for native clients (native-approvals, review-notices, copy-in, drivers .int.test.ts): a group and
+// a connection to a real target database; a listener on a free
 // loopback port, TLS with its generated certificate, plain text from loopback only; and psql kept open across
 // steps.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { rmSync } from "node:fs";
 import type { PostgresServer } from "@/test/harness/postgres";
 import type { PgListener } from "./pg-listener";
 
 const actor = { id: null, label: "test" };
 
 /**
- * Points the console at `storeUrl` and a new data directory (returned), and creates `group` with a connection
- * named `name` to `database` on `server` under its own credentials, usable by that group.
+ * Creates `group` and a connection named `name` to `database` on `server` under its own credentials, usable by
+ * that group (the test has pointed DATABASE_URL and DATA_DIR at its store and data directory first).
  */
 export async function prepareGateway(options: {
   server: PostgresServer;
-  storeUrl: string;
   name: string;
   database: string;
   group: string;
-}): Promise<string> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-native-"));
-  process.env.DATABASE_URL = options.storeUrl;
-  process.env.DATA_DIR = dataDir;
+}): Promise<void> {
   const { createGroup } = await import("@/server/auth");
   const { createConnection } = await import("@/server/connections");
   await createGroup(actor, { name: options.group });
@@ -38,7 +32,6 @@ export async function prepareGateway(options: {
     password: options.server.password,
     groups: [options.group],
   });
-  return dataDir;
 }
 
 /** Stops what prepareGateway and a listener started: the listener, target pools, the store, the server. */

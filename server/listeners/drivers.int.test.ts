@@ -4,6 +4,8 @@
 // it: its catalog calls, prepared statements past its server-side threshold, typed parameters, cursors read in
 // parts, its own transactions; values masked, denials and holds as SQLSTATEs the driver raises.
 import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -54,13 +56,10 @@ beforeAll(async () => {
     create function to_vault() returns int language sql as $$
       select 1 from pg_catalog.set_config('search_path', 'vault, public', false) $$;`);
   await target.end();
-  dataDir = await prepareGateway({
-    server: pgServer,
-    storeUrl,
-    name: "shop",
-    database: "shop",
-    group: "analysts",
-  });
+  dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-drivers-"));
+  process.env.DATABASE_URL = storeUrl;
+  process.env.DATA_DIR = dataDir;
+  await prepareGateway({ server: pgServer, name: "shop", database: "shop", group: "analysts" });
   const { createServiceAccount } = await import("@/server/auth");
   token = (await createServiceAccount(actor, { name: "etl-bot", groups: ["analysts"] })).token;
   listener = await startLoopbackListener(dataDir, "http://console.example.test");
