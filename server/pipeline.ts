@@ -1244,10 +1244,16 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
     });
     // A native client's own session may resolve names otherwise than the pool's session lineage explains on
     // (SET search_path, temporary tables, a function's set_config): then no answer explained elsewhere, nor one
-    // kept by text, holds for it; each statement is explained on the session itself, just before it runs.
-    const ownNames =
-      request.targetSession !== undefined &&
-      !(await target.namesResolveAlike(request.targetSession, connection.id, connection.updatedAt));
+    // kept by text, holds for it; each statement is explained on the session itself, just before it runs. Asked
+    // once per input, when the first statement that needs a traced answer is about to run (not for BEGIN, SET,
+    // COMMIT): what ran before it in the input kept names, or answers from elsewhere are not used anyway.
+    let alike: Promise<boolean> | undefined;
+    const ownNames = async () => {
+      const pinned = request.targetSession;
+      if (!pinned) return false;
+      alike ??= target.namesResolveAlike(pinned, connection.id, connection.updatedAt);
+      return !(await alike);
+    };
     const maskers = new Map<number, BatchMasker>();
     const lineages = new Map<number, LineageAnswer>();
     // DECLAREs explained before they ran, remembered for the FETCHes of their cursors once they ran without error.
@@ -1319,7 +1325,8 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
               lineages.set(i, { untraced: plan.reason });
               return;
             }
-            let answer = ownNames ? undefined : ctx.known?.answers.get(s.index);
+            const own = await ownNames();
+            let answer = own ? undefined : ctx.known?.answers.get(s.index);
             if (!answer || "untraced" in answer) {
               answer = await statementLineage({
                 connectionId: connection.id,
@@ -1329,9 +1336,7 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
                 masking,
                 query,
                 cacheable:
-                  !ownNames &&
-                  cacheableByText(s.kind) &&
-                  keepsNames(statements.slice(0, i).map((p) => p.kind)),
+                  !own && cacheableByText(s.kind) && keepsNames(statements.slice(0, i).map((p) => p.kind)),
                 parameterCount: request.parameters?.length ?? 0,
               });
               if (ctx.rules && !("untraced" in answer) && answer.predicates.length > 0) {

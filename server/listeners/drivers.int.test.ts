@@ -115,8 +115,8 @@ function psycopg(commands: string[][], o: { password?: string } = {}) {
   return runProbe("/usr/bin/python3", [path.join(PROBES, "psycopg_probe.py"), conninfo], commands);
 }
 
-/** A rule that lets this account write on shop, as one would for a service that may write. */
-async function allowWrites(classes: ("write" | "ddl")[] = ["write"]) {
+/** Runs `body` while a rule lets this account write on shop, as one would for a service that may write. */
+async function withWrites<T>(body: () => Promise<T>, classes: ("write" | "ddl")[] = ["write"]): Promise<T> {
   const { createRule, deleteRule } = await import("@/server/policy");
   const id = await createRule(actor, {
     name: "etl writes",
@@ -125,7 +125,11 @@ async function allowWrites(classes: ("write" | "ddl")[] = ["write"]) {
     classes,
     action: "allow",
   });
-  return { remove: () => deleteRule(actor, id) };
+  try {
+    return await body();
+  } finally {
+    await deleteRule(actor, id);
+  }
 }
 
 function expectNoOriginals(replies: Reply[]) {
@@ -212,6 +216,22 @@ describe("pgjdbc (the JDBC driver DBeaver and Java services use)", () => {
       expect(r.text).toMatch(/^runs=8 [^,]+$/);
     }
     expect(replies[1]?.text).toMatch(/1111/);
+    expectNoOriginals(replies);
+  }, 120_000);
+
+  it("masks a prepared statement by what it reads under the session's search_path (extended protocol)", async () => {
+    const replies = await jdbc([
+      ["repeat", "2", "select v from t where id = ?", "1"],
+      ["query", "set search_path = vault, public"],
+      // The same text, parameterized, before and past pgjdbc's switch to a named server statement.
+      ["repeat", "7", "select v from t where id = ?", "1"],
+      ["query", "set search_path = public"],
+      ["repeat", "2", "select v from t where id = ?", "1"],
+    ]);
+    expect(replies.map((r) => r.ok)).toEqual([true, true, true, true, true, true]);
+    expect(replies[1]?.text).toBe("runs=2 harmless");
+    expect(replies[3]?.text).toMatch(/^runs=7 [^,]+$/);
+    expect(replies[5]?.text).toBe("runs=2 harmless");
     expectNoOriginals(replies);
   }, 120_000);
 
@@ -377,8 +397,7 @@ describe("psycopg2 over libpq (Python scripts, notebooks, ETL)", () => {
   it("does not trust a cursor's name: a function that reopens it under that name gets every column masked", async () => {
     // reopen() is a write to the gateway (a function of the target's own): a rule lets this account run it, as
     // one would for a service that may write. Masking applies all the same.
-    const rule = await allowWrites();
-    try {
+    await withWrites(async () => {
       const replies = await psycopg([
         ["execute", "declare c cursor for select id, login, login as note from accounts"],
         ["execute", "select reopen('c')"],
@@ -393,9 +412,7 @@ describe("psycopg2 over libpq (Python scripts, notebooks, ETL)", () => {
       // The cursor the DECLARE opened, unreplaced: traced, nothing masked (nothing in it is a secret).
       expect(replies[6]?.text).toBe("rows=1 1|grace|grace");
       expectNoOriginals(replies);
-    } finally {
-      await rule.remove();
-    }
+    });
   }, 120_000);
 
   it("does not take a failed DECLARE's query for the open cursor's (the same text under another search_path)", async () => {
@@ -431,8 +448,7 @@ describe("psycopg2 over libpq (Python scripts, notebooks, ETL)", () => {
   }, 120_000);
 
   it("traces a temporary view that shadows a table, where the session that made it reads it", async () => {
-    const rule = await allowWrites(["write", "ddl"]);
-    try {
+    await withWrites(async () => {
       const replies = await psycopg([
         ["autocommit", "on"],
         ["execute", "select id, v from t"],
@@ -442,16 +458,13 @@ describe("psycopg2 over libpq (Python scripts, notebooks, ETL)", () => {
       expect(replies.map((r) => r.ok)).toEqual([true, true, true, true, true]);
       expect(replies[2]?.text).toBe("rows=1 1|harmless");
       expectNoOriginals(replies);
-    } finally {
-      await rule.remove();
-    }
+    }, ["write", "ddl"]);
   }, 120_000);
 
   it("does not take an EXECUTE's text for its query: the statement prepared under that name now is what runs", async () => {
     // EXECUTE of a statement prepared in an earlier input is decided as a write (the gateway does not know it):
     // a rule lets this account write, as for a service. Masking applies all the same.
-    const rule = await allowWrites();
-    try {
+    await withWrites(async () => {
       const replies = await psycopg([
         ["autocommit", "on"],
         ["execute", "prepare p as select id, v from t"],
@@ -463,14 +476,11 @@ describe("psycopg2 over libpq (Python scripts, notebooks, ETL)", () => {
       expect(replies.map((r) => r.ok)).toEqual([true, true, true, true, true, true, true]);
       expect(replies[3]?.text).toBe("rows=1 1|harmless");
       expectNoOriginals(replies);
-    } finally {
-      await rule.remove();
-    }
+    });
   }, 120_000);
 
   it("explains a statement after one that may have changed the search path (a function's set_config) where it runs", async () => {
-    const rule = await allowWrites();
-    try {
+    await withWrites(async () => {
       const replies = await psycopg([
         ["autocommit", "on"],
         ["execute", "select id, v from t"],
@@ -481,9 +491,7 @@ describe("psycopg2 over libpq (Python scripts, notebooks, ETL)", () => {
       expect(replies.map((r) => r.ok)).toEqual([true, true, true, true, true]);
       expect(replies[2]?.text).toBe("rows=1 1|harmless");
       expectNoOriginals(replies);
-    } finally {
-      await rule.remove();
-    }
+    });
   }, 120_000);
 
   it("raises the held write and a target error with their SQLSTATEs, and rolls back to go on", async () => {

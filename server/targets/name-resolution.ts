@@ -9,6 +9,7 @@
  * session may not see fails, and is then untraced) or for deciding which answer to use (the pipeline).
  */
 import "server-only";
+import { processSingleton } from "@/server/singleton";
 import { type PinnedSession, readOnlyQuery } from "./postgres";
 
 // pg_my_temp_schema() is 0 until the session first creates a temporary object: then nothing is scanned.
@@ -36,7 +37,10 @@ export async function pinnedResolution(pinned: PinnedSession): Promise<string | 
 }
 
 const POOL_TTL_MS = 60_000;
-const poolResolutions = new Map<string, { version: string; at: number; resolution: string }>();
+const poolResolutions = processSingleton(
+  "poolNameResolutions",
+  () => new Map<string, { version: string; at: number; resolution: string }>(),
+);
 
 /** The resolution of the pool's read-only sessions (they are reset between callers): asked once a minute. */
 export async function poolResolution(connectionId: string, version: string): Promise<string | undefined> {
