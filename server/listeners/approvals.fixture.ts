@@ -1,9 +1,13 @@
 // Test helpers for native clients (native-approvals, review-notices, copy-in, drivers .int.test.ts): a group and
-// a connection to a real target database; a listener on a free
-// loopback port, TLS with its generated certificate, plain text from loopback only; and psql kept open across
-// steps.
+// a connection to a real target database; a listener on a free loopback port, TLS with its generated
+// certificate, plain text from loopback only; a console with service accounts, an approver and the real route
+// handlers to decide reviews; one-connection access to a database; and psql kept open across steps.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
+import { encode } from "next-auth/jwt";
+import postgres from "postgres";
+import { type RouteServer, startRouteServer } from "@/server/http/route-server.fixture";
+import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
 import type { PostgresServer } from "@/test/harness/postgres";
 import type { PgListener } from "./pg-listener";
 
@@ -47,6 +51,97 @@ export async function stopGateway(
   await (await getStore()).close();
   await server?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}
+
+/** `body` on one connection to the database at `url`, closed afterwards. */
+export async function onDatabase<T>(url: string, body: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    return await body(sql);
+  } finally {
+    await sql.end();
+  }
+}
+
+/** A review as the decision route answers it. */
+export interface DecidedReview {
+  state?: string;
+  parameters?: unknown;
+}
+
+/**
+ * A console whose native clients' statements are held and decided: the gateway fixture (a PostgreSQL 15 target
+ * "shop" and store, and what GatewayFixture gives), one service account per name in `accounts` (group "analysts", tokens by name), an admin
+ * approver, the real route handlers and a loopback listener. The test sets PUBLIC_URL to `publicUrl` first.
+ */
+export interface ApprovalsConsole extends GatewayFixture {
+  server: RouteServer;
+  listener: PgListener;
+  tokens: Record<string, string>;
+  approverId: string;
+  /** Approves or denies a review as the approver, through the real route handler, from the console's origin. */
+  decide(reviewId: string, decision?: "approve" | "deny", comment?: string): Promise<DecidedReview>;
+  onTarget<T>(body: (sql: postgres.Sql) => Promise<T>): Promise<T>;
+  onStore<T>(body: (sql: postgres.Sql) => Promise<T>): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export async function startApprovalsConsole(options: {
+  name: string;
+  targetSql: string;
+  accounts: string[];
+  publicUrl: string;
+}): Promise<ApprovalsConsole> {
+  const gateway = await startGatewayFixture({ name: options.name, targetSql: options.targetSql });
+  const { createServiceAccount, createUser } = await import("@/server/auth");
+  const tokens: Record<string, string> = {};
+  for (const name of options.accounts)
+    tokens[name] = (await createServiceAccount(TEST_ACTOR, { name, groups: ["analysts"] })).token;
+  const approverId = await createUser(TEST_ACTOR, {
+    email: "approver@example.com",
+    password: "a long enough password",
+    groups: [],
+    role: "admin",
+  });
+  const server = await startRouteServer();
+  const listener = await startLoopbackListener(gateway.dataDir, options.publicUrl);
+  return {
+    ...gateway,
+    server,
+    listener,
+    tokens,
+    approverId,
+    async decide(reviewId, decision = "approve", comment = "fine") {
+      const { getConfig } = await import("@/server/config");
+      const { currentSessionEpoch } = await import("@/server/auth/sessions");
+      const session = await encode({
+        token: { uid: approverId, epoch: await currentSessionEpoch(approverId) },
+        secret: getConfig().authSecret,
+      });
+      const response = await fetch(`${server.url}/api/v1/reviews/${reviewId}/${decision}`, {
+        method: "POST",
+        headers: {
+          cookie: `next-auth.session-token=${session}`,
+          origin: options.publicUrl,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({ comment }),
+      });
+      const body = (await response.json()) as { review?: DecidedReview; error?: string };
+      if (response.status !== 200 || !body.review)
+        throw new Error(
+          `deciding review ${reviewId} answered ${response.status}: ${body.error ?? "no review"}`,
+        );
+      return body.review;
+    },
+    onTarget: (body) => onDatabase(gateway.targetUrl, body),
+    onStore: (body) => onDatabase(gateway.storeUrl, body),
+    async stop() {
+      await listener.close();
+      await server.close();
+      await gateway.stop();
+    },
+  };
 }
 
 export async function startLoopbackListener(dataDir: string, publicUrl: string): Promise<PgListener> {

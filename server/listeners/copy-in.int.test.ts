@@ -7,46 +7,38 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync, statSync, writeFileSync, writeSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { encode } from "next-auth/jwt";
 import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type RouteServer, startRouteServer } from "@/server/http/route-server.fixture";
-import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
-import { interactivePsql as openPsql, startLoopbackListener } from "./approvals.fixture";
+import { TEST_ACTOR } from "@/test/harness/gateway";
+import {
+  type ApprovalsConsole,
+  interactivePsql as openPsql,
+  startApprovalsConsole,
+} from "./approvals.fixture";
 import type { PgListener } from "./pg-listener";
 
 const PUBLIC_URL = "http://console.example.test";
 const CARD = "4111 1111 1111 1111";
 
-let gateway: GatewayFixture;
-let server: RouteServer;
+let gateway: ApprovalsConsole;
 let listener: PgListener;
 let token: string;
-let approverId: string;
 
 beforeAll(async () => {
   process.env.PUBLIC_URL = PUBLIC_URL;
-  gateway = await startGatewayFixture({
+  gateway = await startApprovalsConsole({
     name: "copy-in",
     targetSql: `
       create table notes (id int primary key, body text);
       create table secrets (id int, body text);`,
+    accounts: ["loader"],
+    publicUrl: PUBLIC_URL,
   });
-  const { createServiceAccount, createUser } = await import("@/server/auth");
-  token = (await createServiceAccount(TEST_ACTOR, { name: "loader", groups: ["analysts"] })).token;
-  approverId = await createUser(TEST_ACTOR, {
-    email: "approver@example.com",
-    password: "a long enough password",
-    groups: [],
-    role: "admin",
-  });
-  server = await startRouteServer();
-  listener = await startLoopbackListener(gateway.dataDir, PUBLIC_URL);
+  listener = gateway.listener;
+  token = gateway.tokens.loader ?? "";
 });
 
 afterAll(async () => {
-  await listener?.close();
-  await server?.close();
   await gateway?.stop();
 });
 
@@ -54,23 +46,8 @@ afterEach(async () => {
   await onTarget((sql) => sql`delete from notes`);
 });
 
-async function onTarget<T>(body: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(gateway.targetUrl, { max: 1, onnotice: () => {} });
-  try {
-    return await body(sql);
-  } finally {
-    await sql.end();
-  }
-}
-
-async function onStore<T>(body: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(gateway.storeUrl, { max: 1, onnotice: () => {} });
-  try {
-    return await body(sql);
-  } finally {
-    await sql.end();
-  }
-}
+const onTarget: ApprovalsConsole["onTarget"] = (body) => gateway.onTarget(body);
+const onStore: ApprovalsConsole["onStore"] = (body) => gateway.onStore(body);
 
 const notes = async () =>
   (await onTarget((sql) => sql`select id, body from notes order by id`)).map((r) => `${r.id}:${r.body}`);
@@ -134,25 +111,8 @@ function psqlScript(script: string): Promise<{ stdout: string; stderr: string }>
 /** psql kept open across steps (one connection). */
 const interactivePsql = () => openPsql(conninfo(), psqlEnv());
 
-/** Approves (or denies) a review as the approver, through the real route handler. */
-async function decide(reviewId: string, decision: "approve" | "deny" = "approve") {
-  const { getConfig } = await import("@/server/config");
-  const { currentSessionEpoch } = await import("@/server/auth/sessions");
-  const session = await encode({
-    token: { uid: approverId, epoch: await currentSessionEpoch(approverId) },
-    secret: getConfig().authSecret,
-  });
-  const response = await fetch(`${server.url}/api/v1/reviews/${reviewId}/${decision}`, {
-    method: "POST",
-    headers: {
-      cookie: `next-auth.session-token=${session}`,
-      origin: PUBLIC_URL,
-      "content-type": "application/json",
-    },
-    body: JSON.stringify({ comment: "fine" }),
-  });
-  expect(response.status).toBe(200);
-}
+const decide = (reviewId: string, decision: "approve" | "deny" = "approve") =>
+  gateway.decide(reviewId, decision);
 
 const reviewIdIn = (text: string) => /held for review ([0-9a-f-]{36})/.exec(text)?.[1];
 

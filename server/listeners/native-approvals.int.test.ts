@@ -1,18 +1,18 @@
 import { createHash } from "node:crypto";
-import { encode } from "next-auth/jwt";
 import pg from "pg";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RouteServer, startRouteServer } from "@/server/http/route-server.fixture";
-import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
-import { interactivePsql as openPsql, startLoopbackListener } from "./approvals.fixture";
+import {
+  type ApprovalsConsole,
+  interactivePsql as openPsql,
+  startApprovalsConsole,
+} from "./approvals.fixture";
 import type { PgListener } from "./pg-listener";
 
 const PUBLIC_URL = "http://console.example.test";
 const CARD = "4111 1111 1111 1111";
 
-let gateway: GatewayFixture;
-let server: RouteServer;
+let gateway: ApprovalsConsole;
 let listener: PgListener;
 let token: string;
 let otherToken: string;
@@ -20,76 +20,34 @@ let approverId: string;
 
 beforeAll(async () => {
   process.env.PUBLIC_URL = PUBLIC_URL;
-  gateway = await startGatewayFixture({
+  gateway = await startApprovalsConsole({
     name: "native-approvals",
     targetSql: "create table notes (id int, body text);",
+    accounts: ["report-bot", "other-bot"],
+    publicUrl: PUBLIC_URL,
   });
-  const { createServiceAccount, createUser } = await import("@/server/auth");
-  token = (await createServiceAccount(TEST_ACTOR, { name: "report-bot", groups: ["analysts"] })).token;
-  otherToken = (await createServiceAccount(TEST_ACTOR, { name: "other-bot", groups: ["analysts"] })).token;
-  approverId = await createUser(TEST_ACTOR, {
-    email: "approver@example.com",
-    password: "a long enough password",
-    groups: [],
-    role: "admin",
-  });
-  server = await startRouteServer();
-  listener = await startLoopbackListener(gateway.dataDir, PUBLIC_URL);
+  ({ listener, approverId } = gateway);
+  token = gateway.tokens["report-bot"] ?? "";
+  otherToken = gateway.tokens["other-bot"] ?? "";
 });
 
 afterAll(async () => {
-  await listener?.close();
-  await server?.close();
   await gateway?.stop();
 });
 
-/** Approves (or denies) a review as the approver, through the real route handler, from the console's origin. */
-async function decide(reviewId: string, decision: "approve" | "deny" = "approve") {
-  const { getConfig } = await import("@/server/config");
-  const { currentSessionEpoch } = await import("@/server/auth/sessions");
-  const session = await encode({
-    token: { uid: approverId, epoch: await currentSessionEpoch(approverId) },
-    secret: getConfig().authSecret,
-  });
-  const response = await fetch(`${server.url}/api/v1/reviews/${reviewId}/${decision}`, {
-    method: "POST",
-    headers: {
-      cookie: `next-auth.session-token=${session}`,
-      origin: PUBLIC_URL,
-      "content-type": "application/json",
-    },
-    body: JSON.stringify({ comment: "fine" }),
-  });
-  const body = (await response.json()) as { review: { state?: string; parameters?: unknown } };
-  expect(response.status).toBe(200);
-  return body.review;
-}
-
-async function onTarget<T>(body: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(gateway.targetUrl, { max: 1, onnotice: () => {} });
-  try {
-    return await body(sql);
-  } finally {
-    await sql.end();
-  }
-}
+const decide = (reviewId: string, decision: "approve" | "deny" = "approve") =>
+  gateway.decide(reviewId, decision);
+const onTarget: ApprovalsConsole["onTarget"] = (body) => gateway.onTarget(body);
 
 const notesWithId = async (id: number) =>
   (await onTarget((sql) => sql`select count(*)::int as n from notes where id = ${id}`))[0]?.n as number;
 
 async function reviewRow(id: string) {
   return (
-    await onTargetStore((sql) => sql`select state, parameters, parameters_hash from reviews where id = ${id}`)
+    await gateway.onStore(
+      (sql) => sql`select state, parameters, parameters_hash from reviews where id = ${id}`,
+    )
   )[0];
-}
-
-async function onTargetStore<T>(body: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(gateway.storeUrl, { max: 1, onnotice: () => {} });
-  try {
-    return await body(sql);
-  } finally {
-    await sql.end();
-  }
 }
 
 const reviewIdIn = (text: string) => /held for review ([0-9a-f-]{36})/.exec(text)?.[1];
@@ -188,7 +146,7 @@ describe("a held statement sent again after approval (psql)", () => {
       const reviewId = reviewIdIn((await client.send("insert into notes values (8, 'late');")).stderr);
       await decide(reviewId ?? "");
       // The approval's period ends (as REVIEW_TTL_MINUTES after the approval would).
-      await onTargetStore(
+      await gateway.onStore(
         (sql) =>
           sql`update reviews set expires_at = now() - interval '1 second' where id = ${reviewId ?? ""}`,
       );

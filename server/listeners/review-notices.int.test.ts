@@ -5,21 +5,16 @@
 // PostgreSQL 15 for the target and the store.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import path from "node:path";
-import { encode } from "next-auth/jwt";
 import pg from "pg";
 import type { NoticeMessage } from "pg-protocol/dist/messages";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RouteServer, startRouteServer } from "@/server/http/route-server.fixture";
-import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
-import { startLoopbackListener } from "./approvals.fixture";
+import { type ApprovalsConsole, startApprovalsConsole } from "./approvals.fixture";
 import type { PgListener } from "./pg-listener";
 
 const PUBLIC_URL = "http://console.example.test";
 const CARD = "4111 1111 1111 1111";
 
-let gateway: GatewayFixture;
-let server: RouteServer;
+let gateway: ApprovalsConsole;
 let listener: PgListener;
 let token: string;
 let approverId: string;
@@ -28,20 +23,14 @@ let replicaOutput = "";
 
 beforeAll(async () => {
   process.env.PUBLIC_URL = PUBLIC_URL;
-  gateway = await startGatewayFixture({
+  gateway = await startApprovalsConsole({
     name: "review-notices",
     targetSql: "create table notes (id int, body text);",
+    accounts: ["report-bot"],
+    publicUrl: PUBLIC_URL,
   });
-  const { createServiceAccount, createUser } = await import("@/server/auth");
-  token = (await createServiceAccount(TEST_ACTOR, { name: "report-bot", groups: ["analysts"] })).token;
-  approverId = await createUser(TEST_ACTOR, {
-    email: "approver@example.com",
-    password: "a long enough password",
-    groups: [],
-    role: "admin",
-  });
-  server = await startRouteServer();
-  listener = await startLoopbackListener(gateway.dataDir, PUBLIC_URL);
+  ({ listener, approverId } = gateway);
+  token = gateway.tokens["report-bot"] ?? "";
   replica = spawn(
     process.execPath,
     [
@@ -72,8 +61,6 @@ afterAll(async () => {
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     if (replica.exitCode === null) replica.kill();
   }
-  await listener?.close();
-  await server?.close();
   await gateway?.stop();
 });
 
@@ -85,25 +72,9 @@ async function waitFor(check: () => boolean | Promise<boolean>, what: string, ti
   }
 }
 
-/** Approves or denies a review as the approver, through the real route handler, from the console's origin. */
-async function decide(reviewId: string, decision: "approve" | "deny", comment = "fine") {
-  const { getConfig } = await import("@/server/config");
-  const { currentSessionEpoch } = await import("@/server/auth/sessions");
-  const session = await encode({
-    token: { uid: approverId, epoch: await currentSessionEpoch(approverId) },
-    secret: getConfig().authSecret,
-  });
-  const response = await fetch(`${server.url}/api/v1/reviews/${reviewId}/${decision}`, {
-    method: "POST",
-    headers: {
-      cookie: `next-auth.session-token=${session}`,
-      origin: PUBLIC_URL,
-      "content-type": "application/json",
-    },
-    body: JSON.stringify({ comment }),
-  });
-  expect(response.status).toBe(200);
-}
+const decide = async (reviewId: string, decision: "approve" | "deny", comment = "fine") => {
+  await gateway.decide(reviewId, decision, comment);
+};
 
 /** Decides a review on the other console process; resolves to its answer. */
 async function decideOnReplica(reviewId: string, decision: "approve" | "deny") {
@@ -113,23 +84,11 @@ async function decideOnReplica(reviewId: string, decision: "approve" | "deny") {
   return JSON.parse(replicaOutput.slice(from).split("\n")[0] ?? "") as { ok?: string; error?: string };
 }
 
-async function onStore<T>(body: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(gateway.storeUrl, { max: 1, onnotice: () => {} });
-  try {
-    return await body(sql);
-  } finally {
-    await sql.end();
-  }
-}
+const onStore: ApprovalsConsole["onStore"] = (body) => gateway.onStore(body);
 
-async function notesWithId(id: number) {
-  const sql = postgres(gateway.targetUrl, { max: 1, onnotice: () => {} });
-  try {
-    return (await sql`select count(*)::int as n from notes where id = ${id}`)[0]?.n as number;
-  } finally {
-    await sql.end();
-  }
-}
+const notesWithId = async (id: number) =>
+  (await gateway.onTarget((sql) => sql`select count(*)::int as n from notes where id = ${id}`))[0]
+    ?.n as number;
 
 const reviewIdIn = (text: string) => /held for review ([0-9a-f-]{36})/.exec(text)?.[1];
 
@@ -354,6 +313,19 @@ describe("psql prints the notice", () => {
     child.stderr.on("data", (d: Buffer) => {
       stderr += d.toString();
     });
+    // The notice is sent when the decision reaches this connection, which may be just after the route answered:
+    // psql prints it on its first read after that. Each round is a query and its output; the notice must come
+    // with one of them, and the query's output with it.
+    let round = 0;
+    const readUntil = async (notice: string) => {
+      const from = stderr.length;
+      await waitFor(async () => {
+        const marker = `round-${++round}-done`;
+        child.stdin.write(`select 'next' as step;\n\\echo ${marker}\n`);
+        await waitFor(() => stdout.includes(marker), "psql's next query");
+        return stderr.slice(from).includes(notice);
+      }, "the notice on psql's next read");
+    };
     try {
       child.stdin.write("insert into notes values (54, 'psql');\n\\echo held-done\n");
       await waitFor(() => stdout.includes("held-done"), "psql's held statement");
@@ -366,9 +338,7 @@ describe("psql prints the notice", () => {
       if (!approver) throw new Error("no approver");
       expect((await getReview(approver, reviewId ?? "")).state).toBe("approved");
       const before = stderr.length;
-      child.stdin.write("select 'next' as step;\n\\echo next-done\n");
-      await waitFor(() => stdout.includes("next-done"), "psql's next query");
-      expect(stderr.slice(before)).toContain(
+      await readUntil(
         `NOTICE:  Portcullis: review ${reviewId} of your write statement was approved by approver@example.com`,
       );
       expect(stderr.slice(before)).toContain("HINT:  to run it, send exactly the same statement");
@@ -382,9 +352,7 @@ describe("psql prints the notice", () => {
       expect(copyReview).toBeDefined();
       await decide(copyReview ?? "", "approve");
       const afterCopy = stderr.length;
-      child.stdin.write("select 'again' as step;\n\\echo again-done\n");
-      await waitFor(() => stdout.includes("again-done"), "psql's query after the COPY's approval");
-      expect(stderr.slice(afterCopy)).toContain(
+      await readUntil(
         `NOTICE:  Portcullis: review ${copyReview} of your write statement was approved by approver@example.com`,
       );
       expect(stderr.slice(afterCopy)).toContain(
