@@ -50,6 +50,8 @@ async function open(): Promise<PinnedSession> {
 
 /** The target's ReadyForQuery messages during `act`: one per exchange the session finished. */
 async function exchanges(session: PinnedSession, act: () => Promise<unknown>) {
+  // an end sent before and not waited for is not this act's
+  await session.sql.unsafe("select 1");
   const before = session.tap.readyCount;
   await act();
   // an end sent and not waited for is answered before anything else on the session: wait for it too
@@ -98,6 +100,30 @@ describe("the name check sent in a read's own message", () => {
       await session.close();
     }
   });
+
+  it.each([
+    ["outside a transaction", false],
+    ["in the client's transaction", true],
+  ])(
+    "stops the read-only opening of a read with parameters when it refuses, %s, and undoes it",
+    async (_where, inTransaction) => {
+      const { nameCheck } = await import("./name-resolution");
+      const session = await open();
+      try {
+        if (inTransaction) await session.sql.unsafe("begin");
+        expect(await session.beginReadOnly(nameCheck("elsewhere"))).toBe("names differ");
+        expect(session.tap.status).toBe(inTransaction ? "T" : "I");
+        // not left read-only: the client's own statements write as before
+        await session.sql.unsafe("insert into notes values (42, 'after')");
+        if (inTransaction) await session.sql.unsafe("commit");
+        const [row] = await target`select count(*)::int as n from notes where id = 42`;
+        expect(row?.n).toBe(1);
+      } finally {
+        await target`delete from notes where id = 42`;
+        await session.close();
+      }
+    },
+  );
 
   it("adds no exchange when it passes, and its own empty answer is not mistaken for the read's", async () => {
     const { nameCheck } = await import("./name-resolution");
@@ -188,13 +214,14 @@ describe("the pipeline's use of it on a native client's session", () => {
     channel = createSqlChannel(createGatewayCore(productionGatewayDeps()), counted);
   });
 
-  async function run(session: PinnedSession, input: string) {
+  async function run(session: PinnedSession, input: string, parameters?: string[]) {
     const outcome = await channel.runSql({
       principal: analyst,
       connectionName: "shop",
       input,
       channel: "native",
       targetSession: session,
+      ...(parameters && { parameters }),
     });
     expect(outcome.status).toBe("done");
     if (outcome.status !== "done") return "";
@@ -206,6 +233,24 @@ describe("the pipeline's use of it on a native client's session", () => {
     try {
       expect(await run(session, "select id, v from t")).toBe('[[1,"harmless"]]');
       expect(await exchanges(session, () => run(session, "select id, v from t"))).toBe(1);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("asks nothing of its own before a read with parameters (its read-only opening carries the check)", async () => {
+    const session = await open();
+    try {
+      const read = () => run(session, "select id, v from t where id = $1", ["1"]);
+      expect(await read()).toBe('[[1,"harmless"]]');
+      expect(await read()).toBe('[[1,"harmless"]]');
+      // the opening, the read, the end of its transaction (sent and not waited for): no question before them
+      expect(await exchanges(session, read)).toBe(3);
+      await run(session, "set search_path = vault, public");
+      const masked = await read();
+      expect(masked).not.toContain(PASSWORD);
+      expect(masked).not.toContain("harmless");
+      expect(session.resolvesNamesOtherwise).toBe(true);
     } finally {
       await session.close();
     }

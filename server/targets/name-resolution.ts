@@ -27,17 +27,17 @@ const PROBE = `select ${RESOLUTION} as resolution`;
 /**
  * A statement that returns no row when the session resolves names as `expected` says, and otherwise fails with an
  * error of its own (a cast of a text naming a one-time token, raised when it runs, not when it is planned: its
- * condition reads the session). Sent in one Query before a read, it stops the message before the read is parsed
- * against the catalog, so a read whose plan was explained elsewhere never runs under other names. The expected
- * text is the target's own (schema names), written as a literal: quotes doubled, read with
- * standard_conforming_strings on (readInOneTrip sends nothing otherwise). A read can fail with the same words only
- * by knowing the token, made anew for each check; even then it is only run the safe way.
+ * condition reads the session). Sent in one Query before a read (or with the read's read-only opening), it stops
+ * there, before the read is parsed against the catalog, so a read whose plan was explained elsewhere never runs
+ * under other names. The expected text goes as the hex of its UTF-8 bytes: the statement is ASCII without a
+ * backslash, read alike under any standard_conforming_strings and client_encoding. A read can fail with the same
+ * words only by knowing the token, made anew for each check; even then it is only run the safe way.
  */
 export function nameCheck(expected: string): NameCheck {
   const refusal = `portcullis: names resolve otherwise ${randomUUID()}`;
-  const literal = `'${expected.replaceAll("'", "''")}'`;
+  const hex = Buffer.from(expected, "utf8").toString("hex");
   return {
-    statement: `select where (case when ${RESOLUTION} operator(pg_catalog.=) ${literal} then '0' else '${refusal}' end)::pg_catalog.int4 operator(pg_catalog.<>) 0`,
+    statement: `select where (case when pg_catalog.encode(pg_catalog.convert_to(${RESOLUTION}, 'UTF8'), 'hex') operator(pg_catalog.=) '${hex}' then '0' else '${refusal}' end)::pg_catalog.int4 operator(pg_catalog.<>) 0`,
     isRefusal: (err) =>
       (err as { code?: unknown } | null)?.code === "22P02" &&
       err instanceof Error &&

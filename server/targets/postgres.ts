@@ -538,16 +538,27 @@ export class PinnedSession {
    * ONLY` would still make the rest of that transaction read-only. Which scope it is is read from this message's
    * own notices, before the statement can add any. A read-only subtransaction cannot be made read-write again
    * (PostgreSQL refuses it inside one). In a failed transaction BEGIN fails with 25P02, as the statement would
-   * have, and nothing else runs.
+   * have, and nothing else runs. A `check` goes last in the same message (as in readInOneTrip): when it fails, the
+   * scope is undone and "names differ" returned.
    */
-  async beginReadOnly(): Promise<"transaction" | "savepoint"> {
+  async beginReadOnly(check?: NameCheck): Promise<"transaction" | "savepoint" | "names differ"> {
     this.takeNotices();
     this.collectingNotices = true;
     try {
       await this.sql
-        .unsafe("begin; savepoint portcullis_read; set local transaction_read_only = on")
+        .unsafe(
+          `begin; savepoint portcullis_read; set local transaction_read_only = on${check ? `;\n${check.statement}` : ""}`,
+        )
         .simple();
       return this.takeNotices().includes("25001") ? "savepoint" : "transaction";
+    } catch (err) {
+      // A check that failed (see readInOneTrip): the scope it failed in is undone, and the read is not sent.
+      if (!check?.isRefusal(err)) throw err;
+      await this.endReadOnly(
+        this.takeNotices().includes("25001") ? "savepoint" : "transaction",
+        READ_ONLY_REFUSAL,
+      ).catch(() => {});
+      return "names differ";
     } finally {
       this.collectingNotices = false;
     }
@@ -899,7 +910,7 @@ async function runOn(
       const pinned = options.pinned;
       // A native client's read without parameters: its scope and the read in one message (readInOneTrip).
       const oneTrip = scoped && pinned !== undefined && options.parameters === undefined;
-      const readOnce = (check?: NameCheck) =>
+      const readOnce = (check: NameCheck | undefined) =>
         pinned?.readInOneTrip(
           text,
           options.rowLimit,
@@ -911,19 +922,26 @@ async function runOn(
           streamOf(options, index, pinned),
           check,
         );
-      const check = await prepare({ checksNames: oneTrip });
-      let read = oneTrip ? await readOnce(check) : undefined;
-      // The check said the session resolves otherwise (the read did not run), or it could not be sent (the read
-      // would not go in one message): prepared anew without one, then sent alone.
-      if (read === "names differ") {
-        if (await prepare({ checksNames: false, namesDiffered: true }))
+      // A pinned read's scope is opened in the read's own message or in one just before it: either carries a
+      // check of how the session resolves names. When the check fails, nothing of the read ran: it is prepared
+      // anew (explained where it runs) and sent without one.
+      const prepareAgain = async (namesDiffered: boolean) => {
+        if (await prepare({ checksNames: false, ...(namesDiffered && { namesDiffered }) }))
           throw new Error("a name check was returned for a read that cannot carry one");
-        read = await readOnce();
-      } else if (check && read === undefined) {
-        if (await prepare({ checksNames: false }))
-          throw new Error("a name check was returned for a read that cannot carry one");
+      };
+      let check = await prepare({ checksNames: scoped && pinned !== undefined });
+      if (check && !(scoped && pinned)) {
+        check = undefined;
+        await prepareAgain(false);
       }
-      if (read === "names differ") throw new Error("a read sent without a name check was refused by one");
+      let read = oneTrip ? await readOnce(check) : undefined;
+      // readInOneTrip sent the check, unless it sent nothing (the text not read as classified: begun below).
+      if (read !== undefined) check = undefined;
+      if (read === "names differ") {
+        await prepareAgain(true);
+        read = await readOnce(undefined);
+        if (read === "names differ") throw new Error("a read sent without a name check was refused by one");
+      }
       if (read) {
         await resolveTables(
           pool,
@@ -941,7 +959,16 @@ async function runOn(
         });
         continue;
       }
-      if (scoped) scope = await options.pinned?.beginReadOnly();
+      if (scoped && pinned) {
+        let opened = await pinned.beginReadOnly(check);
+        if (opened === "names differ") {
+          await prepareAgain(true);
+          opened = await pinned.beginReadOnly();
+          if (opened === "names differ")
+            throw new Error("a scope opened without a name check was refused by one");
+        }
+        scope = opened;
+      }
       if (scope) {
         // A pinned read with parameters, in its scope: one Execute and its Sync, without a cursor (whose end
         // costs a round trip more); rows past the limit are read and dropped.
