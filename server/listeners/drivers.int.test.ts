@@ -58,6 +58,10 @@ beforeAll(async () => {
     -- the same, declared stable: a read to the gateway, run in the read's own message
     create function to_vault_quietly() returns int language sql stable as $$
       select 1 from pg_catalog.set_config('search_path', 'vault, public', false) $$;
+    -- an || of someone's making (an extension's, a schema owner's) that answers what the pool's session would
+    create function public.poses(text, text) returns text language sql immutable
+      as $$ select 'pg_catalog,public temp:false' $$;
+    create operator public.|| (leftarg = text, rightarg = text, function = public.poses);
     -- a temporary view over the passwords that shadows t (temporary schemas come first on the path)
     create function shadow_t() returns int language plpgsql as $$
       begin create temporary view t as select id, password as v from accounts; return 1; end $$;`);
@@ -578,6 +582,25 @@ describe("psycopg2 over libpq (Python scripts, notebooks, ETL)", () => {
           expectNoOriginals(replies);
         }
       }, ["write", "ddl"]);
+    }, 120_000);
+
+    it("is not answered by an operator the session's own search_path finds before pg_catalog's", async () => {
+      const replies = await psycopg([
+        ["autocommit", autocommit],
+        ["execute", "select id, v from t"],
+        ["execute", "set search_path = vault, public, pg_catalog"],
+        ["execute", "select id, v from t"],
+        ["execute", "select id, v from t"],
+        ["commit"],
+      ]);
+      expect(replies.map((r) => r.ok)).toEqual(Array(7).fill(true));
+      expect(replies[2]?.text).toBe("rows=1 1|harmless");
+      // Explained where it runs, under that operator too: masked whole ([UNTRACED]) rather than traced.
+      for (const masked of [4, 5]) {
+        expect(replies[masked]?.text).toMatch(/^rows=1 /);
+        expect(replies[masked]?.text).not.toContain("harmless");
+      }
+      expectNoOriginals(replies);
     }, 120_000);
 
     it("keeps a session that resolved otherwise right when it switches back, and again when it switches anew", async () => {
