@@ -176,6 +176,25 @@ describe("the name check sent in a read's own message", () => {
     }
   });
 
+  it("refuses once the session has a temporary table, whoever made it (temporary schemas come first)", async () => {
+    const { nameCheck } = await import("./name-resolution");
+    const expected = await poolAnswer();
+    const session = await open();
+    try {
+      expect(await session.readInOneTrip("select 1", 10, undefined, undefined, nameCheck(expected))).not.toBe(
+        "names differ",
+      );
+      await session.sql.unsafe(
+        "do $$ begin create temporary table scratch as select 1 as x; end $$ language plpgsql",
+      );
+      expect(await session.readInOneTrip("select 1", 10, undefined, undefined, nameCheck(expected))).toBe(
+        "names differ",
+      );
+    } finally {
+      await session.close();
+    }
+  });
+
   it("is not fooled by an = or || of the session's own search_path (public before pg_catalog)", async () => {
     const { nameCheck, pinnedResolution } = await import("./name-resolution");
     const expected = await poolAnswer();
