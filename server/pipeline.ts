@@ -66,11 +66,13 @@ import type { Principal } from "@/server/principal";
 import type { SessionCounters } from "@/server/recording";
 import { escapeUnstorable, unstorableTextProblem } from "@/server/storable-text";
 import { readableColumnsOf } from "@/server/targets/catalog";
-import { pinnedResolution, poolResolution } from "@/server/targets/name-resolution";
+import { nameCheck, pinnedResolution, poolResolution } from "@/server/targets/name-resolution";
 import {
+  type NameCheck,
   type PinnedSession,
   queryCatalog,
   runStatements,
+  type StatementRoute,
   StreamStopped,
   type ResultColumn as TargetColumn,
   type TargetCopyIn,
@@ -321,6 +323,7 @@ export interface SqlTarget {
   queryCatalog: typeof queryCatalog;
   readableColumnsOf: typeof readableColumnsOf;
   namesResolveAlike: typeof namesResolveAlike;
+  poolResolution: typeof poolResolution;
 }
 
 /** Whether a native client's session resolves names as the pool's read-only session does, now (not known: no). */
@@ -338,6 +341,7 @@ export const postgresTarget: SqlTarget = {
   queryCatalog,
   readableColumnsOf,
   namesResolveAlike,
+  poolResolution,
 };
 
 export interface SqlChannel {
@@ -1244,15 +1248,37 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
     });
     // A native client's own session may resolve names otherwise than the pool's session lineage explains on
     // (SET search_path, temporary tables, a function's set_config): then no answer explained elsewhere, nor one
-    // kept by text, holds for it; each statement is explained on the session itself, just before it runs. Asked
-    // once per input, when the first statement that needs a traced answer is about to run (not for BEGIN, SET,
-    // COMMIT): what ran before it in the input kept names, or answers from elsewhere are not used anyway.
+    // kept by text, holds for it; each statement is explained on the session itself, just before it runs. Settled
+    // only for a statement whose answer would come from elsewhere. A read sent in one message with its read-only
+    // scope whose answer was explained on the pool carries the question as a check just before it (nameCheck):
+    // no round trip of its own; when it fails, the read did not run, and it is explained here and sent again.
+    // Otherwise, and while the session's last answer was "otherwise" (a client that sets its own search_path on
+    // every connection would pay the failed check on every input), the session is asked, once per input: what
+    // ran before in the input kept names, or answers from elsewhere are not used anyway.
     let alike: Promise<boolean> | undefined;
-    const ownNames = async () => {
-      const pinned = request.targetSession;
-      if (!pinned) return false;
-      alike ??= target.namesResolveAlike(pinned, connection.id, connection.updatedAt);
+    const ownNames = async (pinned: PinnedSession) => {
+      alike ??= target.namesResolveAlike(pinned, connection.id, connection.updatedAt).then((same) => {
+        pinned.resolvesNamesOtherwise = !same;
+        return same;
+      });
       return !(await alike);
+    };
+    const namesFor = async (
+      route: StatementRoute,
+      checkable: boolean,
+    ): Promise<{ own: boolean; check?: NameCheck }> => {
+      const pinned = request.targetSession;
+      if (!pinned) return { own: false };
+      if (route.namesDiffered) {
+        pinned.resolvesNamesOtherwise = true;
+        alike = Promise.resolve(false);
+        return { own: true };
+      }
+      if (checkable && route.checksNames && alike === undefined && !pinned.resolvesNamesOtherwise) {
+        const pool = await target.poolResolution(connection.id, connection.updatedAt);
+        if (pool !== undefined) return { own: false, check: nameCheck(pool) };
+      }
+      return { own: await ownNames(pinned) };
     };
     const maskers = new Map<number, BatchMasker>();
     const lineages = new Map<number, LineageAnswer>();
@@ -1306,7 +1332,7 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
           throughCursor: (i) =>
             ROW_RETURNING_KINDS.has(statements[i]?.kind ?? "") &&
             !((statements[i]?.maxRows ?? Number.POSITIVE_INFINITY) <= rowLimit),
-          beforeStatement: async (i, query) => {
+          beforeStatement: async (i, query, route) => {
             const s = statements[i];
             if (!s) return;
             // The statements before this one ran without error: a DECLARE among them opened its cursor.
@@ -1325,8 +1351,15 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
               lineages.set(i, { untraced: plan.reason });
               return;
             }
-            const own = await ownNames();
-            let answer = own ? undefined : ctx.known?.answers.get(s.index);
+            const known = ctx.known?.answers.get(s.index);
+            const traced = known !== undefined && !("untraced" in known);
+            const cacheable =
+              cacheableByText(s.kind) && keepsNames(statements.slice(0, i).map((p) => p.kind));
+            // Only an answer explained on the pool is checked with the read: one explained here now would be kept
+            // by its text before the check said whether it holds elsewhere.
+            const names = traced || cacheable ? await namesFor(route, traced) : { own: true };
+            const own = names.own;
+            let answer = own ? undefined : known;
             if (!answer || "untraced" in answer) {
               answer = await statementLineage({
                 connectionId: connection.id,
@@ -1335,8 +1368,7 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
                 statement: plan.text,
                 masking,
                 query,
-                cacheable:
-                  !own && cacheableByText(s.kind) && keepsNames(statements.slice(0, i).map((p) => p.kind)),
+                cacheable: !own && cacheable,
                 parameterCount: request.parameters?.length ?? 0,
               });
               if (ctx.rules && !("untraced" in answer) && answer.predicates.length > 0) {
@@ -1348,6 +1380,7 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
               declared.set(i, { portal: s.portal, text: s.text, answer });
             else if (s.kind === "CopyStmt")
               lineages.set(i, { untraced: "COPY sends rows the gateway does not trace column by column" });
+            return names.check;
           },
           rowSink: (i, columns) => {
             const masker = new BatchMasker(columnRefs(columns, connection.name, lineages.get(i)), masking);

@@ -54,7 +54,17 @@ beforeAll(async () => {
       begin close r; open r for select id, login, password from accounts; return 1; end $$;
     -- turns the session's search_path to the passwords' schema for good (set_config's false: not local)
     create function to_vault() returns int language sql as $$
-      select 1 from pg_catalog.set_config('search_path', 'vault, public', false) $$;`);
+      select 1 from pg_catalog.set_config('search_path', 'vault, public', false) $$;
+    -- the same, declared stable: a read to the gateway, run in the read's own message
+    create function to_vault_quietly() returns int language sql stable as $$
+      select 1 from pg_catalog.set_config('search_path', 'vault, public', false) $$;
+    -- an || of someone's making (an extension's, a schema owner's) that answers what the pool's session would
+    create function public.poses(text, text) returns text language sql immutable
+      as $$ select 'pg_catalog,public temp:false' $$;
+    create operator public.|| (leftarg = text, rightarg = text, function = public.poses);
+    -- a temporary view over the passwords that shadows t (temporary schemas come first on the path)
+    create function shadow_t() returns int language plpgsql as $$
+      begin create temporary view t as select id, password as v from accounts; return 1; end $$;`);
   await target.end();
   dataDir = mkdtempSync(path.join(tmpdir(), "portcullis-drivers-"));
   process.env.DATABASE_URL = storeUrl;
@@ -130,6 +140,12 @@ async function withWrites<T>(body: () => Promise<T>, classes: ("write" | "ddl")[
   } finally {
     await deleteRule(actor, id);
   }
+}
+
+/** A read of `t` (id, v) that came back with v masked: the passwords, not the harmless table. */
+function expectMaskedRow(reply: Reply | undefined) {
+  expect(reply?.text).toMatch(/^rows=1 1\|/);
+  expect(reply?.text).not.toBe("rows=1 1|harmless");
 }
 
 function expectNoOriginals(replies: Reply[]) {
@@ -493,6 +509,121 @@ describe("psycopg2 over libpq (Python scripts, notebooks, ETL)", () => {
       expectNoOriginals(replies);
     });
   }, 120_000);
+
+  // The read's own message carries the check of how the session resolves names (decision 0020, session 11):
+  // a session that resolves otherwise is caught there, before the read runs, in or out of a transaction.
+  describe.each([
+    ["outside a transaction (autocommit)", "on"],
+    ["inside the transaction psycopg2 opens", "off"],
+  ])("the name check sent with a read, %s", (_where, autocommit) => {
+    it.each([
+      ["before the column", "select to_vault_quietly() as x, id, v from t"],
+      ["after the column", "select id, v, to_vault_quietly() as x from t"],
+      ["in the condition", "select id, v from t where to_vault_quietly() = 1"],
+    ])(
+      "catches the search_path a read's own function changed (%s) at the next read",
+      async (_how, turning) => {
+        const replies = await psycopg([
+          ["autocommit", autocommit],
+          ["execute", "select id, v from t"],
+          // t was resolved before the function ran: the harmless table, as lineage explained it on the pool
+          ["execute", turning],
+          ["execute", "select id, v from t"],
+          ["execute", "select id, login, password from accounts"],
+          ["commit"],
+        ]);
+        expect(replies.map((r) => r.ok)).toEqual([true, true, true, true, true, true, true]);
+        expect(replies[2]?.text).toBe("rows=1 1|harmless");
+        expect(replies[3]?.text).toContain("harmless");
+        // Outside a transaction the function's set_config stays; inside one, the read's read-only savepoint,
+        // rolled back after the read, takes it back with it.
+        if (autocommit === "on") expectMaskedRow(replies[4]);
+        else expect(replies[4]?.text).toBe("rows=1 1|harmless");
+        expect(replies[5]?.text).toMatch(/^rows=1 1\|grace\|/);
+        expectNoOriginals(replies);
+      },
+      120_000,
+    );
+
+    it("masks the first read after SET search_path in the same Query, and the reads after it", async () => {
+      const replies = await psycopg([
+        ["autocommit", autocommit],
+        ["execute", "select id, v from t"],
+        ["execute", "set search_path = vault, public; select id, v from t"],
+        ["execute", "select id, v from t"],
+        ["execute", "select id, v from t"],
+        ["commit"],
+      ]);
+      expect(replies.map((r) => r.ok)).toEqual(Array(7).fill(true));
+      expect(replies[2]?.text).toBe("rows=1 1|harmless");
+      for (const masked of [3, 4, 5]) expectMaskedRow(replies[masked]);
+      expectNoOriginals(replies);
+    }, 120_000);
+
+    it("masks what a temporary view a function made reads, in the same Query and at the next read", async () => {
+      await withWrites(async () => {
+        for (const commands of [
+          [["execute", "select shadow_t(); select id, v from t"]],
+          [
+            ["execute", "select shadow_t()"],
+            ["execute", "select id, v from t"],
+          ],
+        ]) {
+          const replies = await psycopg([
+            ["autocommit", autocommit],
+            ["execute", "select id, v from t"],
+            ...commands,
+            ["execute", "select id, v from t"],
+            ["commit"],
+          ]);
+          expect(replies.every((r) => r.ok)).toBe(true);
+          expect(replies[2]?.text).toBe("rows=1 1|harmless");
+          expectMaskedRow(replies.at(-2));
+          expectNoOriginals(replies);
+        }
+      }, ["write", "ddl"]);
+    }, 120_000);
+
+    it("is not answered by an operator the session's own search_path finds before pg_catalog's", async () => {
+      const replies = await psycopg([
+        ["autocommit", autocommit],
+        ["execute", "select id, v from t"],
+        ["execute", "set search_path = vault, public, pg_catalog"],
+        ["execute", "select id, v from t"],
+        ["execute", "select id, v from t"],
+        ["commit"],
+      ]);
+      expect(replies.map((r) => r.ok)).toEqual(Array(7).fill(true));
+      expect(replies[2]?.text).toBe("rows=1 1|harmless");
+      // Explained where it runs, under that operator too: masked whole ([UNTRACED]) rather than traced.
+      for (const masked of [4, 5]) {
+        expect(replies[masked]?.text).toMatch(/^rows=1 /);
+        expect(replies[masked]?.text).not.toContain("harmless");
+      }
+      expectNoOriginals(replies);
+    }, 120_000);
+
+    it("keeps a session that resolved otherwise right when it switches back, and again when it switches anew", async () => {
+      const replies = await psycopg([
+        ["autocommit", autocommit],
+        ["execute", "set search_path = vault, public"],
+        ["execute", "select id, v from t"],
+        ["execute", "select id, v from t"],
+        ["execute", "reset search_path"],
+        ["execute", "select id, v from t"],
+        ["execute", "select id, v from t"],
+        ["execute", "set search_path = vault, public"],
+        ["execute", "select id, v from t"],
+        ["execute", "set search_path = public"],
+        ["execute", "select id, v from t"],
+        ["commit"],
+      ]);
+      expect(replies.map((r) => r.ok)).toEqual(Array(13).fill(true));
+      for (const masked of [3, 4, 9]) expectMaskedRow(replies[masked]);
+      for (const plain of [6, 7, 11]) expect(replies[plain]?.text).toBe("rows=1 1|harmless");
+      expectNoOriginals(replies);
+    }, 120_000);
+  });
 
   it("raises the held write and a target error with their SQLSTATEs, and rolls back to go on", async () => {
     const replies = await psycopg([

@@ -354,12 +354,15 @@ export interface RunOptions {
   rowSink?: (index: number, columns: ResultColumn[]) => ((rows: unknown[][]) => void) | undefined;
   /**
    * Called before each statement runs, with a query on the run's own session (so what earlier statements of the
-   * input created is visible): lineage explains the statement there. An error it throws ends the run there.
+   * input created is visible): lineage explains the statement there. An error it throws ends the run there. It
+   * may return a NameCheck when `route.checksNames`: sent just before the read in the same message; when the
+   * check fails the read does not run, and this is called again (`namesDiffered`) before the read is sent alone.
    */
   beforeStatement?: (
     index: number,
     query: (text: string, params?: unknown[]) => Promise<readonly Record<string, unknown>[]>,
-  ) => Promise<void>;
+    route: StatementRoute,
+  ) => Promise<NameCheck | undefined> | Promise<void>;
   /**
    * Run on this client's own target session (a native client, server/listeners) instead of a pooled one: it is
    * not cleaned between runs, so the client's transactions and settings span its inputs.
@@ -379,6 +382,24 @@ export interface RunOptions {
    * lags; its result is then `streamed` and no row limit applies to it.
    */
   stream?: ResultStream;
+}
+
+/** How a statement is about to be sent, as RunOptions.beforeStatement is told. */
+export interface StatementRoute {
+  /** in one message with its read-only scope (readInOneTrip), which can carry a NameCheck just before it */
+  checksNames: boolean;
+  /** a NameCheck sent with it just now failed: the session resolves names otherwise, and it did not run */
+  namesDiffered?: boolean;
+}
+
+/**
+ * A statement sent just before a read, in the same Query, that fails (and so stops the message before the read)
+ * when the session does not resolve names as expected (server/targets/name-resolution.ts), and how its failure is
+ * told from any other.
+ */
+export interface NameCheck {
+  statement: string;
+  isRefusal(err: unknown): boolean;
 }
 
 /** Where a streamed result goes (RunOptions.stream). */
@@ -417,6 +438,11 @@ export class PinnedSession {
   readonly parameters = new Map<string, string>();
   /** the transaction status the target reported last (ReadyForQuery), read before postgres.js reads it */
   readonly tap = new ReadyStatusTap();
+  /**
+   * The last time it was asked or checked, this session resolved names otherwise than the pool's (the pipeline's
+   * memory: its next inputs are asked first, not checked, until it answers alike again).
+   */
+  resolvesNamesOtherwise = false;
   /** the end of the last read-only scope, sent and not waited for (endReadOnly, readInOneTrip) */
   private ending: Promise<unknown> | undefined;
   /** the session's socket to the target (paused while a streamed result waits for its client) */
@@ -512,16 +538,27 @@ export class PinnedSession {
    * ONLY` would still make the rest of that transaction read-only. Which scope it is is read from this message's
    * own notices, before the statement can add any. A read-only subtransaction cannot be made read-write again
    * (PostgreSQL refuses it inside one). In a failed transaction BEGIN fails with 25P02, as the statement would
-   * have, and nothing else runs.
+   * have, and nothing else runs. A `check` goes last in the same message (as in readInOneTrip): when it fails, the
+   * scope is undone and "names differ" returned.
    */
-  async beginReadOnly(): Promise<"transaction" | "savepoint"> {
+  async beginReadOnly(check?: NameCheck): Promise<"transaction" | "savepoint" | "names differ"> {
     this.takeNotices();
     this.collectingNotices = true;
     try {
       await this.sql
-        .unsafe("begin; savepoint portcullis_read; set local transaction_read_only = on")
+        .unsafe(
+          `begin; savepoint portcullis_read; set local transaction_read_only = on${check ? `;\n${check.statement}` : ""}`,
+        )
         .simple();
       return this.takeNotices().includes("25001") ? "savepoint" : "transaction";
+    } catch (err) {
+      // A check that failed (see readInOneTrip): the scope it failed in is undone, and the read is not sent.
+      if (!check?.isRefusal(err)) throw err;
+      await this.endReadOnly(
+        this.takeNotices().includes("25001") ? "savepoint" : "transaction",
+        READ_ONLY_REFUSAL,
+      ).catch(() => {});
+      return "names differ";
     } finally {
       this.collectingNotices = false;
     }
@@ -560,13 +597,18 @@ export class PinnedSession {
    * several statements. Rows are kept up to `rowLimit`; past it they are read and dropped (the simple protocol
    * has no cursor), and `truncated` says so. The read is the text the caller classified, as it is: the opening ends with `;` and a
    * line break, so the read is scanned from a clean start, and nothing follows it.
+   * A `check` goes between the opening and the read (ended the same way): when it fails, the target stops there,
+   * before it parses the read against the catalog, the scope is undone (the client's transaction as it was), and
+   * "names differ" is returned: nothing of the read ran.
    */
   async readInOneTrip(
     text: string,
     rowLimit: number,
     onCancellable?: (cancel: () => void) => void,
     stream?: RawStream,
+    check?: NameCheck,
   ): Promise<
+    | "names differ"
     | {
         columns: RawColumn[];
         rows: unknown[][];
@@ -584,7 +626,7 @@ export class PinnedSession {
       ? "set local transaction_read_only = on;\n"
       : "savepoint portcullis_read; set local transaction_read_only = on;\n";
     const query = this.sql
-      .unsafe(opening + text)
+      .unsafe(opening + (check ? `${check.statement};\n` : "") + text)
       .simple()
       .values();
     onCancellable?.(() => query.cancel());
@@ -609,6 +651,11 @@ export class PinnedSession {
         },
       ));
     } catch (err) {
+      if (check?.isRefusal(err)) {
+        // The check failed in the scope's own transaction or savepoint: undone as after a refused write.
+        if (!idle) await this.endReadOnly("savepoint", READ_ONLY_REFUSAL).catch(() => {});
+        return "names differ";
+      }
       const error = toTargetError(err, this.connectionId, true);
       // A streamed result stopped by the gateway (its client went away, the recorder refused): the read changed
       // nothing, so its scope is undone and the client's transaction is as it was (a 25006's way out).
@@ -854,25 +901,47 @@ async function runOn(
       return { results, error: new TargetError(unsupported, "0A000", undefined) };
     }
     try {
-      await options.beforeStatement?.(
-        index,
-        options.pinned ? lookupInSavepoint(sql, () => options.pinned?.tap.status === "I") : lookupOn(sql),
-      );
+      const lookup = options.pinned
+        ? lookupInSavepoint(sql, () => options.pinned?.tap.status === "I")
+        : lookupOn(sql);
+      const prepare = async (route: StatementRoute) =>
+        (await options.beforeStatement?.(index, lookup, route)) || undefined;
       const scoped = readOnlyScope?.(index) === true;
+      const pinned = options.pinned;
       // A native client's read without parameters: its scope and the read in one message (readInOneTrip).
-      const read =
-        scoped && options.pinned && options.parameters === undefined
-          ? await options.pinned.readInOneTrip(
-              text,
-              options.rowLimit,
-              (cancel) =>
-                options.onCancellable?.(() => {
-                  cancelled = true;
-                  cancel();
-                }),
-              streamOf(options, index, options.pinned),
-            )
-          : undefined;
+      const oneTrip = scoped && pinned !== undefined && options.parameters === undefined;
+      const readOnce = (check: NameCheck | undefined) =>
+        pinned?.readInOneTrip(
+          text,
+          options.rowLimit,
+          (cancel) =>
+            options.onCancellable?.(() => {
+              cancelled = true;
+              cancel();
+            }),
+          streamOf(options, index, pinned),
+          check,
+        );
+      // A pinned read's scope is opened in the read's own message or in one just before it: either carries a
+      // check of how the session resolves names. When the check fails, nothing of the read ran: it is prepared
+      // anew (explained where it runs) and sent without one.
+      const prepareAgain = async (namesDiffered: boolean) => {
+        if (await prepare({ checksNames: false, ...(namesDiffered && { namesDiffered }) }))
+          throw new Error("a name check was returned for a read that cannot carry one");
+      };
+      let check = await prepare({ checksNames: scoped && pinned !== undefined });
+      if (check && !(scoped && pinned)) {
+        check = undefined;
+        await prepareAgain(false);
+      }
+      let read = oneTrip ? await readOnce(check) : undefined;
+      // readInOneTrip sent the check, unless it sent nothing (the text not read as classified: begun below).
+      if (read !== undefined) check = undefined;
+      if (read === "names differ") {
+        await prepareAgain(true);
+        read = await readOnce(undefined);
+        if (read === "names differ") throw new Error("a read sent without a name check was refused by one");
+      }
       if (read) {
         await resolveTables(
           pool,
@@ -890,7 +959,16 @@ async function runOn(
         });
         continue;
       }
-      if (scoped) scope = await options.pinned?.beginReadOnly();
+      if (scoped && pinned) {
+        let opened = await pinned.beginReadOnly(check);
+        if (opened === "names differ") {
+          await prepareAgain(true);
+          opened = await pinned.beginReadOnly();
+          if (opened === "names differ")
+            throw new Error("a scope opened without a name check was refused by one");
+        }
+        scope = opened;
+      }
       if (scope) {
         // A pinned read with parameters, in its scope: one Execute and its Sync, without a cursor (whose end
         // costs a round trip more); rows past the limit are read and dropped.
