@@ -13,7 +13,7 @@ import "server-only";
 import { parentPort, workerData } from "node:worker_threads";
 import type { PGlite, QueryOptions, Results, Transaction } from "@electric-sql/pglite";
 import { openEmbeddedPglite } from "./embedded";
-import { simpleQueryOn } from "./simple-query";
+import { boundQueryOn } from "./simple-query";
 import {
   OPENED,
   type StoreReply,
@@ -85,8 +85,8 @@ function serve(pglite: PGlite, port: NonNullable<typeof parentPort>) {
         return run(request.id, async () =>
           (await on(request.tx).exec(request.sql, queryOptions(request.options))).map(plain),
         );
-      case "simple":
-        return run(request.id, () => simpleQueryOn(pglite, request.sql));
+      case "bound":
+        return run(request.id, () => boundQueryOn(pglite, request.calls));
       case "begin": {
         const handle = ++handles;
         const opened = (tx: Transaction) =>
