@@ -6,9 +6,10 @@
  * plans every query it is given, which costs about as much as the work for a small append (measured 1.27 ms ->
  * 0.60 ms per session event append); there the statement is PREPAREd once and run by name with its values bound as
  * text parameters (Bind and Execute in one prebuilt message: ./simple-query.ts), so the engine never lexes a value
- * as a SQL literal (decision 0027, session 11: a third of the store's work on a 256 KiB terminal output). The
- * embedded store's one session is shared with the admin command line's socket, which could deallocate it: a missing
- * statement is prepared again.
+ * as a SQL literal (decision 0027, session 11: about 40% of the engine's work for a 256 KiB terminal output). A
+ * stand-in for PGlite without that path gets EXECUTEs with literals, quoted for standard_conforming_strings (checked
+ * before the first PREPARE). The embedded store's one session is shared with the admin command line's socket, which
+ * could deallocate it: a missing statement is prepared again.
  * runPreparedBatch runs several statements in one transaction (one commit, one WAL flush) for the recorder's
  * group commit: on PGlite the calls go out as one message ending in one Sync (one round trip), which the server
  * runs as one implicit transaction; on PostgreSQL they are pipelined with their parameters on one

@@ -4,10 +4,12 @@
  * statement's rows (values parsed by PGlite's own type parsers, so rows are the ones `exec` returns). Two messages:
  * - `boundQueryOn` (the recorder's appends, db/prepared.ts): statements already PREPAREd run by name with Bind,
  *   Describe and Execute each and one Sync at the end. Values travel as length-prefixed text parameters, so the
- *   engine never lexes them as SQL literals: on a 256 KiB terminal output that lexing was a third of the store's
- *   work (decision 0027, session 11). Every Execute before the Sync runs in one implicit transaction (PostgreSQL
- *   commits at the Sync, or rolls all of them back on the first error), which the recorder's group commit relies on.
- * - `simpleQueryOn`: one simple-protocol Query message (several statements, one implicit transaction).
+ *   engine never handles them as SQL literals: on a 256 KiB terminal output the literal cost about 40% of the
+ *   engine's work (decision 0027, session 11). Every Execute before the Sync runs in one implicit transaction
+ *   (PostgreSQL commits at the Sync, or rolls all of them back on the first error), which the recorder's group
+ *   commit relies on.
+ * - `simpleQueryOn`: one simple-protocol Query message (several statements, one implicit transaction); the
+ *   recorder's path before session 11, kept for statements that are not prepared.
  * `exec` sends the query and then a Sync of its own (a second pass through the engine), builds result objects with
  * their field lists, and checks for blobs; on a one-row append that wrapper cost about as much as the engine's
  * work (bench/store.ts). Both of PGlite's locks are held as `exec` holds them (its transaction lock, then its query
