@@ -17,7 +17,7 @@ import type {
   Transaction,
 } from "@electric-sql/pglite";
 import * as schema from "./schema";
-import type { SimpleResult } from "./simple-query";
+import type { BoundCall, SimpleResult } from "./simple-query";
 
 /** What the console uses of the embedded database (db/prepared.ts, drizzle, the admin socket, close). */
 export interface EmbeddedDb {
@@ -28,8 +28,8 @@ export interface EmbeddedDb {
   execProtocolRawStream(message: Uint8Array, options: ExecProtocolOptionsStream): Promise<void>;
   isInTransaction(): boolean;
   close(): Promise<void>;
-  /** ./simple-query.ts, where the PGlite is elsewhere (the worker's stand-in); absent on PGlite itself */
-  simpleQuery?(sql: string): Promise<SimpleResult[]>;
+  /** ./simple-query.ts's boundQueryOn, where the PGlite is elsewhere (the worker's stand-in); absent on PGlite */
+  boundQuery?(calls: readonly BoundCall[]): Promise<SimpleResult[]>;
 }
 
 /** Opens (creating if need be) the store in `dataDir`/store with its migrations applied. */

@@ -4,13 +4,15 @@
  * per connection): drizzle's `execute` would not prepare it (postgres.js's `unsafe` defaults to `prepare: false`),
  * which cost a lone append on PostgreSQL about half its speed (decision 0021, second round). The embedded PGlite
  * plans every query it is given, which costs about as much as the work for a small append (measured 1.27 ms ->
- * 0.60 ms per session event append); there the statement is PREPAREd once and run with EXECUTE, its arguments written as SQL literals (EXECUTE takes no bind parameters), quoted for
- * standard_conforming_strings, which is checked before the first PREPARE. The embedded store's one session is
- * shared with the admin command line's socket, which could deallocate it: a missing statement is prepared again.
+ * 0.60 ms per session event append); there the statement is PREPAREd once and run by name with its values bound as
+ * text parameters (Bind and Execute in one prebuilt message: ./simple-query.ts), so the engine never lexes a value
+ * as a SQL literal (decision 0027, session 11: about 40% of the engine's work for a 256 KiB terminal output). A
+ * stand-in for PGlite without that path gets EXECUTEs with literals, quoted for standard_conforming_strings (checked
+ * before the first PREPARE). The embedded store's one session is shared with the admin command line's socket, which
+ * could deallocate it: a missing statement is prepared again.
  * runPreparedBatch runs several statements in one transaction (one commit, one WAL flush) for the recorder's
- * group commit: on PGlite the EXECUTEs go out as one simple-protocol message (one round trip), which the
- * server runs as one implicit transaction (sent as a prebuilt Query message without PGlite's exec around it:
- * ./simple-query.ts); on PostgreSQL they are pipelined with their parameters on one
+ * group commit: on PGlite the calls go out as one message ending in one Sync (one round trip), which the server
+ * runs as one implicit transaction; on PostgreSQL they are pipelined with their parameters on one
  * connection inside the transaction (values are never written into the text there: decision 0021 measured no
  * gain from one message). A failure anywhere rolls the whole batch back.
  * Not responsible for what the statements do, nor for which writes are grouped (server/recording).
@@ -18,7 +20,7 @@
 import "server-only";
 import type { PGlite } from "@electric-sql/pglite";
 import { rowsOf } from "./rows";
-import { type SimpleResult, simpleQueryOn } from "./simple-query";
+import { type BoundCall, boundQueryOn, type SimpleResult } from "./simple-query";
 import type { Store } from "./store";
 
 export interface PreparedStatement {
@@ -43,11 +45,17 @@ export function sqlLiteral(value: PreparedValue): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-/** A simple-protocol query without PGlite's exec around it (./simple-query.ts), where the PGlite runs. */
-function simpleQuery(pglite: NonNullable<Store["pglite"]>, sql: string): Promise<SimpleResult[]> {
-  if (pglite.simpleQuery) return pglite.simpleQuery(sql);
-  if ("execProtocolRawSync" in pglite) return simpleQueryOn(pglite as PGlite, sql);
-  // Any other stand-in for PGlite: its own exec (the same rows, more work around them).
+/** Prepared statements run by name with bound values (./simple-query.ts), where the PGlite runs. */
+function boundQuery(
+  pglite: NonNullable<Store["pglite"]>,
+  calls: readonly BoundCall[],
+): Promise<SimpleResult[]> {
+  if (pglite.boundQuery) return pglite.boundQuery(calls);
+  if ("execProtocolRawSync" in pglite) return boundQueryOn(pglite as PGlite, calls);
+  // Any other stand-in for PGlite: EXECUTEs with literals through its own exec (the same rows, more work).
+  const sql = calls
+    .map((call) => `execute ${call.name}(${call.values.map(sqlLiteral).join(", ")})`)
+    .join(";\n");
   return pglite
     .exec(sql)
     .then((results) => results.map((r) => ({ rows: r.rows as Record<string, unknown>[] })));
@@ -98,8 +106,7 @@ async function prepareOnce(
   names.add(statement.name);
 }
 
-const executeText = (statement: PreparedStatement, values: readonly PreparedValue[]) =>
-  `execute ${statement.name}(${values.map(sqlLiteral).join(", ")})`;
+const bound = (call: PreparedCall): BoundCall => ({ name: call.statement.name, values: call.values });
 
 export interface PreparedCall {
   statement: PreparedStatement;
@@ -122,14 +129,14 @@ export async function runPreparedBatch<T>(store: Store, calls: readonly Prepared
     return results.map((rows) => rowsOf<T>(rows));
   }
   const names = await preparedNames(pglite);
-  // Literals are written (and refused: NUL, non-finite numbers) before anything is sent. The EXECUTEs go as one
-  // simple-protocol message, which PostgreSQL runs as one implicit transaction (all or nothing, one commit): no
-  // BEGIN and COMMIT calls of their own.
-  const batch = calls.map((call) => executeText(call.statement, call.values)).join(";\n");
+  // The calls go as one message ending in one Sync, which PostgreSQL runs as one implicit transaction (all or
+  // nothing, one commit): no BEGIN and COMMIT calls of their own. Values are refused (NUL, non-finite numbers)
+  // before anything is sent.
+  const batch = calls.map(bound);
   for (let attempt = 0; ; attempt++) {
     for (const call of calls) await prepareOnce(pglite, names, call.statement);
     try {
-      const results = await simpleQuery(pglite, batch);
+      const results = await boundQuery(pglite, batch);
       if (results.length !== calls.length)
         throw new Error("the store answered a batch with the wrong number of results");
       return results.map((result) => (result.rows ?? []) as T[]);
@@ -156,12 +163,11 @@ export async function runPrepared<T>(
     return rowsOf<T>(await client.unsafe(statement.text, values as PreparedValue[], { prepare: true }));
   }
   const names = await preparedNames(pglite);
-  const execute = executeText(statement, values);
+  const call = [bound({ statement, values })];
   for (let attempt = 0; ; attempt++) {
     await prepareOnce(pglite, names, statement);
     try {
-      // The simple protocol: one message instead of the extended protocol's five (EXECUTE takes no parameters).
-      return ((await simpleQuery(pglite, execute))[0]?.rows ?? []) as T[];
+      return ((await boundQuery(pglite, call))[0]?.rows ?? []) as T[];
     } catch (err) {
       // 26000: the statement was deallocated (DISCARD ALL or DEALLOCATE through the admin socket).
       if ((err as { code?: string }).code !== "26000" || attempt > 0) throw err;

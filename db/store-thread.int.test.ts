@@ -3,7 +3,7 @@
 // and everything the console does with the embedded store works as it does on the main thread: transactions,
 // PostgreSQL's error fields, prepared statements, private files. A worker that stops fails every call, and a query
 // option that cannot cross threads is refused, not dropped.
-import { lstatSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -54,6 +54,24 @@ async function timerWhile(pglite: EmbeddedDb, sql: string) {
   }
   return { ticks, busy: performance.eventLoopUtilization(before).utilization };
 }
+
+/** The names the operating system shows for this process's threads. */
+function threadNames(): string[] {
+  return readdirSync("/proc/self/task").flatMap((tid) => {
+    try {
+      return [readFileSync(`/proc/self/task/${tid}/comm`, "latin1").trim()];
+    } catch {
+      return []; // the thread ended meanwhile
+    }
+  });
+}
+
+describe("the store's thread", () => {
+  it("is named pglite-store, so its CPU is told apart from the other workers' (top, ps, bench:terminal)", () => {
+    // a worker store is open (beforeAll); without the naming every worker thread is called "node"
+    expect(threadNames()).toContain("pglite-store");
+  });
+});
 
 describe("the main thread while the store works", () => {
   it("keeps firing a timer while the worker's store runs a long query", async () => {

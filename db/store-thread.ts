@@ -14,7 +14,7 @@ import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { ExecProtocolOptionsStream, QueryOptions, Results, Transaction } from "@electric-sql/pglite";
 import type { EmbeddedDb } from "./embedded";
-import type { SimpleResult } from "./simple-query";
+import type { BoundCall, SimpleResult } from "./simple-query";
 import {
   errorFrom,
   OPENED,
@@ -161,9 +161,9 @@ export class WorkerPglite implements EmbeddedDb {
     })) as Results[];
   }
 
-  /** ./simple-query.ts run in the worker: one message there and back, the rows of each statement. */
-  async simpleQuery(sql: string): Promise<SimpleResult[]> {
-    return (await this.call({ op: "simple", sql })) as SimpleResult[];
+  /** ./simple-query.ts's boundQueryOn run in the worker: one message there and back, each call's rows. */
+  async boundQuery(calls: readonly BoundCall[]): Promise<SimpleResult[]> {
+    return (await this.call({ op: "bound", calls })) as SimpleResult[];
   }
 
   async transaction<T>(callback: (tx: Transaction) => Promise<T>): Promise<T> {

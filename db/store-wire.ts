@@ -3,6 +3,7 @@
  * (./store-worker.ts): requests, replies, errors as they cross threads. Not responsible for either side's work.
  */
 import "server-only";
+import type { BoundCall } from "./simple-query";
 
 /** Query options as they cross threads (functions cannot): types to leave as text instead of parsers. */
 export interface WireQueryOptions {
@@ -15,8 +16,8 @@ export interface WireQueryOptions {
 export type StoreRequest =
   | { id: number; op: "query"; sql: string; params: unknown[]; options: WireQueryOptions; tx?: number }
   | { id: number; op: "exec"; sql: string; options: WireQueryOptions; tx?: number }
-  /** one simple-protocol query outside PGlite's exec (./simple-query.ts): the recorder's appends */
-  | { id: number; op: "simple"; sql: string }
+  /** prepared statements run by name with bound values, outside PGlite's exec (./simple-query.ts): the recorder */
+  | { id: number; op: "bound"; calls: readonly BoundCall[] }
   | { id: number; op: "begin" }
   | { id: number; op: "end"; tx: number; commit: boolean }
   | { id: number; op: "lock" }
