@@ -74,7 +74,7 @@ export {
   updateUserSchema,
 } from "./schema";
 export { assertMayGrant, type Grantor, setServiceAccountRole } from "./service-accounts";
-export { endSessions } from "./sessions";
+export { currentSessionEpoch, endSessions } from "./sessions";
 export { findGroupsByName } from "./store";
 export {
   createServiceAccount,

@@ -113,7 +113,7 @@ export async function startApprovalsConsole(options: {
     approverId,
     async decide(reviewId, decision = "approve", comment = "fine") {
       const { getConfig } = await import("@/server/config");
-      const { currentSessionEpoch } = await import("@/server/auth/sessions");
+      const { currentSessionEpoch } = await import("@/server/auth");
       const session = await encode({
         token: { uid: approverId, epoch: await currentSessionEpoch(approverId) },
         secret: getConfig().authSecret,
