@@ -154,6 +154,8 @@ export type SqlOutcome =
       sessionId: string;
       decision: PolicyDecision;
       reasons: DecisionReason[];
+      /** Why the classifier gave the refused statements their class (a native client's DETAIL). */
+      classReasons?: string[];
       /** where the parser stopped (1-based, like PostgreSQL's positions) */
       parseError?: { message: string; position?: number };
     }
@@ -644,11 +646,16 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
         message: classification.error.message,
         ...(classification.error.position !== undefined && { position: classification.error.position + 1 }),
       };
+      const refused = new Set(
+        decision.reasons.filter((r) => r.action === "deny").map((r) => r.statementIndex),
+      );
+      const classReasons = classification.statements.flatMap((s) => (refused.has(s.index) ? s.reasons : []));
       return {
         status: "blocked",
         sessionId,
         decision,
         reasons: decision.reasons,
+        ...(classReasons.length > 0 && { classReasons }),
         ...(parseError && { parseError }),
       };
     }

@@ -16,6 +16,7 @@ import type {
 import { classifyExtension, TRUSTED_LANGUAGES } from "./extensions";
 import { builtinCapability, SQL_TEXT_FUNCTIONS, TABLE_READING_FUNCTIONS, type TableReach } from "./functions";
 import { encoder, findTextProblem, parseBytes, trimSqlWhitespace } from "./parser";
+import { settingNamedByPgSettings } from "./pg-settings-call";
 import { ASKS_READ_WRITE, asksReadWrite, classifySetting, classifyVariableSet } from "./settings";
 import {
   isAlwaysTrue,
@@ -73,6 +74,12 @@ function classifySelect(body: SelectStmt, scope: Scope, walk: StatementWalk): nu
   if (body.lockingClause && body.lockingClause.length > 0) {
     walk.raise(scope, "write", "SELECT ... FOR UPDATE/SHARE locks rows");
   }
+  const named = settingNamedByPgSettings(body);
+  if (named) {
+    walk.settingNames.set(named.call, named.setting);
+    if (named.isUnqualified) walk.catalogOnly.relations.add("pg_settings");
+    walk.catalogOnly.operators.add("=");
+  }
   // Set-operation branches are embedded without their tag.
   if (body.larg) walk.push({ SelectStmt: body.larg }, scope);
   if (body.rarg) walk.push({ SelectStmt: body.rarg }, scope);
@@ -122,12 +129,15 @@ function classifyFunctionCall(body: FuncCall, scope: Scope, walk: StatementWalk)
   const sqlArgument = SQL_TEXT_FUNCTIONS.get(bare)?.(args.length);
   const reach = TABLE_READING_FUNCTIONS.get(bare);
   if (bare === "set_config") {
-    const setting = literalStringOf(args[0]);
+    const named = walk.settingNames.get(body);
+    const setting = literalStringOf(args[0]) ?? named;
     if (setting === undefined) {
       walk.note("dangerous", "calls set_config() with a setting name computed at run time");
     } else {
       const verdict = classifySetting(setting, settingValueOf(args[1]));
-      walk.note(verdict.class, `set_config(): ${verdict.reason}`);
+      const how =
+        named === undefined ? "" : " (the setting is the row of pg_catalog.pg_settings its WHERE names)";
+      walk.note(verdict.class, `set_config(): ${verdict.reason}${how}`);
     }
   } else if (sqlArgument !== undefined) {
     classifySqlText(qualified, literalStringOf(args[sqlArgument]), walk);
