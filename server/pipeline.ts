@@ -62,6 +62,7 @@ import {
   type PolicyRule,
   trimSqlWhitespace,
 } from "@/server/policy";
+import { classifiedWithSessionPrepared, rememberPreparedStatements } from "@/server/prepared-statements";
 import type { Principal } from "@/server/principal";
 import type { SessionCounters } from "@/server/recording";
 import { escapeUnstorable, unstorableTextProblem } from "@/server/storable-text";
@@ -564,7 +565,19 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
     );
     timer?.mark("connection");
 
-    const classification = await inspect(request.input, connection);
+    let classification = await inspect(request.input, connection);
+    const pinned = request.targetSession;
+    if (pinned) {
+      // An EXECUTE of what this session PREPAREd in an earlier input: classified as that PREPARE, if the session
+      // shows it is (server/prepared-statements.ts).
+      classification = await classifiedWithSessionPrepared(
+        classification,
+        pinned,
+        async (text, params) =>
+          (await pinned.sql.unsafe(text, params as never[])) as unknown as Record<string, unknown>[],
+        (text) => inspect(text, connection),
+      );
+    }
     timer?.mark("parse");
     return decideAndRun(request, connection, classification, rowLimit, true);
   }
@@ -1378,6 +1391,8 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
       if (statements.some((s) => s.class !== "read")) forgetCatalog(connection.id);
     }
     rememberDeclared(executed.results.length);
+    if (request.targetSession)
+      rememberPreparedStatements(request.targetSession, statements, executed.results.length);
     const durationMs = Math.round((core.clock.now() - started) * 10) / 10;
     timings.push(core.clock.now() - last);
     request.timer?.mark("target");

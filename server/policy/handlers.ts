@@ -315,6 +315,8 @@ function classifyCreateExtension(body: CreateExtensionStmt, scope: Scope, walk: 
   return scope;
 }
 
+/** PostgreSQL's lockmode numbers (storage/lockdefs.h): AccessShareLock is 1. */
+const ACCESS_SHARE_LOCK = 1;
 const DDL = "ddl";
 const PRIVILEGE = "privilege";
 const DANGEROUS = "dangerous";
@@ -352,12 +354,12 @@ const HANDLERS: Handlers = {
       // Its class is final once the catalog has answered: classify-statement.ts raises this one to it then.
       walk.raise(scope, "read", `EXECUTE runs ${name}, prepared above`);
       if (scope.isExecuted) walk.executes.push({ name, prepared });
-    } else
-      walk.raise(
-        scope,
-        "write",
-        `EXECUTE runs ${name}, prepared elsewhere: an unknown statement counts as a write`,
-      );
+    } else if (scope.isExecuted) {
+      // A write unless a native client's session shows it prepared it through the gateway (the pipeline asks:
+      // server/prepared-statements.ts); classify-statement.ts raises it once what the EXECUTE itself does is known.
+      walk.raise(scope, "read", `EXECUTE runs ${name}`);
+      walk.executedElsewhere.push(name);
+    } else walk.raise(scope, "read", `EXPLAIN only plans EXECUTE ${name}`);
     return scope;
   },
   DeallocateStmt: fixed("read", "DEALLOCATE forgets a prepared statement"),
@@ -401,7 +403,15 @@ const HANDLERS: Handlers = {
     walk.raise(scope, "unbounded-write", `TRUNCATE removes every row of ${names.join(", ") || "the tables"}`);
     return scope;
   },
-  LockStmt: fixed("write", "LOCK takes table locks that block other sessions"),
+  LockStmt: (body, scope, walk) => {
+    // ACCESS SHARE is the lock every SELECT takes on what it reads (pg_dump takes it on every table it dumps): it
+    // waits only for, and holds off only, ACCESS EXCLUSIVE (DROP, TRUNCATE, most ALTER TABLE), as a long read does.
+    // Every stronger mode holds off writers or readers: a write.
+    if (body.mode === ACCESS_SHARE_LOCK)
+      walk.raise(scope, "read", "LOCK ... IN ACCESS SHARE MODE takes the lock a SELECT takes");
+    else walk.raise(scope, "write", "LOCK takes table locks that block other sessions");
+    return scope;
+  },
   NotifyStmt: fixed("write", "NOTIFY signals other sessions"),
   FuncCall: classifyFunctionCall,
   A_Expr: (body, scope, walk) => noteOperator(body.name, scope, walk),

@@ -98,8 +98,37 @@ describe("pg_dump's session set-up", () => {
       "SELECT pg_catalog.set_config(pg_settings.name, 'view,foreign-table', false) FROM pg_catalog.pg_settings WHERE name OPERATOR(pg_catalog.=) 'restrict_nonsystem_relation_kind'",
       "read",
     ],
+    [
+      "keeps LOCK ... IN ACCESS SHARE MODE a read (the lock a SELECT takes)",
+      "LOCK TABLE public.customers IN ACCESS SHARE MODE",
+      "read",
+    ],
+    [
+      "keeps pg_dump's LOCK ... NOWAIT of a worker a read",
+      "LOCK TABLE public.customers IN ACCESS SHARE MODE NOWAIT",
+      "read",
+    ],
+    ["holds a LOCK without a mode (ACCESS EXCLUSIVE) as a write", "LOCK TABLE customers", "write"],
+    ["holds LOCK ... IN ROW SHARE MODE as a write", "LOCK TABLE customers IN ROW SHARE MODE", "write"],
+    [
+      "holds LOCK ... IN SHARE MODE as a write (it holds off writers)",
+      "LOCK TABLE customers IN SHARE MODE",
+      "write",
+    ],
+    [
+      "holds LOCK ... IN ACCESS EXCLUSIVE MODE as a write",
+      "LOCK TABLE customers IN ACCESS EXCLUSIVE MODE",
+      "write",
+    ],
   ])("%s", async (_behaviour, sql, expected) => {
     expect((await classifySql(sql, { catalog: clean })).class).toBe(expected);
+  });
+
+  it("names the tables a LOCK ... IN ACCESS SHARE MODE locks, for table rules", async () => {
+    const result = await classifySql("LOCK TABLE public.payroll, orders IN ACCESS SHARE MODE", {
+      catalog: clean,
+    });
+    expect(result.statements[0]?.tables.sort()).toEqual(["orders", "public.payroll"]);
   });
 });
 

@@ -67,6 +67,8 @@ export class StatementWalk {
    * operator) of that name: checked against the target's catalog, refused without one (resolve-capabilities.ts).
    */
   readonly catalogOnly = { relations: new Set<string>(), operators: new Set<string>() };
+  /** Prepared statements this one executes that the input did not prepare (not under a plain EXPLAIN). */
+  readonly executedElsewhere: string[] = [];
   /** Statements prepared earlier in the input that this one executes (not under a plain EXPLAIN). */
   readonly executes: { name: string; prepared: StatementWalk }[] = [];
   private readonly values: unknown[] = [];
