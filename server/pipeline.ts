@@ -1318,7 +1318,9 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
           rowLimit,
           readOnly: ctx.readOnly === true,
           version: connection.updatedAt,
-          statementKinds: statements.map((s) => s.kind),
+          // SELECT pg_catalog.set_config('search_path', '', false) changes the session as SET does: run as SET is,
+          // not in a read's scope, which a client's transaction rolls back to (pg_dump's search_path was lost).
+          statementKinds: statements.map((s) => (s.setsSessionOnly ? "VariableSetStmt" : s.kind)),
           ...(request.parameters && { parameters: request.parameters }),
           ...(request.targetSession && { pinned: request.targetSession }),
           ...(stream && { stream }),

@@ -14,6 +14,7 @@ import {
   parseCached,
   trimSqlWhitespace,
 } from "./parser";
+import { isSetConfigOnly } from "./pg-settings-call";
 import { needsCatalog, resolveCapabilities } from "./resolve-capabilities";
 import { rowBound } from "./row-bound";
 import { CLASS_SEVERITY, type Classification, type ClassifiedStatement, type StatementClass } from "./types";
@@ -134,6 +135,11 @@ async function classifyTree(
     const portal = portalOf(raw.stmt);
     const executesElsewhere = ownOfExecute.get(walk);
     const prepares = raw.stmt && "PrepareStmt" in raw.stmt ? raw.stmt.PrepareStmt.name : undefined;
+    const setsSessionOnly =
+      statementClass === "read" &&
+      raw.stmt !== undefined &&
+      "SelectStmt" in raw.stmt &&
+      isSetConfigOnly(raw.stmt.SelectStmt);
     return {
       index,
       text: trimSqlWhitespace(input.slice(toIndex(startByte), toIndex(endByte))),
@@ -146,6 +152,7 @@ async function classifyTree(
       ...(portal !== undefined && { portal }),
       ...(executesElsewhere && { executesElsewhere }),
       ...(prepares !== undefined && { prepares }),
+      ...(setsSessionOnly && { setsSessionOnly }),
     };
   });
   return { class: strictest(statements), statements, ...(catalog && { consultedCatalog: true }) };

@@ -232,3 +232,39 @@ describe("set_config() with a name from pg_settings: every way around the one sh
     expect(result.class).toBe("dangerous");
   });
 });
+
+describe("a SELECT that only sets the session, run as SET is", () => {
+  it.each<[behaviour: string, sql: string, setsSessionOnly: boolean]>([
+    ["pg_dump's search_path", "SELECT pg_catalog.set_config('search_path', '', false)", true],
+    [
+      "several constant settings",
+      "SELECT pg_catalog.set_config('application_name', 'a', false), pg_catalog.set_config('work_mem', '64MB', true)",
+      true,
+    ],
+    [
+      "not an unqualified set_config (a namesake could stand in)",
+      "SELECT set_config('search_path', '', false)",
+      false,
+    ],
+    [
+      "not with anything else in the target list",
+      "SELECT pg_catalog.set_config('search_path', '', false), now()",
+      false,
+    ],
+    ["not with a FROM", "SELECT pg_catalog.set_config('search_path', '', false) FROM customers", false],
+    [
+      "not with a value computed at run time",
+      "SELECT pg_catalog.set_config('search_path', current_user, false)",
+      false,
+    ],
+    ["not the pg_settings shape (it reads a view)", PG_DUMP_SET_CONFIG, false],
+    [
+      "not a setting that is not a read",
+      "SELECT pg_catalog.set_config('session_replication_role', 'replica', false)",
+      false,
+    ],
+  ])("%s", async (_behaviour, sql, expected) => {
+    const [statement] = (await classifySql(sql, { catalog: clean })).statements;
+    expect(statement?.setsSessionOnly === true).toBe(expected);
+  });
+});

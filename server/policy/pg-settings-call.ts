@@ -8,7 +8,9 @@ import { booleanConstantOf, nameOf, stringOf } from "./tree";
 // is pg_catalog's system view (one row per setting, `name` unique) and `=` is pg_catalog's text equality: the
 // statement's walk is told to check both against the target's catalog (resolve-capabilities.ts), and fails closed
 // when it cannot. Anything else in the statement (another table, a join, a CTE, a second target, an OR, a cast)
-// leaves set_config() with a computed name, refused as today. It classifies nothing itself (handlers.ts does).
+// leaves set_config() with a computed name, refused as today. Also recognizes a SELECT that does nothing but call
+// pg_catalog.set_config() with constants (pg_dump's search_path, sent again inside its transaction): it changes
+// the session as SET does, and is run as SET is. It classifies nothing itself (handlers.ts does).
 
 export interface SettingNamedByWhere {
   /** The set_config() call node whose first argument is pg_settings.name. */
@@ -92,4 +94,40 @@ function isNameColumn(node: Node | undefined, qualifiers: ReadonlySet<string>): 
   const column = fields[fields.length - 1];
   const qualifier = fields.slice(0, -1).join(".");
   return column === "name" && (fields.length === 1 || qualifiers.has(qualifier));
+}
+
+/**
+ * `SELECT pg_catalog.set_config('<name>', '<value>', <bool>) [, ...]` and nothing else: no FROM, no WHERE, the
+ * function named with its schema (no namesake can stand in), every argument a constant. It calls nothing else, so
+ * it runs as a SET does (not inside a read's scope, which would undo it on a client's transaction).
+ */
+export function isSetConfigOnly(select: SelectStmt): boolean {
+  if (!isPlainSingleSelect(select) || select.fromClause || select.whereClause) return false;
+  const targets = select.targetList ?? [];
+  return (
+    targets.length > 0 &&
+    targets.every((target) => {
+      const value = "ResTarget" in target ? target.ResTarget.val : undefined;
+      if (!value || !("FuncCall" in value)) return false;
+      const call = value.FuncCall;
+      if (nameOf(call.funcname) !== "pg_catalog.set_config") return false;
+      if (
+        call.agg_order ||
+        call.agg_filter ||
+        call.over ||
+        call.agg_star ||
+        call.agg_distinct ||
+        call.func_variadic
+      )
+        return false;
+      const args = call.args ?? [];
+      return (
+        args.length === 3 &&
+        args.slice(0, 2).every((arg) => "A_Const" in arg && arg.A_Const.sval !== undefined) &&
+        args[2] !== undefined &&
+        "A_Const" in args[2] &&
+        args[2].A_Const.boolval !== undefined
+      );
+    })
+  );
 }

@@ -50,6 +50,11 @@ export interface ClassifiedStatement {
   maxRows?: number;
   /** The cursor a DECLARE opens or a FETCH reads, as the target names it (unquoted names lower-cased). */
   portal?: string;
+  /**
+   * A SELECT that only calls pg_catalog.set_config() with constants: it changes the session as SET does, so it
+   * runs as SET does (see pg-settings-call.ts).
+   */
+  setsSessionOnly?: boolean;
   /** A PREPARE: the name it prepares, as the target names it. */
   prepares?: string;
   /**
