@@ -232,6 +232,30 @@ describe("pg_dump's session settings", () => {
   }, 60_000);
 });
 
+describe("set_config() with its name from pg_settings", () => {
+  it("refuses pg_dump's set_config once a temporary table named pg_settings can stand in for the system view", async () => {
+    const psql = interactivePsql(conninfo(), process.env);
+    try {
+      const PG_DUMP_SET_CONFIG =
+        "SELECT set_config(name, 'view, foreign-table', false) FROM pg_settings WHERE name = 'restrict_nonsystem_relation_kind';";
+      expect((await psql.send(PG_DUMP_SET_CONFIG)).stderr).toBe("");
+      // DDL is held; approved, it runs once. Its `name` could be anything: every setting, a volatile function.
+      const create = "CREATE TEMP TABLE pg_settings (name text, setting text);";
+      const reviewId = /held for review ([0-9a-f-]{36})/.exec((await psql.send(create)).stderr)?.[1];
+      expect(reviewId).toBeDefined();
+      await gw.decide(reviewId as string);
+      expect((await psql.send(create)).stderr).not.toContain("ERROR");
+      const refused = await psql.send(PG_DUMP_SET_CONFIG);
+      expect(refused.stderr).toContain("ERROR:  42501");
+      expect(refused.stderr).toMatch(
+        /DETAIL: .*pg_temp_\d+\.pg_settings can stand in for pg_catalog\.pg_settings/,
+      );
+    } finally {
+      await psql.end();
+    }
+  }, 60_000);
+});
+
 describe("an EXECUTE of a statement PREPAREd in an earlier input", () => {
   it("runs as the read it prepared, its rows masked by lineage", async () => {
     const psql = interactivePsql(conninfo(), process.env);
