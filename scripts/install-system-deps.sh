@@ -2,7 +2,7 @@
 # Installs the system programs the integration and end-to-end tests run for real: PostgreSQL server
 # binaries (initdb, pg_ctl), OpenSSH server (sshd, ssh-keygen), Chromium and a font for its screenshots, and
 # the drivers the native listener is tested with: the PostgreSQL JDBC driver (run by a JDK's source-file
-# mode) and psycopg2 for Debian's python3.
+# mode), psycopg2 and psycopg 3 for Debian's python3.
 # Idempotent: checks first and only runs apt-get (update + install) when something is missing.
 # Not responsible for npm packages or for starting any service; the test harness starts its own.
 set -euo pipefail
@@ -52,9 +52,11 @@ command -v su >/dev/null 2>&1 || missing+=(util-linux)
 command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
 [[ -f /usr/share/java/postgresql.jar ]] || missing+=(libpostgresql-jdbc-java)
 [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import psycopg2' >/dev/null 2>&1 || missing+=(python3-psycopg2)
+# server/listeners/psycopg3.int.test.ts: psycopg 3 (server-side cursors, pipeline mode, prepared statements).
+[[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import psycopg' >/dev/null 2>&1 || missing+=(python3-psycopg)
 
 if ((${#missing[@]} == 0)); then
-  log "all system dependencies present (postgres: $(find_postgres_bin), sshd, chromium, fonts, JDK, pgjdbc, psycopg2)"
+  log "all system dependencies present (postgres: $(find_postgres_bin), sshd, chromium, fonts, JDK, pgjdbc, psycopg2, psycopg 3)"
   exit 0
 fi
 
@@ -90,4 +92,5 @@ find_postgres_bin >/dev/null || fail "PostgreSQL installed but no /usr/lib/postg
 has_chromium || fail "chromium installed but not found on PATH"
 [[ -f /usr/share/java/postgresql.jar ]] || fail "libpostgresql-jdbc-java installed but /usr/share/java/postgresql.jar not found"
 /usr/bin/python3 -c 'import psycopg2' >/dev/null 2>&1 || fail "python3-psycopg2 installed but not importable"
+/usr/bin/python3 -c 'import psycopg' >/dev/null 2>&1 || fail "python3-psycopg installed but not importable"
 log "done (postgres: $(find_postgres_bin))"

@@ -62,6 +62,7 @@ import {
   type PolicyRule,
   trimSqlWhitespace,
 } from "@/server/policy";
+import { classifiedWithSessionPrepared, rememberPreparedStatements } from "@/server/prepared-statements";
 import type { Principal } from "@/server/principal";
 import type { SessionCounters } from "@/server/recording";
 import { escapeUnstorable, unstorableTextProblem } from "@/server/storable-text";
@@ -156,6 +157,8 @@ export type SqlOutcome =
       sessionId: string;
       decision: PolicyDecision;
       reasons: DecisionReason[];
+      /** Why the classifier gave the refused statements their class (a native client's DETAIL). */
+      classReasons?: string[];
       /** where the parser stopped (1-based, like PostgreSQL's positions) */
       parseError?: { message: string; position?: number };
     }
@@ -566,7 +569,19 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
     );
     timer?.mark("connection");
 
-    const classification = await inspect(request.input, connection);
+    let classification = await inspect(request.input, connection);
+    const pinned = request.targetSession;
+    if (pinned) {
+      // An EXECUTE of what this session PREPAREd in an earlier input: classified as that PREPARE, if the session
+      // shows it is (server/prepared-statements.ts).
+      classification = await classifiedWithSessionPrepared(
+        classification,
+        pinned,
+        async (text, params) =>
+          (await pinned.sql.unsafe(text, params as never[])) as unknown as Record<string, unknown>[],
+        (text) => inspect(text, connection),
+      );
+    }
     timer?.mark("parse");
     return decideAndRun(request, connection, classification, rowLimit, true);
   }
@@ -648,11 +663,16 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
         message: classification.error.message,
         ...(classification.error.position !== undefined && { position: classification.error.position + 1 }),
       };
+      const refused = new Set(
+        decision.reasons.filter((r) => r.action === "deny").map((r) => r.statementIndex),
+      );
+      const classReasons = classification.statements.flatMap((s) => (refused.has(s.index) ? s.reasons : []));
       return {
         status: "blocked",
         sessionId,
         decision,
         reasons: decision.reasons,
+        ...(classReasons.length > 0 && { classReasons }),
         ...(parseError && { parseError }),
       };
     }
@@ -1324,7 +1344,9 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
           rowLimit,
           readOnly: ctx.readOnly === true,
           version: connection.updatedAt,
-          statementKinds: statements.map((s) => s.kind),
+          // SELECT pg_catalog.set_config('search_path', '', false) changes the session as SET does: run as SET is,
+          // not in a read's scope, which a client's transaction rolls back to (pg_dump's search_path was lost).
+          statementKinds: statements.map((s) => (s.setsSessionOnly ? "VariableSetStmt" : s.kind)),
           ...(request.parameters && { parameters: request.parameters }),
           ...(request.targetSession && { pinned: request.targetSession }),
           ...(stream && { stream }),
@@ -1404,6 +1426,8 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
       if (statements.some((s) => s.class !== "read")) forgetCatalog(connection.id);
     }
     rememberDeclared(executed.results.length);
+    if (request.targetSession)
+      rememberPreparedStatements(request.targetSession, statements, executed.results.length);
     const durationMs = Math.round((core.clock.now() - started) * 10) / 10;
     timings.push(core.clock.now() - last);
     request.timer?.mark("target");

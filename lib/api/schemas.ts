@@ -140,6 +140,10 @@ export const execRefusedSchema = z
     sessionId: z.string(),
     reviewId: z.string().optional(),
     reasons: z.array(reasonSchema).optional(),
+    classReasons: z
+      .array(z.string())
+      .optional()
+      .describe("blocked: why the classifier gave the refused statements their class"),
     error: z.object({ code: z.string(), message: z.string(), position: z.number().int().optional() }),
   })
   .describe(

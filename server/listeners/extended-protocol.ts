@@ -146,6 +146,7 @@ export class ExtendedProtocol {
         await this.describeStatement(name);
         return;
       }
+      if (name !== "" && !this.portals.has(name) && (await this.describeSqlCursor(name))) return;
       const portal = this.portal(name);
       if (!portal) return;
       if (portal.columns !== undefined) {
@@ -317,6 +318,31 @@ export class ExtendedProtocol {
   }
 
   /** A bound portal, or undefined when there is none of that name (refused: 34000). */
+  /**
+   * Describe of a portal this protocol did not bind: a cursor the client opened with SQL's DECLARE (psycopg 3's
+   * server-side cursors declare, then Describe the portal, then FETCH). Answered as a Describe of a FETCH from it
+   * on the client's own session, decided by the rules like any FETCH (nothing executes): every column not of a
+   * text type announced as text, as for a described statement, so the FETCHes' masked values fit what was
+   * announced. False when there is no such cursor (the caller answers 34000 as PostgreSQL does).
+   */
+  private async describeSqlCursor(name: string): Promise<boolean> {
+    const principal = await this.client.samePrincipal();
+    if (!principal) return true;
+    const outcome = await this.describe(principal, `FETCH NEXT FROM "${name.replaceAll('"', '""')}"`).catch(
+      (err: unknown) => {
+        if (err instanceof GatewayError) return undefined;
+        throw err;
+      },
+    );
+    if (outcome?.status !== "described") return false;
+    const columns = outcome.columns.map((c) => ({
+      name: c.name,
+      oid: TEXT_TYPES.has(c.oid) ? c.oid : TEXT_OID,
+    }));
+    this.pending.push(columns.length > 0 ? rowDescription(columns) : noData());
+    return true;
+  }
+
   private portal(name: string): Portal | undefined {
     const portal = this.portals.get(name);
     if (!portal) {

@@ -77,6 +77,25 @@ describe("a blocked statement's ErrorResponse", () => {
       { code: "0A000", message: "COPY to a file" },
     ],
     [
+      "a rule's refusal carries the classifier's reasons as DETAIL",
+      {
+        ...blocked([
+          reason("deny", "no privilege changes", "changes to roles and privileges are not allowed"),
+        ]),
+        classReasons: ["SET synchronize_seqscans is not a setting known to be harmless"],
+      },
+      {
+        code: "42501",
+        message: "changes to roles and privileges are not allowed",
+        detail: "SET synchronize_seqscans is not a setting known to be harmless",
+      },
+    ],
+    [
+      "what the gateway cannot carry has no classifier's DETAIL",
+      { ...blocked([reason("deny", "not supported", "COPY to a file")]), classReasons: ["COPY TO a file"] },
+      { code: "0A000", message: "COPY to a file" },
+    ],
+    [
       "a refusal with no reason still says why",
       blocked([]),
       { code: "42501", message: "refused by the gateway's rules" },

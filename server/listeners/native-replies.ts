@@ -106,10 +106,14 @@ export function blockedNotice(outcome: Extract<SqlOutcome, { status: "blocked" }
   const denied = refusals.map((r) => r.message);
   // What the gateway cannot carry at all (COPY) is feature_not_supported, not a rule's refusal.
   const unsupported = refusals.length > 0 && refusals.every((r) => r.ruleName === "not supported");
+  // The rule's message says what is refused; the classifier's reasons say why this statement counts as that
+  // ("synchronize_seqscans is not a setting known to be harmless"): what a person asks an administrator about.
+  const why = unsupported ? [] : (outcome.classReasons ?? []);
   return {
     severity: "ERROR",
     code: unsupported ? "0A000" : "42501",
     message: denied.length > 0 ? denied.join("; ") : "refused by the gateway's rules",
+    ...(why.length > 0 && { detail: why.join("; ") }),
   };
 }
 

@@ -14,6 +14,7 @@ import {
   parseCached,
   trimSqlWhitespace,
 } from "./parser";
+import { isSetConfigOnly } from "./pg-settings-call";
 import { needsCatalog, resolveCapabilities } from "./resolve-capabilities";
 import { rowBound } from "./row-bound";
 import { CLASS_SEVERITY, type Classification, type ClassifiedStatement, type StatementClass } from "./types";
@@ -108,9 +109,19 @@ async function classifyTree(
   });
   const catalog = walks.some(needsCatalog) && options.catalog ? failingClearly(options.catalog) : undefined;
   await resolveCapabilities(walks, catalog, instance);
+  // What an EXECUTE of a statement prepared elsewhere does itself (its parameters' expressions), before the unknown
+  // statement makes it a write: a native client's session may show what that statement is (the pipeline).
+  const ownOfExecute = new Map<StatementWalk, NonNullable<ClassifiedStatement["executesElsewhere"]>>();
   for (const walk of walks) {
     for (const { name, prepared } of walk.executes) {
       walk.note(prepared.class, `EXECUTE runs ${name}, prepared above as ${prepared.class}`);
+    }
+    const [elsewhere] = walk.executedElsewhere;
+    if (elsewhere !== undefined && walk.executedElsewhere.length === 1) {
+      ownOfExecute.set(walk, { name: elsewhere, class: walk.class, reasons: reasonsOf(walk, walk.class) });
+    }
+    for (const name of walk.executedElsewhere) {
+      walk.note("write", `EXECUTE runs ${name}, prepared elsewhere: an unknown statement counts as a write`);
     }
   }
   const toIndex = byteOffsetMapper(input, bytes.length);
@@ -119,11 +130,16 @@ async function classifyTree(
     const startByte = raw.stmt_location ?? 0;
     const endByte = raw.stmt_len ? startByte + raw.stmt_len : bytes.length;
     const statementClass = walk.class;
-    const reasons = [
-      ...new Set(walk.findings.filter((finding) => finding.class === statementClass).map((f) => f.reason)),
-    ];
+    const reasons = reasonsOf(walk, statementClass);
     const maxRows = rowBound(raw.stmt);
     const portal = portalOf(raw.stmt);
+    const executesElsewhere = ownOfExecute.get(walk);
+    const prepares = raw.stmt && "PrepareStmt" in raw.stmt ? raw.stmt.PrepareStmt.name : undefined;
+    const setsSessionOnly =
+      statementClass === "read" &&
+      raw.stmt !== undefined &&
+      "SelectStmt" in raw.stmt &&
+      isSetConfigOnly(raw.stmt.SelectStmt);
     return {
       index,
       text: trimSqlWhitespace(input.slice(toIndex(startByte), toIndex(endByte))),
@@ -134,9 +150,18 @@ async function classifyTree(
       reasons,
       ...(maxRows !== undefined && { maxRows }),
       ...(portal !== undefined && { portal }),
+      ...(executesElsewhere && { executesElsewhere }),
+      ...(prepares !== undefined && { prepares }),
+      ...(setsSessionOnly && { setsSessionOnly }),
     };
   });
   return { class: strictest(statements), statements, ...(catalog && { consultedCatalog: true }) };
+}
+
+function reasonsOf(walk: StatementWalk, statementClass: StatementClass): string[] {
+  return [
+    ...new Set(walk.findings.filter((finding) => finding.class === statementClass).map((f) => f.reason)),
+  ];
 }
 
 /** The cursor a DECLARE opens or a FETCH (not MOVE: it returns no rows) reads; the parser has folded its case. */

@@ -16,6 +16,7 @@ import type {
 import { classifyExtension, TRUSTED_LANGUAGES } from "./extensions";
 import { builtinCapability, SQL_TEXT_FUNCTIONS, TABLE_READING_FUNCTIONS, type TableReach } from "./functions";
 import { encoder, findTextProblem, parseBytes, trimSqlWhitespace } from "./parser";
+import { settingNamedByPgSettings } from "./pg-settings-call";
 import { ASKS_READ_WRITE, asksReadWrite, classifySetting, classifyVariableSet } from "./settings";
 import {
   isAlwaysTrue,
@@ -73,6 +74,12 @@ function classifySelect(body: SelectStmt, scope: Scope, walk: StatementWalk): nu
   if (body.lockingClause && body.lockingClause.length > 0) {
     walk.raise(scope, "write", "SELECT ... FOR UPDATE/SHARE locks rows");
   }
+  const named = settingNamedByPgSettings(body);
+  if (named) {
+    walk.settingNames.set(named.call, named.setting);
+    if (named.isUnqualified) walk.catalogOnly.relations.add("pg_settings");
+    walk.catalogOnly.operators.add("=");
+  }
   // Set-operation branches are embedded without their tag.
   if (body.larg) walk.push({ SelectStmt: body.larg }, scope);
   if (body.rarg) walk.push({ SelectStmt: body.rarg }, scope);
@@ -122,12 +129,15 @@ function classifyFunctionCall(body: FuncCall, scope: Scope, walk: StatementWalk)
   const sqlArgument = SQL_TEXT_FUNCTIONS.get(bare)?.(args.length);
   const reach = TABLE_READING_FUNCTIONS.get(bare);
   if (bare === "set_config") {
-    const setting = literalStringOf(args[0]);
+    const named = walk.settingNames.get(body);
+    const setting = literalStringOf(args[0]) ?? named;
     if (setting === undefined) {
       walk.note("dangerous", "calls set_config() with a setting name computed at run time");
     } else {
       const verdict = classifySetting(setting, settingValueOf(args[1]));
-      walk.note(verdict.class, `set_config(): ${verdict.reason}`);
+      const how =
+        named === undefined ? "" : " (the setting is the row of pg_catalog.pg_settings its WHERE names)";
+      walk.note(verdict.class, `set_config(): ${verdict.reason}${how}`);
     }
   } else if (sqlArgument !== undefined) {
     classifySqlText(qualified, literalStringOf(args[sqlArgument]), walk);
@@ -305,6 +315,8 @@ function classifyCreateExtension(body: CreateExtensionStmt, scope: Scope, walk: 
   return scope;
 }
 
+/** PostgreSQL's lockmode numbers (storage/lockdefs.h): AccessShareLock is 1. */
+const ACCESS_SHARE_LOCK = 1;
 const DDL = "ddl";
 const PRIVILEGE = "privilege";
 const DANGEROUS = "dangerous";
@@ -342,12 +354,12 @@ const HANDLERS: Handlers = {
       // Its class is final once the catalog has answered: classify-statement.ts raises this one to it then.
       walk.raise(scope, "read", `EXECUTE runs ${name}, prepared above`);
       if (scope.isExecuted) walk.executes.push({ name, prepared });
-    } else
-      walk.raise(
-        scope,
-        "write",
-        `EXECUTE runs ${name}, prepared elsewhere: an unknown statement counts as a write`,
-      );
+    } else if (scope.isExecuted) {
+      // A write unless a native client's session shows it prepared it through the gateway (the pipeline asks:
+      // server/prepared-statements.ts); classify-statement.ts raises it once what the EXECUTE itself does is known.
+      walk.raise(scope, "read", `EXECUTE runs ${name}`);
+      walk.executedElsewhere.push(name);
+    } else walk.raise(scope, "read", `EXPLAIN only plans EXECUTE ${name}`);
     return scope;
   },
   DeallocateStmt: fixed("read", "DEALLOCATE forgets a prepared statement"),
@@ -391,7 +403,15 @@ const HANDLERS: Handlers = {
     walk.raise(scope, "unbounded-write", `TRUNCATE removes every row of ${names.join(", ") || "the tables"}`);
     return scope;
   },
-  LockStmt: fixed("write", "LOCK takes table locks that block other sessions"),
+  LockStmt: (body, scope, walk) => {
+    // ACCESS SHARE is the lock every SELECT takes on what it reads (pg_dump takes it on every table it dumps): it
+    // waits only for, and holds off only, ACCESS EXCLUSIVE (DROP, TRUNCATE, most ALTER TABLE), as a long read does.
+    // Every stronger mode holds off writers or readers: a write.
+    if (body.mode === ACCESS_SHARE_LOCK)
+      walk.raise(scope, "read", "LOCK ... IN ACCESS SHARE MODE takes the lock a SELECT takes");
+    else walk.raise(scope, "write", "LOCK takes table locks that block other sessions");
+    return scope;
+  },
   NotifyStmt: fixed("write", "NOTIFY signals other sessions"),
   FuncCall: classifyFunctionCall,
   A_Expr: (body, scope, walk) => noteOperator(body.name, scope, walk),

@@ -40,6 +40,7 @@ export async function resolveCapabilities(
     for (const walk of walks) resolveWithoutCatalog(walk);
     return;
   }
+  await checkCatalogOnlyNames(walks, catalog);
   // Views and SQL function bodies can name more tables, calls and schemas to read: followed round by round.
   const progress = new Map<StatementWalk, Progress>(
     walks.map((walk) => [walk, { tables: new Set(), reaches: new Set(), calls: 0, bodies: new Set() }]),
@@ -156,7 +157,48 @@ function noteSensitiveTables(walk: StatementWalk): void {
   }
 }
 
+/**
+ * A classification that holds only if a name is pg_catalog's alone (set_config(name, ...) FROM pg_settings WHERE
+ * name = '...'): any relation of that name in another schema (a temporary table comes first in the search path;
+ * a search_path can put any schema first) or any user-defined operator of that name could stand in for it, with a
+ * `name` that differs between the WHERE and the call, or an `=` that matches every row: then it is refused.
+ */
+async function checkCatalogOnlyNames(walks: StatementWalk[], catalog: TargetCatalog): Promise<void> {
+  const relationNames = [...new Set(walks.flatMap((walk) => [...walk.catalogOnly.relations]))];
+  const operatorNames = [...new Set(walks.flatMap((walk) => [...walk.catalogOnly.operators]))];
+  if (relationNames.length === 0 && operatorNames.length === 0) return;
+  const [relations, operators] = await Promise.all([
+    relationNames.length > 0 ? catalog.relations(relationNames) : new Map<string, RelationFacts[]>(),
+    operatorNames.length > 0 ? catalog.operators(operatorNames) : new Map<string, FunctionFacts[]>(),
+  ]);
+  for (const walk of walks) {
+    for (const name of walk.catalogOnly.relations) {
+      for (const facts of relations.get(name) ?? []) {
+        if (facts.schema === "pg_catalog") continue;
+        walk.note(
+          "dangerous",
+          `set_config() takes its setting name from ${name}, and ${facts.schema}.${facts.name} can stand in for pg_catalog.${name}`,
+        );
+      }
+    }
+    for (const name of walk.catalogOnly.operators) {
+      for (const facts of operators.get(name) ?? []) {
+        walk.note(
+          "dangerous",
+          `set_config() takes its setting name from a WHERE whose ${name} can be the user-defined operator of ${facts.schema}.${facts.name}()`,
+        );
+      }
+    }
+  }
+}
+
 function resolveWithoutCatalog(walk: StatementWalk): void {
+  for (const name of [...walk.catalogOnly.relations, ...walk.catalogOnly.operators]) {
+    walk.note(
+      "dangerous",
+      `set_config() takes its setting name from ${name}, which cannot be shown to be pg_catalog's (${NOT_CONSULTED})`,
+    );
+  }
   for (const table of walk.tables) {
     const view = isCatalogName(table)
       ? `pg_catalog.${bareOf(table)}`

@@ -66,6 +66,8 @@ const HARMLESS_SETTINGS = new Set([
   "search_path",
   "seq_page_cost",
   "statement_timeout",
+  // Where this session's sequential scans start reading a table (pg_dump turns it off): order, not content.
+  "synchronize_seqscans",
   "synchronous_commit",
   "temp_buffers",
   "temp_tablespaces",
@@ -120,6 +122,20 @@ const SAFE_SETTING_VALUES = new Map<string, ReadonlySet<string>>([
   ["session_replication_role", new Set(["origin"])],
 ]);
 /**
+ * Settings that restrict what this session may use, and the values that restrict the most: setting one of them
+ * to such a value cannot loosen anything (pg_dump asks restrict_nonsystem_relation_kind for 'view,
+ * foreign-table'); any other value could undo a restriction an administrator set, so it counts as unknown.
+ */
+const RESTRICTING_SETTINGS = new Map<string, (value: string) => boolean>([
+  [
+    "restrict_nonsystem_relation_kind",
+    (value) => {
+      const kinds = new Set(value.split(",").map((kind) => kind.trim()));
+      return kinds.has("view") && kinds.has("foreign-table");
+    },
+  ],
+]);
+/**
  * Settings that make transactions read-only. The gateway runs input classified as reads on sessions where they
  * are on (server/targets/postgres.ts), so the target refuses a write hidden in a function or a view; asking for
  * read-write mode is therefore a write. Setting them back to the session's default keeps them on.
@@ -156,6 +172,9 @@ export function classifySetting(rawName: string, value?: string): Verdict {
   }
   if (READ_ONLY_SETTINGS.has(name) && !(value !== undefined && TRUE_VALUES.has(value))) {
     return { class: "write", reason: `${name} ${ASKS_READ_WRITE}` };
+  }
+  if (value !== undefined && RESTRICTING_SETTINGS.get(name)?.(value)) {
+    return { class: "read", reason: `${name} = '${value}' only restricts this session further` };
   }
   const identity = IDENTITY_SETTINGS.get(name);
   if (identity) return { class: "privilege", reason: `${name} ${identity}` };

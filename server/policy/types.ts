@@ -50,6 +50,18 @@ export interface ClassifiedStatement {
   maxRows?: number;
   /** The cursor a DECLARE opens or a FETCH reads, as the target names it (unquoted names lower-cased). */
   portal?: string;
+  /**
+   * A SELECT that only calls pg_catalog.set_config() with constants: it changes the session as SET does, so it
+   * runs as SET does (see pg-settings-call.ts).
+   */
+  setsSessionOnly?: boolean;
+  /** A PREPARE: the name it prepares, as the target names it. */
+  prepares?: string;
+  /**
+   * An EXECUTE of a statement this input did not prepare (it counts as a write): its name, and the class and
+   * reasons of what the EXECUTE does apart from it (its parameters), for server/prepared-statements.ts.
+   */
+  executesElsewhere?: { name: string; class: StatementClass; reasons: string[] };
 }
 
 export interface ClassificationError {

@@ -60,6 +60,15 @@ export class StatementWalk {
   readonly columns = new Set<string>();
   readonly aliases = new Set<string>();
   hasStar = false;
+  /** set_config() calls whose setting name a WHERE on pg_catalog.pg_settings fixes (pg-settings-call.ts). */
+  readonly settingNames = new Map<object, string>();
+  /**
+   * Names this walk's classification holds for only if no schema but pg_catalog has a relation (or a user-defined
+   * operator) of that name: checked against the target's catalog, refused without one (resolve-capabilities.ts).
+   */
+  readonly catalogOnly = { relations: new Set<string>(), operators: new Set<string>() };
+  /** Prepared statements this one executes that the input did not prepare (not under a plain EXPLAIN). */
+  readonly executedElsewhere: string[] = [];
   /** Statements prepared earlier in the input that this one executes (not under a plain EXPLAIN). */
   readonly executes: { name: string; prepared: StatementWalk }[] = [];
   private readonly values: unknown[] = [];
