@@ -672,13 +672,15 @@ describe("guardrails against a determined analyst", () => {
     const before = await targetCount("select count(*) as n from order_items");
     const ran: string[] = [];
     let remembered = 0;
-    // A text is remembered from its second time, and answered from the memory from its third.
-    for (let round = 0; round < 3; round++) {
-      const hits = classifyStats.remembered;
-      for (const input of BYPASSES) {
+    // A text is remembered from its second time, and answered from the memory from its third. Each text is sent
+    // its three times in a row: the memory lasts as long as the catalog answers it was made from (30 s), which
+    // a round of every attempt can outlast on a loaded machine.
+    for (const input of BYPASSES) {
+      for (let time = 0; time < 3; time++) {
+        const hits = classifyStats.remembered;
         if ((await run(input)).status === "done") ran.push(input);
+        if (time === 2) remembered += classifyStats.remembered - hits;
       }
-      remembered = classifyStats.remembered - hits;
     }
     expect(ran).toEqual([]);
     // The memory was in play: the last round was answered from it (all but texts refused before classifying).
