@@ -94,7 +94,7 @@ async function isPreparedFrom(lookup: Lookup, name: string, text: string): Promi
   try {
     // Qualified: a temporary view named pg_prepared_statements would come first on the search path.
     const rows = await lookup(
-      "select statement, from_sql from pg_catalog.pg_prepared_statements where name = $1",
+      "select statement, from_sql from pg_catalog.pg_prepared_statements where name operator(pg_catalog.=) $1",
       [name],
     );
     return rows.length === 1 && rows[0]?.from_sql === true && rows[0]?.statement === text;
