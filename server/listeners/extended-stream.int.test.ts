@@ -412,6 +412,28 @@ describe("a portal read in pieces", () => {
     expect((await resultsOf("interleaved")).map((e) => e.status)).toEqual(["streaming", "done"]);
   }, 120_000);
 
+  it("a rest longer than MAX_ROW_LIMIT held for a statement between pieces ends the portal with 54000, never a silent cut", async () => {
+    const p = probe();
+    expect(await p.next()).toBe("ok\tconnected");
+    p.send(["autocommit", "off"]);
+    expect(await p.next()).toBe("ok\tautocommit=false");
+    p.send(["pause", "5000", "5000", `${ROWS(1, 300_000)} /* held-cut */`]);
+    expect(await p.next()).toBe("ok\tpaused rows=5000");
+    p.send(["query", "select 'in between'"]);
+    expect(await p.next()).toBe("ok\trows=1 in between");
+    const end = await p.next();
+    expect(end).toMatch(/^error\t54000\t/);
+    expect(end).toContain("MAX_ROW_LIMIT");
+    p.child.stdin?.end();
+    await p.exited;
+    const events = await resultsOf("held-cut");
+    expect(events.map((e) => e.status)).toEqual(["streaming", "done"]);
+    expect(String(events[1]?.note)).toContain("cut at MAX_ROW_LIMIT");
+    // 5,000 rows sent in the first piece, then the 100,000 held (MAX_ROW_LIMIT here), sent before the error.
+    expect(events[1]?.rowCount).toBe(105_000);
+    expect(await targetBackend("held-cut")).toBeUndefined();
+  }, 120_000);
+
   it("the client killed mid-portal: its target session is closed (rolled back) and the record says so", async () => {
     const p = probe();
     expect(await p.next()).toBe("ok\tconnected");

@@ -32,7 +32,7 @@ export class PortalStream implements ResultSink<ResultColumn> {
   private readonly holdLimit: number;
   /** did the held rows reach `holdLimit` (the read stopped before its end)? */
   isCut = false;
-  /** rows sent to the client so far */
+  /** rows given to the client so far: sent, or held to be sent by the Executes to come */
   rowsSent = 0;
 
   constructor(
@@ -62,6 +62,7 @@ export class PortalStream implements ResultSink<ResultColumn> {
         const room = this.holdLimit - this.held.length;
         const kept = Math.min(room, rows.length - at);
         for (let i = at; i < at + kept; i++) this.held.push(rows[i] ?? []);
+        this.rowsSent += kept;
         if (kept < rows.length - at) {
           this.isCut = true;
           throw new PortalCut();
