@@ -22,6 +22,8 @@ export interface ResultSink<C> {
   write(rows: unknown[][]): Promise<void>;
   /** has the client gone away (its socket closed)? */
   readonly isGone: boolean;
+  /** rows that have left, when the sink counts them itself (a portal read in pieces can stop mid-batch) */
+  readonly rowsSent?: number;
 }
 
 /** A result of at most this many rows (or RECORDED_RESULT_ROWS, if more) is held whole, as before. */
@@ -33,6 +35,8 @@ export interface StreamEnd {
   command: string;
   durationMs: number;
   error?: { code: string; message: string; sqlState?: string } & Record<string, unknown>;
+  /** why a result that did not fail ended before its last row (a portal closed by its client) */
+  note?: string;
 }
 
 export class StreamedResult<C extends { name: string }> implements ResultStream {
@@ -40,8 +44,8 @@ export class StreamedResult<C extends { name: string }> implements ResultStream 
   private refs: ColumnRef[] = [];
   /** the result's columns as the client and the recording see them (set by start) */
   columns: C[] = [];
-  /** rows masked and handed to the client */
-  rowCount = 0;
+  /** rows masked and handed to the client whole */
+  private handedOver = 0;
   private preview: { rows: unknown[][]; masked: MaskedCell[] } | undefined;
   private readonly types = new Set<string>();
   private readonly maskedColumns = new Set<number>();
@@ -62,6 +66,11 @@ export class StreamedResult<C extends { name: string }> implements ResultStream 
     },
   ) {
     this.keep = Math.max(STREAM_AFTER_ROWS, o.recordedRows);
+  }
+
+  /** rows sent to the client (its sink's count when it keeps one) */
+  get rowCount(): number {
+    return this.o.sink.rowsSent ?? this.handedOver;
   }
 
   /** has the client gone away? */
@@ -117,7 +126,7 @@ export class StreamedResult<C extends { name: string }> implements ResultStream 
       o.sink.start(this.columns);
     }
     await o.sink.write(masked.rows);
-    this.rowCount += masked.rows.length;
+    this.handedOver += masked.rows.length;
   }
 
   /** The completion event, stored before the client is told the result ended (CommandComplete or the error). */
@@ -135,6 +144,7 @@ export class StreamedResult<C extends { name: string }> implements ResultStream 
         rowCount: this.rowCount,
         results: [this.recorded(end.command, this.rowCount, end.durationMs)],
         ...(end.error && { error: end.error }),
+        ...(end.note && { note: end.note }),
       },
       { maskedFields: this.maskedFields },
     );
@@ -167,3 +177,9 @@ export class ClientGone extends Error {
     super("the client went away while its result was sent");
   }
 }
+
+/**
+ * A portal read in pieces that its client closed before its end (ClosePortal, Sync outside a transaction, the
+ * portal bound again), or whose rest the gateway stopped holding: not a failure, the rows asked for all left.
+ */
+export class PortalClosed extends Error {}

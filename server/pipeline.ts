@@ -49,7 +49,7 @@ import {
   lineagePlan,
   statementLineage,
 } from "@/server/masking-lineage";
-import { ClientGone, type ResultSink, StreamedResult } from "@/server/pipeline-stream";
+import { ClientGone, PortalClosed, type ResultSink, StreamedResult } from "@/server/pipeline-stream";
 import {
   type Classification,
   catalogFor,
@@ -84,7 +84,7 @@ import { beginRun } from "@/server/targets/runs";
 
 const { maxInputBytes, defaultRowLimit, maxRowLimit, recordedRows } = getSettings().sql;
 export const LIMITS = { maxInputBytes, defaultRowLimit, maxRowLimit, recordedRows };
-export { ClientGone, type ResultSink } from "@/server/pipeline-stream";
+export { ClientGone, PortalClosed, type ResultSink } from "@/server/pipeline-stream";
 
 export interface SqlRequest {
   principal: Principal;
@@ -1562,12 +1562,15 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
     }
     const statement = statements[0];
     let error: Extract<SqlOutcome, { status: "failed" }>["error"] | undefined;
+    let note: string | undefined;
     if (stopped instanceof ClientGone || stream.isGone) {
       error = {
         code: "cancelled",
         message: `the client went away after ${stream.rowCount} rows of the result had been sent: the statement was cancelled and its target session closed (what the client left open rolled back)`,
         sqlState: "57014",
       };
+    } else if (stopped instanceof PortalClosed) {
+      note = stopped.message;
     } else if (stopped !== undefined) {
       error = {
         code: "target_error",
@@ -1585,6 +1588,7 @@ export function createSqlChannel(core: GatewayCore, target: SqlTarget = postgres
       command: done?.command ?? "SELECT",
       durationMs,
       ...(error && { error }),
+      ...(note && { note }),
     });
     const result: StatementOutcome = {
       statementIndex: statement?.index ?? 0,

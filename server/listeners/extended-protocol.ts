@@ -3,17 +3,27 @@
  * Close, Flush and Sync, with the prepared statements and portals they name and the replies that wait for Sync
  * or Flush. Statements are decided when executed, with their parameters, by the pipeline (through the client's
  * run); binary parameters are decoded to text (binary-parameters.ts), results go as text only; after a refusal
- * everything up to Sync is skipped, as PostgreSQL does. Not responsible for the simple protocol, COPY, the
+ * everything up to Sync is skipped, as PostgreSQL does. A long result streams (decision 0028): an Execute's
+ * maxRows rows leave, then the read waits suspended on the target for the next Execute (portal-stream.ts);
+ * a short one is held and handed out per Execute. Not responsible for the simple protocol, COPY, the
  * connection's lifecycle or the transaction status's rules (native-client.ts, copy-stream.ts,
  * transaction-status.ts), nor for deciding anything (the pipeline does).
  */
 import "server-only";
 import type { Principal } from "@/server/auth";
 import { GatewayError } from "@/server/errors";
-import { type DescribeOutcome, describeSql, type StatementOutcome } from "@/server/pipeline";
+import {
+  ClientGone,
+  type DescribeOutcome,
+  describeSql,
+  LIMITS,
+  PortalClosed,
+  type SqlOutcome,
+} from "@/server/pipeline";
 import { decodeBinaryParameter } from "./binary-parameters";
 import type { NativeHost } from "./native-host";
 import { blockedNotice, gatewayErrorNotice, isEmptyQuery, refusalOf, wireColumns } from "./native-replies";
+import { PortalStream, SUSPENDED } from "./portal-stream";
 import {
   bindComplete,
   closeComplete,
@@ -45,7 +55,10 @@ export const EXTENDED_PROTOCOL = new Set(["P", "B", "D", "E", "C"]);
  */
 const TEXT_TYPES = new Set([TEXT_OID, 1043 /* varchar */, 1042 /* bpchar */, 19 /* name */, 18 /* char */]);
 
-/** A bound portal: its statement, its parameters, and once executed the rows not yet sent. */
+/** An input run through the client (NativeHost.run), settled: its outcome, or what it threw. */
+type Ran = { outcome: SqlOutcome | undefined; out: Buffer[] } | { thrown: unknown };
+
+/** A bound portal: its statement, its parameters, and once executed its read or the rows not yet sent. */
 interface Portal {
   text: string;
   /** the columns announced when its statement was described (its rows then keep to them) */
@@ -53,7 +66,10 @@ interface Portal {
   parameters: (string | null)[];
   /** where the RowDescription of a Describe goes in the pending replies, filled when the portal runs */
   describedAt?: number;
-  result?: StatementOutcome;
+  /** its read streaming, suspended between Executes (portal-stream.ts) */
+  reading?: { stream: PortalStream; running: Promise<Ran> };
+  /** its rows held (a short result, or a streamed one's rest held while another statement ran) */
+  held?: { rows: unknown[][]; end: Buffer; fails: boolean };
   sent: number;
 }
 
@@ -69,6 +85,8 @@ export class ExtendedProtocol {
   private readonly described = new Map<string, WireColumn[] | null>();
   /** extended-protocol replies not sent yet (at Sync or Flush); an empty Buffer marks a Describe to fill */
   private pending: Buffer[] = [];
+  /** the portal whose read is suspended on the client's target session (one at a time: runs are in order) */
+  private inFlight: Portal | undefined;
 
   constructor(private readonly client: NativeHost) {}
 
@@ -134,6 +152,8 @@ export class ExtendedProtocol {
       }
       const parameters = await this.parameterTexts(statement, text, formats, raw);
       if (!parameters) return;
+      // A portal bound again under its name is closed first (its read, if one is suspended, ends).
+      if (this.portals.get(portal)?.reading) await this.closePortal(portal);
       const columns = this.described.get(statement);
       this.portals.set(portal, { text, parameters, sent: 0, ...(columns !== undefined && { columns }) });
       this.pending.push(bindComplete());
@@ -164,7 +184,8 @@ export class ExtendedProtocol {
         this.statements.delete(name);
         this.declaredTypes.delete(name);
         this.described.delete(name);
-      } else this.portals.delete(name);
+      } else if (this.portals.get(name)?.reading) await this.closePortal(name);
+      else this.portals.delete(name);
       this.pending.push(closeComplete());
       return;
     }
@@ -173,38 +194,187 @@ export class ExtendedProtocol {
     const maxRows = r.int32();
     const portal = this.portal(name);
     if (!portal) return;
-    if (!portal.result) {
+    if (portal.reading) await this.readOn(portal, maxRows);
+    else if (!portal.held) {
       if (isEmptyQuery(portal.text)) {
         this.pending.push(emptyQueryResponse());
         return;
       }
+      if (this.inFlight) await this.settle();
+      // A long result streams (portal-stream.ts): maxRows rows, then the stream waits for the next Execute.
+      const stream = this.canStream(portal)
+        ? new PortalStream(
+            this.client,
+            (columns) => this.headOfStream(portal, columns),
+            maxRows,
+            LIMITS.maxRowLimit,
+          )
+        : undefined;
       const out: Buffer[] = [];
-      const outcome = await this.client.run(portal.text, portal.parameters, out);
-      const result =
-        outcome && (outcome.status === "done" || outcome.status === "failed")
-          ? outcome.results[0]
-          : undefined;
-      if (result && portal.describedAt !== undefined) {
-        this.pending[portal.describedAt] =
-          result.columns.length > 0 ? rowDescription(wireColumns(result)) : noData();
+      const running: Promise<Ran> = this.client.run(portal.text, portal.parameters, out, stream).then(
+        (outcome) => ({ outcome, out }),
+        (thrown: unknown) => ({ thrown }),
+      );
+      if (stream) {
+        portal.reading = { stream, running };
+        this.inFlight = portal;
       }
-      if (outcome?.status !== "done" || !result) {
-        this.pending.push(...out, ...(outcome ? refusalOf(outcome, this.client.o.publicUrl) : []));
-        this.skippingToSync = true;
+      const ran = stream ? await stream.until(running) : await running;
+      if (ran === SUSPENDED) {
+        this.pending.push(portalSuspended());
         return;
       }
-      portal.result = result;
+      this.ended(portal, ran);
     }
-    const { result } = portal;
-    const end = maxRows > 0 ? Math.min(result.rows.length, portal.sent + maxRows) : result.rows.length;
-    for (let i = portal.sent; i < end; i++)
-      this.pending.push(dataRow((result.rows[i] ?? []).map(toWireText)));
+    this.sendHeld(portal, maxRows);
+  }
+
+  /** The rows a held portal has still to send, up to maxRows (0: all), then its end or PortalSuspended. */
+  private sendHeld(portal: Portal, maxRows: number) {
+    const { held } = portal;
+    if (!held) return;
+    const end = maxRows > 0 ? Math.min(held.rows.length, portal.sent + maxRows) : held.rows.length;
+    for (let i = portal.sent; i < end; i++) this.pending.push(dataRow((held.rows[i] ?? []).map(toWireText)));
     portal.sent = end;
-    if (end < result.rows.length) {
+    if (end < held.rows.length) {
       this.pending.push(portalSuspended());
       return;
     }
-    this.pending.push(commandComplete(commandTag(result.command, result.rowCount)));
+    this.pending.push(held.end);
+    if (held.fails) this.skippingToSync = true;
+  }
+
+  /**
+   * A portal's run has ended (its stream, if any, is done): a refusal or an error is pending; a streamed result's
+   * CommandComplete is pending (its rows have left); a held result's rows wait in `held`. A stream whose rest was
+   * held (`hold`) keeps those rows and ends with its error, or CommandComplete, or the cut (54000).
+   */
+  private ended(portal: Portal, ran: Ran) {
+    const stream = portal.reading?.stream;
+    portal.reading = undefined;
+    if (this.inFlight === portal) this.inFlight = undefined;
+    if ("thrown" in ran) throw ran.thrown;
+    const { outcome, out } = ran;
+    const result =
+      outcome && (outcome.status === "done" || outcome.status === "failed") ? outcome.results[0] : undefined;
+    if (result && portal.describedAt !== undefined) {
+      this.pending[portal.describedAt] =
+        result.columns.length > 0 ? rowDescription(wireColumns(result)) : noData();
+    }
+    const refusal = () =>
+      Buffer.concat([...out, ...(outcome ? refusalOf(outcome, this.client.o.publicUrl) : [])]);
+    if (stream?.held) {
+      const cut = stream.isCut;
+      portal.held = {
+        rows: stream.held,
+        end: cut
+          ? errorResponse({
+              severity: "ERROR",
+              code: "54000",
+              message: `the rest of this portal was held in the gateway's memory while another statement ran on the session, and cut at MAX_ROW_LIMIT (${LIMITS.maxRowLimit}) rows: read a portal to its end (or close it) before running another statement`,
+            })
+          : outcome?.status === "done" && result
+            ? commandComplete(commandTag(result.command, result.rowCount))
+            : refusal(),
+        fails: cut || outcome?.status !== "done" || !result,
+      };
+      portal.sent = 0;
+      return;
+    }
+    if (outcome?.status !== "done" || !result) {
+      this.pending.push(refusal());
+      this.skippingToSync = true;
+      return;
+    }
+    const tag = commandComplete(commandTag(result.command, result.rowCount));
+    if (result.streamed) {
+      // Its rows have left (and its completion is recorded): only CommandComplete is left to say.
+      this.pending.push(tag);
+      return;
+    }
+    portal.held = { rows: result.rows, end: tag, fails: false };
+  }
+
+  /** An Execute continuing a suspended portal: its stream goes on, or, when it cannot now, its rest is held. */
+  private async readOn(portal: Portal, maxRows: number) {
+    const reading = portal.reading;
+    if (!reading) return;
+    if (!this.canStream(portal)) {
+      await this.holdRest(portal);
+      return;
+    }
+    // The replies pending go before the rows (canStream: none of them waits for its Describe).
+    if (this.pending.length > 0 && !this.client.closed) this.client.o.send(Buffer.concat(this.pending));
+    this.pending = [];
+    reading.stream.more(maxRows);
+    const ran = await reading.stream.until(reading.running);
+    if (ran === SUSPENDED) {
+      this.pending.push(portalSuspended());
+      return;
+    }
+    this.ended(portal, ran);
+  }
+
+  /** The rest of a suspended portal's result read into memory (another statement needs the session). */
+  private async holdRest(portal: Portal) {
+    const reading = portal.reading;
+    if (!reading) return;
+    reading.stream.hold();
+    this.ended(portal, await reading.running);
+  }
+
+  /**
+   * Before anything else uses the client's target session (another Execute, a Describe, a simple Query): a
+   * portal whose read is suspended there has its rest held (PostgreSQL lets a client interleave them).
+   */
+  async settle() {
+    const portal = this.inFlight;
+    if (portal) await this.holdRest(portal);
+  }
+
+  /** is a portal's read suspended on the client's target session? */
+  get isReading(): boolean {
+    return this.inFlight !== undefined;
+  }
+
+  /** Closes a portal: a read of it still suspended is stopped (cancelled on the target) and recorded closed. */
+  private async closePortal(name: string) {
+    const portal = this.portals.get(name);
+    this.portals.delete(name);
+    const reading = portal?.reading;
+    if (!portal || !reading) return;
+    reading.stream.close(
+      new PortalClosed(`the client closed the portal after ${reading.stream.rowsSent} rows`),
+    );
+    const ran = await reading.running;
+    if (this.inFlight === portal) this.inFlight = undefined;
+    portal.reading = undefined;
+    if ("thrown" in ran) throw ran.thrown;
+  }
+
+  /** The client went away: a suspended read stops (its run then records that the client went away). */
+  close() {
+    this.inFlight?.reading?.stream.close(new ClientGone());
+  }
+
+  /**
+   * May this portal's result stream? Its rows would leave before Sync, after the replies pending: not when a
+   * Describe of another portal waits among them (its RowDescription is known only once that portal runs).
+   */
+  private canStream(portal: Portal): boolean {
+    return this.pending.every((b, i) => b.length > 0 || i === portal.describedAt);
+  }
+
+  /**
+   * What goes before a streamed portal's first rows: the replies pending, its Describe (if one waits) answered
+   * with the columns as the stream announces them; they all leave now.
+   */
+  private headOfStream(portal: Portal, columns: WireColumn[]): Buffer {
+    if (portal.describedAt !== undefined) this.pending[portal.describedAt] = rowDescription(columns);
+    const head = Buffer.concat(this.pending);
+    this.pending = [];
+    for (const p of this.portals.values()) p.describedAt = undefined;
+    return head;
   }
 
   /**
@@ -215,6 +385,7 @@ export class ExtendedProtocol {
   private async describeStatement(name: string) {
     const text = this.preparedStatement(name);
     if (text === undefined) return;
+    if (this.inFlight) await this.settle();
     const principal = await this.client.samePrincipal();
     if (!principal) return;
     let outcome: DescribeOutcome;
@@ -273,6 +444,7 @@ export class ExtendedProtocol {
     }
     let types = this.declaredTypes.get(statement) ?? [];
     if (raw.some((v, i) => v !== null && formatOf(i) === 1 && !types[i])) {
+      if (this.inFlight) await this.settle();
       // The same check as every other use of the principal: a revoked credential ends the client here.
       const principal = await this.client.samePrincipal();
       if (!principal) return undefined;
@@ -381,7 +553,18 @@ export class ExtendedProtocol {
     if (ready.length > 0 && !this.client.closed) this.client.o.send(Buffer.concat(ready));
   }
 
-  sync() {
+  /**
+   * Sync: the replies so far and ReadyForQuery. The unnamed portal is closed, and outside a transaction every
+   * portal (as PostgreSQL's implicit transaction ends); a read of one still suspended is stopped first. Inside
+   * a transaction a named portal's read stays suspended on the target until it is read on, closed, or the
+   * transaction ends.
+   */
+  sync(): Promise<void> | undefined {
+    const reading = this.inFlight;
+    if (reading && (this.client.status === "I" || this.portals.get("") === reading)) {
+      const name = [...this.portals].find(([, p]) => p === reading)?.[0] ?? "";
+      return this.closePortal(name).then(() => this.sync());
+    }
     // A portal described but never executed: its columns are unknown without running it (NoData for now).
     this.pending = this.pending.map((b) => (b.length === 0 ? noData() : b));
     this.skippingToSync = false;
@@ -391,5 +574,6 @@ export class ExtendedProtocol {
     const replies = [...this.pending, ...this.client.changedParameters(), readyForQuery(this.client.status)];
     this.pending = [];
     if (!this.client.closed) this.client.o.send(Buffer.concat(replies));
+    return undefined;
   }
 }

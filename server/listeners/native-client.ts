@@ -201,6 +201,7 @@ export class NativeClient {
       this.drain();
       this.stopIdleTimer();
       this.cancel();
+      this.extended.close();
       await this.o.target.close();
       // A streamed result stopped by the close records its end (client gone) before the session ends.
       await this.running?.catch(() => {});
@@ -229,7 +230,8 @@ export class NativeClient {
       return;
     }
     if (type === "S") {
-      this.extended.sync();
+      const syncing = this.extended.sync();
+      if (syncing) await syncing;
       return;
     }
     if (type === "H") {
@@ -252,6 +254,8 @@ export class NativeClient {
   }
 
   private async query(text: string) {
+    // A portal's read suspended on the target session gives way: its rest is held (extended-protocol.ts).
+    if (this.extended.isReading) await this.extended.settle();
     if (isEmptyQuery(text)) {
       this.o.send(Buffer.concat([emptyQueryResponse(), readyForQuery(this.status)]));
       return;

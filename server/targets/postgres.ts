@@ -333,7 +333,7 @@ export interface RunOptions {
    * Statements read through a cursor, batch by batch (those that can return more rows than the limit); the
    * others run plainly, in one round trip, and a result longer than the limit is cut after it arrives. A native
    * client's read in its read-only scope never takes a cursor (its end costs a round trip): its rows past the
-   * limit are read and dropped (PinnedSession.readInOneTrip, keepUpTo).
+   * limit are read and dropped, or its rows stream (PinnedSession.readInOneTrip, row-stream.ts readRows).
    */
   throughCursor: (index: number) => boolean;
   /** the connection's updatedAt, when the caller has it (saves a store read per run) */
@@ -773,23 +773,6 @@ function keepTextParameters(sql: Sql) {
   });
 }
 
-/**
- * Awaits a query whose rows are kept as they arrive up to `limit`, and past it read and dropped (a pinned read:
- * no cursor, which would cost one more round trip to end). `answered` is what postgres.js resolves with.
- */
-async function keepUpTo(
-  query: { forEach: (fn: (row: unknown) => void) => PromiseLike<unknown> },
-  limit: number,
-): Promise<{ answered: unknown; rows: unknown[][]; truncated: boolean }> {
-  const rows: unknown[][] = [];
-  let truncated = false;
-  const answered = await query.forEach((row) => {
-    if (rows.length < limit) rows.push(row as unknown as unknown[]);
-    else truncated = true;
-  });
-  return { answered, rows, truncated };
-}
-
 /** A target session of its own for one native client (see PinnedSession); connected before it is returned. */
 export async function openPinnedSession(connectionId: string, onClosed: () => void): Promise<PinnedSession> {
   const { row, secret } = await openConnectionSecret(connectionId);
@@ -971,13 +954,30 @@ async function runOn(
       }
       if (scope) {
         // A pinned read with parameters, in its scope: one Execute and its Sync, without a cursor (whose end
-        // costs a round trip more); rows past the limit are read and dropped.
+        // costs a round trip more); rows past the limit are read and dropped, unless the read streams (a native
+        // client's Execute, row-stream.ts).
         const query = sql.unsafe(text, (options.parameters ?? []) as never[], oneStatement).values();
         options.onCancellable?.(() => {
           cancelled = true;
           query.cancel();
         });
-        const { answered, rows, truncated } = await keepUpTo(query, options.rowLimit);
+        const pinned = options.pinned;
+        const raw = pinned && streamOf(options, index, pinned);
+        const { answered, rows, truncated, streamed } = await readRows(
+          query,
+          options.rowLimit,
+          raw &&
+            pinned && {
+              rows: {
+                keep: raw.keep,
+                take: async (rows, first) => {
+                  if (first) await raw.start(statementColumns(query));
+                  await raw.take(rows);
+                },
+              },
+              control: pinned.streamControl(() => query.cancel()),
+            },
+        );
         const result = answered as { command?: string; count?: number; columns?: RawColumn[] };
         await resolveTables(
           pool,
@@ -988,9 +988,10 @@ async function runOn(
           command: result.command ?? "OK",
           columns: columnsOf(result.columns, pool),
           rows,
-          rowCount: truncated ? rows.length : (result.count ?? rows.length),
+          rowCount: streamed ?? (truncated ? rows.length : (result.count ?? rows.length)),
           truncated,
           attnums: attnumsOf(result.columns),
+          ...(streamed !== undefined && { streamed: true }),
         });
       } else if (options.throughCursor(index)) {
         let rows: unknown[][] = [];
@@ -1067,7 +1068,9 @@ async function runOn(
       if (scope) await options.pinned?.endReadOnly(scope, undefined);
     } catch (err) {
       const error = toTargetError(err, connectionId, options.pinned !== undefined);
-      if (scope) await options.pinned?.endReadOnly(scope, error).catch(() => {});
+      // A streamed read the gateway stopped changed nothing: its scope is undone, the client's transaction kept.
+      const undo = err instanceof StreamStopped ? READ_ONLY_REFUSAL : error;
+      if (scope) await options.pinned?.endReadOnly(scope, undo).catch(() => {});
       return { results, error };
     }
   }

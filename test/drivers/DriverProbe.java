@@ -11,6 +11,13 @@
 //   meta <call>                 a DatabaseMetaData call (what DBeaver, IntelliJ and reporting tools ask)
 //   autocommit on|off, commit, rollback
 //   fetch <size> <sql>          a Statement with a fetch size (a portal read in parts while autocommit is off)
+//   digest <size> <sql>         the same, every cell read with getString: the row count and the SHA-256 of the
+//                               rows (cells joined with "|", rows with "\n"), to compare with another path's
+//   first <size> <n> <sql>      reads n rows of it, then closes the ResultSet (pgjdbc closes the portal)
+//   pause <size> <n> <sql>      reads n rows of it, says so, then waits for a line on stdin ("go", or a command
+//                               run then, between the portal's pieces) before it reads the rest
+//   typedread <size> <sql>      the last row of (int, numeric, date, timestamptz, text) read with getInt,
+//                               getBigDecimal, getDate, getTimestamp, getString, and the column types announced
 import java.math.BigDecimal;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -113,9 +120,76 @@ public class DriverProbe {
           return "rows=" + n + " sum=" + sum;
         }
       }
+      case "digest": {
+        try (Statement s = c.createStatement()) {
+          s.setFetchSize(Integer.parseInt(f[1]));
+          ResultSet rs = s.executeQuery(f[2]);
+          java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+          int cols = rs.getMetaData().getColumnCount();
+          long n = 0;
+          while (rs.next()) {
+            StringBuilder row = new StringBuilder(n == 0 ? "" : "\n");
+            for (int i = 1; i <= cols; i++) row.append(i == 1 ? "" : "|").append(rs.getString(i));
+            sha.update(row.toString().getBytes("UTF-8"));
+            n++;
+          }
+          rs.close();
+          return "rows=" + n + " sha256=" + HexFormat.of().formatHex(sha.digest());
+        }
+      }
+      case "first":
+      case "pause": {
+        Statement s = c.createStatement();
+        s.setFetchSize(Integer.parseInt(f[1]));
+        ResultSet rs = s.executeQuery(f[3]);
+        int want = Integer.parseInt(f[2]);
+        long n = 0;
+        while (n < want && rs.next()) n++;
+        if (f[0].equals("first")) {
+          rs.close();
+          s.close();
+          return "rows=" + n;
+        }
+        System.out.println("ok\tpaused rows=" + n);
+        System.out.flush();
+        String between = IN.readLine();
+        if (between != null && !between.equals("go")) {
+          String done;
+          try {
+            done = "ok\t" + run(c, between.split("\t"));
+          } catch (SQLException e) {
+            done = "error\t" + e.getSQLState() + "\t" + e.getMessage();
+          }
+          System.out.println(done.replace("\n", " "));
+          System.out.flush();
+        }
+        while (rs.next()) n++;
+        rs.close();
+        s.close();
+        return "rows=" + n;
+      }
+      case "typedread": {
+        try (Statement s = c.createStatement()) {
+          s.setFetchSize(Integer.parseInt(f[1]));
+          ResultSet rs = s.executeQuery(f[2]);
+          ResultSetMetaData md = rs.getMetaData();
+          List<String> types = new ArrayList<>();
+          for (int i = 1; i <= md.getColumnCount(); i++) types.add(md.getColumnTypeName(i));
+          String last = "";
+          long n = 0;
+          while (rs.next()) {
+            n++;
+            last = rs.getInt(1) + "," + rs.getBigDecimal(2) + "," + rs.getDate(3) + "," + rs.getTimestamp(4).toInstant() + "," + rs.getString(5);
+          }
+          rs.close();
+          return "rows=" + n + " types=" + String.join(",", types) + " last=" + last;
+        }
+      }
       default: throw new IllegalArgumentException("unknown command " + f[0]);
     }
   }
+
+  static BufferedReader IN;
 
   public static void main(String[] args) throws Exception {
     Properties p = new Properties();
@@ -123,6 +197,7 @@ public class DriverProbe {
     p.setProperty("password", args[2]);
     p.setProperty("ApplicationName", "jdbc-probe");
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, "UTF-8"));
+    IN = in;
     try (Connection c = DriverManager.getConnection(args[0], p)) {
       System.out.println("ok\tconnected");
       String line;
