@@ -48,7 +48,9 @@ export async function fetchedCursorLineage(
   let rows: readonly Record<string, unknown>[];
   try {
     // Qualified: a temporary view named pg_cursors would come first on the search path.
-    rows = await lookup("select statement from pg_catalog.pg_cursors where name operator(pg_catalog.=) $1", [portal]);
+    rows = await lookup("select statement from pg_catalog.pg_cursors where name operator(pg_catalog.=) $1", [
+      portal,
+    ]);
   } catch {
     return undefined;
   }
