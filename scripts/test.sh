@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "system dependencies (PostgreSQL server, OpenSSH server, Chromium, JDBC driver, psycopg2)"
+step "system dependencies (PostgreSQL server, OpenSSH server, Chromium, JDBC driver, psycopg2 and psycopg 3)"
 bash scripts/install-system-deps.sh
 
 step "typecheck"
