@@ -42,6 +42,7 @@ import {
   usesScram,
 } from "./native-auth";
 import { FORWARDED_PARAMETERS, NativeClient } from "./native-client";
+import { relayNotifications } from "./notifications";
 import { NoticeGate, REVIEW_EXPIRY_SWEEP_MS, tellReviewDecided } from "./review-notices";
 import {
   type ClientFirst,
@@ -525,6 +526,15 @@ export async function startPgListener(options: {
         },
         end: () => (connection?.socket ?? socket).end(),
         ...(config.idleTimeoutSeconds !== undefined && { idleTimeoutMs: config.idleTimeoutSeconds * 1000 }),
+      });
+      // LISTEN's notifications: masked, recorded, then passed on between exchanges (notifications.ts).
+      const liveGate = gate;
+      pinned.onNotification = relayNotifications({
+        sessionId,
+        connectionId: target.id,
+        processId,
+        deliver: (message) => liveGate.notify(message),
+        fail: (message) => client?.terminate("57P01", message),
       });
       cancelKey = `${processId}:${secret}`;
       clients.set(cancelKey, client);

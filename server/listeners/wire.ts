@@ -229,6 +229,10 @@ export const authenticationSaslFinal = (data: string) =>
 export const backendKeyData = (processId: number, secretKey: number) =>
   message("K", Buffer.concat([int32(processId), int32(secretKey)]));
 
+/** NotificationResponse: the notifying backend's process id (as the client knows it), the channel, the payload. */
+export const notificationResponse = (processId: number, channel: string, payload: string) =>
+  message("A", Buffer.concat([int32(processId), cstring(channel), cstring(payload)]));
+
 export interface WireNotice {
   severity: "ERROR" | "FATAL" | "WARNING" | "NOTICE";
   code: string;

@@ -108,6 +108,7 @@ function connect(
     readOnly?: boolean;
     pinned?: {
       onnotice: (notice: { code?: string }) => void;
+      onnotify: (channel: string, payload: string) => void;
       onparameter: (name: string, value: string) => void;
       onclose: () => void;
       /** reads every byte the target sends before postgres.js does (ReadyStatusTap) */
@@ -131,6 +132,7 @@ function connect(
           idle_timeout: 0,
           max_lifetime: 0,
           onclose: pinned.onclose,
+          onnotify: pinned.onnotify,
           onparameter: pinned.onparameter,
           socket: tappedSockets(row.host, row.port, pinned.tap, pinned.onSocket),
         }
@@ -447,6 +449,8 @@ export class PinnedSession {
   private ending: Promise<unknown> | undefined;
   /** the session's socket to the target (paused while a streamed result waits for its client) */
   socket: net.Socket | undefined;
+  /** where a notification the target sends this session goes (its client's LISTEN ran here) */
+  onNotification: ((channel: string, payload: string) => void) | undefined;
   sql!: Sql;
 
   constructor(readonly connectionId: string) {}
@@ -782,6 +786,7 @@ export async function openPinnedSession(connectionId: string, onClosed: () => vo
   session.sql = connect(row, secret, {
     pinned: {
       onnotice: (notice) => session.noteNotice(notice.code),
+      onnotify: (channel, payload) => session.onNotification?.(channel, payload),
       onparameter: (name, value) => session.parameters.set(name, value),
       onclose: () => {
         if (session.closed) return;
