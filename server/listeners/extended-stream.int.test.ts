@@ -11,15 +11,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import net from "node:net";
 import path from "node:path";
-import v8 from "node:v8";
-import { runInNewContext } from "node:vm";
 import pg from "pg";
-import postgres from "postgres";
+import type postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RouteServer, startRouteServer } from "@/server/http/route-server.fixture";
 import { type GatewayFixture, startGatewayFixture, TEST_ACTOR } from "@/test/harness/gateway";
-import { startLoopbackListener } from "./approvals.fixture";
+import { onDatabase, startLoopbackListener } from "./approvals.fixture";
 import type { PgListener } from "./pg-listener";
+import { heapGrowthDuring, resultEventsOf, targetBackend as targetBackendOf, until } from "./stream.fixture";
 
 const PUBLIC_URL = "http://console.example.test";
 const JDBC_JAR = "/usr/share/java/postgresql.jar";
@@ -121,71 +120,10 @@ function pgClient(): pg.Client {
   });
 }
 
-async function onStore<T>(body: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(gateway.storeUrl, { max: 1, onnotice: () => {} });
-  try {
-    return await body(sql);
-  } finally {
-    await sql.end();
-  }
-}
+const onStore = <T>(body: (sql: postgres.Sql) => Promise<T>) => onDatabase(gateway.storeUrl, body);
 
-/** The result events recorded for the statement whose input contains `marker`, oldest first. */
-async function resultsOf(marker: string) {
-  return onStore(async (sql) => {
-    const rows = await sql<{ session_id: string; data: Record<string, unknown> }[]>`
-      select r.session_id, r.data from session_events r
-      join session_events s on s.id = (r.data->>'statementEventId')::bigint
-      where r.type = 'result' and s.type = 'statement' and s.data->>'input' like ${`%${marker}%`}
-      order by r.id`;
-    return rows.map((r): Record<string, unknown> & { sessionId: string } => ({
-      ...r.data,
-      sessionId: r.session_id,
-    }));
-  });
-}
-
-async function until<T>(what: () => Promise<T | undefined>, label: string): Promise<T> {
-  for (let i = 0; i < 1500; i++) {
-    const got = await what();
-    if (got !== undefined) return got;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${label}`);
-}
-
-/** The target's backend running the gateway's read of `marker`, if it is running (named as its client is). */
-async function targetBackend(marker: string) {
-  const sql = postgres(gateway.targetUrl, { max: 1, onnotice: () => {} });
-  try {
-    const [row] = await sql<{ pid: number; wait_event: string | null; state: string }[]>`
-      select pid, wait_event, state from pg_stat_activity
-      where query like ${`%${marker}%`} and pid <> pg_backend_pid() and state = 'active'`;
-    return row;
-  } finally {
-    await sql.end();
-  }
-}
-
-v8.setFlagsFromString("--expose-gc");
-const collectGarbage = runInNewContext("gc") as () => void;
-
-/** The largest growth of what this process's heap retains while `body` runs, in MB (full GC per sample). */
-async function heapGrowthDuring(body: () => Promise<void>): Promise<number> {
-  collectGarbage();
-  const base = process.memoryUsage().heapUsed;
-  let peak = base;
-  const timer = setInterval(() => {
-    collectGarbage();
-    peak = Math.max(peak, process.memoryUsage().heapUsed);
-  }, 250);
-  try {
-    await body();
-  } finally {
-    clearInterval(timer);
-  }
-  return (peak - base) / 1024 / 1024;
-}
+const resultsOf = (marker: string) => resultEventsOf(gateway.storeUrl, marker);
+const targetBackend = (marker: string) => targetBackendOf(gateway.targetUrl, marker);
 
 /** The same read through the HTTP API (the editor's path): its masked rows. */
 async function overHttp(input: string, rowLimit = 100_000): Promise<unknown[][]> {
