@@ -89,7 +89,7 @@ function psql(args: string[], options: { hold?: boolean; input?: string } = {}):
 const onStore = <T>(body: (sql: postgres.Sql) => Promise<T>) => onDatabase(gateway.storeUrl, body);
 
 const resultsOf = (marker: string) => resultEventsOf(gateway.storeUrl, marker);
-const targetBackend = (marker: string) => targetBackendOf(gateway.targetUrl, marker);
+const targetBackend = (marker: string) => targetBackendOf(gateway.targetUrl, marker, "portcullis");
 
 /** The same read through the HTTP API (the editor's path): its masked rows. */
 async function overHttp(input: string): Promise<unknown[][]> {

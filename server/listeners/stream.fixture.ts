@@ -30,13 +30,16 @@ export async function until<T>(what: () => Promise<T | undefined>, label: string
   throw new Error(`timed out waiting for ${label}`);
 }
 
-/** The target's backend running the gateway's read of `marker` (its wait event), if it is running. */
-export function targetBackend(targetUrl: string, marker: string) {
+/**
+ * The target's backend running the gateway's read of `marker` (its wait event), if it is running; of the
+ * backends named `applicationName` only, when given (a client's own name is passed on to its session).
+ */
+export function targetBackend(targetUrl: string, marker: string, applicationName?: string) {
   return onDatabase(targetUrl, async (sql) => {
     const [row] = await sql<{ pid: number; wait_event: string | null; state: string }[]>`
       select pid, wait_event, state from pg_stat_activity
-      where query like ${`%${marker}%`} and pid <> pg_backend_pid() and application_name = 'portcullis'
-        and state = 'active'`;
+      where query like ${`%${marker}%`} and pid <> pg_backend_pid() and state = 'active'
+        and (${applicationName ?? null}::text is null or application_name = ${applicationName ?? null})`;
     return row;
   });
 }
