@@ -40,15 +40,7 @@ export function settingNamedByPgSettings(select: SelectStmt): SettingNamedByWher
   const call = value.FuncCall;
   const callName = nameOf(call.funcname);
   if (callName !== "set_config" && callName !== "pg_catalog.set_config") return undefined;
-  if (
-    call.agg_order ||
-    call.agg_filter ||
-    call.over ||
-    call.agg_star ||
-    call.agg_distinct ||
-    call.func_variadic
-  )
-    return undefined;
+  if (!isPlainCall(call)) return undefined;
   const args = call.args ?? [];
   if (args.length !== 3 || !isNameColumn(args[0], qualifiers) || booleanConstantOf(args[2]) === undefined)
     return undefined;
@@ -96,6 +88,18 @@ function isNameColumn(node: Node | undefined, qualifiers: ReadonlySet<string>): 
   return column === "name" && (fields.length === 1 || qualifiers.has(qualifier));
 }
 
+/** A call written plainly: no ORDER BY, FILTER, OVER, `*`, DISTINCT or VARIADIC that would make it another call. */
+function isPlainCall(call: FuncCall): boolean {
+  return !(
+    call.agg_order ||
+    call.agg_filter ||
+    call.over ||
+    call.agg_star ||
+    call.agg_distinct ||
+    call.func_variadic
+  );
+}
+
 /**
  * `SELECT pg_catalog.set_config('<name>', '<value>', <bool>) [, ...]` and nothing else: no FROM, no WHERE, the
  * function named with its schema (no namesake can stand in), every argument a constant. It calls nothing else, so
@@ -111,15 +115,7 @@ export function isSetConfigOnly(select: SelectStmt): boolean {
       if (!value || !("FuncCall" in value)) return false;
       const call = value.FuncCall;
       if (nameOf(call.funcname) !== "pg_catalog.set_config") return false;
-      if (
-        call.agg_order ||
-        call.agg_filter ||
-        call.over ||
-        call.agg_star ||
-        call.agg_distinct ||
-        call.func_variadic
-      )
-        return false;
+      if (!isPlainCall(call)) return false;
       const args = call.args ?? [];
       return (
         args.length === 3 &&
